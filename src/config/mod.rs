@@ -1,0 +1,106 @@
+//! The TOML config file: its types, where it is found, and how it is checked.
+//!
+//! Every section is `deny_unknown_fields`, so a typo is an error with line:col
+//! rather than a silently ignored setting.
+
+mod check;
+mod error;
+mod load;
+mod sections;
+pub mod units;
+mod validate;
+
+pub use check::{CheckConfig, CheckTarget, Severity};
+pub use error::{ConfigError, Diagnostic, line_col};
+pub use load::{STARTER_CONFIG, default_config_path, load, load_str, resolve_config_path};
+pub use sections::*;
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The whole config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub settings: Settings,
+    #[serde(default, rename = "check")]
+    pub checks: Vec<CheckConfig>,
+    #[serde(default, rename = "task")]
+    pub tasks: Vec<TaskConfig>,
+    #[serde(default, rename = "window")]
+    pub windows: Vec<WindowConfig>,
+    #[serde(default, rename = "log")]
+    pub logs: Vec<LogConfig>,
+    #[serde(default, rename = "backup")]
+    pub backups: Vec<BackupConfig>,
+    #[serde(default, rename = "action")]
+    pub actions: Vec<ActionConfig>,
+    #[serde(default, rename = "runbook")]
+    pub runbooks: Vec<RunbookRef>,
+    #[serde(default)]
+    pub gpu: GpuConfig,
+    /// `[keys.<mode>]` tables: key chord -> action, overriding the defaults.
+    #[serde(default)]
+    pub keys: BTreeMap<String, BTreeMap<String, Spanned<toml::Value>>>,
+    /// Where the file was read from; relative paths in it are relative to its folder.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+    /// The file's text, so later stages (themes, keys) can point at line:col too.
+    #[serde(skip)]
+    pub source: std::sync::Arc<str>,
+}
+
+impl Config {
+    /// The folder relative paths are resolved against.
+    pub fn base_dir(&self) -> &Path {
+        self.path.as_deref().and_then(Path::parent).unwrap_or(Path::new("."))
+    }
+
+    /// A diagnostic at `span` of this config's file.
+    pub fn diagnostic(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Diagnostic {
+        let file = self.path.clone().unwrap_or_else(|| PathBuf::from("<config>"));
+        Diagnostic::at(&file, &self.source, Some(span), message)
+    }
+
+    /// Resolves a path from the config file against the config's folder.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() { path.to_path_buf() } else { self.base_dir().join(path) }
+    }
+}
+
+/// `[settings]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub theme: Spanned<String>,
+    /// IANA zone in which times are shown.
+    pub timezone: Spanned<String>,
+    /// Where the SQLite store lives; defaults to the platform data dir.
+    pub data_dir: Option<PathBuf>,
+    /// Upper bound on frames drawn per second.
+    pub frame_rate: u32,
+    /// Hides every action (also `--read-only`).
+    pub read_only: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            theme: Spanned::new(0..0, "default-dark".to_string()),
+            timezone: Spanned::new(0..0, "UTC".to_string()),
+            data_dir: None,
+            frame_rate: 30,
+            read_only: false,
+        }
+    }
+}
+
+impl Settings {
+    /// The display zone; validation has already rejected unknown names.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.timezone.get_ref().parse().unwrap_or(chrono_tz::UTC)
+    }
+}

@@ -1,0 +1,127 @@
+//! Checks that need the whole config: unique names, references that resolve,
+//! values that parse. Every problem is collected, not just the first.
+
+use super::Config;
+use super::error::Diagnostic;
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::Path;
+use toml::Spanned;
+
+pub(super) fn validate(config: &Config, source: &str, file: &Path) -> Vec<Diagnostic> {
+    let mut problems = Problems { source, file, list: Vec::new() };
+    let settings = &config.settings;
+    if settings.timezone.get_ref().parse::<chrono_tz::Tz>().is_err() {
+        problems.push(
+            settings.timezone.span(),
+            format!("unknown time zone `{}`", settings.timezone.get_ref()),
+            Some("use an IANA name such as \"UTC\" or \"Europe/Berlin\""),
+        );
+    }
+    if !(1..=120).contains(&settings.frame_rate) {
+        problems.push(0..0, format!("frame_rate {} is outside 1..=120", settings.frame_rate), None);
+    }
+
+    let check_names = problems.unique_names("check", config.checks.iter().map(|c| &c.name));
+    for check in &config.checks {
+        let targets = check.targets();
+        if targets.len() != 1 {
+            let found: Vec<&str> = targets.iter().map(|t| t.kind()).collect();
+            problems.push(
+                check.name.span(),
+                format!(
+                    "check `{}` needs exactly one target, found {}",
+                    check.name.get_ref(),
+                    if found.is_empty() { "none".to_string() } else { found.join(", ") }
+                ),
+                Some("set one of http, tcp, command, sqlite, system, disk or tls"),
+            );
+        }
+        if let Some(what) = &check.system
+            && !["cpu", "memory", "swap", "load"].contains(&what.get_ref().as_str())
+        {
+            problems.push(
+                what.span(),
+                format!("unknown system check `{}`", what.get_ref()),
+                Some("use \"cpu\", \"memory\", \"swap\" or \"load\"; disks use `disk = \"/mount\"`"),
+            );
+        }
+        if let Some(parent) = &check.depends_on {
+            if parent.get_ref() == check.name.get_ref() {
+                problems.push(parent.span(), "a check cannot depend on itself", None);
+            } else {
+                problems.reference("check", parent, &check_names);
+            }
+        }
+    }
+
+    problems.unique_names("task", config.tasks.iter().map(|t| &t.name));
+    problems.unique_names("window", config.windows.iter().map(|w| &w.name));
+    problems.unique_names("log", config.logs.iter().map(|l| &l.name));
+    problems.unique_names("backup", config.backups.iter().map(|b| &b.name));
+    let action_names = problems.unique_names("action", config.actions.iter().map(|a| &a.name));
+    for action in &config.actions {
+        if action.run.is_empty() {
+            problems.push(action.name.span(), format!("action `{}` has an empty `run`", action.name.get_ref()), None);
+        }
+        for check in &action.verify {
+            problems.reference("check", check, &check_names);
+        }
+        if let Some(other) = &action.rollback_with {
+            problems.reference("action", other, &action_names);
+        }
+    }
+    for runbook in &config.runbooks {
+        let path = config.resolve(runbook.path.get_ref());
+        if !path.is_file() {
+            problems.push(runbook.path.span(), format!("runbook {} does not exist", path.display()), None);
+        }
+    }
+    problems.list
+}
+
+struct Problems<'a> {
+    source: &'a str,
+    file: &'a Path,
+    list: Vec<Diagnostic>,
+}
+
+impl Problems<'_> {
+    fn push(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<&str>) {
+        let mut diagnostic = Diagnostic::at(self.file, self.source, Some(span), message);
+        if let Some(hint) = hint {
+            diagnostic = diagnostic.with_hint(hint);
+        }
+        self.list.push(diagnostic);
+    }
+
+    /// Reports empty and duplicate names; returns the set of names seen.
+    fn unique_names<'n>(&mut self, what: &str, names: impl Iterator<Item = &'n Spanned<String>>) -> HashSet<String> {
+        let mut seen = HashSet::new();
+        for name in names {
+            if name.get_ref().trim().is_empty() {
+                self.push(name.span(), format!("{what} name is empty"), None);
+            } else if !seen.insert(name.get_ref().clone()) {
+                self.push(
+                    name.span(),
+                    format!("duplicate {what} name `{}`", name.get_ref()),
+                    Some("names identify things in the store and on screen, so they must be unique"),
+                );
+            }
+        }
+        seen
+    }
+
+    fn reference(&mut self, what: &str, name: &Spanned<String>, known: &HashSet<String>) {
+        if !known.contains(name.get_ref()) {
+            let mut choices: Vec<&String> = known.iter().collect();
+            choices.sort();
+            let hint = if choices.is_empty() {
+                format!("no {what} is defined")
+            } else {
+                format!("known: {}", choices.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
+            };
+            self.push(name.span(), format!("unknown {what} `{}`", name.get_ref()), Some(&hint));
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! firstwatch: a keyboard-driven terminal ops console for on-call engineers.
+//!
+//! The engine modules know nothing about the terminal; the `tui` module and
+//! the CLI in `main.rs` are two faces over the same engine.
+
+pub mod config;
+pub mod store;
+pub mod theme;
+pub mod util;

@@ -1,0 +1,190 @@
+//! The SQLite store: history, audit log and incidents, shared by every
+//! firstwatch process on the host.
+//!
+//! One thread owns the connection; callers send it closures. WAL mode and a
+//! busy timeout let two processes write at once without losing a row, and
+//! `synchronous = FULL` means a row acknowledged is a row on disk.
+
+mod audit;
+pub mod migrations;
+
+pub use audit::{AuditEntry, AuditRow};
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// File name of the store inside the data dir.
+pub const STORE_FILE: &str = "firstwatch.db";
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A handle to the store's owner thread. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    jobs: mpsc::SyncSender<Job>,
+    path: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot use data dir {path}: {reason}\n  hint: set [settings] data_dir to a writable folder")]
+    DataDir { path: PathBuf, reason: String },
+    #[error(
+        "the store {path} is damaged: {reason}\n  firstwatch has not changed it. Move it aside with `firstwatch store move-aside` \
+         (it is renamed, never deleted) and start again; the old file stays for inspection."
+    )]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("store error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the store thread has stopped")]
+    Gone,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `data_dir`.
+    pub fn open_in(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|err| StoreError::DataDir { path: data_dir.to_path_buf(), reason: err.to_string() })?;
+        Store::open(&data_dir.join(STORE_FILE))
+    }
+
+    /// Opens the store for a config: `[settings] data_dir` (relative to the config file) or the platform default.
+    pub fn for_config(config: &crate::config::Config) -> Result<Store, StoreError> {
+        let dir = match &config.settings.data_dir {
+            Some(dir) => config.resolve(dir),
+            None => default_data_dir().ok_or_else(|| StoreError::DataDir {
+                path: PathBuf::from("~"),
+                reason: "no home directory to put the store in".into(),
+            })?,
+        };
+        Store::open_in(&dir)
+    }
+
+    /// Opens the store file at `path`, migrating it to the current schema.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut connection = open_connection(path)?;
+        migrations::migrate(&mut connection).map_err(|err| classify(path, err))?;
+        let (jobs, queue) = mpsc::sync_channel::<Job>(256);
+        std::thread::Builder::new()
+            .name("firstwatch-store".into())
+            .spawn(move || {
+                for job in queue {
+                    job(&mut connection);
+                }
+            })
+            .map_err(|err| StoreError::DataDir { path: path.to_path_buf(), reason: err.to_string() })?;
+        Ok(Store { jobs, path: path.to_path_buf() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` on the store thread and waits for its answer.
+    pub fn call<R, F>(&self, work: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
+    {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move |connection| {
+                let _ = reply.send(work(connection));
+            }))
+            .map_err(|_| StoreError::Gone)?;
+        answer.recv().map_err(|_| StoreError::Gone)?.map_err(StoreError::from)
+    }
+
+    /// Like [`Store::call`] but awaits on a tokio task instead of blocking it.
+    pub async fn call_async<R, F>(&self, work: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.call(work)).await.map_err(|_| StoreError::Gone)?
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags).map_err(|err| classify(path, err))?;
+    connection.busy_timeout(Duration::from_secs(10)).map_err(|err| classify(path, err))?;
+    // journal_mode answers with a row, so it is queried rather than executed.
+    let mode: String =
+        connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(|err| classify(path, err))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::DataDir {
+            path: path.to_path_buf(),
+            reason: format!("the filesystem refused WAL mode (got `{mode}`)"),
+        });
+    }
+    connection
+        .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(|err| classify(path, err))?;
+    Ok(connection)
+}
+
+/// Tells a damaged file apart from other failures, so the user gets the right advice.
+fn classify(path: &Path, err: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    match err.sqlite_error_code() {
+        Some(DatabaseCorrupt | NotADatabase) => {
+            StoreError::Corrupt { path: path.to_path_buf(), reason: err.to_string() }
+        }
+        Some(
+            rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied,
+        ) => StoreError::DataDir { path: path.to_path_buf(), reason: err.to_string() },
+        _ => StoreError::Sqlite(err),
+    }
+}
+
+/// Renames a damaged store (and its WAL files) aside; returns the new name.
+pub fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let aside = path.with_extension(format!("db.corrupt-{stamp}"));
+    std::fs::rename(path, &aside)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", path.display()));
+        if side.exists() {
+            std::fs::rename(&side, format!("{}{suffix}", aside.display()))?;
+        }
+    }
+    Ok(aside)
+}
+
+/// The store's folder: `[settings] data_dir`, else the platform data dir.
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "firstwatch").map(|dirs| dirs.data_dir().to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_reported_corrupt_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(STORE_FILE);
+        let garbage = b"this is not a database, it is a shopping list\n".repeat(200);
+        std::fs::write(&path, &garbage).unwrap();
+        let err = Store::open(&path).err().expect("must refuse a garbage store");
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(err.to_string().contains("move-aside"));
+        assert_eq!(std::fs::read(&path).unwrap(), garbage, "the damaged file must not be changed");
+        let aside = move_aside(&path).unwrap();
+        assert!(aside.exists() && !path.exists());
+        Store::open(&path).expect("a fresh store opens after moving the old one aside");
+    }
+
+    #[test]
+    fn an_unwritable_data_dir_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, "x").unwrap();
+        let err = Store::open_in(&blocker.join("sub")).err().expect("cannot create a dir under a file");
+        assert!(matches!(err, StoreError::DataDir { .. }), "{err}");
+    }
+}

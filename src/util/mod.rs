@@ -1,0 +1,4 @@
+//! Small pieces shared by several modules.
+
+pub mod identity;
+pub mod sanitize;
