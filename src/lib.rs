@@ -3,7 +3,10 @@
 //! The engine modules know nothing about the terminal; the `tui` module and
 //! the CLI in `main.rs` are two faces over the same engine.
 
+pub mod app;
 pub mod config;
+pub mod demo;
 pub mod store;
 pub mod theme;
+pub mod tui;
 pub mod util;

@@ -1,1 +1,174 @@
-fn main() {}
+//! The `firstwatch` command line: parse, dispatch, exit. Nothing else lives here.
+
+use clap::{Parser, Subcommand};
+use firstwatch::app::{ConsoleOptions, run_console};
+use firstwatch::config::{self, Config, ConfigError};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// A keyboard-driven ops console for on-call engineers.
+///
+/// Without a subcommand, opens the full-screen console on your config. Every tab
+/// has a headless twin below, so cron jobs and scripts share the same config.
+#[derive(Parser, Debug)]
+#[command(name = "firstwatch", version, propagate_version = true)]
+struct Cli {
+    /// Config file (default: $FIRSTWATCH_CONFIG, else firstwatch.toml in the platform config dir).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Colour theme: default-dark, light, high-contrast, solarized-dark or a themes/NAME.toml of yours.
+    #[arg(long, global = true, value_name = "NAME")]
+    theme: Option<String>,
+    /// Hide every action, so nothing can be changed from this session.
+    #[arg(long, global = true)]
+    read_only: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Open the console on a self-contained demo environment (no setup, loopback only).
+    Demo {
+        /// Scratch folder for the demo's files (default: a new folder under the temp dir).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Write a commented starter config.
+    Init {
+        /// Where to write it (default: the platform config path).
+        path: Option<PathBuf>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check the config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Look after the shared SQLite store.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Validate the config and print a summary; exit 2 with file:line:col on errors.
+    Check,
+    /// Print the path the config is read from.
+    Path,
+}
+
+#[derive(Subcommand, Debug)]
+enum StoreCommand {
+    /// Print where the store lives.
+    Path,
+    /// Rename a damaged store aside (it is never deleted) so a fresh one can be created.
+    MoveAside,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let options = ConsoleOptions { theme: cli.theme.clone(), read_only: cli.read_only, environment: None };
+    match cli.command {
+        None => with_config(cli.config.as_deref(), |config| run_console(config, options)),
+        Some(Command::Demo { dir }) => firstwatch::demo::run(dir, options),
+        Some(Command::Init { path, force }) => init(path, force),
+        Some(Command::Config(ConfigCommand::Check)) => with_config(cli.config.as_deref(), config_summary),
+        Some(Command::Config(ConfigCommand::Path)) => match config::resolve_config_path(cli.config.as_deref()) {
+            Some(path) => {
+                println!("{}", path.display());
+                ExitCode::SUCCESS
+            }
+            None => no_config_dir(),
+        },
+        Some(Command::Store(command)) => with_config(cli.config.as_deref(), |config| store(command, &config)),
+    }
+}
+
+/// Loads the config or reports every problem with file:line:col and exits 2.
+fn with_config(explicit: Option<&Path>, then: impl FnOnce(Config) -> ExitCode) -> ExitCode {
+    let Some(path) = config::resolve_config_path(explicit) else { return no_config_dir() };
+    match config::load(&path) {
+        Ok(config) => then(config),
+        Err(err @ ConfigError::Invalid(_)) => {
+            eprintln!("{err}");
+            ExitCode::from(2)
+        }
+        Err(err) => {
+            eprintln!("firstwatch: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn no_config_dir() -> ExitCode {
+    eprintln!("firstwatch: no home directory to look for a config in; pass --config PATH");
+    ExitCode::from(2)
+}
+
+fn init(path: Option<PathBuf>, force: bool) -> ExitCode {
+    let Some(path) = path.or_else(config::default_config_path) else { return no_config_dir() };
+    if path.exists() && !force {
+        eprintln!("firstwatch: {} already exists; pass --force to overwrite it", path.display());
+        return ExitCode::from(1);
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Err(err) = std::fs::create_dir_all(parent)
+    {
+        eprintln!("firstwatch: cannot create {}: {err}", parent.display());
+        return ExitCode::from(1);
+    }
+    match std::fs::write(&path, config::STARTER_CONFIG) {
+        Ok(()) => {
+            println!("wrote {}", path.display());
+            println!("edit it, then run `firstwatch config check --config {}`", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("firstwatch: cannot write {}: {err}", path.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn config_summary(config: Config) -> ExitCode {
+    let path = config.path.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
+    println!("{path}: ok");
+    println!("  theme {}, times in {}", config.settings.theme.get_ref(), config.settings.timezone.get_ref());
+    let count = |n: usize, what: &str| println!("  {n:>3} {what}{}", if n == 1 { "" } else { "s" });
+    count(config.checks.len(), "check");
+    count(config.tasks.len(), "task");
+    count(config.windows.len(), "maintenance window");
+    count(config.logs.len(), "log");
+    count(config.backups.len(), "backup set");
+    count(config.actions.len(), "action");
+    count(config.runbooks.len(), "runbook");
+    ExitCode::SUCCESS
+}
+
+fn store(command: StoreCommand, config: &Config) -> ExitCode {
+    let dir = match &config.settings.data_dir {
+        Some(dir) => config.resolve(dir),
+        None => match firstwatch::store::default_data_dir() {
+            Some(dir) => dir,
+            None => return no_config_dir(),
+        },
+    };
+    let path = dir.join(firstwatch::store::STORE_FILE);
+    match command {
+        StoreCommand::Path => {
+            println!("{}", path.display());
+            ExitCode::SUCCESS
+        }
+        StoreCommand::MoveAside => match firstwatch::store::move_aside(&path) {
+            Ok(aside) => {
+                println!("moved {} to {}", path.display(), aside.display());
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("firstwatch: cannot move {} aside: {err}", path.display());
+                ExitCode::from(1)
+            }
+        },
+    }
+}

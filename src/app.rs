@@ -1,0 +1,116 @@
+//! Starting the console: everything between a loaded config and the runtime
+//! loop. Shared by `firstwatch` and `firstwatch demo`.
+
+use crate::config::Config;
+use crate::store::Store;
+use crate::theme::{self, Theme};
+use crate::tui::keymap::Keymap;
+use crate::tui::model::Model;
+use crate::tui::runtime::{self, Exit};
+use crate::util::identity::hostname;
+use std::process::ExitCode;
+
+/// Options from the command line that shape the console.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleOptions {
+    pub theme: Option<String>,
+    pub read_only: bool,
+    /// A label for the tab bar, such as "demo".
+    pub environment: Option<String>,
+}
+
+/// Everything is checked before the terminal is touched, so an error is a plain message.
+pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
+    if let Err(message) = check_locale() {
+        eprintln!("firstwatch: {message}");
+        return ExitCode::from(2);
+    }
+    let theme = match pick_theme(&config, options.theme.as_deref()) {
+        Ok(theme) => theme,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let keymap = match Keymap::from_config(&config) {
+        Ok(keymap) => keymap,
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(err) = Store::for_config(&config) {
+        eprintln!("firstwatch: {err}");
+        return ExitCode::from(1);
+    }
+    let tokio = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("firstwatch: cannot start the async runtime: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut model = Model::new(keymap, theme, hostname(), config.settings.zone());
+    model.environment = options.environment;
+    let (_source_tx, source_rx) = tokio::sync::mpsc::channel(1024);
+    let runtime_options = runtime::Options {
+        frame_rate: config.settings.frame_rate,
+        panic_after_first_frame: cfg!(debug_assertions) && std::env::var_os("FIRSTWATCH_DEBUG_PANIC").is_some(),
+    };
+    let exit = tokio.block_on(runtime::run(model, source_rx, runtime_options));
+    // Background tasks may be blocked on I/O; the terminal is already restored, so do not wait for them.
+    tokio.shutdown_timeout(std::time::Duration::from_millis(200));
+    match exit {
+        Ok(Exit::Quit) => ExitCode::SUCCESS,
+        Ok(Exit::Signal(name)) => {
+            eprintln!("firstwatch: stopped by {name}");
+            ExitCode::from(match name {
+                "SIGHUP" => 129,
+                "SIGINT" => 130,
+                _ => 143,
+            })
+        }
+        Ok(Exit::TerminalLost(reason)) => {
+            eprintln!("firstwatch: the terminal went away ({reason})");
+            ExitCode::from(1)
+        }
+        Err(err) => {
+            eprintln!("firstwatch: terminal error: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The config's theme, or `--theme`, or no colour at all under `NO_COLOR`.
+fn pick_theme(config: &Config, flag: Option<&str>) -> Result<Theme, String> {
+    let user_dir = theme::user_theme_dir();
+    let name = flag.unwrap_or(config.settings.theme.get_ref());
+    let loaded = Theme::load(name, user_dir.as_deref());
+    match loaded {
+        Ok(_) if theme::no_color_requested() => Ok(Theme::no_color()),
+        Ok(theme) => Ok(theme),
+        Err(err) if flag.is_some() => Err(format!("firstwatch: --theme: {err}")),
+        Err(err) => Err(config.diagnostic(config.settings.theme.span(), err.to_string()).to_string()),
+    }
+}
+
+/// The screen is drawn with Unicode; a locale that says otherwise would garble it.
+fn check_locale() -> Result<(), String> {
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| (*name, v)));
+    let Some((name, value)) = locale else { return Ok(()) };
+    let upper = value.to_ascii_uppercase();
+    if upper.contains("UTF-8") || upper.contains("UTF8") {
+        return Ok(());
+    }
+    if std::env::var_os("FIRSTWATCH_ALLOW_NON_UTF8").is_some() {
+        return Ok(());
+    }
+    Err(format!(
+        "the locale {name}={value} is not UTF-8, and the console draws with Unicode.\n  \
+         hint: run `LC_ALL=C.UTF-8 firstwatch ...` (or set FIRSTWATCH_ALLOW_NON_UTF8=1 to draw anyway)"
+    ))
+}

@@ -1,0 +1,242 @@
+//! The demo's files: config, database, backups and release notes.
+
+use chrono::{Duration as Days, Utc};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use rusqlite::Connection;
+use std::io::Write;
+use std::path::Path;
+
+pub fn write_all(dir: &Path) -> std::io::Result<()> {
+    for sub in ["logs", "backups", "data", "state", "releases"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    // A fresh start: the orders service is broken until someone redeploys it.
+    let _ = std::fs::remove_file(dir.join("state/orders"));
+    std::fs::write(dir.join("releases/2.4.0.txt"), "release 2.4.0 (previous, known good)\n")?;
+    std::fs::write(dir.join("releases/2.4.1.txt"), "release 2.4.1 (current)\n")?;
+    let database = dir.join("data/app.db");
+    if !database.exists() {
+        make_database(&database).map_err(std::io::Error::other)?;
+    }
+    make_backups(dir, &database).map_err(std::io::Error::other)
+}
+
+fn make_database(path: &Path) -> rusqlite::Result<()> {
+    let connection = Connection::open(path)?;
+    connection.execute_batch(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);
+         CREATE TABLE deals (id INTEGER PRIMARY KEY, user_id INTEGER, amount_cents INTEGER, status TEXT);
+         CREATE TABLE trades (id INTEGER PRIMARY KEY, deal_id INTEGER, at TEXT);",
+    )?;
+    let transaction = connection.unchecked_transaction()?;
+    for id in 1..=120 {
+        transaction.execute("INSERT INTO users (id, email) VALUES (?1, ?2)", (id, format!("user{id}@example.test")))?;
+    }
+    for id in 1..=340 {
+        let status = if id % 7 == 0 { "open" } else { "closed" };
+        transaction.execute(
+            "INSERT INTO deals (id, user_id, amount_cents, status) VALUES (?1, ?2, ?3, ?4)",
+            (id, id % 120 + 1, id * 1375, status),
+        )?;
+    }
+    for id in 1..=1200 {
+        transaction
+            .execute("INSERT INTO trades (id, deal_id, at) VALUES (?1, ?2, datetime('now'))", (id, id % 340 + 1))?;
+    }
+    transaction.commit()
+}
+
+/// Nine daily gzipped SQLite backups (one corrupt, two past retention) and a weekly config folder.
+fn make_backups(dir: &Path, database: &Path) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let backups = dir.join("backups");
+    let source = Connection::open(database)?;
+    let snapshot = dir.join("state/snapshot.db");
+    let _ = std::fs::remove_file(&snapshot);
+    source.backup(rusqlite::MAIN_DB, &snapshot, None)?;
+    let bytes = std::fs::read(&snapshot)?;
+    std::fs::remove_file(&snapshot)?;
+    let today = Utc::now().date_naive();
+    for days_ago in 1..=9 {
+        let day = today - Days::days(days_ago);
+        let path = backups.join(format!("app_db_{}_030000.db.gz", day.format("%Y%m%d")));
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(&bytes)?;
+        let mut gz = encoder.finish()?;
+        if days_ago == 2 {
+            // The night the disk filled up: the file stops half way.
+            gz.truncate(gz.len() / 2);
+        }
+        std::fs::write(path, gz)?;
+    }
+    let weekly = backups.join((today - Days::days(3)).format("%Y%m%d").to_string());
+    std::fs::create_dir_all(&weekly)?;
+    std::fs::write(weekly.join("firstwatch.toml"), "# configuration snapshot\n")?;
+    std::fs::write(weekly.join("nginx.conf"), "server { listen 80; }\n")?;
+    std::fs::write(weekly.join("MANIFEST"), "firstwatch.toml\nnginx.conf\n")?;
+    Ok(())
+}
+
+/// The demo config; every check points at the demo's own service on `port`.
+pub fn config_text(port: u16) -> String {
+    let url = format!("http://127.0.0.1:{port}");
+    format!(
+        r#"# The demo environment's config, written by `firstwatch demo`.
+[settings]
+theme = "default-dark"
+timezone = "UTC"
+data_dir = "data"
+
+[[check]]
+name = "api"
+http = "{url}/health"
+every = "5s"
+timeout = "2s"
+expect = ['status == 200', 'json.status == "healthy"', 'latency < 200ms']
+
+[[check]]
+name = "search (slow)"
+http = "{url}/slow"
+every = "10s"
+timeout = "3s"
+expect = ['status == 200', 'latency < 500ms']
+severity = "warning"
+
+[[check]]
+name = "inventory (flaky)"
+http = "{url}/flaky"
+every = "5s"
+expect = ['status == 200', 'json.status == "healthy"']
+
+[[check]]
+name = "payments"
+http = "{url}/payments"
+every = "5s"
+expect = ['status == 200', 'json.status == "healthy"']
+
+[[check]]
+name = "orders"
+http = "{url}/orders"
+every = "5s"
+expect = ['status == 200', 'json.status == "healthy"']
+
+[[check]]
+name = "app port"
+tcp = "127.0.0.1:{port}"
+every = "10s"
+
+[[check]]
+name = "app db"
+sqlite = "data/app.db"
+query = "SELECT COUNT(*) FROM users"
+expect = ['value > 10']
+every = "30s"
+
+[[check]]
+name = "logs writable"
+command = ["test", "-w", "logs"]
+every = "30s"
+
+[[check]]
+name = "cpu"
+system = "cpu"
+warn = "80%"
+critical = "95%"
+
+[[check]]
+name = "memory"
+system = "memory"
+warn = "85%"
+critical = "95%"
+
+[[check]]
+name = "disk /"
+disk = "/"
+warn = "80%"
+critical = "90%"
+
+[[task]]
+name = "health sweep"
+cron = "*/15 * * * *"
+description = "automated health check of every endpoint"
+
+[[task]]
+name = "log rotation"
+cron = "0 2 * * *"
+
+[[task]]
+name = "database backup"
+cron = "0 3 * * *"
+duration = "4m"
+
+[[task]]
+name = "morning check"
+cron = "0 9 * * *"
+
+[[task]]
+name = "database optimisation"
+cron = "0 1 * * 1"
+description = "ANALYZE, REINDEX, VACUUM and an integrity check"
+
+[[task]]
+name = "backup verification"
+cron = "0 10 * * 3"
+description = "test restore of the latest backup"
+
+[[window]]
+name = "nightly low traffic"
+cron = "0 2 * * *"
+duration = "1h"
+
+[[window]]
+name = "weekly maintenance"
+cron = "0 3 * * 0"
+duration = "2h"
+
+[[log]]
+name = "app"
+path = "logs/app.log"
+
+[[log]]
+name = "metrics"
+path = "logs/metrics.jsonl"
+format = "jsonl"
+
+[[backup]]
+name = "app db"
+dir = "backups"
+pattern = "app_db_%Y%m%d_%H%M%S.db.gz"
+format = "sqlite-gz"
+restore_to = "data/app.db"
+keep = "7d"
+every = "1d"
+count = ["users", "deals", "trades"]
+
+[[backup]]
+name = "weekly config"
+dir = "backups"
+pattern = "%Y%m%d/"
+format = "dir"
+keep = "30d"
+every = "7d"
+
+[[action]]
+name = "redeploy orders"
+kind = "redeploy"
+target = "orders"
+run = ["touch", "state/orders"]
+verify = ["orders"]
+rollback_with = "roll back orders"
+
+[[action]]
+name = "roll back orders"
+kind = "rollback"
+target = "orders"
+run = ["cp", "releases/2.4.0.txt", "state/orders"]
+verify = ["orders"]
+
+[gpu]
+simulate = 4
+"#
+    )
+}

@@ -1,0 +1,10 @@
+//! Work that `update()` asks the runtime to do; it never does I/O itself.
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Give the terminal back to the shell until `fg`.
+    Suspend,
+    /// Debug builds only: panic on a background thread to prove the terminal is restored.
+    #[cfg(debug_assertions)]
+    PanicInThread,
+}

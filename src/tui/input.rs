@@ -1,0 +1,28 @@
+//! Turning terminal events into actions through the keymap.
+
+use super::action::Action;
+use super::keymap::KeyChord;
+use super::model::Model;
+use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
+
+pub fn event_to_action(model: &Model, event: Event) -> Option<Action> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => {
+            let chord = KeyChord::from_event(&key)?;
+            if let Some(action) = model.keymap.lookup(model.mode(), &chord) {
+                return Some(action.clone());
+            }
+            match key.code {
+                KeyCode::Char(c)
+                    if model.takes_text() && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+                {
+                    Some(Action::Input(c))
+                }
+                _ => None,
+            }
+        }
+        Event::Paste(text) => Some(Action::Paste(text)),
+        Event::Resize(width, height) => Some(Action::Resize(width, height)),
+        _ => None,
+    }
+}

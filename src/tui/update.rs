@@ -1,0 +1,104 @@
+//! `update(model, action, now) -> effects`: the only place the model changes.
+//! Pure: no I/O, no clock reads, no spawning.
+
+use super::action::Action;
+use super::effect::Effect;
+use super::model::{Model, Overlay};
+use super::palette::Palette;
+use crate::util::sanitize::sanitize_str;
+use std::time::Instant;
+
+pub fn update(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
+    match action {
+        Action::Tick(wall) => {
+            let clock = format_clock(wall, model.status.zone);
+            if clock != model.status.clock {
+                model.status.clock = clock;
+                model.dirty = true;
+            }
+            Vec::new()
+        }
+        Action::Resize(width, height) => {
+            model.size = (width, height);
+            model.dirty = true;
+            Vec::new()
+        }
+        Action::Error(message) => {
+            model.status.last_error = Some(sanitize_str(&message));
+            model.dirty = true;
+            Vec::new()
+        }
+        action => {
+            let effects = match &model.overlay {
+                Overlay::Help { .. } => update_help(model, action),
+                Overlay::Palette(_) => update_palette(model, action, now),
+                Overlay::None => update_normal(model, action, now),
+            };
+            model.dirty = true;
+            effects
+        }
+    }
+}
+
+fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect> {
+    match action {
+        Action::Quit => model.running = false,
+        Action::Suspend => return vec![Effect::Suspend],
+        Action::ToggleHelp => model.overlay = Overlay::Help { scroll: 0 },
+        Action::OpenPalette => model.overlay = Overlay::Palette(Palette::new(&model.keymap, model.mode())),
+        Action::NextTab => model.tab = model.tab.next(),
+        Action::PreviousTab => model.tab = model.tab.previous(),
+        Action::SelectTab(tab) => model.tab = tab,
+        Action::Close => model.status.last_error = None,
+        #[cfg(debug_assertions)]
+        Action::DebugPanic => return vec![Effect::PanicInThread],
+        // Movement keys belong to the tabs; tabs that are not built yet ignore them.
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn update_help(model: &mut Model, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Close | Action::ToggleHelp => model.overlay = Overlay::None,
+        Action::Quit => model.running = false,
+        Action::Down => {
+            if let Overlay::Help { scroll } = &mut model.overlay {
+                *scroll = scroll.saturating_add(1);
+            }
+        }
+        Action::Up => {
+            if let Overlay::Help { scroll } = &mut model.overlay {
+                *scroll = scroll.saturating_sub(1);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn update_palette(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
+    let Overlay::Palette(palette) = &mut model.overlay else { return Vec::new() };
+    match action {
+        Action::Close => model.overlay = Overlay::None,
+        Action::Input(c) => palette.type_char(c),
+        Action::Paste(text) => text.chars().filter(|c| !c.is_control()).for_each(|c| palette.type_char(c)),
+        Action::Backspace => palette.backspace(),
+        Action::Up => palette.move_selection(-1),
+        Action::Down => palette.move_selection(1),
+        Action::Select => {
+            let chosen = palette.chosen().cloned();
+            model.overlay = Overlay::None;
+            if let Some(action) = chosen {
+                return update_normal(model, action, now);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// The status-line clock: minutes only, so an idle screen changes once a minute.
+pub fn format_clock(wall: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> String {
+    wall.with_timezone(&zone).format("%a %H:%M %Z").to_string()
+}
