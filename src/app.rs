@@ -25,15 +25,8 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
         eprintln!("firstwatch: {message}");
         return ExitCode::from(2);
     }
-    let theme = match pick_theme(&config, options.theme.as_deref()) {
-        Ok(theme) => theme,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
-    let keymap = match Keymap::from_config(&config) {
-        Ok(keymap) => keymap,
+    let (theme, keymap) = match console_settings(&config, options.theme.as_deref()) {
+        Ok(settings) => settings,
         Err(problems) => {
             for problem in &problems {
                 eprintln!("{problem}");
@@ -79,6 +72,20 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
         Err(err) => {
             eprintln!("firstwatch: terminal error: {err}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// The theme and keymap the config asks for; every problem is reported, with line:col where it has one.
+pub fn console_settings(config: &Config, theme_flag: Option<&str>) -> Result<(Theme, Keymap), Vec<String>> {
+    let theme = pick_theme(config, theme_flag);
+    let keymap = Keymap::from_config(config);
+    match (theme, keymap) {
+        (Ok(theme), Ok(keymap)) => Ok((theme, keymap)),
+        (theme, keymap) => {
+            let mut problems: Vec<String> = theme.err().into_iter().collect();
+            problems.extend(keymap.err().into_iter().flatten().map(|d| d.to_string()));
+            Err(problems)
         }
     }
 }

@@ -73,7 +73,9 @@ fn main() -> ExitCode {
         None => with_config(cli.config.as_deref(), |config| run_console(config, options)),
         Some(Command::Demo { dir }) => firstwatch::demo::run(dir, options),
         Some(Command::Init { path, force }) => init(path, force),
-        Some(Command::Config(ConfigCommand::Check)) => with_config(cli.config.as_deref(), config_summary),
+        Some(Command::Config(ConfigCommand::Check)) => {
+            with_config(cli.config.as_deref(), |config| config_summary(config, cli.theme.as_deref()))
+        }
         Some(Command::Config(ConfigCommand::Path)) => match config::resolve_config_path(cli.config.as_deref()) {
             Some(path) => {
                 println!("{}", path.display());
@@ -131,7 +133,13 @@ fn init(path: Option<PathBuf>, force: bool) -> ExitCode {
     }
 }
 
-fn config_summary(config: Config) -> ExitCode {
+fn config_summary(config: Config, theme_flag: Option<&str>) -> ExitCode {
+    if let Err(problems) = firstwatch::app::console_settings(&config, theme_flag) {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        return ExitCode::from(2);
+    }
     let path = config.path.as_deref().map(|p| p.display().to_string()).unwrap_or_default();
     println!("{path}: ok");
     println!("  theme {}, times in {}", config.settings.theme.get_ref(), config.settings.timezone.get_ref());

@@ -34,7 +34,7 @@ pub async fn run(dir: PathBuf) {
         let (level, message) = MESSAGES[rng.below(MESSAGES.len() as u64) as usize];
         let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
         let _ = append(&logs.join("app.log"), &format!("{now} {level:<5} [req {sequence:06}] {message}\n"));
-        if sequence % 3 == 0 {
+        if sequence.is_multiple_of(3) {
             let duration = rng.below(12_000) as f64 / 1000.0;
             let status = if duration > 10.0 { "failure" } else { "success" };
             let line = format!(

@@ -6,7 +6,7 @@
 
 use crossterm::event::EnableBracketedPaste;
 use crossterm::execute;
-use crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
+use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen, enable_raw_mode};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use std::io::{self, Stdout};
@@ -23,10 +23,8 @@ const RESET: &[u8] = b"\x1b[?2004l\x1b[?1049l\x1b[?25h\x1b[0m";
 pub fn enter() -> io::Result<Term> {
     ACTIVE.store(true, Ordering::SeqCst);
     enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, crossterm::cursor::Hide)?;
-    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    terminal.clear()?;
-    Ok(terminal)
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, crossterm::cursor::Hide, Clear(ClearType::All))?;
+    Terminal::new(CrosstermBackend::new(io::stdout()))
 }
 
 /// Undoes [`enter`]. Does nothing if the terminal was not entered.
@@ -82,5 +80,13 @@ pub fn suspend(terminal: &mut Term) -> io::Result<()> {
     ACTIVE.store(true, Ordering::SeqCst);
     enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, crossterm::cursor::Hide)?;
-    terminal.clear()
+    full_redraw(terminal)
+}
+
+/// Clears the screen and forgets what was drawn, so the next frame is drawn whole.
+/// (`Terminal::clear` would ask the terminal for the cursor position: a round
+/// trip on a slow link, and a hang on terminals that never answer.)
+pub fn full_redraw(terminal: &mut Term) -> io::Result<()> {
+    let size = terminal.size()?;
+    terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
 }

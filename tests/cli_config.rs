@@ -1,0 +1,151 @@
+//! The config as users meet it: through the binary, with file:line:col errors and exit code 2.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config").join(name)
+}
+
+fn firstwatch(args: &[&str]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+        .args(args)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .env_remove("FIRSTWATCH_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn check(config: &Path) -> (i32, String, String) {
+    let output = firstwatch(&["config", "check", "--config", config.to_str().unwrap()]);
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn valid_configs_pass_with_a_summary() {
+    for name in ["valid.toml", "valid-full.toml"] {
+        let (code, stdout, stderr) = check(&fixture(name));
+        assert_eq!(code, 0, "{name}: {stderr}");
+        assert!(stdout.contains(": ok"), "{stdout}");
+    }
+}
+
+#[test]
+fn every_invalid_fixture_names_its_line_and_problem() {
+    // (file, "line:col", what the message must say)
+    let cases = [
+        ("unknown_key.toml", "4:1", "unknown field `evry`"),
+        ("wrong_type.toml", "7:9", "invalid type: integer `15`, expected a string"),
+        ("duplicate_name.toml", "6:8", "duplicate check name `api`"),
+        ("unknown_reference.toml", "4:14", "unknown check `database`"),
+        ("bad_duration.toml", "4:9", "not a duration unit"),
+        ("bad_timezone.toml", "2:12", "unknown time zone `Mars/Olympus_Mons`"),
+        ("two_targets.toml", "2:8", "needs exactly one target, found http, tcp"),
+        ("unknown_action_key.toml", "2:12", "`ctrl-q` is bound to an unknown action"),
+        ("unknown_theme.toml", "2:9", "unknown theme `neon-pink`"),
+        ("not_utf8.toml", "3:6", "not valid UTF-8"),
+        ("unterminated.toml", "2:12", "invalid basic string"),
+    ];
+    for (name, position, message) in cases {
+        let path = fixture(&format!("invalid/{name}"));
+        let (code, _, stderr) = check(&path);
+        assert_eq!(code, 2, "{name} must exit 2: {stderr}");
+        let location = format!("{}:{position}: ", path.display());
+        assert!(stderr.contains(&location), "{name}: expected {location} in:\n{stderr}");
+        assert!(stderr.contains(message), "{name}: expected `{message}` in:\n{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let (code, _, stderr) = check(&fixture("invalid/several_errors.toml"));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown time zone `Nowhere/Special`"), "{stderr}");
+    assert!(stderr.contains("duplicate check name `a`"), "{stderr}");
+    assert!(stderr.contains("unknown check `b`"), "{stderr}");
+    assert!(stderr.contains("3 config errors"), "{stderr}");
+}
+
+#[test]
+fn missing_config_and_a_directory_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = check(&dir.path().join("nope.toml"));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no config file found") && stderr.contains("firstwatch init"), "{stderr}");
+    let (code, _, stderr) = check(dir.path());
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is a directory"), "{stderr}");
+}
+
+#[test]
+fn console_refuses_bad_config_before_touching_the_terminal() {
+    let output = firstwatch(&["--config", fixture("invalid/unknown_key.toml").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "nothing may reach the terminal: {:?}", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn init_writes_a_starter_that_passes_check_and_never_overwrites_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("conf/firstwatch.toml");
+    let output = firstwatch(&["init", path.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let (code, _, stderr) = check(&path);
+    assert_eq!(code, 0, "the starter config must be valid: {stderr}");
+    let again = firstwatch(&["init", path.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+}
+
+#[test]
+fn a_non_utf8_locale_is_refused_with_a_hint() {
+    let output = Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+        .args(["--config", fixture("valid-full.toml").to_str().unwrap()])
+        .env("LC_ALL", "en_US.ISO-8859-1")
+        .env_remove("FIRSTWATCH_ALLOW_NON_UTF8")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not UTF-8") && stderr.contains("LC_ALL=C.UTF-8"), "{stderr}");
+}
+
+#[test]
+fn a_corrupt_store_is_reported_and_left_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("firstwatch.db"), b"not a database at all, just text ".repeat(100)).unwrap();
+    let config = dir.path().join("firstwatch.toml");
+    std::fs::write(&config, "[settings]\ndata_dir = \"data\"\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+        .args(["--config", config.to_str().unwrap()])
+        .env("LANG", "C.UTF-8")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is damaged") && stderr.contains("firstwatch store move-aside"), "{stderr}");
+    assert!(data.join("firstwatch.db").exists());
+    let moved = firstwatch(&["store", "move-aside", "--config", config.to_str().unwrap()]);
+    assert!(moved.status.success(), "{}", String::from_utf8_lossy(&moved.stderr));
+    assert!(!data.join("firstwatch.db").exists());
+}
+
+#[test]
+fn help_and_version_are_complete() {
+    let help = firstwatch(&["--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    for word in ["demo", "init", "config", "store", "--config", "--theme", "--read-only"] {
+        assert!(text.contains(word), "--help lacks {word}:\n{text}");
+    }
+    let version = firstwatch(&["--version"]);
+    assert!(String::from_utf8_lossy(&version.stdout).contains(env!("CARGO_PKG_VERSION")));
+}

@@ -1,0 +1,103 @@
+//! The real binary in a pseudo-terminal: it draws, reacts to keys, and always
+//! gives the terminal back, whatever ends it.
+
+mod support;
+
+use std::time::{Duration, Instant};
+use support::pty::PtySession;
+
+const TABS: [&str; 6] = ["health", "calendar", "gpu", "logs", "backups", "incident"];
+
+fn start_demo(extra_env: &[(&str, &str)]) -> (PtySession, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let demo_dir = dir.path().join("demo");
+    std::fs::create_dir_all(&home).unwrap();
+    let env: Vec<(&str, &str)> = [("HOME", home.to_str().unwrap()), ("XDG_CONFIG_HOME", home.to_str().unwrap())]
+        .into_iter()
+        .chain(extra_env.iter().copied())
+        .collect();
+    let mut session = PtySession::spawn(&["demo", "--dir", demo_dir.to_str().unwrap()], &env, 100, 30);
+    let drawn = session.wait_for(Duration::from_secs(20), |screen| {
+        let text = screen.contents();
+        TABS.iter().all(|tab| text.contains(tab)) && text.contains("no open incident")
+    });
+    assert!(drawn, "the first frame never showed all six tabs:\n{}", session.contents());
+    assert!(session.parser.screen().alternate_screen(), "the console must draw on the alternate screen");
+    (session, dir)
+}
+
+#[test]
+fn demo_draws_switches_tabs_shows_help_and_quits_cleanly() {
+    let (mut session, _dir) = start_demo(&[]);
+    session.send("3");
+    assert!(
+        session.wait_for(Duration::from_secs(5), |s| s.contents().contains("The gpu tab")),
+        "{}",
+        session.contents()
+    );
+    session.send("?");
+    assert!(session.wait_for(Duration::from_secs(5), |s| s.contents().contains("keys: gpu")), "{}", session.contents());
+    session.send("q"); // closes help
+    assert!(session.wait_for(Duration::from_secs(5), |s| !s.contents().contains("keys: gpu")));
+    session.send("q");
+    assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(session.terminal_restored(), "alternate screen left and cursor shown");
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    let (mut session, _dir) = start_demo(&[]);
+    session.signal(libc::SIGHUP);
+    assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(129));
+    assert!(session.terminal_restored());
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let (mut session, _dir) = start_demo(&[]);
+    session.signal(libc::SIGTERM);
+    assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(143));
+    assert!(session.terminal_restored());
+}
+
+#[test]
+fn closing_the_pty_under_it_ends_the_process_within_two_seconds() {
+    let (mut session, _dir) = start_demo(&[]);
+    let closed_at = Instant::now();
+    session.close_master();
+    let code = session.wait_exit_without_output(Duration::from_secs(2));
+    assert!(code.is_some(), "still running {:?} after the terminal went away", closed_at.elapsed());
+}
+
+#[cfg(debug_assertions)]
+#[test]
+fn a_panic_in_another_thread_restores_the_terminal_and_exits_non_zero() {
+    let (mut session, _dir) = start_demo(&[("FIRSTWATCH_DEBUG_PANIC", "1")]);
+    let code = session.wait_exit(Duration::from_secs(5));
+    assert_eq!(code, Some(101));
+    assert!(session.terminal_restored());
+    let text = String::from_utf8_lossy(&session.raw);
+    assert!(text.contains("firstwatch crashed in thread 'debug-panic'"), "{text}");
+}
+
+#[test]
+fn a_terminal_too_small_gets_a_notice_and_resizing_redraws() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    let mut session = PtySession::spawn(&["demo", "--dir", demo_dir.to_str().unwrap()], &[], 60, 20);
+    assert!(
+        session.wait_for(Duration::from_secs(20), |s| s.contents().contains("need 80x24, have 60x20")),
+        "{}",
+        session.contents()
+    );
+    session.resize(100, 30);
+    assert!(
+        session.wait_for(Duration::from_secs(5), |s| s.contents().contains("6 incident")),
+        "after growing the window the console is drawn:\n{}",
+        session.contents()
+    );
+    session.send("q");
+    assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(session.terminal_restored());
+}
