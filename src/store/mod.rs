@@ -64,8 +64,7 @@ impl Store {
 
     /// Opens the store file at `path`, migrating it to the current schema.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let mut connection = open_connection(path)?;
-        migrations::migrate(&mut connection).map_err(|err| classify(path, err))?;
+        let mut connection = open_migrated(path)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(256);
         std::thread::Builder::new()
             .name("firstwatch-store".into())
@@ -106,6 +105,36 @@ impl Store {
         let store = self.clone();
         tokio::task::spawn_blocking(move || store.call(work)).await.map_err(|_| StoreError::Gone)?
     }
+}
+
+/// Opens and migrates, retrying while another process holds the file.
+///
+/// The busy timeout covers ordinary reads and writes, but SQLite answers
+/// `SQLITE_BUSY` at once (without calling the busy handler) while another
+/// connection switches a new file to WAL or recovers its log, so two
+/// instances started together must retry the whole opening themselves.
+fn open_migrated(path: &Path) -> Result<Connection, StoreError> {
+    let deadline = std::time::Instant::now() + OPEN_PATIENCE;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let attempt = open_connection(path).and_then(|mut connection| {
+            migrations::migrate(&mut connection).map(|()| connection).map_err(|err| classify(path, err))
+        });
+        match attempt {
+            Err(StoreError::Sqlite(err)) if is_busy(&err) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long opening waits for another process before giving up.
+const OPEN_PATIENCE: Duration = Duration::from_secs(10);
+
+fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(err.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
