@@ -7,8 +7,10 @@ use crate::theme::{self, Theme};
 use crate::tui::keymap::Keymap;
 use crate::tui::model::Model;
 use crate::tui::runtime::{self, Exit};
-use crate::util::identity::hostname;
+use crate::tui::tabs::{Services, Tabs};
+use crate::util::identity::{Identity, hostname};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Options from the command line that shape the console.
 #[derive(Debug, Clone, Default)]
@@ -34,10 +36,14 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(err) = Store::for_config(&config) {
-        eprintln!("firstwatch: {err}");
-        return ExitCode::from(1);
-    }
+    let store = match Store::for_config(&config) {
+        Ok(store) => store,
+        Err(err) => {
+            eprintln!("firstwatch: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let read_only = options.read_only || config.settings.read_only;
     let tokio = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -47,12 +53,26 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
     };
     let mut model = Model::new(keymap, theme, hostname(), config.settings.zone());
     model.environment = options.environment;
-    let (_source_tx, source_rx) = tokio::sync::mpsc::channel(1024);
+    model.read_only = read_only;
+    let (source_tx, source_rx) = tokio::sync::mpsc::channel(1024);
+    let frame_rate = config.settings.frame_rate;
+    let services = Services {
+        config: Arc::new(config),
+        store: Some(store),
+        sources: source_tx,
+        read_only,
+        identity: Identity::current(),
+    };
     let runtime_options = runtime::Options {
-        frame_rate: config.settings.frame_rate,
+        frame_rate,
+        services: services.clone(),
         panic_after_first_frame: cfg!(debug_assertions) && std::env::var_os("FIRSTWATCH_DEBUG_PANIC").is_some(),
     };
-    let exit = tokio.block_on(runtime::run(model, source_rx, runtime_options));
+    let exit = tokio.block_on(async move {
+        // Engines spawn onto this runtime, so they start inside it.
+        model.tabs = Tabs::start(&services);
+        runtime::run(model, source_rx, runtime_options).await
+    });
     // Background tasks may be blocked on I/O; the terminal is already restored, so do not wait for them.
     tokio.shutdown_timeout(std::time::Duration::from_millis(200));
     match exit {

@@ -2,7 +2,9 @@
 
 use clap::{Parser, Subcommand};
 use firstwatch::app::{ConsoleOptions, run_console};
+use firstwatch::cli::Global;
 use firstwatch::config::{self, Config, ConfigError};
+use firstwatch::{action, backup, gpu, health, incident, logs, schedule};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -48,6 +50,22 @@ enum Command {
     /// Look after the shared SQLite store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Run the health checks once and report (the health tab, headless).
+    Check(firstwatch::health::cli::CheckArgs),
+    /// Print or follow logs, filtered (the logs tab, headless).
+    Logs(firstwatch::logs::cli::LogsArgs),
+    /// Show next runs and maintenance windows (the calendar tab, headless).
+    Schedule(firstwatch::schedule::cli::ScheduleArgs),
+    /// List, verify and restore backups (the backups tab, headless).
+    Backups(firstwatch::backup::cli::BackupsArgs),
+    /// Show GPUs and their processes (the gpu tab, headless).
+    Gpu(firstwatch::gpu::cli::GpuArgs),
+    /// Open, follow and close incidents; export a post-mortem (the incident tab, headless).
+    Incident(firstwatch::incident::cli::IncidentArgs),
+    /// Run a configured action after confirming it.
+    Action(firstwatch::action::cli::ActionArgs),
+    /// Read the audit log.
+    Audit(firstwatch::action::audit_cli::AuditArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +86,7 @@ enum StoreCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let global = Global { read_only: cli.read_only, theme: cli.theme.clone() };
     let options = ConsoleOptions { theme: cli.theme.clone(), read_only: cli.read_only, environment: None };
     match cli.command {
         None => with_config(cli.config.as_deref(), |config| run_console(config, options)),
@@ -84,6 +103,14 @@ fn main() -> ExitCode {
             None => no_config_dir(),
         },
         Some(Command::Store(command)) => with_config(cli.config.as_deref(), |config| store(command, &config)),
+        Some(Command::Check(args)) => with_config(cli.config.as_deref(), |c| health::cli::run(c, args, &global)),
+        Some(Command::Logs(args)) => with_config(cli.config.as_deref(), |c| logs::cli::run(c, args, &global)),
+        Some(Command::Schedule(args)) => with_config(cli.config.as_deref(), |c| schedule::cli::run(c, args, &global)),
+        Some(Command::Backups(args)) => with_config(cli.config.as_deref(), |c| backup::cli::run(c, args, &global)),
+        Some(Command::Gpu(args)) => with_config(cli.config.as_deref(), |c| gpu::cli::run(c, args, &global)),
+        Some(Command::Incident(args)) => with_config(cli.config.as_deref(), |c| incident::cli::run(c, args, &global)),
+        Some(Command::Action(args)) => with_config(cli.config.as_deref(), |c| action::cli::run(c, args, &global)),
+        Some(Command::Audit(args)) => with_config(cli.config.as_deref(), |c| action::audit_cli::run(c, args, &global)),
     }
 }
 

@@ -3,17 +3,25 @@
 //! Every section is `deny_unknown_fields`, so a typo is an error with line:col
 //! rather than a silently ignored setting.
 
+mod action;
+mod backup;
 mod check;
 mod error;
+mod gpu;
 mod load;
-mod sections;
+mod log;
+mod task;
 pub mod units;
 mod validate;
 
+pub use action::{ActionConfig, ActionKind, RunbookRef};
+pub use backup::BackupConfig;
 pub use check::{CheckConfig, CheckTarget, Severity};
 pub use error::{ConfigError, Diagnostic, line_col};
+pub use gpu::GpuConfig;
 pub use load::{STARTER_CONFIG, default_config_path, load, load_str, resolve_config_path};
-pub use sections::*;
+pub use log::LogConfig;
+pub use task::{TaskConfig, WindowConfig};
 
 use serde::Deserialize;
 use std::collections::BTreeMap;

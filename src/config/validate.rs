@@ -55,39 +55,22 @@ pub(super) fn validate(config: &Config, source: &str, file: &Path) -> Vec<Diagno
         }
     }
 
-    problems.unique_names("task", config.tasks.iter().map(|t| &t.name));
-    problems.unique_names("window", config.windows.iter().map(|w| &w.name));
-    problems.unique_names("log", config.logs.iter().map(|l| &l.name));
-    problems.unique_names("backup", config.backups.iter().map(|b| &b.name));
-    let action_names = problems.unique_names("action", config.actions.iter().map(|a| &a.name));
-    for action in &config.actions {
-        if action.run.is_empty() {
-            problems.push(action.name.span(), format!("action `{}` has an empty `run`", action.name.get_ref()), None);
-        }
-        for check in &action.verify {
-            problems.reference("check", check, &check_names);
-        }
-        if let Some(other) = &action.rollback_with {
-            problems.reference("action", other, &action_names);
-        }
-    }
-    for runbook in &config.runbooks {
-        let path = config.resolve(runbook.path.get_ref());
-        if !path.is_file() {
-            problems.push(runbook.path.span(), format!("runbook {} does not exist", path.display()), None);
-        }
-    }
+    super::task::validate(config, &mut problems);
+    super::log::validate(config, &mut problems);
+    super::backup::validate(config, &mut problems);
+    super::action::validate(config, &mut problems, &check_names);
+    super::gpu::validate(config, &mut problems);
     problems.list
 }
 
-struct Problems<'a> {
+pub(super) struct Problems<'a> {
     source: &'a str,
     file: &'a Path,
     list: Vec<Diagnostic>,
 }
 
 impl Problems<'_> {
-    fn push(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<&str>) {
+    pub(super) fn push(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<&str>) {
         let mut diagnostic = Diagnostic::at(self.file, self.source, Some(span), message);
         if let Some(hint) = hint {
             diagnostic = diagnostic.with_hint(hint);
@@ -96,7 +79,11 @@ impl Problems<'_> {
     }
 
     /// Reports empty and duplicate names; returns the set of names seen.
-    fn unique_names<'n>(&mut self, what: &str, names: impl Iterator<Item = &'n Spanned<String>>) -> HashSet<String> {
+    pub(super) fn unique_names<'n>(
+        &mut self,
+        what: &str,
+        names: impl Iterator<Item = &'n Spanned<String>>,
+    ) -> HashSet<String> {
         let mut seen = HashSet::new();
         for name in names {
             if name.get_ref().trim().is_empty() {
@@ -112,7 +99,7 @@ impl Problems<'_> {
         seen
     }
 
-    fn reference(&mut self, what: &str, name: &Spanned<String>, known: &HashSet<String>) {
+    pub(super) fn reference(&mut self, what: &str, name: &Spanned<String>, known: &HashSet<String>) {
         if !known.contains(name.get_ref()) {
             let mut choices: Vec<&String> = known.iter().collect();
             choices.sort();

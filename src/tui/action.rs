@@ -5,6 +5,7 @@
 //! (`"ctrl-q" = "quit"`, `"F2" = { select-tab = "logs" }`).
 
 use super::tab::TabId;
+use super::tabs::{TabCommand, TabMsg};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -38,6 +39,15 @@ pub enum Action {
     /// Pasted text: prompts ignore it where a paste could confirm something.
     #[serde(skip)]
     Paste(String),
+    /// A key sent as typed to a tab prompt that captures the keyboard.
+    #[serde(skip)]
+    Key(crossterm::event::KeyEvent),
+    /// A tab's own command, bound in `[keys.<tab>]`.
+    #[serde(skip)]
+    Tab(TabCommand),
+    /// A report from a tab's background work.
+    #[serde(skip)]
+    Msg(TabMsg),
     // From the runtime.
     #[serde(skip)]
     Tick(chrono::DateTime<chrono::Utc>),
@@ -73,6 +83,7 @@ impl Action {
             Action::Left => "move left".into(),
             Action::Right => "move right".into(),
             Action::Select => "open or run the selection".into(),
+            Action::Tab(command) => command.describe(),
             other => format!("{other:?}"),
         }
     }
@@ -96,14 +107,16 @@ impl Action {
             Action::Top => 26,
             Action::Bottom => 27,
             Action::Select => 28,
+            Action::Tab(_) => 30,
             Action::Suspend => 40,
             _ => 100,
         }
     }
 
-    /// Actions offered in the command palette: everything a user can bind.
-    pub fn palette_entries() -> Vec<Action> {
-        let mut entries: Vec<Action> = TabId::ALL.iter().map(|tab| Action::SelectTab(*tab)).collect();
+    /// Actions offered in the command palette: everything a user can bind, the visible tab's own first.
+    pub fn palette_entries(visible: TabId) -> Vec<Action> {
+        let mut entries: Vec<Action> = TabCommand::all(visible).into_iter().map(Action::Tab).collect();
+        entries.extend(TabId::ALL.iter().map(|tab| Action::SelectTab(*tab)));
         entries.extend([Action::ToggleHelp, Action::NextTab, Action::PreviousTab, Action::Suspend, Action::Quit]);
         entries
     }

@@ -1,7 +1,11 @@
 //! Work that `update()` asks the runtime to do; it never does I/O itself.
 
+use super::tabs::TabEffect;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Work for one tab's background machinery; see `tabs::execute`.
+    Tab(TabEffect),
     /// Give the terminal back to the shell until `fg`.
     Suspend,
     /// Debug builds only: panic on a background thread to prove the terminal is restored.

@@ -8,6 +8,11 @@ use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
 pub fn event_to_action(model: &Model, event: Event) -> Option<Action> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
+            // ctrl-c always means what the keymap says, even inside a prompt.
+            let is_ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
+            if model.tab_captures_keys() && !is_ctrl_c {
+                return Some(Action::Key(key));
+            }
             let chord = KeyChord::from_event(&key)?;
             if let Some(action) = model.keymap.lookup(model.mode(), &chord) {
                 return Some(action.clone());

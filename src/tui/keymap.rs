@@ -254,7 +254,9 @@ impl Keymap {
             ("backspace", Backspace),
             ("ctrl-c", Close),
         ];
-        for (mode, table) in [(Mode::Global, global), (Mode::Help, help), (Mode::Palette, palette)] {
+        let mut tables = vec![(Mode::Global, global), (Mode::Help, help), (Mode::Palette, palette)];
+        tables.extend(TabId::ALL.iter().map(|tab| (Mode::Tab(*tab), super::tabs::default_keys(*tab))));
+        for (mode, table) in tables {
             for (key, action) in table {
                 if let Ok(chord) = KeyChord::parse(key) {
                     keymap.bind(mode, chord, action);
@@ -286,6 +288,15 @@ impl Keymap {
                         continue;
                     }
                 };
+                // A tab's own commands come first in its table, then the global vocabulary.
+                let own = match mode {
+                    Mode::Tab(tab) => super::tabs::TabCommand::parse(tab, value.get_ref().clone()).map(Action::Tab),
+                    _ => None,
+                };
+                if let Some(action) = own {
+                    keymap.bind(mode, chord, action);
+                    continue;
+                }
                 match <Action as serde::Deserialize>::deserialize(value.get_ref().clone()) {
                     Ok(action) => keymap.bind(mode, chord, action),
                     Err(err) => problems.push(

@@ -3,6 +3,7 @@
 use super::keymap::{Keymap, Mode};
 use super::palette::Palette;
 use super::tab::TabId;
+use super::tabs::{TabCtx, Tabs};
 use crate::theme::Theme;
 
 pub struct Model {
@@ -19,6 +20,12 @@ pub struct Model {
     pub dirty: bool,
     /// Shown in the tab bar, e.g. "demo", so nobody mistakes the demo for production.
     pub environment: Option<String>,
+    /// Every tab's own state.
+    pub tabs: Tabs,
+    /// Wall-clock time of the last tick, for "3 min ago" and T+ clocks.
+    pub wall: chrono::DateTime<chrono::Utc>,
+    /// Actions are hidden and refused.
+    pub read_only: bool,
 }
 
 /// What is drawn over the current tab.
@@ -37,6 +44,8 @@ pub struct Status {
     /// The clock as shown (minute resolution, so an idle screen stays still).
     pub clock: String,
     pub incident: Option<String>,
+    /// The maintenance window in force, if any.
+    pub window: Option<String>,
     pub last_error: Option<String>,
 }
 
@@ -45,14 +54,24 @@ impl Model {
         Model {
             tab: TabId::Health,
             overlay: Overlay::None,
-            status: Status { host, zone, clock: String::new(), incident: None, last_error: None },
+            status: Status { host, zone, clock: String::new(), incident: None, window: None, last_error: None },
             keymap,
             theme,
             size: (80, 24),
             running: true,
             dirty: true,
             environment: None,
+            tabs: Tabs::default(),
+            wall: chrono::DateTime::UNIX_EPOCH,
+            read_only: false,
         }
+    }
+
+    /// Splits the model so a tab can change its own state and the status line together.
+    pub fn tab_parts(&mut self) -> (&mut Tabs, TabCtx<'_>) {
+        let zone = self.status.zone;
+        let ctx = TabCtx { status: &mut self.status, wall: self.wall, zone, read_only: self.read_only };
+        (&mut self.tabs, ctx)
     }
 
     /// Which key table applies now.
@@ -67,5 +86,10 @@ impl Model {
     /// Modes where unbound printable keys are typed as text.
     pub fn takes_text(&self) -> bool {
         matches!(self.overlay, Overlay::Palette(_))
+    }
+
+    /// A tab prompt (filter, confirmation, notes) is open and gets keys as typed.
+    pub fn tab_captures_keys(&self) -> bool {
+        matches!(self.overlay, Overlay::None) && self.tabs.captures_keys(self.tab)
     }
 }

@@ -30,10 +30,13 @@ impl AsRef<str> for PaletteEntry {
 
 impl Palette {
     pub fn new(keymap: &Keymap, mode: Mode) -> Palette {
-        let all: Vec<PaletteEntry> = Action::palette_entries()
-            .into_iter()
-            .map(|action| PaletteEntry { label: action.describe(), key: keymap.key_for(mode, &action), action })
-            .collect();
+        let all: Vec<PaletteEntry> = Action::palette_entries(match mode {
+            Mode::Tab(tab) => tab,
+            _ => super::tab::TabId::Health,
+        })
+        .into_iter()
+        .map(|action| PaletteEntry { label: action.describe(), key: keymap.key_for(mode, &action), action })
+        .collect();
         Palette { query: String::new(), selected: 0, matches: all.clone(), all }
     }
 

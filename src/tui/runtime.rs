@@ -27,6 +27,8 @@ pub enum Exit {
 
 pub struct Options {
     pub frame_rate: u32,
+    /// Where tab effects are carried out.
+    pub services: super::tabs::Services,
     /// Debug builds: panic in a background thread after the first frame (end-to-end test hook).
     pub panic_after_first_frame: bool,
 }
@@ -60,8 +62,8 @@ async fn event_loop(
     let mut sources_open = true;
     let mut first_frame_drawn = false;
     let size = term.size()?;
-    apply(model, term, Action::Resize(size.width, size.height))?;
-    apply(model, term, Action::Tick(chrono::Utc::now()))?;
+    apply(model, term, options, Action::Resize(size.width, size.height))?;
+    apply(model, term, options, Action::Tick(chrono::Utc::now()))?;
 
     while model.running {
         let frame_due = model.dirty;
@@ -73,7 +75,7 @@ async fn event_loop(
             event = events.next() => match event {
                 Some(Ok(event)) => {
                     if let Some(action) = input::event_to_action(model, event) {
-                        apply(model, term, action)?;
+                        apply(model, term, options, action)?;
                     }
                 }
                 // Read errors or end of input mean the terminal is gone; spinning on them helps nobody.
@@ -85,14 +87,14 @@ async fn event_loop(
                     sources_open = false;
                 }
                 for action in batch.drain(..) {
-                    apply(model, term, action)?;
+                    apply(model, term, options, action)?;
                 }
             }
             _ = clock.tick() => {
                 if terminal::is_hung_up() {
                     return Ok(Exit::TerminalLost("the terminal hung up".into()));
                 }
-                apply(model, term, Action::Tick(chrono::Utc::now()))?;
+                apply(model, term, options, Action::Tick(chrono::Utc::now()))?;
             }
             _ = tokio::time::sleep_until(next_frame), if frame_due => {
                 if let Err(err) = term.draw(|frame| view::render(model, frame)) {
@@ -103,7 +105,7 @@ async fn event_loop(
                 if !first_frame_drawn {
                     first_frame_drawn = true;
                     if options.panic_after_first_frame {
-                        debug_panic(model, term)?;
+                        debug_panic(model, term, options)?;
                     }
                 }
             }
@@ -113,9 +115,10 @@ async fn event_loop(
 }
 
 /// Folds one action into the model and carries out the effects it asks for.
-fn apply(model: &mut Model, term: &mut Term, action: Action) -> std::io::Result<()> {
+fn apply(model: &mut Model, term: &mut Term, options: &Options, action: Action) -> std::io::Result<()> {
     for effect in update(model, action, std::time::Instant::now()) {
         match effect {
+            Effect::Tab(effect) => super::tabs::execute(effect, &options.services),
             Effect::Suspend => {
                 terminal::suspend(term)?;
                 model.dirty = true;
@@ -132,11 +135,11 @@ fn apply(model: &mut Model, term: &mut Term, action: Action) -> std::io::Result<
 }
 
 #[cfg(debug_assertions)]
-fn debug_panic(model: &mut Model, term: &mut Term) -> std::io::Result<()> {
-    apply(model, term, Action::DebugPanic)
+fn debug_panic(model: &mut Model, term: &mut Term, options: &Options) -> std::io::Result<()> {
+    apply(model, term, options, Action::DebugPanic)
 }
 
 #[cfg(not(debug_assertions))]
-fn debug_panic(_model: &mut Model, _term: &mut Term) -> std::io::Result<()> {
+fn debug_panic(_model: &mut Model, _term: &mut Term, _options: &Options) -> std::io::Result<()> {
     Ok(())
 }

@@ -11,12 +11,25 @@ use std::time::Instant;
 pub fn update(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
     match action {
         Action::Tick(wall) => {
+            model.wall = wall;
             let clock = format_clock(wall, model.status.zone);
             if clock != model.status.clock {
                 model.status.clock = clock;
                 model.dirty = true;
             }
+            let visible = model.tab;
+            let (tabs, mut ctx) = model.tab_parts();
+            if tabs.on_tick(visible, &mut ctx) {
+                model.dirty = true;
+            }
             Vec::new()
+        }
+        Action::Msg(msg) => {
+            let (tabs, mut ctx) = model.tab_parts();
+            let effects = tabs.on_msg(msg, &mut ctx);
+            // Sources report often; only what they change is redrawn, and tabs say nothing changed by ignoring it.
+            model.dirty = true;
+            effects.into_iter().map(Effect::Tab).collect()
         }
         Action::Resize(width, height) => {
             model.size = (width, height);
@@ -41,6 +54,22 @@ pub fn update(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
 }
 
 fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect> {
+    if let Action::Key(key) = action {
+        let tab = model.tab;
+        let (tabs, mut ctx) = model.tab_parts();
+        return tabs.on_key(tab, key, &mut ctx).into_iter().map(Effect::Tab).collect();
+    }
+    if let Action::Tab(command) = action {
+        let (tabs, mut ctx) = model.tab_parts();
+        return tabs.on_command(command, &mut ctx).into_iter().map(Effect::Tab).collect();
+    }
+    if is_navigation(&action) {
+        let tab = model.tab;
+        let (tabs, mut ctx) = model.tab_parts();
+        if let Some(effects) = tabs.on_nav(tab, &action, &mut ctx) {
+            return effects.into_iter().map(Effect::Tab).collect();
+        }
+    }
     match action {
         Action::Quit => model.running = false,
         Action::Suspend => return vec![Effect::Suspend],
@@ -56,6 +85,23 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
         _ => {}
     }
     Vec::new()
+}
+
+/// Keys shared by all tabs, offered to the visible tab before their global meaning.
+fn is_navigation(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Left
+            | Action::Right
+            | Action::Select
+            | Action::Close
+    )
 }
 
 fn update_help(model: &mut Model, action: Action) -> Vec<Effect> {

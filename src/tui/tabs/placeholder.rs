@@ -1,6 +1,6 @@
 //! The body of a tab that is not built yet: it says so plainly.
 
-use crate::tui::model::Model;
+use super::ViewCtx;
 use crate::tui::tab::TabId;
 use crate::tui::view::centered;
 use ratatui::Frame;
@@ -19,8 +19,8 @@ fn promise(tab: TabId) -> &'static str {
     }
 }
 
-pub fn render(model: &Model, tab: TabId, frame: &mut Frame, area: Rect) {
-    let theme = &model.theme;
+pub fn render(view: &ViewCtx, tab: TabId, frame: &mut Frame, area: Rect) {
+    let theme = view.theme;
     let block = Block::new()
         .borders(Borders::ALL)
         .border_style(theme.border())

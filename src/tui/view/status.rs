@@ -21,6 +21,10 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         Some(incident) => spans.push(Span::styled(format!("INCIDENT {incident}"), theme.crit().patch(theme.bar()))),
         None => spans.push(Span::styled("no open incident", theme.bar())),
     }
+    if let Some(window) = &status.window {
+        spans.push(separator());
+        spans.push(Span::styled(format!("MAINTENANCE {window}"), theme.warn().patch(theme.bar())));
+    }
     if let Some(error) = &status.last_error {
         spans.push(separator());
         spans.push(Span::styled(format!("error: {error}"), theme.crit().patch(theme.bar())));

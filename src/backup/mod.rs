@@ -1,0 +1,3 @@
+//! Backup sets: listing, verifying, browsing and restoring.
+
+pub mod cli;

@@ -1,0 +1,71 @@
+//! `[[action]]` and `[[runbook]]`: what on-call may run, and the procedures they follow.
+
+use super::Config;
+use super::units::HumanDuration;
+use super::validate::Problems;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use toml::Spanned;
+
+/// What an action does, which decides how it is confirmed and recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionKind {
+    Redeploy,
+    Rollback,
+    Restore,
+    Custom,
+}
+
+/// `[[action]]`: a command on-call can fire after confirming it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionConfig {
+    pub name: Spanned<String>,
+    pub kind: ActionKind,
+    pub target: String,
+    pub run: Vec<String>,
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub timeout: Option<HumanDuration>,
+    #[serde(default)]
+    pub verify: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub risk: Option<String>,
+    #[serde(default)]
+    pub backup: Option<String>,
+    #[serde(default)]
+    pub rollback_with: Option<Spanned<String>>,
+}
+
+/// `[[runbook]]`: a Markdown or TOML runbook file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookRef {
+    pub path: Spanned<PathBuf>,
+}
+
+pub(super) fn validate(config: &Config, problems: &mut Problems, check_names: &HashSet<String>) {
+    let action_names = problems.unique_names("action", config.actions.iter().map(|a| &a.name));
+    for action in &config.actions {
+        if action.run.is_empty() {
+            problems.push(action.name.span(), format!("action `{}` has an empty `run`", action.name.get_ref()), None);
+        }
+        for check in &action.verify {
+            problems.reference("check", check, check_names);
+        }
+        if let Some(other) = &action.rollback_with {
+            problems.reference("action", other, &action_names);
+        }
+    }
+    for runbook in &config.runbooks {
+        let path = config.resolve(runbook.path.get_ref());
+        if !path.is_file() {
+            problems.push(runbook.path.span(), format!("runbook {} does not exist", path.display()), None);
+        }
+    }
+}

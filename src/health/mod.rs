@@ -1,0 +1,3 @@
+//! Live checks: HTTP, TCP, command, SQLite, system, disk and TLS, with conditions, history and uptime.
+
+pub mod cli;

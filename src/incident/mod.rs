@@ -1,0 +1,3 @@
+//! Incidents and runbooks: the open incident, its checklist, timeline and post-mortem.
+
+pub mod cli;

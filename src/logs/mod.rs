@@ -1,0 +1,3 @@
+//! Following logs: tail, rotation, filters and highlighting.
+
+pub mod cli;

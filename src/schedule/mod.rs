@@ -1,0 +1,3 @@
+//! Scheduled tasks and maintenance windows: cron evaluation, next runs, past outcomes.
+
+pub mod cli;
