@@ -77,166 +77,22 @@ fn make_backups(dir: &Path, database: &Path) -> Result<(), Box<dyn std::error::E
     Ok(())
 }
 
-/// The demo config; every check points at the demo's own service on `port`.
+/// The demo config, one fragment per tab; every check points at the demo's own service on `port`.
 pub fn config_text(port: u16) -> String {
+    const FRAGMENTS: &[&str] = &[
+        include_str!("config/settings.toml"),
+        include_str!("config/checks.toml"),
+        include_str!("config/schedule.toml"),
+        include_str!("config/logs.toml"),
+        include_str!("config/backups.toml"),
+        include_str!("config/incident.toml"),
+        include_str!("config/gpu.toml"),
+    ];
     let url = format!("http://127.0.0.1:{port}");
-    format!(
-        r#"# The demo environment's config, written by `firstwatch demo`.
-[settings]
-theme = "default-dark"
-timezone = "UTC"
-data_dir = "data"
-
-[[check]]
-name = "api"
-http = "{url}/health"
-every = "5s"
-timeout = "2s"
-expect = ['status == 200', 'json.status == "healthy"', 'latency < 200ms']
-
-[[check]]
-name = "search (slow)"
-http = "{url}/slow"
-every = "10s"
-timeout = "3s"
-expect = ['status == 200', 'latency < 500ms']
-severity = "warning"
-
-[[check]]
-name = "inventory (flaky)"
-http = "{url}/flaky"
-every = "5s"
-expect = ['status == 200', 'json.status == "healthy"']
-
-[[check]]
-name = "payments"
-http = "{url}/payments"
-every = "5s"
-expect = ['status == 200', 'json.status == "healthy"']
-
-[[check]]
-name = "orders"
-http = "{url}/orders"
-every = "5s"
-expect = ['status == 200', 'json.status == "healthy"']
-
-[[check]]
-name = "app port"
-tcp = "127.0.0.1:{port}"
-every = "10s"
-
-[[check]]
-name = "app db"
-sqlite = "data/app.db"
-query = "SELECT COUNT(*) FROM users"
-expect = ['value > 10']
-every = "30s"
-
-[[check]]
-name = "logs writable"
-command = ["test", "-w", "logs"]
-every = "30s"
-
-[[check]]
-name = "cpu"
-system = "cpu"
-warn = "80%"
-critical = "95%"
-
-[[check]]
-name = "memory"
-system = "memory"
-warn = "85%"
-critical = "95%"
-
-[[check]]
-name = "disk /"
-disk = "/"
-warn = "80%"
-critical = "90%"
-
-[[task]]
-name = "health sweep"
-cron = "*/15 * * * *"
-description = "automated health check of every endpoint"
-
-[[task]]
-name = "log rotation"
-cron = "0 2 * * *"
-
-[[task]]
-name = "database backup"
-cron = "0 3 * * *"
-duration = "4m"
-
-[[task]]
-name = "morning check"
-cron = "0 9 * * *"
-
-[[task]]
-name = "database optimisation"
-cron = "0 1 * * 1"
-description = "ANALYZE, REINDEX, VACUUM and an integrity check"
-
-[[task]]
-name = "backup verification"
-cron = "0 10 * * 3"
-description = "test restore of the latest backup"
-
-[[window]]
-name = "nightly low traffic"
-cron = "0 2 * * *"
-duration = "1h"
-
-[[window]]
-name = "weekly maintenance"
-cron = "0 3 * * 0"
-duration = "2h"
-
-[[log]]
-name = "app"
-path = "logs/app.log"
-
-[[log]]
-name = "metrics"
-path = "logs/metrics.jsonl"
-format = "jsonl"
-
-[[backup]]
-name = "app db"
-dir = "backups"
-pattern = "app_db_%Y%m%d_%H%M%S.db.gz"
-format = "sqlite-gz"
-restore_to = "data/app.db"
-keep = "7d"
-every = "1d"
-count = ["users", "deals", "trades"]
-
-[[backup]]
-name = "weekly config"
-dir = "backups"
-pattern = "%Y%m%d/"
-format = "dir"
-keep = "30d"
-every = "7d"
-
-[[action]]
-name = "redeploy orders"
-kind = "redeploy"
-target = "orders"
-run = ["touch", "state/orders"]
-verify = ["orders"]
-rollback_with = "roll back orders"
-
-[[action]]
-name = "roll back orders"
-kind = "rollback"
-target = "orders"
-run = ["cp", "releases/2.4.0.txt", "state/orders"]
-verify = ["orders"]
-
-[gpu]
-simulate = 4
-"#
-    )
+    let mut text = String::from("# The demo environment's config, written by `firstwatch demo`.\n");
+    for fragment in FRAGMENTS {
+        text.push('\n');
+        text.push_str(&fragment.replace("{url}", &url).replace("{port}", &port.to_string()));
+    }
+    text
 }
