@@ -180,13 +180,13 @@ fn list(
         if state.backups.is_empty() {
             continue;
         }
-        println!("  {:<11} {:<16}  {:>6}  {:>10}  {:>6}  NAME", "STATUS", "CREATED", "AGE", "SIZE", "FILES");
+        println!("  {:<12} {:<16}  {:>6}  {:>10}  {:>6}  NAME", "STATUS", "CREATED", "AGE", "SIZE", "FILES");
         for backup in &state.backups {
             let status = backup.status();
             let files = backup.files().map_or("-".to_string(), |f| f.to_string());
             let prune = if backup.entry.prune { "  [would prune]" } else { "" };
             println!(
-                "  {} {:<9} {:<16}  {:>6}  {:>10}  {:>6}  {}{prune}",
+                "  {} {:<10} {:<16}  {:>6}  {:>10}  {:>6}  {}{prune}",
                 status.symbol(),
                 status.word(),
                 when(backup.entry.created, zone),

@@ -107,7 +107,7 @@ fn read_tar(reader: impl Read) -> Result<Contents, Failure> {
                 "other"
             },
             size: entry.size(),
-            mode: header.mode().unwrap_or(0),
+            mode: header.mode().unwrap_or(0) & 0o7777,
             modified: header.mtime().ok().and_then(|t| DateTime::from_timestamp(t as i64, 0)),
         };
         if contents.manifest.is_none() && info.kind == "file" && is_manifest(&info.path) {

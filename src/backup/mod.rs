@@ -98,14 +98,17 @@ pub fn human_bytes(bytes: u64) -> String {
     if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
-/// Ages for people at minute resolution: `<1m`, `42m`, `3h12m`, `1d14h`.
+/// Ages for people at minute resolution: `<1m`, `42m`, `3h12m`, `1d14h`, `7d`.
 pub fn human_age(age: Duration) -> String {
     let minutes = age.as_secs() / 60;
-    match minutes {
-        0 => "<1m".into(),
-        1..60 => format!("{minutes}m"),
-        60..1440 => format!("{}h{:02}m", minutes / 60, minutes % 60),
-        _ => format!("{}d{:02}h", minutes / 1440, minutes % 1440 / 60),
+    let (days, hours, mins) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+    match (days, hours, mins) {
+        (0, 0, 0) => "<1m".into(),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h{m:02}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d{h:02}h"),
     }
 }
 
