@@ -360,7 +360,7 @@ fn restore_command(
     if read_only && !request.dry_run {
         return refuse(None, "read-only mode (--read-only or settings.read_only)");
     }
-    let plan = match restore::plan(set, &backup.entry, request.to.as_deref(), now) {
+    let mut plan = match restore::plan(set, &backup.entry, request.to.as_deref(), now) {
         Ok(plan) => plan,
         Err(err) => return refuse(request.to.as_deref(), &err.to_string()),
     };
@@ -382,6 +382,7 @@ fn restore_command(
             &format!("the backup failed verification ({reason}); pass --force to restore it anyway"),
         );
     }
+    plan.forced = status.is_corrupt();
     if request.dry_run {
         println!("dry run: nothing was changed");
         return ExitCode::SUCCESS;

@@ -36,6 +36,8 @@ pub struct Plan {
     pub aside: PathBuf,
     #[serde(skip)]
     pub check: CheckOptions,
+    /// The user chose to restore a backup that failed verification.
+    pub forced: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -136,6 +138,7 @@ pub fn plan(
         current,
         aside,
         check: set.check.clone(),
+        forced: false,
     })
 }
 
@@ -457,7 +460,8 @@ pub fn run_audited(
         incident_id: None,
         detail: Some(detail),
     };
-    let start = entry("restore-start", format!("backup {} (age {rpo})", plan.backup.path.display()));
+    let forced = if plan.forced { "; FORCED despite a failed verification" } else { "" };
+    let start = entry("restore-start", format!("backup {} (age {rpo}){forced}", plan.backup.path.display()));
     store.audit(start, who).map_err(|err| RestoreError::Audit(err.to_string()))?;
     let result = restore(plan, progress, cancel);
     let (event, detail) = match &result {

@@ -133,7 +133,9 @@ impl RestoreDialog {
                 } else if self.blocked_by_corruption() {
                     self.hint = Some("this backup failed verification: ctrl-f to restore it anyway");
                 } else {
-                    let plan = plan.clone();
+                    let mut plan = (**plan).clone();
+                    plan.forced = self.status.is_corrupt() && self.force;
+                    let plan = Arc::new(plan);
                     self.stage = Stage::Running(plan.clone());
                     return Reply::Run(plan);
                 }

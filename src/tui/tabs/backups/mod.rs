@@ -231,6 +231,8 @@ impl BackupsTab {
                         if job.corrupt == 0 { "all good".to_string() } else { format!("{} CORRUPT", job.corrupt) };
                     let cancelled = if job.done < job.total { " (cancelled)" } else { "" };
                     self.notice = Some(format!("verified {} of {}: {verdict}{cancelled}", job.done, job.total));
+                    // The set headers (last good backup, freshness) follow the new results.
+                    return vec![Effect::Rescan];
                 }
             }
             Msg::Contents { set, name, result } => {
@@ -408,7 +410,7 @@ impl BackupsTab {
         let Some((set, backup)) = self.selected_backup() else { return Vec::new() };
         let key = (set.name.clone(), backup.entry.name.clone());
         let path = backup.entry.path.clone();
-        self.contents = ContentsPane { key: Some(key.clone()), state: PaneState::Loading, scroll: 0, focused: true };
+        self.contents = ContentsPane { key: Some(key.clone()), state: PaneState::Loading, scroll: 0, focused: false };
         vec![Effect::LoadContents { set: key.0, name: key.1, path }]
     }
 

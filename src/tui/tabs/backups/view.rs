@@ -101,12 +101,11 @@ fn render_list(tab: &BackupsTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
     let rows = tab.rows();
     let height = area.height as usize;
     let offset = if tab.selected >= height { tab.selected + 1 - height } else { 0 };
-    let wide = area.width >= 80;
     let mut lines = Vec::with_capacity(height);
     for (index, row) in rows.iter().enumerate().skip(offset).take(height) {
         let mut line = match *row {
             Row::Set(s) => set_line(&tab.sets[s], view),
-            Row::Backup(s, b) => backup_line(tab, &tab.sets[s], &tab.sets[s].backups[b], view, wide),
+            Row::Backup(s, b) => backup_line(tab, &tab.sets[s], &tab.sets[s].backups[b], view, area.width),
         };
         if index == tab.selected && !tab.contents.focused {
             line = line.style(view.theme.selection());
@@ -129,7 +128,8 @@ fn set_line<'a>(set: &SetState, view: &ViewCtx) -> Line<'a> {
     ])
 }
 
-fn backup_line<'a>(tab: &BackupsTab, set: &SetState, backup: &BackupState, view: &ViewCtx, wide: bool) -> Line<'a> {
+fn backup_line<'a>(tab: &BackupsTab, set: &SetState, backup: &BackupState, view: &ViewCtx, width: u16) -> Line<'a> {
+    let wide = width >= 80;
     let status = tab.status_of(&set.name, backup);
     let local = backup.entry.created.with_timezone(&view.zone);
     let date = if wide { local.format("%Y-%m-%d %H:%M") } else { local.format("%m-%d %H:%M") }.to_string();
@@ -137,22 +137,34 @@ fn backup_line<'a>(tab: &BackupsTab, set: &SetState, backup: &BackupState, view:
     let label = match &status {
         Status::Corrupt(_) => "corrupt".to_string(),
         Status::Changed => "changed".to_string(),
+        Status::Verifying(percent) => format!("verify {percent}%"),
         other => other.label(),
     };
     let mut spans = vec![
         Span::raw("  "),
-        Span::styled(format!("{} {label:<13}", status.symbol()), status_style(&status, view)),
+        Span::styled(format!("{} {label:<10}", status.symbol()), status_style(&status, view)),
         Span::raw(format!(" {date} {age:>6} {:>9}", human_bytes(backup.entry.size_bytes))),
     ];
     if wide {
         let files = backup.files().map_or("-".to_string(), |f| f.to_string());
         spans.push(Span::styled(format!(" {files:>5}"), view.theme.muted()));
     }
-    spans.push(Span::raw(format!("  {}", sanitize_str(&backup.entry.name))));
-    if backup.entry.prune {
-        spans.push(Span::styled(" [prune]", view.theme.muted()));
-    }
+    let prune = if backup.entry.prune { " [prune]" } else { "" };
+    // The name gives way before the retention marker does.
+    let used: usize = spans.iter().map(|s| s.width()).sum::<usize>() + 2 + prune.len();
+    let room = (width as usize).saturating_sub(used).max(8);
+    spans.push(Span::raw(format!("  {}", fit(&sanitize_str(&backup.entry.name), room))));
+    spans.push(Span::styled(prune, view.theme.muted()));
     Line::from(spans)
+}
+
+/// Cuts `text` to `room` columns, marking the cut with `…`.
+fn fit(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(room.saturating_sub(1)).collect();
+    format!("{kept}…")
 }
 
 fn render_pane(tab: &BackupsTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
