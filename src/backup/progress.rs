@@ -43,14 +43,15 @@ pub fn silent() -> impl Progress {
 }
 
 /// The error a cancelled read returns; callers recognise it with [`is_cancelled`].
+/// Not `Interrupted`: readers retry that kind, which would spin forever.
 pub fn cancelled_error() -> io::Error {
-    io::Error::new(io::ErrorKind::Interrupted, CANCELLED)
+    io::Error::other(CANCELLED)
 }
 
 const CANCELLED: &str = "cancelled";
 
 pub fn is_cancelled(err: &io::Error) -> bool {
-    err.kind() == io::ErrorKind::Interrupted && err.to_string() == CANCELLED
+    err.kind() == io::ErrorKind::Other && err.to_string() == CANCELLED
 }
 
 /// Reads through to `inner`, reporting progress about every MiB and stopping when cancelled.

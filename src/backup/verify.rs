@@ -67,8 +67,9 @@ impl Failure {
             ));
         }
         let detail = sanitize_str(&err.to_string());
+        let truncated = err.kind() == io::ErrorKind::UnexpectedEof || detail.contains("unexpected EOF");
         Failure::Corrupt(match err.kind() {
-            io::ErrorKind::UnexpectedEof => format!("{what} ends early (truncated?)"),
+            _ if truncated => format!("{what} ends early (truncated?)"),
             io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => format!("{what} is damaged: {detail}"),
             _ => format!("{what}: {detail}"),
         })
@@ -175,7 +176,7 @@ pub(crate) fn pump(reader: &mut dyn Read, writer: &mut dyn Write) -> io::Result<
         let n = match reader.read(&mut buffer) {
             Ok(0) => return Ok(total),
             Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted && !is_cancelled(&err) => continue,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return Err(err),
         };
         writer.write_all(&buffer[..n])?;
