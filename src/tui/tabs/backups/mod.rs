@@ -354,12 +354,13 @@ impl BackupsTab {
             self.notice = Some("select a backup to restore".into());
             return Vec::new();
         };
-        let (set_name, entry) = (set.name.clone(), backup.entry.clone());
+        let (set_name, entry, target) = (set.name.clone(), backup.entry.clone(), set.restore_to.clone());
         if ctx.read_only {
             ctx.status.last_error = Some("read-only: restores are disabled".into());
+            self.notice = Some("read-only: restores are disabled (--read-only or settings.read_only)".into());
             return vec![Effect::AuditNotRun {
                 set: set_name,
-                target: set.restore_to.clone(),
+                target,
                 event: "restore-refused",
                 reason: "read-only mode".into(),
             }];

@@ -47,7 +47,7 @@ pub(super) fn render(tab: &BackupsTab, view: &ViewCtx, frame: &mut Frame, area: 
     }
     let [main, footer] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(inner);
     let (list_area, pane_area) = if main.width >= WIDE {
-        let [list, pane] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(main);
+        let [list, pane] = Layout::horizontal([Constraint::Min(76), Constraint::Percentage(35)]).areas(main);
         (list, pane)
     } else {
         let pane_height = (main.height / 3).clamp(5, 9);
@@ -129,7 +129,8 @@ fn set_line<'a>(set: &SetState, view: &ViewCtx) -> Line<'a> {
 }
 
 fn backup_line<'a>(tab: &BackupsTab, set: &SetState, backup: &BackupState, view: &ViewCtx, width: u16) -> Line<'a> {
-    let wide = width >= 80;
+    // Full dates and file counts once there is room for them beside the name.
+    let wide = width >= 96;
     let status = tab.status_of(&set.name, backup);
     let local = backup.entry.created.with_timezone(&view.zone);
     let date = if wide { local.format("%Y-%m-%d %H:%M") } else { local.format("%m-%d %H:%M") }.to_string();
@@ -219,6 +220,9 @@ fn backup_details<'a>(tab: &BackupsTab, set: &SetState, backup: &BackupState, vi
         Span::styled(format!("{} {}", status.symbol(), sanitize_str(&status.label())), status_style(&status, view)),
     ])];
     let last = tab.fresh_results.get(&(set.name.clone(), backup.entry.name.clone())).or(backup.last.as_ref());
+    if let Some(files) = backup.files() {
+        lines.push(Line::raw(format!("files   {files} · {}", human_bytes(backup.entry.size_bytes))));
+    }
     if let Some(last) = last {
         let at = last.verified_at.with_timezone(&view.zone).format("%Y-%m-%d %H:%M");
         lines.push(Line::styled(format!("checked {at} in {} ms", last.duration_ms), theme.muted()));
@@ -242,7 +246,7 @@ fn backup_details<'a>(tab: &BackupsTab, set: &SetState, backup: &BackupState, vi
             if !contents.tables.is_empty() {
                 lines.push(Line::styled("tables", theme.accent()));
                 for table in &contents.tables {
-                    lines.push(Line::raw(format!("  {:<24} {:>10} rows", table.name, table.rows)));
+                    lines.push(Line::raw(format!("  {:<16} {:>8} rows", table.name, table.rows)));
                 }
             }
             if let Some(manifest) = &contents.manifest {
