@@ -179,3 +179,20 @@ fn backup_config_errors_point_at_line_and_column() {
         assert!(stderr.contains(message), "{name}: {stderr}");
     }
 }
+
+#[test]
+fn prune_removes_what_retention_marks_after_confirmation() {
+    let env = Env::new();
+    let oldest = env.path("backups/app_db_20261126_030000.db.gz");
+    let dry = env.run(&["backups", "prune", "app db", "--dry-run"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(text(&dry).contains("app_db_20261126_030000.db.gz") && oldest.exists(), "{}", text(&dry));
+    let unconfirmed = env.run(&["backups", "prune", "app db"]);
+    assert_eq!(unconfirmed.status.code(), Some(1), "{}", text(&unconfirmed));
+    assert!(oldest.exists());
+    let done = env.run(&["backups", "prune", "app db", "--confirm", "app db"]);
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(!oldest.exists(), "keep_last = 2 removes the third newest");
+    assert!(env.path("backups/app_db_20261128_030000.db.gz").exists());
+    assert_eq!(env.audit_events(), ["prune-refused", "prune-start", "prune-done"]);
+}

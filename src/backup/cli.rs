@@ -18,7 +18,7 @@ use std::process::ExitCode;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  done; every backup checked is good
-  1  a backup is corrupt, or a restore failed, was refused or not confirmed
+  1  a backup is corrupt, or a restore or prune failed, was refused or not confirmed
   2  bad usage: unknown set or backup, invalid config
 
 A backup is named by its file or folder name (as `list` shows it); `latest`
@@ -89,6 +89,19 @@ enum Sub {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Remove the backups a set's retention rule (keep, keep_last) marks.
+    ///
+    /// The newest backup is never removed. Needs --confirm SET (or --yes); every removal is audited.
+    Prune {
+        set: String,
+        #[arg(long, value_name = "SET")]
+        confirm: Option<String>,
+        #[arg(long)]
+        yes: bool,
+        /// List what would be removed and stop.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
@@ -106,7 +119,101 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
             let request = RestoreRequest { id, set, to, confirm, yes, force, dry_run };
             restore_command(&sets, store.as_ref(), &request, read_only, now, zone)
         }
+        Sub::Prune { set, confirm, yes, dry_run } => {
+            let request = PruneRequest { set, confirm, yes, dry_run };
+            prune_command(&sets, store.as_ref(), &request, read_only, now)
+        }
     }
+}
+
+struct PruneRequest {
+    set: String,
+    confirm: Option<String>,
+    yes: bool,
+    dry_run: bool,
+}
+
+fn prune_command(
+    sets: &[BackupSet],
+    store: Option<&Store>,
+    request: &PruneRequest,
+    read_only: bool,
+    now: DateTime<Utc>,
+) -> ExitCode {
+    let chosen = match pick_sets(sets, Some(&request.set)) {
+        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
+        Err(message) => return usage(message),
+    };
+    let set = &chosen[0];
+    if set.keep.is_none() && set.keep_last.is_none() {
+        return usage(format!("set `{}` has no retention rule (keep or keep_last)", set.name));
+    }
+    let states = survey(&chosen, store, now);
+    let marked: Vec<_> = states[0].backups.iter().filter(|b| b.entry.prune).collect();
+    if marked.is_empty() {
+        println!("nothing to prune in `{}`", set.name);
+        return ExitCode::SUCCESS;
+    }
+    println!("prune `{}`: {} backups past retention", set.name, marked.len());
+    for backup in &marked {
+        println!(
+            "  {}  {} old  {}",
+            sanitize_str(&backup.entry.name),
+            human_age(super::listing::age(now, backup.entry.created)),
+            human_bytes(backup.entry.size_bytes)
+        );
+    }
+    if request.dry_run {
+        println!("dry run: nothing was removed");
+        return ExitCode::SUCCESS;
+    }
+    let who = Identity::current();
+    let refuse = |reason: &str| {
+        if let Some(store) = store {
+            let entry = crate::store::AuditEntry {
+                event: "prune-refused".into(),
+                action: Some(format!("prune {}", set.name)),
+                target: Some(set.dir.display().to_string()),
+                detail: Some(reason.into()),
+                ..Default::default()
+            };
+            let _ = store.audit(entry, &who);
+        }
+        eprintln!("firstwatch backups: prune refused: {reason}");
+        ExitCode::from(1)
+    };
+    if read_only {
+        return refuse("read-only mode (--read-only or settings.read_only)");
+    }
+    let Some(store) = store else {
+        eprintln!("firstwatch backups: prune refused: the store cannot be opened, so removals could not be audited");
+        return ExitCode::from(1);
+    };
+    let confirm = RestoreRequest {
+        id: String::new(),
+        set: None,
+        to: None,
+        confirm: request.confirm.clone(),
+        yes: request.yes,
+        force: false,
+        dry_run: false,
+    };
+    match confirmation(&confirm, &set.name) {
+        Confirmation::Given => {}
+        Confirmation::Refused(reason) | Confirmation::Cancelled(reason) => return refuse(&reason),
+    }
+    let entries: Vec<_> = marked.iter().map(|b| b.entry.clone()).collect();
+    let mut failed = false;
+    for removal in super::prune::prune(&set.name, &entries, store, &who) {
+        match removal.result {
+            Ok(()) => println!("removed {}", sanitize_str(&removal.name)),
+            Err(reason) => {
+                failed = true;
+                eprintln!("firstwatch backups: cannot remove {}: {reason}", sanitize_str(&removal.name));
+            }
+        }
+    }
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
 fn usage(message: impl std::fmt::Display) -> ExitCode {
@@ -466,7 +573,7 @@ fn confirmation(request: &RestoreRequest, set: &str) -> Confirmation {
     if !std::io::stdin().is_terminal() {
         return Confirmation::Refused("no confirmation: pass --confirm SET (stdin is not a terminal)".into());
     }
-    print!("type the set name `{set}` to restore: ");
+    print!("type the set name `{set}` to confirm: ");
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     if std::io::stdin().lock().read_line(&mut line).is_err() {

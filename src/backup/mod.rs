@@ -9,6 +9,7 @@ pub mod listing;
 pub mod overview;
 pub mod pattern;
 pub mod progress;
+pub mod prune;
 pub mod records;
 pub mod restore;
 mod safety;

@@ -194,7 +194,7 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     }
     // Past this point the old target is secured first, then replaced in one rename.
     let secured = if plan.current.is_some() { Some(secure_file(plan)?) } else { None };
-    if plan.format.is_sqlite() {
+    if plan.format.is_sqlite() && plan.current.is_some() {
         checkpoint(&plan.target);
     }
     temp.persist(&plan.target).map_err(|err| RestoreError::Io {
@@ -256,7 +256,8 @@ fn snapshot_sqlite(source: &Path, destination: &Path) -> Result<(), String> {
 
 /// Folds the old database's WAL into it, so little is left to set aside afterwards.
 fn checkpoint(target: &Path) {
-    if let Ok(connection) = rusqlite::Connection::open(target) {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if let Ok(connection) = rusqlite::Connection::open_with_flags(target, flags) {
         let _ = connection.busy_timeout(Duration::from_secs(2));
         let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
