@@ -186,7 +186,7 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     } else {
         format!("{} written", human_bytes(bytes))
     };
-    if let Some(current) = std::fs::metadata(&plan.target).ok() {
+    if let Ok(current) = std::fs::metadata(&plan.target) {
         let _ = std::fs::set_permissions(temp.path(), current.permissions());
     }
     if cancel.is_cancelled() {

@@ -112,7 +112,7 @@ pub fn verify(
         BackupFormat::Tar => verify_tar(reader, options.max_unpacked),
         BackupFormat::TarGz => {
             verify_tar(Limited { inner: MultiGzDecoder::new(reader), left: options.max_unpacked }, options.max_unpacked)
-                .map_err(|failure| gzip_wording(failure))
+                .map_err(gzip_wording)
         }
         BackupFormat::Sqlite => {
             drop(reader);

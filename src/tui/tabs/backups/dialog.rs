@@ -118,10 +118,13 @@ impl RestoreDialog {
             KeyCode::Backspace => {
                 self.typed.pop();
             }
-            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) && !c.is_control() => {
-                if self.typed.chars().count() < 200 {
-                    self.typed.push(c);
-                }
+            KeyCode::Char(c)
+                if !ctrl
+                    && !key.modifiers.contains(KeyModifiers::ALT)
+                    && !c.is_control()
+                    && self.typed.chars().count() < 200 =>
+            {
+                self.typed.push(c);
             }
             KeyCode::Enter => {
                 let Stage::Ready(plan) = &self.stage else {
