@@ -38,6 +38,7 @@ dir = "backups"
 pattern = "app_db_%Y%m%d_%H%M%S.db.gz"
 format = "sqlite-gz"
 restore_to = "data/app.db"
+source = "data/app.db"
 keep_last = 2
 every = "1d"
 count = ["users", "deals"]
@@ -168,6 +169,7 @@ fn backup_config_errors_point_at_line_and_column() {
         ("backup_bad_pattern.toml", "4:11", "`%q` is not a supported date field"),
         ("backup_count_not_sqlite.toml", "6:10", "`count` lists SQLite tables"),
         ("backup_dir_pattern.toml", "4:11", "does not end in `/`"),
+        ("backup_source_on_archive.toml", "6:10", "`source` is for sqlite"),
     ];
     let home = tempfile::tempdir().unwrap();
     for (name, position, message) in cases {
@@ -195,4 +197,21 @@ fn prune_removes_what_retention_marks_after_confirmation() {
     assert!(!oldest.exists(), "keep_last = 2 removes the third newest");
     assert!(env.path("backups/app_db_20261128_030000.db.gz").exists());
     assert_eq!(env.audit_events(), ["prune-refused", "prune-start", "prune-done"]);
+}
+
+#[test]
+fn create_makes_a_named_backup_that_verifies() {
+    let env = Env::new();
+    let made = env.run(&["backups", "create", "app db"]);
+    assert!(made.status.success(), "{}", text(&made));
+    let listed = env.run(&["backups", "list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let newest = rows[0]["id"].as_str().unwrap().to_string();
+    assert!(newest.starts_with("app_db_") && newest != "app_db_20261128_030000.db.gz", "{newest}");
+    let verified = env.run(&["backups", "verify", &newest]);
+    assert!(verified.status.success(), "{}", text(&verified));
+    assert!(text(&verified).contains("users 3"), "the live database's rows: {}", text(&verified));
+    let read_only = env.run(&["--read-only", "backups", "create", "app db"]);
+    assert_eq!(read_only.status.code(), Some(1));
+    assert_eq!(env.audit_events(), ["backup-create"]);
 }

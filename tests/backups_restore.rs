@@ -205,3 +205,26 @@ fn every_attempt_writes_audit_rows() {
     assert!(rows[1].detail.as_deref().unwrap().contains("RPO"));
     assert!(rows.iter().all(|r| r.user == "oncall" && r.target.as_deref() == Some(target.to_str().unwrap())));
 }
+
+#[test]
+fn creating_a_backup_of_a_live_database_uses_a_consistent_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let live_path = dir.path().join("live.db");
+    files::make_db(&live_path, 3);
+    let live = rusqlite::Connection::open(&live_path).unwrap();
+    let _: String = live.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).unwrap();
+    live.execute("INSERT INTO users (id, email) VALUES (99, 'wal@example.test')", []).unwrap();
+    let mut set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &live_path);
+    set.source = Some(live_path.clone());
+    let at = chrono::Utc::now();
+    let created = firstwatch::backup::create::create(&set, at).unwrap();
+    let entry = only_backup(&set);
+    assert_eq!(entry.path, created.path);
+    let report =
+        firstwatch::backup::verify::verify(set.format, &set.check, &entry.path, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(report.tables[0].rows, 4, "the row still in the WAL is in the backup");
+    assert!(files::hidden_leftovers(&dir.path().join("backups")).is_empty(), "no half-written file remains");
+    let again = firstwatch::backup::create::create(&set, at).unwrap_err();
+    assert!(again.contains("already exists"), "{again}");
+    drop(live);
+}

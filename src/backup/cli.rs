@@ -89,6 +89,8 @@ enum Sub {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Make a new backup of the set's `source` now (SQLite through the online backup API).
+    Create { set: String },
     /// Remove the backups a set's retention rule (keep, keep_last) marks.
     ///
     /// The newest backup is never removed. Needs --confirm SET (or --yes); every removal is audited.
@@ -119,9 +121,50 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
             let request = RestoreRequest { id, set, to, confirm, yes, force, dry_run };
             restore_command(&sets, store.as_ref(), &request, read_only, now, zone)
         }
+        Sub::Create { set } => create_command(&sets, store.as_ref(), &set, read_only),
         Sub::Prune { set, confirm, yes, dry_run } => {
             let request = PruneRequest { set, confirm, yes, dry_run };
             prune_command(&sets, store.as_ref(), &request, read_only, now)
+        }
+    }
+}
+
+fn create_command(sets: &[BackupSet], store: Option<&Store>, name: &str, read_only: bool) -> ExitCode {
+    let set = match pick_sets(sets, Some(name)) {
+        Ok(chosen) => chosen[0],
+        Err(message) => return usage(message),
+    };
+    if read_only {
+        eprintln!("firstwatch backups: create refused: read-only mode (--read-only or settings.read_only)");
+        return ExitCode::from(1);
+    }
+    if set.source.is_none() {
+        return usage(format!("backup set `{name}` has no `source` to copy"));
+    }
+    let result = super::create::create(set, Utc::now());
+    if let Some(store) = store {
+        let (event, detail) = match &result {
+            Ok(created) => ("backup-create", format!("created {}", created.path.display())),
+            Err(reason) => ("backup-create-failed", reason.clone()),
+        };
+        let entry = crate::store::AuditEntry {
+            event: event.into(),
+            action: Some(format!("create {}", set.name)),
+            target: set.source.as_ref().map(|p| p.display().to_string()),
+            detail: Some(detail),
+            ..Default::default()
+        };
+        let _ = store.audit(entry, &Identity::current());
+    }
+    match result {
+        Ok(created) => {
+            println!("created {}", created.path.display());
+            println!("  {}", sanitize_str(&created.summary));
+            ExitCode::SUCCESS
+        }
+        Err(reason) => {
+            eprintln!("firstwatch backups: cannot create a backup of `{name}`: {reason}");
+            ExitCode::from(1)
         }
     }
 }

@@ -45,6 +45,10 @@ pub fn list(set: &BackupSet, now: DateTime<Utc>) -> Listing {
     let mut backups = Vec::new();
     for item in reader.flatten() {
         let Ok(name) = item.file_name().into_string() else { continue };
+        // Hidden names are work in progress (a backup being created), never backups.
+        if name.starts_with('.') {
+            continue;
+        }
         let Some(dated) = set.pattern.matches(&name) else { continue };
         let Ok(metadata) = item.metadata() else { continue };
         if metadata.is_dir() != set.pattern.is_dir {

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod contents;
+pub mod create;
 pub mod listing;
 pub mod overview;
 pub mod pattern;
@@ -37,6 +38,8 @@ pub struct BackupSet {
     pub keep_last: Option<u32>,
     pub every: Option<Duration>,
     pub check: verify::CheckOptions,
+    /// The live database or file `create` copies.
+    pub source: Option<PathBuf>,
 }
 
 impl BackupSet {
@@ -58,6 +61,7 @@ impl BackupSet {
                 integrity: set.integrity,
                 max_unpacked: set.max_unpacked(),
             },
+            source: set.source.as_ref().map(|p| config.resolve(p.get_ref())),
         })
     }
 
@@ -83,6 +87,7 @@ impl BackupSet {
                 integrity: IntegrityCheck::Full,
                 max_unpacked: crate::config::DEFAULT_MAX_UNPACKED,
             },
+            source: None,
         })
     }
 }

@@ -22,6 +22,8 @@ pub struct SetState {
     pub backups: Vec<BackupState>,
     /// Why the folder could not be read.
     pub error: Option<String>,
+    /// The set has a `source`, so a backup can be made now.
+    pub can_create: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +98,7 @@ pub fn survey(sets: &[BackupSet], store: Option<&Store>, now: DateTime<Utc>) -> 
                     })
                     .collect(),
                 error: found.error,
+                can_create: set.source.is_some(),
             }
         })
         .collect()

@@ -123,6 +123,9 @@ pub struct BackupConfig {
     /// Refuse to decompress more than this (a guard against gzip bombs).
     #[serde(default)]
     pub max_unpacked: Option<ByteSize>,
+    /// What `create` copies: the live database (or file) this set backs up.
+    #[serde(default)]
+    pub source: Option<Spanned<PathBuf>>,
 }
 
 impl BackupConfig {
@@ -165,6 +168,22 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                     Some("table names may use letters, digits and `_`"),
                 );
             }
+        }
+        if let Some(source) = &set.source
+            && (set.format.is_archive() || set.format.is_dir())
+        {
+            problems.push(
+                source.span(),
+                format!("backup `{name}`: `source` is for sqlite, sqlite-gz, file and gz sets"),
+                Some("folders and archives are made by your own tooling; firstwatch lists and verifies them"),
+            );
+        }
+        if set.source.is_some() && (pattern.contains('*') || pattern.contains('?')) {
+            problems.push(
+                set.pattern.span(),
+                format!("backup `{name}`: a set with a `source` needs a pattern without `*` or `?`"),
+                Some("new backups are named from the pattern, e.g. \"app_db_%Y%m%d_%H%M%S.db.gz\""),
+            );
         }
         if let Some(keep_last) = &set.keep_last
             && *keep_last.get_ref() == 0

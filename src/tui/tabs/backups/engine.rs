@@ -119,6 +119,13 @@ pub fn execute(effect: Effect, services: &Services) {
             let result = run_restore(&services, &plan);
             deliver(&services, Msg::Restored { result });
         }),
+        Effect::Create { set } => in_background(move || {
+            let result = match find_set(&services, &set) {
+                Some(backup_set) => create_audited(&services, &backup_set),
+                None => Err(format!("the set `{set}` is no longer configured")),
+            };
+            deliver(&services, Msg::Created { set, result });
+        }),
         Effect::AuditNotRun { set, target, event, reason } => in_background(move || {
             if let Some(store) = &services.store {
                 restore::audit_not_run(store, &services.identity, &set, target.as_deref(), event, &reason);
@@ -140,4 +147,26 @@ fn run_restore(services: &Services, plan: &restore::Plan) -> Result<Arc<restore:
     restore::run_audited(store, &services.identity, plan, &mut crate::backup::progress::silent(), &cancel)
         .map(Arc::new)
         .map_err(|err| err.to_string())
+}
+
+fn create_audited(services: &Services, set: &BackupSet) -> Result<String, String> {
+    if services.read_only {
+        return Err("read-only: creating backups is disabled".into());
+    }
+    let result = crate::backup::create::create(set, chrono::Utc::now());
+    if let Some(store) = &services.store {
+        let (event, detail) = match &result {
+            Ok(created) => ("backup-create", format!("created {}", created.path.display())),
+            Err(reason) => ("backup-create-failed", reason.clone()),
+        };
+        let entry = crate::store::AuditEntry {
+            event: event.into(),
+            action: Some(format!("create {}", set.name)),
+            target: set.source.as_ref().map(|p| p.display().to_string()),
+            detail: Some(detail),
+            ..Default::default()
+        };
+        let _ = store.audit(entry, &services.identity);
+    }
+    result.map(|created| created.summary)
 }

@@ -83,6 +83,7 @@ pub enum Msg {
     Contents { set: String, name: String, result: Result<Arc<Contents>, String> },
     Planned { set: String, name: String, result: Result<Arc<Plan>, String> },
     Restored { result: Result<Arc<Outcome>, String> },
+    Created { set: String, result: Result<String, String> },
 }
 
 /// What keys can be bound to in `[keys.backups]`.
@@ -93,12 +94,19 @@ pub enum Command {
     VerifyAll,
     CancelVerify,
     Restore,
+    Create,
     Rescan,
 }
 
 impl Command {
-    pub const ALL: &'static [Command] =
-        &[Command::Verify, Command::VerifyAll, Command::CancelVerify, Command::Restore, Command::Rescan];
+    pub const ALL: &'static [Command] = &[
+        Command::Verify,
+        Command::VerifyAll,
+        Command::CancelVerify,
+        Command::Restore,
+        Command::Create,
+        Command::Rescan,
+    ];
 
     pub fn describe(&self) -> String {
         match self {
@@ -106,6 +114,7 @@ impl Command {
             Command::VerifyAll => "verify every backup of every set".into(),
             Command::CancelVerify => "cancel the running verification".into(),
             Command::Restore => "restore the selected backup (asks to type the set name)".into(),
+            Command::Create => "make a new backup of the selected set's source now".into(),
             Command::Rescan => "list the backup folders again".into(),
         }
     }
@@ -133,6 +142,9 @@ pub enum Effect {
     Restore {
         plan: Arc<Plan>,
     },
+    Create {
+        set: String,
+    },
     /// A restore asked for and not run (refused or cancelled): still an audit row.
     AuditNotRun {
         set: String,
@@ -148,6 +160,7 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
         ("V", Command::VerifyAll),
         ("x", Command::CancelVerify),
         ("r", Command::Restore),
+        ("b", Command::Create),
         ("R", Command::Rescan),
     ]
 }
@@ -248,6 +261,13 @@ impl BackupsTab {
                     dialog.planned(result);
                 }
             }
+            Msg::Created { set, result } => {
+                self.notice = Some(match result {
+                    Ok(summary) => format!("created a backup of {set}: {summary}"),
+                    Err(reason) => format!("backup of {set} failed: {reason}"),
+                });
+                return vec![Effect::Rescan];
+            }
             Msg::Restored { result } => {
                 let message = match &result {
                     Ok(outcome) => format!("restored {}", outcome.target.display()),
@@ -314,6 +334,7 @@ impl BackupsTab {
             },
             Command::Rescan => vec![Effect::Rescan],
             Command::Restore => self.open_restore(ctx),
+            Command::Create => self.create(ctx),
         }
     }
 
@@ -347,6 +368,23 @@ impl BackupsTab {
         });
         self.notice = None;
         vec![Effect::Verify { generation, jobs, cancel }]
+    }
+
+    fn create(&mut self, ctx: &mut TabCtx) -> Vec<Effect> {
+        let Some(set) = self.selected_set().map(|set| set.name.clone()) else { return Vec::new() };
+        if ctx.read_only {
+            self.notice = Some("read-only: creating backups is disabled".into());
+            return Vec::new();
+        }
+        self.notice = Some(format!("creating a backup of {set}…"));
+        vec![Effect::Create { set }]
+    }
+
+    /// The set of the selected row (its header or one of its backups).
+    fn selected_set(&self) -> Option<&SetState> {
+        match self.selected_row()? {
+            Row::Set(s) | Row::Backup(s, _) => self.sets.get(s),
+        }
     }
 
     fn open_restore(&mut self, ctx: &mut TabCtx) -> Vec<Effect> {

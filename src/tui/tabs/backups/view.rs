@@ -302,6 +302,9 @@ fn render_footer(tab: &BackupsTab, view: &ViewCtx, frame: &mut Frame, area: Rect
         ];
         if !view.read_only {
             parts.push(format!("{} restore", command_hint(view, Command::Restore, "r")));
+            if tab.selected_set().is_some_and(|set| set.can_create) {
+                parts.push(format!("{} backup now", command_hint(view, Command::Create, "b")));
+            }
         }
         parts.push(format!("{} rescan", command_hint(view, Command::Rescan, "R")));
         Line::styled(parts.join(" · "), theme.muted())
