@@ -404,6 +404,7 @@ fn copy_tree(
     if !source.is_dir() {
         return Err(RestoreError::Backup("the backup folder is gone".into()));
     }
+    let total: u64 = verify::walk_files(source).map(|files| files.iter().map(|(_, size)| size).sum()).unwrap_or(0);
     let mut bytes = 0;
     let mut pending = vec![PathBuf::new()];
     while let Some(relative) = pending.pop() {
@@ -424,7 +425,7 @@ fn copy_tree(
                     RestoreError::Backup(format!("cannot read `{}`: {err}", sanitize_str(&inner.display().to_string())))
                 })?;
                 bytes += copied;
-                progress.report(bytes, 0);
+                progress.report(bytes, total);
             } else {
                 let shown = sanitize_str(&inner.display().to_string());
                 return Err(RestoreError::Backup(format!("`{shown}` is a link or special file; not restored")));

@@ -31,6 +31,8 @@ pub(super) struct RestoreDialog {
     pub force: bool,
     /// A hint after a premature enter.
     pub hint: Option<&'static str>,
+    /// How far a running restore has read its backup.
+    pub progress: Option<u8>,
 }
 
 #[derive(Debug)]
@@ -66,6 +68,7 @@ impl RestoreDialog {
             typed: String::new(),
             force: false,
             hint: None,
+            progress: None,
         }
     }
 

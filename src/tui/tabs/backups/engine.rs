@@ -144,7 +144,16 @@ fn run_restore(services: &Services, plan: &restore::Plan) -> Result<Arc<restore:
         return Err("read-only: restores are disabled".into());
     }
     let cancel = crate::backup::Cancel::new();
-    restore::run_audited(store, &services.identity, plan, &mut crate::backup::progress::silent(), &cancel)
+    let mut last_percent = u8::MAX;
+    let mut progress = |done: u64, total: u64| {
+        let percent = (done.saturating_mul(100) / total.max(1)).min(100) as u8;
+        if percent != last_percent {
+            last_percent = percent;
+            let msg = Msg::RestoreProgress { percent };
+            let _ = services.sources.try_send(Action::Msg(TabMsg::Backups(msg)));
+        }
+    };
+    restore::run_audited(store, &services.identity, plan, &mut progress, &cancel)
         .map(Arc::new)
         .map_err(|err| err.to_string())
 }

@@ -82,6 +82,7 @@ pub enum Msg {
     VerifyDone { generation: u64 },
     Contents { set: String, name: String, result: Result<Arc<Contents>, String> },
     Planned { set: String, name: String, result: Result<Arc<Plan>, String> },
+    RestoreProgress { percent: u8 },
     Restored { result: Result<Arc<Outcome>, String> },
     Created { set: String, result: Result<String, String> },
 }
@@ -259,6 +260,11 @@ impl BackupsTab {
             Msg::Planned { set, name, result } => {
                 if let Some(dialog) = self.dialog.as_mut().filter(|d| d.set == set && d.name == name) {
                     dialog.planned(result);
+                }
+            }
+            Msg::RestoreProgress { percent } => {
+                if let Some(dialog) = self.dialog.as_mut() {
+                    dialog.progress = Some(percent);
                 }
             }
             Msg::Created { set, result } => {

@@ -391,10 +391,13 @@ fn render_dialog(dialog: &RestoreDialog, view: &ViewCtx, frame: &mut Frame, area
             }
             lines.push(Line::styled("enter restores · esc cancels", theme.muted()));
         }
-        Stage::Running(_) => lines.push(Line::styled(
-            "restoring… the target is replaced only once the new copy is complete and checked",
-            theme.accent(),
-        )),
+        Stage::Running(_) => {
+            let done = dialog.progress.map(|p| format!(" {p}%")).unwrap_or_default();
+            lines.push(Line::styled(
+                format!("restoring…{done} the target is replaced only once the new copy is complete and checked"),
+                theme.accent(),
+            ));
+        }
         Stage::Done(Ok(outcome)) => {
             lines.push(Line::styled(
                 format!("✓ restored in {:.1}s: {}", outcome.duration.as_secs_f64(), sanitize_str(&outcome.check)),
