@@ -228,3 +228,25 @@ fn creating_a_backup_of_a_live_database_uses_a_consistent_snapshot() {
     assert!(again.contains("already exists"), "{again}");
     drop(live);
 }
+
+#[test]
+fn a_backup_folder_is_copied_in_and_progress_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let weekly = dir.path().join("backups/20261123");
+    std::fs::create_dir_all(weekly.join("nginx")).unwrap();
+    std::fs::write(weekly.join("MANIFEST"), "nginx/site.conf\n").unwrap();
+    std::fs::write(weekly.join("nginx/site.conf"), "server { listen 80; }\n").unwrap();
+    let target = dir.path().join("etc");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("site.conf"), "broken").unwrap();
+    let set = set_for(dir.path(), "%Y%m%d/", BackupFormat::Dir, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    let mut last = (0, 0);
+    let mut progress = |done: u64, total: u64| last = (done, total);
+    let outcome = restore::restore(&plan, &mut progress, &Cancel::new()).unwrap();
+    assert_eq!(std::fs::read_to_string(target.join("nginx/site.conf")).unwrap(), "server { listen 80; }\n");
+    assert_eq!(last.0, last.1, "progress ends at the total");
+    assert!(last.1 > 0);
+    assert_eq!(std::fs::read_to_string(outcome.aside.unwrap().join("site.conf")).unwrap(), "broken");
+    assert!(weekly.join("MANIFEST").exists(), "the backup itself is untouched");
+}
