@@ -175,6 +175,16 @@ fn cancelling_stops_a_verification() {
     let cancel = Cancel::new();
     cancel.cancel();
     assert_eq!(verify(BackupFormat::Gz, &options(&[]), &path, &mut silent(), &cancel), Err(Failure::Cancelled));
+
+    let db = dir.path().join("app.db");
+    files::make_db(&db, 10);
+    assert_eq!(verify(BackupFormat::Sqlite, &options(&[]), &db, &mut silent(), &cancel), Err(Failure::Cancelled));
+    let fresh = Cancel::new();
+    assert!(verify(BackupFormat::Sqlite, &options(&["users"]), &db, &mut silent(), &fresh).is_ok());
+    let not_a_db = dir.path().join("junk.db");
+    std::fs::write(&not_a_db, b"junk").unwrap();
+    let refused = verify(BackupFormat::Sqlite, &options(&[]), &not_a_db, &mut silent(), &fresh);
+    assert!(matches!(refused, Err(Failure::Corrupt(_))), "a refused file ends the check without hanging");
 }
 
 #[test]

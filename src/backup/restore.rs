@@ -182,7 +182,7 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     };
     temp.as_file().sync_all().map_err(io_step("cannot sync the temp file"))?;
     let check = if plan.format.is_sqlite() {
-        verify::check_sqlite(temp.path(), &plan.check)?.summary
+        verify::check_sqlite_cancellable(temp.path(), &plan.check, cancel)?.summary
     } else {
         format!("{} written", human_bytes(bytes))
     };

@@ -116,7 +116,7 @@ pub fn verify(
         }
         BackupFormat::Sqlite => {
             drop(reader);
-            let mut report = check_sqlite(path, options)?;
+            let mut report = check_sqlite_cancellable(path, options, cancel)?;
             report.unpacked_bytes = Some(size);
             Ok(report)
         }
@@ -127,7 +127,7 @@ pub fn verify(
                 .tempfile()
                 .map_err(|err| Failure::Corrupt(format!("cannot make a temp file to check it in: {err}")))?;
             let unpacked = gunzip_into(reader, temp.as_file(), options.max_unpacked)?;
-            let mut report = check_sqlite(temp.path(), options)?;
+            let mut report = check_sqlite_cancellable(temp.path(), options, cancel)?;
             report.unpacked_bytes = Some(unpacked);
             report.summary = format!("{} · {} unpacked", report.summary, human_bytes(unpacked));
             // The temp copy is removed when `temp` drops, on success and on every error above.
@@ -326,8 +326,45 @@ pub(crate) fn walk_files(root: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
 
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
+/// Like [`check_sqlite`], but `cancel` interrupts a long integrity check.
+pub fn check_sqlite_cancellable(path: &Path, options: &CheckOptions, cancel: &Cancel) -> Result<Report, Failure> {
+    if cancel.is_cancelled() {
+        return Err(Failure::Cancelled);
+    }
+    let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (handle_tx, handle_rx) = std::sync::mpsc::sync_channel::<rusqlite::InterruptHandle>(1);
+    let watcher = {
+        let (cancel, finished) = (cancel.clone(), finished.clone());
+        std::thread::Builder::new().name("sqlite-cancel".into()).spawn(move || {
+            let Ok(handle) = handle_rx.recv() else { return };
+            // Polling is fine here: it only runs while a check does, and stops with it.
+            while !finished.load(std::sync::atomic::Ordering::Relaxed) {
+                if cancel.is_cancelled() {
+                    handle.interrupt();
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        })
+    };
+    let result = check_sqlite_with(path, options, &|connection| {
+        let _ = handle_tx.send(connection.get_interrupt_handle());
+    });
+    finished.store(true, std::sync::atomic::Ordering::Relaxed);
+    // Unblocks the watcher when the file was refused before a connection was made.
+    drop(handle_tx);
+    if let Ok(watcher) = watcher {
+        let _ = watcher.join();
+    }
+    if cancel.is_cancelled() && result.is_err() { Err(Failure::Cancelled) } else { result }
+}
+
 /// Opens an SQLite file read-only and runs the integrity check and row counts.
 pub fn check_sqlite(path: &Path, options: &CheckOptions) -> Result<Report, Failure> {
+    check_sqlite_with(path, options, &|_| {})
+}
+
+fn check_sqlite_with(path: &Path, options: &CheckOptions, opened: &dyn Fn(&Connection)) -> Result<Report, Failure> {
     let mut header = [0u8; 16];
     let mut file = File::open(path).map_err(|err| Failure::Corrupt(format!("cannot open: {err}")))?;
     if file.read_exact(&mut header).is_err() || &header != SQLITE_HEADER {
@@ -335,6 +372,7 @@ pub fn check_sqlite(path: &Path, options: &CheckOptions) -> Result<Report, Failu
     }
     drop(file);
     let connection = open_read_only(path)?;
+    opened(&connection);
     let damaged = |err: rusqlite::Error| Failure::Corrupt(format!("SQLite: {}", sanitize_str(&err.to_string())));
     let pragma = match options.integrity {
         IntegrityCheck::Full => "PRAGMA integrity_check(20)",
