@@ -215,3 +215,16 @@ fn create_makes_a_named_backup_that_verifies() {
     assert_eq!(read_only.status.code(), Some(1));
     assert_eq!(env.audit_events(), ["backup-create"]);
 }
+
+#[test]
+fn compare_shows_row_count_differences_with_the_target() {
+    let env = Env::new();
+    let output = env.run(&["backups", "compare", "latest", "--json"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let comparison: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let users = comparison["tables"].as_array().unwrap().iter().find(|t| t["name"] == "users").unwrap().clone();
+    assert_eq!(users["backup_rows"], 20);
+    assert_eq!(users["target_rows"], 3);
+    let plain = env.run(&["backups", "compare", "latest"]);
+    assert!(text(&plain).contains("tables differ in rows"), "{}", text(&plain));
+}

@@ -147,7 +147,7 @@ fn sets_and_backups_show_at_both_sizes() {
     assert!(small.contains("! app db (sqlite-gz) last good 1d09h ago · every 1d · 1 missed"), "{small}");
     assert!(small.contains("? unverified 11-28 03:00  1d09h"), "{small}");
     assert!(small.contains("[prune]"), "backups past 7d are marked:\n{small}");
-    assert!(small.contains("v verify · V all · enter contents · r restore"), "{small}");
+    assert!(small.contains("v verify · V all · enter contents · c compare · r restore"), "{small}");
     let large = scene.screen(120, 40);
     assert!(large.contains("app_db_20261128_030000.db.gz "), "names fit beside the pane:\n{large}");
     assert!(large.contains("9 backups · 0 corrupt · 3 past retention"), "{large}");
@@ -279,4 +279,26 @@ fn enter_loads_contents_into_the_pane() {
     // The list keeps the keys: down moves the selection, not the pane.
     scene.act(Action::Down);
     assert!(scene.screen(120, 40).contains("enter: look inside"));
+}
+
+#[test]
+fn compare_shows_the_differences_in_the_pane() {
+    let mut scene = scene("no-color", false);
+    scene.list();
+    scene.act(Action::Down);
+    let effects = scene.command(Command::Compare);
+    let [Effect::Compare { set, name, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+    let comparison = firstwatch::backup::compare::Comparison {
+        tables: vec![firstwatch::backup::compare::TableDiff {
+            name: "users".into(),
+            backup_rows: Some(4),
+            target_rows: Some(9),
+        }],
+        ..Default::default()
+    };
+    let (set, name) = (set.clone(), name.clone());
+    scene.send(Msg::Compared { set, name, result: Ok(Arc::new(comparison)) });
+    let screen = scene.screen(80, 24);
+    assert!(screen.contains("against the target now: 1 of 1 tables differ in rows"), "{screen}");
+    assert!(screen.contains("≠ users"), "a difference is marked without colour: {screen}");
 }

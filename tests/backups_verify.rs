@@ -248,3 +248,21 @@ fn listing_reads_dates_from_names_and_ignores_strangers() {
     let missing = BackupSet::simple("gone", dir.path().join("nope"), "*", BackupFormat::File).unwrap();
     assert!(listing::list(&missing, chrono::Utc::now()).error.unwrap().contains("does not exist"));
 }
+
+#[test]
+fn comparing_an_archive_with_a_folder_lists_added_removed_and_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("weekly.tar.gz");
+    let tar = files::tar_of(&[("app.conf", b"port = 3000\n"), ("gone.conf", b"x"), ("same.conf", b"same")]);
+    std::fs::write(&archive, files::gzip(&tar)).unwrap();
+    let target = dir.path().join("etc");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("app.conf"), "port = 30000\n").unwrap();
+    std::fs::write(target.join("same.conf"), "same").unwrap();
+    std::fs::write(target.join("new.conf"), "y").unwrap();
+    let comparison = firstwatch::backup::compare::compare(BackupFormat::TarGz, &archive, &target, 1 << 30).unwrap();
+    assert_eq!(comparison.added, ["new.conf"]);
+    assert_eq!(comparison.removed, ["gone.conf"]);
+    assert_eq!(comparison.changed, ["app.conf"]);
+    assert_eq!(comparison.summary(), "1 added, 1 removed, 1 changed");
+}

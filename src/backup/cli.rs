@@ -63,6 +63,17 @@ enum Sub {
         #[arg(long)]
         json: bool,
     },
+    /// Compare a backup with its restore target now: table row counts, or files added, removed and changed.
+    Compare {
+        id: String,
+        #[arg(long)]
+        set: Option<String>,
+        /// Compare with this path instead of the set's restore_to.
+        #[arg(long, value_name = "PATH")]
+        to: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Restore a backup over its target, keeping the current target beside it.
     ///
     /// The new content is written and checked beside the target, then renamed
@@ -121,10 +132,73 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
             let request = RestoreRequest { id, set, to, confirm, yes, force, dry_run };
             restore_command(&sets, store.as_ref(), &request, read_only, now, zone)
         }
+        Sub::Compare { id, set, to, json } => compare_command(&sets, store.as_ref(), &id, set.as_deref(), to, json),
         Sub::Create { set } => create_command(&sets, store.as_ref(), &set, read_only),
         Sub::Prune { set, confirm, yes, dry_run } => {
             let request = PruneRequest { set, confirm, yes, dry_run };
             prune_command(&sets, store.as_ref(), &request, read_only, now)
+        }
+    }
+}
+
+fn compare_command(
+    sets: &[BackupSet],
+    store: Option<&Store>,
+    id: &str,
+    set: Option<&str>,
+    to: Option<PathBuf>,
+    json: bool,
+) -> ExitCode {
+    let chosen = match pick_sets(sets, set) {
+        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
+        Err(message) => return usage(message),
+    };
+    let states = survey(&chosen, store, Utc::now());
+    let (state, backup) = match find(&states, id) {
+        Ok(found) => found,
+        Err(message) => return usage(message),
+    };
+    let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
+    let Some(target) = to.or_else(|| set.restore_to.clone()) else {
+        return usage(format!("backup set `{}` has no restore_to; pass --to PATH", set.name));
+    };
+    match super::compare::compare(set.format, &backup.entry.path, &target, set.check.max_unpacked) {
+        Ok(comparison) if json => {
+            println!("{}", serde_json::to_string_pretty(&comparison).unwrap_or_else(|_| "{}".into()));
+            ExitCode::SUCCESS
+        }
+        Ok(comparison) => {
+            println!(
+                "{} / {} against {}: {}",
+                state.name,
+                sanitize_str(&backup.entry.name),
+                target.display(),
+                comparison.summary()
+            );
+            for table in &comparison.tables {
+                let show = |rows: Option<i64>| rows.map_or("-".to_string(), |r| r.to_string());
+                println!(
+                    "  {:<30} backup {:>10}  now {:>10}",
+                    table.name,
+                    show(table.backup_rows),
+                    show(table.target_rows)
+                );
+            }
+            for (word, list) in
+                [("added", &comparison.added), ("removed", &comparison.removed), ("changed", &comparison.changed)]
+            {
+                for path in list {
+                    println!("  {word:<8} {path}");
+                }
+            }
+            if comparison.more > 0 {
+                println!("  … and {} more", comparison.more);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("firstwatch backups: cannot compare: {failure}");
+            ExitCode::from(1)
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `firstwatch backups` both call into these modules.
 
 pub mod cli;
+pub mod compare;
 pub mod contents;
 pub mod create;
 pub mod listing;

@@ -3,7 +3,7 @@
 
 use super::{BackupsTab, Effect, Msg};
 use crate::backup::overview::{SetState, survey};
-use crate::backup::{BackupSet, check_and_record, contents, restore};
+use crate::backup::{BackupSet, check_and_record, compare, contents, restore};
 use crate::tui::action::Action;
 use crate::tui::tabs::{Services, TabMsg};
 use std::sync::Arc;
@@ -105,6 +105,18 @@ pub fn execute(effect: Effect, services: &Services) {
                 None => Err(format!("the set `{set}` is no longer configured")),
             };
             deliver(&services, Msg::Contents { set, name, result });
+        }),
+        Effect::Compare { set, name, path } => in_background(move || {
+            let result = match find_set(&services, &set) {
+                Some(backup_set) => match &backup_set.restore_to {
+                    Some(target) => compare::compare(backup_set.format, &path, target, backup_set.check.max_unpacked)
+                        .map(Arc::new)
+                        .map_err(|failure| failure.to_string()),
+                    None => Err(format!("`{set}` has no restore_to to compare with")),
+                },
+                None => Err(format!("the set `{set}` is no longer configured")),
+            };
+            deliver(&services, Msg::Compared { set, name, result });
         }),
         Effect::PlanRestore { set, entry } => in_background(move || {
             let result = match find_set(&services, &set) {

@@ -11,6 +11,7 @@ mod view;
 pub use engine::{execute, start};
 
 use super::{TabCtx, ViewCtx};
+use crate::backup::compare::Comparison;
 use crate::backup::contents::Contents;
 use crate::backup::overview::{BackupState, SetState};
 use crate::backup::restore::{Outcome, Plan};
@@ -70,6 +71,7 @@ enum PaneState {
     Empty,
     Loading,
     Ready(Arc<Contents>),
+    Compared(Arc<Comparison>),
     Failed(String),
 }
 
@@ -81,6 +83,7 @@ pub enum Msg {
     Verified { generation: u64, set: String, name: String, result: Option<Verification> },
     VerifyDone { generation: u64 },
     Contents { set: String, name: String, result: Result<Arc<Contents>, String> },
+    Compared { set: String, name: String, result: Result<Arc<Comparison>, String> },
     Planned { set: String, name: String, result: Result<Arc<Plan>, String> },
     RestoreProgress { percent: u8 },
     Restored { result: Result<Arc<Outcome>, String> },
@@ -95,6 +98,7 @@ pub enum Command {
     VerifyAll,
     CancelVerify,
     Restore,
+    Compare,
     Create,
     Rescan,
 }
@@ -105,6 +109,7 @@ impl Command {
         Command::VerifyAll,
         Command::CancelVerify,
         Command::Restore,
+        Command::Compare,
         Command::Create,
         Command::Rescan,
     ];
@@ -115,6 +120,7 @@ impl Command {
             Command::VerifyAll => "verify every backup of every set".into(),
             Command::CancelVerify => "cancel the running verification".into(),
             Command::Restore => "restore the selected backup (asks to type the set name)".into(),
+            Command::Compare => "compare the selected backup with its restore target now".into(),
             Command::Create => "make a new backup of the selected set's source now".into(),
             Command::Rescan => "list the backup folders again".into(),
         }
@@ -132,6 +138,11 @@ pub enum Effect {
     },
     CancelVerify(Cancel),
     LoadContents {
+        set: String,
+        name: String,
+        path: PathBuf,
+    },
+    Compare {
         set: String,
         name: String,
         path: PathBuf,
@@ -161,6 +172,7 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
         ("V", Command::VerifyAll),
         ("x", Command::CancelVerify),
         ("r", Command::Restore),
+        ("c", Command::Compare),
         ("b", Command::Create),
         ("R", Command::Rescan),
     ]
@@ -257,6 +269,14 @@ impl BackupsTab {
                     };
                 }
             }
+            Msg::Compared { set, name, result } => {
+                if self.contents.key.as_ref() == Some(&(set, name)) {
+                    self.contents.state = match result {
+                        Ok(comparison) => PaneState::Compared(comparison),
+                        Err(reason) => PaneState::Failed(reason),
+                    };
+                }
+            }
             Msg::Planned { set, name, result } => {
                 if let Some(dialog) = self.dialog.as_mut().filter(|d| d.set == set && d.name == name) {
                     dialog.planned(result);
@@ -341,6 +361,7 @@ impl BackupsTab {
             Command::Rescan => vec![Effect::Rescan],
             Command::Restore => self.open_restore(ctx),
             Command::Create => self.create(ctx),
+            Command::Compare => self.compare(),
         }
     }
 
@@ -449,6 +470,14 @@ impl BackupsTab {
             _ => return None,
         }
         Some(Vec::new())
+    }
+
+    fn compare(&mut self) -> Vec<Effect> {
+        let Some((set, backup)) = self.selected_backup() else { return Vec::new() };
+        let key = (set.name.clone(), backup.entry.name.clone());
+        let path = backup.entry.path.clone();
+        self.contents = ContentsPane { key: Some(key.clone()), state: PaneState::Loading, scroll: 0, focused: false };
+        vec![Effect::Compare { set: key.0, name: key.1, path }]
     }
 
     fn load_contents(&mut self) -> Vec<Effect> {

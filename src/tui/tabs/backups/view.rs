@@ -242,6 +242,35 @@ fn backup_details<'a>(tab: &BackupsTab, set: &SetState, backup: &BackupState, vi
         PaneState::Failed(reason) => {
             lines.push(Line::styled(format!("✗ cannot read: {}", sanitize_str(reason)), theme.crit()));
         }
+        PaneState::Compared(comparison) => {
+            lines.push(Line::styled(format!("against the target now: {}", comparison.summary()), theme.accent()));
+            for table in &comparison.tables {
+                let show = |rows: Option<i64>| rows.map_or("-".to_string(), |r| r.to_string());
+                let mark = if table.backup_rows == table.target_rows { " " } else { "≠" };
+                let style = if mark == " " { theme.base() } else { theme.warn() };
+                lines.push(Line::styled(
+                    format!(
+                        "{mark} {:<14} {:>8} -> {:>8}",
+                        table.name,
+                        show(table.backup_rows),
+                        show(table.target_rows)
+                    ),
+                    style,
+                ));
+            }
+            for (word, list) in [
+                ("+ now only", &comparison.added),
+                ("- backup only", &comparison.removed),
+                ("~ changed", &comparison.changed),
+            ] {
+                for path in list.iter() {
+                    lines.push(Line::raw(format!("{word:<13} {path}")));
+                }
+            }
+            if comparison.more > 0 {
+                lines.push(Line::styled(format!("… and {} more", comparison.more), theme.muted()));
+            }
+        }
         PaneState::Ready(contents) => {
             if !contents.tables.is_empty() {
                 lines.push(Line::styled("tables", theme.accent()));
@@ -300,13 +329,13 @@ fn render_footer(tab: &BackupsTab, view: &ViewCtx, frame: &mut Frame, area: Rect
             format!("{} all", command_hint(view, Command::VerifyAll, "V")),
             format!("{} contents", key_hint(view, Action::Select, "enter")),
         ];
+        parts.push(format!("{} compare", command_hint(view, Command::Compare, "c")));
         if !view.read_only {
             parts.push(format!("{} restore", command_hint(view, Command::Restore, "r")));
             if tab.selected_set().is_some_and(|set| set.can_create) {
                 parts.push(format!("{} backup now", command_hint(view, Command::Create, "b")));
             }
         }
-        parts.push(format!("{} rescan", command_hint(view, Command::Rescan, "R")));
         Line::styled(parts.join(" · "), theme.muted())
     };
     frame.render_widget(Paragraph::new(line), area);
