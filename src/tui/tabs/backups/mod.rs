@@ -116,12 +116,12 @@ impl Command {
 
     pub fn describe(&self) -> String {
         match self {
-            Command::Verify => "verify the selected backup (or set)".into(),
-            Command::VerifyAll => "verify every backup of every set".into(),
+            Command::Verify => "verify the selected backup or set".into(),
+            Command::VerifyAll => "verify every backup".into(),
             Command::CancelVerify => "cancel the running verification".into(),
-            Command::Restore => "restore the selected backup (asks to type the set name)".into(),
-            Command::Compare => "compare the selected backup with its restore target now".into(),
-            Command::Create => "make a new backup of the selected set's source now".into(),
+            Command::Restore => "restore the selected backup (confirmed)".into(),
+            Command::Compare => "compare the backup with its target now".into(),
+            Command::Create => "back up the selected set's source now".into(),
             Command::Rescan => "list the backup folders again".into(),
         }
     }
