@@ -1,7 +1,9 @@
 //! `[[check]]`: one live health check. The key that names the target also
 //! names the kind (`http = "..."`, `tcp = "..."`, `disk = "/data"` ...).
 
+use super::Config;
 use super::units::{ByteSize, HumanDuration, Percent};
+use super::validate::Problems;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -74,6 +76,15 @@ pub struct CheckConfig {
     pub recover_after: Option<u32>,
     #[serde(default)]
     pub depends_on: Option<Spanned<String>>,
+    /// Alert only once failures have lasted this long (the users' "down for more than 1 minute").
+    #[serde(default)]
+    pub fail_for: Option<HumanDuration>,
+    /// Warn when latency stays above this many times its median of the last hour ...
+    #[serde(default)]
+    pub slow_factor: Option<f64>,
+    /// ... for this long (default 5m).
+    #[serde(default)]
+    pub slow_for: Option<HumanDuration>,
 }
 
 /// The kind of a check, taken from whichever target key is set.
@@ -131,6 +142,88 @@ impl CheckTarget {
             CheckTarget::System(_) => "system",
             CheckTarget::Disk(_) => "disk",
             CheckTarget::Tls(_) => "tls",
+        }
+    }
+}
+
+/// Conditions parse, apply to the check's kind, and methods and thresholds make sense.
+pub(super) fn validate(config: &Config, problems: &mut Problems) {
+    for check in &config.checks {
+        let kind = check.target().map(|t| t.kind()).unwrap_or("http");
+        for text in &check.expect {
+            // The span covers the quotes; offsets inside a plain string map one to one.
+            let start = text.span().start + 1;
+            match crate::health::condition::parse(text.get_ref()) {
+                Ok(condition) => {
+                    if let Err(message) = condition.applies_to(kind) {
+                        problems.push(text.span(), message, None);
+                    }
+                }
+                Err(err) => problems.push(
+                    start + err.offset..start + err.offset,
+                    format!("bad condition `{}`: {}", text.get_ref(), err.message),
+                    Some("conditions read `subject operator value`, e.g. 'status == 200', 'json.status == \"healthy\"', 'latency < 200ms'"),
+                ),
+            }
+        }
+        if let Some(method) = &check.method
+            && !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+                .contains(&method.to_ascii_uppercase().as_str())
+        {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: unknown HTTP method `{method}`", check.name.get_ref()),
+                None,
+            );
+        }
+        if let (Some(warn), Some(critical)) = (check.warn, check.critical)
+            && warn.0 > critical.0
+        {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: warn ({warn}) is above critical ({critical})", check.name.get_ref()),
+                Some("warn is the lower threshold"),
+            );
+        }
+        if let Some(factor) = check.slow_factor
+            && !(factor.is_finite() && factor > 1.0)
+        {
+            problems.push(
+                check.name.span(),
+                format!(
+                    "check `{}`: slow_factor {factor} must be above 1 (e.g. 2 for twice the usual latency)",
+                    check.name.get_ref()
+                ),
+                None,
+            );
+        }
+        if check.every.is_some_and(|every| every.get().is_zero()) {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: every must be longer than 0s", check.name.get_ref()),
+                None,
+            );
+        }
+        if check.timeout.is_some_and(|timeout| timeout.get().is_zero()) {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: timeout must be longer than 0s", check.name.get_ref()),
+                None,
+            );
+        }
+        if check.command.as_ref().is_some_and(|argv| argv.is_empty() || argv[0].is_empty()) {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: command needs a program", check.name.get_ref()),
+                Some("command = [\"pg_isready\", \"-h\", \"db\"]"),
+            );
+        }
+        if check.sqlite.is_some() && check.query.is_none() {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: a sqlite check needs a query", check.name.get_ref()),
+                Some("query = \"SELECT COUNT(*) FROM users\""),
+            );
         }
     }
 }
