@@ -75,11 +75,13 @@ impl History {
 
     /// Share of good runs within `window` before `now`, or `None` without runs.
     pub fn uptime(&self, now: DateTime<Utc>, window: Duration) -> Option<f64> {
-        let first = minute_of(now) - (window.as_secs() / 60) as i64;
+        let last = minute_of(now);
+        let first = last - (window.as_secs() / 60) as i64;
         let (ok, total) = self
             .minutes
             .iter()
             .rev()
+            .skip_while(|b| b.minute > last)
             .take_while(|b| b.minute > first)
             .fold((0u64, 0u64), |(ok, total), b| (ok + u64::from(b.ok), total + u64::from(b.total)));
         (total > 0).then(|| ok as f64 * 100.0 / total as f64)

@@ -32,6 +32,7 @@ pub struct CheckSpec {
     /// Warning when latency stays above `factor` times its median of the last hour for `for`.
     pub slow: Option<SlowRule>,
     pub depends_on: Option<usize>,
+    pub depends_on_name: Option<String>,
     pub warn: Option<f64>,
     pub critical: Option<f64>,
     pub http: HttpOptions,
@@ -104,6 +105,7 @@ impl CheckSpec {
             fail_for: check.fail_for.map(|d| d.get()),
             slow,
             depends_on: check.depends_on.as_ref().and_then(|parent| names.iter().position(|n| n == parent.get_ref())),
+            depends_on_name: check.depends_on.as_ref().map(|parent| parent.get_ref().clone()),
             warn: check.warn.map(|p| p.0).or(warn),
             critical: check.critical.map(|p| p.0).or(critical),
             http: HttpOptions {
@@ -127,6 +129,23 @@ impl CheckSpec {
             .iter()
             .map(|check| CheckSpec::from_config(check, config, &names).map_err(|e| (check.name.get_ref().clone(), e)))
             .collect()
+    }
+
+    /// The checks the engine can run, linked by name, and one line for each that it cannot.
+    pub fn build_all(config: &Config) -> (Vec<CheckSpec>, Vec<String>) {
+        let mut specs = Vec::new();
+        let mut problems = Vec::new();
+        for built in CheckSpec::all(config) {
+            match built {
+                Ok(spec) => specs.push(spec),
+                Err((name, problem)) => problems.push(format!("check `{name}` cannot run: {problem}")),
+            }
+        }
+        let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+        for spec in &mut specs {
+            spec.depends_on = spec.depends_on_name.as_ref().and_then(|parent| names.iter().position(|n| n == parent));
+        }
+        (specs, problems)
     }
 
     pub fn resolve(&self, path: &std::path::Path) -> PathBuf {
