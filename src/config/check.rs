@@ -227,3 +227,65 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load_str;
+    use std::path::Path;
+
+    /// The first problem's "line:col: message".
+    fn first_problem(text: &str) -> String {
+        let err = load_str(text, Path::new("f.toml")).expect_err("must be rejected");
+        let d = &err.diagnostics()[0];
+        format!("{}:{}: {}", d.line, d.column, d.message)
+    }
+
+    #[test]
+    fn each_check_problem_is_reported_where_it_is() {
+        let head = "[[check]]\nname = \"x\"\n";
+        let cases = [
+            ("http = \"http://a\"\nexpect = ['status = 200']\n", "4:19: bad condition `status = 200`"),
+            ("tcp = \"a:1\"\nexpect = ['json.a == 1']\n", "4:11: `json.a == 1` cannot apply to a tcp check"),
+            ("http = \"http://a\"\nmethod = \"FETCH\"\n", "2:8: check `x`: unknown HTTP method `FETCH`"),
+            (
+                "system = \"cpu\"\nwarn = \"90%\"\ncritical = \"80%\"\n",
+                "2:8: check `x`: warn (90%) is above critical (80%)",
+            ),
+            ("http = \"http://a\"\nslow_factor = 0.5\n", "2:8: check `x`: slow_factor 0.5 must be above 1"),
+            ("http = \"http://a\"\nevery = \"0s\"\n", "2:8: check `x`: every must be longer than 0s"),
+            ("http = \"http://a\"\ntimeout = \"0ms\"\n", "2:8: check `x`: timeout must be longer than 0s"),
+            ("command = []\n", "2:8: check `x`: command needs a program"),
+            ("sqlite = \"a.db\"\n", "2:8: check `x`: a sqlite check needs a query"),
+        ];
+        for (body, expected) in cases {
+            let problem = first_problem(&format!("{head}{body}"));
+            assert!(problem.starts_with(expected), "{body}: got {problem}");
+        }
+    }
+
+    #[test]
+    fn the_issue_example_is_valid() {
+        let text = r#"
+[[check]]
+name = "api"
+http = "https://api.example.com/health"
+every = "15s"
+timeout = "2s"
+headers = { Authorization = "Bearer ${API_TOKEN}" }
+expect = ['status == 200', 'json.status == "healthy"', 'latency < 200ms']
+severity = "critical"
+fail_after = 2
+fail_for = "1m"
+slow_factor = 2
+slow_for = "5m"
+
+[[check]]
+name = "disk /data"
+disk = "/data"
+warn = "80%"
+critical = "90%"
+depends_on = "api"
+"#;
+        load_str(text, Path::new("f.toml")).unwrap_or_else(|e| panic!("{e}"));
+    }
+}

@@ -8,18 +8,21 @@ use crate::config::Config;
 use crate::util::sanitize::sanitize_str;
 use std::process::ExitCode;
 
-/// Run health checks once (in parallel) and report.
-///
-/// Each selected check runs once; its own result counts (the debouncing of
-/// `fail_after` belongs to the live console and to --watch).
-///
-/// Exit codes follow the Nagios plugin convention:
-///   0  every check ok
-///   1  the worst result is a warning
-///   2  the worst result is critical (also: the config could not be loaded)
-///   3  a check could not be run (unknown), or a NAME matches no check
+/// Exit codes and what a run means, shown under `firstwatch check --help`.
+const AFTER_HELP: &str = "\
+Each selected check runs once, in parallel, and its own result counts: the
+debouncing of fail_after belongs to the live console and to --watch.
+
+Exit codes follow the Nagios plugin convention, so the command drops into
+cron, CI, Nagios or Icinga:
+  0  every check ok
+  1  the worst result is a warning
+  2  the worst result is critical (also: the config could not be loaded)
+  3  a check could not be run (unknown), or a NAME matches no check
+Critical outranks unknown, which outranks warning.";
+
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = AFTER_HELP)]
 pub struct CheckArgs {
     /// Checks to run, by name (default: all).
     #[arg(value_name = "NAME")]
