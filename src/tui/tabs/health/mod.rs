@@ -25,6 +25,8 @@ pub struct HealthTab {
     order: Vec<usize>,
     /// The selected check (by index, so it stays put when the order changes).
     selected: Option<usize>,
+    /// Until the user moves, the selection follows the top row (the worst check).
+    moved: bool,
     sort: Sort,
     failing_only: bool,
     filter: String,
@@ -62,7 +64,7 @@ impl Sort {
         match self {
             Sort::Status => "worst first",
             Sort::Name => "name",
-            Sort::Latency => "slowest first",
+            Sort::Latency => "latency",
         }
     }
 }
@@ -158,6 +160,12 @@ impl HealthTab {
         };
         tab.reorder();
         tab
+    }
+
+    /// Connects an engine, so re-run keys have somewhere to go.
+    pub fn with_engine(mut self, engine: EngineHandle) -> HealthTab {
+        self.engine = Some(engine);
+        self
     }
 
     pub fn on_msg(&mut self, msg: Msg, ctx: &mut TabCtx) -> Vec<Effect> {

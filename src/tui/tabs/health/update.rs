@@ -47,7 +47,7 @@ impl HealthTab {
             }),
         }
         self.order = order;
-        if self.selected.is_none_or(|s| !self.order.contains(&s)) {
+        if !self.moved || self.selected.is_none_or(|s| !self.order.contains(&s)) {
             self.selected = self.order.first().copied();
         }
     }
@@ -112,6 +112,7 @@ impl HealthTab {
             _ => return None,
         };
         self.selected = self.order.get(target).copied();
+        self.moved = true;
         Some(Vec::new())
     }
 

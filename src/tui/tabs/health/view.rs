@@ -36,6 +36,7 @@ pub fn render(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(Line::from(title(tab, view)))
+        .title(Line::from(view_state(tab, view)).right_aligned())
         .title_bottom(Line::from(key_hints(tab, view)).style(theme.muted()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -64,7 +65,7 @@ fn title(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
     if tab.rows.is_empty() {
         return spans;
     }
-    spans.push(Span::raw(format!("· {} checks: ", tab.rows.len())));
+    spans.push(Span::raw("· "));
     spans.push(Span::styled(format!("{} ok", count(Status::Ok)), theme.ok()));
     for (status, style) in [
         (Status::Warning, theme.warn()),
@@ -79,13 +80,23 @@ fn title(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
             spans.push(Span::styled(format!("{n} {}", status.label()), style));
         }
     }
-    spans.push(Span::styled(format!(" · sort: {} ", tab.sort.label()), theme.muted()));
+    spans.push(Span::raw(" "));
+    spans
+}
+
+/// The top-right corner: how the list is narrowed and ordered, when not the default.
+fn view_state(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
+    let theme = view.theme;
+    let mut spans = Vec::new();
+    if tab.sort != super::Sort::Status {
+        spans.push(Span::styled(format!(" by {} ", tab.sort.label()), theme.muted()));
+    }
     if tab.failing_only {
-        spans.push(Span::styled("· failing only ", theme.warn()));
+        spans.push(Span::styled(" failing only ", theme.warn()));
     }
     if tab.filter_open || !tab.filter.is_empty() {
         let cursor = if tab.filter_open { "▏" } else { "" };
-        spans.push(Span::styled(format!("· filter: {}{cursor} ", tab.filter), theme.accent()));
+        spans.push(Span::styled(format!(" filter: {}{cursor} ", tab.filter), theme.accent()));
     }
     spans
 }
@@ -235,7 +246,7 @@ fn render_strip(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut Fr
     frame.render_widget(Paragraph::new(text), label);
     let points = tail(&row.latencies, chart.width as usize);
     frame.render_widget(
-        Sparkline::default().data(points).style(status_style(row.status, tab.window.is_some(), view)),
+        Sparkline::default().data(points).max(peak.max(10)).style(status_style(row.status, tab.window.is_some(), view)),
         chart,
     );
 }
@@ -318,7 +329,10 @@ fn render_detail(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut F
         ]),
         chart_label,
     );
-    frame.render_widget(Sparkline::default().data(tail(&row.latencies, chart.width as usize)).style(style), chart);
+    frame.render_widget(
+        Sparkline::default().data(tail(&row.latencies, chart.width as usize)).max(peak.max(10)).style(style),
+        chart,
+    );
     let mut rest = Vec::new();
     if let Some(response) = row.last.as_ref().and_then(|o| o.response.as_ref()) {
         rest.push(Line::styled(
