@@ -525,10 +525,15 @@ pub fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n:.2}") }
 }
 
-/// Latency the way people read it: `35ms`, `1.25s`.
+/// Latency the way people read it: `0.4ms`, `35ms`, `1.25s`.
 pub fn format_latency(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms < 1000 { format!("{ms}ms") } else { format!("{:.2}s", d.as_secs_f64()) }
+    match ms {
+        0 if d.is_zero() => "0ms".into(),
+        0..10 if d.subsec_nanos() % 1_000_000 != 0 => format!("{:.1}ms", d.as_secs_f64() * 1000.0),
+        0..1000 => format!("{ms}ms"),
+        _ => format!("{:.2}s", d.as_secs_f64()),
+    }
 }
 
 #[cfg(test)]

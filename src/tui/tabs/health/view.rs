@@ -203,7 +203,7 @@ fn render_table(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
         ];
         if wide {
             cells.push(Cell::from(match (row.p50_ms, row.p95_ms) {
-                (Some(p50), Some(p95)) => format!("{p50}/{p95}ms"),
+                (Some(p50), Some(p95)) => format!("{}/{}ms", small_ms(p50), small_ms(p95)),
                 _ => "-".into(),
             }));
         }
@@ -368,6 +368,11 @@ fn render_detail(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut F
         ]));
     }
     frame.render_widget(Paragraph::new(rest), rest_area);
+}
+
+/// Whole milliseconds, with sub-millisecond loopback answers shown as "<1".
+fn small_ms(ms: u32) -> String {
+    if ms == 0 { "<1".into() } else { ms.to_string() }
 }
 
 fn tail(values: &[u64], width: usize) -> Vec<u64> {
