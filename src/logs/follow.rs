@@ -14,6 +14,7 @@
 
 use super::split::{LineSplitter, RawLine};
 use super::tail::start_of_last_lines;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
@@ -173,11 +174,15 @@ fn run(
 ) {
     // Kept alive for as long as the loop runs; None means polling only.
     let _watcher = if options.notify { watch_folders(&files, wake) } else { None };
-    let mut tracked: Vec<Tracked> = files.into_iter().map(Tracked::new).collect();
+    let mut entries: Vec<Entry> = files.into_iter().map(Entry::new).collect();
     let mut first = true;
     loop {
-        for file in &mut tracked {
-            if file.check(&out).is_err() {
+        for entry in &mut entries {
+            let checked = match entry {
+                Entry::File(file) => file.check(&out),
+                Entry::Glob(group) => group.check(&out, first),
+            };
+            if checked.is_err() {
                 return;
             }
         }
@@ -216,8 +221,113 @@ fn watch_folders(files: &[FileSpec], wake: SyncSender<()>) -> Option<notify::Rec
     Some(watcher)
 }
 
+enum Entry {
+    File(Tracked),
+    Glob(GlobGroup),
+}
+
+impl Entry {
+    fn new(spec: FileSpec) -> Entry {
+        let pattern = spec.path.file_name().and_then(|n| n.to_str()).filter(|n| is_glob(n)).map(str::to_string);
+        match (pattern, spec.path.parent()) {
+            (Some(pattern), Some(folder)) => Entry::Glob(GlobGroup {
+                folder: if folder.as_os_str().is_empty() { PathBuf::from(".") } else { folder.to_path_buf() },
+                pattern,
+                spec,
+                members: BTreeMap::new(),
+                state: None,
+            }),
+            _ => Entry::File(Tracked::new(spec)),
+        }
+    }
+}
+
+/// Whether a file name holds wildcards (`*`, `?`).
+pub fn is_glob(name: &str) -> bool {
+    name.contains(['*', '?'])
+}
+
+/// Matches a file name against `*` (any run) and `?` (one character).
+pub fn glob_matches(pattern: &str, name: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let name: Vec<char> = name.chars().collect();
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == name[n]) {
+            p += 1;
+            n += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            star = Some((p, n));
+            p += 1;
+        } else if let Some((star_p, star_n)) = star {
+            p = star_p + 1;
+            n = star_n + 1;
+            star = Some((star_p, star_n + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
+/// The files matching a glob, followed as one source; new matches join as they appear.
+struct GlobGroup {
+    spec: FileSpec,
+    folder: PathBuf,
+    pattern: String,
+    members: BTreeMap<PathBuf, Tracked>,
+    state: Option<SourceState>,
+}
+
+impl GlobGroup {
+    fn check(&mut self, out: &SyncSender<FollowEvent>, first: bool) -> Result<(), Closed> {
+        let mut names = Vec::new();
+        if let Ok(listing) = std::fs::read_dir(&self.folder) {
+            for entry in listing.flatten() {
+                let name = entry.file_name();
+                if let Some(name) = name.to_str()
+                    && glob_matches(&self.pattern, name)
+                    && !entry.file_type().is_ok_and(|t| t.is_dir())
+                {
+                    names.push(entry.path());
+                }
+            }
+        }
+        for path in names {
+            self.members.entry(path.clone()).or_insert_with(|| {
+                let mut tracked = Tracked::new(FileSpec { path, ..self.spec.clone() });
+                tracked.report_state = false;
+                tracked.from_start = !first;
+                tracked
+            });
+        }
+        for member in self.members.values_mut() {
+            member.check(out)?;
+        }
+        // A matching file that went away has been read to its end; forget it.
+        self.members.retain(|_, member| member.state != Some(SourceState::Missing));
+        let state = if self.members.values().any(|m| m.state == Some(SourceState::Live)) {
+            SourceState::Live
+        } else if let Some(Some(failed)) = self.members.values().map(|m| m.state.clone()).next() {
+            failed
+        } else {
+            SourceState::Missing
+        };
+        if self.state.as_ref() != Some(&state) {
+            self.state = Some(state.clone());
+            send(out, FollowEvent::State { source: self.spec.source, state })?;
+        }
+        Ok(())
+    }
+}
+
 struct Tracked {
     spec: FileSpec,
+    /// Members of a glob report through their group, not one by one.
+    report_state: bool,
+    /// A file that appeared after the start is read from its beginning, without a marker.
+    from_start: bool,
     open: Option<OpenFile>,
     state: Option<SourceState>,
     /// Whether a file was ever seen under the name: a later one is a rotation, read from its start.
@@ -235,7 +345,16 @@ struct OpenFile {
 impl Tracked {
     fn new(spec: FileSpec) -> Tracked {
         let splitter = LineSplitter::new(spec.max_line_bytes);
-        Tracked { spec, open: None, state: None, seen: false, splitter, buffer: vec![0; READ_CHUNK] }
+        Tracked {
+            spec,
+            report_state: true,
+            from_start: false,
+            open: None,
+            state: None,
+            seen: false,
+            splitter,
+            buffer: vec![0; READ_CHUNK],
+        }
     }
 
     fn check(&mut self, out: &SyncSender<FollowEvent>) -> Result<(), Closed> {
@@ -270,7 +389,7 @@ impl Tracked {
                     }
                     None => {
                         let rotated = self.seen;
-                        if let Err(err) = self.open_file(identity, !rotated) {
+                        if let Err(err) = self.open_file(identity, !rotated && !self.from_start) {
                             return self.fail(out, &err);
                         }
                         if rotated {
@@ -360,7 +479,9 @@ impl Tracked {
     fn set_state(&mut self, out: &SyncSender<FollowEvent>, state: SourceState) -> Result<(), Closed> {
         if self.state.as_ref() != Some(&state) {
             self.state = Some(state.clone());
-            send(out, FollowEvent::State { source: self.spec.source, state })?;
+            if self.report_state {
+                send(out, FollowEvent::State { source: self.spec.source, state })?;
+            }
         }
         Ok(())
     }
@@ -375,4 +496,19 @@ fn flush_lines(out: &SyncSender<FollowEvent>, source: usize, lines: &mut Vec<Raw
 
 fn send(out: &SyncSender<FollowEvent>, event: FollowEvent) -> Result<(), Closed> {
     out.send(event).map_err(|_| Closed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_like_the_shell() {
+        assert!(glob_matches("*.log", "app.log"));
+        assert!(!glob_matches("*.log", "app.log.1"));
+        assert!(glob_matches("app-??.log", "app-01.log"));
+        assert!(glob_matches("a*b*c", "axxbyyc"));
+        assert!(!glob_matches("a*b*c", "axxbyy"));
+        assert!(is_glob("*.log") && !is_glob("app.log"));
+    }
 }

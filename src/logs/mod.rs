@@ -6,10 +6,12 @@
 //! `firstwatch logs` are two faces of these.
 
 pub mod cli;
+pub mod command;
 pub mod filter;
 pub mod follow;
 pub mod level;
 pub mod parse;
+pub mod source;
 pub mod split;
 pub mod tail;
 pub mod view;
