@@ -102,6 +102,11 @@ impl SourceView {
         self.ring.len()
     }
 
+    /// Whether its rate or error count will still change as time passes.
+    pub fn active(&self) -> bool {
+        self.this_second > 0 || self.errors_last_minute > 0 || self.rate.iter().any(|r| *r > 0)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ring.is_empty()
     }
@@ -246,6 +251,12 @@ impl LogView {
     pub fn set_filter(&mut self, mut filter: Filter) {
         filter.hidden.resize(self.sources.len(), false);
         self.filter = filter;
+        self.refilter();
+    }
+
+    /// One source alone, or all merged (`None`).
+    pub fn set_focus(&mut self, focus: Option<usize>) {
+        self.focus = focus.filter(|f| *f < self.sources.len());
         self.refilter();
     }
 
