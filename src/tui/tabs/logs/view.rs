@@ -121,7 +121,9 @@ fn header_line<'a>(tab: &LogsTab, view: &LogView, theme: &Theme, width: u16) -> 
         }
         if width >= WIDE {
             let last = source.rate.back().copied().unwrap_or(0);
-            spans.push(Span::styled(format!(" {last}/s {}", sparkline(source, 8)), theme.muted()));
+            let spark = sparkline(source, 8);
+            let spark = if spark.trim().is_empty() { String::new() } else { format!(" {spark}") };
+            spans.push(Span::styled(format!(" {last}/s{spark}"), theme.muted()));
             if source.errors_last_minute > 0 {
                 spans.push(Span::styled(format!(" {} err/min", source.errors_last_minute), theme.crit()));
             }
