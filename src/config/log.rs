@@ -139,7 +139,7 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
             if let Err(err) = regex::Regex::new(rule.pattern.get_ref()) {
                 let first_line = err.to_string().lines().last().unwrap_or("").trim().to_string();
                 problems.push(
-                    rule.pattern.span(),
+                    error_span(config, &rule.pattern),
                     format!("highlight pattern is not a valid regex: {first_line}"),
                     Some("escape special characters with \\\\, e.g. \"\\\\(\""),
                 );
@@ -152,6 +152,20 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 );
             }
         }
+    }
+}
+
+/// Where in the file a bad pattern goes wrong: the exact character when the
+/// string is written without escapes (so offsets match), else the string itself.
+fn error_span(config: &Config, pattern: &Spanned<String>) -> std::ops::Range<usize> {
+    let span = pattern.span();
+    let text = pattern.get_ref();
+    let inside = span.start + 1;
+    let written_as_is = config.source.get(inside..inside + text.len()) == Some(text.as_str());
+    let offset = regex_syntax::ast::parse::Parser::new().parse(text).err().map(|err| err.span().start.offset);
+    match offset {
+        Some(offset) if written_as_is => inside + offset..inside + offset + 1,
+        _ => span,
     }
 }
 
