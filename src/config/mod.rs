@@ -20,7 +20,7 @@ pub use check::{CheckConfig, CheckTarget, Severity};
 pub use error::{ConfigError, Diagnostic, line_col};
 pub use gpu::GpuConfig;
 pub use load::{STARTER_CONFIG, default_config_path, load, load_str, resolve_config_path};
-pub use log::LogConfig;
+pub use log::{DEFAULT_BUFFER_LINES, DEFAULT_MAX_LINE_BYTES, DEFAULT_TAIL_LINES, HighlightConfig, LogConfig};
 pub use task::{TaskConfig, WindowConfig};
 
 use serde::Deserialize;
