@@ -37,8 +37,8 @@ pub fn parse_crontab(text: &str, with_user: bool) -> (Vec<CrontabLine>, Vec<Stri
         }
         let (expression, rest) = if line.starts_with('@') { split_words(line, 1) } else { split_words(line, 5) };
         let (user, command) = if with_user {
-            let (user, command) = split_words(rest, 1);
-            (Some(user.to_string()), command)
+            let (user, command) = split_words(rest.trim_start(), 1);
+            (Some(user.trim().to_string()), command)
         } else {
             (None, rest)
         };
@@ -91,8 +91,14 @@ fn split_words(text: &str, count: usize) -> (&str, &str) {
 pub fn wrapped_task_name(command: &str) -> Option<String> {
     let words: Vec<&str> = command.split_whitespace().collect();
     let at = words.windows(2).position(|pair| pair[0] == "schedule" && pair[1] == "wrap")?;
-    let name = words.get(at + 2)?;
-    Some(name.trim_matches(|c| c == '"' || c == '\'').to_string())
+    // The name may be quoted and hold spaces: re-read it from the text after "wrap".
+    let after_wrap =
+        command.split_once(&format!("{} {}", words[at], words[at + 1])).map(|(_, rest)| rest.trim_start())?;
+    let name = match after_wrap.chars().next()? {
+        quote @ ('"' | '\'') => after_wrap[1..].split(quote).next()?,
+        _ => after_wrap.split_whitespace().next()?,
+    };
+    (!name.is_empty() && name != "--").then(|| name.to_string())
 }
 
 /// Turns crontab lines into tasks, named after their command.

@@ -15,3 +15,5 @@ pub use plan::{Due, Origin, Plan, Span, Task, Timing, Window};
 
 #[cfg(test)]
 mod cron_tests;
+#[cfg(test)]
+mod engine_tests;
