@@ -9,6 +9,7 @@
 mod files;
 mod logwriter;
 mod rng;
+pub mod schedule_history;
 mod service;
 
 use crate::app::{ConsoleOptions, run_console};
@@ -70,6 +71,7 @@ pub fn prepare(dir: &Path, listener: &TcpListener) -> std::io::Result<Demo> {
     files::write_all(&dir)?;
     let config_path = dir.join("firstwatch.toml");
     std::fs::write(&config_path, files::config_text(service_port))?;
+    seed_schedule_history(&config_path)?;
     Ok(Demo { dir, config_path, service_port })
 }
 
@@ -86,4 +88,13 @@ fn start_background(demo: &Demo, listener: TcpListener) -> std::io::Result<std::
             let _ = tokio::join!(service, writer);
         });
     })
+}
+
+/// Gives the calendar some past runs to show (only into a fresh store).
+fn seed_schedule_history(config_path: &Path) -> std::io::Result<()> {
+    let config = config::load(config_path).map_err(|err| std::io::Error::other(err.to_string()))?;
+    let plan = crate::schedule::Plan::from_config(&config);
+    schedule_history::seed(&config.resolve(Path::new("data")), &plan, chrono::Utc::now())
+        .map_err(std::io::Error::other)?;
+    Ok(())
 }
