@@ -15,7 +15,7 @@ pub mod units;
 mod validate;
 
 pub use action::{ActionConfig, ActionKind, RunbookRef};
-pub use backup::BackupConfig;
+pub use backup::{BackupConfig, BackupFormat, DEFAULT_MAX_UNPACKED, IntegrityCheck};
 pub use check::{CheckConfig, CheckTarget, Severity};
 pub use error::{ConfigError, Diagnostic, line_col};
 pub use gpu::GpuConfig;

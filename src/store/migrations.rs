@@ -17,6 +17,7 @@ const ALL: &[Migrations] = &[
     super::audit::MIGRATIONS,
     crate::health::store::MIGRATIONS,
     crate::schedule::history::MIGRATIONS,
+    crate::backup::records::MIGRATIONS,
 ];
 
 pub(super) fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
