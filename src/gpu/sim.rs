@@ -48,7 +48,7 @@ const CARDS: [Card; 4] = [
         power_limit_mw: 350_000,
         base_load: 85.0,
         swing: 10.0,
-        memory_floor: 0.88,
+        memory_floor: 0.845,
         heat: 6.0,
         phase: 0.9,
     },
@@ -93,7 +93,8 @@ impl SimulatedSource {
         let wave = (t / 23.0 + card.phase).sin() * 0.7 + (t / 7.0 + card.phase * 2.0).sin() * 0.3;
         let util = (card.base_load + card.swing * wave + (noise(1) - 0.5) * 8.0).clamp(0.0, 100.0);
         let memory_share = (card.memory_floor + util / 100.0 * 0.08 + noise(2) * 0.01).min(0.99);
-        let used = (card.memory_total as f64 * memory_share) as u64;
+        // Allocations come in whole MiB, as on real cards.
+        let used = (card.memory_total as f64 * memory_share) as u64 >> 20 << 20;
         let power_mw = (card.power_limit_mw as f64 * (0.18 + 0.74 * util / 100.0 + noise(3) * 0.03)) as u32;
         let temperature = (32.0 + util * 0.42 + card.heat + noise(4) * 2.0) as u32;
         let fan = (25.0 + (temperature as f64 - 30.0) * 1.1).clamp(25.0, 100.0) as u32;
