@@ -68,7 +68,7 @@ fn the_table_shows_every_simulated_gpu_and_its_processes() {
     let run = gpu(&simulated(&dir, 4), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert!(lines[0].starts_with("source: simulated, 4 GPUs (SIMULATED: not real GPUs)"), "{}", run.stdout);
+    assert!(lines[0].starts_with("source: simulation, seed 1 (SIMULATED: not real GPUs)"), "{}", run.stdout);
     assert!(lines[1].starts_with("GPU NAME"), "{}", run.stdout);
     for (index, name) in [(0, "NVIDIA A100-SXM4-80GB"), (2, "NVIDIA L40S"), (3, "NVIDIA H100 80GB HBM3")] {
         assert!(lines[2 + index].starts_with(&format!("{index:<3} {name}")), "{}", run.stdout);

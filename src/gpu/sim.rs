@@ -160,7 +160,7 @@ fn mix(value: u64) -> u64 {
 
 impl GpuSource for SimulatedSource {
     fn describe(&self) -> String {
-        format!("simulated, {} GPU{}", self.count, if self.count == 1 { "" } else { "s" })
+        format!("simulation, seed {}", self.seed)
     }
 
     fn simulated(&self) -> bool {

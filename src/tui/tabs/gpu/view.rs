@@ -264,8 +264,11 @@ fn gauges<'a>(state: &GpuState, entry: &GpuEntry, sample: &GpuSample, theme: &Th
 fn details(sample: &GpuSample) -> String {
     let mut parts = vec![
         format!("fan {}", na(&sample.fan, |f| format!("{f}%"))),
-        format!("sm {}", na(&sample.clock_sm, |c| format!("{c} MHz"))),
-        format!("mem {}", na(&sample.clock_memory, |c| format!("{c} MHz"))),
+        match (sample.clock_sm.get(), sample.clock_memory.get()) {
+            (Some(sm), Some(memory)) => format!("clocks sm {sm}/mem {memory} MHz"),
+            (Some(sm), None) => format!("clocks sm {sm} MHz"),
+            _ => "clocks n/a".to_string(),
+        },
         format!("procs {}", na(&sample.processes, |p| p.len().to_string())),
     ];
     if let (Some(tx), Some(rx)) = (sample.pcie_tx.get(), sample.pcie_rx.get()) {
@@ -341,12 +344,23 @@ fn render_block(state: &GpuState, entry: &GpuEntry, selected: bool, view: &ViewC
     let gauge_rows = lines.len() as u16;
     let spare = inner.height.saturating_sub(gauge_rows);
     let detail_rows = spare.min(if inner.height >= 14 { 2 } else { 1 });
-    let [top, detail, history] =
-        Layout::vertical([Constraint::Length(gauge_rows), Constraint::Length(detail_rows), Constraint::Min(0)])
-            .areas(inner);
+    // A tall block (one GPU, or two at 120x40) also lists the GPU's processes under its history.
+    let history_rows = spare.saturating_sub(detail_rows);
+    let history_rows = if history_rows >= 14 { 8 } else { history_rows };
+    let [top, detail, history, processes] = Layout::vertical([
+        Constraint::Length(gauge_rows),
+        Constraint::Length(detail_rows),
+        Constraint::Length(history_rows),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
     frame.render_widget(Paragraph::new(lines), top);
     frame.render_widget(Paragraph::new(Line::styled(details(sample), theme.muted())).wrap(Wrap { trim: true }), detail);
     render_history(entry, theme, frame, history);
+    if processes.height >= 3 {
+        let [_, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(processes);
+        process_table(sample, super::ProcessSort::Memory, None, theme, frame, table);
+    }
 }
 
 /// Utilisation and memory history as sparklines, as tall as the block allows (up to 4 rows each).
@@ -464,25 +478,37 @@ fn render_processes(tab: &GpuTab, state: &GpuState, view: &ViewCtx, frame: &mut 
     let Some(sample) = &entry.sample else { return };
     let [gauge_area, table_area] = Layout::vertical([Constraint::Length(4), Constraint::Min(0)]).areas(inner);
     frame.render_widget(Paragraph::new(gauges(state, entry, sample, theme, inner.width)), gauge_area);
+    process_table(sample, tab.sort(), Some(tab.process_row), theme, frame, table_area);
+}
+
+/// The processes of one GPU, sorted; `selected` marks a row when the table has the keyboard.
+fn process_table(
+    sample: &GpuSample,
+    sort: super::ProcessSort,
+    selected: Option<usize>,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let list = match &sample.processes {
         Reading::Value(list) if list.is_empty() => {
             let text = Line::styled("No process is using this GPU.", theme.muted());
-            frame.render_widget(Paragraph::new(text), table_area);
+            frame.render_widget(Paragraph::new(text), area);
             return;
         }
         Reading::Value(list) => list,
         Reading::NotSupported => {
             let text = Line::styled("This GPU's driver does not list processes (n/a).", theme.muted());
-            frame.render_widget(Paragraph::new(text), table_area);
+            frame.render_widget(Paragraph::new(text), area);
             return;
         }
         Reading::Failed(reason) => {
-            frame.render_widget(Paragraph::new(Line::styled(format!("processes: {reason}"), theme.warn())), table_area);
+            frame.render_widget(Paragraph::new(Line::styled(format!("processes: {reason}"), theme.warn())), area);
             return;
         }
     };
     let mut list = list.clone();
-    tab.sort().apply(&mut list);
+    sort.apply(&mut list);
     let header = Row::new(["PID", "USER", "MEMORY", "GPU%", "TYPE", "NAME"]).style(theme.muted());
     let rows = list.iter().map(|p| {
         Row::new(vec![
@@ -502,9 +528,12 @@ fn render_processes(tab: &GpuTab, state: &GpuState, view: &ViewCtx, frame: &mut 
         Constraint::Length(8),
         Constraint::Fill(1),
     ];
-    let table = Table::new(rows, widths).header(header).row_highlight_style(theme.selection()).highlight_symbol("▶ ");
-    let mut table_state = TableState::default().with_selected(Some(tab.process_row));
-    frame.render_stateful_widget(table, table_area, &mut table_state);
+    let mut table = Table::new(rows, widths).header(header);
+    if selected.is_some() {
+        table = table.row_highlight_style(theme.selection()).highlight_symbol("▶ ");
+    }
+    let mut table_state = TableState::default().with_selected(selected);
+    frame.render_stateful_widget(table, area, &mut table_state);
 }
 
 #[cfg(test)]
