@@ -144,6 +144,19 @@ pub fn cancel_pair() -> (Canceller, CancelSignal) {
     (Canceller(sender), CancelSignal(receiver))
 }
 
+/// Two handles are equal when they control the same run.
+impl PartialEq for Canceller {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.same_channel(&other.0)
+    }
+}
+
+impl PartialEq for CancelSignal {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.same_channel(&other.0)
+    }
+}
+
 impl Canceller {
     pub fn cancel(&self) {
         let _ = self.0.send(true);

@@ -367,7 +367,7 @@ pub fn add_event(
     let who = who(identity);
     let step = step.map(str::to_string);
     let text = clean_text(text);
-    let result = store.call(move |connection| {
+    store.call(move |connection| {
         let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let closed: Option<Option<String>> =
             transaction.query_row("SELECT closed_at FROM incident WHERE id = ?1", [id], |row| row.get(0)).optional()?;
@@ -379,8 +379,7 @@ pub fn add_event(
         let event = insert_event(&transaction, id, &now_text(), &who, kind, step.as_deref(), &text)?;
         transaction.commit()?;
         Ok(Ok(event))
-    })?;
-    result
+    })?
 }
 
 /// Changes the severity of the open incident `id`.
@@ -400,7 +399,7 @@ pub fn set_severity(store: &Store, id: i64, severity: Severity, identity: &Ident
 pub fn close(store: &Store, id: i64, resolution: &str, identity: &Identity) -> Result<(), IncidentError> {
     let who = who(identity);
     let resolution = clean_text(resolution.trim());
-    let result = store.call(move |connection| {
+    store.call(move |connection| {
         let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let closed: Option<Option<String>> =
             transaction.query_row("SELECT closed_at FROM incident WHERE id = ?1", [id], |row| row.get(0)).optional()?;
@@ -418,6 +417,5 @@ pub fn close(store: &Store, id: i64, resolution: &str, identity: &Identity) -> R
         insert_event(&transaction, id, &at, &who, EventKind::Closed, None, &text)?;
         transaction.commit()?;
         Ok(Ok(()))
-    })?;
-    result
+    })?
 }

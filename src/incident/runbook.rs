@@ -271,7 +271,7 @@ fn markers(text: &str) -> Result<(String, Markers), (usize, String)> {
 fn deadline_from_heading(heading: &str) -> Option<Duration> {
     let inner = heading.trim_end().strip_suffix(')')?;
     let inner = &inner[inner.rfind('(')? + 1..];
-    let (number, unit) = inner.trim().rsplit_once(' ').map(|(n, u)| (n, u)).unwrap_or((inner, ""));
+    let (number, unit) = inner.trim().rsplit_once(' ').unwrap_or((inner, ""));
     let last = number.rsplit('-').next()?.trim().parse::<u64>().ok()?;
     let unit_seconds = match unit.trim() {
         "min" | "mins" | "m" | "minutes" => 60,
@@ -358,7 +358,7 @@ fn parse_toml(file: &str, name: &str, text: &str) -> Result<Runbook, RunbookErro
 }
 
 fn clean_lines(text: &str) -> String {
-    text.trim().lines().map(|l| clean(l)).collect::<Vec<_>>().join("\n")
+    text.trim().lines().map(clean).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
