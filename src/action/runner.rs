@@ -298,6 +298,16 @@ async fn stop(
         }
     };
     signal_group(Signal::SIGKILL);
+    // SIGKILL is delivered asynchronously: wait (briefly) until the group is gone,
+    // so "stopped" means no member of it still runs when the caller hears so.
+    if let Some(group) = group {
+        for _ in 0..50 {
+            if killpg(Pid::from_raw(group), None::<Signal>).is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
     status
 }
 
