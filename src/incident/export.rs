@@ -45,16 +45,26 @@ pub fn post_mortem(record: &IncidentRecord, runbook: Option<&Runbook>, now: chro
     let _ = writeln!(out, "\n## Timeline\n");
     let _ = writeln!(out, "| Time | T+ | Who | What |\n|---|---|---|---|");
     for event in &record.events {
-        let step = event.step.as_deref().map(|s| format!("step {s}: ")).unwrap_or_default();
+        let step_text = |key: &str| {
+            runbook
+                .and_then(|r| r.steps().find(|(k, _, _)| k == key).map(|(_, _, step)| format!(" ({})", step.text)))
+                .unwrap_or_default()
+        };
+        let what = match (event.kind, event.step.as_deref()) {
+            (EventKind::Tick, Some(key)) => format!("step {key} done{}", step_text(key)),
+            (EventKind::Untick, Some(key)) => format!("step {key} reopened{}", step_text(key)),
+            (EventKind::Skip, Some(key)) => format!("step {key} skipped{}: {}", step_text(key), event.text),
+            (EventKind::Note, Some(key)) => format!("note on step {key}: {}", event.text),
+            (EventKind::Note, None) => format!("note: {}", event.text),
+            _ => event.text.clone(),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {}{}{} |",
+            "| {} | {} | {} | {} |",
             event.at.format("%H:%M:%S"),
             duration(event.at - incident.opened_at),
             cell(&event.who),
-            kind_label(event.kind),
-            step,
-            cell(&event.text)
+            cell(&what)
         );
     }
 
@@ -73,10 +83,10 @@ pub fn post_mortem(record: &IncidentRecord, runbook: Option<&Runbook>, now: chro
 
     let checklist = Checklist::from_events(&record.events);
     if let Some(runbook) = runbook {
-        let _ = writeln!(out, "\n## Checklist: {}\n", runbook.title);
+        let _ = writeln!(out, "\n## Checklist: {}", runbook.title);
         for (key, phase, step) in runbook.steps() {
             if key.ends_with(".1") {
-                let _ = writeln!(out, "### {}\n", phase.title);
+                let _ = writeln!(out, "\n### {}\n", phase.title);
             }
             let state = checklist.state(&key);
             let how = match &state {
@@ -85,10 +95,6 @@ pub fn post_mortem(record: &IncidentRecord, runbook: Option<&Runbook>, now: chro
                 StepState::Skipped { who, reason } => format!(" (skipped by {who}: {})", one_line(reason)),
             };
             let _ = writeln!(out, "- {} {} {}{}", state.mark(), key, step.text, how);
-            let last_of_phase = phase.steps.last().is_some_and(|s| std::ptr::eq(s, step));
-            if last_of_phase {
-                out.push('\n');
-            }
         }
     }
 
@@ -110,17 +116,6 @@ pub fn post_mortem(record: &IncidentRecord, runbook: Option<&Runbook>, now: chro
     }
     let _ = writeln!(out, "\n## Action items\n\n| Owner | Action | Due |\n|---|---|---|\n| _to do_ | | |");
     out
-}
-
-fn kind_label(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Opened | EventKind::Closed | EventKind::Action | EventKind::ActionOutcome | EventKind::Verify => "",
-        EventKind::Note => "note ",
-        EventKind::Tick => "done ",
-        EventKind::Untick => "reopened ",
-        EventKind::Skip => "skipped ",
-        EventKind::Severity => "",
-    }
 }
 
 /// `T+07:42` style: minutes and seconds, hours when it runs long.
