@@ -20,6 +20,7 @@ use super::{Focus, IncidentTab, RunPane};
 use crate::action::Risk;
 use crate::incident::checklist::StepState;
 use crate::incident::export::duration;
+use crate::incident::record::EventKind;
 use crate::incident::runbook::StepKind;
 use crate::tui::tabs::ViewCtx;
 use crate::tui::view::centered;
@@ -63,7 +64,7 @@ fn render_header(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rec
     let lines = match &tab.record {
         None if !tab.configured => vec![
             Line::styled("No store is open, so incidents cannot be kept on this host.", theme.warn()),
-            Line::styled("Actions below still run, confirmed; their audit rows cannot be written.", theme.muted()),
+            Line::styled("Actions cannot run either: nothing could be written to the audit log.", theme.muted()),
         ],
         None => vec![
             Line::styled("No open incident.", theme.ok()),
@@ -307,12 +308,19 @@ fn render_timeline(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: R
     let lines: Vec<Line> = record.events[start..end]
         .iter()
         .map(|event| {
-            let step = event.step.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default();
+            let step = event.step.as_deref().map(|s| format!("[{s}] ")).unwrap_or_default();
             let text = event.text.lines().collect::<Vec<_>>().join(" / ");
+            // Entries whose text says what happened need no label; ticks, skips and notes do.
+            let label = match event.kind {
+                EventKind::Tick | EventKind::Untick => "",
+                EventKind::Skip => "skipped: ",
+                EventKind::Note => "note: ",
+                _ => "",
+            };
             Line::from(vec![
                 Span::styled(event.at.with_timezone(&view.zone).format("%H:%M:%S ").to_string(), theme.muted()),
                 Span::styled(format!("{} ", event.who), theme.info()),
-                Span::styled(format!("{}{step}: ", event.kind.as_str()), theme.accent()),
+                Span::styled(format!("{step}{label}"), theme.accent()),
                 Span::styled(text, theme.base()),
             ])
         })
