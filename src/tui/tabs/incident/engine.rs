@@ -102,7 +102,8 @@ pub fn execute(effect: Effect, services: &Services) {
                 let progress = move |progress: Progress| {
                     let msg = match progress {
                         Progress::Output(line) => Msg::Output { nonce, line: line.text },
-                        Progress::Started { argv } => Msg::Progress { nonce, text: format!("started: {argv}") },
+                        // The pane already opens with the command line.
+                        Progress::Started { .. } => return,
                         Progress::Finished { ending, duration } => Msg::Progress {
                             nonce,
                             text: format!("{} after {:.1} s", ending.describe(), duration.as_secs_f64()),

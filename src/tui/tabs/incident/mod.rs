@@ -36,6 +36,8 @@ pub struct IncidentTab {
     read_only: bool,
     actions: Vec<ActionSpec>,
     runbooks: Vec<Runbook>,
+    /// How many of `runbooks` come from the config (they are listed first).
+    configured_runbooks: usize,
     runbook_problems: Vec<String>,
     /// The open incident as last read from the store.
     record: Option<Arc<IncidentRecord>>,
@@ -71,11 +73,9 @@ pub enum Focus {
 pub struct RunPane {
     pub nonce: u64,
     pub name: String,
-    pub argv: String,
     pub started: chrono::DateTime<chrono::Utc>,
     pub lines: VecDeque<String>,
     pub dropped: u64,
-    pub verdicts: Vec<String>,
     /// Set once it ends: the outcome in words.
     pub outcome: Option<String>,
     pub failed: bool,
@@ -85,6 +85,17 @@ pub struct RunPane {
     pub rollback: Option<String>,
     /// The first cancel press asks; the second cancels.
     pub cancel_asked: bool,
+}
+
+impl RunPane {
+    /// Adds a line, dropping the oldest beyond [`PANE_LINES`].
+    fn push(&mut self, line: String) {
+        if self.lines.len() == PANE_LINES {
+            self.lines.pop_front();
+            self.dropped += 1;
+        }
+        self.lines.push_back(line);
+    }
 }
 
 /// What this tab's engine reports.
@@ -222,10 +233,12 @@ impl IncidentTab {
     /// The tab for `config`, before anything is read from the store.
     pub fn new(config: &crate::config::Config, has_store: bool, read_only: bool, host: &str) -> IncidentTab {
         let (runbooks, problems) = crate::incident::runbook::load_all(config);
+        let built_in: Vec<String> = crate::incident::runbook::built_in().into_iter().map(|r| r.name).collect();
         IncidentTab {
             configured: has_store,
             read_only: read_only || config.settings.read_only,
             actions: crate::action::ActionSpec::all(config),
+            configured_runbooks: runbooks.iter().filter(|r| !built_in.contains(&r.name)).count(),
             runbooks,
             runbook_problems: problems.iter().map(|p| p.to_string()).collect(),
             host: host.to_string(),

@@ -4,7 +4,7 @@
 use super::prompt::{
     ConfirmDialog, ConfirmOutcome, Editor, EditorOutcome, EditorPurpose, FormOutcome, OpenForm, Prompt,
 };
-use super::{Command, Effect, Focus, IncidentTab, Msg, PANE_LINES, RunPane};
+use super::{Command, Effect, Focus, IncidentTab, Msg, RunPane};
 use crate::action::cancel_pair;
 use crate::incident::checklist::{Checklist, StepState};
 use crate::incident::record::{EventKind, Severity};
@@ -28,16 +28,12 @@ impl IncidentTab {
             Msg::StoreError(error) => self.store_error = Some(error),
             Msg::Output { nonce, line } => {
                 if let Some(run) = self.run.as_mut().filter(|r| r.nonce == nonce) {
-                    if run.lines.len() == PANE_LINES {
-                        run.lines.pop_front();
-                        run.dropped += 1;
-                    }
-                    run.lines.push_back(line);
+                    run.push(line);
                 }
             }
             Msg::Progress { nonce, text } => {
                 if let Some(run) = self.run.as_mut().filter(|r| r.nonce == nonce) {
-                    run.verdicts.push(text);
+                    run.push(format!("» {text}"));
                 }
             }
             Msg::Finished { nonce, outcome, failed } => {
@@ -126,7 +122,12 @@ impl IncidentTab {
             let text = format!("incident #{} is already open; close it first (C)", record.incident.id);
             return self.say(&text);
         }
-        let runbook = self.runbooks.iter().position(|r| r.name == "first-15-minutes").map_or(0, |i| i + 1);
+        // The host's own runbooks come first in the list; without any, the built-in first-15-minutes.
+        let runbook = if self.configured_runbooks > 0 {
+            1
+        } else {
+            self.runbooks.iter().position(|r| r.name == "first-15-minutes").map_or(0, |i| i + 1)
+        };
         self.prompt = Some(Prompt::Open(OpenForm { title: String::new(), severity: Severity::P1, runbook }));
         Vec::new()
     }
@@ -271,11 +272,9 @@ impl IncidentTab {
                     self.run = Some(RunPane {
                         nonce,
                         name: spec.name.clone(),
-                        argv: spec.argv_line(),
                         started: self.wall,
-                        lines: VecDeque::new(),
+                        lines: VecDeque::from([format!("$ {}", spec.argv_line())]),
                         dropped: 0,
-                        verdicts: Vec::new(),
                         outcome: None,
                         failed: false,
                         dry_run: confirmed.dry_run(),

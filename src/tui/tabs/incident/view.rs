@@ -261,19 +261,24 @@ fn render_run(run: &RunPane, view: &ViewCtx, frame: &mut Frame, area: Rect) {
         Some(_) => ("done".to_string(), theme.ok()),
     };
     let dry = if run.dry_run { " (dry run)" } else { "" };
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .border_style(theme.border())
-        .title(Span::styled(format!(" {}{dry}: ", run.name), theme.accent()))
-        .title(Span::styled(format!("{state} "), style));
+    let title = Line::from(vec![
+        Span::styled(format!(" {}{dry}: ", run.name), theme.accent()),
+        Span::styled(format!("{state} "), style),
+    ]);
+    let block = Block::new().borders(Borders::TOP).border_style(theme.border()).title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines: Vec<Line> = Vec::new();
     if run.dropped > 0 {
         lines.push(Line::styled(format!("… {} earlier lines not shown", run.dropped), theme.muted()));
     }
-    lines.extend(run.lines.iter().map(|l| Line::raw(l.clone())));
-    lines.extend(run.verdicts.iter().map(|v| Line::styled(v.clone(), theme.info())));
+    lines.extend(run.lines.iter().map(|l| {
+        if l.starts_with("» ") || l.starts_with("$ ") {
+            Line::styled(l.clone(), theme.info())
+        } else {
+            Line::raw(l.clone())
+        }
+    }));
     if let Some(outcome) = &run.outcome {
         lines.push(Line::styled(outcome.clone(), if run.failed { theme.crit() } else { theme.ok() }));
         if run.failed
