@@ -7,6 +7,7 @@
 //! on exit so it can be looked at afterwards.
 
 mod files;
+mod incident;
 mod logwriter;
 mod rng;
 pub mod schedule_history;
@@ -69,6 +70,7 @@ pub fn prepare(dir: &Path, listener: &TcpListener) -> std::io::Result<Demo> {
     let dir = dir.canonicalize()?;
     let service_port = listener.local_addr()?.port();
     files::write_all(&dir)?;
+    incident::write_files(&dir)?;
     let config_path = dir.join("firstwatch.toml");
     std::fs::write(&config_path, files::config_text(service_port))?;
     seed_schedule_history(&config_path)?;

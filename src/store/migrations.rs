@@ -18,6 +18,7 @@ const ALL: &[Migrations] = &[
     crate::health::store::MIGRATIONS,
     crate::schedule::history::MIGRATIONS,
     crate::backup::records::MIGRATIONS,
+    crate::incident::record::MIGRATIONS,
 ];
 
 pub(super) fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
