@@ -27,6 +27,7 @@ use crate::tui::tab::TabId;
 use crate::tui::tabs::{TabCommand, ViewCtx};
 use crate::tui::view::centered;
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -207,61 +208,114 @@ fn na<T>(reading: &Reading<T>, show: impl Fn(&T) -> String) -> String {
     reading.value().map_or_else(|| "n/a".to_string(), show)
 }
 
-/// One gauge: label, a bar in the level's style, and the number in text.
-fn gauge<'a>(theme: &Theme, label: &str, percent: Option<f64>, text: String, level: Level, width: u16) -> Line<'a> {
-    let text = if level == Level::Ok || percent.is_none() { text } else { format!("{text} {}", level.word()) };
-    let bar_width = (width as usize).saturating_sub(LABEL_WIDTH + 1 + text.chars().count()).max(4);
-    let filled = percent.map_or(0, |p| ((p.clamp(0.0, 100.0) / 100.0) * bar_width as f64).round() as usize);
-    let style = if percent.is_some() { level_style(theme, level) } else { theme.muted() };
-    Line::from(vec![
-        Span::raw(format!("{label:<LABEL_WIDTH$}")),
-        Span::styled("█".repeat(filled), style),
-        Span::styled("░".repeat(bar_width - filled), theme.muted()),
-        Span::raw(" "),
-        Span::styled(text, if level == Level::Ok { theme.base() } else { style }),
-    ])
+/// One gauge row: label, a bar in the level's style, and the number in text.
+struct Gauge {
+    label: &'static str,
+    percent: Option<f64>,
+    text: String,
+    level: Level,
 }
 
-fn gauges<'a>(state: &GpuState, entry: &GpuEntry, sample: &GpuSample, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+impl Gauge {
+    /// Writes the row straight into the buffer: bars are most of the tab's cells, and
+    /// setting them one by one skips the text shaping a `Line` would do for each.
+    fn draw(&self, buf: &mut Buffer, row: Rect, theme: &Theme, dim: bool) {
+        if row.height == 0 || row.width == 0 {
+            return;
+        }
+        let text = if self.level == Level::Ok || self.percent.is_none() {
+            self.text.clone()
+        } else {
+            format!("{} {}", self.text, self.level.word())
+        };
+        let width = row.width as usize;
+        let text_width = text.chars().count();
+        let bar_width =
+            width.saturating_sub(LABEL_WIDTH + 1 + text_width).max(4).min(width.saturating_sub(LABEL_WIDTH));
+        let filled = self.percent.map_or(0, |p| ((p.clamp(0.0, 100.0) / 100.0) * bar_width as f64).round() as usize);
+        let muted = theme.muted();
+        let style = match (dim, self.percent) {
+            (false, Some(_)) => level_style(theme, self.level),
+            _ => muted,
+        };
+        let text_style = if dim || self.level == Level::Ok { if dim { muted } else { theme.base() } } else { style };
+        buf.set_stringn(row.x, row.y, self.label, LABEL_WIDTH.min(width), if dim { muted } else { Style::new() });
+        let bar_x = row.x + LABEL_WIDTH.min(width) as u16;
+        for i in 0..bar_width {
+            if let Some(cell) = buf.cell_mut((bar_x + i as u16, row.y)) {
+                if i < filled {
+                    cell.set_symbol("█").set_style(style);
+                } else {
+                    cell.set_symbol("░").set_style(muted);
+                }
+            }
+        }
+        let text_x = bar_x + bar_width as u16 + 1;
+        let room = (row.x + row.width).saturating_sub(text_x) as usize;
+        buf.set_stringn(text_x, row.y, &text, room, text_style);
+    }
+}
+
+fn gauges(state: &GpuState, entry: &GpuEntry, sample: &GpuSample) -> [Gauge; 4] {
     let levels = state.levels(entry);
     let memory = sample.memory.get();
-    let utilization = sample.utilization_gpu.get();
-    let temperature = sample.temperature.get();
     let power = sample.power_draw_mw.get().map(|draw| match sample.power_limit_mw.get() {
         Some(limit) => format!("{}/{} W", watts(draw), watts(limit)),
         None => format!("{} W", watts(draw)),
     });
-    vec![
-        gauge(
-            theme,
-            "util",
-            utilization.map(f64::from),
-            na(&sample.utilization_gpu, |u| format!("{u:>3}%")),
-            Level::Ok,
-            width,
-        ),
-        gauge(
-            theme,
-            "mem",
-            memory.map(|m| m.percent()),
-            memory.map_or("n/a".into(), |m| format!("{:>3.0}% {}/{}G", m.percent(), gib(m.used), gib(m.total))),
-            levels.memory,
-            width,
-        ),
-        gauge(
-            theme,
-            "temp",
-            temperature.map(f64::from),
-            na(&sample.temperature, |t| format!("{t:>3}°C")),
-            levels.temperature,
-            width,
-        ),
-        gauge(theme, "power", sample.power_percent(), power.unwrap_or_else(|| "n/a".into()), levels.power, width),
+    [
+        Gauge {
+            label: "util",
+            percent: sample.utilization_gpu.get().map(f64::from),
+            text: na(&sample.utilization_gpu, |u| format!("{u:>3}%")),
+            level: Level::Ok,
+        },
+        Gauge {
+            label: "mem",
+            percent: memory.map(|m| m.percent()),
+            text: memory.map_or("n/a".into(), |m| format!("{:>3.0}% {}/{}G", m.percent(), gib(m.used), gib(m.total))),
+            level: levels.memory,
+        },
+        Gauge {
+            label: "temp",
+            percent: sample.temperature.get().map(f64::from),
+            text: na(&sample.temperature, |t| format!("{t:>3}°C")),
+            level: levels.temperature,
+        },
+        Gauge {
+            label: "power",
+            percent: sample.power_percent(),
+            text: power.unwrap_or_else(|| "n/a".into()),
+            level: levels.power,
+        },
     ]
 }
 
-/// Fan, clocks, PCIe, ECC, modes, throttling: one line of small facts.
-fn details(sample: &GpuSample) -> String {
+fn draw_gauges(gauges: &[Gauge], theme: &Theme, dim: bool, frame: &mut Frame, area: Rect) {
+    let buf = frame.buffer_mut();
+    for (i, gauge) in gauges.iter().enumerate().take(area.height as usize) {
+        gauge.draw(buf, Rect { y: area.y + i as u16, height: 1, ..area }, theme, dim);
+    }
+}
+
+/// As many whole facts as fit in `width` columns, so a one-row detail line never ends mid-word.
+fn fitted(facts: &[String], width: usize) -> String {
+    let mut line = String::new();
+    for fact in facts {
+        let extra = if line.is_empty() { 0 } else { 2 };
+        if line.chars().count() + extra + fact.chars().count() > width {
+            break;
+        }
+        if !line.is_empty() {
+            line.push_str("  ");
+        }
+        line.push_str(fact);
+    }
+    line
+}
+
+/// Fan, clocks, PCIe, ECC, modes, throttling: small facts, most useful first.
+fn details(sample: &GpuSample) -> Vec<String> {
     let mut parts = vec![
         format!("fan {}", na(&sample.fan, |f| format!("{f}%"))),
         match (sample.clock_sm.get(), sample.clock_memory.get()) {
@@ -289,9 +343,9 @@ fn details(sample: &GpuSample) -> String {
     let failed = sample.failed_fields();
     if !failed.is_empty() {
         let names: Vec<&str> = failed.iter().map(|(name, _)| *name).collect();
-        parts.push(format!("error reading {}", names.join(",")));
+        parts.insert(0, format!("error reading {}", names.join(",")));
     }
-    parts.join("  ")
+    parts
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -323,25 +377,21 @@ fn render_block(state: &GpuState, entry: &GpuEntry, selected: bool, view: &ViewC
     };
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut lines = Vec::new();
-    match &entry.condition {
+    let condition = match &entry.condition {
         GpuCondition::Lost { since, reason } => {
-            lines.push(Line::styled(format!("LOST since {}: {reason}", clock(view, *since)), theme.crit()));
+            Some(Line::styled(format!("LOST since {}: {reason}", clock(view, *since)), theme.crit()))
         }
         GpuCondition::Stale { since, reason } => {
-            lines.push(Line::styled(format!("STALE since {}: {reason}", clock(view, *since)), theme.warn()));
+            Some(Line::styled(format!("STALE since {}: {reason}", clock(view, *since)), theme.warn()))
         }
-        GpuCondition::Live => {}
-    }
+        GpuCondition::Live => None,
+    };
+    let condition_rows = u16::from(condition.is_some());
     let Some(sample) = &entry.sample else {
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+        frame.render_widget(Paragraph::new(condition.unwrap_or_default()).wrap(Wrap { trim: true }), inner);
         return;
     };
-    lines.extend(gauges(state, entry, sample, theme, inner.width));
-    if !matches!(entry.condition, GpuCondition::Live) {
-        lines = lines.into_iter().map(|l| l.patch_style(theme.muted())).collect();
-    }
-    let gauge_rows = lines.len() as u16;
+    let gauge_rows = condition_rows + 4;
     let spare = inner.height.saturating_sub(gauge_rows);
     let detail_rows = spare.min(if inner.height >= 14 { 2 } else { 1 });
     // A tall block (one GPU, or two at 120x40) also lists the GPU's processes under its history.
@@ -354,8 +404,21 @@ fn render_block(state: &GpuState, entry: &GpuEntry, selected: bool, view: &ViewC
         Constraint::Min(0),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(lines), top);
-    frame.render_widget(Paragraph::new(Line::styled(details(sample), theme.muted())).wrap(Wrap { trim: true }), detail);
+    let [condition_area, gauge_area] =
+        Layout::vertical([Constraint::Length(condition_rows), Constraint::Min(0)]).areas(top);
+    if let Some(line) = condition {
+        frame.render_widget(Paragraph::new(line), condition_area);
+    }
+    let dim = !matches!(entry.condition, GpuCondition::Live);
+    draw_gauges(&gauges(state, entry, sample), theme, dim, frame, gauge_area);
+    // Wrapping costs more than cutting; only wrap where there is a second row to wrap into.
+    let facts = details(sample);
+    let detail_text = if detail.height > 1 {
+        Paragraph::new(Line::styled(facts.join("  "), theme.muted())).wrap(Wrap { trim: true })
+    } else {
+        Paragraph::new(Line::styled(fitted(&facts, detail.width as usize), theme.muted()))
+    };
+    frame.render_widget(detail_text, detail);
     render_history(entry, theme, frame, history);
     if processes.height >= 3 {
         let [_, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(processes);
@@ -442,7 +505,7 @@ fn render_compact(tab: &GpuTab, state: &GpuState, view: &ViewCtx, frame: &mut Fr
         && let Some(sample) = &entry.sample
     {
         let lines = vec![
-            Line::styled(format!("GPU {} {}", entry.index, details(sample)), theme.muted()),
+            Line::styled(format!("GPU {} {}", entry.index, details(sample).join("  ")), theme.muted()),
             Line::styled(hint(view, "for its processes"), theme.muted()),
         ];
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), rest);
@@ -477,7 +540,7 @@ fn render_processes(tab: &GpuTab, state: &GpuState, view: &ViewCtx, frame: &mut 
     frame.render_widget(block, area);
     let Some(sample) = &entry.sample else { return };
     let [gauge_area, table_area] = Layout::vertical([Constraint::Length(4), Constraint::Min(0)]).areas(inner);
-    frame.render_widget(Paragraph::new(gauges(state, entry, sample, theme, inner.width)), gauge_area);
+    draw_gauges(&gauges(state, entry, sample), theme, false, frame, gauge_area);
     process_table(sample, tab.sort(), Some(tab.process_row), theme, frame, table_area);
 }
 
