@@ -192,15 +192,8 @@ fn thresholds_colour_the_gauges_and_say_so_in_words() {
     let rows: Vec<String> =
         (0..40).map(|y| (0..120).map(|x| buffer[(x, y)].symbol().to_string()).collect::<String>()).collect();
     let (y, line) = rows.iter().enumerate().find(|(_, l)| l.contains("G WARN")).expect("a warning gauge");
-    let warn_at = line[..line.find("G WARN").unwrap()].chars().count();
-    let bar_x = line
-        .char_indices()
-        .filter(|(_, c)| *c == 'm')
-        .map(|(i, _)| line[..i].chars().count())
-        .filter(|x| *x < warn_at)
-        .last()
-        .unwrap()
-        + 6;
+    // A cell inside the bar, a few columns after the "mem" label of the warning gauge.
+    let bar_x = line[..line.find("G WARN").unwrap()].rfind('m').map(|i| line[..i].chars().count()).unwrap() + 6;
     assert_eq!(buffer[(bar_x as u16, y as u16)].symbol(), "█");
     assert_eq!(buffer[(bar_x as u16, y as u16)].fg, theme.warn().fg.unwrap());
     let (y, line) = rows.iter().enumerate().find(|(_, l)| l.starts_with("┃mem ")).expect("GPU 0's memory gauge");
