@@ -85,7 +85,7 @@ fn eight_gpus_at_80x24_are_one_line_each_and_blocks_at_120x40() {
         assert!(small.contains(name), "{small}");
     }
     let large = text(&draw(&model, 120, 40));
-    assert_eq!(large.matches("util ").count() >= 8, true, "a gauge block per GPU:\n{large}");
+    assert_eq!(large.matches("power ").count(), 8, "a gauge block per GPU:\n{large}");
     assert!(large.contains("GPU 7 "), "{large}");
 }
 
@@ -187,6 +187,18 @@ fn thresholds_colour_the_gauges_and_say_so_in_words() {
     assert_eq!(warn.fg, theme.warn().fg);
     let ok = cell_style_of(terminal.backend().buffer(), " ok ").expect("an ok state word");
     assert_eq!(ok.fg, theme.ok().fg);
+    // The memory bar of the warning GPU is drawn in the warning colour, the others' in the ok colour.
+    let buffer = terminal.backend().buffer();
+    let rows: Vec<String> =
+        (0..40).map(|y| (0..120).map(|x| buffer[(x, y)].symbol().to_string()).collect::<String>()).collect();
+    let (y, line) = rows.iter().enumerate().find(|(_, l)| l.contains("G WARN")).expect("a warning gauge");
+    // A cell inside the bar, a few columns after the "mem" label of the warning gauge.
+    let bar_x = line[..line.find("G WARN").unwrap()].rfind('m').map(|i| line[..i].chars().count()).unwrap() + 6;
+    assert_eq!(buffer[(bar_x as u16, y as u16)].symbol(), "█");
+    assert_eq!(buffer[(bar_x as u16, y as u16)].fg, theme.warn().fg.unwrap());
+    let (y, line) = rows.iter().enumerate().find(|(_, l)| l.starts_with("┃mem ")).expect("GPU 0's memory gauge");
+    assert!(line.contains("61% 48.9/80.0G"), "{line}");
+    assert_eq!(buffer[(7, y as u16)].fg, theme.ok().fg.unwrap());
 
     let plain = model_with(GpuTab::with_state(simulated(4, 5)), "no-color");
     let terminal = draw(&plain, 120, 40);

@@ -144,3 +144,41 @@ fn warn_below_critical(problems: &mut Problems, what: &str, warn: &Spanned<Perce
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{ConfigError, load_str};
+    use std::path::Path;
+    use std::time::Duration;
+
+    #[test]
+    fn a_full_section_parses_with_bare_numbers_and_percentages() {
+        let text = "[gpu]\nevery = \"2s\"\ntimeout = \"3s\"\nhistory = \"30m\"\nsimulate = 8\nseed = 42\n\
+                    memory_warn = 85\nmemory_critical = \"97%\"\ntemperature_warn = 83\ntemperature_critical = 92\n\
+                    power_warn = \"80%\"\npower_critical = \"99%\"\n";
+        let config = load_str(text, Path::new("fw.toml")).unwrap();
+        let gpu = &config.gpu;
+        assert_eq!(gpu.every(), Duration::from_secs(2));
+        assert_eq!(gpu.history(), Duration::from_secs(1800));
+        assert_eq!(gpu.simulated_gpus(), Some(8));
+        assert_eq!(gpu.memory_warn.get_ref().0, 85.0);
+        assert_eq!(*gpu.temperature_critical.get_ref(), 92);
+    }
+
+    #[test]
+    fn an_empty_config_reads_nvml_every_second_with_the_90_percent_rule() {
+        let config = load_str("", Path::new("fw.toml")).unwrap();
+        assert_eq!(config.gpu.simulated_gpus(), None);
+        assert_eq!(config.gpu.every(), Duration::from_secs(1));
+        assert_eq!(config.gpu.memory_warn.get_ref().0, 90.0);
+    }
+
+    #[test]
+    fn history_shorter_than_one_sample_and_a_zero_timeout_are_refused() {
+        let text = "[gpu]\nevery = \"10s\"\nhistory = \"5s\"\ntimeout = \"0s\"\n";
+        let Err(ConfigError::Invalid(problems)) = load_str(text, Path::new("fw.toml")) else { panic!("accepted") };
+        let all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert!(all.iter().any(|p| p.contains("fw.toml:3:11") && p.contains("gpu history `5s`")), "{all:?}");
+        assert!(all.iter().any(|p| p.contains("fw.toml:4:11") && p.contains("gpu timeout `0ms`")), "{all:?}");
+    }
+}

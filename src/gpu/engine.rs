@@ -48,6 +48,9 @@ pub enum Delivery {
 
 type Outcome = (Box<dyn GpuSource>, Result<Vec<DeviceReading>, SourceError>);
 
+/// What `sample_once` gives back: the source, unless its call is still stuck, and the sample.
+pub type CliSample = (Option<Box<dyn GpuSource>>, Result<Vec<DeviceReading>, SampleError>);
+
 /// Runs the sampling loop until `deliver` says nobody listens. `deliver` is
 /// called only when something a view shows has changed.
 pub async fn run(
@@ -129,10 +132,7 @@ pub fn backoff(every: Duration, failures: u32) -> Duration {
 
 /// One sample for the command line, with the same timeout: a plain thread, no runtime needed.
 /// Returns the source back when the call finished, so `--watch` can reuse it.
-pub fn sample_once(
-    source: Box<dyn GpuSource>,
-    timeout: Duration,
-) -> (Option<Box<dyn GpuSource>>, Result<Vec<DeviceReading>, SampleError>) {
+pub fn sample_once(source: Box<dyn GpuSource>, timeout: Duration) -> CliSample {
     let (sender, receiver) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new().name("gpu-sample".into()).spawn(move || {
         let mut source = source;

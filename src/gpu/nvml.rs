@@ -23,6 +23,16 @@ pub struct NvmlSource {
     nvml: Option<Nvml>,
     driver: Option<String>,
     last_failure: Option<(Instant, String)>,
+    memory: Memo,
+}
+
+/// What is carried from one sample to the next.
+#[derive(Default)]
+struct Memo {
+    /// Name and owner of each pid seen on a GPU, so /proc is read once per process.
+    processes: HashMap<u32, (String, String)>,
+    /// Per GPU, the driver timestamp of the last per-process utilisation sample read.
+    utilization_seen: HashMap<u32, u64>,
 }
 
 impl Default for NvmlSource {
@@ -34,10 +44,10 @@ impl Default for NvmlSource {
 impl NvmlSource {
     /// Does not touch NVML yet: the first `sample` loads it, on the sampling thread.
     pub fn new() -> NvmlSource {
-        NvmlSource { nvml: None, driver: None, last_failure: None }
+        NvmlSource { nvml: None, driver: None, last_failure: None, memory: Memo::default() }
     }
 
-    fn nvml(&mut self) -> Result<&Nvml, SourceError> {
+    fn load(&mut self) -> Result<(), SourceError> {
         if self.nvml.is_none() {
             if let Some((when, reason)) = &self.last_failure
                 && when.elapsed() < RETRY_LOAD_AFTER
@@ -57,7 +67,7 @@ impl NvmlSource {
                 }
             }
         }
-        self.nvml.as_ref().ok_or_else(|| SourceError::Failed("NVML is not loaded".into()))
+        Ok(())
     }
 }
 
@@ -86,7 +96,9 @@ impl GpuSource for NvmlSource {
     }
 
     fn sample(&mut self) -> Result<Vec<DeviceReading>, SourceError> {
-        let nvml = self.nvml()?;
+        self.load()?;
+        let Some(nvml) = self.nvml.as_ref() else { return Err(SourceError::Failed("NVML is not loaded".into())) };
+        let memo = &mut self.memory;
         let count = match nvml.device_count() {
             Ok(count) => count,
             Err(NvmlError::DriverNotLoaded) => {
@@ -97,16 +109,19 @@ impl GpuSource for NvmlSource {
         if count == 0 {
             return Err(SourceError::NoGpu("the NVIDIA driver is loaded but reports no GPU".into()));
         }
-        let mut names = HashMap::new();
-        Ok((0..count)
+        let mut listed = Vec::new();
+        let readings = (0..count)
             .map(|index| match nvml.device_by_index(index) {
-                Ok(device) => read_device(index, &device, &mut names),
+                Ok(device) => read_device(index, &device, memo, &mut listed),
                 Err(err @ (NvmlError::GpuLost | NvmlError::ResetRequired)) => {
                     DeviceReading::Lost { index, reason: err.to_string() }
                 }
                 Err(err) => DeviceReading::Failed { index, reason: err.to_string() },
             })
-            .collect())
+            .collect();
+        // Forget processes that have ended, so a reused pid is looked up again.
+        memo.processes.retain(|pid, _| listed.contains(pid));
+        Ok(readings)
     }
 }
 
@@ -119,7 +134,7 @@ fn field<T>(result: Result<T, NvmlError>) -> Reading<T> {
     }
 }
 
-fn read_device(index: u32, device: &Device, names: &mut HashMap<u32, (String, String)>) -> DeviceReading {
+fn read_device(index: u32, device: &Device, memo: &mut Memo, listed: &mut Vec<u32>) -> DeviceReading {
     let name = match device.name() {
         Ok(name) => sanitize_str(&name),
         Err(err @ (NvmlError::GpuLost | NvmlError::ResetRequired)) => {
@@ -153,17 +168,18 @@ fn read_device(index: u32, device: &Device, names: &mut HashMap<u32, (String, St
     });
     sample.persistence_mode = field(device.is_in_persistent_mode());
     sample.mig_mode = field(device.mig_mode()).map(|mode| mode.current != 0);
-    sample.processes = processes(device, names);
+    sample.processes = processes(index, device, memo, listed);
     DeviceReading::Sampled(Box::new(sample))
 }
 
 /// Compute and graphics processes together; a pid in both lists is shown once, as compute.
-fn processes(device: &Device, names: &mut HashMap<u32, (String, String)>) -> Reading<Vec<GpuProcess>> {
+fn processes(index: u32, device: &Device, memo: &mut Memo, listed: &mut Vec<u32>) -> Reading<Vec<GpuProcess>> {
     let compute = field(device.running_compute_processes());
     let graphics = field(device.running_graphics_processes());
     if compute.value().is_none() && graphics.value().is_none() {
         return compute.map(|_| Vec::new());
     }
+    let shares = sm_shares(index, device, memo);
     let mut list: Vec<GpuProcess> = Vec::new();
     let lists = [(compute, ProcessKind::Compute), (graphics, ProcessKind::Graphics)];
     for (reading, kind) in lists {
@@ -171,16 +187,40 @@ fn processes(device: &Device, names: &mut HashMap<u32, (String, String)>) -> Rea
             if list.iter().any(|p| p.pid == info.pid) {
                 continue;
             }
-            let (name, user) =
-                names.entry(info.pid).or_insert_with(|| (process_name(info.pid), process_user(info.pid))).clone();
+            listed.push(info.pid);
+            let (name, user) = memo
+                .processes
+                .entry(info.pid)
+                .or_insert_with(|| (process_name(info.pid), process_user(info.pid)))
+                .clone();
             let memory = match info.used_gpu_memory {
                 UsedGpuMemory::Used(bytes) => Some(bytes),
                 UsedGpuMemory::Unavailable => None,
             };
-            list.push(GpuProcess { pid: info.pid, name, user, memory, gpu_percent: None, kind });
+            // The driver lists only processes that used the SMs since the last look: absent means idle.
+            let gpu_percent = shares.as_ref().map(|s| s.get(&info.pid).copied().unwrap_or(0));
+            list.push(GpuProcess { pid: info.pid, name, user, memory, gpu_percent, kind });
         }
     }
     Reading::Value(list)
+}
+
+/// Each process's share of the SMs since the previous sample, where the card reports it.
+fn sm_shares(index: u32, device: &Device, memo: &mut Memo) -> Option<HashMap<u32, u32>> {
+    let since = memo.utilization_seen.get(&index).copied();
+    let samples = device.process_utilization_stats(since).ok()?;
+    // Several samples per pid may come back; the newest one counts.
+    let mut latest: HashMap<u32, (u64, u32)> = HashMap::new();
+    let mut newest = since.unwrap_or(0);
+    for sample in samples {
+        newest = newest.max(sample.timestamp);
+        let entry = latest.entry(sample.pid).or_insert((sample.timestamp, sample.sm_util));
+        if sample.timestamp >= entry.0 {
+            *entry = (sample.timestamp, sample.sm_util);
+        }
+    }
+    memo.utilization_seen.insert(index, newest);
+    Some(latest.into_iter().map(|(pid, (_, share))| (pid, share)).collect())
 }
 
 #[cfg(test)]

@@ -124,12 +124,12 @@ impl SimulatedSource {
         });
         sample.persistence_mode = Reading::Value(true);
         sample.mig_mode = if card.name.contains("A100") { Reading::Value(false) } else { Reading::NotSupported };
-        sample.processes = Reading::Value(self.processes(index, used));
+        sample.processes = Reading::Value(self.processes(index, used, util));
         sample
     }
 
     /// One to three jobs per GPU sharing the used memory, with stable pids.
-    fn processes(&self, index: u32, used: u64) -> Vec<GpuProcess> {
+    fn processes(&self, index: u32, used: u64, util: f64) -> Vec<GpuProcess> {
         let jobs = 1 + (mix(self.seed ^ u64::from(index)) % 3) as usize;
         let mut left = used.saturating_sub(used / 20);
         (0..jobs)
@@ -137,12 +137,14 @@ impl SimulatedSource {
                 let (name, user) = JOBS[(index as usize * 2 + job) % JOBS.len()];
                 let memory = if job + 1 == jobs { left } else { left * 2 / 3 };
                 left -= memory;
+                // The SMs are shared roughly as the memory is.
+                let share = if used == 0 { 0.0 } else { memory as f64 / used as f64 };
                 GpuProcess {
                     pid: 4000 + index * 97 + job as u32 * 13,
                     name: name.to_string(),
                     user: user.to_string(),
                     memory: Some(memory),
-                    gpu_percent: None,
+                    gpu_percent: Some((util * share).round() as u32),
                     kind: if name == "ffmpeg" { ProcessKind::Graphics } else { ProcessKind::Compute },
                 }
             })

@@ -16,10 +16,11 @@
 //! the selected GPU's process table. Every level is also written as a word
 //! (WARN, CRIT, LOST), so the tab reads without colour.
 
+use super::parts::{LABEL_WIDTH, details, draw_gauges, fitted, gauges, level_style, na, process_table};
 use super::{GpuTab, Pane};
-use crate::gpu::format::{gib, rate, watts};
+use crate::gpu::format::{gib, watts};
 use crate::gpu::state::{GpuCondition, GpuEntry, SourceHealth};
-use crate::gpu::{GpuSample, GpuState, Level, Reading};
+use crate::gpu::{GpuState, Level};
 use crate::theme::Theme;
 use crate::tui::action::Action;
 use crate::tui::keymap::Mode;
@@ -28,7 +29,6 @@ use crate::tui::tabs::{TabCommand, ViewCtx};
 use crate::tui::view::centered;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Row, Sparkline, Table, TableState, Wrap};
 
@@ -38,7 +38,6 @@ const MIN_BLOCK_HEIGHT: u16 = 6;
 /// Beyond these a bigger block shows nothing more, so layouts are compared only up to them.
 const USEFUL_BLOCK_WIDTH: u16 = 64;
 const USEFUL_BLOCK_HEIGHT: u16 = 12;
-const LABEL_WIDTH: usize = 6;
 
 pub fn render(tab: &GpuTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
     let theme = view.theme;
@@ -171,14 +170,6 @@ pub fn grid(count: usize, area: Rect) -> Option<(u16, u16)> {
         .map(|(_, _, columns, rows)| (columns, rows))
 }
 
-fn level_style(theme: &Theme, level: Level) -> Style {
-    match level {
-        Level::Ok => theme.ok(),
-        Level::Warn => theme.warn(),
-        Level::Crit => theme.crit(),
-    }
-}
-
 /// "ok", "WARN mem", "CRIT temp, power", "LOST", "STALE".
 fn state_word(state: &GpuState, entry: &GpuEntry) -> (String, Level) {
     match &entry.condition {
@@ -201,97 +192,6 @@ fn state_word(state: &GpuState, entry: &GpuEntry) -> (String, Level) {
 
 fn short_name(name: &str) -> &str {
     name.strip_prefix("NVIDIA ").unwrap_or(name)
-}
-
-fn na<T>(reading: &Reading<T>, show: impl Fn(&T) -> String) -> String {
-    reading.value().map_or_else(|| "n/a".to_string(), show)
-}
-
-/// One gauge: label, a bar in the level's style, and the number in text.
-fn gauge<'a>(theme: &Theme, label: &str, percent: Option<f64>, text: String, level: Level, width: u16) -> Line<'a> {
-    let text = if level == Level::Ok || percent.is_none() { text } else { format!("{text} {}", level.word()) };
-    let bar_width = (width as usize).saturating_sub(LABEL_WIDTH + 1 + text.chars().count()).max(4);
-    let filled = percent.map_or(0, |p| ((p.clamp(0.0, 100.0) / 100.0) * bar_width as f64).round() as usize);
-    let style = if percent.is_some() { level_style(theme, level) } else { theme.muted() };
-    Line::from(vec![
-        Span::raw(format!("{label:<LABEL_WIDTH$}")),
-        Span::styled("█".repeat(filled), style),
-        Span::styled("░".repeat(bar_width - filled), theme.muted()),
-        Span::raw(" "),
-        Span::styled(text, if level == Level::Ok { theme.base() } else { style }),
-    ])
-}
-
-fn gauges<'a>(state: &GpuState, entry: &GpuEntry, sample: &GpuSample, theme: &Theme, width: u16) -> Vec<Line<'a>> {
-    let levels = state.levels(entry);
-    let memory = sample.memory.get();
-    let utilization = sample.utilization_gpu.get();
-    let temperature = sample.temperature.get();
-    let power = sample.power_draw_mw.get().map(|draw| match sample.power_limit_mw.get() {
-        Some(limit) => format!("{}/{} W", watts(draw), watts(limit)),
-        None => format!("{} W", watts(draw)),
-    });
-    vec![
-        gauge(
-            theme,
-            "util",
-            utilization.map(f64::from),
-            na(&sample.utilization_gpu, |u| format!("{u:>3}%")),
-            Level::Ok,
-            width,
-        ),
-        gauge(
-            theme,
-            "mem",
-            memory.map(|m| m.percent()),
-            memory.map_or("n/a".into(), |m| format!("{:>3.0}% {}/{}G", m.percent(), gib(m.used), gib(m.total))),
-            levels.memory,
-            width,
-        ),
-        gauge(
-            theme,
-            "temp",
-            temperature.map(f64::from),
-            na(&sample.temperature, |t| format!("{t:>3}°C")),
-            levels.temperature,
-            width,
-        ),
-        gauge(theme, "power", sample.power_percent(), power.unwrap_or_else(|| "n/a".into()), levels.power, width),
-    ]
-}
-
-/// Fan, clocks, PCIe, ECC, modes, throttling: one line of small facts.
-fn details(sample: &GpuSample) -> String {
-    let mut parts = vec![
-        format!("fan {}", na(&sample.fan, |f| format!("{f}%"))),
-        match (sample.clock_sm.get(), sample.clock_memory.get()) {
-            (Some(sm), Some(memory)) => format!("clocks sm {sm}/mem {memory} MHz"),
-            (Some(sm), None) => format!("clocks sm {sm} MHz"),
-            _ => "clocks n/a".to_string(),
-        },
-        format!("procs {}", na(&sample.processes, |p| p.len().to_string())),
-    ];
-    if let (Some(tx), Some(rx)) = (sample.pcie_tx.get(), sample.pcie_rx.get()) {
-        parts.push(format!("pcie ↑{} ↓{}", rate(tx), rate(rx)));
-    }
-    if let (Some(corrected), Some(uncorrected)) = (sample.ecc_corrected.get(), sample.ecc_uncorrected.get()) {
-        parts.push(format!("ecc {corrected}/{uncorrected}"));
-    }
-    if let Some(on) = sample.persistence_mode.get() {
-        parts.push(format!("persist {}", if on { "on" } else { "off" }));
-    }
-    if let Some(on) = sample.mig_mode.get() {
-        parts.push(format!("MIG {}", if on { "on" } else { "off" }));
-    }
-    if let Some(reasons) = sample.throttle_reasons.value().filter(|r| !r.is_empty()) {
-        parts.push(format!("throttle {}", reasons.join(",")));
-    }
-    let failed = sample.failed_fields();
-    if !failed.is_empty() {
-        let names: Vec<&str> = failed.iter().map(|(name, _)| *name).collect();
-        parts.push(format!("error reading {}", names.join(",")));
-    }
-    parts.join("  ")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -323,25 +223,21 @@ fn render_block(state: &GpuState, entry: &GpuEntry, selected: bool, view: &ViewC
     };
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut lines = Vec::new();
-    match &entry.condition {
+    let condition = match &entry.condition {
         GpuCondition::Lost { since, reason } => {
-            lines.push(Line::styled(format!("LOST since {}: {reason}", clock(view, *since)), theme.crit()));
+            Some(Line::styled(format!("LOST since {}: {reason}", clock(view, *since)), theme.crit()))
         }
         GpuCondition::Stale { since, reason } => {
-            lines.push(Line::styled(format!("STALE since {}: {reason}", clock(view, *since)), theme.warn()));
+            Some(Line::styled(format!("STALE since {}: {reason}", clock(view, *since)), theme.warn()))
         }
-        GpuCondition::Live => {}
-    }
+        GpuCondition::Live => None,
+    };
+    let condition_rows = u16::from(condition.is_some());
     let Some(sample) = &entry.sample else {
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+        frame.render_widget(Paragraph::new(condition.unwrap_or_default()).wrap(Wrap { trim: true }), inner);
         return;
     };
-    lines.extend(gauges(state, entry, sample, theme, inner.width));
-    if !matches!(entry.condition, GpuCondition::Live) {
-        lines = lines.into_iter().map(|l| l.patch_style(theme.muted())).collect();
-    }
-    let gauge_rows = lines.len() as u16;
+    let gauge_rows = condition_rows + 4;
     let spare = inner.height.saturating_sub(gauge_rows);
     let detail_rows = spare.min(if inner.height >= 14 { 2 } else { 1 });
     // A tall block (one GPU, or two at 120x40) also lists the GPU's processes under its history.
@@ -354,8 +250,21 @@ fn render_block(state: &GpuState, entry: &GpuEntry, selected: bool, view: &ViewC
         Constraint::Min(0),
     ])
     .areas(inner);
-    frame.render_widget(Paragraph::new(lines), top);
-    frame.render_widget(Paragraph::new(Line::styled(details(sample), theme.muted())).wrap(Wrap { trim: true }), detail);
+    let [condition_area, gauge_area] =
+        Layout::vertical([Constraint::Length(condition_rows), Constraint::Min(0)]).areas(top);
+    if let Some(line) = condition {
+        frame.render_widget(Paragraph::new(line), condition_area);
+    }
+    let dim = !matches!(entry.condition, GpuCondition::Live);
+    draw_gauges(&gauges(state, entry, sample), theme, dim, frame, gauge_area);
+    // Wrapping costs more than cutting; only wrap where there is a second row to wrap into.
+    let facts = details(sample);
+    let detail_text = if detail.height > 1 {
+        Paragraph::new(Line::styled(facts.join("  "), theme.muted())).wrap(Wrap { trim: true })
+    } else {
+        Paragraph::new(Line::styled(fitted(&facts, detail.width as usize), theme.muted()))
+    };
+    frame.render_widget(detail_text, detail);
     render_history(entry, theme, frame, history);
     if processes.height >= 3 {
         let [_, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(processes);
@@ -442,7 +351,7 @@ fn render_compact(tab: &GpuTab, state: &GpuState, view: &ViewCtx, frame: &mut Fr
         && let Some(sample) = &entry.sample
     {
         let lines = vec![
-            Line::styled(format!("GPU {} {}", entry.index, details(sample)), theme.muted()),
+            Line::styled(format!("GPU {} {}", entry.index, details(sample).join("  ")), theme.muted()),
             Line::styled(hint(view, "for its processes"), theme.muted()),
         ];
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), rest);
@@ -477,63 +386,8 @@ fn render_processes(tab: &GpuTab, state: &GpuState, view: &ViewCtx, frame: &mut 
     frame.render_widget(block, area);
     let Some(sample) = &entry.sample else { return };
     let [gauge_area, table_area] = Layout::vertical([Constraint::Length(4), Constraint::Min(0)]).areas(inner);
-    frame.render_widget(Paragraph::new(gauges(state, entry, sample, theme, inner.width)), gauge_area);
+    draw_gauges(&gauges(state, entry, sample), theme, false, frame, gauge_area);
     process_table(sample, tab.sort(), Some(tab.process_row), theme, frame, table_area);
-}
-
-/// The processes of one GPU, sorted; `selected` marks a row when the table has the keyboard.
-fn process_table(
-    sample: &GpuSample,
-    sort: super::ProcessSort,
-    selected: Option<usize>,
-    theme: &Theme,
-    frame: &mut Frame,
-    area: Rect,
-) {
-    let list = match &sample.processes {
-        Reading::Value(list) if list.is_empty() => {
-            let text = Line::styled("No process is using this GPU.", theme.muted());
-            frame.render_widget(Paragraph::new(text), area);
-            return;
-        }
-        Reading::Value(list) => list,
-        Reading::NotSupported => {
-            let text = Line::styled("This GPU's driver does not list processes (n/a).", theme.muted());
-            frame.render_widget(Paragraph::new(text), area);
-            return;
-        }
-        Reading::Failed(reason) => {
-            frame.render_widget(Paragraph::new(Line::styled(format!("processes: {reason}"), theme.warn())), area);
-            return;
-        }
-    };
-    let mut list = list.clone();
-    sort.apply(&mut list);
-    let header = Row::new(["PID", "USER", "MEMORY", "GPU%", "TYPE", "NAME"]).style(theme.muted());
-    let rows = list.iter().map(|p| {
-        Row::new(vec![
-            p.pid.to_string(),
-            p.user.clone(),
-            p.memory.map_or("n/a".into(), |m| format!("{} GiB", gib(m))),
-            p.gpu_percent.map_or("n/a".into(), |g| format!("{g}%")),
-            format!("{:?}", p.kind).to_lowercase(),
-            p.name.clone(),
-        ])
-    });
-    let widths = [
-        Constraint::Length(8),
-        Constraint::Length(12),
-        Constraint::Length(10),
-        Constraint::Length(5),
-        Constraint::Length(8),
-        Constraint::Fill(1),
-    ];
-    let mut table = Table::new(rows, widths).header(header);
-    if selected.is_some() {
-        table = table.row_highlight_style(theme.selection()).highlight_symbol("▶ ");
-    }
-    let mut table_state = TableState::default().with_selected(selected);
-    frame.render_stateful_widget(table, area, &mut table_state);
 }
 
 #[cfg(test)]
