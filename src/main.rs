@@ -114,6 +114,12 @@ fn main() -> ExitCode {
         }
         Some(Command::Schedule(args)) => with_config(cli.config.as_deref(), |c| schedule::cli::run(c, args, &global)),
         Some(Command::Backups(args)) => with_config(cli.config.as_deref(), |c| backup::cli::run(c, args, &global)),
+        // Like nvidia-smi, `firstwatch gpu` works on a host that has no config yet.
+        Some(Command::Gpu(args))
+            if cli.config.is_none() && config::resolve_config_path(None).is_none_or(|path| !path.exists()) =>
+        {
+            gpu::cli::run(Config::default(), args, &global)
+        }
         Some(Command::Gpu(args)) => with_config(cli.config.as_deref(), |c| gpu::cli::run(c, args, &global)),
         Some(Command::Incident(args)) => with_config(cli.config.as_deref(), |c| incident::cli::run(c, args, &global)),
         Some(Command::Action(args)) => with_config(cli.config.as_deref(), |c| action::cli::run(c, args, &global)),

@@ -31,11 +31,7 @@ fn start_demo(extra_env: &[(&str, &str)]) -> (PtySession, tempfile::TempDir) {
 fn demo_draws_switches_tabs_shows_help_and_quits_cleanly() {
     let (mut session, _dir) = start_demo(&[]);
     session.send("3");
-    assert!(
-        session.wait_for(Duration::from_secs(5), |s| s.contents().contains("SIMULATED")),
-        "{}",
-        session.contents()
-    );
+    assert!(session.wait_for(Duration::from_secs(5), |s| s.contents().contains("SIMULATED")), "{}", session.contents());
     session.send("?");
     assert!(session.wait_for(Duration::from_secs(5), |s| s.contents().contains("keys: gpu")), "{}", session.contents());
     session.send("q"); // closes help
