@@ -212,3 +212,23 @@ fn an_unknown_risk_is_a_config_error_with_its_position() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("bad_action_risk.toml:6:8") && stderr.contains("unknown risk `medium`"), "{stderr}");
 }
+
+#[test]
+fn set_fills_placeholders_inside_single_arguments() {
+    let env = env();
+    let config = format!(
+        "{CONFIG}\n[[action]]\nname = \"echo version\"\nkind = \"custom\"\ntarget = \"greeter\"\nrun = [\"printf\", \"[%s]\\\\n\", \"v={{version}}\"]\n"
+    );
+    std::fs::write(&env.config, config).unwrap();
+    let missing = env.run(&["action", "run", "echo version", "--yes"]);
+    assert_eq!(code(&missing), 2);
+    assert!(text_of(&missing).contains("--set version=VALUE"), "{}", text_of(&missing));
+    let output = env.run(&["action", "run", "echo version", "--yes", "--set", "version=1; touch PWNED"]);
+    assert_eq!(code(&output), 0, "{}", text_of(&output));
+    assert_eq!(text(&output.stdout).trim(), "[v=1; touch PWNED]");
+    assert!(!env.dir.path().join("PWNED").exists());
+}
+
+fn text_of(output: &Output) -> String {
+    text(&output.stderr)
+}

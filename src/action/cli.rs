@@ -62,6 +62,15 @@ struct RunArgs {
     /// Confirm by naming the target, as the prompt would ask.
     #[arg(long, value_name = "TARGET")]
     confirm: Option<String>,
+    /// Fill a `{KEY}` placeholder of the action's command; repeat for several.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    set: Vec<(String, String)>,
+}
+
+fn parse_set(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
 }
 
 pub fn run(config: Config, args: ActionArgs, global: &Global) -> ExitCode {
@@ -108,6 +117,13 @@ fn run_action(config: Config, args: RunArgs, global: &Global) -> ExitCode {
             if known.is_empty() { "none".into() } else { known.join(", ") }
         );
         return ExitCode::from(2);
+    };
+    let spec = match spec.fill(&args.set.iter().cloned().collect()) {
+        Ok(spec) => spec,
+        Err(err) => {
+            eprintln!("firstwatch action: {err}");
+            return ExitCode::from(2);
+        }
     };
     let store = match Store::for_config(&config) {
         Ok(store) => store,

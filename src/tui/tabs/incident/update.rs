@@ -170,6 +170,14 @@ impl IncidentTab {
             let detail = Some("read-only session".to_string());
             return vec![Effect::Audit { event: "refused", action: Box::new(spec), detail }];
         }
+        let placeholders = spec.placeholders();
+        if !placeholders.is_empty() {
+            let sets: Vec<String> = placeholders.iter().map(|p| format!("--set {p}=...")).collect();
+            self.notice =
+                Some(format!("`{name}` needs values: run it as firstwatch action run \"{name}\" {}", sets.join(" ")));
+            let detail = Some(format!("placeholders without values: {}", placeholders.join(", ")));
+            return vec![Effect::Audit { event: "refused", action: Box::new(spec), detail }];
+        }
         if self.run.as_ref().is_some_and(|r| r.outcome.is_none()) {
             self.notice = Some("another action is still running; wait for it or cancel it (c)".into());
             let detail = Some("another action was running in this console".to_string());
