@@ -37,6 +37,8 @@ pub struct ActionSpec {
     pub watch: Duration,
     pub risk: Risk,
     pub rollback_with: Option<String>,
+    /// For a restore: the backup set it restores from.
+    pub backup: Option<String>,
 }
 
 fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -67,6 +69,7 @@ impl ActionSpec {
             watch: action.watch.map(|w| w.get()).unwrap_or(DEFAULT_WATCH),
             risk,
             rollback_with: action.rollback_with.as_ref().map(|r| r.get_ref().clone()),
+            backup: action.backup.clone(),
         }
     }
 
@@ -180,6 +183,7 @@ mod tests {
             watch: DEFAULT_WATCH,
             risk: Risk::High,
             rollback_with: None,
+            backup: None,
         };
         assert_eq!(spec.placeholders(), ["backup"]);
         let values = BTreeMap::from([("backup".to_string(), "a b; rm -rf /".to_string())]);

@@ -209,6 +209,16 @@ impl IncidentTab {
     pub fn on_nav(&mut self, action: &Action, _ctx: &mut TabCtx) -> Option<Vec<Effect>> {
         let steps = self.runbook().map_or(0, |r| r.step_count());
         let timeline = self.record.as_ref().map_or(0, |r| r.events.len());
+        // The timeline counts back from its newest entry, so "up" scrolls to older ones.
+        let action = match (self.focus, action) {
+            (Focus::Timeline, Action::Up) => &Action::Down,
+            (Focus::Timeline, Action::Down) => &Action::Up,
+            (Focus::Timeline, Action::PageUp) => &Action::PageDown,
+            (Focus::Timeline, Action::PageDown) => &Action::PageUp,
+            (Focus::Timeline, Action::Top) => &Action::Bottom,
+            (Focus::Timeline, Action::Bottom) => &Action::Top,
+            (_, action) => action,
+        };
         let (cursor, len) = match self.focus {
             Focus::Checklist => (&mut self.step_cursor, steps),
             Focus::Actions => (&mut self.action_cursor, self.actions.len()),
