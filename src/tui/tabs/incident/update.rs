@@ -300,7 +300,7 @@ impl IncidentTab {
                         rollback: spec.rollback_with.clone(),
                         cancel_asked: false,
                     });
-                    vec![Effect::Run { nonce, confirmed: Box::new(confirmed), cancel }]
+                    vec![Effect::Run { nonce, confirmed, cancel }]
                 }
             },
             Prompt::Editor(editor) => match editor.on_key(key) {
