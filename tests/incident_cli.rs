@@ -232,3 +232,28 @@ fn set_fills_placeholders_inside_single_arguments() {
 fn text_of(output: &Output) -> String {
     text(&output.stderr)
 }
+
+mod support;
+
+/// On a terminal the command asks for the target's name, as the console's dialog does.
+#[test]
+fn on_a_terminal_the_prompt_wants_the_target_typed() {
+    let env = env();
+    let config = env.config.to_str().unwrap().to_string();
+    let args = ["--config", config.as_str(), "action", "run", "touch marker"];
+    let mut wrong = support::pty::PtySession::spawn(&args, &[("USER", "ana")], 100, 30);
+    assert!(
+        wrong.wait_for(std::time::Duration::from_secs(10), |s| s.contents().contains("type the target name `web`"))
+    );
+    assert!(wrong.contents().contains("runs     touch marker"), "{}", wrong.contents());
+    wrong.send("wbe\r");
+    assert_eq!(wrong.wait_exit(std::time::Duration::from_secs(10)), Some(3));
+    assert!(!env.marker());
+
+    let mut right = support::pty::PtySession::spawn(&args, &[("USER", "ana")], 100, 30);
+    assert!(right.wait_for(std::time::Duration::from_secs(10), |s| s.contents().contains("type the target name")));
+    right.send("web\r");
+    assert_eq!(right.wait_exit(std::time::Duration::from_secs(10)), Some(0));
+    assert!(env.marker());
+    assert_eq!(env.audit_events(), ["request", "refused", "request", "confirmed", "start", "succeeded"]);
+}
