@@ -257,3 +257,12 @@ fn on_a_terminal_the_prompt_wants_the_target_typed() {
     assert!(env.marker());
     assert_eq!(env.audit_events(), ["request", "refused", "request", "confirmed", "start", "succeeded"]);
 }
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let env = env();
+    for command in ["action", "incident", "audit"] {
+        let output = env.run(&[command, "--help"]);
+        assert!(text(&output.stdout).contains("Exit codes:"), "{command}: {}", text(&output.stdout));
+    }
+}

@@ -13,6 +13,21 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+const ACTION_HELP: &str = "\
+`firstwatch action NAME` shows what will run and asks you to type the target's name
+(`y` for a low-risk action). Without a terminal it refuses unless given --yes or
+--confirm TARGET. Every attempt, refused or not, is written to the audit log.
+
+Exit codes:
+  0    done (and verified, where the action verifies)
+  N    the command's own exit code when it fails
+  2    bad config, unknown action or missing --set value
+  3    refused: read-only, not confirmed, target busy, audit log unwritable
+  4    ran, but verification found the service still failing
+  124  timed out (the process group was stopped)
+  127  could not start
+  130  cancelled";
+
 /// Exit code for a refusal: read-only, not confirmed, target busy, audit log unwritable.
 pub const EXIT_REFUSED: u8 = 3;
 /// Exit code when the command succeeded but its service did not come back.
@@ -30,7 +45,7 @@ pub const EXIT_UNVERIFIED: u8 = 4;
 /// target busy, audit log unwritable); 4 ran but verification failed; 124
 /// timed out; 127 could not start; 130 cancelled.
 #[derive(Debug, clap::Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, after_help = ACTION_HELP)]
 pub struct ActionArgs {
     #[command(subcommand)]
     command: Option<ActionCommand>,

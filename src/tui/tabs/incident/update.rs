@@ -11,6 +11,7 @@ use crate::incident::record::{EventKind, Severity};
 use crate::incident::runbook::StepKind;
 use crate::tui::action::Action;
 use crate::tui::tabs::TabCtx;
+use crate::util::sanitize::sanitize_str;
 use crossterm::event::KeyEvent;
 use std::collections::VecDeque;
 
@@ -291,7 +292,7 @@ impl IncidentTab {
                         nonce,
                         name: spec.name.clone(),
                         started: self.wall,
-                        lines: VecDeque::from([format!("$ {}", spec.argv_line())]),
+                        lines: VecDeque::from([format!("$ {}", sanitize_str(&spec.argv_line()))]),
                         dropped: 0,
                         outcome: None,
                         failed: false,

@@ -24,6 +24,7 @@ use crate::incident::record::EventKind;
 use crate::incident::runbook::StepKind;
 use crate::tui::tabs::ViewCtx;
 use crate::tui::view::centered;
+use crate::util::sanitize::sanitize_str;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -436,8 +437,8 @@ fn render_confirm(dialog: &ConfirmDialog, view: &ViewCtx, frame: &mut Frame, are
     let mut lines = vec![
         field("host", dialog.host.clone()),
         field("target", spec.target.clone()),
-        field("runs", spec.argv_line()),
-        field("in", spec.dir.display().to_string()),
+        field("runs", sanitize_str(&spec.argv_line())),
+        field("in", sanitize_str(&spec.dir.display().to_string())),
         field("timeout", format!("{} s", spec.timeout.as_secs())),
         field(
             "dry run",
