@@ -366,3 +366,26 @@ async fn another_instances_incident_reaches_the_tab() {
 async fn next(reports: &mut tokio::sync::mpsc::Receiver<Action>) -> Action {
     tokio::time::timeout(std::time::Duration::from_secs(20), reports.recv()).await.unwrap().unwrap()
 }
+
+#[test]
+fn a_step_that_names_a_check_runs_that_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rb.md"), "# RB\n## Look\n- [ ] Is orders up? {check: orders}\n").unwrap();
+    let text = format!(
+        "[[check]]\nname = \"orders\"\nhttp = \"http://127.0.0.1:9/orders\"\n[[runbook]]\npath = \"rb.md\"\n{CONFIG}"
+    );
+    let config = firstwatch::config::load_str(&text, &dir.path().join("firstwatch.toml")).unwrap();
+    let mut model = support::model("default-dark");
+    model.tabs.incident = IncidentTab::new(&config, true, false, "demo-host");
+    let mut incident = record();
+    incident.incident.runbook = Some("rb".into());
+    apply(
+        &mut model,
+        &[Action::SelectTab(TabId::Incident), Action::Msg(TabMsg::Incident(Msg::Loaded(Some(Arc::new(incident)))))],
+    );
+    let effects = apply(&mut model, &[Action::Select]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::RunCheck { incident: Some(3), step, check }] if step == "1.1" && check == "orders"),
+        "{effects:?}"
+    );
+}

@@ -145,6 +145,14 @@ impl IncidentTab {
     }
 
     fn run_selected(&mut self) -> Vec<Effect> {
+        if self.focus == Focus::Checklist
+            && let Some((step, definition)) = self.selected_step()
+            && let StepKind::Check(check) = &definition.kind
+        {
+            let effect = Effect::RunCheck { incident: self.open_incident_id(), step, check: check.clone() };
+            self.notice = Some(format!("checking {check}…"));
+            return vec![effect];
+        }
         let name = match self.focus {
             Focus::Actions => self.actions.get(self.action_cursor).map(|a| a.name.clone()),
             _ => match self.selected_step() {
