@@ -203,6 +203,7 @@ fn spec(dir: &Path, kind: &'static str, argv: &[&str], timeout: Duration) -> Act
         watch: Duration::ZERO,
         risk: Risk::High,
         rollback_with: None,
+        backup: None,
     }
 }
 
@@ -320,4 +321,30 @@ async fn a_run_during_an_incident_is_on_its_timeline_and_its_audit_rows_name_it(
     let texts: Vec<&str> = record.events.iter().map(|e| e.text.as_str()).collect();
     assert!(texts.iter().any(|t| t.contains("custom orders started: sh -c")), "{texts:?}");
     assert!(texts.iter().any(|t| t.contains("exit 2") && t.contains("hello")), "{texts:?}");
+}
+
+#[test]
+fn an_abandoned_run_stops_its_group_and_leaves_a_hang_up_row() {
+    let s = setup(false);
+    let action =
+        spec(s.dir.path(), "custom", &["sh", "-c", "sleep 1000 & echo $!; sleep 1000"], Duration::from_secs(600));
+    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (pid_tx, pid_rx) = std::sync::mpsc::channel();
+    let context = s.context.clone();
+    runtime.spawn(async move {
+        context
+            .run(confirmed, CancelSignal::never(), move |p| {
+                if let firstwatch::action::Progress::Output(line) = p {
+                    let _ = pid_tx.send(line.text.parse::<i32>().unwrap());
+                }
+            })
+            .await
+    });
+    let pid = pid_rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert!(alive(pid));
+    // The console quitting: the runtime goes away with the run still in flight.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    assert!(!alive(pid), "the background child must not outlive the console");
+    assert_eq!(events(&s.store), ["confirmed", "start", "hang-up"]);
 }

@@ -212,3 +212,57 @@ fn an_unknown_risk_is_a_config_error_with_its_position() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("bad_action_risk.toml:6:8") && stderr.contains("unknown risk `medium`"), "{stderr}");
 }
+
+#[test]
+fn set_fills_placeholders_inside_single_arguments() {
+    let env = env();
+    let config = format!(
+        "{CONFIG}\n[[action]]\nname = \"echo version\"\nkind = \"custom\"\ntarget = \"greeter\"\nrun = [\"printf\", \"[%s]\\\\n\", \"v={{version}}\"]\n"
+    );
+    std::fs::write(&env.config, config).unwrap();
+    let missing = env.run(&["action", "run", "echo version", "--yes"]);
+    assert_eq!(code(&missing), 2);
+    assert!(text_of(&missing).contains("--set version=VALUE"), "{}", text_of(&missing));
+    let output = env.run(&["action", "run", "echo version", "--yes", "--set", "version=1; touch PWNED"]);
+    assert_eq!(code(&output), 0, "{}", text_of(&output));
+    assert_eq!(text(&output.stdout).trim(), "[v=1; touch PWNED]");
+    assert!(!env.dir.path().join("PWNED").exists());
+}
+
+fn text_of(output: &Output) -> String {
+    text(&output.stderr)
+}
+
+mod support;
+
+/// On a terminal the command asks for the target's name, as the console's dialog does.
+#[test]
+fn on_a_terminal_the_prompt_wants_the_target_typed() {
+    let env = env();
+    let config = env.config.to_str().unwrap().to_string();
+    let args = ["--config", config.as_str(), "action", "run", "touch marker"];
+    let mut wrong = support::pty::PtySession::spawn(&args, &[("USER", "ana")], 100, 30);
+    assert!(
+        wrong.wait_for(std::time::Duration::from_secs(10), |s| s.contents().contains("type the target name `web`"))
+    );
+    assert!(wrong.contents().contains("runs     touch marker"), "{}", wrong.contents());
+    wrong.send("wbe\r");
+    assert_eq!(wrong.wait_exit(std::time::Duration::from_secs(10)), Some(3));
+    assert!(!env.marker());
+
+    let mut right = support::pty::PtySession::spawn(&args, &[("USER", "ana")], 100, 30);
+    assert!(right.wait_for(std::time::Duration::from_secs(10), |s| s.contents().contains("type the target name")));
+    right.send("web\r");
+    assert_eq!(right.wait_exit(std::time::Duration::from_secs(10)), Some(0));
+    assert!(env.marker());
+    assert_eq!(env.audit_events(), ["request", "refused", "request", "confirmed", "start", "succeeded"]);
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let env = env();
+    for command in ["action", "incident", "audit"] {
+        let output = env.run(&[command, "--help"]);
+        assert!(text(&output.stdout).contains("Exit codes:"), "{command}: {}", text(&output.stdout));
+    }
+}

@@ -336,3 +336,56 @@ fn no_color_still_shows_state_in_text() {
     assert!(screen.contains("[x] 1.1") && screen.contains("[ ] 1.2"), "{screen}");
     assert!(screen.contains("T+07:42"), "{screen}");
 }
+
+/// The tab's engine on a real store: another instance's change (here a second
+/// `Store` on the same file) reaches the tab through the revision poll.
+#[tokio::test]
+async fn another_instances_incident_reaches_the_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    let theirs = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    let (mut services, mut reports) = firstwatch::tui::tabs::Services::detached();
+    services.store = Some(mine);
+    let _tab = firstwatch::tui::tabs::incident::start(&services);
+    assert_eq!(next(&mut reports).await, Action::Msg(TabMsg::Incident(Msg::Loaded(None))));
+    let who = firstwatch::util::identity::Identity { user: "bo".into(), ..Default::default() };
+    let opened = tokio::task::spawn_blocking(move || {
+        firstwatch::incident::record::open(&theirs, "seen elsewhere", Severity::P2, None, &who).unwrap()
+    })
+    .await
+    .unwrap();
+    match next(&mut reports).await {
+        Action::Msg(TabMsg::Incident(Msg::Loaded(Some(record)))) => {
+            assert_eq!(record.incident.id, opened.id);
+            assert_eq!(record.incident.title, "seen elsewhere");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn next(reports: &mut tokio::sync::mpsc::Receiver<Action>) -> Action {
+    tokio::time::timeout(std::time::Duration::from_secs(20), reports.recv()).await.unwrap().unwrap()
+}
+
+#[test]
+fn a_step_that_names_a_check_runs_that_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rb.md"), "# RB\n## Look\n- [ ] Is orders up? {check: orders}\n").unwrap();
+    let text = format!(
+        "[[check]]\nname = \"orders\"\nhttp = \"http://127.0.0.1:9/orders\"\n[[runbook]]\npath = \"rb.md\"\n{CONFIG}"
+    );
+    let config = firstwatch::config::load_str(&text, &dir.path().join("firstwatch.toml")).unwrap();
+    let mut model = support::model("default-dark");
+    model.tabs.incident = IncidentTab::new(&config, true, false, "demo-host");
+    let mut incident = record();
+    incident.incident.runbook = Some("rb".into());
+    apply(
+        &mut model,
+        &[Action::SelectTab(TabId::Incident), Action::Msg(TabMsg::Incident(Msg::Loaded(Some(Arc::new(incident)))))],
+    );
+    let effects = apply(&mut model, &[Action::Select]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::RunCheck { incident: Some(3), step, check }] if step == "1.1" && check == "orders"),
+        "{effects:?}"
+    );
+}

@@ -11,6 +11,9 @@ use std::process::ExitCode;
 /// Exit codes: 0 printed (even if nothing matched); 1 the store cannot be read;
 /// 2 bad arguments.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit codes:\n  0  printed (even if nothing matched)\n  1  the store cannot be read\n  2  bad arguments"
+)]
 pub struct AuditArgs {
     /// Only rows since: an RFC 3339 time, a date (2026-01-31) or a span back from now (90m, 2h, 7d).
     #[arg(long, value_parser = parse_since)]

@@ -13,6 +13,21 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+const ACTION_HELP: &str = "\
+`firstwatch action NAME` shows what will run and asks you to type the target's name
+(`y` for a low-risk action). Without a terminal it refuses unless given --yes or
+--confirm TARGET. Every attempt, refused or not, is written to the audit log.
+
+Exit codes:
+  0    done (and verified, where the action verifies)
+  N    the command's own exit code when it fails
+  2    bad config, unknown action or missing --set value
+  3    refused: read-only, not confirmed, target busy, audit log unwritable
+  4    ran, but verification found the service still failing
+  124  timed out (the process group was stopped)
+  127  could not start
+  130  cancelled";
+
 /// Exit code for a refusal: read-only, not confirmed, target busy, audit log unwritable.
 pub const EXIT_REFUSED: u8 = 3;
 /// Exit code when the command succeeded but its service did not come back.
@@ -30,7 +45,7 @@ pub const EXIT_UNVERIFIED: u8 = 4;
 /// target busy, audit log unwritable); 4 ran but verification failed; 124
 /// timed out; 127 could not start; 130 cancelled.
 #[derive(Debug, clap::Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, after_help = ACTION_HELP)]
 pub struct ActionArgs {
     #[command(subcommand)]
     command: Option<ActionCommand>,
@@ -62,6 +77,15 @@ struct RunArgs {
     /// Confirm by naming the target, as the prompt would ask.
     #[arg(long, value_name = "TARGET")]
     confirm: Option<String>,
+    /// Fill a `{KEY}` placeholder of the action's command; repeat for several.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    set: Vec<(String, String)>,
+}
+
+fn parse_set(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
 }
 
 pub fn run(config: Config, args: ActionArgs, global: &Global) -> ExitCode {
@@ -108,6 +132,13 @@ fn run_action(config: Config, args: RunArgs, global: &Global) -> ExitCode {
             if known.is_empty() { "none".into() } else { known.join(", ") }
         );
         return ExitCode::from(2);
+    };
+    let spec = match spec.fill(&args.set.iter().cloned().collect()) {
+        Ok(spec) => spec,
+        Err(err) => {
+            eprintln!("firstwatch action: {err}");
+            return ExitCode::from(2);
+        }
     };
     let store = match Store::for_config(&config) {
         Ok(store) => store,

@@ -81,6 +81,7 @@ mod tests {
             watch: Duration::ZERO,
             risk,
             rollback_with: None,
+            backup: None,
         }
     }
 

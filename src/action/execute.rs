@@ -160,7 +160,9 @@ impl ActionContext {
             timeout: spec.timeout,
             grace: self.grace,
         };
+        let hang_up = HangUpRecord { store: self.store.clone(), who: self.who.clone(), spec: Some(spec.clone()) };
         let report = runner::run(&request, cancel.clone(), |line| progress(Progress::Output(line.clone()))).await;
+        hang_up.disarm();
         drop(lock);
         let summary = outcome_summary(&report);
         let _ = self.audit(report.ending.event(), Some(&spec), Some(summary.clone())).await;
@@ -219,6 +221,35 @@ impl ActionContext {
                 () = cancel.fired() => return Verification::Unhealthy(format!("watch stopped early: {}", failing.join("; "))),
             }
         }
+    }
+}
+
+/// Writes a `hang-up` audit row if a run is abandoned (the console quit or lost its
+/// terminal) before its end could be recorded; the runner stops the process group.
+struct HangUpRecord {
+    store: Option<Store>,
+    who: Identity,
+    spec: Option<ActionSpec>,
+}
+
+impl HangUpRecord {
+    fn disarm(mut self) {
+        self.spec = None;
+    }
+}
+
+impl Drop for HangUpRecord {
+    fn drop(&mut self) {
+        let (Some(store), Some(spec)) = (&self.store, self.spec.take()) else { return };
+        let entry = AuditEntry {
+            event: "hang-up".into(),
+            action: Some(spec.name.clone()),
+            target: Some(spec.target.clone()),
+            argv: Some(spec.argv.clone()),
+            incident_id: record::open_incident_id(store).ok().flatten(),
+            detail: Some("firstwatch stopped while the command ran; its process group was stopped".into()),
+        };
+        let _ = store.audit(entry, &self.who);
     }
 }
 

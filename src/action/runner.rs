@@ -203,6 +203,8 @@ pub async fn run(request: &RunRequest, mut cancel: CancelSignal, mut on_line: im
         }
     };
     let group = child.id().and_then(|id| i32::try_from(id).ok());
+    // If this future is dropped mid-run (the console quits or its runtime shuts down), the group goes too.
+    let mut guard = GroupGuard { group };
     let (lines_tx, mut lines) = mpsc::channel::<(OutputLine, usize)>(256);
     let mut readers = Vec::new();
     if let Some(stdout) = child.stdout.take() {
@@ -254,12 +256,36 @@ pub async fn run(request: &RunRequest, mut cancel: CancelSignal, mut on_line: im
     for reader in readers {
         reader.abort();
     }
+    guard.group = None;
     let ending = match (stopped_by, status) {
         (Some(ending), _) => ending,
         (None, Ok(status)) => exit_ending(status),
         (None, Err(err)) => Ending::FailedToStart(format!("lost track of the process: {err}")),
     };
     report(ending, started, captured)
+}
+
+/// Stops the process group when a run is abandoned rather than finished.
+struct GroupGuard {
+    group: Option<i32>,
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        use nix::sys::signal::{Signal, killpg};
+        use nix::unistd::Pid;
+        let Some(group) = self.group else { return };
+        let group = Pid::from_raw(group);
+        let _ = killpg(group, Signal::SIGTERM);
+        // A short grace, blocking: this only runs while the program is going away.
+        for _ in 0..10 {
+            if killpg(group, None::<Signal>).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = killpg(group, Signal::SIGKILL);
+    }
 }
 
 fn report(ending: Ending, started: Instant, output: Captured) -> RunReport {

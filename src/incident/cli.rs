@@ -20,6 +20,9 @@ use std::process::ExitCode;
 /// Exit codes: 0 done; 1 refused or failed (none open, one already open, no
 /// such step); 2 bad config or arguments.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Only one incident is open at a time on a host, shared by everyone who runs firstwatch \
+there.\n\nExit codes:\n  0  done\n  1  refused or failed (none open, one already open, no such step)\n  \
+2  bad config, arguments or runbook file")]
 pub struct IncidentArgs {
     #[command(subcommand)]
     command: IncidentCommand,

@@ -198,10 +198,12 @@ pub enum IncidentError {
 
 /// Who, as recorded on the timeline: the user, and where they are when it is not local.
 pub fn who(identity: &Identity) -> String {
-    match &identity.ssh_client {
+    let who = match &identity.ssh_client {
         Some(client) => format!("{} from {client}", identity.user),
         None => identity.user.clone(),
-    }
+    };
+    // Environment variables are outside input too.
+    crate::util::sanitize::sanitize_str(&who)
 }
 
 /// Sanitises text that may span lines, keeping its line breaks.

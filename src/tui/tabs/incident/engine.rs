@@ -134,6 +134,27 @@ pub fn execute(effect: Effect, services: &Services) {
             });
         }
         Effect::Cancel(canceller) => canceller.cancel(),
+        Effect::RunCheck { incident, step, check } => {
+            let config = services.config.clone();
+            tokio::spawn(async move {
+                let verdict = match crate::health::once::run_check_once(&config, &check).await {
+                    Ok(verdict) if verdict.healthy => format!("check {check}: healthy: {}", verdict.summary),
+                    Ok(verdict) => format!("check {check}: FAILING: {}", verdict.summary),
+                    Err(why) => format!("check {check}: could not run: {why}"),
+                };
+                let verdict = crate::util::sanitize::sanitize_str(&verdict);
+                if let Some(incident) = incident {
+                    let writer = store.clone();
+                    let text = verdict.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        record::add_event(&writer, incident, record::EventKind::Verify, Some(&step), &text, &who)
+                    })
+                    .await;
+                }
+                let _ = sources.send(wrap(Msg::Notice(verdict))).await;
+                load_and_send(&store, &sources).await;
+            });
+        }
         Effect::Export { incident } => {
             let config = services.config.clone();
             write(store, sources, move |s| {

@@ -154,7 +154,7 @@ impl Command {
             Command::ToggleStep => "tick or untick the selected runbook step",
             Command::SkipStep => "skip the selected step, with a reason",
             Command::Note => "write a note (on the selected step, if any)",
-            Command::RunAction => "run the selected action, after confirming it",
+            Command::RunAction => "run the selected action (after confirming it) or the step's check",
             Command::CancelAction => "cancel the running action (press twice)",
             Command::CycleSeverity => "change the incident's severity (P0-P3)",
             Command::CloseIncident => "close the incident with a resolution",
@@ -200,6 +200,12 @@ pub enum Effect {
         cancel: CancelSignal,
     },
     Cancel(Canceller),
+    /// Run a runbook step's health check once and put its verdict on the timeline.
+    RunCheck {
+        incident: Option<i64>,
+        step: String,
+        check: String,
+    },
     Export {
         incident: i64,
     },

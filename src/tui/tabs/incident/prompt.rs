@@ -84,7 +84,7 @@ pub enum ConfirmOutcome {
     Pending,
     Cancelled,
     Refused(Refusal),
-    Confirmed(Confirmed),
+    Confirmed(Box<Confirmed>),
 }
 
 impl ConfirmDialog {
@@ -126,7 +126,7 @@ impl ConfirmDialog {
 
     fn answer(&mut self, typed: &str, read_only: bool) -> ConfirmOutcome {
         match confirm::check(&self.spec, typed, self.dry_run, read_only) {
-            Ok(confirmed) => ConfirmOutcome::Confirmed(confirmed),
+            Ok(confirmed) => ConfirmOutcome::Confirmed(Box::new(confirmed)),
             Err(refusal) => {
                 self.error = Some(refusal.to_string());
                 ConfirmOutcome::Refused(refusal)

@@ -11,6 +11,7 @@ use crate::incident::record::{EventKind, Severity};
 use crate::incident::runbook::StepKind;
 use crate::tui::action::Action;
 use crate::tui::tabs::TabCtx;
+use crate::util::sanitize::sanitize_str;
 use crossterm::event::KeyEvent;
 use std::collections::VecDeque;
 
@@ -144,6 +145,14 @@ impl IncidentTab {
     }
 
     fn run_selected(&mut self) -> Vec<Effect> {
+        if self.focus == Focus::Checklist
+            && let Some((step, definition)) = self.selected_step()
+            && let StepKind::Check(check) = &definition.kind
+        {
+            let effect = Effect::RunCheck { incident: self.open_incident_id(), step, check: check.clone() };
+            self.notice = Some(format!("checking {check}…"));
+            return vec![effect];
+        }
         let name = match self.focus {
             Focus::Actions => self.actions.get(self.action_cursor).map(|a| a.name.clone()),
             _ => match self.selected_step() {
@@ -168,6 +177,14 @@ impl IncidentTab {
         if self.read_only {
             self.notice = Some("read-only session: actions are disabled (--read-only or settings.read_only)".into());
             let detail = Some("read-only session".to_string());
+            return vec![Effect::Audit { event: "refused", action: Box::new(spec), detail }];
+        }
+        let placeholders = spec.placeholders();
+        if !placeholders.is_empty() {
+            let sets: Vec<String> = placeholders.iter().map(|p| format!("--set {p}=...")).collect();
+            self.notice =
+                Some(format!("`{name}` needs values: run it as firstwatch action run \"{name}\" {}", sets.join(" ")));
+            let detail = Some(format!("placeholders without values: {}", placeholders.join(", ")));
             return vec![Effect::Audit { event: "refused", action: Box::new(spec), detail }];
         }
         if self.run.as_ref().is_some_and(|r| r.outcome.is_none()) {
@@ -201,6 +218,16 @@ impl IncidentTab {
     pub fn on_nav(&mut self, action: &Action, _ctx: &mut TabCtx) -> Option<Vec<Effect>> {
         let steps = self.runbook().map_or(0, |r| r.step_count());
         let timeline = self.record.as_ref().map_or(0, |r| r.events.len());
+        // The timeline counts back from its newest entry, so "up" scrolls to older ones.
+        let action = match (self.focus, action) {
+            (Focus::Timeline, Action::Up) => &Action::Down,
+            (Focus::Timeline, Action::Down) => &Action::Up,
+            (Focus::Timeline, Action::PageUp) => &Action::PageDown,
+            (Focus::Timeline, Action::PageDown) => &Action::PageUp,
+            (Focus::Timeline, Action::Top) => &Action::Bottom,
+            (Focus::Timeline, Action::Bottom) => &Action::Top,
+            (_, action) => action,
+        };
         let (cursor, len) = match self.focus {
             Focus::Checklist => (&mut self.step_cursor, steps),
             Focus::Actions => (&mut self.action_cursor, self.actions.len()),
@@ -273,7 +300,7 @@ impl IncidentTab {
                         nonce,
                         name: spec.name.clone(),
                         started: self.wall,
-                        lines: VecDeque::from([format!("$ {}", spec.argv_line())]),
+                        lines: VecDeque::from([format!("$ {}", sanitize_str(&spec.argv_line()))]),
                         dropped: 0,
                         outcome: None,
                         failed: false,
@@ -282,7 +309,7 @@ impl IncidentTab {
                         rollback: spec.rollback_with.clone(),
                         cancel_asked: false,
                     });
-                    vec![Effect::Run { nonce, confirmed: Box::new(confirmed), cancel }]
+                    vec![Effect::Run { nonce, confirmed, cancel }]
                 }
             },
             Prompt::Editor(editor) => match editor.on_key(key) {

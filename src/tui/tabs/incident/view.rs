@@ -24,6 +24,7 @@ use crate::incident::record::EventKind;
 use crate::incident::runbook::StepKind;
 use crate::tui::tabs::ViewCtx;
 use crate::tui::view::centered;
+use crate::util::sanitize::sanitize_str;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -168,12 +169,24 @@ fn render_checklist(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: 
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
         return;
     };
+    // Tall enough: the selected step's detail and notes go under the list.
+    let inner = if inner.height >= 16 {
+        let [list, detail] = Layout::vertical([Constraint::Min(8), Constraint::Length(6)]).areas(inner);
+        render_step_detail(tab, view, frame, detail);
+        list
+    } else {
+        inner
+    };
     // One row per phase heading and per step; the cursor counts steps only.
     let mut rows: Vec<Line> = Vec::new();
     let mut cursor_row = 0;
     for (index, (key, phase, step)) in runbook.steps().enumerate() {
         if key.ends_with(".1") {
-            let deadline = phase.deadline.map(|d| format!(" (by T+{} min)", d.as_secs() / 60)).unwrap_or_default();
+            // A heading like "Triage (0-15 min)" already says its deadline.
+            let deadline = match phase.deadline {
+                Some(d) if !phase.title.ends_with(')') => format!(" (by T+{} min)", d.as_secs() / 60),
+                _ => String::new(),
+            };
             rows.push(Line::styled(format!("{}{deadline}", phase.title), theme.accent()));
         }
         let state = tab.checklist.state(&key);
@@ -209,6 +222,35 @@ fn render_checklist(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: 
     let visible = window(cursor_row, rows.len(), inner.height as usize);
     let lines: Vec<Line> = rows.into_iter().skip(visible.start).take(visible.len()).collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn render_step_detail(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
+    let theme = view.theme;
+    let Some((key, step)) = tab.selected_step() else { return };
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .border_style(theme.border())
+        .title(Span::styled(format!(" step {key} "), theme.muted()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = step.detail.lines().map(|l| Line::styled(l.to_string(), theme.base())).collect();
+    match tab.checklist.state(&key) {
+        StepState::Done { who, at } => lines.push(Line::styled(
+            format!("done by {who} at {}", at.with_timezone(&view.zone).format("%H:%M:%S")),
+            theme.ok(),
+        )),
+        StepState::Skipped { who, reason } => {
+            lines.push(Line::styled(format!("skipped by {who}: {}", reason.replace('\n', " / ")), theme.muted()))
+        }
+        StepState::Open => {}
+    }
+    for note in tab.checklist.notes.get(&key).into_iter().flatten() {
+        lines.push(Line::styled(format!("✎ {}", note.replace('\n', " / ")), theme.info()));
+    }
+    if lines.is_empty() {
+        lines.push(Line::styled("no detail; e adds a note to this step", theme.muted()));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
 }
 
 fn render_actions(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
@@ -395,15 +437,18 @@ fn render_confirm(dialog: &ConfirmDialog, view: &ViewCtx, frame: &mut Frame, are
     let mut lines = vec![
         field("host", dialog.host.clone()),
         field("target", spec.target.clone()),
-        field("runs", spec.argv_line()),
-        field("in", spec.dir.display().to_string()),
+        field("runs", sanitize_str(&spec.argv_line())),
+        field("in", sanitize_str(&spec.dir.display().to_string())),
         field("timeout", format!("{} s", spec.timeout.as_secs())),
         field(
             "dry run",
             if dialog.dry_run { "ON: record only, nothing runs (ctrl-d)".into() } else { "off (ctrl-d)".into() },
         ),
-        Line::raw(""),
     ];
+    if let Some(backup) = &spec.backup {
+        lines.push(field("restores", format!("from backup set `{backup}`, overwriting {}", spec.target)));
+    }
+    lines.push(Line::raw(""));
     if !dialog.armed {
         lines.push(Line::styled("read the details above; the prompt opens in a moment", theme.muted()));
     } else {
