@@ -55,7 +55,9 @@ fn next_runs(c: &mut Criterion) {
             for (schedule, zone) in &schedules {
                 total += schedule.runs_after(black_box(from), *zone).take(1000).count();
             }
-            assert_eq!(total, 1_000_000);
+            // A few expressions (e.g. Mondays that are the 1st, 11th, 21st or 31st of four months)
+            // fire less than 1000 times within the 60-year search horizon.
+            assert!(total > 950_000, "{total}");
             total
         })
     });
