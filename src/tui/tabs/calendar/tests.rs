@@ -196,6 +196,11 @@ fn the_status_line_follows_the_maintenance_window() {
     assert!(tab.on_tick(&mut ctx(&mut status, at("2026-11-30T02:00:00Z"))));
     assert_eq!(status.window.as_deref(), Some("nightly low traffic until 03:00"));
     assert!(!tab.on_tick(&mut ctx(&mut status, at("2026-11-30T02:00:01Z"))), "nothing changed within the minute");
+    assert!(
+        !tab.on_tick(&mut ctx(&mut status, at("2026-11-30T02:07:00Z"))),
+        "a new minute with nothing due redraws nothing"
+    );
+    assert!(tab.on_tick(&mut ctx(&mut status, at("2026-11-30T02:15:00Z"))), "the health sweep's next run moved on");
     tab.on_tick(&mut ctx(&mut status, at("2026-11-30T03:00:00Z")));
     assert_eq!(status.window, None);
     // Sunday 03:00-05:00: the weekly window.
