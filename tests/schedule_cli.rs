@@ -214,3 +214,19 @@ fn config_errors_point_at_the_bad_field() {
         assert!(stderr.contains(message), "{name}: {message} in\n{stderr}");
     }
 }
+
+#[test]
+fn host_import_degrades_to_notes() {
+    let env = Env::new(TASKS);
+    let output = env.run(&["schedule", "--host", "--json", "--from", "2026-11-29T02:00:00Z"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Every source that is missing here (no crontab, no systemd) says so instead of failing.
+    let notes = json["notes"].as_array().unwrap();
+    let tasks = json["tasks"].as_array().unwrap();
+    assert!(tasks.len() >= 2, "the config's own tasks are still there");
+    assert!(
+        !notes.is_empty() || tasks.iter().any(|t| t["source"]["kind"] != "config"),
+        "either something was imported or a note says why not: {json}"
+    );
+}

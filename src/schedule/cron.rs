@@ -8,7 +8,7 @@
 //! daylight-saving changes treat fixed-time jobs differently from jobs with a
 //! wildcard or step in the minute or hour field. Errors name the bad field.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use std::collections::VecDeque;
 use std::fmt;
@@ -288,6 +288,8 @@ impl Schedule {
             lookahead: None,
             repeats: VecDeque::new(),
             last: None,
+            steady: None,
+            previous_local: None,
         }
     }
 
@@ -338,6 +340,9 @@ pub struct Runs<'a> {
     /// Second occurrences of repeated local times (wall-clock jobs only), in order.
     repeats: VecDeque<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
+    /// A local span known to have one fixed offset: `(from, to, offset)`.
+    steady: Option<(NaiveDateTime, NaiveDateTime, Duration)>,
+    previous_local: Option<NaiveDateTime>,
 }
 
 impl Iterator for Runs<'_> {
@@ -363,7 +368,28 @@ impl Iterator for Runs<'_> {
     }
 }
 
+/// Local times closer together than this share a looked-up offset (see `Runs::steady`).
+const STEADY_HOURS: i64 = 12;
+
 impl Runs<'_> {
+    /// For frequent jobs, checks whether the offset is the same twelve hours
+    /// on; if so, no transition lies between (no zone changes its offset
+    /// twice within twelve hours), so later local times in that span convert
+    /// with plain arithmetic instead of a zone lookup each.
+    fn note_steady_offset(&mut self, local: NaiveDateTime, offset_secs: i32) {
+        let frequent = self.previous_local.is_some_and(|previous| local - previous < Duration::hours(STEADY_HOURS));
+        self.previous_local = Some(local);
+        if !frequent {
+            return;
+        }
+        let probe = local + Duration::hours(STEADY_HOURS);
+        if let chrono::LocalResult::Single(at) = self.zone.from_local_datetime(&probe)
+            && at.offset().fix().local_minus_utc() == offset_secs
+        {
+            self.steady = Some((local, probe, Duration::seconds(i64::from(offset_secs))));
+        }
+    }
+
     /// The earliest instant of the next matching local minute, applying cron(8)'s DST rules.
     fn scan(&mut self) -> Option<DateTime<Utc>> {
         loop {
@@ -372,8 +398,17 @@ impl Runs<'_> {
             if self.zone == chrono_tz::UTC {
                 return Some(local.and_utc());
             }
+            if let Some((low, high, offset)) = self.steady
+                && local >= low
+                && local <= high
+            {
+                return Some((local - offset).and_utc());
+            }
             match self.zone.from_local_datetime(&local) {
-                chrono::LocalResult::Single(at) => return Some(at.with_timezone(&Utc)),
+                chrono::LocalResult::Single(at) => {
+                    self.note_steady_offset(local, at.offset().fix().local_minus_utc());
+                    return Some(at.with_timezone(&Utc));
+                }
                 chrono::LocalResult::Ambiguous(first, second) => {
                     // The clock went back: fixed-time jobs run once, wall-clock jobs run in both passes.
                     let (early, late) = if first < second { (first, second) } else { (second, first) };

@@ -280,3 +280,20 @@ fn property_parsing_never_panics_and_runs_match_and_increase() {
         let _ = Schedule::parse(&text);
     }
 }
+
+#[test]
+fn a_year_of_frequent_runs_loses_the_spring_hour_and_repeats_the_autumn_hour() {
+    // 365 days x 144 runs, minus the six of the skipped hour, plus the six of the repeated one.
+    let schedule = Schedule::parse("*/10 * * * *").unwrap();
+    let runs: Vec<_> = schedule
+        .runs_after(at("2025-12-31T22:59:59Z"), BERLIN)
+        .take_while(|t| *t < at("2026-12-31T23:00:00Z"))
+        .collect();
+    assert_eq!(runs.len(), 365 * 144);
+    assert!(runs.windows(2).all(|pair| pair[1] - pair[0] == chrono::Duration::minutes(10)), "one every 10 minutes");
+    // A daily job keeps one run a day through both changes.
+    let daily = Schedule::parse("30 2 * * *").unwrap();
+    let count =
+        daily.runs_after(at("2025-12-31T22:59:59Z"), BERLIN).take_while(|t| *t < at("2026-12-31T23:00:00Z")).count();
+    assert_eq!(count, 365);
+}

@@ -124,9 +124,16 @@ pub fn crontab_tasks(lines: Vec<CrontabLine>, origin: &Origin, zone: Tz) -> Vec<
         .collect()
 }
 
+/// Names a job after the first program path in its command (`test -x /usr/sbin/anacron || ...` is
+/// "anacron"), falling back to its first word.
 fn short_name(command: &str, origin: &str, line: usize) -> String {
-    let program = command.split_whitespace().next().unwrap_or("job");
-    let program = program.rsplit('/').next().unwrap_or(program);
+    let words = || command.split_whitespace().map(|w| w.trim_matches(|c| c == '(' || c == ')' || c == ';'));
+    let program = words()
+        .filter(|word| word.contains('/'))
+        .filter_map(|word| word.rsplit('/').next())
+        .find(|name| !name.is_empty())
+        .or_else(|| words().next())
+        .unwrap_or("job");
     format!("{program} ({origin}:{line})")
 }
 

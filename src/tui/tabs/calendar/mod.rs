@@ -275,6 +275,11 @@ impl CalendarTab {
         }
     }
 
+    fn selected_next_run(&self) -> Option<DateTime<Utc>> {
+        let task = self.selected_task().and_then(|index| self.plan.tasks.get(index))?;
+        task.next_runs(self.now, 1).first().copied()
+    }
+
     /// The task of the selected agenda row.
     fn selected_task(&self) -> Option<usize> {
         self.rows.get(self.selected_row).and_then(|row| row.task).or_else(|| (!self.plan.tasks.is_empty()).then_some(0))
@@ -395,8 +400,10 @@ impl CalendarTab {
         let minute = ctx.wall.timestamp() / 60;
         if minute != self.minute {
             self.minute = minute;
+            // Redraw only when what is shown moved on: a row's state, a mark, or the selected task's next run.
+            let before = (self.rows.clone(), self.marks.clone(), self.states.clone(), self.selected_next_run());
             self.rebuild();
-            changed = true;
+            changed |= before != (self.rows.clone(), self.marks.clone(), self.states.clone(), self.selected_next_run());
         }
         changed
     }

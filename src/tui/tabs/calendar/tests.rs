@@ -196,9 +196,52 @@ fn the_status_line_follows_the_maintenance_window() {
     assert!(tab.on_tick(&mut ctx(&mut status, at("2026-11-30T02:00:00Z"))));
     assert_eq!(status.window.as_deref(), Some("nightly low traffic until 03:00"));
     assert!(!tab.on_tick(&mut ctx(&mut status, at("2026-11-30T02:00:01Z"))), "nothing changed within the minute");
+    assert!(
+        !tab.on_tick(&mut ctx(&mut status, at("2026-11-30T02:07:00Z"))),
+        "a new minute with nothing due redraws nothing"
+    );
+    assert!(tab.on_tick(&mut ctx(&mut status, at("2026-11-30T02:15:00Z"))), "the health sweep's next run moved on");
     tab.on_tick(&mut ctx(&mut status, at("2026-11-30T03:00:00Z")));
     assert_eq!(status.window, None);
     // Sunday 03:00-05:00: the weekly window.
     tab.on_tick(&mut ctx(&mut status, at("2026-11-29T04:10:00Z")));
     assert_eq!(status.window.as_deref(), Some("weekly maintenance until 05:00"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_engine_reports_runs_recorded_by_other_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = crate::store::Store::open_in(dir.path()).unwrap();
+    let (mut services, mut receiver) = Services::detached();
+    let config = load_str(CONFIG, std::path::Path::new("schedule.toml")).unwrap();
+    services.config = Arc::new(config);
+    services.store = Some(store.clone());
+    let _tab = start(&services);
+    // Another process (a cron wrapper) records a run.
+    let run = NewRun {
+        task: "log rotation".into(),
+        started: Utc::now() - Duration::minutes(1),
+        ended: Some(Utc::now()),
+        exit_code: Some(0),
+        output_tail: None,
+        how: How::Wrap,
+        user: "cron".into(),
+        host: "db1".into(),
+    };
+    store.call(move |c| history::insert(c, &run)).unwrap();
+    let mut seen_import = false;
+    loop {
+        let Some(Action::Msg(TabMsg::Calendar(msg))) = receiver.recv().await else { panic!("channel closed") };
+        match msg {
+            Msg::History(runs) if runs.iter().any(|r| r.task == "log rotation") => break,
+            Msg::Imported(_) => seen_import = true,
+            _ => {}
+        }
+    }
+    // The host import reports too, whatever this machine has (it degrades to notes, never an error).
+    while !seen_import {
+        if let Some(Action::Msg(TabMsg::Calendar(Msg::Imported(_)))) = receiver.recv().await {
+            seen_import = true;
+        }
+    }
 }

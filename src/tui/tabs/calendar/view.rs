@@ -107,6 +107,9 @@ fn render_month(tab: &CalendarTab, view: &ViewCtx, frame: &mut Frame, area: Rect
         } else {
             theme.muted()
         };
+        if marks.window {
+            style = style.add_modifier(Modifier::ITALIC);
+        }
         if day == today {
             style = theme.accent().add_modifier(Modifier::ITALIC | Modifier::UNDERLINED);
         }
@@ -251,7 +254,11 @@ fn render_details(tab: &CalendarTab, view: &ViewCtx, frame: &mut Frame, area: Re
     let next: Vec<String> = task
         .next_runs(tab.now, 5)
         .iter()
-        .map(|at| at.with_timezone(&zone).format("%a %d %b %H:%M").to_string())
+        .map(|at| {
+            at.with_timezone(&zone)
+                .format(if inner.width >= 100 { "%a %d %b %H:%M" } else { "%d %b %H:%M" })
+                .to_string()
+        })
         .collect();
     lines.push(Line::from(vec![
         Span::styled("next  ", theme.muted()),

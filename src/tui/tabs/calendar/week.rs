@@ -57,9 +57,9 @@ fn day_line<'a>(tab: &CalendarTab, view: &ViewCtx, day: NaiveDate, selected: boo
             failed[run.started.with_timezone(&zone).hour() as usize] = true;
         }
     }
-    for hour in 0..24 {
+    for (hour, in_window) in window.iter_mut().enumerate() {
         let at = start + Duration::hours(hour as i64) + Duration::minutes(30);
-        window[hour] = tab.plan.in_window(at).is_some();
+        *in_window = tab.plan.in_window(at).is_some();
     }
     let label = format!("{} ", day.format("%a %d"));
     let mut spans = vec![Span::styled(
