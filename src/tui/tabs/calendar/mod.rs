@@ -182,6 +182,7 @@ pub fn execute(effect: Effect, services: &Services) {
         let _ = sender.try_send(Action::Msg(TabMsg::Calendar(msg)));
     };
     match effect {
+        Effect::ImportHost if !services.config.settings.host_schedules => {}
         Effect::ImportHost => {
             let zone = services.config.settings.zone();
             tokio::task::spawn_blocking(move || report(Msg::Imported(Arc::new(import::load_host(zone)))));
