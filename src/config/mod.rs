@@ -20,7 +20,7 @@ pub use check::{CheckConfig, CheckTarget, Severity};
 pub use error::{ConfigError, Diagnostic, line_col};
 pub use gpu::GpuConfig;
 pub use load::{STARTER_CONFIG, default_config_path, load, load_str, resolve_config_path};
-pub use log::LogConfig;
+pub use log::{DEFAULT_BUFFER_LINES, DEFAULT_MAX_LINE_BYTES, DEFAULT_TAIL_LINES, HighlightConfig, LogConfig};
 pub use task::{TaskConfig, WindowConfig};
 
 use serde::Deserialize;
@@ -92,6 +92,8 @@ pub struct Settings {
     pub frame_rate: u32,
     /// Hides every action (also `--read-only`).
     pub read_only: bool,
+    /// Show the host's crontabs and systemd timers on the calendar beside the config's tasks.
+    pub host_schedules: bool,
 }
 
 impl Default for Settings {
@@ -102,6 +104,7 @@ impl Default for Settings {
             data_dir: None,
             frame_rate: 30,
             read_only: false,
+            host_schedules: true,
         }
     }
 }

@@ -25,6 +25,8 @@ const MESSAGES: &[(&str, &str)] = &[
 pub async fn run(dir: PathBuf) {
     let logs = dir.join("logs");
     let mut rng = Rng::seeded(std::process::id() as u64 ^ 0x5eed);
+    // The logs tab opens on a screenful of history rather than an empty pane.
+    let _ = seed_history(&logs, &mut rng);
     let mut last_rotation = Instant::now();
     let mut copytruncate = false;
     let mut sequence: u64 = 0;
@@ -35,12 +37,7 @@ pub async fn run(dir: PathBuf) {
         let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
         let _ = append(&logs.join("app.log"), &format!("{now} {level:<5} [req {sequence:06}] {message}\n"));
         if sequence.is_multiple_of(3) {
-            let duration = rng.below(12_000) as f64 / 1000.0;
-            let status = if duration > 10.0 { "failure" } else { "success" };
-            let line = format!(
-                "{{\"time\":\"{now}\",\"level\":\"{}\",\"operation\":\"sync-inventory\",\"duration_seconds\":{duration:.3},\"status\":\"{status}\"}}\n",
-                if status == "failure" { "error" } else { "info" }
-            );
+            let line = metrics_line(&now.to_string(), &mut rng);
             let _ = append(&logs.join("metrics.jsonl"), &line);
         }
         if last_rotation.elapsed() >= Duration::from_secs(60) {
@@ -49,6 +46,37 @@ pub async fn run(dir: PathBuf) {
             copytruncate = !copytruncate;
         }
     }
+}
+
+/// Lines of the last ten minutes, written once when the logs are new.
+fn seed_history(logs: &Path, rng: &mut Rng) -> std::io::Result<()> {
+    let app = logs.join("app.log");
+    if std::fs::metadata(&app).is_ok_and(|m| m.len() > 0) {
+        return Ok(());
+    }
+    let now = chrono::Utc::now();
+    let mut app_text = String::new();
+    let mut metrics_text = String::new();
+    for step in 0..300u32 {
+        let at = now - chrono::Duration::seconds(i64::from(600 - step * 2));
+        let stamp = at.format("%Y-%m-%dT%H:%M:%S%.3fZ");
+        let (level, message) = MESSAGES[rng.below(MESSAGES.len() as u64) as usize];
+        app_text.push_str(&format!("{stamp} {level:<5} [req h{step:05}] {message}\n"));
+        if step % 5 == 0 {
+            metrics_text.push_str(&metrics_line(&stamp.to_string(), rng));
+        }
+    }
+    append(&app, &app_text)?;
+    append(&logs.join("metrics.jsonl"), &metrics_text)
+}
+
+fn metrics_line(now: &str, rng: &mut Rng) -> String {
+    let duration = rng.below(12_000) as f64 / 1000.0;
+    let status = if duration > 10.0 { "failure" } else { "success" };
+    let level = if status == "failure" { "error" } else { "info" };
+    format!(
+        "{{\"time\":\"{now}\",\"level\":\"{level}\",\"operation\":\"sync-inventory\",\"duration_seconds\":{duration:.3},\"status\":\"{status}\"}}\n"
+    )
 }
 
 fn append(path: &Path, line: &str) -> std::io::Result<()> {

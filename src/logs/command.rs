@@ -1,0 +1,140 @@
+//! A program's output as a log source (`kubectl logs -f ...`, `journalctl -f`).
+//!
+//! stdout and stderr are both read, line by line with the same cap as files.
+//! When the program exits it is started again after a back-off that doubles
+//! up to a minute, unless the source is a one-shot (the CLI without --follow).
+
+use super::follow::{FollowEvent, Marker, SourceState};
+use super::split::LineSplitter;
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub struct CommandSpec {
+    pub source: usize,
+    pub argv: Vec<String>,
+    pub max_line_bytes: usize,
+    /// Start it again when it exits.
+    pub restart: bool,
+}
+
+/// A running command source; dropping it kills the program and stops restarts.
+pub struct CommandSource {
+    child: Arc<Mutex<Option<Child>>>,
+    stop: SyncSender<()>,
+}
+
+impl CommandSource {
+    pub fn spawn(spec: CommandSpec, out: SyncSender<FollowEvent>) -> std::io::Result<CommandSource> {
+        let child = Arc::new(Mutex::new(None));
+        let (stop, stopped) = sync_channel(1);
+        let thread_child = child.clone();
+        std::thread::Builder::new()
+            .name("log-command".into())
+            .spawn(move || supervise(spec, out, thread_child, stopped))?;
+        Ok(CommandSource { child, stop })
+    }
+}
+
+impl Drop for CommandSource {
+    fn drop(&mut self) {
+        let _ = self.stop.try_send(());
+        if let Ok(mut child) = self.child.lock()
+            && let Some(child) = child.as_mut()
+        {
+            let _ = child.kill();
+        }
+    }
+}
+
+fn supervise(spec: CommandSpec, out: SyncSender<FollowEvent>, slot: Arc<Mutex<Option<Child>>>, stopped: Receiver<()>) {
+    let source = spec.source;
+    let mut backoff = FIRST_BACKOFF;
+    let mut runs = 0u64;
+    loop {
+        if runs > 0 && out.send(FollowEvent::Marker { source, marker: Marker::Restarted }).is_err() {
+            return;
+        }
+        runs += 1;
+        let outcome = run_once(&spec, &out, &slot);
+        let state = match outcome {
+            Ok(status) => SourceState::Exited(status),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let program = spec.argv.first().map_or("", String::as_str);
+                SourceState::Failed(format!("`{program}` is not installed on this host"))
+            }
+            Err(err) => SourceState::Failed(format!("cannot start `{}`: {err}", spec.argv.join(" "))),
+        };
+        if out.send(FollowEvent::State { source, state }).is_err() || !spec.restart {
+            return;
+        }
+        match stopped.recv_timeout(backoff) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Runs the program to its end; returns how it exited.
+fn run_once(
+    spec: &CommandSpec,
+    out: &SyncSender<FollowEvent>,
+    slot: &Arc<Mutex<Option<Child>>>,
+) -> std::io::Result<String> {
+    let (program, args) = spec.argv.split_first().ok_or_else(|| std::io::Error::other("empty command"))?;
+    let mut child =
+        Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    if let Ok(mut guard) = slot.lock() {
+        *guard = Some(child);
+    }
+    let _ = out.send(FollowEvent::State { source: spec.source, state: SourceState::Live });
+    let err_thread = stderr.map(|stderr| {
+        let out = out.clone();
+        let (source, cap) = (spec.source, spec.max_line_bytes);
+        std::thread::spawn(move || pump(stderr, source, cap, &out))
+    });
+    if let Some(stdout) = stdout {
+        pump(stdout, spec.source, spec.max_line_bytes, out);
+    }
+    if let Some(thread) = err_thread {
+        let _ = thread.join();
+    }
+    let status = slot.lock().ok().and_then(|mut guard| guard.take()).map(|mut child| child.wait());
+    Ok(match status {
+        Some(Ok(status)) => match status.code() {
+            Some(code) => format!("exit status {code}"),
+            None => "killed by a signal".to_string(),
+        },
+        Some(Err(err)) => err.to_string(),
+        None => "gone".to_string(),
+    })
+}
+
+/// Reads a pipe to its end, sending lines as they complete.
+fn pump(mut pipe: impl Read, source: usize, cap: usize, out: &SyncSender<FollowEvent>) {
+    let mut splitter = LineSplitter::new(cap);
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = match pipe.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        let mut lines = Vec::new();
+        splitter.feed(&buffer[..read], |line| lines.push(line));
+        if !lines.is_empty() && out.send(FollowEvent::Lines { source, lines }).is_err() {
+            return;
+        }
+    }
+    if let Some(line) = splitter.flush() {
+        let _ = out.send(FollowEvent::Lines { source, lines: vec![line] });
+    }
+}

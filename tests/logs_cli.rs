@@ -1,0 +1,202 @@
+//! `firstwatch logs` through the real binary, on real files with a temp config.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new(config: &str) -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("logs")).unwrap();
+        std::fs::write(dir.path().join("firstwatch.toml"), config).unwrap();
+        Scratch { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) {
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(self.path(name)).unwrap();
+        file.write_all(bytes).unwrap();
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_firstwatch"));
+        command
+            .arg("--config")
+            .arg(self.path("firstwatch.toml"))
+            .arg("logs")
+            .args(args)
+            .env("HOME", self.dir.path())
+            .env_remove("FIRSTWATCH_CONFIG");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+}
+
+const TWO_LOGS: &str = r#"
+[[log]]
+name = "app"
+path = "logs/app.log"
+
+[[log]]
+name = "metrics"
+path = "logs/metrics.jsonl"
+format = "jsonl"
+"#;
+
+fn numbered(from: u32, to: u32) -> String {
+    (from..=to)
+        .map(|n| format!("2026-11-29T10:00:{:02}Z {} line {n}\n", n % 60, if n % 5 == 0 { "ERROR" } else { "INFO" }))
+        .collect()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn prints_the_last_lines_of_a_named_log_with_its_tag() {
+    let scratch = Scratch::new(TWO_LOGS);
+    scratch.write("logs/app.log", numbered(1, 20).as_bytes());
+    scratch.write("logs/metrics.jsonl", b"{\"level\":\"info\",\"msg\":\"sync ok\"}\n");
+    let output = scratch.run(&["app", "-n", "3"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0].starts_with("app ") && lines[0].ends_with("line 18"), "{lines:?}");
+    assert!(lines[2].ends_with("line 20"));
+
+    let everything = stdout(&scratch.run(&["-n", "1"]));
+    assert!(everything.contains("app     2026") && everything.contains("metrics INFO  sync ok"), "{everything}");
+}
+
+#[test]
+fn grep_level_and_json_filter_and_shape_the_output() {
+    let scratch = Scratch::new(TWO_LOGS);
+    scratch.write("logs/app.log", numbered(1, 20).as_bytes());
+    scratch.write("logs/metrics.jsonl", b"");
+    let output = scratch.run(&["app", "-n", "100", "--level", "error", "--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let objects: Vec<serde_json::Value> = stdout(&output).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(objects.len(), 4, "lines 5, 10, 15, 20 are errors");
+    assert_eq!(objects[0]["source"], "app");
+    assert_eq!(objects[0]["level"], "error");
+    assert!(objects[3]["text"].as_str().unwrap().ends_with("line 20"));
+
+    let grepped = stdout(&scratch.run(&["app", "-n", "100", "--grep", "line 1[0-2]$"]));
+    assert_eq!(grepped.lines().count(), 3, "{grepped}");
+    let inverted = stdout(&scratch.run(&["app", "-n", "100", "--grep", "line 1", "-v"]));
+    assert_eq!(inverted.lines().count(), 9, "{inverted}");
+}
+
+#[test]
+fn raw_prints_the_bytes_as_read_and_the_default_is_sanitised() {
+    let scratch = Scratch::new(TWO_LOGS);
+    let hostile = b"A\x1b]0;PWNED\x07\x1b]52;c;cm0=\x07\x1b[2JFAKE \xff\x00 end\nplain\n";
+    scratch.write("logs/app.log", hostile);
+    let raw = scratch.run(&["app", "--raw"]);
+    assert_eq!(raw.stdout, hostile.to_vec());
+    let safe = scratch.run(&["app"]);
+    assert!(!safe.stdout.contains(&0x1b) && !safe.stdout.contains(&0x07), "{:?}", stdout(&safe));
+    assert!(stdout(&safe).contains("app AFAKE \u{fffd}\u{2400} end"), "{}", stdout(&safe));
+}
+
+#[test]
+fn bad_usage_exits_2_and_unreadable_logs_exit_1() {
+    let scratch = Scratch::new(TWO_LOGS);
+    let unknown = scratch.run(&["nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown log `nope` (known: app, metrics)"));
+    let regex = scratch.run(&["--grep", "(unclosed"]);
+    assert_eq!(regex.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&regex.stderr).contains("--grep is not a valid regex"));
+    let level = scratch.run(&["--level", "loud"]);
+    assert_eq!(level.status.code(), Some(2));
+
+    let missing = scratch.run(&["app"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("app.log does not exist"), "{missing:?}");
+    std::fs::create_dir(scratch.path("logs/app.log")).unwrap();
+    let folder = scratch.run(&["app"]);
+    assert_eq!(folder.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&folder.stderr).contains("is a directory"));
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let scratch = Scratch::new(TWO_LOGS);
+    let help = stdout(&scratch.run(&["--help"]));
+    assert!(help.contains("Exit codes:") && help.contains("unknown log name"), "{help}");
+}
+
+#[test]
+fn a_command_source_prints_its_output() {
+    let scratch = Scratch::new("[[log]]\nname = \"cmd\"\ncommand = [\"sh\", \"-c\", \"echo one; echo WARN two\"]\n");
+    let output = scratch.run(&["--level", "warn"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), "cmd WARN two\n");
+}
+
+/// Lines of the child's stdout as they come.
+fn lines_of(child: &mut std::process::Child) -> Receiver<String> {
+    let (tx, rx) = channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for(lines: &Receiver<String>, wanted: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        let line = lines.recv_timeout(PATIENCE).unwrap_or_else(|_| panic!("no `{wanted}` in {seen:?}"));
+        let done = line.contains(wanted);
+        seen.push(line);
+        if done {
+            return seen;
+        }
+    }
+}
+
+#[test]
+fn follow_keeps_going_through_rotation_and_ctrl_c_exits_0() {
+    let scratch = Scratch::new(TWO_LOGS);
+    let log = scratch.path("logs/app.log");
+    scratch.write("logs/app.log", numbered(1, 5).as_bytes());
+    let mut child = scratch.command(&["app", "--follow", "-n", "2"]).stdout(Stdio::piped()).spawn().unwrap();
+    let lines = lines_of(&mut child);
+    let first = wait_for(&lines, "line 5");
+    assert_eq!(first.len(), 2, "{first:?}");
+    scratch.write("logs/app.log", numbered(6, 7).as_bytes());
+    wait_for(&lines, "line 7");
+    std::fs::rename(&log, log.with_extension("log.1")).unwrap();
+    scratch.write("logs/app.log", numbered(8, 9).as_bytes());
+    let after = wait_for(&lines, "line 9");
+    assert!(after[0].contains("rotated"), "{after:?}");
+    assert!(after[1].ends_with("line 8"), "{after:?}");
+
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let (tx, rx) = channel();
+    std::thread::spawn(move || tx.send(child.wait().unwrap()).unwrap());
+    let status = rx.recv_timeout(PATIENCE).expect("logs --follow did not stop on SIGINT");
+    assert_eq!(status.code(), Some(0));
+}

@@ -1,0 +1,283 @@
+//! The logs tab drawn into a `TestBackend` at 80x24 and 120x40, driven the
+//! way the console drives it: `Msg::Batch`es from the bridge, commands, raw
+//! prompt keys and movement actions through `update()`.
+
+mod support;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use firstwatch::config;
+use firstwatch::logs::follow::{Marker, SourceState};
+use firstwatch::logs::level::Level;
+use firstwatch::logs::parse::LineParser;
+use firstwatch::logs::source::SourceSpec;
+use firstwatch::logs::split::RawLine;
+use firstwatch::tui::tab::TabId;
+use firstwatch::tui::tabs::logs::{Batch, Command, Item, LogsTab, Msg};
+use firstwatch::tui::tabs::{TabCommand, TabMsg};
+use firstwatch::tui::{Action, Model, update, view};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Modifier;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+const CONFIG: &str = r#"
+[[log]]
+name = "app"
+path = "logs/app.log"
+highlight = [{ pattern = "payments-api", style = "accent" }]
+
+[[log]]
+name = "metrics"
+path = "logs/metrics.jsonl"
+format = "jsonl"
+"#;
+
+fn model_with_logs(theme: &str) -> Model {
+    let config = config::load_str(CONFIG, Path::new("/srv/firstwatch.toml")).unwrap();
+    let mut model = support::model(theme);
+    model.tabs.logs = LogsTab::for_sources(&SourceSpec::all(&config));
+    update(&mut model, Action::SelectTab(TabId::Logs), Instant::now());
+    model
+}
+
+fn send(model: &mut Model, items: Vec<Item>, dropped: u64) {
+    let batch = Batch { items, dropped };
+    update(model, Action::Msg(TabMsg::Logs(Msg::Batch(Arc::new(batch)))), Instant::now());
+}
+
+fn line(source: usize, text: &str) -> Item {
+    Item::Line { source, level: firstwatch::logs::level::detect(text), text: text.to_string() }
+}
+
+fn command(model: &mut Model, command: Command) {
+    update(model, Action::Tab(TabCommand::Logs(command)), Instant::now());
+}
+
+fn typed(model: &mut Model, text: &str) {
+    for c in text.chars() {
+        update(model, Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)), Instant::now());
+    }
+}
+
+fn key(model: &mut Model, code: KeyCode) {
+    update(model, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)), Instant::now());
+}
+
+fn draw(model: &Model, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| view::render(model, frame)).unwrap();
+    terminal
+}
+
+fn screen(model: &Model, width: u16, height: u16) -> String {
+    let terminal = draw(model, width, height);
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..height {
+        for x in 0..width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn a_busy_morning(model: &mut Model) {
+    send(
+        model,
+        vec![
+            Item::State { source: 0, state: SourceState::Live },
+            Item::State { source: 1, state: SourceState::Missing },
+            line(0, "2026-11-29T10:00:00Z INFO  GET /api/orders 200 12ms"),
+            line(0, "2026-11-29T10:00:01Z ERROR upstream payments-api timed out after 10s"),
+            Item::Marker { source: 0, marker: Marker::Rotated },
+            line(1, "10:00:02 WARN  operation=sync duration_seconds=9.1"),
+            line(0, "2026-11-29T10:00:03Z DEBUG cache hit ratio 0.93"),
+            Item::CaughtUp,
+        ],
+        0,
+    );
+}
+
+#[test]
+fn not_configured_says_how_to_configure_at_both_sizes() {
+    let mut model = support::model("default-dark");
+    update(&mut model, Action::SelectTab(TabId::Logs), Instant::now());
+    for (width, height) in [(80, 24), (120, 40)] {
+        let text = screen(&model, width, height);
+        assert!(text.contains("No logs are configured."), "{text}");
+        assert!(text.contains("[[log]]"), "{text}");
+    }
+}
+
+#[test]
+fn merged_lines_carry_source_tags_states_and_markers_at_both_sizes() {
+    let mut model = model_with_logs("default-dark");
+    a_busy_morning(&mut model);
+    for (width, height) in [(80, 24), (120, 40)] {
+        let text = screen(&model, width, height);
+        assert!(text.contains("logs · merged"), "{text}");
+        assert!(text.contains("app ● live"), "{text}");
+        assert!(text.contains("metrics ○ missing"), "{text}");
+        assert!(text.contains("app     2026-11-29T10:00:01Z ERROR upstream"), "{text}");
+        assert!(text.contains("metrics 10:00:02 WARN"), "{text}");
+        assert!(text.contains("── app: rotated"), "{text}");
+        assert!(text.contains("● FOLLOW"), "{text}");
+        assert!(text.contains("5/5 lines"), "{text}");
+    }
+    assert!(screen(&model, 120, 40).contains("0/s"), "rates show when there is room");
+    insta::assert_snapshot!("logs_merged_80x24", draw(&model, 80, 24).backend());
+    insta::assert_snapshot!("logs_merged_120x40", draw(&model, 120, 40).backend());
+}
+
+#[test]
+fn before_the_first_line_the_tab_says_what_it_waits_for() {
+    let mut model = model_with_logs("default-dark");
+    assert!(screen(&model, 80, 24).contains("Reading the logs…"));
+    send(&mut model, vec![Item::CaughtUp], 0);
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("waiting for the sources to write"), "{text}");
+    assert!(text.contains("app: /srv/logs/app.log"), "{text}");
+}
+
+#[test]
+fn scrolling_up_pauses_with_a_count_and_end_resumes() {
+    let mut model = model_with_logs("default-dark");
+    a_busy_morning(&mut model);
+    update(&mut model, Action::Up, Instant::now());
+    send(&mut model, vec![line(0, "INFO new one"), line(0, "INFO new two")], 0);
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("PAUSED, 3 new lines"), "{text}");
+    assert!(!text.contains("new two"), "a held screen does not move: {text}");
+    update(&mut model, Action::Bottom, Instant::now());
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("● FOLLOW") && text.contains("new two"), "{text}");
+    command(&mut model, Command::TogglePause);
+    send(&mut model, vec![line(0, "INFO while paused")], 0);
+    assert!(screen(&model, 80, 24).contains("PAUSED, 1 new lines"));
+}
+
+#[test]
+fn the_filter_prompt_takes_raw_keys_and_applies_on_enter_or_cancels_on_esc() {
+    let mut model = model_with_logs("default-dark");
+    a_busy_morning(&mut model);
+    command(&mut model, Command::Filter);
+    assert!(model.tabs.logs.captures_keys());
+    typed(&mut model, "timed? out");
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("filter: timed? out█"), "{text}");
+    assert!(text.contains("GET /api/orders"), "nothing changes before enter");
+    key(&mut model, KeyCode::Enter);
+    assert!(!model.tabs.logs.captures_keys());
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("payments-api timed out"), "{text}");
+    assert!(!text.contains("GET /api/orders"), "{text}");
+    assert!(text.contains("only regex \"timed? out\""), "{text}");
+
+    command(&mut model, Command::InvertFilter);
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("GET /api/orders") && !text.contains("payments-api timed out"), "{text}");
+
+    command(&mut model, Command::Filter);
+    typed(&mut model, "zzz");
+    key(&mut model, KeyCode::Esc);
+    assert!(screen(&model, 80, 24).contains("hiding regex \"timed? out\""), "esc keeps the old filter");
+    command(&mut model, Command::ClearFilter);
+    assert!(screen(&model, 80, 24).contains("5/5 lines"));
+}
+
+#[test]
+fn the_level_floor_cycles_and_hides_lower_levels() {
+    let mut model = model_with_logs("default-dark");
+    a_busy_morning(&mut model);
+    for _ in 0..3 {
+        command(&mut model, Command::CycleLevel);
+    }
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("level >= WARN"), "{text}");
+    assert!(text.contains("ERROR upstream") && text.contains("WARN  operation"), "{text}");
+    assert!(!text.contains("GET /api/orders") && !text.contains("cache hit"), "{text}");
+    assert!(text.contains("rotated"), "markers stay visible");
+}
+
+#[test]
+fn search_highlights_matches_in_reverse_video_without_colour_and_n_moves() {
+    let mut model = model_with_logs("no-color");
+    a_busy_morning(&mut model);
+    send(&mut model, (0..100).map(|n| line(0, &format!("INFO filler {n}"))).collect(), 0);
+    command(&mut model, Command::Search);
+    typed(&mut model, "payments");
+    key(&mut model, KeyCode::Enter);
+    let terminal = draw(&model, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("search \"payments\": 1 matches"), "{text}");
+    assert!(text.contains("PAUSED"), "a search jump holds the screen: {text}");
+    let (y, row) = text.lines().enumerate().find(|(_, row)| row.contains("payments-api")).expect("match on screen");
+    let x = row.chars().position(|_| true).map(|_| row.find("payments").unwrap()).unwrap();
+    let column = row[..x].chars().count() as u16;
+    assert!(buffer[(column, y as u16)].modifier.contains(Modifier::REVERSED), "match in reverse video");
+    assert!(row.contains("▶"), "the current match is marked: {row}");
+    update(&mut model, Action::Close, Instant::now());
+    assert!(!screen(&model, 80, 24).contains("search \""), "esc clears the search");
+}
+
+#[test]
+fn only_one_source_and_hidden_sources() {
+    let mut model = model_with_logs("default-dark");
+    a_busy_morning(&mut model);
+    update(&mut model, Action::Right, Instant::now());
+    command(&mut model, Command::OnlySource);
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("logs · only metrics"), "{text}");
+    assert!(text.contains("│10:00:02 WARN"), "no tag when one source is shown: {text}");
+    assert!(!text.contains("GET /api/orders"), "{text}");
+    command(&mut model, Command::OnlySource);
+    command(&mut model, Command::HideSource);
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("(hidden)") && !text.contains("duration_seconds"), "{text}");
+}
+
+#[test]
+fn a_hostile_line_reaches_the_screen_without_escape_or_bell() {
+    let mut model = model_with_logs("default-dark");
+    let parsed = LineParser::default()
+        .parse(&RawLine { bytes: b"A\x1b]0;PWNED\x07\x1b]52;c;cm0=\x07\x1b[2JFAKE \xff end".to_vec(), cut: 0 });
+    send(&mut model, vec![Item::Line { source: 0, level: parsed.level, text: parsed.text }, Item::CaughtUp], 0);
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("AFAKE \u{fffd} end"), "{text}");
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains("PWNED"), "{text}");
+}
+
+#[test]
+fn wrap_shows_a_long_line_on_several_rows_and_floods_show_as_dropped() {
+    let mut model = model_with_logs("default-dark");
+    let long = format!("INFO start {} end-of-line", "x".repeat(200));
+    send(&mut model, vec![line(0, &long), Item::CaughtUp], 12_345);
+    let text = screen(&model, 80, 24);
+    assert!(!text.contains("end-of-line"), "cut at the edge without wrap");
+    assert!(text.contains("12345 lines dropped"), "{text}");
+    command(&mut model, Command::ToggleWrap);
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("end-of-line") && text.contains("wrap"), "{text}");
+}
+
+#[test]
+fn an_idle_tab_asks_for_no_redraw_on_tick_and_a_busy_one_does() {
+    let mut model = model_with_logs("default-dark");
+    let mut status = model.status.clone();
+    let mut ctx = firstwatch::tui::tabs::TabCtx {
+        status: &mut status,
+        wall: chrono::Utc::now(),
+        zone: chrono_tz::UTC,
+        read_only: false,
+    };
+    assert!(!model.tabs.logs.on_tick(&mut ctx), "nothing happened: nothing to draw");
+    send(&mut model, vec![line(0, "ERROR one")], 0);
+    assert!(model.tabs.logs.on_tick(&mut ctx));
+    let view = model.tabs.logs.view().unwrap();
+    assert_eq!(view.sources[0].errors_last_minute, 1);
+    assert_eq!(view.get(0).unwrap().level, Some(Level::Error));
+}
