@@ -118,11 +118,11 @@ fn sustained(port: u16, server_tid: u64) {
     let cpu = (process_cpu() - start_cpu) - (thread_cpu(server_tid) - start_server);
     let per_check_us = cpu / checks * 1e6;
     println!("health/sustained: {:.0} checks/s over {elapsed:.1}s (1000 checks every 1s)", checks / elapsed);
-    println!("health/sustained: checker CPU {:.1}% of one core ({per_check_us:.0} µs per check)", cpu / elapsed * 100.0);
     println!(
-        "health/sustained: 100 checks every 5s would cost {:.2}% of one core",
-        per_check_us * 20.0 / 1e6 * 100.0
+        "health/sustained: checker CPU {:.1}% of one core ({per_check_us:.0} µs per check)",
+        cpu / elapsed * 100.0
     );
+    println!("health/sustained: 100 checks every 5s would cost {:.2}% of one core", per_check_us * 20.0 / 1e6 * 100.0);
     drop(_guard);
     runtime.shutdown_timeout(Duration::from_millis(100));
 }
@@ -162,10 +162,11 @@ fn criterion_benches(c: &mut Criterion) {
             })
         })
     });
-    let conditions: Vec<_> = ["status == 200", r#"json.status == "healthy""#, "json.totalAgents >= 1000", "latency < 200ms"]
-        .iter()
-        .map(|c| condition::parse(c).unwrap())
-        .collect();
+    let conditions: Vec<_> =
+        ["status == 200", r#"json.status == "healthy""#, "json.totalAgents >= 1000", "latency < 200ms"]
+            .iter()
+            .map(|c| condition::parse(c).unwrap())
+            .collect();
     let seen = condition::Observation {
         status: Some(200),
         latency: Some(Duration::from_millis(12)),

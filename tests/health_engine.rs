@@ -120,3 +120,44 @@ async fn a_hung_check_does_not_delay_the_others() {
         assert_eq!(view.status, Status::Ok, "{}", view.message());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_survives_in_the_store_and_old_rows_are_dropped() {
+    use firstwatch::health::Level;
+    use firstwatch::health::store::{Persist, load, write};
+    use firstwatch::health::view::TransitionView;
+    let dir = tempfile::tempdir().unwrap();
+    let store = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    let now = chrono::Utc::now();
+    let old = now - chrono::Duration::days(8);
+    let mut batch = Persist::default();
+    for i in 0..3 {
+        batch.record("api", now - chrono::Duration::minutes(i), i != 1, Some(Duration::from_millis(20)));
+    }
+    batch.record("api", old, true, None);
+    batch.transition(
+        "api",
+        &TransitionView { at: now, from: Some(Level::Ok), to: Level::Critical, message: "status was 500".into() },
+    );
+    batch.transition("api", &TransitionView { at: old, from: None, to: Level::Ok, message: "200 OK".into() });
+    write(&store, batch).await.unwrap();
+    // A second process writing the same minute adds to it.
+    let mut again = Persist::default();
+    again.record("api", now, false, Some(Duration::from_millis(90)));
+    write(&store, again).await.unwrap();
+
+    let loaded = load(&store, vec!["api".into(), "other".into()]).await.unwrap();
+    let (buckets, transitions) = &loaded[0];
+    assert_eq!(buckets.len(), 3, "the 8-day-old minute is past retention: {buckets:?}");
+    let newest = buckets.last().unwrap();
+    assert_eq!((newest.ok, newest.total, newest.latency_max_ms), (1, 2, 90));
+    assert_eq!(transitions.len(), 1);
+    assert_eq!(transitions[0].to, Level::Critical);
+    assert_eq!(transitions[0].message, "status was 500");
+    assert!(loaded[1].0.is_empty() && loaded[1].1.is_empty());
+
+    let mut history = firstwatch::health::history::History::default();
+    history.preload(buckets.iter().copied());
+    let uptime = history.uptime(now, Duration::from_secs(3600)).unwrap();
+    assert!((uptime - 50.0).abs() < 0.1, "2 good runs of 4: {uptime}");
+}
