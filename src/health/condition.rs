@@ -530,7 +530,7 @@ pub fn format_latency(d: Duration) -> String {
     let ms = d.as_millis();
     match ms {
         0 if d.is_zero() => "0ms".into(),
-        0..10 if d.subsec_nanos() % 1_000_000 != 0 => format!("{:.1}ms", d.as_secs_f64() * 1000.0),
+        0..10 if !d.subsec_nanos().is_multiple_of(1_000_000) => format!("{:.1}ms", d.as_secs_f64() * 1000.0),
         0..1000 => format!("{ms}ms"),
         _ => format!("{:.2}s", d.as_secs_f64()),
     }

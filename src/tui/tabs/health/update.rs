@@ -152,10 +152,12 @@ impl HealthTab {
                 self.filter.pop();
             }
             KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => self.filter.clear(),
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => {
-                if self.filter.chars().count() < 64 {
-                    self.filter.push(c);
-                }
+            KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::CONTROL)
+                    && !c.is_control()
+                    && self.filter.chars().count() < 64 =>
+            {
+                self.filter.push(c);
             }
             _ => {}
         }

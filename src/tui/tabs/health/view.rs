@@ -386,7 +386,7 @@ fn tail(values: &[u64], width: usize) -> Vec<u64> {
 fn percent(value: Option<f64>) -> String {
     match value {
         None => "-".into(),
-        Some(v) if v >= 99.95 && v < 100.0 => "99.9%".into(),
+        Some(v) if (99.95..100.0).contains(&v) => "99.9%".into(),
         Some(v) => format!("{v:.1}%"),
     }
 }
