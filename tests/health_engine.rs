@@ -37,9 +37,10 @@ async fn next_result(rx: &mut mpsc::UnboundedReceiver<Arc<CheckView>>, index: us
     }
 }
 
-// A tls check cannot run in this version and answers at once without I/O,
+// A check whose program does not exist fails at once, without awaiting I/O,
 // which makes it a clean subject for the scheduler under paused time.
-const UNRUNNABLE: &str = "[[check]]\nname = \"cert\"\ntls = \"example.com:443\"\nevery = \"10s\"\nfail_after = 3\n";
+const UNRUNNABLE: &str =
+    "[[check]]\nname = \"probe\"\ncommand = [\"/nonexistent/firstwatch-probe\"]\nevery = \"10s\"\nfail_after = 3\n";
 
 #[tokio::test(start_paused = true)]
 async fn runs_on_the_interval_and_alerts_only_after_fail_after_runs() {

@@ -349,7 +349,7 @@ impl Condition {
             Subject::Status | Subject::Header(_) | Subject::Json(_) => &["http"],
             Subject::Body => &["http", "command"],
             Subject::Exit => &["command"],
-            Subject::Value => &["command", "sqlite", "system", "disk"],
+            Subject::Value => &["command", "sqlite", "system", "disk", "tls"],
         };
         if allowed.contains(&kind) {
             Ok(())
