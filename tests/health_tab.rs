@@ -143,6 +143,7 @@ fn enter_opens_the_detail_pane_with_conditions_and_transitions() {
     assert!(screen.contains("✓ status == 200"), "{screen}");
     assert!(screen.contains(r#"✗ json.status == "healthy""#), "{screen}");
     assert!(screen.contains("last response: 500"), "{screen}");
+    assert!(screen.contains("content-type: application/json"), "{screen}");
     assert!(screen.contains("ok → critical"), "{screen}");
     let small = draw(&model, 80, 24);
     assert!(small.contains(r#"✗ json.status == "healthy""#), "{small}");

@@ -351,6 +351,10 @@ fn render_detail(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut F
             ),
             theme.muted(),
         ));
+        if !response.headers.is_empty() {
+            let headers: Vec<String> = response.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            rest.push(Line::styled(format!("  {}", headers.join(" · ")), theme.muted()));
+        }
         for line in response.body_lines.iter().take(3) {
             rest.push(Line::raw(format!("  {line}")));
         }
