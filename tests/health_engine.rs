@@ -162,3 +162,21 @@ async fn history_survives_in_the_store_and_old_rows_are_dropped() {
     let uptime = history.uptime(now, Duration::from_secs(3600)).unwrap();
     assert!((uptime - 50.0).abs() < 0.1, "2 good runs of 4: {uptime}");
 }
+
+#[test]
+fn suppression_needs_the_parent_to_be_failing_too() {
+    use firstwatch::health::engine::Collector;
+    use firstwatch::health::{Level, Outcome};
+    let toml = "[[check]]\nname = \"db\"\ntcp = \"127.0.0.1:1\"\nfail_after = 1\n\n\
+                [[check]]\nname = \"api\"\ntcp = \"127.0.0.1:2\"\nfail_after = 1\ndepends_on = \"db\"\n";
+    let specs = specs(toml).into_iter().map(Arc::new).collect();
+    let mut collector = Collector::new(specs, None, Box::new(|_| true));
+    collector.apply(0, Outcome::new(Level::Ok, "connected"));
+    collector.apply(1, Outcome::new(Level::Critical, "refused"));
+    assert_eq!(collector.status_of(1), Status::Critical, "a healthy parent explains nothing");
+    collector.apply(0, Outcome::new(Level::Critical, "refused"));
+    assert_eq!(collector.status_of(1), Status::Suppressed);
+    assert_eq!(collector.status_of(0), Status::Critical);
+    collector.apply(0, Outcome::new(Level::Ok, "connected"));
+    assert_eq!(collector.status_of(1), Status::Critical, "the child's own failure shows again");
+}
