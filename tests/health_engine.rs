@@ -180,3 +180,34 @@ fn suppression_needs_the_parent_to_be_failing_too() {
     collector.apply(0, Outcome::new(Level::Ok, "connected"));
     assert_eq!(collector.status_of(1), Status::Critical, "the child's own failure shows again");
 }
+
+#[test]
+fn latency_above_twice_its_usual_for_five_minutes_is_a_warning() {
+    use firstwatch::health::engine::Collector;
+    use firstwatch::health::{Level, Outcome};
+    let toml = "[[check]]\nname = \"api\"\nhttp = \"http://127.0.0.1:1/\"\nfail_after = 1\nslow_factor = 2\nslow_for = \"5m\"\n";
+    let specs = specs(toml).into_iter().map(Arc::new).collect();
+    let mut collector = Collector::new(specs, None, Box::new(|_| true));
+    let start = chrono::Utc::now() - chrono::Duration::minutes(30);
+    let run = |collector: &mut Collector, minute: i64, ms: u64| {
+        let mut outcome = Outcome::new(Level::Ok, "200 OK").with_latency(Duration::from_millis(ms));
+        outcome.at = start + chrono::Duration::seconds(minute * 30);
+        collector.apply(0, outcome);
+    };
+    // Ten minutes at a usual 20 ms.
+    for i in 0..20 {
+        run(&mut collector, i, 20);
+    }
+    // Then 60 ms: slow, but only a warning once it has lasted five minutes.
+    for i in 20..29 {
+        run(&mut collector, i, 60);
+        assert_eq!(collector.status_of(0), Status::Ok, "run {i} is slow for under five minutes");
+    }
+    run(&mut collector, 30, 60);
+    assert_eq!(collector.status_of(0), Status::Warning);
+    let view = collector.view(0, chrono::Utc::now());
+    assert_eq!(view.message(), "latency 60ms above 2x its usual 20ms for 5m00s");
+    // Back to normal: healthy again.
+    run(&mut collector, 31, 20);
+    assert_eq!(collector.status_of(0), Status::Ok);
+}
