@@ -124,3 +124,29 @@ async fn help_documents_the_exit_codes() {
         assert!(help.contains(line), "missing `{line}` in:\n{help}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_prints_state_changes_as_they_happen() {
+    use std::io::{BufRead, BufReader};
+    let port = server::closed_port().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        &format!("[[check]]\nname = \"db\"\ntcp = \"127.0.0.1:{port}\"\nevery = \"100ms\"\nfail_after = 2\n"),
+    );
+    let line = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+            .args(["check", "--watch", "--config", &config])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    assert!(line.contains("CRITICAL") && line.contains("db — cannot connect"), "{line}");
+}

@@ -37,9 +37,10 @@ async fn next_result(rx: &mut mpsc::UnboundedReceiver<Arc<CheckView>>, index: us
     }
 }
 
-// A tls check cannot run in this version and answers at once without I/O,
+// A check whose program does not exist fails at once, without awaiting I/O,
 // which makes it a clean subject for the scheduler under paused time.
-const UNRUNNABLE: &str = "[[check]]\nname = \"cert\"\ntls = \"example.com:443\"\nevery = \"10s\"\nfail_after = 3\n";
+const UNRUNNABLE: &str =
+    "[[check]]\nname = \"probe\"\ncommand = [\"/nonexistent/firstwatch-probe\"]\nevery = \"10s\"\nfail_after = 3\n";
 
 #[tokio::test(start_paused = true)]
 async fn runs_on_the_interval_and_alerts_only_after_fail_after_runs() {
@@ -119,4 +120,94 @@ async fn a_hung_check_does_not_delay_the_others() {
         let view = next_result(&mut rx, 1).await;
         assert_eq!(view.status, Status::Ok, "{}", view.message());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_survives_in_the_store_and_old_rows_are_dropped() {
+    use firstwatch::health::Level;
+    use firstwatch::health::store::{Persist, load, write};
+    use firstwatch::health::view::TransitionView;
+    let dir = tempfile::tempdir().unwrap();
+    let store = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    let now = chrono::Utc::now();
+    let old = now - chrono::Duration::days(8);
+    let mut batch = Persist::default();
+    for i in 0..3 {
+        batch.record("api", now - chrono::Duration::minutes(i), i != 1, Some(Duration::from_millis(20)));
+    }
+    batch.record("api", old, true, None);
+    batch.transition(
+        "api",
+        &TransitionView { at: now, from: Some(Level::Ok), to: Level::Critical, message: "status was 500".into() },
+    );
+    batch.transition("api", &TransitionView { at: old, from: None, to: Level::Ok, message: "200 OK".into() });
+    write(&store, batch).await.unwrap();
+    // A second process writing the same minute adds to it.
+    let mut again = Persist::default();
+    again.record("api", now, false, Some(Duration::from_millis(90)));
+    write(&store, again).await.unwrap();
+
+    let loaded = load(&store, vec!["api".into(), "other".into()]).await.unwrap();
+    let (buckets, transitions) = &loaded[0];
+    assert_eq!(buckets.len(), 3, "the 8-day-old minute is past retention: {buckets:?}");
+    let newest = buckets.last().unwrap();
+    assert_eq!((newest.ok, newest.total, newest.latency_max_ms), (1, 2, 90));
+    assert_eq!(transitions.len(), 1);
+    assert_eq!(transitions[0].to, Level::Critical);
+    assert_eq!(transitions[0].message, "status was 500");
+    assert!(loaded[1].0.is_empty() && loaded[1].1.is_empty());
+
+    let mut history = firstwatch::health::history::History::default();
+    history.preload(buckets.iter().copied());
+    let uptime = history.uptime(now, Duration::from_secs(3600)).unwrap();
+    assert!((uptime - 50.0).abs() < 0.1, "2 good runs of 4: {uptime}");
+}
+
+#[test]
+fn suppression_needs_the_parent_to_be_failing_too() {
+    use firstwatch::health::engine::Collector;
+    use firstwatch::health::{Level, Outcome};
+    let toml = "[[check]]\nname = \"db\"\ntcp = \"127.0.0.1:1\"\nfail_after = 1\n\n\
+                [[check]]\nname = \"api\"\ntcp = \"127.0.0.1:2\"\nfail_after = 1\ndepends_on = \"db\"\n";
+    let specs = specs(toml).into_iter().map(Arc::new).collect();
+    let mut collector = Collector::new(specs, None, Box::new(|_| true));
+    collector.apply(0, Outcome::new(Level::Ok, "connected"));
+    collector.apply(1, Outcome::new(Level::Critical, "refused"));
+    assert_eq!(collector.status_of(1), Status::Critical, "a healthy parent explains nothing");
+    collector.apply(0, Outcome::new(Level::Critical, "refused"));
+    assert_eq!(collector.status_of(1), Status::Suppressed);
+    assert_eq!(collector.status_of(0), Status::Critical);
+    collector.apply(0, Outcome::new(Level::Ok, "connected"));
+    assert_eq!(collector.status_of(1), Status::Critical, "the child's own failure shows again");
+}
+
+#[test]
+fn latency_above_twice_its_usual_for_five_minutes_is_a_warning() {
+    use firstwatch::health::engine::Collector;
+    use firstwatch::health::{Level, Outcome};
+    let toml = "[[check]]\nname = \"api\"\nhttp = \"http://127.0.0.1:1/\"\nfail_after = 1\nslow_factor = 2\nslow_for = \"5m\"\n";
+    let specs = specs(toml).into_iter().map(Arc::new).collect();
+    let mut collector = Collector::new(specs, None, Box::new(|_| true));
+    let start = chrono::Utc::now() - chrono::Duration::minutes(30);
+    let run = |collector: &mut Collector, minute: i64, ms: u64| {
+        let mut outcome = Outcome::new(Level::Ok, "200 OK").with_latency(Duration::from_millis(ms));
+        outcome.at = start + chrono::Duration::seconds(minute * 30);
+        collector.apply(0, outcome);
+    };
+    // Ten minutes at a usual 20 ms.
+    for i in 0..20 {
+        run(&mut collector, i, 20);
+    }
+    // Then 60 ms: slow, but only a warning once it has lasted five minutes.
+    for i in 20..29 {
+        run(&mut collector, i, 60);
+        assert_eq!(collector.status_of(0), Status::Ok, "run {i} is slow for under five minutes");
+    }
+    run(&mut collector, 30, 60);
+    assert_eq!(collector.status_of(0), Status::Warning);
+    let view = collector.view(0, chrono::Utc::now());
+    assert_eq!(view.message(), "latency 60ms above 2x its usual 20ms for 5m00s");
+    // Back to normal: healthy again.
+    run(&mut collector, 31, 20);
+    assert_eq!(collector.status_of(0), Status::Ok);
 }

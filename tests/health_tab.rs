@@ -115,6 +115,16 @@ fn checks_are_listed_worst_first_with_symbols_at_both_sizes() {
 }
 
 #[test]
+fn the_status_line_of_every_tab_names_what_is_critical() {
+    let mut model = model_with_history("no-color");
+    update(&mut model, Action::SelectTab(firstwatch::tui::tab::TabId::Logs), Instant::now());
+    let screen = draw(&model, 80, 24);
+    let status_line = screen.lines().last().unwrap();
+    assert!(status_line.contains("│ ✗2 orders"), "{status_line}");
+    assert_eq!(model.status.health.as_ref().map(|h| h.critical), Some(true));
+}
+
+#[test]
 fn the_wide_layout_shows_percentiles_uptime_and_since() {
     let model = model_with_history("default-dark");
     let screen = draw(&model, 120, 40);
@@ -133,6 +143,7 @@ fn enter_opens_the_detail_pane_with_conditions_and_transitions() {
     assert!(screen.contains("✓ status == 200"), "{screen}");
     assert!(screen.contains(r#"✗ json.status == "healthy""#), "{screen}");
     assert!(screen.contains("last response: 500"), "{screen}");
+    assert!(screen.contains("content-type: application/json"), "{screen}");
     assert!(screen.contains("ok → critical"), "{screen}");
     let small = draw(&model, 80, 24);
     assert!(small.contains(r#"✗ json.status == "healthy""#), "{small}");
@@ -175,6 +186,9 @@ fn a_maintenance_window_marks_failures_as_expected() {
     let screen = draw(&model, 120, 40);
     assert!(screen.contains("MAINTENANCE sunday 03:00-05:00: failures are expected"), "{screen}");
     assert!(screen.contains("expected (maintenance)"), "{screen}");
+    let health = model.status.health.clone().unwrap();
+    assert!(!health.critical, "no alarm inside a maintenance window");
+    assert!(health.text.contains("✗2 orders (maintenance)"), "{}", health.text);
 }
 
 #[test]
@@ -209,4 +223,23 @@ fn no_checks_configured_says_how_to_add_one() {
         assert!(screen.contains("No health checks are configured."), "{screen}");
         assert!(screen.contains("firstwatch demo"), "{screen}");
     }
+}
+
+#[test]
+fn a_long_list_scrolls_to_keep_the_selection_visible() {
+    let mut toml = String::new();
+    for i in 0..60 {
+        toml.push_str(&format!("[[check]]\nname = \"check-{i:02}\"\ntcp = \"127.0.0.1:{}\"\n", 1000 + i));
+    }
+    let config = load_str(&toml, Path::new("/tmp/firstwatch.toml")).unwrap();
+    let (specs, _) = CheckSpec::build_all(&config);
+    let mut model = support::model("no-color");
+    model.tabs.health = HealthTab::with_checks(&specs);
+    update(&mut model, Action::Bottom, Instant::now());
+    let screen = draw(&model, 80, 24);
+    assert!(screen.contains("▶… check-59"), "{screen}");
+    assert!(!screen.contains("check-00"), "{screen}");
+    update(&mut model, Action::Top, Instant::now());
+    let screen = draw(&model, 80, 24);
+    assert!(screen.contains("▶… check-00") && !screen.contains("check-59"), "{screen}");
 }

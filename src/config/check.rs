@@ -62,11 +62,16 @@ pub struct CheckConfig {
     #[serde(default)]
     pub expect: Vec<Spanned<String>>,
 
-    /// Thresholds for system, disk and tls checks.
+    /// Thresholds for system and disk checks.
     #[serde(default)]
     pub warn: Option<Percent>,
     #[serde(default)]
     pub critical: Option<Percent>,
+    /// Certificate expiry thresholds for tls checks, in days (default 30 and 7).
+    #[serde(default)]
+    pub warn_days: Option<u32>,
+    #[serde(default)]
+    pub critical_days: Option<u32>,
 
     #[serde(default)]
     pub severity: Severity,
@@ -197,6 +202,15 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 None,
             );
         }
+        if let (Some(warn), Some(critical)) = (check.warn_days, check.critical_days)
+            && warn < critical
+        {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: warn_days ({warn}) is below critical_days ({critical})", check.name.get_ref()),
+                Some("a certificate gets a warning first, then turns critical closer to expiry"),
+            );
+        }
         if check.every.is_some_and(|every| every.get().is_zero()) {
             problems.push(
                 check.name.span(),
@@ -256,6 +270,10 @@ mod tests {
             ("http = \"http://a\"\ntimeout = \"0ms\"\n", "2:8: check `x`: timeout must be longer than 0s"),
             ("command = []\n", "2:8: check `x`: command needs a program"),
             ("sqlite = \"a.db\"\n", "2:8: check `x`: a sqlite check needs a query"),
+            (
+                "tls = \"a:443\"\nwarn_days = 3\ncritical_days = 7\n",
+                "2:8: check `x`: warn_days (3) is below critical_days (7)",
+            ),
         ];
         for (body, expected) in cases {
             let problem = first_problem(&format!("{head}{body}"));

@@ -226,26 +226,16 @@ impl Collector {
         }
     }
 
-    /// The state shown: debounced, and suppressed when a parent is down.
+    /// The state shown: debounced, and suppressed when the check it depends on is failing too.
     pub fn status_of(&self, index: usize) -> Status {
-        let mut current = index;
         let own = status_from(&self.checks[index].tracker);
-        if !own.is_failing() {
-            return own;
-        }
-        // Walk up the parents (bounded, in case of a cycle).
-        for _ in 0..16 {
-            let Some(parent) = self.checks[current].spec.depends_on else { return own };
-            if parent == index {
-                return own;
+        let parent = self.checks[index].spec.depends_on.filter(|&p| p != index);
+        match parent {
+            Some(parent) if own.is_failing() && status_from(&self.checks[parent].tracker).is_failing() => {
+                Status::Suppressed
             }
-            let parent_status = status_from(&self.checks[parent].tracker);
-            if parent_status.is_failing() {
-                return Status::Suppressed;
-            }
-            current = parent;
+            _ => own,
         }
-        own
     }
 
     pub fn view(&self, index: usize, now: DateTime<Utc>) -> CheckView {

@@ -35,6 +35,9 @@ pub struct CheckSpec {
     pub depends_on_name: Option<String>,
     pub warn: Option<f64>,
     pub critical: Option<f64>,
+    /// Certificate expiry thresholds in days.
+    pub warn_days: u32,
+    pub critical_days: u32,
     pub http: HttpOptions,
     pub query: Option<String>,
     /// Relative paths (sqlite files, disks, commands' working folder) resolve against this.
@@ -75,6 +78,12 @@ impl CheckSpec {
     pub fn from_config(check: &CheckConfig, config: &Config, names: &[String]) -> Result<CheckSpec, String> {
         let target = check.target().ok_or_else(|| format!("check `{}` has no target", check.name.get_ref()))?;
         let system_like = matches!(target, CheckTarget::System(_) | CheckTarget::Disk(_));
+        // Certificates change rarely; once an hour is plenty.
+        let default_every = match target {
+            CheckTarget::Tls(_) => Duration::from_secs(3600),
+            _ if system_like => DEFAULT_EVERY_SYSTEM,
+            _ => DEFAULT_EVERY,
+        };
         let mut conditions = Vec::new();
         for text in &check.expect {
             conditions.push(condition::parse(text.get_ref()).map_err(|e| e.message)?);
@@ -91,11 +100,7 @@ impl CheckSpec {
             .map(|factor| SlowRule { factor, sustained: check.slow_for.map_or(Duration::from_secs(300), |d| d.get()) });
         Ok(CheckSpec {
             name: check.name.get_ref().clone(),
-            every: check.every.map(|d| d.get()).unwrap_or(if system_like {
-                DEFAULT_EVERY_SYSTEM
-            } else {
-                DEFAULT_EVERY
-            }),
+            every: check.every.map_or(default_every, |d| d.get()),
             timeout: check.timeout.map_or(DEFAULT_TIMEOUT, |d| d.get()),
             conditions,
             default_conditions,
@@ -108,6 +113,8 @@ impl CheckSpec {
             depends_on_name: check.depends_on.as_ref().map(|parent| parent.get_ref().clone()),
             warn: check.warn.map(|p| p.0).or(warn),
             critical: check.critical.map(|p| p.0).or(critical),
+            warn_days: check.warn_days.unwrap_or(30),
+            critical_days: check.critical_days.unwrap_or(7),
             http: HttpOptions {
                 method: check.method.clone().unwrap_or_else(|| "GET".into()).to_ascii_uppercase(),
                 headers: check.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

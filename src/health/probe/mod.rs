@@ -9,6 +9,7 @@ mod http;
 mod sqlite;
 mod system;
 mod tcp;
+mod tls;
 
 use super::condition::{Observation, Subject};
 use super::outcome::{Level, Outcome, Response};
@@ -43,6 +44,7 @@ pub enum ProbeError {
 pub struct Prober {
     clients: Arc<std::sync::Mutex<std::collections::HashMap<Option<std::path::PathBuf>, reqwest::Client>>>,
     system: Arc<std::sync::Mutex<system::Sampler>>,
+    tls: tls::Configs,
 }
 
 /// Extra time a probe gets beyond its timeout to clean up (kill a process group) before it is abandoned.
@@ -86,9 +88,7 @@ impl Prober {
             CheckTarget::Sqlite(path) => sqlite::probe(spec, &spec.resolve(path)).await,
             CheckTarget::System(what) => within(deadline, system::probe(&self.system, what, spec)).await,
             CheckTarget::Disk(path) => within(deadline, system::disk(&spec.resolve(path), spec)).await,
-            CheckTarget::Tls(_) => {
-                Err(ProbeError::CannotRun("certificate expiry checks are not available in this version".into()))
-            }
+            CheckTarget::Tls(address) => within(deadline, tls::probe(&self.tls, spec, address)).await,
         }
     }
 

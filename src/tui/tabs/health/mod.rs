@@ -173,6 +173,7 @@ impl HealthTab {
         match msg {
             Msg::Updated(views) => self.apply(views),
         }
+        ctx.status.health = self.summary();
         Vec::new()
     }
 
@@ -197,6 +198,7 @@ impl HealthTab {
     pub fn on_tick(&mut self, ctx: &mut TabCtx) -> bool {
         if self.window != ctx.status.window {
             self.window.clone_from(&ctx.status.window);
+            ctx.status.health = self.summary();
             return true;
         }
         false

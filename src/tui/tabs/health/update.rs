@@ -22,6 +22,30 @@ impl HealthTab {
         self.reorder();
     }
 
+    /// The phrase for the status line of every tab.
+    pub(super) fn summary(&self) -> Option<crate::tui::model::HealthSummary> {
+        use crate::health::Status;
+        if self.rows.is_empty() {
+            return None;
+        }
+        let count = |status: Status| self.rows.iter().filter(|r| r.status == status).count();
+        let ok = count(Status::Ok);
+        let critical: Vec<&str> =
+            self.rows.iter().filter(|r| r.status == Status::Critical).map(|r| r.name.as_str()).collect();
+        let warning = count(Status::Warning) + count(Status::Unknown);
+        let maintenance = self.window.is_some();
+        let text = if let Some(first) = critical.first() {
+            // Compact: at 80 columns about a dozen cells are left for it.
+            let expected = if maintenance { " (maintenance)" } else { "" };
+            format!("✗{} {first}{expected}", critical.len())
+        } else if warning > 0 {
+            format!("▲{warning} warning")
+        } else {
+            format!("✓{ok}/{} ok", self.rows.len())
+        };
+        Some(crate::tui::model::HealthSummary { text, critical: !critical.is_empty() && !maintenance })
+    }
+
     /// Recomputes the display order after a report, a sort or a filter change.
     pub(super) fn reorder(&mut self) {
         let needle = self.filter.to_lowercase();
@@ -128,10 +152,12 @@ impl HealthTab {
                 self.filter.pop();
             }
             KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => self.filter.clear(),
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => {
-                if self.filter.chars().count() < 64 {
-                    self.filter.push(c);
-                }
+            KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::CONTROL)
+                    && !c.is_control()
+                    && self.filter.chars().count() < 64 =>
+            {
+                self.filter.push(c);
             }
             _ => {}
         }

@@ -183,7 +183,11 @@ fn render_table(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
         header.extend(["Up 24h", "Since"]);
     }
     header.push("Message");
-    let rows = tab.order.iter().map(|&index| {
+    // Only the rows that fit are built: a long list costs no more to draw than a screenful.
+    let visible = usize::from(area.height.saturating_sub(1)).max(1);
+    let position = tab.position();
+    let offset = position.map_or(0, |p| (p + 1).saturating_sub(visible));
+    let rows = tab.order.iter().skip(offset).take(visible).map(|&index| {
         let row = &tab.rows[index];
         let style = status_style(row.status, maintenance, view);
         let latency = if tab.requested.contains(&index) {
@@ -230,7 +234,7 @@ fn render_table(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
         .row_highlight_style(theme.selection())
         .highlight_symbol("▶")
         .column_spacing(1);
-    let mut state = TableState::default().with_selected(tab.position());
+    let mut state = TableState::default().with_selected(position.map(|p| p - offset));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
@@ -347,6 +351,10 @@ fn render_detail(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut F
             ),
             theme.muted(),
         ));
+        if !response.headers.is_empty() {
+            let headers: Vec<String> = response.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            rest.push(Line::styled(format!("  {}", headers.join(" · ")), theme.muted()));
+        }
         for line in response.body_lines.iter().take(3) {
             rest.push(Line::raw(format!("  {line}")));
         }
@@ -382,7 +390,7 @@ fn tail(values: &[u64], width: usize) -> Vec<u64> {
 fn percent(value: Option<f64>) -> String {
     match value {
         None => "-".into(),
-        Some(v) if v >= 99.95 && v < 100.0 => "99.9%".into(),
+        Some(v) if (99.95..100.0).contains(&v) => "99.9%".into(),
         Some(v) => format!("{v:.1}%"),
     }
 }
@@ -402,6 +410,9 @@ fn stamp(at: chrono::DateTime<chrono::Utc>, view: &ViewCtx) -> String {
 
 fn ago(at: chrono::DateTime<chrono::Utc>, view: &ViewCtx) -> String {
     let elapsed = (view.wall - at).to_std().unwrap_or(Duration::ZERO);
+    if elapsed < Duration::from_secs(1) {
+        return "just now".into();
+    }
     format!("for {}", crate::config::units::format_duration(elapsed))
 }
 
