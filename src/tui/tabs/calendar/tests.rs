@@ -47,6 +47,7 @@ fn status() -> Status {
         clock: String::new(),
         incident: None,
         window: None,
+        health: None,
         last_error: None,
     }
 }
