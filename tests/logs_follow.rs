@@ -172,6 +172,62 @@ fn copytruncate_and_truncate_then_shorter_write_restart_from_zero_with_a_marker(
 }
 
 #[test]
+fn copytruncate_under_a_concurrent_writer_loses_only_a_flagged_window() {
+    let (_dir, path) = temp_log();
+    File::create(&path).unwrap();
+    let mut harness = Harness::start(&path, 10, fast());
+    const PHASE: u64 = 2000;
+    const PHASES: u64 = 10;
+    let lock = Arc::new(Mutex::new(()));
+    let (permit, permits) = sync_channel::<()>(1);
+    let writer = {
+        let (lock, path) = (lock.clone(), path.clone());
+        std::thread::spawn(move || {
+            for phase in 0..PHASES {
+                for n in phase * PHASE + 1..=(phase + 1) * PHASE {
+                    let _held = lock.lock().unwrap();
+                    append(&path, n, n);
+                }
+                if phase + 1 < PHASES {
+                    permits.recv().unwrap();
+                }
+            }
+        })
+    };
+    for phase in 0..PHASES - 1 {
+        // Truncate once most of this phase was read: what the writer adds
+        // afterwards is shorter than what was read, so the shrink is always seen.
+        harness.until(|seen| seen.numbers().last().is_some_and(|n| *n >= phase * PHASE + 1200));
+        {
+            let _held = lock.lock().unwrap();
+            copytruncate(&path);
+        }
+        let truncations = phase as usize + 1;
+        harness.until(|seen| seen.markers.len() == truncations);
+        permit.send(()).unwrap();
+    }
+    harness.until_number(PHASES * PHASE);
+    writer.join().unwrap();
+    let numbers = harness.seen.numbers();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "no line twice, none out of order");
+    let mut lost = 0;
+    for (i, pair) in numbers.windows(2).enumerate() {
+        if pair[1] != pair[0] + 1 {
+            assert!(
+                harness.seen.marker_at.contains(&(i + 1)),
+                "a gap after line {} without a truncation marker",
+                pair[0]
+            );
+            lost += pair[1] - pair[0] - 1;
+        }
+    }
+    assert_eq!(numbers.len() as u64 + lost, PHASES * PHASE);
+    assert!(lost < PHASES * 800, "the window stays small: {lost} lines lost");
+    assert_eq!(harness.seen.markers.len(), (PHASES - 1) as usize);
+    eprintln!("copytruncate lost {lost} of {} lines over {} truncations", PHASES * PHASE, PHASES - 1);
+}
+
+#[test]
 fn a_deleted_file_is_missing_until_recreated_then_read_from_its_start() {
     let (_dir, path) = temp_log();
     append(&path, 1, 5);
