@@ -303,22 +303,18 @@ impl LogView {
     }
 
     pub fn refilter(&mut self) {
-        let mut filtered = Vec::with_capacity(self.filtered.capacity());
+        // Each ring is already in arrival order: filter them one by one, then merge.
+        let mut runs: Vec<Vec<LineRef>> = Vec::with_capacity(self.sources.len());
         for (source, view) in self.sources.iter().enumerate() {
+            let mut run = Vec::new();
             for (offset, line) in view.ring.iter().enumerate() {
                 if self.shows(source, line.level, &line.text, line.marker) {
-                    filtered.push(LineRef {
-                        seq: line.seq,
-                        source: source as u16,
-                        index: view.first_index + offset as u64,
-                    });
+                    run.push(LineRef { seq: line.seq, source: source as u16, index: view.first_index + offset as u64 });
                 }
             }
+            runs.push(run);
         }
-        if self.sources.len() > 1 {
-            filtered.sort_unstable_by_key(|r| r.seq);
-        }
-        self.filtered = filtered;
+        self.filtered = merge_runs(runs);
         self.count_matches();
     }
 
@@ -456,6 +452,32 @@ impl LogView {
     pub fn match_count(&self) -> usize {
         self.matches
     }
+}
+
+/// Merges runs that are each sorted by `seq` into one sorted list.
+fn merge_runs(mut runs: Vec<Vec<LineRef>>) -> Vec<LineRef> {
+    runs.retain(|run| !run.is_empty());
+    if runs.len() <= 1 {
+        return runs.pop().unwrap_or_default();
+    }
+    let total = runs.iter().map(Vec::len).sum();
+    let mut merged = Vec::with_capacity(total);
+    let mut heads = vec![0usize; runs.len()];
+    while merged.len() < total {
+        // A handful of sources: a linear scan for the smallest head beats a heap.
+        let mut best: Option<(usize, u64)> = None;
+        for (run, head) in heads.iter().enumerate() {
+            if let Some(line) = runs[run].get(*head)
+                && best.is_none_or(|(_, seq)| line.seq < seq)
+            {
+                best = Some((run, line.seq));
+            }
+        }
+        let Some((run, _)) = best else { break };
+        merged.push(runs[run][heads[run]]);
+        heads[run] += 1;
+    }
+    merged
 }
 
 #[cfg(test)]
