@@ -107,7 +107,7 @@ pub fn detect(line: &str) -> Option<Level> {
     {
         return Some(Level::from_syslog(priority));
     }
-    for key in ["level=", "lvl=", "severity="] {
+    for key in ["level=", "lvl=", "severity="].into_iter().filter(|_| head.contains('=')) {
         if let Some(at) = head.find(key) {
             let value = &head[at + key.len()..];
             let value = value.trim_start_matches('"');
