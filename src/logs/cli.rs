@@ -116,7 +116,9 @@ struct Closed;
 
 fn follow(specs: &[SourceSpec], filter: &Filter, args: &LogsArgs) -> ExitCode {
     let (out, events) = sync_channel(256);
-    let running = match source::start(specs, FollowOptions::default(), args.follow, out) {
+    // Without --follow the files are read once: no watcher to set up.
+    let options = FollowOptions { notify: args.follow, ..FollowOptions::default() };
+    let running = match source::start(specs, options, args.follow, out) {
         Ok(running) => running,
         Err(err) => {
             eprintln!("firstwatch logs: cannot start following: {err}");
