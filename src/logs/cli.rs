@@ -193,6 +193,13 @@ struct Printer<'a, W: Write> {
 impl<W: Write> Printer<'_, W> {
     fn lines(&mut self, source: usize, lines: &[RawLine], tag_width: usize) -> Result<(), Closed> {
         let spec = &self.specs[source];
+        if self.args.raw && self.filter.pattern.is_none() && self.filter.floor.is_none() {
+            // Nothing to decide per line: copy the bytes straight through.
+            for line in lines {
+                self.out.write_all(&line.bytes).and_then(|()| self.out.write_all(b"\n")).map_err(|_| Closed)?;
+            }
+            return Ok(());
+        }
         for line in lines {
             let parsed = spec.parser.parse(line);
             if !self.filter.keeps(0, parsed.level, &parsed.text, false) {
