@@ -22,6 +22,8 @@ struct Seen {
     states: Vec<(usize, SourceState)>,
     /// Index into `lines` where each marker arrived.
     marker_at: Vec<usize>,
+    /// The first pass over the files is done.
+    caught_up: bool,
 }
 
 impl Seen {
@@ -62,7 +64,7 @@ impl Harness {
                 self.seen.marker_at.push(self.seen.lines.len());
             }
             FollowEvent::State { source, state } => self.seen.states.push((*source, state.clone())),
-            FollowEvent::CaughtUp => {}
+            FollowEvent::CaughtUp => self.seen.caught_up = true,
         }
         event
     }
@@ -106,6 +108,8 @@ fn rename_rotation_under_a_concurrent_writer_loses_and_repeats_nothing() {
     let (_dir, path) = temp_log();
     File::create(&path).unwrap();
     let mut harness = Harness::start(&path, 10, fast());
+    // Lines written before the first open would be skipped as "before the tail".
+    harness.until(|seen| seen.caught_up);
     const PHASE: u64 = 2000;
     const PHASES: u64 = 10;
     let lock = Arc::new(Mutex::new(()));
@@ -176,6 +180,8 @@ fn copytruncate_under_a_concurrent_writer_loses_only_a_flagged_window() {
     let (_dir, path) = temp_log();
     File::create(&path).unwrap();
     let mut harness = Harness::start(&path, 10, fast());
+    // Lines written before the first open would be skipped as "before the tail".
+    harness.until(|seen| seen.caught_up);
     const PHASE: u64 = 2000;
     const PHASES: u64 = 10;
     let lock = Arc::new(Mutex::new(()));

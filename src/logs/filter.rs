@@ -20,7 +20,7 @@ pub struct Pattern {
 enum Matcher {
     Regex(Regex),
     /// Case-sensitive text.
-    Exact(memmem::Finder<'static>),
+    Exact(Box<memmem::Finder<'static>>),
     /// ASCII text, any case; the needle is lower-case.
     Folded(Vec<u8>),
 }
@@ -45,7 +45,7 @@ fn plain_matcher(text: &str, ignore_case: bool) -> Option<Matcher> {
         return None;
     }
     if !ignore_case {
-        return Some(Matcher::Exact(memmem::Finder::new(text.as_bytes()).into_owned()));
+        return Some(Matcher::Exact(Box::new(memmem::Finder::new(text.as_bytes()).into_owned())));
     }
     text.is_ascii().then(|| Matcher::Folded(text.to_ascii_lowercase().into_bytes()))
 }
