@@ -105,8 +105,21 @@ fn main() -> ExitCode {
         Some(Command::Store(command)) => with_config(cli.config.as_deref(), |config| store(command, &config)),
         Some(Command::Check(args)) => with_config(cli.config.as_deref(), |c| health::cli::run(c, args, &global)),
         Some(Command::Logs(args)) => with_config(cli.config.as_deref(), |c| logs::cli::run(c, args, &global)),
+        // `schedule next EXPR` evaluates an expression, so it works before any config exists.
+        Some(Command::Schedule(args))
+            if args.config_optional()
+                && config::resolve_config_path(cli.config.as_deref()).is_none_or(|path| !path.exists()) =>
+        {
+            schedule::cli::run(Config::default(), args, &global)
+        }
         Some(Command::Schedule(args)) => with_config(cli.config.as_deref(), |c| schedule::cli::run(c, args, &global)),
         Some(Command::Backups(args)) => with_config(cli.config.as_deref(), |c| backup::cli::run(c, args, &global)),
+        // Like nvidia-smi, `firstwatch gpu` works on a host that has no config yet.
+        Some(Command::Gpu(args))
+            if cli.config.is_none() && config::resolve_config_path(None).is_none_or(|path| !path.exists()) =>
+        {
+            gpu::cli::run(Config::default(), args, &global)
+        }
         Some(Command::Gpu(args)) => with_config(cli.config.as_deref(), |c| gpu::cli::run(c, args, &global)),
         Some(Command::Incident(args)) => with_config(cli.config.as_deref(), |c| incident::cli::run(c, args, &global)),
         Some(Command::Action(args)) => with_config(cli.config.as_deref(), |c| action::cli::run(c, args, &global)),

@@ -1,13 +1,270 @@
-//! `firstwatch action`: the headless twin. Not built yet.
+//! `firstwatch action`: list the configured actions and run one after confirming it.
 
+use super::confirm::{self, Refusal};
+use super::execute::{ActionContext, Attempt, Progress, Verification};
+use super::runner::{self, Stream};
+use super::spec::{ActionSpec, Risk};
 use crate::cli::Global;
 use crate::config::Config;
+use crate::store::Store;
+use crate::util::identity::Identity;
+use clap::Subcommand;
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
+
+const ACTION_HELP: &str = "\
+`firstwatch action NAME` shows what will run and asks you to type the target's name
+(`y` for a low-risk action). Without a terminal it refuses unless given --yes or
+--confirm TARGET. Every attempt, refused or not, is written to the audit log.
+
+Exit codes:
+  0    done (and verified, where the action verifies)
+  N    the command's own exit code when it fails
+  2    bad config, unknown action or missing --set value
+  3    refused: read-only, not confirmed, target busy, audit log unwritable
+  4    ran, but verification found the service still failing
+  124  timed out (the process group was stopped)
+  127  could not start
+  130  cancelled";
+
+/// Exit code for a refusal: read-only, not confirmed, target busy, audit log unwritable.
+pub const EXIT_REFUSED: u8 = 3;
+/// Exit code when the command succeeded but its service did not come back.
+pub const EXIT_UNVERIFIED: u8 = 4;
+
+/// List the configured actions, or run one after confirming it.
+///
+/// `firstwatch action NAME` (or `action run NAME`) shows what will run and asks
+/// you to type the target's name (`y` for a low-risk action). When stdin is not
+/// a terminal it refuses unless given `--yes` or `--confirm TARGET`. Every
+/// attempt, refused or not, is written to the audit log.
+///
+/// Exit codes: 0 done (and verified); the command's own exit code when it
+/// fails; 2 bad config or unknown action; 3 refused (read-only, not confirmed,
+/// target busy, audit log unwritable); 4 ran but verification failed; 124
+/// timed out; 127 could not start; 130 cancelled.
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, after_help = ACTION_HELP)]
+pub struct ActionArgs {
+    #[command(subcommand)]
+    command: Option<ActionCommand>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum ActionCommand {
+    /// Every configured action with its target, risk and command.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run an action after confirming it.
+    Run(RunArgs),
+}
 
 #[derive(Debug, clap::Args)]
-pub struct ActionArgs {}
+struct RunArgs {
+    /// The action's name, as in `[[action]] name`.
+    name: Option<String>,
+    /// Record and show what would run, without running it.
+    #[arg(long)]
+    dry_run: bool,
+    /// Confirm without a prompt (for scripts).
+    #[arg(long, short)]
+    yes: bool,
+    /// Confirm by naming the target, as the prompt would ask.
+    #[arg(long, value_name = "TARGET")]
+    confirm: Option<String>,
+    /// Fill a `{KEY}` placeholder of the action's command; repeat for several.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    set: Vec<(String, String)>,
+}
 
-pub fn run(_config: Config, _args: ActionArgs, _global: &Global) -> ExitCode {
-    eprintln!("firstwatch action: not built yet");
-    ExitCode::from(2)
+fn parse_set(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
+}
+
+pub fn run(config: Config, args: ActionArgs, global: &Global) -> ExitCode {
+    match args.command {
+        Some(ActionCommand::List { json }) => list(&config, json),
+        Some(ActionCommand::Run(run_args)) => run_action(config, run_args, global),
+        None if args.run.name.is_some() => run_action(config, args.run, global),
+        None => list(&config, false),
+    }
+}
+
+fn list(config: &Config, json: bool) -> ExitCode {
+    let specs = ActionSpec::all(config);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&specs).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    if specs.is_empty() {
+        println!("no actions configured (add [[action]] entries to the config)");
+    }
+    for spec in specs {
+        let risk = match spec.risk {
+            Risk::High => "high",
+            Risk::Low => "low",
+        };
+        println!(
+            "{:<24} {:<9} target {:<12} risk {:<4}  {}",
+            spec.name,
+            spec.kind,
+            spec.target,
+            risk,
+            spec.argv_line()
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_action(config: Config, args: RunArgs, global: &Global) -> ExitCode {
+    let name = args.name.clone().unwrap_or_default();
+    let Some(spec) = ActionSpec::find(&config, &name) else {
+        let known: Vec<String> = ActionSpec::all(&config).into_iter().map(|s| s.name).collect();
+        eprintln!(
+            "firstwatch action: no action named `{name}`; known: {}",
+            if known.is_empty() { "none".into() } else { known.join(", ") }
+        );
+        return ExitCode::from(2);
+    };
+    let spec = match spec.fill(&args.set.iter().cloned().collect()) {
+        Ok(spec) => spec,
+        Err(err) => {
+            eprintln!("firstwatch action: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let store = match Store::for_config(&config) {
+        Ok(store) => store,
+        Err(err) => {
+            eprintln!("firstwatch action: refused: the audit log cannot be opened: {err}");
+            return ExitCode::from(EXIT_REFUSED);
+        }
+    };
+    let read_only = global.read_only || config.settings.read_only;
+    let context =
+        ActionContext { config: Arc::new(config), store: Some(store), who: Identity::current(), grace: runner::GRACE };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("firstwatch action: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(confirm_and_run(context, spec, args, read_only))
+}
+
+async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs, read_only: bool) -> ExitCode {
+    let request = format!("from the command line{}", if args.dry_run { " (dry run)" } else { "" });
+    if let Err(err) = context.audit("request", Some(&spec), Some(request)).await {
+        eprintln!("firstwatch action: refused: the audit log cannot be written: {err}");
+        return ExitCode::from(EXIT_REFUSED);
+    }
+    let confirmed = if read_only {
+        Err(Refusal::ReadOnly)
+    } else if let Some(typed) = &args.confirm {
+        confirm::check(&spec, typed, args.dry_run, false)
+    } else if args.yes || args.dry_run {
+        confirm::by_flag(&spec, args.dry_run, false)
+    } else if std::io::stdin().is_terminal() {
+        describe(&spec);
+        match prompt(&spec) {
+            Some(typed) if typed.trim().is_empty() => {
+                let _ = context.audit("cancelled", Some(&spec), Some("nothing typed at the prompt".into())).await;
+                eprintln!("cancelled; nothing was run");
+                return ExitCode::from(EXIT_REFUSED);
+            }
+            Some(typed) => confirm::check(&spec, &typed, false, false),
+            None => Err(Refusal::NoTerminal),
+        }
+    } else {
+        Err(Refusal::NoTerminal)
+    };
+    let confirmed = match confirmed {
+        Ok(confirmed) => confirmed,
+        Err(refusal) => {
+            context.refuse(&spec, &refusal).await;
+            eprintln!("firstwatch action: refused: {refusal}; nothing was run");
+            return ExitCode::from(EXIT_REFUSED);
+        }
+    };
+    let (canceller, cancel) = runner::cancel_pair();
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: stopping the command");
+            canceller.cancel();
+        }
+    });
+    let attempt = context.run(confirmed, cancel, print_progress).await;
+    interrupt.abort();
+    match &attempt {
+        Attempt::Refused(why) => {
+            eprintln!("firstwatch action: refused: {why}");
+            ExitCode::from(EXIT_REFUSED)
+        }
+        Attempt::DryRun => {
+            println!("dry run: would run {} in {}", spec.argv_line(), spec.dir.display());
+            ExitCode::SUCCESS
+        }
+        Attempt::Ran { report, verification } => {
+            eprintln!("{}: {}", spec.name, attempt.describe());
+            match verification {
+                Some(Verification::Unhealthy(_)) => {
+                    if let Some(rollback) = &spec.rollback_with {
+                        eprintln!("the service did not come back; consider `firstwatch action \"{rollback}\"`");
+                    }
+                    ExitCode::from(EXIT_UNVERIFIED)
+                }
+                _ => ExitCode::from(report.ending.exit_code()),
+            }
+        }
+    }
+}
+
+fn print_progress(progress: Progress) {
+    match progress {
+        Progress::Started { argv } => eprintln!("running: {argv}"),
+        Progress::Output(line) => match line.stream {
+            Stream::Stdout => println!("{}", line.text),
+            Stream::Stderr => eprintln!("{}", line.text),
+        },
+        Progress::Finished { .. } => {}
+        Progress::Verdict { check, healthy, summary } => {
+            let state = match healthy {
+                Some(true) => "healthy",
+                Some(false) => "FAILING",
+                None => "cannot verify",
+            };
+            eprintln!("verify {check}: {state}: {summary}");
+        }
+    }
+}
+
+/// What the operator is about to confirm, as the console's dialog shows it.
+fn describe(spec: &ActionSpec) {
+    eprintln!("action   {} ({})", spec.name, spec.kind);
+    eprintln!("target   {}", spec.target);
+    eprintln!("host     {}", crate::util::identity::hostname());
+    eprintln!("runs     {}", spec.argv_line());
+    eprintln!("in       {}", spec.dir.display());
+    eprintln!("timeout  {} s", spec.timeout.as_secs());
+}
+
+fn prompt(spec: &ActionSpec) -> Option<String> {
+    match spec.risk {
+        Risk::High => eprint!("type the target name `{}` to run it (enter alone cancels): ", spec.target),
+        Risk::Low => eprint!("run it? type y (enter alone cancels): "),
+    }
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line),
+    }
 }

@@ -1,13 +1,704 @@
-//! `firstwatch backups`: the headless twin. Not built yet.
+//! `firstwatch backups`: the backups tab, headless.
 
+use super::contents::{self, Contents};
+use super::overview::{BackupJson, BackupState, SetState, survey};
+use super::progress::{Cancel, silent};
+use super::restore::{self, Plan};
+use super::{BackupSet, check_and_record, human_age, human_bytes};
 use crate::cli::Global;
 use crate::config::Config;
+use crate::store::Store;
+use crate::util::identity::Identity;
+use crate::util::sanitize::sanitize_str;
+use chrono::{DateTime, Utc};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct BackupsArgs {}
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done; every backup checked is good
+  1  a backup is corrupt, or a restore or prune failed, was refused or not confirmed
+  2  bad usage: unknown set or backup, invalid config
 
-pub fn run(_config: Config, _args: BackupsArgs, _global: &Global) -> ExitCode {
-    eprintln!("firstwatch backups: not built yet");
+A backup is named by its file or folder name (as `list` shows it); `latest`
+names the newest backup of a set that is not known to be corrupt. Use --set
+when two sets hold the same name.";
+
+/// List, verify, look inside and restore backups.
+#[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_CODES)]
+pub struct BackupsArgs {
+    #[command(subcommand)]
+    command: Option<Sub>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Sub {
+    /// List backups, newest first, with age, size, last verification and retention.
+    List {
+        /// Only this set.
+        set: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check backups: full gzip decompression, tar read to the end, SQLite integrity and row counts.
+    Verify {
+        /// Backups to check (default with --all or --set: all of them).
+        ids: Vec<String>,
+        #[arg(long)]
+        set: Option<String>,
+        /// Every backup of every set.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what is inside a backup: tables with row counts, archive or folder entries, the manifest.
+    #[command(visible_aliases = ["browse", "contents"])]
+    Show {
+        id: String,
+        #[arg(long)]
+        set: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare a backup with its restore target now: table row counts, or files added, removed and changed.
+    Compare {
+        id: String,
+        #[arg(long)]
+        set: Option<String>,
+        /// Compare with this path instead of the set's restore_to.
+        #[arg(long, value_name = "PATH")]
+        to: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup over its target, keeping the current target beside it.
+    ///
+    /// The new content is written and checked beside the target, then renamed
+    /// over it in one step; the old target is kept as TARGET.before-restore-TIME.
+    /// Needs --confirm SET (or --yes); otherwise asks on the terminal, and refuses
+    /// when there is none. Every attempt is written to the audit log.
+    Restore {
+        id: String,
+        #[arg(long)]
+        set: Option<String>,
+        /// Restore here instead of the set's restore_to.
+        #[arg(long, value_name = "PATH")]
+        to: Option<PathBuf>,
+        /// The set's name, typed out, as the confirmation.
+        #[arg(long, value_name = "SET")]
+        confirm: Option<String>,
+        /// Confirm without typing the set's name.
+        #[arg(long)]
+        yes: bool,
+        /// Restore even a backup that failed verification.
+        #[arg(long)]
+        force: bool,
+        /// Show what would happen and stop.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Make a new backup of the set's `source` now (SQLite through the online backup API).
+    Create { set: String },
+    /// Remove the backups a set's retention rule (keep, keep_last) marks.
+    ///
+    /// The newest backup is never removed. Needs --confirm SET (or --yes); every removal is audited.
+    Prune {
+        set: String,
+        #[arg(long, value_name = "SET")]
+        confirm: Option<String>,
+        #[arg(long)]
+        yes: bool,
+        /// List what would be removed and stop.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
+    let sets = BackupSet::all(&config);
+    let store = Store::for_config(&config).ok();
+    let read_only = global.read_only || config.settings.read_only;
+    let zone = config.settings.zone();
+    let command = args.command.unwrap_or(Sub::List { set: None, json: false });
+    let now = Utc::now();
+    match command {
+        Sub::List { set, json } => list(&sets, store.as_ref(), set.as_deref(), json, now, zone),
+        Sub::Verify { ids, set, all, json } => verify(&sets, store.as_ref(), &ids, set.as_deref(), all, json),
+        Sub::Show { id, set, json } => show(&sets, store.as_ref(), &id, set.as_deref(), json),
+        Sub::Restore { id, set, to, confirm, yes, force, dry_run } => {
+            let request = RestoreRequest { id, set, to, confirm, yes, force, dry_run };
+            restore_command(&sets, store.as_ref(), &request, read_only, now, zone)
+        }
+        Sub::Compare { id, set, to, json } => compare_command(&sets, store.as_ref(), &id, set.as_deref(), to, json),
+        Sub::Create { set } => create_command(&sets, store.as_ref(), &set, read_only),
+        Sub::Prune { set, confirm, yes, dry_run } => {
+            let request = PruneRequest { set, confirm, yes, dry_run };
+            prune_command(&sets, store.as_ref(), &request, read_only, now)
+        }
+    }
+}
+
+fn compare_command(
+    sets: &[BackupSet],
+    store: Option<&Store>,
+    id: &str,
+    set: Option<&str>,
+    to: Option<PathBuf>,
+    json: bool,
+) -> ExitCode {
+    let chosen = match pick_sets(sets, set) {
+        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
+        Err(message) => return usage(message),
+    };
+    let states = survey(&chosen, store, Utc::now());
+    let (state, backup) = match find(&states, id) {
+        Ok(found) => found,
+        Err(message) => return usage(message),
+    };
+    let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
+    let Some(target) = to.or_else(|| set.restore_to.clone()) else {
+        return usage(format!("backup set `{}` has no restore_to; pass --to PATH", set.name));
+    };
+    match super::compare::compare(set.format, &backup.entry.path, &target, set.check.max_unpacked) {
+        Ok(comparison) if json => {
+            println!("{}", serde_json::to_string_pretty(&comparison).unwrap_or_else(|_| "{}".into()));
+            ExitCode::SUCCESS
+        }
+        Ok(comparison) => {
+            println!(
+                "{} / {} against {}: {}",
+                state.name,
+                sanitize_str(&backup.entry.name),
+                target.display(),
+                comparison.summary()
+            );
+            for table in &comparison.tables {
+                let show = |rows: Option<i64>| rows.map_or("-".to_string(), |r| r.to_string());
+                println!(
+                    "  {:<30} backup {:>10}  now {:>10}",
+                    table.name,
+                    show(table.backup_rows),
+                    show(table.target_rows)
+                );
+            }
+            for (word, list) in
+                [("added", &comparison.added), ("removed", &comparison.removed), ("changed", &comparison.changed)]
+            {
+                for path in list {
+                    println!("  {word:<8} {path}");
+                }
+            }
+            if comparison.more > 0 {
+                println!("  … and {} more", comparison.more);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("firstwatch backups: cannot compare: {failure}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn create_command(sets: &[BackupSet], store: Option<&Store>, name: &str, read_only: bool) -> ExitCode {
+    let set = match pick_sets(sets, Some(name)) {
+        Ok(chosen) => chosen[0],
+        Err(message) => return usage(message),
+    };
+    if read_only {
+        eprintln!("firstwatch backups: create refused: read-only mode (--read-only or settings.read_only)");
+        return ExitCode::from(1);
+    }
+    if set.source.is_none() {
+        return usage(format!("backup set `{name}` has no `source` to copy"));
+    }
+    let result = super::create::create(set, Utc::now());
+    if let Some(store) = store {
+        let (event, detail) = match &result {
+            Ok(created) => ("backup-create", format!("created {}", created.path.display())),
+            Err(reason) => ("backup-create-failed", reason.clone()),
+        };
+        let entry = crate::store::AuditEntry {
+            event: event.into(),
+            action: Some(format!("create {}", set.name)),
+            target: set.source.as_ref().map(|p| p.display().to_string()),
+            detail: Some(detail),
+            ..Default::default()
+        };
+        let _ = store.audit(entry, &Identity::current());
+    }
+    match result {
+        Ok(created) => {
+            println!("created {}", created.path.display());
+            println!("  {}", sanitize_str(&created.summary));
+            ExitCode::SUCCESS
+        }
+        Err(reason) => {
+            eprintln!("firstwatch backups: cannot create a backup of `{name}`: {reason}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+struct PruneRequest {
+    set: String,
+    confirm: Option<String>,
+    yes: bool,
+    dry_run: bool,
+}
+
+fn prune_command(
+    sets: &[BackupSet],
+    store: Option<&Store>,
+    request: &PruneRequest,
+    read_only: bool,
+    now: DateTime<Utc>,
+) -> ExitCode {
+    let chosen = match pick_sets(sets, Some(&request.set)) {
+        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
+        Err(message) => return usage(message),
+    };
+    let set = &chosen[0];
+    if set.keep.is_none() && set.keep_last.is_none() {
+        return usage(format!("set `{}` has no retention rule (keep or keep_last)", set.name));
+    }
+    let states = survey(&chosen, store, now);
+    let marked: Vec<_> = states[0].backups.iter().filter(|b| b.entry.prune).collect();
+    if marked.is_empty() {
+        println!("nothing to prune in `{}`", set.name);
+        return ExitCode::SUCCESS;
+    }
+    println!("prune `{}`: {} backups past retention", set.name, marked.len());
+    for backup in &marked {
+        println!(
+            "  {}  {} old  {}",
+            sanitize_str(&backup.entry.name),
+            human_age(super::listing::age(now, backup.entry.created)),
+            human_bytes(backup.entry.size_bytes)
+        );
+    }
+    if request.dry_run {
+        println!("dry run: nothing was removed");
+        return ExitCode::SUCCESS;
+    }
+    let who = Identity::current();
+    let refuse = |reason: &str| {
+        if let Some(store) = store {
+            let entry = crate::store::AuditEntry {
+                event: "prune-refused".into(),
+                action: Some(format!("prune {}", set.name)),
+                target: Some(set.dir.display().to_string()),
+                detail: Some(reason.into()),
+                ..Default::default()
+            };
+            let _ = store.audit(entry, &who);
+        }
+        eprintln!("firstwatch backups: prune refused: {reason}");
+        ExitCode::from(1)
+    };
+    if read_only {
+        return refuse("read-only mode (--read-only or settings.read_only)");
+    }
+    let Some(store) = store else {
+        eprintln!("firstwatch backups: prune refused: the store cannot be opened, so removals could not be audited");
+        return ExitCode::from(1);
+    };
+    let confirm = RestoreRequest {
+        id: String::new(),
+        set: None,
+        to: None,
+        confirm: request.confirm.clone(),
+        yes: request.yes,
+        force: false,
+        dry_run: false,
+    };
+    match confirmation(&confirm, &set.name) {
+        Confirmation::Given => {}
+        Confirmation::Refused(reason) | Confirmation::Cancelled(reason) => return refuse(&reason),
+    }
+    let entries: Vec<_> = marked.iter().map(|b| b.entry.clone()).collect();
+    let mut failed = false;
+    for removal in super::prune::prune(&set.name, &entries, store, &who) {
+        match removal.result {
+            Ok(()) => println!("removed {}", sanitize_str(&removal.name)),
+            Err(reason) => {
+                failed = true;
+                eprintln!("firstwatch backups: cannot remove {}: {reason}", sanitize_str(&removal.name));
+            }
+        }
+    }
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn usage(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("firstwatch backups: {message}");
     ExitCode::from(2)
+}
+
+fn pick_sets<'a>(sets: &'a [BackupSet], name: Option<&str>) -> Result<Vec<&'a BackupSet>, String> {
+    match name {
+        None => Ok(sets.iter().collect()),
+        Some(name) => match sets.iter().find(|s| s.name == name) {
+            Some(set) => Ok(vec![set]),
+            None => Err(unknown_set(sets, name)),
+        },
+    }
+}
+
+fn unknown_set(sets: &[BackupSet], name: &str) -> String {
+    let known: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+    if known.is_empty() {
+        format!("unknown backup set `{name}`: no [[backup]] is configured")
+    } else {
+        format!("unknown backup set `{name}` (known: {})", known.join(", "))
+    }
+}
+
+/// Finds a backup by name (or `latest`) across the chosen sets.
+fn find<'a>(states: &'a [SetState], id: &str) -> Result<(&'a SetState, &'a BackupState), String> {
+    let mut found = Vec::new();
+    for set in states {
+        let hit = if id == "latest" { set.last_good() } else { set.find(id) };
+        if let Some(backup) = hit {
+            found.push((set, backup));
+        }
+    }
+    match found.len() {
+        1 => Ok(found[0]),
+        0 => Err(format!("no backup named `{}`; `firstwatch backups list` shows them", sanitize_str(id))),
+        _ => Err(format!("`{id}` is in several sets; pick one with --set")),
+    }
+}
+
+fn when(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn list(
+    sets: &[BackupSet],
+    store: Option<&Store>,
+    set: Option<&str>,
+    json: bool,
+    now: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+) -> ExitCode {
+    let chosen = match pick_sets(sets, set) {
+        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
+        Err(message) => return usage(message),
+    };
+    let states = survey(&chosen, store, now);
+    if json {
+        let rows: Vec<BackupJson> =
+            states.iter().flat_map(|s| s.backups.iter().map(move |b| BackupJson::of(s, b, now))).collect();
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into()));
+        return ExitCode::SUCCESS;
+    }
+    if states.is_empty() {
+        println!("no backup sets configured; add a [[backup]] section to the config");
+    }
+    for state in &states {
+        println!("{} ({}, {})  {}", state.name, state.format, state.dir.display(), state.headline(now));
+        if state.backups.is_empty() {
+            continue;
+        }
+        println!("  {:<12} {:<16}  {:>6}  {:>10}  {:>6}  NAME", "STATUS", "CREATED", "AGE", "SIZE", "FILES");
+        for backup in &state.backups {
+            let status = backup.status();
+            let files = backup.files().map_or("-".to_string(), |f| f.to_string());
+            let prune = if backup.entry.prune { "  [would prune]" } else { "" };
+            println!(
+                "  {} {:<10} {:<16}  {:>6}  {:>10}  {:>6}  {}{prune}",
+                status.symbol(),
+                status.word(),
+                when(backup.entry.created, zone),
+                human_age(super::listing::age(now, backup.entry.created)),
+                human_bytes(backup.entry.size_bytes),
+                files,
+                sanitize_str(&backup.entry.name)
+            );
+            if let super::Status::Corrupt(reason) = &status {
+                println!("      {}", sanitize_str(reason));
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn verify(
+    sets: &[BackupSet],
+    store: Option<&Store>,
+    ids: &[String],
+    set: Option<&str>,
+    all: bool,
+    json: bool,
+) -> ExitCode {
+    if ids.is_empty() && !all && set.is_none() {
+        return usage("name backups to verify, or pass --set SET or --all");
+    }
+    let chosen = match pick_sets(sets, set) {
+        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
+        Err(message) => return usage(message),
+    };
+    let now = Utc::now();
+    let states = survey(&chosen, store, now);
+    let mut jobs: Vec<(&SetState, &BackupState)> = Vec::new();
+    if ids.is_empty() {
+        jobs = states.iter().flat_map(|s| s.backups.iter().map(move |b| (s, b))).collect();
+    } else {
+        for id in ids {
+            match find(&states, id) {
+                Ok(job) => jobs.push(job),
+                Err(message) => return usage(message),
+            }
+        }
+    }
+    let mut any_bad = false;
+    let mut rows = Vec::new();
+    for (state, backup) in jobs {
+        let Some(set) = chosen.iter().find(|s| s.name == state.name) else { continue };
+        let Some(result) = check_and_record(set, &backup.entry, store, &mut silent(), &Cancel::new()) else {
+            continue;
+        };
+        any_bad |= !result.ok;
+        if json {
+            let mut row = BackupJson::of(state, backup, now);
+            row.status = if result.ok { "ok" } else { "corrupt" };
+            row.detail = Some(result.detail.clone());
+            row.verified_at = Some(result.verified_at);
+            rows.push(row);
+        } else {
+            let (symbol, word) = if result.ok { ("✓", "ok") } else { ("✗", "CORRUPT") };
+            println!(
+                "{symbol} {word:<7} {} / {}: {} ({} ms)",
+                state.name,
+                sanitize_str(&backup.entry.name),
+                sanitize_str(&result.detail),
+                result.duration_ms
+            );
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into()));
+    }
+    if any_bad { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn show(sets: &[BackupSet], store: Option<&Store>, id: &str, set: Option<&str>, json: bool) -> ExitCode {
+    let chosen = match pick_sets(sets, set) {
+        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
+        Err(message) => return usage(message),
+    };
+    let states = survey(&chosen, store, Utc::now());
+    let (state, backup) = match find(&states, id) {
+        Ok(found) => found,
+        Err(message) => return usage(message),
+    };
+    let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
+    match contents::read(set.format, &backup.entry.path, set.check.max_unpacked) {
+        Ok(contents) if json => {
+            println!("{}", serde_json::to_string_pretty(&contents).unwrap_or_else(|_| "{}".into()));
+            ExitCode::SUCCESS
+        }
+        Ok(contents) => {
+            println!("{} / {} ({})", state.name, sanitize_str(&backup.entry.name), set.format);
+            print_contents(&contents);
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("firstwatch backups: cannot read {}: {failure}", backup.entry.path.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn print_contents(contents: &Contents) {
+    if !contents.tables.is_empty() {
+        println!("tables:");
+        for table in &contents.tables {
+            println!("  {:<30} {:>12} rows", table.name, table.rows);
+        }
+    }
+    if let Some(manifest) = &contents.manifest {
+        println!("manifest:");
+        for line in manifest.lines() {
+            println!("  {line}");
+        }
+    }
+    if !contents.entries.is_empty() {
+        println!("entries:");
+        for entry in &contents.entries {
+            let modified = entry.modified.map(|m| m.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+            println!(
+                "  {:<4} {:04o} {:>10}  {modified:<16}  {}",
+                entry.kind,
+                entry.mode,
+                human_bytes(entry.size),
+                entry.path
+            );
+        }
+        if contents.more_entries > 0 {
+            println!("  … and {} more", contents.more_entries);
+        }
+    }
+}
+
+struct RestoreRequest {
+    id: String,
+    set: Option<String>,
+    to: Option<PathBuf>,
+    confirm: Option<String>,
+    yes: bool,
+    force: bool,
+    dry_run: bool,
+}
+
+fn restore_command(
+    sets: &[BackupSet],
+    store: Option<&Store>,
+    request: &RestoreRequest,
+    read_only: bool,
+    now: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+) -> ExitCode {
+    let who = Identity::current();
+    let chosen = match pick_sets(sets, request.set.as_deref()) {
+        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
+        Err(message) => return usage(message),
+    };
+    let states = survey(&chosen, store, now);
+    let (state, backup) = match find(&states, &request.id) {
+        Ok(found) => found,
+        Err(message) => return usage(message),
+    };
+    let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
+    let refuse = |target: Option<&std::path::Path>, reason: &str| {
+        if let Some(store) = store {
+            restore::audit_not_run(store, &who, &set.name, target, "restore-refused", reason);
+        }
+        eprintln!("firstwatch backups: restore refused: {reason}");
+        ExitCode::from(1)
+    };
+    if read_only && !request.dry_run {
+        return refuse(None, "read-only mode (--read-only or settings.read_only)");
+    }
+    let mut plan = match restore::plan(set, &backup.entry, request.to.as_deref(), now) {
+        Ok(plan) => plan,
+        Err(err) => return refuse(request.to.as_deref(), &err.to_string()),
+    };
+    print_plan(&plan, &backup.status(), now, zone);
+    // A backup never checked is checked now; one that failed needs --force.
+    let mut status = backup.status();
+    if matches!(status, super::Status::Unverified | super::Status::Changed) {
+        eprintln!("verifying the backup first…");
+        if let Some(result) = check_and_record(set, &backup.entry, store, &mut silent(), &Cancel::new()) {
+            status = if result.ok { super::Status::Ok(result.detail) } else { super::Status::Corrupt(result.detail) };
+            println!("  verification: {}", sanitize_str(&status.label()));
+        }
+    }
+    if let super::Status::Corrupt(reason) = &status
+        && !request.force
+    {
+        return refuse(
+            Some(&plan.target),
+            &format!("the backup failed verification ({reason}); pass --force to restore it anyway"),
+        );
+    }
+    plan.forced = status.is_corrupt();
+    if request.dry_run {
+        println!("dry run: nothing was changed");
+        return ExitCode::SUCCESS;
+    }
+    let Some(store) = store else {
+        eprintln!(
+            "firstwatch backups: restore refused: the store cannot be opened, so the restore could not be audited"
+        );
+        return ExitCode::from(1);
+    };
+    match confirmation(request, &set.name) {
+        Confirmation::Given => {}
+        Confirmation::Refused(reason) => return refuse(Some(&plan.target), &reason),
+        Confirmation::Cancelled(reason) => {
+            restore::audit_not_run(store, &who, &set.name, Some(&plan.target), "restore-cancelled", &reason);
+            eprintln!("firstwatch backups: {reason}; nothing was changed");
+            return ExitCode::from(1);
+        }
+    }
+    match restore::run_audited(store, &who, &plan, &mut silent(), &Cancel::new()) {
+        Ok(outcome) => {
+            println!("restored {} ({})", outcome.target.display(), sanitize_str(&outcome.check));
+            if let Some(aside) = &outcome.aside {
+                println!("previous target kept at {}", aside.display());
+            }
+            for side in &outcome.stale_side_files {
+                println!("old SQLite side file moved to {}", side.display());
+            }
+            println!(
+                "took {:.1}s; the backup was {} old",
+                outcome.duration.as_secs_f64(),
+                human_age(super::listing::age(now, plan.backup.created))
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("firstwatch backups: restore failed: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: chrono_tz::Tz) {
+    println!("restore set `{}`", plan.set);
+    println!(
+        "  backup   {} ({}, {} old, {}, {})",
+        plan.backup.path.display(),
+        when(plan.backup.created, zone),
+        human_age(super::listing::age(now, plan.backup.created)),
+        human_bytes(plan.backup.size_bytes),
+        sanitize_str(&status.label())
+    );
+    match &plan.current {
+        Some(current) => {
+            let modified = current.modified.map(|m| when(m, zone)).unwrap_or_default();
+            let size = if current.is_dir { "folder".to_string() } else { human_bytes(current.size_bytes) };
+            println!("  replaces {} ({size}, modified {modified})", plan.target.display());
+            println!("  keeps    the current target at {}", plan.aside.display());
+        }
+        None => println!("  creates  {} (nothing is there now)", plan.target.display()),
+    }
+}
+
+enum Confirmation {
+    Given,
+    Refused(String),
+    Cancelled(String),
+}
+
+fn confirmation(request: &RestoreRequest, set: &str) -> Confirmation {
+    if let Some(typed) = &request.confirm {
+        return if typed == set {
+            Confirmation::Given
+        } else {
+            Confirmation::Refused(format!("--confirm `{typed}` does not match the set name `{set}`"))
+        };
+    }
+    if request.yes {
+        return Confirmation::Given;
+    }
+    if !std::io::stdin().is_terminal() {
+        return Confirmation::Refused("no confirmation: pass --confirm SET (stdin is not a terminal)".into());
+    }
+    print!("type the set name `{set}` to confirm: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        return Confirmation::Cancelled("could not read the confirmation".into());
+    }
+    if line.trim_end_matches(['\n', '\r']) == set {
+        Confirmation::Given
+    } else {
+        Confirmation::Cancelled("the typed name did not match".into())
+    }
 }

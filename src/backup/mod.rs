@@ -1,3 +1,142 @@
 //! Backup sets: listing, verifying, browsing and restoring.
+//!
+//! Nothing here knows about the terminal: the backups tab and
+//! `firstwatch backups` both call into these modules.
 
 pub mod cli;
+pub mod compare;
+pub mod contents;
+pub mod create;
+pub mod listing;
+pub mod overview;
+pub mod pattern;
+pub mod progress;
+pub mod prune;
+pub mod records;
+pub mod restore;
+mod safety;
+pub mod verify;
+
+pub use listing::{BackupEntry, Freshness, Listing};
+pub use progress::{Cancel, Progress};
+pub use records::{Status, Verification};
+
+use crate::config::{BackupConfig, BackupFormat, Config, IntegrityCheck};
+use pattern::NamePattern;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configured set with its paths resolved against the config file's folder.
+#[derive(Debug, Clone)]
+pub struct BackupSet {
+    pub name: String,
+    pub dir: PathBuf,
+    pub pattern: NamePattern,
+    pub pattern_text: String,
+    pub format: BackupFormat,
+    pub restore_to: Option<PathBuf>,
+    pub keep: Option<Duration>,
+    pub keep_last: Option<u32>,
+    pub every: Option<Duration>,
+    pub check: verify::CheckOptions,
+    /// The live database or file `create` copies.
+    pub source: Option<PathBuf>,
+}
+
+impl BackupSet {
+    /// The set for one `[[backup]]`; `None` only for a pattern validation already rejected.
+    pub fn from_config(config: &Config, set: &BackupConfig) -> Option<BackupSet> {
+        let pattern = NamePattern::parse(set.pattern.get_ref()).ok()?;
+        Some(BackupSet {
+            name: set.name.get_ref().clone(),
+            dir: config.resolve(&set.dir),
+            pattern,
+            pattern_text: set.pattern.get_ref().clone(),
+            format: set.format,
+            restore_to: set.restore_to.as_deref().map(|p| config.resolve(p)),
+            keep: set.keep.map(|k| k.get()),
+            keep_last: set.keep_last.as_ref().map(|k| *k.get_ref()),
+            every: set.every.map(|e| e.get()),
+            check: verify::CheckOptions {
+                count: set.count.iter().map(|t| t.get_ref().clone()).collect(),
+                integrity: set.integrity,
+                max_unpacked: set.max_unpacked(),
+            },
+            source: set.source.as_ref().map(|p| config.resolve(p.get_ref())),
+        })
+    }
+
+    /// Every set in the config.
+    pub fn all(config: &Config) -> Vec<BackupSet> {
+        config.backups.iter().filter_map(|set| BackupSet::from_config(config, set)).collect()
+    }
+
+    /// A bare set for tests and benches: one folder, one format, a dateless `*` pattern unless given.
+    pub fn simple(name: &str, dir: PathBuf, pattern: &str, format: BackupFormat) -> Result<BackupSet, String> {
+        Ok(BackupSet {
+            name: name.into(),
+            dir,
+            pattern: NamePattern::parse(pattern)?,
+            pattern_text: pattern.into(),
+            format,
+            restore_to: None,
+            keep: None,
+            keep_last: None,
+            every: None,
+            check: verify::CheckOptions {
+                count: Vec::new(),
+                integrity: IntegrityCheck::Full,
+                max_unpacked: crate::config::DEFAULT_MAX_UNPACKED,
+            },
+            source: None,
+        })
+    }
+}
+
+/// Sizes for people: `812 B`, `4.2 KiB`, `1.3 GiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// Ages for people at minute resolution: `<1m`, `42m`, `3h12m`, `1d14h`, `7d`.
+pub fn human_age(age: Duration) -> String {
+    let minutes = age.as_secs() / 60;
+    let (days, hours, mins) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+    match (days, hours, mins) {
+        (0, 0, 0) => "<1m".into(),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h{m:02}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d{h:02}h"),
+    }
+}
+
+/// Verifies one backup and records the result (when there is a store); a
+/// cancelled check records nothing and returns `None`.
+pub fn check_and_record(
+    set: &BackupSet,
+    entry: &BackupEntry,
+    store: Option<&crate::store::Store>,
+    progress: &mut dyn Progress,
+    cancel: &Cancel,
+) -> Option<Verification> {
+    let started = std::time::Instant::now();
+    let result = verify::verify(set.format, &set.check, &entry.path, progress, cancel);
+    if result == Err(verify::Failure::Cancelled) {
+        return None;
+    }
+    let elapsed = started.elapsed().as_millis() as u64;
+    let verification = Verification::of(entry, &result, chrono::Utc::now(), elapsed);
+    match store {
+        Some(store) => Some(records::save(store, &set.name, &entry.name, verification.clone()).unwrap_or(verification)),
+        None => Some(verification),
+    }
+}

@@ -34,8 +34,12 @@ pub struct ActionConfig {
     pub timeout: Option<HumanDuration>,
     #[serde(default)]
     pub verify: Vec<Spanned<String>>,
+    /// `low` (confirmed with `y`) or `high` (confirmed by typing the target); default high.
     #[serde(default)]
-    pub risk: Option<String>,
+    pub risk: Option<Spanned<String>>,
+    /// How long `verify` checks keep being re-run after a redeploy or rollback (default 5m).
+    #[serde(default)]
+    pub watch: Option<HumanDuration>,
     #[serde(default)]
     pub backup: Option<String>,
     #[serde(default)]
@@ -60,6 +64,25 @@ pub(super) fn validate(config: &Config, problems: &mut Problems, check_names: &H
         }
         if let Some(other) = &action.rollback_with {
             problems.reference("action", other, &action_names);
+        }
+        if let Some(risk) = &action.risk
+            && !["low", "high"].contains(&risk.get_ref().as_str())
+        {
+            problems.push(
+                risk.span(),
+                format!("unknown risk `{}`", risk.get_ref()),
+                Some("use \"low\" (confirmed with y) or \"high\" (confirmed by typing the target)"),
+            );
+        }
+        if action.target.trim().is_empty() {
+            problems.push(
+                action.name.span(),
+                format!("action `{}` has an empty `target`", action.name.get_ref()),
+                Some("the target is what the operator types to confirm, so it must be a word"),
+            );
+        }
+        if action.timeout.is_some_and(|t| t.get().is_zero()) {
+            problems.push(action.name.span(), format!("action `{}` has a zero timeout", action.name.get_ref()), None);
         }
     }
     for runbook in &config.runbooks {

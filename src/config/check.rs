@@ -1,7 +1,9 @@
 //! `[[check]]`: one live health check. The key that names the target also
 //! names the kind (`http = "..."`, `tcp = "..."`, `disk = "/data"` ...).
 
+use super::Config;
 use super::units::{ByteSize, HumanDuration, Percent};
+use super::validate::Problems;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -60,11 +62,16 @@ pub struct CheckConfig {
     #[serde(default)]
     pub expect: Vec<Spanned<String>>,
 
-    /// Thresholds for system, disk and tls checks.
+    /// Thresholds for system and disk checks.
     #[serde(default)]
     pub warn: Option<Percent>,
     #[serde(default)]
     pub critical: Option<Percent>,
+    /// Certificate expiry thresholds for tls checks, in days (default 30 and 7).
+    #[serde(default)]
+    pub warn_days: Option<u32>,
+    #[serde(default)]
+    pub critical_days: Option<u32>,
 
     #[serde(default)]
     pub severity: Severity,
@@ -74,6 +81,15 @@ pub struct CheckConfig {
     pub recover_after: Option<u32>,
     #[serde(default)]
     pub depends_on: Option<Spanned<String>>,
+    /// Alert only once failures have lasted this long (the users' "down for more than 1 minute").
+    #[serde(default)]
+    pub fail_for: Option<HumanDuration>,
+    /// Warn when latency stays above this many times its median of the last hour ...
+    #[serde(default)]
+    pub slow_factor: Option<f64>,
+    /// ... for this long (default 5m).
+    #[serde(default)]
+    pub slow_for: Option<HumanDuration>,
 }
 
 /// The kind of a check, taken from whichever target key is set.
@@ -132,5 +148,162 @@ impl CheckTarget {
             CheckTarget::Disk(_) => "disk",
             CheckTarget::Tls(_) => "tls",
         }
+    }
+}
+
+/// Conditions parse, apply to the check's kind, and methods and thresholds make sense.
+pub(super) fn validate(config: &Config, problems: &mut Problems) {
+    for check in &config.checks {
+        let kind = check.target().map(|t| t.kind()).unwrap_or("http");
+        for text in &check.expect {
+            // The span covers the quotes; offsets inside a plain string map one to one.
+            let start = text.span().start + 1;
+            match crate::health::condition::parse(text.get_ref()) {
+                Ok(condition) => {
+                    if let Err(message) = condition.applies_to(kind) {
+                        problems.push(text.span(), message, None);
+                    }
+                }
+                Err(err) => problems.push(
+                    start + err.offset..start + err.offset,
+                    format!("bad condition `{}`: {}", text.get_ref(), err.message),
+                    Some("conditions read `subject operator value`, e.g. 'status == 200', 'json.status == \"healthy\"', 'latency < 200ms'"),
+                ),
+            }
+        }
+        if let Some(method) = &check.method
+            && !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+                .contains(&method.to_ascii_uppercase().as_str())
+        {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: unknown HTTP method `{method}`", check.name.get_ref()),
+                None,
+            );
+        }
+        if let (Some(warn), Some(critical)) = (check.warn, check.critical)
+            && warn.0 > critical.0
+        {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: warn ({warn}) is above critical ({critical})", check.name.get_ref()),
+                Some("warn is the lower threshold"),
+            );
+        }
+        if let Some(factor) = check.slow_factor
+            && !(factor.is_finite() && factor > 1.0)
+        {
+            problems.push(
+                check.name.span(),
+                format!(
+                    "check `{}`: slow_factor {factor} must be above 1 (e.g. 2 for twice the usual latency)",
+                    check.name.get_ref()
+                ),
+                None,
+            );
+        }
+        if let (Some(warn), Some(critical)) = (check.warn_days, check.critical_days)
+            && warn < critical
+        {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: warn_days ({warn}) is below critical_days ({critical})", check.name.get_ref()),
+                Some("a certificate gets a warning first, then turns critical closer to expiry"),
+            );
+        }
+        if check.every.is_some_and(|every| every.get().is_zero()) {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: every must be longer than 0s", check.name.get_ref()),
+                None,
+            );
+        }
+        if check.timeout.is_some_and(|timeout| timeout.get().is_zero()) {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: timeout must be longer than 0s", check.name.get_ref()),
+                None,
+            );
+        }
+        if check.command.as_ref().is_some_and(|argv| argv.is_empty() || argv[0].is_empty()) {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: command needs a program", check.name.get_ref()),
+                Some("command = [\"pg_isready\", \"-h\", \"db\"]"),
+            );
+        }
+        if check.sqlite.is_some() && check.query.is_none() {
+            problems.push(
+                check.name.span(),
+                format!("check `{}`: a sqlite check needs a query", check.name.get_ref()),
+                Some("query = \"SELECT COUNT(*) FROM users\""),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load_str;
+    use std::path::Path;
+
+    /// The first problem's "line:col: message".
+    fn first_problem(text: &str) -> String {
+        let err = load_str(text, Path::new("f.toml")).expect_err("must be rejected");
+        let d = &err.diagnostics()[0];
+        format!("{}:{}: {}", d.line, d.column, d.message)
+    }
+
+    #[test]
+    fn each_check_problem_is_reported_where_it_is() {
+        let head = "[[check]]\nname = \"x\"\n";
+        let cases = [
+            ("http = \"http://a\"\nexpect = ['status = 200']\n", "4:19: bad condition `status = 200`"),
+            ("tcp = \"a:1\"\nexpect = ['json.a == 1']\n", "4:11: `json.a == 1` cannot apply to a tcp check"),
+            ("http = \"http://a\"\nmethod = \"FETCH\"\n", "2:8: check `x`: unknown HTTP method `FETCH`"),
+            (
+                "system = \"cpu\"\nwarn = \"90%\"\ncritical = \"80%\"\n",
+                "2:8: check `x`: warn (90%) is above critical (80%)",
+            ),
+            ("http = \"http://a\"\nslow_factor = 0.5\n", "2:8: check `x`: slow_factor 0.5 must be above 1"),
+            ("http = \"http://a\"\nevery = \"0s\"\n", "2:8: check `x`: every must be longer than 0s"),
+            ("http = \"http://a\"\ntimeout = \"0ms\"\n", "2:8: check `x`: timeout must be longer than 0s"),
+            ("command = []\n", "2:8: check `x`: command needs a program"),
+            ("sqlite = \"a.db\"\n", "2:8: check `x`: a sqlite check needs a query"),
+            (
+                "tls = \"a:443\"\nwarn_days = 3\ncritical_days = 7\n",
+                "2:8: check `x`: warn_days (3) is below critical_days (7)",
+            ),
+        ];
+        for (body, expected) in cases {
+            let problem = first_problem(&format!("{head}{body}"));
+            assert!(problem.starts_with(expected), "{body}: got {problem}");
+        }
+    }
+
+    #[test]
+    fn the_issue_example_is_valid() {
+        let text = r#"
+[[check]]
+name = "api"
+http = "https://api.example.com/health"
+every = "15s"
+timeout = "2s"
+headers = { Authorization = "Bearer ${API_TOKEN}" }
+expect = ['status == 200', 'json.status == "healthy"', 'latency < 200ms']
+severity = "critical"
+fail_after = 2
+fail_for = "1m"
+slow_factor = 2
+slow_for = "5m"
+
+[[check]]
+name = "disk /data"
+disk = "/data"
+warn = "80%"
+critical = "90%"
+depends_on = "api"
+"#;
+        load_str(text, Path::new("f.toml")).unwrap_or_else(|e| panic!("{e}"));
     }
 }

@@ -15,7 +15,7 @@ pub mod units;
 mod validate;
 
 pub use action::{ActionConfig, ActionKind, RunbookRef};
-pub use backup::BackupConfig;
+pub use backup::{BackupConfig, BackupFormat, DEFAULT_MAX_UNPACKED, IntegrityCheck};
 pub use check::{CheckConfig, CheckTarget, Severity};
 pub use error::{ConfigError, Diagnostic, line_col};
 pub use gpu::GpuConfig;
@@ -92,6 +92,8 @@ pub struct Settings {
     pub frame_rate: u32,
     /// Hides every action (also `--read-only`).
     pub read_only: bool,
+    /// Show the host's crontabs and systemd timers on the calendar beside the config's tasks.
+    pub host_schedules: bool,
 }
 
 impl Default for Settings {
@@ -102,6 +104,7 @@ impl Default for Settings {
             data_dir: None,
             frame_rate: 30,
             read_only: false,
+            host_schedules: true,
         }
     }
 }

@@ -3,7 +3,9 @@
 use super::Config;
 use super::units::HumanDuration;
 use super::validate::Problems;
+use crate::schedule::Schedule;
 use serde::Deserialize;
+use std::ops::Range;
 use toml::Spanned;
 
 /// `[[task]]`: a scheduled maintenance task.
@@ -11,11 +13,15 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct TaskConfig {
     pub name: Spanned<String>,
+    /// Five-field cron expression or a shorthand such as `@daily`.
     pub cron: Spanned<String>,
+    /// IANA zone the expression is read in; default `[settings] timezone`.
     #[serde(default)]
     pub tz: Option<Spanned<String>>,
+    /// Argv firstwatch runs on demand (`x` in the tab, `firstwatch schedule run`).
     #[serde(default)]
-    pub run: Vec<String>,
+    pub run: Option<Spanned<Vec<String>>>,
+    /// How long a run is expected to take.
     #[serde(default)]
     pub duration: Option<HumanDuration>,
     #[serde(default)]
@@ -29,9 +35,95 @@ pub struct WindowConfig {
     pub name: Spanned<String>,
     pub cron: Spanned<String>,
     pub duration: HumanDuration,
+    /// IANA zone the start is read in; default `[settings] timezone`.
+    #[serde(default)]
+    pub tz: Option<Spanned<String>>,
 }
+
+/// Longest window accepted: a week-long window would hide every alert.
+const LONGEST_WINDOW_SECS: u64 = 7 * 86_400;
 
 pub(super) fn validate(config: &Config, problems: &mut Problems) {
     problems.unique_names("task", config.tasks.iter().map(|t| &t.name));
     problems.unique_names("window", config.windows.iter().map(|w| &w.name));
+    for task in &config.tasks {
+        check_cron(&task.cron, problems);
+        check_zone(task.tz.as_ref(), problems);
+        if let Some(run) = &task.run
+            && run.get_ref().first().is_none_or(|program| program.trim().is_empty())
+        {
+            problems.push(
+                run.span(),
+                format!("task `{}`: `run` needs a program", task.name.get_ref()),
+                Some("write the argv as a list, e.g. run = [\"/usr/local/bin/backup\", \"--full\"]"),
+            );
+        }
+    }
+    for window in &config.windows {
+        if let Some(schedule) = check_cron(&window.cron, problems)
+            && schedule.is_reboot()
+        {
+            problems.push(
+                window.cron.span(),
+                format!("window `{}` needs a start time; @reboot has none", window.name.get_ref()),
+                Some("give the start as a cron expression, e.g. \"0 3 * * 0\""),
+            );
+        }
+        check_zone(window.tz.as_ref(), problems);
+        let seconds = window.duration.get().as_secs();
+        if seconds == 0 || seconds > LONGEST_WINDOW_SECS {
+            problems.push(
+                window.name.span(),
+                format!("window `{}`: duration {} is outside 1s..7d", window.name.get_ref(), window.duration),
+                Some("a window lasts minutes or hours, e.g. duration = \"2h\""),
+            );
+        }
+    }
+}
+
+/// Parses `cron`, reporting a bad field at its own column.
+fn check_cron(cron: &Spanned<String>, problems: &mut Problems) -> Option<Schedule> {
+    match Schedule::parse(cron.get_ref()) {
+        Ok(schedule) => Some(schedule),
+        Err(err) => {
+            let span = inside_string(cron.span(), err.offset);
+            problems.push(span, format!("cron `{}`: {err}", cron.get_ref()), err.hint.as_deref());
+            None
+        }
+    }
+}
+
+fn check_zone(tz: Option<&Spanned<String>>, problems: &mut Problems) {
+    if let Some(tz) = tz
+        && tz.get_ref().parse::<chrono_tz::Tz>().is_err()
+    {
+        problems.push(
+            tz.span(),
+            format!("unknown time zone `{}`", tz.get_ref()),
+            Some("use an IANA name such as \"UTC\" or \"Europe/Berlin\""),
+        );
+    }
+}
+
+/// The span of a byte offset inside a quoted TOML string (past the opening quote).
+fn inside_string(span: Range<usize>, offset: usize) -> Range<usize> {
+    let start = (span.start + 1 + offset).min(span.end.saturating_sub(1).max(span.start));
+    start..(start + 1).min(span.end)
+}
+
+impl TaskConfig {
+    /// The task's zone, falling back to the display zone.
+    pub fn zone(&self, default: chrono_tz::Tz) -> chrono_tz::Tz {
+        self.tz.as_ref().and_then(|tz| tz.get_ref().parse().ok()).unwrap_or(default)
+    }
+
+    pub fn argv(&self) -> &[String] {
+        self.run.as_ref().map_or(&[], |run| run.get_ref().as_slice())
+    }
+}
+
+impl WindowConfig {
+    pub fn zone(&self, default: chrono_tz::Tz) -> chrono_tz::Tz {
+        self.tz.as_ref().and_then(|tz| tz.get_ref().parse().ok()).unwrap_or(default)
+    }
 }

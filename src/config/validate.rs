@@ -55,6 +55,7 @@ pub(super) fn validate(config: &Config, source: &str, file: &Path) -> Vec<Diagno
         }
     }
 
+    super::check::validate(config, &mut problems);
     super::task::validate(config, &mut problems);
     super::log::validate(config, &mut problems);
     super::backup::validate(config, &mut problems);

@@ -47,7 +47,7 @@ fn make_database(path: &Path) -> rusqlite::Result<()> {
     transaction.commit()
 }
 
-/// Nine daily gzipped SQLite backups (one corrupt, two past retention) and a weekly config folder.
+/// Nine daily gzipped SQLite backups (one corrupt, two past retention), a weekly config folder and tar.gz archives.
 fn make_backups(dir: &Path, database: &Path) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let backups = dir.join("backups");
     let source = Connection::open(database)?;
@@ -74,6 +74,32 @@ fn make_backups(dir: &Path, database: &Path) -> Result<(), Box<dyn std::error::E
     std::fs::write(weekly.join("firstwatch.toml"), "# configuration snapshot\n")?;
     std::fs::write(weekly.join("nginx.conf"), "server { listen 80; }\n")?;
     std::fs::write(weekly.join("MANIFEST"), "firstwatch.toml\nnginx.conf\n")?;
+    make_archives(&backups, &weekly)
+}
+
+/// Two weekly tar.gz archives of the config folder; the older one has a damaged header.
+fn make_archives(backups: &Path, weekly: &Path) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if let Some(root) = backups.parent() {
+        // Where the demo's archive restores to, so a restore can be tried without harm.
+        std::fs::create_dir_all(root.join("restored"))?;
+    }
+    let today = Utc::now().date_naive();
+    for weeks_ago in [0, 1] {
+        let day = today - Days::days(2 + 7 * weeks_ago);
+        let path = backups.join(format!("backup_{}.tar.gz", day.format("%Y%m%d")));
+        let encoder = GzEncoder::new(Vec::new(), Compression::default());
+        let mut archive = tar::Builder::new(encoder);
+        archive.append_dir_all("config", weekly)?;
+        let mut bytes = archive.into_inner()?.finish()?;
+        if weeks_ago == 1 {
+            // Bytes flipped in the middle, as a bad disk would leave them.
+            let middle = bytes.len() / 2;
+            for byte in &mut bytes[middle..middle + 16] {
+                *byte ^= 0x5a;
+            }
+        }
+        std::fs::write(path, bytes)?;
+    }
     Ok(())
 }
 

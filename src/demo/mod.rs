@@ -7,8 +7,10 @@
 //! on exit so it can be looked at afterwards.
 
 mod files;
+mod incident;
 mod logwriter;
 mod rng;
+pub mod schedule_history;
 mod service;
 
 use crate::app::{ConsoleOptions, run_console};
@@ -68,8 +70,10 @@ pub fn prepare(dir: &Path, listener: &TcpListener) -> std::io::Result<Demo> {
     let dir = dir.canonicalize()?;
     let service_port = listener.local_addr()?.port();
     files::write_all(&dir)?;
+    incident::write_files(&dir)?;
     let config_path = dir.join("firstwatch.toml");
     std::fs::write(&config_path, files::config_text(service_port))?;
+    seed_schedule_history(&config_path)?;
     Ok(Demo { dir, config_path, service_port })
 }
 
@@ -86,4 +90,13 @@ fn start_background(demo: &Demo, listener: TcpListener) -> std::io::Result<std::
             let _ = tokio::join!(service, writer);
         });
     })
+}
+
+/// Gives the calendar some past runs to show (only into a fresh store).
+fn seed_schedule_history(config_path: &Path) -> std::io::Result<()> {
+    let config = config::load(config_path).map_err(|err| std::io::Error::other(err.to_string()))?;
+    let plan = crate::schedule::Plan::from_config(&config);
+    schedule_history::seed(&config.resolve(Path::new("data")), &plan, chrono::Utc::now())
+        .map_err(std::io::Error::other)?;
+    Ok(())
 }

@@ -1,13 +1,338 @@
-//! `firstwatch incident`: the headless twin. Not built yet.
+//! `firstwatch incident`: the incident tab, headless.
 
+use super::checklist::Checklist;
+use super::export;
+use super::record::{self, EventKind, IncidentError, IncidentRecord, Severity};
+use super::runbook::{self, Runbook};
 use crate::cli::Global;
 use crate::config::Config;
+use crate::store::Store;
+use crate::util::identity::Identity;
+use clap::Subcommand;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Open, follow and close the host's incident; export a post-mortem.
+///
+/// Only one incident is open at a time on a host, shared by everyone who runs
+/// firstwatch there (the store is the record).
+///
+/// Exit codes: 0 done; 1 refused or failed (none open, one already open, no
+/// such step); 2 bad config or arguments.
 #[derive(Debug, clap::Args)]
-pub struct IncidentArgs {}
+#[command(after_help = "Only one incident is open at a time on a host, shared by everyone who runs firstwatch \
+there.\n\nExit codes:\n  0  done\n  1  refused or failed (none open, one already open, no such step)\n  \
+2  bad config, arguments or runbook file")]
+pub struct IncidentArgs {
+    #[command(subcommand)]
+    command: IncidentCommand,
+}
 
-pub fn run(_config: Config, _args: IncidentArgs, _global: &Global) -> ExitCode {
-    eprintln!("firstwatch incident: not built yet");
-    ExitCode::from(2)
+#[derive(Debug, Subcommand)]
+enum IncidentCommand {
+    /// Open an incident; prints its id.
+    #[command(alias = "start")]
+    Open {
+        title: String,
+        /// P0 (outage, respond in 15 min), P1 (30 min), P2 (2 h) or P3 (24 h).
+        #[arg(long, short, value_parser = parse_severity, default_value = "P2")]
+        severity: Severity,
+        /// The runbook to follow (see `firstwatch incident runbooks`).
+        #[arg(long)]
+        runbook: Option<String>,
+    },
+    /// Add a note to the open incident's timeline.
+    Note {
+        text: String,
+        /// Attach it to a runbook step, e.g. 1.2.
+        #[arg(long)]
+        step: Option<String>,
+    },
+    /// Mark a runbook step (e.g. 1.2) done.
+    Tick { step: String },
+    /// Mark a runbook step skipped, with the reason.
+    Skip { step: String, reason: String },
+    /// Change the open incident's severity.
+    Severity {
+        #[arg(value_parser = parse_severity)]
+        severity: Severity,
+    },
+    /// Close the open incident (or incident ID).
+    Close {
+        /// What fixed it.
+        #[arg(long, short, default_value = "")]
+        resolution: String,
+        id: Option<i64>,
+    },
+    /// The open incident: severity, T+, checklist, recent timeline.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every incident, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One incident with its timeline.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the post-mortem draft of the open incident (or ID) to stdout or --output.
+    Export {
+        id: Option<i64>,
+        #[arg(long, default_value = "md", value_parser = ["md", "json"])]
+        format: String,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// List the runbooks (configured and built in).
+    Runbooks,
+    /// Print a runbook's phases and steps.
+    Runbook { name: String },
+    /// Check a runbook file; reports problems with line numbers.
+    CheckRunbook { path: PathBuf },
+}
+
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    Severity::parse(text).ok_or_else(|| format!("`{text}` is not a severity; use P0, P1, P2 or P3"))
+}
+
+pub fn run(config: Config, args: IncidentArgs, _global: &Global) -> ExitCode {
+    match &args.command {
+        IncidentCommand::Runbooks => return list_runbooks(&config),
+        IncidentCommand::Runbook { name } => return show_runbook(&config, name),
+        IncidentCommand::CheckRunbook { path } => return check_runbook(path),
+        _ => {}
+    }
+    let store = match Store::for_config(&config) {
+        Ok(store) => store,
+        Err(err) => {
+            eprintln!("firstwatch incident: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let who = Identity::current();
+    match execute(&config, &store, &who, args.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("firstwatch incident: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn execute(config: &Config, store: &Store, who: &Identity, command: IncidentCommand) -> Result<(), IncidentError> {
+    let open = || record::current(store)?.ok_or(IncidentError::NoneOpen);
+    match command {
+        IncidentCommand::Open { title, severity, runbook } => {
+            if let Some(name) = &runbook
+                && find_runbook(config, name).is_none()
+            {
+                eprintln!(
+                    "firstwatch incident: warning: no runbook named `{name}` (see `firstwatch incident runbooks`)"
+                );
+            }
+            let incident = record::open(store, &title, severity, runbook.as_deref(), who)?;
+            println!("{}", incident.id);
+        }
+        IncidentCommand::Note { text, step } => {
+            let current = open()?;
+            record::add_event(store, current.incident.id, EventKind::Note, step.as_deref(), &text, who)?;
+        }
+        IncidentCommand::Tick { step } => {
+            let current = open()?;
+            require_step(config, &current, &step)?;
+            record::add_event(store, current.incident.id, EventKind::Tick, Some(&step), "done", who)?;
+        }
+        IncidentCommand::Skip { step, reason } => {
+            let current = open()?;
+            require_step(config, &current, &step)?;
+            record::add_event(store, current.incident.id, EventKind::Skip, Some(&step), &reason, who)?;
+        }
+        IncidentCommand::Severity { severity } => {
+            let current = open()?;
+            record::set_severity(store, current.incident.id, severity, who)?;
+        }
+        IncidentCommand::Close { resolution, id } => {
+            let id = match id {
+                Some(id) => id,
+                None => open()?.incident.id,
+            };
+            record::close(store, id, &resolution, who)?;
+            println!("closed incident #{id}");
+        }
+        IncidentCommand::Status { json } => {
+            let current = record::current(store)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&current).unwrap_or_default());
+            } else {
+                match current {
+                    Some(current) => print_status(config, &current),
+                    None => println!("no open incident"),
+                }
+            }
+        }
+        IncidentCommand::List { json } => {
+            let incidents = record::list(store)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&incidents).unwrap_or_default());
+            } else if incidents.is_empty() {
+                println!("no incidents recorded");
+            }
+            if !json {
+                for incident in incidents {
+                    let state = match incident.closed_at {
+                        Some(closed) => format!("closed after {}", export::duration(closed - incident.opened_at)),
+                        None => "OPEN".into(),
+                    };
+                    println!(
+                        "#{:<4} {} {}  {}  {}",
+                        incident.id,
+                        incident.severity.label(),
+                        incident.opened_at.format("%Y-%m-%d %H:%M"),
+                        state,
+                        incident.title
+                    );
+                }
+            }
+        }
+        IncidentCommand::Show { id, json } => {
+            let record = record::get(store, id)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&record).unwrap_or_default());
+            } else {
+                print_status(config, &record);
+            }
+        }
+        IncidentCommand::Export { id, format, output } => {
+            let record = match id {
+                Some(id) => record::get(store, id)?,
+                None => open()?,
+            };
+            let text = if format == "json" {
+                serde_json::to_string_pretty(&record).unwrap_or_default()
+            } else {
+                let runbook = record.incident.runbook.as_deref().and_then(|name| find_runbook(config, name));
+                export::post_mortem(&record, runbook.as_ref(), chrono::Utc::now())
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|err| {
+                        IncidentError::Store(crate::store::StoreError::DataDir {
+                            path: path.clone(),
+                            reason: err.to_string(),
+                        })
+                    })?;
+                    println!("wrote {}", path.display());
+                }
+                None => print!("{text}"),
+            }
+        }
+        IncidentCommand::Runbooks | IncidentCommand::Runbook { .. } | IncidentCommand::CheckRunbook { .. } => {}
+    }
+    Ok(())
+}
+
+/// A runbook by name among the configured and built-in ones.
+pub fn find_runbook(config: &Config, name: &str) -> Option<Runbook> {
+    runbook::load_all(config).0.into_iter().find(|r| r.name == name)
+}
+
+fn require_step(config: &Config, record: &IncidentRecord, step: &str) -> Result<(), IncidentError> {
+    let runbook = record.incident.runbook.as_deref().and_then(|name| find_runbook(config, name));
+    match runbook {
+        Some(runbook) if !runbook.steps().any(|(key, _, _)| key == step) => {
+            Err(IncidentError::NoSuchStep { runbook: runbook.name, step: step.to_string() })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn print_status(config: &Config, record: &IncidentRecord) {
+    let incident = &record.incident;
+    let end = incident.closed_at.unwrap_or_else(chrono::Utc::now);
+    println!(
+        "#{} {} {}  T+{}  ({}, {})",
+        incident.id,
+        incident.severity.label(),
+        incident.title,
+        export::duration(end - incident.opened_at),
+        incident.severity.meaning(),
+        incident.severity.response_target()
+    );
+    println!("opened {} by {}", incident.opened_at.format("%Y-%m-%d %H:%M:%S UTC"), incident.opened_by);
+    if let Some(closed) = incident.closed_at {
+        println!(
+            "closed {} by {}",
+            closed.format("%Y-%m-%d %H:%M:%S UTC"),
+            incident.closed_by.as_deref().unwrap_or("?")
+        );
+    }
+    if let Some(runbook) = incident.runbook.as_deref().and_then(|name| find_runbook(config, name)) {
+        let checklist = Checklist::from_events(&record.events);
+        println!("\n{}", runbook.title);
+        for (key, _, step) in runbook.steps() {
+            println!("  {} {key} {}", checklist.state(&key).mark(), step.text);
+        }
+    }
+    println!("\ntimeline:");
+    for event in &record.events {
+        let step = event.step.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default();
+        println!(
+            "  {} {}{} {}: {}",
+            event.at.format("%H:%M:%S"),
+            event.kind.as_str(),
+            step,
+            event.who,
+            event.text.replace('\n', " / ")
+        );
+    }
+}
+
+fn list_runbooks(config: &Config) -> ExitCode {
+    let (runbooks, problems) = runbook::load_all(config);
+    for runbook in &runbooks {
+        println!("{:<20} {:>2} steps  {}", runbook.name, runbook.step_count(), runbook.title);
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+fn show_runbook(config: &Config, name: &str) -> ExitCode {
+    let Some(runbook) = find_runbook(config, name) else {
+        eprintln!("firstwatch incident: no runbook named `{name}` (see `firstwatch incident runbooks`)");
+        return ExitCode::from(1);
+    };
+    println!("{}", runbook.title);
+    for (key, phase, step) in runbook.steps() {
+        if key.ends_with(".1") {
+            let deadline = phase.deadline.map(|d| format!(" (by T+{} min)", d.as_secs() / 60)).unwrap_or_default();
+            println!("\n{}{deadline}", phase.title);
+        }
+        let link = match &step.kind {
+            runbook::StepKind::Action(name) => format!("  -> action `{name}`"),
+            runbook::StepKind::Check(name) => format!("  -> check `{name}`"),
+            _ => String::new(),
+        };
+        println!("  {key} {}{link}", step.text);
+    }
+    ExitCode::SUCCESS
+}
+
+fn check_runbook(path: &std::path::Path) -> ExitCode {
+    match runbook::load_file(path) {
+        Ok(runbook) => {
+            println!("{}: ok, {} phases, {} steps", path.display(), runbook.phases.len(), runbook.step_count());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::from(2)
+        }
+    }
 }

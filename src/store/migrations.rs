@@ -13,7 +13,13 @@ pub struct Migrations {
 }
 
 /// Every module's schema, in the order they are applied.
-const ALL: &[Migrations] = &[super::audit::MIGRATIONS];
+const ALL: &[Migrations] = &[
+    super::audit::MIGRATIONS,
+    crate::health::store::MIGRATIONS,
+    crate::schedule::history::MIGRATIONS,
+    crate::backup::records::MIGRATIONS,
+    crate::incident::record::MIGRATIONS,
+];
 
 pub(super) fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
     connection

@@ -7,6 +7,7 @@ pub mod input;
 pub mod keymap;
 pub mod model;
 pub mod palette;
+pub mod quiet;
 pub mod runtime;
 pub mod tab;
 pub mod tabs;

@@ -47,6 +47,16 @@ pub struct Status {
     /// The maintenance window in force, if any.
     pub window: Option<String>,
     pub last_error: Option<String>,
+    /// The health checks in one phrase, kept up to date by the health tab.
+    pub health: Option<HealthSummary>,
+}
+
+/// What the status line says about the health checks on every tab.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HealthSummary {
+    pub text: String,
+    /// Something is critical (outside a maintenance window): drawn as an alarm.
+    pub critical: bool,
 }
 
 impl Model {
@@ -54,7 +64,15 @@ impl Model {
         Model {
             tab: TabId::Health,
             overlay: Overlay::None,
-            status: Status { host, zone, clock: String::new(), incident: None, window: None, last_error: None },
+            status: Status {
+                host,
+                zone,
+                clock: String::new(),
+                incident: None,
+                window: None,
+                last_error: None,
+                health: None,
+            },
             keymap,
             theme,
             size: (80, 24),

@@ -4,15 +4,15 @@
 //! a panic: it writes the reset sequences straight to fd 1 without taking
 //! the stdout lock (another thread may hold it mid-frame).
 
+use super::quiet::QuietBackend;
 use crossterm::event::EnableBracketedPaste;
 use crossterm::execute;
 use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen, enable_raw_mode};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+pub type Term = Terminal<QuietBackend<Stdout>>;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
@@ -24,7 +24,8 @@ pub fn enter() -> io::Result<Term> {
     ACTIVE.store(true, Ordering::SeqCst);
     enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, crossterm::cursor::Hide, Clear(ClearType::All))?;
-    Terminal::new(CrosstermBackend::new(io::stdout()))
+    // `enter` hid the cursor, so the backend starts knowing it is hidden.
+    Terminal::new(QuietBackend::new(io::stdout(), true))
 }
 
 /// Undoes [`enter`]. Does nothing if the terminal was not entered.

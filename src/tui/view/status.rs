@@ -21,6 +21,11 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         Some(incident) => spans.push(Span::styled(format!("INCIDENT {incident}"), theme.crit().patch(theme.bar()))),
         None => spans.push(Span::styled("no open incident", theme.bar())),
     }
+    if let Some(health) = &status.health {
+        spans.push(separator());
+        let style = if health.critical { theme.crit().patch(theme.bar()) } else { theme.bar() };
+        spans.push(Span::styled(health.text.clone(), style));
+    }
     if let Some(window) = &status.window {
         spans.push(separator());
         spans.push(Span::styled(format!("MAINTENANCE {window}"), theme.warn().patch(theme.bar())));

@@ -1,0 +1,226 @@
+//! The health engine under load, on loopback.
+//!
+//! - sustained: 1,000 HTTP checks with `every = "1s"` through the real engine
+//!   for a few seconds; prints checks per second and the checker's CPU (the
+//!   process minus the server's own thread), as % of one core;
+//! - hung: 500 checks stuck on an endpoint that never answers, while a
+//!   "frame" timer asks for a wake-up every 16 ms; prints the worst lateness;
+//! - criterion: one HTTP check, a batch of 100 in parallel, condition
+//!   evaluation, and one health tab frame at 120x40 with 100 checks.
+
+use criterion::{Criterion, criterion_group};
+use firstwatch::config::load_str;
+use firstwatch::health::engine::{self, Collector};
+use firstwatch::health::{CheckSpec, Level, Outcome, Prober, condition};
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A keep-alive HTTP server on its own thread and runtime; returns its port and that thread's id.
+fn start_server() -> (u16, Arc<AtomicU64>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tid = Arc::new(AtomicU64::new(0));
+    let tid_out = tid.clone();
+    std::thread::spawn(move || {
+        tid_out.store(unsafe { libc::gettid() } as u64, Ordering::SeqCst);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else { continue };
+                tokio::spawn(async move {
+                    let mut buffer = vec![0u8; 4096];
+                    let mut filled = 0;
+                    loop {
+                        let Ok(n) = stream.read(&mut buffer[filled..]).await else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        filled += n;
+                        let Some(end) = buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+                        let hang = buffer[..end].starts_with(b"GET /hang");
+                        buffer.copy_within(end + 4..filled, 0);
+                        filled -= end + 4;
+                        if hang {
+                            std::future::pending::<()>().await;
+                        }
+                        let body = r#"{"status":"healthy","totalAgents":1204}"#;
+                        let response = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if stream.write_all(response.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    while tid.load(Ordering::SeqCst) == 0 {
+        std::thread::yield_now();
+    }
+    (port, tid)
+}
+
+fn specs(port: u16, count: usize, every: &str, path: &str) -> Vec<CheckSpec> {
+    let mut toml = String::new();
+    for i in 0..count {
+        toml.push_str(&format!(
+            "[[check]]\nname = \"c{i}\"\nhttp = \"http://127.0.0.1:{port}{path}\"\nevery = \"{every}\"\ntimeout = \"30s\"\n\
+             expect = ['status == 200', 'json.status == \"healthy\"', 'latency < 1s']\n"
+        ));
+    }
+    let config = load_str(&toml, Path::new("/tmp/bench.toml")).unwrap();
+    CheckSpec::build_all(&config).0
+}
+
+/// CPU seconds (user + system) of the whole process, from /proc.
+fn process_cpu() -> f64 {
+    cpu_from_stat("/proc/self/stat")
+}
+
+/// CPU seconds of one thread, from /proc.
+fn thread_cpu(tid: u64) -> f64 {
+    cpu_from_stat(&format!("/proc/self/task/{tid}/stat"))
+}
+
+fn cpu_from_stat(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // After the command name: state is field 0, utime 11, stime 12 (in clock ticks of 1/100 s).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn sustained(port: u16, server_tid: u64) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let done = Arc::new(AtomicU64::new(0));
+    let counter = done.clone();
+    let report: engine::Report = Box::new(move |views| {
+        counter.fetch_add(views.len() as u64, Ordering::Relaxed);
+        true
+    });
+    let _guard = runtime.enter();
+    let _engine = engine::start(specs(port, 1000, "1s", "/health"), None, report);
+    // Warm up: connections opened, first spread over.
+    std::thread::sleep(Duration::from_secs(3));
+    let (start_count, start_cpu, start_server, started) =
+        (done.load(Ordering::Relaxed), process_cpu(), thread_cpu(server_tid), Instant::now());
+    std::thread::sleep(Duration::from_secs(6));
+    let elapsed = started.elapsed().as_secs_f64();
+    let checks = (done.load(Ordering::Relaxed) - start_count) as f64;
+    let cpu = (process_cpu() - start_cpu) - (thread_cpu(server_tid) - start_server);
+    let per_check_us = cpu / checks * 1e6;
+    println!("health/sustained: {:.0} checks/s over {elapsed:.1}s (1000 checks every 1s)", checks / elapsed);
+    println!(
+        "health/sustained: checker CPU {:.1}% of one core ({per_check_us:.0} µs per check)",
+        cpu / elapsed * 100.0
+    );
+    println!("health/sustained: 100 checks every 5s would cost {:.2}% of one core", per_check_us * 20.0 / 1e6 * 100.0);
+    drop(_guard);
+    runtime.shutdown_timeout(Duration::from_millis(100));
+}
+
+fn hung(port: u16) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let worst = runtime.block_on(async move {
+        let _engine = engine::start(specs(port, 500, "1s", "/hang"), None, Box::new(|_| true));
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        // A frame timer like the console's: how late does it wake while 500 checks hang?
+        let mut worst = Duration::ZERO;
+        for _ in 0..180 {
+            let asked = Instant::now();
+            tokio::time::sleep(Duration::from_millis(16)).await;
+            worst = worst.max(asked.elapsed().saturating_sub(Duration::from_millis(16)));
+        }
+        worst
+    });
+    println!("health/hung: 500 checks hanging; a 16 ms frame timer woke at most {worst:?} late over 180 frames");
+    runtime.shutdown_timeout(Duration::from_millis(100));
+}
+
+fn criterion_benches(c: &mut Criterion) {
+    let (port, _) = start_server();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let one = specs(port, 1, "1s", "/health").remove(0);
+    let prober = Prober::new();
+    c.bench_function("health: one HTTP check on loopback", |b| {
+        b.iter(|| runtime.block_on(async { assert_eq!(prober.run(&one).await.level, Level::Ok) }))
+    });
+    let hundred = specs(port, 100, "1s", "/health");
+    c.bench_function("health: 100 HTTP checks in parallel", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let outcomes = futures::future::join_all(hundred.iter().map(|s| prober.run(s))).await;
+                assert!(outcomes.iter().all(|o| o.level == Level::Ok));
+            })
+        })
+    });
+    let conditions: Vec<_> =
+        ["status == 200", r#"json.status == "healthy""#, "json.totalAgents >= 1000", "latency < 200ms"]
+            .iter()
+            .map(|c| condition::parse(c).unwrap())
+            .collect();
+    let seen = condition::Observation {
+        status: Some(200),
+        latency: Some(Duration::from_millis(12)),
+        body: Some(r#"{"status":"healthy","totalAgents":1204,"version":"2.4.1"}"#.into()),
+        ..Default::default()
+    };
+    c.bench_function("health: evaluate 4 conditions on a JSON body", |b| {
+        b.iter(|| conditions.iter().all(|c| c.evaluate(black_box(&seen)).is_ok()))
+    });
+    frame(c, port);
+}
+
+fn frame(c: &mut Criterion, port: u16) {
+    use firstwatch::tui::tabs::{TabMsg, health};
+    use firstwatch::tui::{Action, Model, update, view};
+    let specs = specs(port, 100, "1s", "/health");
+    let mut collector = Collector::new(specs.iter().cloned().map(Arc::new).collect(), None, Box::new(|_| true));
+    for run in 0..120 {
+        for i in 0..specs.len() {
+            let level = if (i + run) % 17 == 0 { Level::Critical } else { Level::Ok };
+            let mut outcome = Outcome::new(level, "200 OK").with_latency(Duration::from_millis((i + run) as u64 % 50));
+            outcome.at = chrono::Utc::now();
+            collector.apply(i, outcome);
+        }
+    }
+    let now = chrono::Utc::now();
+    let views = (0..specs.len()).map(|i| Arc::new(collector.view(i, now))).collect();
+    let mut model = Model::new(
+        firstwatch::tui::keymap::Keymap::defaults(),
+        firstwatch::theme::Theme::built_in("default-dark"),
+        "bench".into(),
+        chrono_tz::UTC,
+    );
+    model.tabs.health = health::HealthTab::with_checks(&specs);
+    update(&mut model, Action::Msg(TabMsg::Health(health::Msg::Updated(views))), Instant::now());
+    update(&mut model, Action::Select, Instant::now());
+    c.bench_function("health: tab frame 120x40, 100 checks, detail open", |b| {
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        b.iter(|| {
+            terminal.clear().unwrap();
+            terminal.draw(|f| view::render(black_box(&model), f)).unwrap();
+        })
+    });
+}
+
+criterion_group!(benches, criterion_benches);
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
+    if !quick {
+        let (port, server_tid) = start_server();
+        sustained(port, server_tid.load(Ordering::SeqCst));
+        hung(port);
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

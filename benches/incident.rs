@@ -1,0 +1,81 @@
+//! The incident tab's costs: one 120x40 frame of a busy incident (goal: under
+//! 1 ms, like the console frame), the post-mortem of a long incident, and
+//! folding a long timeline into checklist state.
+
+use chrono::TimeZone;
+use criterion::{Criterion, criterion_group, criterion_main};
+use firstwatch::incident::checklist::Checklist;
+use firstwatch::incident::export::post_mortem;
+use firstwatch::incident::record::{Event, EventKind, Incident, IncidentRecord, Severity};
+use firstwatch::incident::runbook;
+use firstwatch::theme::Theme;
+use firstwatch::tui::keymap::Keymap;
+use firstwatch::tui::tab::TabId;
+use firstwatch::tui::tabs::TabMsg;
+use firstwatch::tui::tabs::incident::{IncidentTab, Msg};
+use firstwatch::tui::{Action, Model, update, view};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+fn long_incident(events: usize) -> IncidentRecord {
+    let opened = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 3, 0, 0).unwrap();
+    let kinds = [EventKind::Tick, EventKind::Note, EventKind::Untick, EventKind::Action, EventKind::Skip];
+    IncidentRecord {
+        incident: Incident {
+            id: 1,
+            title: "Orders checkout failing".into(),
+            severity: Severity::P1,
+            runbook: Some("first-15-minutes".into()),
+            opened_at: opened,
+            opened_by: "ana".into(),
+            closed_at: None,
+            closed_by: None,
+            resolution: None,
+        },
+        events: (0..events)
+            .map(|i| Event {
+                id: i as i64,
+                at: opened + chrono::TimeDelta::seconds(i as i64),
+                who: "ana".into(),
+                kind: kinds[i % kinds.len()],
+                step: Some(format!("{}.{}", i % 5 + 1, i % 3 + 1)),
+                text: format!("entry {i}: checked the dashboards and the logs again"),
+            })
+            .collect(),
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let mut model =
+        Model::new(Keymap::defaults(), Theme::built_in("default-dark"), "bench-host".into(), chrono_tz::UTC);
+    model.tabs.incident = IncidentTab::new(&firstwatch::config::Config::default(), true, false, "bench-host");
+    let wall = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 3, 9, 0).unwrap();
+    for action in [
+        Action::SelectTab(TabId::Incident),
+        Action::Msg(TabMsg::Incident(Msg::Loaded(Some(Arc::new(long_incident(500)))))),
+        Action::Tick(wall),
+    ] {
+        update(&mut model, action, Instant::now());
+    }
+    c.bench_function("render 120x40 incident tab, 500 timeline entries", |b| {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        b.iter(|| {
+            terminal.clear().unwrap();
+            terminal.draw(|frame| view::render(black_box(&model), frame)).unwrap();
+        })
+    });
+    let record = long_incident(2000);
+    let runbook = runbook::built_in().into_iter().find(|r| r.name == "first-15-minutes");
+    c.bench_function("post-mortem of a 2000-entry incident", |b| {
+        b.iter(|| post_mortem(black_box(&record), runbook.as_ref(), wall))
+    });
+    c.bench_function("checklist fold of 2000 entries", |b| {
+        b.iter(|| Checklist::from_events(black_box(&record.events)))
+    });
+}
+
+criterion_group!(incident, benches);
+criterion_main!(incident);

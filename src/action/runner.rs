@@ -1,0 +1,382 @@
+//! Runs one command as a real child process: no shell, its own process
+//! group, a timeout, cancellation, and output captured within fixed bounds.
+//!
+//! Stopping is always SIGTERM to the whole group, a grace period, then
+//! SIGKILL to the group, so a grandchild started with `&` dies with it.
+
+use crate::util::sanitize::sanitize;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::Command;
+use tokio::sync::{mpsc, watch};
+
+/// Lines longer than this are cut (the rest is counted, not kept).
+pub const MAX_LINE: usize = 2048;
+/// How many of the last lines are kept for the record.
+pub const TAIL_LINES: usize = 200;
+/// Time between SIGTERM and SIGKILL.
+pub const GRACE: Duration = Duration::from_secs(3);
+/// After the command exits, how long to keep reading what its leftovers still write.
+const DRAIN: Duration = Duration::from_millis(500);
+
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub argv: Vec<String>,
+    pub dir: PathBuf,
+    pub env: BTreeMap<String, String>,
+    pub timeout: Duration,
+    pub grace: Duration,
+}
+
+/// How the command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Exited(i32),
+    /// Killed by a signal it did not get from us.
+    Signalled(i32),
+    TimedOut,
+    Cancelled,
+    FailedToStart(String),
+}
+
+impl Ending {
+    pub fn succeeded(&self) -> bool {
+        *self == Ending::Exited(0)
+    }
+
+    /// A word for the audit log and the timeline.
+    pub fn event(&self) -> &'static str {
+        match self {
+            Ending::Exited(0) => "succeeded",
+            Ending::Exited(_) | Ending::Signalled(_) => "failed",
+            Ending::TimedOut => "timed-out",
+            Ending::Cancelled => "cancelled",
+            Ending::FailedToStart(_) => "failed-to-start",
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Ending::Exited(0) => "exit 0".into(),
+            Ending::Exited(code) => format!("exit {code}"),
+            Ending::Signalled(signal) => format!("killed by signal {signal}"),
+            Ending::TimedOut => "timed out, stopped".into(),
+            Ending::Cancelled => "cancelled, stopped".into(),
+            Ending::FailedToStart(why) => format!("could not start: {why}"),
+        }
+    }
+
+    /// The process exit code a CLI passes on: the command's own, or a conventional one.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Ending::Exited(code) => u8::try_from(*code).unwrap_or(1),
+            Ending::Signalled(signal) => u8::try_from(128 + signal).unwrap_or(1),
+            Ending::TimedOut => 124,
+            Ending::Cancelled => 130,
+            Ending::FailedToStart(_) => 127,
+        }
+    }
+}
+
+/// Which stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// One sanitised output line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputLine {
+    pub stream: Stream,
+    pub text: String,
+}
+
+/// The last lines of output, with counts of what was not kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    pub tail: VecDeque<OutputLine>,
+    pub total_lines: u64,
+    pub total_bytes: u64,
+    /// Lines that fell out of the tail.
+    pub dropped_lines: u64,
+    /// Lines cut at [`MAX_LINE`].
+    pub cut_lines: u64,
+}
+
+impl Captured {
+    fn keep(&mut self, line: OutputLine) {
+        self.total_lines += 1;
+        if self.tail.len() == TAIL_LINES {
+            self.tail.pop_front();
+            self.dropped_lines += 1;
+        }
+        self.tail.push_back(line);
+    }
+
+    /// The last `n` lines as text, for the audit row.
+    pub fn last_lines(&self, n: usize) -> Vec<String> {
+        let skip = self.tail.len().saturating_sub(n);
+        self.tail.iter().skip(skip).map(|l| l.text.clone()).collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    pub ending: Ending,
+    pub duration: Duration,
+    pub output: Captured,
+}
+
+/// Asks a running command to stop. Dropping it does nothing.
+#[derive(Debug, Clone)]
+pub struct Canceller(watch::Sender<bool>);
+
+/// The running side of a [`Canceller`].
+#[derive(Debug, Clone)]
+pub struct CancelSignal(watch::Receiver<bool>);
+
+pub fn cancel_pair() -> (Canceller, CancelSignal) {
+    let (sender, receiver) = watch::channel(false);
+    (Canceller(sender), CancelSignal(receiver))
+}
+
+/// Two handles are equal when they control the same run.
+impl PartialEq for Canceller {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.same_channel(&other.0)
+    }
+}
+
+impl PartialEq for CancelSignal {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.same_channel(&other.0)
+    }
+}
+
+impl Canceller {
+    pub fn cancel(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl CancelSignal {
+    /// A signal that never fires.
+    pub fn never() -> CancelSignal {
+        let (canceller, signal) = cancel_pair();
+        std::mem::forget(canceller);
+        signal
+    }
+
+    pub async fn fired(&mut self) {
+        if self.0.wait_for(|cancelled| *cancelled).await.is_err() {
+            // The canceller is gone: nobody can cancel any more.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Runs `request`, calling `on_line` for every output line as it arrives.
+pub async fn run(request: &RunRequest, mut cancel: CancelSignal, mut on_line: impl FnMut(&OutputLine)) -> RunReport {
+    let started = Instant::now();
+    let Some((program, args)) = request.argv.split_first() else {
+        return report(Ending::FailedToStart("empty command".into()), started, Captured::default());
+    };
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .current_dir(&request.dir)
+        .envs(&request.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(err) => {
+            let why = format!("{program}: {err} (in {})", request.dir.display());
+            return report(Ending::FailedToStart(sanitize(why.as_bytes())), started, Captured::default());
+        }
+    };
+    let group = child.id().and_then(|id| i32::try_from(id).ok());
+    // If this future is dropped mid-run (the console quits or its runtime shuts down), the group goes too.
+    let mut guard = GroupGuard { group };
+    let (lines_tx, mut lines) = mpsc::channel::<(OutputLine, usize)>(256);
+    let mut readers = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        readers.push(tokio::spawn(read_lines(stdout, Stream::Stdout, lines_tx.clone())));
+    }
+    if let Some(stderr) = child.stderr.take() {
+        readers.push(tokio::spawn(read_lines(stderr, Stream::Stderr, lines_tx.clone())));
+    }
+    drop(lines_tx);
+
+    let mut captured = Captured::default();
+    let mut take = |captured: &mut Captured, (line, bytes): (OutputLine, usize)| {
+        captured.total_bytes += bytes as u64;
+        if bytes > MAX_LINE + 1 {
+            captured.cut_lines += 1;
+        }
+        on_line(&line);
+        captured.keep(line);
+    };
+    let deadline = tokio::time::sleep(request.timeout);
+    tokio::pin!(deadline);
+    let mut stopped_by: Option<Ending> = None;
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status,
+            Some(item) = lines.recv() => take(&mut captured, item),
+            () = &mut deadline, if stopped_by.is_none() => {
+                stopped_by = Some(Ending::TimedOut);
+                break stop(&mut child, group, request.grace).await;
+            }
+            () = cancel.fired(), if stopped_by.is_none() => {
+                stopped_by = Some(Ending::Cancelled);
+                break stop(&mut child, group, request.grace).await;
+            }
+        }
+    };
+    // What is left in the pipes; a leftover that keeps them open is not waited for long.
+    let drain = tokio::time::sleep(DRAIN);
+    tokio::pin!(drain);
+    loop {
+        tokio::select! {
+            item = lines.recv() => match item {
+                Some(item) => take(&mut captured, item),
+                None => break,
+            },
+            () = &mut drain => break,
+        }
+    }
+    for reader in readers {
+        reader.abort();
+    }
+    guard.group = None;
+    let ending = match (stopped_by, status) {
+        (Some(ending), _) => ending,
+        (None, Ok(status)) => exit_ending(status),
+        (None, Err(err)) => Ending::FailedToStart(format!("lost track of the process: {err}")),
+    };
+    report(ending, started, captured)
+}
+
+/// Stops the process group when a run is abandoned rather than finished.
+struct GroupGuard {
+    group: Option<i32>,
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        use nix::sys::signal::{Signal, killpg};
+        use nix::unistd::Pid;
+        let Some(group) = self.group else { return };
+        let group = Pid::from_raw(group);
+        let _ = killpg(group, Signal::SIGTERM);
+        // A short grace, blocking: this only runs while the program is going away.
+        for _ in 0..10 {
+            if killpg(group, None::<Signal>).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = killpg(group, Signal::SIGKILL);
+    }
+}
+
+fn report(ending: Ending, started: Instant, output: Captured) -> RunReport {
+    RunReport { ending, duration: started.elapsed(), output }
+}
+
+fn exit_ending(status: std::process::ExitStatus) -> Ending {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Ending::Exited(code),
+        (None, Some(signal)) => Ending::Signalled(signal),
+        (None, None) => Ending::Exited(-1),
+    }
+}
+
+/// SIGTERM to the group, SIGKILL after `grace`; always SIGKILL the group at the end for stragglers.
+async fn stop(
+    child: &mut tokio::process::Child,
+    group: Option<i32>,
+    grace: Duration,
+) -> std::io::Result<std::process::ExitStatus> {
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+    let signal_group = |signal: Signal| {
+        if let Some(group) = group {
+            let _ = killpg(Pid::from_raw(group), signal);
+        }
+    };
+    signal_group(Signal::SIGTERM);
+    let status = match tokio::time::timeout(grace, child.wait()).await {
+        Ok(status) => status,
+        Err(_) => {
+            signal_group(Signal::SIGKILL);
+            let _ = child.start_kill();
+            child.wait().await
+        }
+    };
+    signal_group(Signal::SIGKILL);
+    // SIGKILL is delivered asynchronously: wait (briefly) until the group is gone,
+    // so "stopped" means no member of it still runs when the caller hears so.
+    if let Some(group) = group {
+        for _ in 0..50 {
+            if killpg(Pid::from_raw(group), None::<Signal>).is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    status
+}
+
+/// Splits a stream into lines, cutting each at [`MAX_LINE`] so one endless line cannot grow memory.
+async fn read_lines(mut stream: impl AsyncRead + Unpin, which: Stream, lines: mpsc::Sender<(OutputLine, usize)>) {
+    let mut buffer = vec![0u8; 8192];
+    let mut line: Vec<u8> = Vec::new();
+    let mut line_bytes = 0usize;
+    loop {
+        let read = match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        for &byte in &buffer[..read] {
+            if byte == b'\n' {
+                let text = finish(&line, line_bytes);
+                if lines.send((OutputLine { stream: which, text }, line_bytes + 1)).await.is_err() {
+                    return;
+                }
+                line.clear();
+                line_bytes = 0;
+            } else {
+                line_bytes += 1;
+                if line.len() <= MAX_LINE {
+                    line.push(byte);
+                }
+            }
+        }
+    }
+    if line_bytes > 0 {
+        let text = finish(&line, line_bytes);
+        let _ = lines.send((OutputLine { stream: which, text }, line_bytes)).await;
+    }
+}
+
+/// Sanitises a line; a cut line is marked so nobody mistakes it for the whole.
+fn finish(kept: &[u8], total: usize) -> String {
+    let kept = kept.strip_suffix(b"\r").unwrap_or(kept);
+    if total > MAX_LINE {
+        let mut text = sanitize(&kept[..MAX_LINE.min(kept.len())]);
+        text.push_str(&format!(" … [{} more bytes]", total - MAX_LINE));
+        text
+    } else {
+        sanitize(kept)
+    }
+}

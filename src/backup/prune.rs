@@ -1,0 +1,47 @@
+//! Applying a set's retention rule: removing the backups it marks, each removal audited.
+
+use super::BackupEntry;
+use crate::store::{AuditEntry, Store};
+use crate::util::identity::Identity;
+
+/// What happened to one backup the rule marked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub name: String,
+    pub result: Result<(), String>,
+}
+
+/// Removes every backup in `backups` marked `prune`, writing an audit row
+/// before each removal (nothing is removed when that row cannot be written).
+pub fn prune(set: &str, backups: &[BackupEntry], store: &Store, who: &Identity) -> Vec<Removal> {
+    let mut removals = Vec::new();
+    for backup in backups.iter().filter(|b| b.prune) {
+        let entry = |event: &str, detail: String| AuditEntry {
+            event: event.into(),
+            action: Some(format!("prune {set}")),
+            target: Some(backup.path.display().to_string()),
+            argv: None,
+            incident_id: None,
+            detail: Some(detail),
+        };
+        let created = backup.created.to_rfc3339();
+        if let Err(err) = store.audit(entry("prune-start", format!("created {created}")), who) {
+            removals
+                .push(Removal { name: backup.name.clone(), result: Err(format!("not removed: cannot audit: {err}")) });
+            continue;
+        }
+        let removed = if backup.path.is_dir() {
+            std::fs::remove_dir_all(&backup.path)
+        } else {
+            std::fs::remove_file(&backup.path)
+        };
+        let result = removed.map_err(|err| err.to_string());
+        let (event, detail) = match &result {
+            Ok(()) => ("prune-done", format!("removed {} bytes", backup.size_bytes)),
+            Err(reason) => ("prune-failed", reason.clone()),
+        };
+        let _ = store.audit(entry(event, detail), who);
+        removals.push(Removal { name: backup.name.clone(), result });
+    }
+    removals
+}

@@ -1,0 +1,499 @@
+//! Restoring a backup over its target so that, at every instant, the target
+//! is either the complete old one or the complete new one.
+//!
+//! Files are written to a temp file in the target's folder, synced, checked
+//! (SQLite: integrity check) and renamed over the target. Archives and folders
+//! are unpacked into a staging folder beside the target and swapped in (an
+//! atomic exchange on Linux). Before the swap the current target is secured
+//! as `<target>.before-restore-<time>`: SQLite through the online backup API,
+//! never a byte copy of a live file.
+
+use super::progress::{Cancel, Capped, Progress, Tracked};
+use super::verify::{self, BUFFER, CheckOptions, Failure, Limited};
+use super::{BackupEntry, BackupSet, human_age, human_bytes};
+use crate::config::BackupFormat;
+use crate::store::{AuditEntry, Store};
+use crate::util::identity::Identity;
+use crate::util::sanitize::sanitize_str;
+use chrono::{DateTime, Utc};
+use flate2::read::MultiGzDecoder;
+use serde::Serialize;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Everything a restore will do, shown to the user before they confirm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub set: String,
+    pub backup: BackupEntry,
+    pub format: BackupFormat,
+    pub target: PathBuf,
+    /// What is at the target now (`None`: nothing, the restore creates it).
+    pub current: Option<TargetState>,
+    /// Where the current target will be kept.
+    pub aside: PathBuf,
+    #[serde(skip)]
+    pub check: CheckOptions,
+    /// The user chose to restore a backup that failed verification.
+    pub forced: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetState {
+    pub is_dir: bool,
+    pub size_bytes: u64,
+    pub modified: Option<DateTime<Utc>>,
+}
+
+/// What a finished restore did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    pub target: PathBuf,
+    /// The previous target, kept.
+    pub aside: Option<PathBuf>,
+    /// How the previous target was secured ("online backup", "copy", "moved").
+    pub secured_by: Option<String>,
+    /// SQLite side files of the old database, moved aside so they cannot be replayed onto the new one.
+    pub stale_side_files: Vec<PathBuf>,
+    pub bytes: u64,
+    /// How long the restore took (RTO).
+    pub duration: Duration,
+    /// What the check of the restored target said.
+    pub check: String,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum RestoreError {
+    #[error("backup set `{set}` has no restore_to; pass --to PATH or set restore_to in the config")]
+    NoTarget { set: String },
+    #[error("the backup failed its check, so the target was not touched: {0}")]
+    Backup(String),
+    #[error("{0}")]
+    Target(String),
+    #[error("{step}: {reason}; the target was not changed")]
+    Io { step: &'static str, reason: String },
+    #[error("cancelled; the target was not changed")]
+    Cancelled,
+    #[error("cannot write the audit log, so nothing was restored: {0}")]
+    Audit(String),
+}
+
+impl From<Failure> for RestoreError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Cancelled => RestoreError::Cancelled,
+            Failure::Corrupt(reason) => RestoreError::Backup(reason),
+        }
+    }
+}
+
+fn io_step(step: &'static str) -> impl Fn(io::Error) -> RestoreError {
+    move |err| {
+        if super::progress::is_cancelled(&err) {
+            RestoreError::Cancelled
+        } else {
+            RestoreError::Io { step, reason: err.to_string() }
+        }
+    }
+}
+
+/// Works out where `backup` of `set` would go (`to` overrides the set's `restore_to`).
+pub fn plan(
+    set: &BackupSet,
+    backup: &BackupEntry,
+    to: Option<&Path>,
+    now: DateTime<Utc>,
+) -> Result<Plan, RestoreError> {
+    let target = to
+        .map(Path::to_path_buf)
+        .or_else(|| set.restore_to.clone())
+        .ok_or_else(|| RestoreError::NoTarget { set: set.name.clone() })?;
+    let parent = parent_of(&target);
+    if !parent.is_dir() {
+        return Err(RestoreError::Target(format!("the target's folder {} does not exist", parent.display())));
+    }
+    let current = std::fs::symlink_metadata(&target).ok().map(|metadata| TargetState {
+        is_dir: metadata.is_dir(),
+        size_bytes: if metadata.is_dir() { 0 } else { metadata.len() },
+        modified: metadata.modified().ok().map(DateTime::from),
+    });
+    if let Some(current) = &current
+        && current.is_dir != set.format.restores_a_tree()
+    {
+        let (is, wants) = if current.is_dir { ("a folder", "a file") } else { ("a file", "a folder") };
+        return Err(RestoreError::Target(format!(
+            "the target {} is {is}, but a {} backup restores {wants}",
+            target.display(),
+            set.format
+        )));
+    }
+    let aside = PathBuf::from(format!("{}.before-restore-{}", target.display(), now.format("%Y%m%dT%H%M%SZ")));
+    Ok(Plan {
+        set: set.name.clone(),
+        backup: backup.clone(),
+        format: set.format,
+        target,
+        current,
+        aside,
+        check: set.check.clone(),
+        forced: false,
+    })
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Carries out `plan`. Nothing at the target changes until the new content is complete and checked.
+pub fn restore(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
+    let started = Instant::now();
+    let mut outcome = if plan.format.restores_a_tree() {
+        restore_tree(plan, progress, cancel)?
+    } else {
+        restore_file(plan, progress, cancel)?
+    };
+    outcome.duration = started.elapsed();
+    Ok(outcome)
+}
+
+fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
+    let parent = parent_of(&plan.target);
+    let name = plan.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.restore-"))
+        .tempfile_in(&parent)
+        .map_err(io_step("cannot create a temp file beside the target"))?;
+    let (source, size) = verify::open(&plan.backup.path)?;
+    if size == 0 {
+        return Err(RestoreError::Backup("the backup file is empty (0 bytes)".into()));
+    }
+    let reader = Tracked::new(BufReader::with_capacity(BUFFER, source), size, progress, cancel);
+    let bytes = if plan.format.is_gzip() {
+        verify::gunzip_into(reader, temp.as_file_mut(), plan.check.max_unpacked)?
+    } else {
+        let mut reader = reader;
+        let mut sink = Capped { inner: temp.as_file_mut(), written: 0, limit: u64::MAX };
+        verify::pump(&mut reader, &mut sink).map_err(io_step("cannot copy the backup"))?
+    };
+    temp.as_file().sync_all().map_err(io_step("cannot sync the temp file"))?;
+    let check = if plan.format.is_sqlite() {
+        verify::check_sqlite_cancellable(temp.path(), &plan.check, cancel)?.summary
+    } else {
+        format!("{} written", human_bytes(bytes))
+    };
+    if let Ok(current) = std::fs::metadata(&plan.target) {
+        let _ = std::fs::set_permissions(temp.path(), current.permissions());
+    }
+    if cancel.is_cancelled() {
+        return Err(RestoreError::Cancelled);
+    }
+    // Past this point the old target is secured first, then replaced in one rename.
+    let secured = if plan.current.is_some() { Some(secure_file(plan)?) } else { None };
+    if plan.format.is_sqlite() && plan.current.is_some() {
+        checkpoint(&plan.target);
+    }
+    temp.persist(&plan.target).map_err(|err| RestoreError::Io {
+        step: "cannot rename the restored file over the target",
+        reason: err.error.to_string(),
+    })?;
+    sync_dir(&parent);
+    let stale_side_files = if plan.format.is_sqlite() { move_side_files(plan) } else { Vec::new() };
+    let check = if plan.format.is_sqlite() {
+        match verify::check_sqlite(&plan.target, &CheckOptions { count: Vec::new(), ..plan.check.clone() }) {
+            Ok(_) => format!("{check}; restored file checked"),
+            Err(failure) => format!("{check}; WARNING: the restored file fails its check: {failure}"),
+        }
+    } else {
+        check
+    };
+    Ok(Outcome {
+        target: plan.target.clone(),
+        aside: secured.as_ref().map(|_| plan.aside.clone()),
+        secured_by: secured,
+        stale_side_files,
+        bytes,
+        duration: Duration::ZERO,
+        check,
+    })
+}
+
+/// Keeps the current target file as `plan.aside`; SQLite through the online backup API.
+fn secure_file(plan: &Plan) -> Result<String, RestoreError> {
+    if plan.format.is_sqlite() {
+        match snapshot_sqlite(&plan.target, &plan.aside) {
+            Ok(()) => return Ok("online backup".into()),
+            // A target too damaged for SQLite to read is copied as bytes: nothing is writing a broken file.
+            Err(reason) if reason.contains("not a database") || reason.contains("malformed") => {}
+            Err(reason) => {
+                let _ = std::fs::remove_file(&plan.aside);
+                return Err(RestoreError::Io { step: "cannot snapshot the current database", reason });
+            }
+        }
+    }
+    let copy = || -> io::Result<()> {
+        std::fs::copy(&plan.target, &plan.aside)?;
+        File::open(&plan.aside)?.sync_all()
+    };
+    copy().map_err(io_step("cannot keep a copy of the current target"))?;
+    Ok(if plan.format.is_sqlite() { "copy (the current file is not a readable database)" } else { "copy" }.into())
+}
+
+fn snapshot_sqlite(source: &Path, destination: &Path) -> Result<(), String> {
+    let connection = rusqlite::Connection::open_with_flags(
+        source,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|err| err.to_string())?;
+    connection.busy_timeout(Duration::from_secs(10)).map_err(|err| err.to_string())?;
+    connection.backup(rusqlite::MAIN_DB, destination, None).map_err(|err| err.to_string())?;
+    File::open(destination).and_then(|f| f.sync_all()).map_err(|err| err.to_string())
+}
+
+/// Folds the old database's WAL into it, so little is left to set aside afterwards.
+fn checkpoint(target: &Path) {
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if let Ok(connection) = rusqlite::Connection::open_with_flags(target, flags) {
+        let _ = connection.busy_timeout(Duration::from_secs(2));
+        let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    }
+}
+
+/// Moves `-wal`/`-shm` files of the replaced database aside: replayed onto the new file they would corrupt it.
+fn move_side_files(plan: &Plan) -> Vec<PathBuf> {
+    let mut moved = Vec::new();
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", plan.target.display()));
+        if side.exists() {
+            let kept = PathBuf::from(format!("{}{suffix}.stale", plan.aside.display()));
+            if std::fs::rename(&side, &kept).is_ok() {
+                moved.push(kept);
+            }
+        }
+    }
+    moved
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(handle) = File::open(dir) {
+        let _ = handle.sync_all();
+    }
+}
+
+fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
+    let parent = parent_of(&plan.target);
+    let name = plan.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.restore-"))
+        .tempdir_in(&parent)
+        .map_err(io_step("cannot create a staging folder beside the target"))?;
+    let bytes = if plan.format.is_dir() {
+        copy_tree(&plan.backup.path, staging.path(), progress, cancel)?
+    } else {
+        let (source, size) = verify::open(&plan.backup.path)?;
+        let reader = Tracked::new(BufReader::with_capacity(BUFFER, source), size, progress, cancel);
+        let limit = plan.check.max_unpacked;
+        if plan.format == BackupFormat::TarGz {
+            unpack_tar(Limited { inner: MultiGzDecoder::new(reader), left: limit }, staging.path(), limit)?
+        } else {
+            unpack_tar(reader, staging.path(), limit)?
+        }
+    };
+    sync_tree(staging.path()).map_err(io_step("cannot sync the staged files"))?;
+    if cancel.is_cancelled() {
+        return Err(RestoreError::Cancelled);
+    }
+    let files = verify::walk_files(staging.path()).map(|f| f.len()).unwrap_or(0);
+    // From here the staging folder must survive being dropped: it becomes the target.
+    let staged = staging.keep();
+    let aside = if plan.current.is_some() {
+        if let Err(err) = swap_in(&staged, &plan.target, &plan.aside) {
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(err);
+        }
+        Some(plan.aside.clone())
+    } else {
+        std::fs::rename(&staged, &plan.target).map_err(|err| {
+            let _ = std::fs::remove_dir_all(&staged);
+            RestoreError::Io { step: "cannot move the staged folder into place", reason: err.to_string() }
+        })?;
+        None
+    };
+    sync_dir(&parent);
+    Ok(Outcome {
+        target: plan.target.clone(),
+        secured_by: aside.as_ref().map(|_| "moved".to_string()),
+        aside,
+        stale_side_files: Vec::new(),
+        bytes,
+        duration: Duration::ZERO,
+        check: format!("{files} files, {} unpacked", human_bytes(bytes)),
+    })
+}
+
+/// Puts `staged` at `target` and the old target at `aside`.
+fn swap_in(staged: &Path, target: &Path, aside: &Path) -> Result<(), RestoreError> {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
+        // One atomic step: the target path always names a complete folder.
+        if renameat2(AT_FDCWD, staged, AT_FDCWD, target, RenameFlags::RENAME_EXCHANGE).is_ok() {
+            return std::fs::rename(staged, aside).map_err(|err| RestoreError::Io {
+                step: "restored, but cannot rename the previous folder aside",
+                reason: format!("{err}; it is at {}", staged.display()),
+            });
+        }
+    }
+    // Without an exchange: move the old one aside, then the new one in, undoing the first on failure.
+    std::fs::rename(target, aside).map_err(io_step("cannot move the current target aside"))?;
+    if let Err(err) = std::fs::rename(staged, target) {
+        let _ = std::fs::rename(aside, target);
+        return Err(RestoreError::Io { step: "cannot move the staged folder into place", reason: err.to_string() });
+    }
+    Ok(())
+}
+
+/// Unpacks every entry into `root`, refusing any that would land outside it.
+fn unpack_tar(reader: impl Read, root: &Path, limit: u64) -> Result<u64, RestoreError> {
+    let mut archive = tar::Archive::new(reader);
+    archive.set_preserve_permissions(true);
+    archive.set_overwrite(true);
+    let damaged = |err: io::Error| -> RestoreError {
+        if super::progress::is_cancelled(&err) {
+            return RestoreError::Cancelled;
+        }
+        if super::progress::is_too_large(&err) || err.kind() == io::ErrorKind::FileTooLarge {
+            return RestoreError::Backup(format!("unpacks to more than {} (max_unpacked)", human_bytes(limit)));
+        }
+        RestoreError::Backup(format!("the archive is damaged: {}", sanitize_str(&err.to_string())))
+    };
+    let mut bytes = 0;
+    let mut count = 0;
+    for entry in archive.entries().map_err(damaged)? {
+        let mut entry = entry.map_err(damaged)?;
+        let path = entry.path().map_err(damaged)?.into_owned();
+        let kind = entry.header().entry_type();
+        let link = entry.link_name().ok().flatten().map(|l| l.into_owned());
+        if let Some(reason) = super::safety::unsafe_entry(&path, kind, link.as_deref()) {
+            return Err(RestoreError::Backup(reason));
+        }
+        bytes += entry.size();
+        count += 1;
+        if !entry.unpack_in(root).map_err(damaged)? {
+            let shown = sanitize_str(&path.display().to_string());
+            return Err(RestoreError::Backup(format!("entry `{shown}` would land outside the target")));
+        }
+    }
+    if count == 0 {
+        return Err(RestoreError::Backup("the archive holds no entries".into()));
+    }
+    Ok(bytes)
+}
+
+/// Copies a backup folder; links are refused rather than followed.
+fn copy_tree(
+    source: &Path,
+    destination: &Path,
+    progress: &mut dyn Progress,
+    cancel: &Cancel,
+) -> Result<u64, RestoreError> {
+    if !source.is_dir() {
+        return Err(RestoreError::Backup("the backup folder is gone".into()));
+    }
+    let total: u64 = verify::walk_files(source).map(|files| files.iter().map(|(_, size)| size).sum()).unwrap_or(0);
+    let mut bytes = 0;
+    let mut pending = vec![PathBuf::new()];
+    while let Some(relative) = pending.pop() {
+        let from = source.join(&relative);
+        let reader = std::fs::read_dir(&from).map_err(|err| RestoreError::Backup(format!("cannot list: {err}")))?;
+        for item in reader {
+            if cancel.is_cancelled() {
+                return Err(RestoreError::Cancelled);
+            }
+            let item = item.map_err(|err| RestoreError::Backup(format!("cannot list: {err}")))?;
+            let kind = item.file_type().map_err(|err| RestoreError::Backup(err.to_string()))?;
+            let inner = relative.join(item.file_name());
+            if kind.is_dir() {
+                std::fs::create_dir(destination.join(&inner)).map_err(io_step("cannot create a folder"))?;
+                pending.push(inner);
+            } else if kind.is_file() {
+                let copied = std::fs::copy(item.path(), destination.join(&inner)).map_err(|err| {
+                    RestoreError::Backup(format!("cannot read `{}`: {err}", sanitize_str(&inner.display().to_string())))
+                })?;
+                bytes += copied;
+                progress.report(bytes, total);
+            } else {
+                let shown = sanitize_str(&inner.display().to_string());
+                return Err(RestoreError::Backup(format!("`{shown}` is a link or special file; not restored")));
+            }
+        }
+    }
+    Ok(bytes)
+}
+
+fn sync_tree(root: &Path) -> io::Result<()> {
+    for (file, _) in verify::walk_files(root)? {
+        File::open(&file)?.sync_all()?;
+    }
+    sync_dir(root);
+    Ok(())
+}
+
+/// Runs a confirmed restore with an audit row before it starts and one when it ends.
+/// Without a row on disk first, nothing is restored.
+pub fn run_audited(
+    store: &Store,
+    who: &Identity,
+    plan: &Plan,
+    progress: &mut dyn Progress,
+    cancel: &Cancel,
+) -> Result<Outcome, RestoreError> {
+    let now = Utc::now();
+    let rpo = human_age(super::listing::age(now, plan.backup.created));
+    let entry = |event: &str, detail: String| AuditEntry {
+        event: event.into(),
+        action: Some(format!("restore {}", plan.set)),
+        target: Some(plan.target.display().to_string()),
+        argv: None,
+        incident_id: None,
+        detail: Some(detail),
+    };
+    let forced = if plan.forced { "; FORCED despite a failed verification" } else { "" };
+    let start = entry("restore-start", format!("backup {} (age {rpo}){forced}", plan.backup.path.display()));
+    store.audit(start, who).map_err(|err| RestoreError::Audit(err.to_string()))?;
+    let result = restore(plan, progress, cancel);
+    let (event, detail) = match &result {
+        Ok(outcome) => (
+            "restore-done",
+            format!(
+                "restored {} from {}; previous kept at {}; RTO {:.1}s; RPO {rpo}; {}",
+                plan.target.display(),
+                plan.backup.path.display(),
+                outcome.aside.as_ref().map_or("(none: there was no target)".into(), |p| p.display().to_string()),
+                outcome.duration.as_secs_f64(),
+                outcome.check
+            ),
+        ),
+        Err(RestoreError::Cancelled) => ("restore-cancelled", "cancelled before the target was changed".into()),
+        Err(err) => ("restore-failed", err.to_string()),
+    };
+    let _ = store.audit(entry(event, detail), who);
+    result
+}
+
+/// Records a restore that was asked for but not run (refused or cancelled at the prompt).
+pub fn audit_not_run(store: &Store, who: &Identity, set: &str, target: Option<&Path>, event: &str, reason: &str) {
+    let entry = AuditEntry {
+        event: event.into(),
+        action: Some(format!("restore {set}")),
+        target: target.map(|t| t.display().to_string()),
+        argv: None,
+        incident_id: None,
+        detail: Some(reason.into()),
+    };
+    let _ = store.audit(entry, who);
+}

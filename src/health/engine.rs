@@ -1,0 +1,333 @@
+//! The continuous engine: one task per check runs it on its interval (with
+//! jitter, so checks do not fire in lock-step), and one collector task folds
+//! every result into debounced state, history and the store, and reports
+//! views of the checks that changed.
+//!
+//! A hung endpoint only holds up its own task; the collector never awaits a
+//! probe, and reports are handed over with a non-blocking callback, so a
+//! busy screen cannot stall the checks either.
+
+use super::history::History;
+use super::outcome::{Level, Outcome};
+use super::probe::Prober;
+use super::spec::CheckSpec;
+use super::store::{self as persist, Persist};
+use super::tracker::Tracker;
+use super::view::{CheckView, Status, TransitionView};
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
+
+/// Lets the UI (or anything else) ask the engine to run checks now.
+#[derive(Debug, Clone)]
+pub struct EngineHandle {
+    commands: mpsc::Sender<EngineCommand>,
+}
+
+impl PartialEq for EngineHandle {
+    fn eq(&self, other: &Self) -> bool {
+        self.commands.same_channel(&other.commands)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum EngineCommand {
+    /// Runs one check (by index) now, or every check.
+    RunNow(Option<usize>),
+}
+
+impl EngineHandle {
+    /// Asks for check `index` (or all with `None`) to run now; never blocks.
+    pub fn run_now(&self, index: Option<usize>) -> bool {
+        self.commands.try_send(EngineCommand::RunNow(index)).is_ok()
+    }
+}
+
+/// Receives batches of changed views; returns false if it could not take them now (they are re-sent).
+pub type Report = Box<dyn FnMut(Vec<Arc<CheckView>>) -> bool + Send>;
+
+/// Capacity of the results queue from check tasks to the collector.
+const RESULTS_QUEUE: usize = 1024;
+/// How soon unsent reports are retried when the receiver was full.
+const RETRY: Duration = Duration::from_millis(200);
+/// How often history is written to the store.
+const FLUSH_EVERY: Duration = Duration::from_secs(15);
+
+/// Starts the engine on the current tokio runtime.
+pub fn start(specs: Vec<CheckSpec>, store: Option<Store>, report: Report) -> EngineHandle {
+    let specs: Vec<Arc<CheckSpec>> = specs.into_iter().map(Arc::new).collect();
+    let (commands, command_rx) = mpsc::channel(64);
+    let (results, result_rx) = mpsc::channel(RESULTS_QUEUE);
+    let prober = Prober::new();
+    let triggers: Vec<Arc<Notify>> = specs.iter().map(|_| Arc::new(Notify::new())).collect();
+    for (index, spec) in specs.iter().enumerate() {
+        tokio::spawn(schedule(index, spec.clone(), prober.clone(), triggers[index].clone(), results.clone()));
+    }
+    let collector = Collector::new(specs, store, report);
+    tokio::spawn(collector.run(result_rx, command_rx, triggers));
+    EngineHandle { commands }
+}
+
+/// Runs one check forever on its interval, or at once when triggered.
+async fn schedule(
+    index: usize,
+    spec: Arc<CheckSpec>,
+    prober: Prober,
+    trigger: Arc<Notify>,
+    results: mpsc::Sender<(usize, Outcome)>,
+) {
+    let mut jitter = Jitter::new(&spec.name);
+    // Spread the first runs over up to two seconds so a large config does not fire all at once.
+    let mut next = Instant::now() + jitter.up_to(spec.every.min(Duration::from_secs(2)));
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(next) => {}
+            () = trigger.notified() => {}
+        }
+        let started = Instant::now();
+        let outcome = prober.run(&spec).await;
+        if results.send((index, outcome)).await.is_err() {
+            return;
+        }
+        // ±10 % of the interval, so checks with the same interval drift apart.
+        let spread = spec.every / 10;
+        next = (started + spec.every + jitter.up_to(spread * 2)).checked_sub(spread).unwrap_or(started);
+        next = next.max(Instant::now());
+    }
+}
+
+/// A small deterministic generator (splitmix64) seeded by the check's name.
+struct Jitter(u64);
+
+impl Jitter {
+    fn new(name: &str) -> Jitter {
+        Jitter(
+            name.bytes()
+                .fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3)),
+        )
+    }
+
+    fn up_to(&mut self, limit: Duration) -> Duration {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let nanos = limit.as_nanos() as u64;
+        if nanos == 0 { Duration::ZERO } else { Duration::from_nanos(z % nanos) }
+    }
+}
+
+/// Everything the engine knows about one check.
+pub struct CheckState {
+    pub spec: Arc<CheckSpec>,
+    pub tracker: Tracker,
+    pub history: History,
+    pub last: Option<Arc<Outcome>>,
+    pub transitions: Vec<TransitionView>,
+    slow_since: Option<DateTime<Utc>>,
+}
+
+/// How many transitions each view carries for the detail pane.
+const TRANSITIONS_SHOWN: usize = 20;
+
+pub struct Collector {
+    pub checks: Vec<CheckState>,
+    store: Option<Store>,
+    report: Report,
+    unsent: std::collections::BTreeSet<usize>,
+    persist: Persist,
+}
+
+impl Collector {
+    pub fn new(specs: Vec<Arc<CheckSpec>>, store: Option<Store>, report: Report) -> Collector {
+        let checks = specs
+            .into_iter()
+            .map(|spec| CheckState {
+                tracker: Tracker::new(spec.fail_after, spec.recover_after, spec.fail_for),
+                history: History::default(),
+                last: None,
+                transitions: Vec::new(),
+                slow_since: None,
+                spec,
+            })
+            .collect();
+        Collector { checks, store, report, unsent: Default::default(), persist: Persist::default() }
+    }
+
+    async fn run(
+        mut self,
+        mut results: mpsc::Receiver<(usize, Outcome)>,
+        mut commands: mpsc::Receiver<EngineCommand>,
+        triggers: Vec<Arc<Notify>>,
+    ) {
+        self.load_history().await;
+        self.unsent.extend(0..self.checks.len());
+        self.send();
+        let mut batch = Vec::with_capacity(256);
+        let mut flush = tokio::time::interval(FLUSH_EVERY);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let retry = !self.unsent.is_empty();
+            tokio::select! {
+                received = results.recv_many(&mut batch, 256) => {
+                    if received == 0 {
+                        break;
+                    }
+                    for (index, outcome) in batch.drain(..) {
+                        self.apply(index, outcome);
+                    }
+                }
+                Some(command) = commands.recv() => match command {
+                    EngineCommand::RunNow(Some(index)) => {
+                        if let Some(trigger) = triggers.get(index) {
+                            trigger.notify_one();
+                        }
+                    }
+                    EngineCommand::RunNow(None) => triggers.iter().for_each(|t| t.notify_one()),
+                },
+                () = tokio::time::sleep(RETRY), if retry => {}
+                _ = flush.tick() => self.flush(),
+            }
+            self.send();
+        }
+        self.flush();
+    }
+
+    /// Folds one run into the check's state; marks what must be re-sent.
+    pub fn apply(&mut self, index: usize, mut outcome: Outcome) {
+        let Some(check) = self.checks.get_mut(index) else { return };
+        apply_slow_rule(check, &mut outcome);
+        let at = outcome.at;
+        let before = self.status_of(index);
+        let check = &mut self.checks[index];
+        check.history.record(at, outcome.is_ok(), outcome.latency);
+        self.persist.record(&check.spec.name, at, outcome.is_ok(), outcome.latency);
+        let change = check.tracker.observe(outcome.level, at);
+        check.last = Some(Arc::new(outcome));
+        if let Some(change) = change {
+            let message = check.last.as_ref().map(|o| o.message.clone()).unwrap_or_default();
+            let transition = TransitionView { at: change.at, from: change.from, to: change.to, message };
+            self.persist.transition(&check.spec.name, &transition);
+            check.transitions.insert(0, transition);
+            check.transitions.truncate(TRANSITIONS_SHOWN);
+        }
+        self.unsent.insert(index);
+        // Children's suppression follows their parent's state.
+        if self.status_of(index) != before {
+            for (child, state) in self.checks.iter().enumerate() {
+                if state.spec.depends_on == Some(index) {
+                    self.unsent.insert(child);
+                }
+            }
+        }
+    }
+
+    /// The state shown: debounced, and suppressed when the check it depends on is failing too.
+    pub fn status_of(&self, index: usize) -> Status {
+        let own = status_from(&self.checks[index].tracker);
+        let parent = self.checks[index].spec.depends_on.filter(|&p| p != index);
+        match parent {
+            Some(parent) if own.is_failing() && status_from(&self.checks[parent].tracker).is_failing() => {
+                Status::Suppressed
+            }
+            _ => own,
+        }
+    }
+
+    pub fn view(&self, index: usize, now: DateTime<Utc>) -> CheckView {
+        let check = &self.checks[index];
+        let hour = Duration::from_secs(3600);
+        CheckView {
+            index,
+            status: self.status_of(index),
+            since: check.tracker.since,
+            failures: check.tracker.failures,
+            last: check.last.clone(),
+            latencies: check.history.latencies(120),
+            p50_ms: check.history.percentile(now, hour, 50.0),
+            p95_ms: check.history.percentile(now, hour, 95.0),
+            uptime_hour: check.history.uptime(now, hour),
+            uptime_day: check.history.uptime(now, Duration::from_secs(86_400)),
+            transitions: check.transitions.clone(),
+            parent: check.spec.depends_on.map(|p| self.checks[p].spec.name.clone()),
+            ..CheckView::pending(&check.spec, index)
+        }
+    }
+
+    fn send(&mut self) {
+        if self.unsent.is_empty() {
+            return;
+        }
+        let now = Utc::now();
+        let views: Vec<Arc<CheckView>> = self.unsent.iter().map(|&i| Arc::new(self.view(i, now))).collect();
+        if (self.report)(views) {
+            self.unsent.clear();
+        }
+    }
+
+    async fn load_history(&mut self) {
+        let Some(store) = &self.store else { return };
+        let names: Vec<String> = self.checks.iter().map(|c| c.spec.name.clone()).collect();
+        let Ok(loaded) = persist::load(store, names).await else { return };
+        for (check, (buckets, transitions)) in self.checks.iter_mut().zip(loaded) {
+            check.history.preload(buckets);
+            check.transitions = transitions;
+        }
+    }
+
+    fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.persist);
+        if let Some(store) = self.store.clone()
+            && !batch.is_empty()
+        {
+            tokio::spawn(async move {
+                let _ = persist::write(&store, batch).await;
+            });
+        }
+    }
+}
+
+fn status_from(tracker: &Tracker) -> Status {
+    match tracker.state {
+        None => Status::Pending,
+        Some(Level::Ok) => Status::Ok,
+        Some(Level::Warning) => Status::Warning,
+        Some(Level::Unknown) => Status::Unknown,
+        Some(Level::Critical) => Status::Critical,
+    }
+}
+
+/// "Latency above N x its usual (median of the last hour) for T" turns an otherwise good run into a warning.
+fn apply_slow_rule(check: &mut CheckState, outcome: &mut Outcome) {
+    let Some(rule) = check.spec.slow else { return };
+    let (Some(latency), true) = (outcome.latency, outcome.is_ok()) else {
+        check.slow_since = None;
+        return;
+    };
+    let hour = Duration::from_secs(3600);
+    // Too few runs make a poor "usual".
+    if check.history.samples_in(outcome.at, hour) < 10 {
+        return;
+    }
+    let Some(median) = check.history.percentile(outcome.at, hour, 50.0) else { return };
+    let limit = f64::from(median.max(1)) * rule.factor;
+    if (latency.as_millis() as f64) <= limit {
+        check.slow_since = None;
+        return;
+    }
+    let since = *check.slow_since.get_or_insert(outcome.at);
+    if (outcome.at - since).to_std().unwrap_or_default() >= rule.sustained {
+        outcome.level = Level::Warning;
+        outcome.message = format!(
+            "latency {} above {}x its usual {}ms for {}",
+            super::condition::format_latency(latency),
+            super::condition::format_number(rule.factor),
+            median,
+            crate::config::units::format_duration(rule.sustained)
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! Recent results of one check in memory: the last runs for sparklines and
+//! percentiles, and per-minute buckets for uptime over 1 h and 24 h.
+
+use chrono::{DateTime, Utc};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Runs kept for the sparkline and latency percentiles.
+pub const SAMPLES: usize = 720;
+/// Minutes kept for uptime (24 h).
+pub const MINUTES: usize = 1440;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub latency_ms: u32,
+}
+
+/// The runs of one minute, the unit the store keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Bucket {
+    /// Minutes since the Unix epoch.
+    pub minute: i64,
+    pub ok: u32,
+    pub total: u32,
+    pub latency_sum_ms: u64,
+    pub latency_max_ms: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    samples: VecDeque<Sample>,
+    minutes: VecDeque<Bucket>,
+}
+
+pub fn minute_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(60)
+}
+
+impl History {
+    pub fn record(&mut self, at: DateTime<Utc>, ok: bool, latency: Option<Duration>) {
+        let latency_ms = latency.map_or(0, |l| u32::try_from(l.as_millis()).unwrap_or(u32::MAX));
+        if self.samples.len() == SAMPLES {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(Sample { at, ok, latency_ms });
+        let minute = minute_of(at);
+        if self.minutes.back().is_none_or(|b| b.minute != minute) {
+            if self.minutes.len() == MINUTES {
+                self.minutes.pop_front();
+            }
+            self.minutes.push_back(Bucket { minute, ..Bucket::default() });
+        }
+        if let Some(bucket) = self.minutes.back_mut() {
+            bucket.total += 1;
+            bucket.ok += u32::from(ok);
+            bucket.latency_sum_ms += u64::from(latency_ms);
+            bucket.latency_max_ms = bucket.latency_max_ms.max(latency_ms);
+        }
+    }
+
+    /// Adds buckets loaded from the store (oldest first), before any live run.
+    pub fn preload(&mut self, buckets: impl IntoIterator<Item = Bucket>) {
+        for bucket in buckets {
+            if self.minutes.back().is_some_and(|b| b.minute >= bucket.minute) {
+                continue;
+            }
+            if self.minutes.len() == MINUTES {
+                self.minutes.pop_front();
+            }
+            self.minutes.push_back(bucket);
+        }
+    }
+
+    /// Share of good runs within `window` before `now`, or `None` without runs.
+    pub fn uptime(&self, now: DateTime<Utc>, window: Duration) -> Option<f64> {
+        let last = minute_of(now);
+        let first = last - (window.as_secs() / 60) as i64;
+        let (ok, total) = self
+            .minutes
+            .iter()
+            .rev()
+            .skip_while(|b| b.minute > last)
+            .take_while(|b| b.minute > first)
+            .fold((0u64, 0u64), |(ok, total), b| (ok + u64::from(b.ok), total + u64::from(b.total)));
+        (total > 0).then(|| ok as f64 * 100.0 / total as f64)
+    }
+
+    /// Latency percentiles (0..=100) over the runs within `window`.
+    pub fn percentile(&self, now: DateTime<Utc>, window: Duration, pct: f64) -> Option<u32> {
+        let since = now - chrono::Duration::from_std(window).unwrap_or_default();
+        let mut values: Vec<u32> =
+            self.samples.iter().rev().take_while(|s| s.at >= since).map(|s| s.latency_ms).collect();
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_unstable();
+        let rank = ((pct / 100.0) * (values.len() - 1) as f64).round() as usize;
+        values.get(rank.min(values.len() - 1)).copied()
+    }
+
+    /// The last `count` latencies, oldest first, for a sparkline.
+    pub fn latencies(&self, count: usize) -> Vec<u64> {
+        let skip = self.samples.len().saturating_sub(count);
+        self.samples.iter().skip(skip).map(|s| u64::from(s.latency_ms)).collect()
+    }
+
+    pub fn samples_in(&self, now: DateTime<Utc>, window: Duration) -> usize {
+        let since = now - chrono::Duration::from_std(window).unwrap_or_default();
+        self.samples.iter().rev().take_while(|s| s.at >= since).count()
+    }
+
+    pub fn last_bucket(&self) -> Option<Bucket> {
+        self.minutes.back().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::UNIX_EPOCH + chrono::Duration::seconds(1_000_000 + seconds)
+    }
+
+    #[test]
+    fn uptime_counts_good_runs_in_the_window() {
+        let mut history = History::default();
+        for i in 0..120 {
+            // One run every 30 s for an hour; every fourth fails.
+            history.record(at(i * 30), i % 4 != 0, Some(Duration::from_millis(10 + i as u64)));
+        }
+        let now = at(119 * 30);
+        let hour = history.uptime(now, Duration::from_secs(3600)).unwrap();
+        assert!((hour - 75.0).abs() < 1.0, "{hour}");
+        assert_eq!(history.uptime(at(-10_000), Duration::from_secs(60)), None);
+        assert!(history.uptime(now, Duration::from_secs(86_400)).unwrap() > 74.0);
+    }
+
+    #[test]
+    fn percentiles_and_sparkline() {
+        let mut history = History::default();
+        for i in 1..=100 {
+            history.record(at(i), true, Some(Duration::from_millis(i as u64)));
+        }
+        let now = at(100);
+        assert_eq!(history.percentile(now, Duration::from_secs(3600), 50.0), Some(51));
+        assert_eq!(history.percentile(now, Duration::from_secs(3600), 95.0), Some(95));
+        assert_eq!(history.latencies(3), vec![98, 99, 100]);
+        assert_eq!(history.samples_in(now, Duration::from_secs(9)), 10);
+    }
+
+    #[test]
+    fn memory_is_bounded() {
+        let mut history = History::default();
+        for i in 0..(SAMPLES as i64 * 3) {
+            history.record(at(i * 61), true, None);
+        }
+        assert_eq!(history.latencies(usize::MAX).len(), SAMPLES);
+        assert!(history.minutes.len() <= MINUTES);
+    }
+}

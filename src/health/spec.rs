@@ -1,0 +1,176 @@
+//! A check as the engine runs it: the config entry with defaults filled in,
+//! paths resolved and conditions parsed.
+
+use super::condition::{self, Condition};
+use crate::config::{CheckConfig, CheckTarget, Config, Severity};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Defaults when the config is silent.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_EVERY: Duration = Duration::from_secs(30);
+pub const DEFAULT_EVERY_SYSTEM: Duration = Duration::from_secs(10);
+pub const DEFAULT_BODY_LIMIT: u64 = 64 * 1024;
+pub const DEFAULT_MAX_REDIRECTS: u32 = 5;
+pub const DEFAULT_FAIL_AFTER: u32 = 2;
+pub const DEFAULT_RECOVER_AFTER: u32 = 1;
+
+#[derive(Debug, Clone)]
+pub struct CheckSpec {
+    pub name: String,
+    pub target: CheckTarget,
+    pub every: Duration,
+    pub timeout: Duration,
+    pub conditions: Vec<Condition>,
+    /// Conditions added because the config gave none (shown as "default" in the detail pane).
+    pub default_conditions: bool,
+    pub severity: Severity,
+    pub fail_after: u32,
+    pub recover_after: u32,
+    /// Failing only once failures have lasted this long, as well as `fail_after` runs.
+    pub fail_for: Option<Duration>,
+    /// Warning when latency stays above `factor` times its median of the last hour for `for`.
+    pub slow: Option<SlowRule>,
+    pub depends_on: Option<usize>,
+    pub depends_on_name: Option<String>,
+    pub warn: Option<f64>,
+    pub critical: Option<f64>,
+    /// Certificate expiry thresholds in days.
+    pub warn_days: u32,
+    pub critical_days: u32,
+    pub http: HttpOptions,
+    pub query: Option<String>,
+    /// Relative paths (sqlite files, disks, commands' working folder) resolve against this.
+    pub base_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlowRule {
+    pub factor: f64,
+    pub sustained: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub method: String,
+    /// Header values as written; `${VAR}` is expanded at request time and never shown.
+    pub headers: Vec<(String, String)>,
+    pub ca_file: Option<PathBuf>,
+    pub max_redirects: u32,
+    pub body_limit: u64,
+}
+
+impl CheckSpec {
+    pub fn kind(&self) -> &'static str {
+        self.target.kind()
+    }
+
+    /// The target as shown to people (never a header or a secret).
+    pub fn target_text(&self) -> String {
+        match &self.target {
+            CheckTarget::Http(url) | CheckTarget::Tcp(url) | CheckTarget::Tls(url) => url.clone(),
+            CheckTarget::Command(argv) => argv.join(" "),
+            CheckTarget::Sqlite(path) | CheckTarget::Disk(path) => path.display().to_string(),
+            CheckTarget::System(what) => what.clone(),
+        }
+    }
+
+    pub fn from_config(check: &CheckConfig, config: &Config, names: &[String]) -> Result<CheckSpec, String> {
+        let target = check.target().ok_or_else(|| format!("check `{}` has no target", check.name.get_ref()))?;
+        let system_like = matches!(target, CheckTarget::System(_) | CheckTarget::Disk(_));
+        // Certificates change rarely; once an hour is plenty.
+        let default_every = match target {
+            CheckTarget::Tls(_) => Duration::from_secs(3600),
+            _ if system_like => DEFAULT_EVERY_SYSTEM,
+            _ => DEFAULT_EVERY,
+        };
+        let mut conditions = Vec::new();
+        for text in &check.expect {
+            conditions.push(condition::parse(text.get_ref()).map_err(|e| e.message)?);
+        }
+        let default_conditions = conditions.is_empty() && matches!(target, CheckTarget::Http(_));
+        if default_conditions {
+            // A plain healthy answer: any 2xx after redirects.
+            conditions.push(condition::parse("status >= 200").map_err(|e| e.message)?);
+            conditions.push(condition::parse("status < 300").map_err(|e| e.message)?);
+        }
+        let (warn, critical) = default_thresholds(&target);
+        let slow = check
+            .slow_factor
+            .map(|factor| SlowRule { factor, sustained: check.slow_for.map_or(Duration::from_secs(300), |d| d.get()) });
+        Ok(CheckSpec {
+            name: check.name.get_ref().clone(),
+            every: check.every.map_or(default_every, |d| d.get()),
+            timeout: check.timeout.map_or(DEFAULT_TIMEOUT, |d| d.get()),
+            conditions,
+            default_conditions,
+            severity: check.severity,
+            fail_after: check.fail_after.unwrap_or(DEFAULT_FAIL_AFTER).max(1),
+            recover_after: check.recover_after.unwrap_or(DEFAULT_RECOVER_AFTER).max(1),
+            fail_for: check.fail_for.map(|d| d.get()),
+            slow,
+            depends_on: check.depends_on.as_ref().and_then(|parent| names.iter().position(|n| n == parent.get_ref())),
+            depends_on_name: check.depends_on.as_ref().map(|parent| parent.get_ref().clone()),
+            warn: check.warn.map(|p| p.0).or(warn),
+            critical: check.critical.map(|p| p.0).or(critical),
+            warn_days: check.warn_days.unwrap_or(30),
+            critical_days: check.critical_days.unwrap_or(7),
+            http: HttpOptions {
+                method: check.method.clone().unwrap_or_else(|| "GET".into()).to_ascii_uppercase(),
+                headers: check.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                ca_file: check.ca_file.as_deref().map(|p| config.resolve(p)),
+                max_redirects: check.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS),
+                body_limit: check.body_limit.map_or(DEFAULT_BODY_LIMIT, |b| b.0),
+            },
+            query: check.query.clone(),
+            base_dir: config.base_dir().to_path_buf(),
+            target,
+        })
+    }
+
+    /// Every check of a config; those that cannot be built are reported, not dropped silently.
+    pub fn all(config: &Config) -> Vec<Result<CheckSpec, (String, String)>> {
+        let names: Vec<String> = config.checks.iter().map(|c| c.name.get_ref().clone()).collect();
+        config
+            .checks
+            .iter()
+            .map(|check| CheckSpec::from_config(check, config, &names).map_err(|e| (check.name.get_ref().clone(), e)))
+            .collect()
+    }
+
+    /// The checks the engine can run, linked by name, and one line for each that it cannot.
+    pub fn build_all(config: &Config) -> (Vec<CheckSpec>, Vec<String>) {
+        let mut specs = Vec::new();
+        let mut problems = Vec::new();
+        for built in CheckSpec::all(config) {
+            match built {
+                Ok(spec) => specs.push(spec),
+                Err((name, problem)) => problems.push(format!("check `{name}` cannot run: {problem}")),
+            }
+        }
+        let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+        for spec in &mut specs {
+            spec.depends_on = spec.depends_on_name.as_ref().and_then(|parent| names.iter().position(|n| n == parent));
+        }
+        (specs, problems)
+    }
+
+    pub fn resolve(&self, path: &std::path::Path) -> PathBuf {
+        if path.is_absolute() { path.to_path_buf() } else { self.base_dir.join(path) }
+    }
+}
+
+/// The users' own thresholds: cpu 80/95 %, memory 85/95 %, swap 50/80 %, load per core 80/100 %, disk 80/90 %.
+fn default_thresholds(target: &CheckTarget) -> (Option<f64>, Option<f64>) {
+    match target {
+        CheckTarget::System(what) => match what.as_str() {
+            "cpu" => (Some(80.0), Some(95.0)),
+            "memory" => (Some(85.0), Some(95.0)),
+            "swap" => (Some(50.0), Some(80.0)),
+            "load" => (Some(80.0), Some(100.0)),
+            _ => (None, None),
+        },
+        CheckTarget::Disk(_) => (Some(80.0), Some(90.0)),
+        _ => (None, None),
+    }
+}

@@ -1,0 +1,193 @@
+//! The tab's I/O: listing the folders, verifying, reading contents and
+//! restoring, all off the UI task, reporting back as `Msg`s.
+
+use super::{BackupsTab, Effect, Msg};
+use crate::backup::overview::{SetState, survey};
+use crate::backup::{BackupSet, check_and_record, compare, contents, restore};
+use crate::tui::action::Action;
+use crate::tui::tabs::{Services, TabMsg};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the folders are listed again, to notice new and removed backups.
+const RESCAN_EVERY: Duration = Duration::from_secs(60);
+
+pub fn start(services: &Services) -> BackupsTab {
+    if services.config.backups.is_empty() {
+        return BackupsTab::default();
+    }
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(watch(services.clone()));
+    }
+    BackupsTab { configured: true, ..BackupsTab::default() }
+}
+
+/// Lists every set now and then; reports only when something changed.
+async fn watch(services: Services) {
+    let mut last: Option<Arc<Vec<SetState>>> = None;
+    let mut interval = tokio::time::interval(RESCAN_EVERY);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let scan = services.clone();
+        let Ok(states) = tokio::task::spawn_blocking(move || list_all(&scan)).await else { return };
+        if last.as_ref() != Some(&states) {
+            last = Some(states.clone());
+            if services.sources.send(Action::Msg(TabMsg::Backups(Msg::Listed(states)))).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn list_all(services: &Services) -> Arc<Vec<SetState>> {
+    let sets = BackupSet::all(&services.config);
+    Arc::new(survey(&sets, services.store.as_ref(), chrono::Utc::now()))
+}
+
+fn find_set(services: &Services, name: &str) -> Option<BackupSet> {
+    BackupSet::all(&services.config).into_iter().find(|set| set.name == name)
+}
+
+/// Runs blocking work off the UI task: on the runtime's blocking pool, or a thread outside one.
+fn in_background(work: impl FnOnce() + Send + 'static) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn_blocking(work);
+        }
+        Err(_) => {
+            let _ = std::thread::Builder::new().name("backups".into()).spawn(work);
+        }
+    }
+}
+
+/// Reports a result that must arrive (waits for room in the channel; never called on the UI task).
+fn deliver(services: &Services, msg: Msg) {
+    let _ = services.sources.blocking_send(Action::Msg(TabMsg::Backups(msg)));
+}
+
+pub fn execute(effect: Effect, services: &Services) {
+    let services = services.clone();
+    match effect {
+        Effect::Rescan => in_background(move || deliver(&services, Msg::Listed(list_all(&services)))),
+        Effect::CancelVerify(cancel) => cancel.cancel(),
+        Effect::Verify { generation, jobs, cancel } => in_background(move || {
+            for (set_name, entry) in jobs {
+                if cancel.is_cancelled() {
+                    break;
+                }
+                let Some(set) = find_set(&services, &set_name) else { continue };
+                let mut last_percent = u8::MAX;
+                let mut progress = |done: u64, total: u64| {
+                    let percent = (done.saturating_mul(100) / total.max(1)).min(100) as u8;
+                    if percent != last_percent {
+                        last_percent = percent;
+                        // Progress may be dropped when the console is busy; results may not.
+                        let _ = services.sources.try_send(Action::Msg(TabMsg::Backups(Msg::VerifyProgress {
+                            generation,
+                            set: set_name.clone(),
+                            name: entry.name.clone(),
+                            percent,
+                        })));
+                    }
+                };
+                progress(0, 1);
+                let result = check_and_record(&set, &entry, services.store.as_ref(), &mut progress, &cancel);
+                deliver(&services, Msg::Verified { generation, set: set_name, name: entry.name, result });
+            }
+            deliver(&services, Msg::VerifyDone { generation });
+        }),
+        Effect::LoadContents { set, name, path } => in_background(move || {
+            let result = match find_set(&services, &set) {
+                Some(backup_set) => contents::read(backup_set.format, &path, backup_set.check.max_unpacked)
+                    .map(Arc::new)
+                    .map_err(|failure| failure.to_string()),
+                None => Err(format!("the set `{set}` is no longer configured")),
+            };
+            deliver(&services, Msg::Contents { set, name, result });
+        }),
+        Effect::Compare { set, name, path } => in_background(move || {
+            let result = match find_set(&services, &set) {
+                Some(backup_set) => match &backup_set.restore_to {
+                    Some(target) => compare::compare(backup_set.format, &path, target, backup_set.check.max_unpacked)
+                        .map(Arc::new)
+                        .map_err(|failure| failure.to_string()),
+                    None => Err(format!("`{set}` has no restore_to to compare with")),
+                },
+                None => Err(format!("the set `{set}` is no longer configured")),
+            };
+            deliver(&services, Msg::Compared { set, name, result });
+        }),
+        Effect::PlanRestore { set, entry } => in_background(move || {
+            let result = match find_set(&services, &set) {
+                Some(backup_set) => restore::plan(&backup_set, &entry, None, chrono::Utc::now())
+                    .map(Arc::new)
+                    .map_err(|err| err.to_string()),
+                None => Err(format!("the set `{set}` is no longer configured")),
+            };
+            deliver(&services, Msg::Planned { set, name: entry.name, result });
+        }),
+        Effect::Restore { plan } => in_background(move || {
+            let result = run_restore(&services, &plan);
+            deliver(&services, Msg::Restored { result });
+        }),
+        Effect::Create { set } => in_background(move || {
+            let result = match find_set(&services, &set) {
+                Some(backup_set) => create_audited(&services, &backup_set),
+                None => Err(format!("the set `{set}` is no longer configured")),
+            };
+            deliver(&services, Msg::Created { set, result });
+        }),
+        Effect::AuditNotRun { set, target, event, reason } => in_background(move || {
+            if let Some(store) = &services.store {
+                restore::audit_not_run(store, &services.identity, &set, target.as_deref(), event, &reason);
+            }
+        }),
+    }
+}
+
+fn run_restore(services: &Services, plan: &restore::Plan) -> Result<Arc<restore::Outcome>, String> {
+    let Some(store) = &services.store else {
+        return Err("no store is open, so the restore cannot be audited; nothing was changed".into());
+    };
+    if services.read_only {
+        let target = Some(plan.target.as_path());
+        restore::audit_not_run(store, &services.identity, &plan.set, target, "restore-refused", "read-only mode");
+        return Err("read-only: restores are disabled".into());
+    }
+    let cancel = crate::backup::Cancel::new();
+    let mut last_percent = u8::MAX;
+    let mut progress = |done: u64, total: u64| {
+        let percent = (done.saturating_mul(100) / total.max(1)).min(100) as u8;
+        if percent != last_percent {
+            last_percent = percent;
+            let msg = Msg::RestoreProgress { percent };
+            let _ = services.sources.try_send(Action::Msg(TabMsg::Backups(msg)));
+        }
+    };
+    restore::run_audited(store, &services.identity, plan, &mut progress, &cancel)
+        .map(Arc::new)
+        .map_err(|err| err.to_string())
+}
+
+fn create_audited(services: &Services, set: &BackupSet) -> Result<String, String> {
+    if services.read_only {
+        return Err("read-only: creating backups is disabled".into());
+    }
+    let result = crate::backup::create::create(set, chrono::Utc::now());
+    if let Some(store) = &services.store {
+        let (event, detail) = match &result {
+            Ok(created) => ("backup-create", format!("created {}", created.path.display())),
+            Err(reason) => ("backup-create-failed", reason.clone()),
+        };
+        let entry = crate::store::AuditEntry {
+            event: event.into(),
+            action: Some(format!("create {}", set.name)),
+            target: set.source.as_ref().map(|p| p.display().to_string()),
+            detail: Some(detail),
+            ..Default::default()
+        };
+        let _ = store.audit(entry, &services.identity);
+    }
+    result.map(|created| created.summary)
+}

@@ -1,0 +1,249 @@
+//! The gpu tab: one block of gauges per GPU, their history, and the process
+//! table of the selected one. The engine (`crate::gpu::engine`) samples on its
+//! own thread and sends a new state only when something shown has changed.
+
+mod parts;
+mod view;
+
+use super::{Services, TabCtx, TabMsg, ViewCtx};
+use crate::gpu::engine::{self, Delivery, EngineOptions};
+use crate::gpu::{GpuProcess, GpuState};
+use crate::tui::action::Action;
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use serde::Deserialize;
+use std::sync::Arc;
+use tokio::sync::mpsc::error::TrySendError;
+
+#[derive(Debug, Default)]
+pub struct GpuTab {
+    /// The newest state from the engine; `None` before the first one.
+    state: Option<Arc<GpuState>>,
+    /// Whether an engine was started (a default tab has none).
+    started: bool,
+    /// Position in `state.gpus` of the selected GPU.
+    selected: usize,
+    pane: Pane,
+    sort: ProcessSort,
+    /// Selected row of the process table.
+    process_row: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Gpus,
+    Processes,
+}
+
+/// The order of the process table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProcessSort {
+    #[default]
+    Memory,
+    Pid,
+    Name,
+    User,
+}
+
+impl ProcessSort {
+    fn next(self) -> ProcessSort {
+        match self {
+            ProcessSort::Memory => ProcessSort::Pid,
+            ProcessSort::Pid => ProcessSort::Name,
+            ProcessSort::Name => ProcessSort::User,
+            ProcessSort::User => ProcessSort::Memory,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ProcessSort::Memory => "memory",
+            ProcessSort::Pid => "pid",
+            ProcessSort::Name => "name",
+            ProcessSort::User => "user",
+        }
+    }
+
+    /// Sorts in place: memory largest first, the others ascending.
+    pub fn apply(self, list: &mut [GpuProcess]) {
+        match self {
+            ProcessSort::Memory => list.sort_by(|a, b| b.memory.cmp(&a.memory).then(a.pid.cmp(&b.pid))),
+            ProcessSort::Pid => list.sort_by_key(|p| p.pid),
+            ProcessSort::Name => list.sort_by(|a, b| a.name.cmp(&b.name).then(a.pid.cmp(&b.pid))),
+            ProcessSort::User => list.sort_by(|a, b| a.user.cmp(&b.user).then(a.pid.cmp(&b.pid))),
+        }
+    }
+}
+
+/// What this tab's sources report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// A new picture of the GPUs; sent only when something shown changed.
+    State(Arc<GpuState>),
+}
+
+/// What keys can be bound to in `[keys.gpu]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    /// Open or close the process table of the selected GPU.
+    Processes,
+    /// Sort the process table by the next column.
+    Sort,
+}
+
+impl Command {
+    pub const ALL: &'static [Command] = &[Command::Processes, Command::Sort];
+
+    pub fn describe(&self) -> String {
+        match self {
+            Command::Processes => "show or hide the selected GPU's processes".into(),
+            Command::Sort => "sort processes by memory, pid, name or user".into(),
+        }
+    }
+}
+
+/// Work this tab asks the runtime for: none, the engine runs by itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {}
+
+pub fn default_keys() -> Vec<(&'static str, Command)> {
+    vec![("p", Command::Processes), ("s", Command::Sort)]
+}
+
+/// Starts sampling (NVML, or the simulation of `[gpu] simulate`) on the current runtime.
+pub fn start(services: &Services) -> GpuTab {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return GpuTab::default() };
+    let config = &services.config.gpu;
+    let source = crate::gpu::source_for(config);
+    let options = EngineOptions::from_config(config);
+    let sender = services.sources.clone();
+    runtime.spawn(engine::run(source, options, move |state| {
+        match sender.try_send(Action::Msg(TabMsg::Gpu(Msg::State(state)))) {
+            Ok(()) => Delivery::Sent,
+            Err(TrySendError::Full(_)) => Delivery::Busy,
+            Err(TrySendError::Closed(_)) => Delivery::Closed,
+        }
+    }));
+    GpuTab { started: true, ..GpuTab::default() }
+}
+
+pub fn execute(effect: Effect, _services: &Services) {
+    match effect {}
+}
+
+impl GpuTab {
+    /// A tab showing `state`, as if the engine had sent it (for tests, benches and snapshots).
+    pub fn with_state(state: GpuState) -> GpuTab {
+        GpuTab { state: Some(Arc::new(state)), started: true, ..GpuTab::default() }
+    }
+
+    pub fn state(&self) -> Option<&GpuState> {
+        self.state.as_deref()
+    }
+
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    pub fn pane(&self) -> Pane {
+        self.pane
+    }
+
+    pub fn sort(&self) -> ProcessSort {
+        self.sort
+    }
+
+    fn gpu_count(&self) -> usize {
+        self.state.as_ref().map_or(0, |s| s.gpus.len())
+    }
+
+    fn process_count(&self) -> usize {
+        self.state
+            .as_ref()
+            .and_then(|s| s.gpus.get(self.selected))
+            .and_then(|g| g.sample.as_ref())
+            .and_then(|s| s.processes.value())
+            .map_or(0, Vec::len)
+    }
+
+    pub fn on_msg(&mut self, msg: Msg, _ctx: &mut TabCtx) -> Vec<Effect> {
+        match msg {
+            Msg::State(state) => {
+                self.state = Some(state);
+                self.selected = self.selected.min(self.gpu_count().saturating_sub(1));
+                self.process_row = self.process_row.min(self.process_count().saturating_sub(1));
+                if self.gpu_count() == 0 {
+                    self.pane = Pane::Gpus;
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    pub fn on_command(&mut self, command: Command, _ctx: &mut TabCtx) -> Vec<Effect> {
+        match command {
+            Command::Processes => self.toggle_processes(),
+            Command::Sort => self.sort = self.sort.next(),
+        }
+        Vec::new()
+    }
+
+    fn toggle_processes(&mut self) {
+        self.pane = match self.pane {
+            Pane::Gpus if self.gpu_count() > 0 => Pane::Processes,
+            _ => Pane::Gpus,
+        };
+        self.process_row = 0;
+    }
+
+    fn select_gpu(&mut self, position: usize) {
+        let last = self.gpu_count().saturating_sub(1);
+        let position = position.min(last);
+        if position != self.selected {
+            self.selected = position;
+            self.process_row = 0;
+        }
+    }
+
+    pub fn on_nav(&mut self, action: &Action, _ctx: &mut TabCtx) -> Option<Vec<Effect>> {
+        let gpu = self.selected;
+        match (self.pane, action) {
+            (_, Action::Select) if self.gpu_count() > 0 => self.toggle_processes(),
+            (Pane::Processes, Action::Close) => self.pane = Pane::Gpus,
+            (Pane::Gpus, Action::Up | Action::Left) => self.select_gpu(gpu.saturating_sub(1)),
+            (Pane::Gpus, Action::Down | Action::Right) => self.select_gpu(gpu + 1),
+            (_, Action::Top) if self.pane == Pane::Gpus => self.select_gpu(0),
+            (_, Action::Bottom) if self.pane == Pane::Gpus => self.select_gpu(usize::MAX),
+            (Pane::Processes, Action::Left) => self.select_gpu(gpu.saturating_sub(1)),
+            (Pane::Processes, Action::Right) => self.select_gpu(gpu + 1),
+            (Pane::Processes, Action::Up) => self.process_row = self.process_row.saturating_sub(1),
+            (Pane::Processes, Action::Down) => {
+                self.process_row = (self.process_row + 1).min(self.process_count().saturating_sub(1))
+            }
+            (Pane::Processes, Action::Top) => self.process_row = 0,
+            (Pane::Processes, Action::Bottom) => self.process_row = self.process_count().saturating_sub(1),
+            _ => return None,
+        }
+        Some(Vec::new())
+    }
+
+    pub fn captures_keys(&self) -> bool {
+        false
+    }
+
+    pub fn on_key(&mut self, _key: KeyEvent, _ctx: &mut TabCtx) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// Nothing on this tab moves with the clock: times shown are absolute.
+    pub fn on_tick(&mut self, _ctx: &mut TabCtx) -> bool {
+        false
+    }
+
+    pub fn render(&self, view: &ViewCtx, frame: &mut Frame, area: Rect) {
+        view::render(self, view, frame, area);
+    }
+}

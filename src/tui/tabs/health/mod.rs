@@ -1,0 +1,210 @@
+//! The health tab: every check, worst first, with latency, uptime and the
+//! last result; a detail pane for the selected one. The engine
+//! (`crate::health`) does the work; this module only folds its reports into
+//! rows and draws them.
+
+mod update;
+mod view;
+
+use super::{Services, TabCtx, ViewCtx};
+use crate::health::{CheckSpec, CheckView, EngineHandle, engine};
+use crate::tui::action::Action;
+use crate::tui::tabs::TabMsg;
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+#[derive(Debug, Default)]
+pub struct HealthTab {
+    /// One row per check, by check index.
+    rows: Vec<Arc<CheckView>>,
+    /// Row indexes in display order (sorted and filtered).
+    order: Vec<usize>,
+    /// The selected check (by index, so it stays put when the order changes).
+    selected: Option<usize>,
+    /// Until the user moves, the selection follows the top row (the worst check).
+    moved: bool,
+    sort: Sort,
+    failing_only: bool,
+    filter: String,
+    filter_open: bool,
+    detail: bool,
+    /// Checks asked to run now and not yet reported back.
+    requested: BTreeSet<usize>,
+    engine: Option<EngineHandle>,
+    /// Checks in the config that could not be built.
+    problems: Vec<String>,
+    /// The maintenance window in force (from the status line), so failures read as expected.
+    window: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Worst first.
+    #[default]
+    Status,
+    Name,
+    /// Slowest first.
+    Latency,
+}
+
+impl Sort {
+    fn next(self) -> Sort {
+        match self {
+            Sort::Status => Sort::Name,
+            Sort::Name => Sort::Latency,
+            Sort::Latency => Sort::Status,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Sort::Status => "worst first",
+            Sort::Name => "name",
+            Sort::Latency => "latency",
+        }
+    }
+}
+
+/// What this tab's sources report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// New views of the checks that changed.
+    Updated(Vec<Arc<CheckView>>),
+}
+
+/// What keys can be bound to in `[keys.health]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    RunSelected,
+    RunAll,
+    CycleSort,
+    ToggleFailingOnly,
+    Filter,
+    ToggleDetail,
+}
+
+impl Command {
+    pub const ALL: &'static [Command] = &[
+        Command::RunSelected,
+        Command::RunAll,
+        Command::CycleSort,
+        Command::ToggleFailingOnly,
+        Command::Filter,
+        Command::ToggleDetail,
+    ];
+
+    pub fn describe(&self) -> String {
+        match self {
+            Command::RunSelected => "health: run the selected check now",
+            Command::RunAll => "health: run every check now",
+            Command::CycleSort => "health: sort by status, name or latency",
+            Command::ToggleFailingOnly => "health: show failing checks only, or all",
+            Command::Filter => "health: filter checks by text",
+            Command::ToggleDetail => "health: show or hide the detail pane",
+        }
+        .into()
+    }
+}
+
+/// Work this tab asks the runtime for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Run one check (by index) or all of them now.
+    RunNow { engine: EngineHandle, check: Option<usize> },
+}
+
+pub fn default_keys() -> Vec<(&'static str, Command)> {
+    vec![
+        ("r", Command::RunSelected),
+        ("R", Command::RunAll),
+        ("s", Command::CycleSort),
+        ("f", Command::ToggleFailingOnly),
+        ("/", Command::Filter),
+        ("d", Command::ToggleDetail),
+    ]
+}
+
+pub fn start(services: &Services) -> HealthTab {
+    let (specs, problems) = CheckSpec::build_all(&services.config);
+    let mut tab = HealthTab::with_checks(&specs);
+    tab.problems = problems;
+    if specs.is_empty() {
+        return tab;
+    }
+    let sources = services.sources.clone();
+    let report: engine::Report =
+        Box::new(move |views| sources.try_send(Action::Msg(TabMsg::Health(Msg::Updated(views)))).is_ok());
+    tab.engine = Some(engine::start(specs, services.store.clone(), report));
+    tab
+}
+
+pub fn execute(effect: Effect, _services: &Services) {
+    match effect {
+        Effect::RunNow { engine, check } => {
+            engine.run_now(check);
+        }
+    }
+}
+
+impl HealthTab {
+    /// A tab showing `specs` as pending, with no engine behind it (tests and snapshots use it too).
+    pub fn with_checks(specs: &[CheckSpec]) -> HealthTab {
+        let mut tab = HealthTab {
+            rows: specs.iter().enumerate().map(|(i, spec)| Arc::new(CheckView::pending(spec, i))).collect(),
+            ..HealthTab::default()
+        };
+        tab.reorder();
+        tab
+    }
+
+    /// Connects an engine, so re-run keys have somewhere to go.
+    pub fn with_engine(mut self, engine: EngineHandle) -> HealthTab {
+        self.engine = Some(engine);
+        self
+    }
+
+    pub fn on_msg(&mut self, msg: Msg, ctx: &mut TabCtx) -> Vec<Effect> {
+        self.window.clone_from(&ctx.status.window);
+        match msg {
+            Msg::Updated(views) => self.apply(views),
+        }
+        ctx.status.health = self.summary();
+        Vec::new()
+    }
+
+    pub fn on_command(&mut self, command: Command, _ctx: &mut TabCtx) -> Vec<Effect> {
+        self.command(command)
+    }
+
+    pub fn on_nav(&mut self, action: &Action, _ctx: &mut TabCtx) -> Option<Vec<Effect>> {
+        self.navigate(action)
+    }
+
+    pub fn captures_keys(&self) -> bool {
+        self.filter_open
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, _ctx: &mut TabCtx) -> Vec<Effect> {
+        self.filter_key(key);
+        Vec::new()
+    }
+
+    /// Only a change of maintenance window changes this view between reports.
+    pub fn on_tick(&mut self, ctx: &mut TabCtx) -> bool {
+        if self.window != ctx.status.window {
+            self.window.clone_from(&ctx.status.window);
+            ctx.status.health = self.summary();
+            return true;
+        }
+        false
+    }
+
+    pub fn render(&self, view: &ViewCtx, frame: &mut Frame, area: Rect) {
+        view::render(self, view, frame, area);
+    }
+}

@@ -1,0 +1,277 @@
+//! The incident tab: the open incident with its T+ clock, the runbook
+//! checklist, the actions with their confirmation dialog and live output,
+//! and the timeline. The store is the record: every instance on the host
+//! polls its revision counter and shows the same incident.
+//!
+//! `update.rs` folds keys and reports into the state (pure), `prompt.rs` holds
+//! the dialogs, `engine.rs` does the store and process work behind effects,
+//! `view.rs` draws.
+
+mod engine;
+mod prompt;
+mod update;
+mod view;
+
+use super::{Services, ViewCtx};
+use crate::action::{ActionSpec, CancelSignal, Canceller, Confirmed};
+use crate::incident::checklist::Checklist;
+use crate::incident::record::{EventKind, IncidentRecord, Severity};
+use crate::incident::runbook::Runbook;
+use prompt::Prompt;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+pub use engine::execute;
+
+/// Output lines kept for the live pane of a running action.
+const PANE_LINES: usize = 500;
+
+#[derive(Default)]
+pub struct IncidentTab {
+    /// False when there is no store: incidents cannot be kept.
+    configured: bool,
+    read_only: bool,
+    actions: Vec<ActionSpec>,
+    runbooks: Vec<Runbook>,
+    /// How many of `runbooks` come from the config (they are listed first).
+    configured_runbooks: usize,
+    runbook_problems: Vec<String>,
+    /// The open incident as last read from the store.
+    record: Option<Arc<IncidentRecord>>,
+    checklist: Checklist,
+    focus: Focus,
+    step_cursor: usize,
+    action_cursor: usize,
+    /// Lines scrolled up from the newest timeline entry.
+    timeline_scroll: usize,
+    prompt: Option<Prompt>,
+    /// The running (or last finished) action's pane.
+    run: Option<RunPane>,
+    next_nonce: u64,
+    /// A one-line answer to the last command ("post-mortem written to ...").
+    notice: Option<String>,
+    store_error: Option<String>,
+    wall: chrono::DateTime<chrono::Utc>,
+    /// Shown in the confirmation dialog, so nobody runs a command on the wrong box.
+    host: String,
+}
+
+/// Which pane the movement keys act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    #[default]
+    Checklist,
+    Actions,
+    Timeline,
+}
+
+/// An action's run as the pane shows it.
+#[derive(Debug)]
+pub struct RunPane {
+    pub nonce: u64,
+    pub name: String,
+    pub started: chrono::DateTime<chrono::Utc>,
+    pub lines: VecDeque<String>,
+    pub dropped: u64,
+    /// Set once it ends: the outcome in words.
+    pub outcome: Option<String>,
+    pub failed: bool,
+    pub dry_run: bool,
+    pub canceller: Option<Canceller>,
+    /// A `rollback_with` action to offer when the run or its verification failed.
+    pub rollback: Option<String>,
+    /// The first cancel press asks; the second cancels.
+    pub cancel_asked: bool,
+}
+
+impl RunPane {
+    /// Adds a line, dropping the oldest beyond [`PANE_LINES`].
+    fn push(&mut self, line: String) {
+        if self.lines.len() == PANE_LINES {
+            self.lines.pop_front();
+            self.dropped += 1;
+        }
+        self.lines.push_back(line);
+    }
+}
+
+/// What this tab's engine reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// The open incident (or none) after the store's revision changed.
+    Loaded(Option<Arc<IncidentRecord>>),
+    StoreError(String),
+    Output {
+        nonce: u64,
+        line: String,
+    },
+    Progress {
+        nonce: u64,
+        text: String,
+    },
+    Finished {
+        nonce: u64,
+        outcome: String,
+        failed: bool,
+    },
+    Notice(String),
+}
+
+/// What keys can be bound to in `[keys.incident]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    NewIncident,
+    ToggleStep,
+    SkipStep,
+    Note,
+    RunAction,
+    CancelAction,
+    CycleSeverity,
+    CloseIncident,
+    Export,
+}
+
+impl Command {
+    pub const ALL: &'static [Command] = &[
+        Command::NewIncident,
+        Command::ToggleStep,
+        Command::SkipStep,
+        Command::Note,
+        Command::RunAction,
+        Command::CancelAction,
+        Command::CycleSeverity,
+        Command::CloseIncident,
+        Command::Export,
+    ];
+
+    pub fn describe(&self) -> String {
+        match self {
+            Command::NewIncident => "open a new incident (title, severity, runbook)",
+            Command::ToggleStep => "tick or untick the selected runbook step",
+            Command::SkipStep => "skip the selected step, with a reason",
+            Command::Note => "write a note (on the selected step, if any)",
+            Command::RunAction => "run the selected action (after confirming it) or the step's check",
+            Command::CancelAction => "cancel the running action (press twice)",
+            Command::CycleSeverity => "change the incident's severity (P0-P3)",
+            Command::CloseIncident => "close the incident with a resolution",
+            Command::Export => "write the post-mortem draft to a file",
+        }
+        .into()
+    }
+}
+
+/// Work this tab asks the runtime for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Read the open incident now.
+    Refresh,
+    Open {
+        title: String,
+        severity: Severity,
+        runbook: Option<String>,
+    },
+    AddEvent {
+        incident: i64,
+        kind: EventKind,
+        step: Option<String>,
+        text: String,
+    },
+    SetSeverity {
+        incident: i64,
+        severity: Severity,
+    },
+    Close {
+        incident: i64,
+        resolution: String,
+    },
+    /// An audit row for something that happened in a dialog (request, refusal, cancel).
+    Audit {
+        event: &'static str,
+        action: Box<ActionSpec>,
+        detail: Option<String>,
+    },
+    Run {
+        nonce: u64,
+        confirmed: Box<Confirmed>,
+        cancel: CancelSignal,
+    },
+    Cancel(Canceller),
+    /// Run a runbook step's health check once and put its verdict on the timeline.
+    RunCheck {
+        incident: Option<i64>,
+        step: String,
+        check: String,
+    },
+    Export {
+        incident: i64,
+    },
+}
+
+pub fn default_keys() -> Vec<(&'static str, Command)> {
+    vec![
+        ("n", Command::NewIncident),
+        ("space", Command::ToggleStep),
+        ("s", Command::SkipStep),
+        ("e", Command::Note),
+        ("r", Command::RunAction),
+        ("c", Command::CancelAction),
+        ("S", Command::CycleSeverity),
+        ("C", Command::CloseIncident),
+        ("X", Command::Export),
+    ]
+}
+
+pub fn start(services: &Services) -> IncidentTab {
+    let mut tab =
+        IncidentTab::new(&services.config, services.store.is_some(), services.read_only, &services.identity.host);
+    if let Some(store) = services.store.clone() {
+        engine::watch(store, services.sources.clone());
+    }
+    tab.wall = chrono::Utc::now();
+    tab
+}
+
+impl IncidentTab {
+    /// The tab for `config`, before anything is read from the store.
+    pub fn new(config: &crate::config::Config, has_store: bool, read_only: bool, host: &str) -> IncidentTab {
+        let (runbooks, problems) = crate::incident::runbook::load_all(config);
+        let built_in: Vec<String> = crate::incident::runbook::built_in().into_iter().map(|r| r.name).collect();
+        IncidentTab {
+            configured: has_store,
+            read_only: read_only || config.settings.read_only,
+            actions: crate::action::ActionSpec::all(config),
+            configured_runbooks: runbooks.iter().filter(|r| !built_in.contains(&r.name)).count(),
+            runbooks,
+            runbook_problems: problems.iter().map(|p| p.to_string()).collect(),
+            host: host.to_string(),
+            ..IncidentTab::default()
+        }
+    }
+
+    pub fn captures_keys(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    pub fn render(&self, view: &ViewCtx, frame: &mut Frame, area: Rect) {
+        view::render(self, view, frame, area);
+    }
+
+    /// The runbook the open incident follows, if it is known here.
+    fn runbook(&self) -> Option<&Runbook> {
+        let name = self.record.as_ref()?.incident.runbook.as_deref()?;
+        self.runbooks.iter().find(|r| r.name == name)
+    }
+
+    /// The selected step's key and its definition.
+    fn selected_step(&self) -> Option<(String, &crate::incident::runbook::Step)> {
+        self.runbook()?.steps().nth(self.step_cursor).map(|(key, _, step)| (key, step))
+    }
+
+    fn open_incident_id(&self) -> Option<i64> {
+        self.record.as_ref().map(|r| r.incident.id)
+    }
+}

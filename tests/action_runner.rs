@@ -1,0 +1,350 @@
+//! Actions run as real child processes: exit codes, output bounds, timeout
+//! and cancel killing the whole process group, argument injection, target
+//! locks, and an audit row for every outcome.
+
+use firstwatch::action::execute::{ActionContext, Attempt};
+use firstwatch::action::lock::{LockError, TargetLock};
+use firstwatch::action::runner::{self, Ending, RunRequest, cancel_pair};
+use firstwatch::action::{ActionSpec, CancelSignal, Risk, Verification, confirm};
+use firstwatch::config::Config;
+use firstwatch::store::Store;
+use firstwatch::util::identity::Identity;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn request(dir: &Path, argv: &[&str], timeout: Duration) -> RunRequest {
+    RunRequest {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        dir: dir.to_path_buf(),
+        env: Default::default(),
+        timeout,
+        grace: Duration::from_millis(300),
+    }
+}
+
+/// True while a process exists and is not a zombie.
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+#[tokio::test]
+async fn a_successful_command_reports_exit_zero_and_its_output_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen = Vec::new();
+    let argv = ["sh", "-c", "echo one; echo two >&2; echo three"];
+    let report = runner::run(&request(dir.path(), &argv, Duration::from_secs(20)), CancelSignal::never(), |line| {
+        seen.push(line.text.clone())
+    })
+    .await;
+    assert_eq!(report.ending, Ending::Exited(0));
+    assert!(report.ending.succeeded());
+    assert_eq!(report.output.total_lines, 3);
+    seen.sort();
+    assert_eq!(seen, ["one", "three", "two"]);
+}
+
+#[tokio::test]
+async fn a_failing_command_keeps_its_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = runner::run(
+        &request(dir.path(), &["sh", "-c", "echo oops; exit 7"], Duration::from_secs(20)),
+        CancelSignal::never(),
+        |_| {},
+    )
+    .await;
+    assert_eq!(report.ending, Ending::Exited(7));
+    assert_eq!(report.ending.exit_code(), 7);
+    assert_eq!(report.output.last_lines(1), ["oops"]);
+}
+
+#[tokio::test]
+async fn a_missing_program_is_a_clear_failure_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = runner::run(
+        &request(dir.path(), &["no-such-program-xyz"], Duration::from_secs(5)),
+        CancelSignal::never(),
+        |_| {},
+    )
+    .await;
+    assert!(
+        matches!(&report.ending, Ending::FailedToStart(why) if why.contains("no-such-program-xyz")),
+        "{:?}",
+        report.ending
+    );
+    assert_eq!(report.ending.exit_code(), 127);
+}
+
+#[tokio::test]
+async fn timeout_kills_the_whole_process_group_including_background_children() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pids = Vec::new();
+    let argv = ["sh", "-c", "sleep 1000 & echo $!; sleep 1000"];
+    let report = runner::run(&request(dir.path(), &argv, Duration::from_millis(500)), CancelSignal::never(), |line| {
+        pids.push(line.text.parse::<i32>().unwrap())
+    })
+    .await;
+    assert_eq!(report.ending, Ending::TimedOut);
+    assert_eq!(report.ending.exit_code(), 124);
+    assert_eq!(pids.len(), 1, "the grandchild's pid was printed");
+    assert!(!alive(pids[0]), "the background sleep must not survive the timeout");
+}
+
+#[tokio::test]
+async fn cancel_stops_the_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let (canceller, signal) = cancel_pair();
+    let mut pids = Vec::new();
+    let argv = ["sh", "-c", "sleep 1000 & echo $!; sleep 1000"];
+    let report = runner::run(&request(dir.path(), &argv, Duration::from_secs(600)), signal, |line| {
+        pids.push(line.text.parse::<i32>().unwrap());
+        // Cancel as soon as the command has shown it is running.
+        canceller.cancel();
+    })
+    .await;
+    assert_eq!(report.ending, Ending::Cancelled);
+    assert!(!alive(pids[0]), "the background sleep must not survive a cancel");
+}
+
+#[tokio::test]
+async fn output_is_bounded_in_lines_and_line_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let script =
+        "i=0; while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); done; head -c 100000 /dev/zero | tr '\\0' x; echo";
+    let report = runner::run(
+        &request(dir.path(), &["sh", "-c", script], Duration::from_secs(60)),
+        CancelSignal::never(),
+        |_| {},
+    )
+    .await;
+    assert_eq!(report.ending, Ending::Exited(0));
+    assert_eq!(report.output.total_lines, 5001);
+    assert_eq!(report.output.tail.len(), runner::TAIL_LINES);
+    assert_eq!(report.output.dropped_lines, 5001 - runner::TAIL_LINES as u64);
+    assert_eq!(report.output.cut_lines, 1);
+    let long = &report.output.tail.back().unwrap().text;
+    assert!(long.len() < runner::MAX_LINE + 100, "a 100 kB line is cut, got {} bytes", long.len());
+    assert!(long.contains("more bytes]"), "the cut is marked");
+    assert_eq!(report.output.tail[0].text, format!("line {}", 5000 - runner::TAIL_LINES + 1));
+}
+
+#[tokio::test]
+async fn output_escape_sequences_are_sanitised() {
+    let dir = tempfile::tempdir().unwrap();
+    let argv = ["printf", "\\033]52;c;SGVsbG8=\\007red \\033[31mtext\\n"];
+    let report = runner::run(&request(dir.path(), &argv, Duration::from_secs(20)), CancelSignal::never(), |_| {}).await;
+    let line = &report.output.tail[0].text;
+    assert!(!line.contains('\u{1b}'), "{line:?}");
+    assert!(line.contains("red") && line.contains("text"), "{line:?}");
+}
+
+#[tokio::test]
+async fn arguments_are_never_split_or_interpreted_by_a_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let argv = ["printf", "[%s]\\n", "x; touch PWNED", "a b --force", "$(touch PWNED2)"];
+    let report = runner::run(&request(dir.path(), &argv, Duration::from_secs(20)), CancelSignal::never(), |_| {}).await;
+    let lines = report.output.last_lines(10);
+    assert_eq!(lines, ["[x; touch PWNED]", "[a b --force]", "[$(touch PWNED2)]"]);
+    assert!(!dir.path().join("PWNED").exists() && !dir.path().join("PWNED2").exists());
+}
+
+#[test]
+fn a_second_operator_is_refused_the_target_and_told_who_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ana = Identity { user: "ana".into(), host: "h".into(), ssh_client: None, tty: Some("/dev/pts/3".into()) };
+    let bo = Identity { user: "bo".into(), host: "h".into(), ssh_client: None, tty: None };
+    let held = TargetLock::acquire(dir.path(), "orders", &ana, "redeploy orders").unwrap();
+    match TargetLock::acquire(dir.path(), "orders", &bo, "roll back orders") {
+        Err(LockError::Held { holder, .. }) => {
+            assert!(
+                holder.contains("ana") && holder.contains("/dev/pts/3") && holder.contains("redeploy orders"),
+                "{holder}"
+            )
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    TargetLock::acquire(dir.path(), "payments", &bo, "x").expect("another target is free");
+    drop(held);
+    TargetLock::acquire(dir.path(), "orders", &bo, "roll back orders").expect("free again once released");
+}
+
+// ---- the whole path through ActionContext, with the audit log ----
+
+struct Setup {
+    dir: tempfile::TempDir,
+    store: Store,
+    context: ActionContext,
+}
+
+fn setup(read_only_config: bool) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(&dir.path().join("data")).unwrap();
+    let mut config = Config::default();
+    config.settings.read_only = read_only_config;
+    let who = Identity { user: "ana".into(), host: "bastion".into(), ssh_client: Some("10.1.2.3".into()), tty: None };
+    let context =
+        ActionContext { config: Arc::new(config), store: Some(store.clone()), who, grace: Duration::from_millis(300) };
+    Setup { dir, store, context }
+}
+
+fn spec(dir: &Path, kind: &'static str, argv: &[&str], timeout: Duration) -> ActionSpec {
+    ActionSpec {
+        name: format!("{kind} orders"),
+        kind,
+        target: "orders".into(),
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        dir: dir.to_path_buf(),
+        env: Default::default(),
+        timeout,
+        verify: Vec::new(),
+        watch: Duration::ZERO,
+        risk: Risk::High,
+        rollback_with: None,
+        backup: None,
+    }
+}
+
+fn events(store: &Store) -> Vec<String> {
+    store.audit_since(None).unwrap().into_iter().map(|row| row.event).collect()
+}
+
+#[tokio::test]
+async fn success_failure_and_timeout_each_leave_start_and_end_rows() {
+    let s = setup(false);
+    let cases: [(&[&str], Duration, &str); 3] = [
+        (&["true"], Duration::from_secs(20), "succeeded"),
+        (&["sh", "-c", "exit 3"], Duration::from_secs(20), "failed"),
+        (&["sleep", "1000"], Duration::from_millis(300), "timed-out"),
+    ];
+    for (argv, timeout, outcome) in cases {
+        let action = spec(s.dir.path(), "custom", argv, timeout);
+        let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+        let attempt = s.context.run(confirmed, CancelSignal::never(), |_| {}).await;
+        assert!(matches!(attempt, Attempt::Ran { .. }), "{attempt:?}");
+        let rows = s.store.audit_since(None).unwrap();
+        let last = rows.last().unwrap();
+        assert_eq!(last.event, outcome);
+        assert_eq!(last.user, "ana");
+        assert_eq!(last.ssh_client.as_deref(), Some("10.1.2.3"));
+        assert_eq!(last.argv.as_deref().unwrap(), argv.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    }
+    assert_eq!(
+        events(&s.store),
+        ["confirmed", "start", "succeeded", "confirmed", "start", "failed", "confirmed", "start", "timed-out"]
+    );
+}
+
+#[tokio::test]
+async fn refusals_dry_runs_and_busy_targets_are_audited_and_run_nothing() {
+    let s = setup(false);
+    let marker = s.dir.path().join("ran");
+    let action = spec(s.dir.path(), "custom", &["touch", marker.to_str().unwrap()], Duration::from_secs(20));
+
+    let refusal = confirm::check(&action, "order", false, false).unwrap_err();
+    assert!(matches!(s.context.refuse(&action, &refusal).await, Attempt::Refused(_)));
+    let read_only = confirm::check(&action, "orders", false, true).unwrap_err();
+    s.context.refuse(&action, &read_only).await;
+
+    let dry = confirm::check(&action, "orders", true, false).unwrap();
+    assert_eq!(s.context.run(dry, CancelSignal::never(), |_| {}).await, Attempt::DryRun);
+
+    let other = Identity { user: "bo".into(), host: "bastion".into(), ssh_client: None, tty: None };
+    let held = TargetLock::acquire(&s.dir.path().join("data"), "orders", &other, "roll back orders").unwrap();
+    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    let attempt = s.context.run(confirmed, CancelSignal::never(), |_| {}).await;
+    assert!(matches!(&attempt, Attempt::Refused(why) if why.contains("bo")), "{attempt:?}");
+    drop(held);
+
+    assert!(!marker.exists(), "nothing may have run");
+    let rows = s.store.audit_since(None).unwrap();
+    let got: Vec<(&str, Option<&str>)> = rows.iter().map(|r| (r.event.as_str(), r.detail.as_deref())).collect();
+    assert_eq!(got[0].0, "refused");
+    assert!(got[0].1.unwrap().contains("typed `order`, expected `orders`"), "{got:?}");
+    assert_eq!(got[1].0, "refused");
+    assert!(got[1].1.unwrap().contains("read-only"), "{got:?}");
+    assert_eq!(got[2].0, "dry-run");
+    assert!(got[2].1.unwrap().contains("would run touch"), "{got:?}");
+    assert_eq!(got[3].0, "confirmed");
+    assert_eq!(got[4].0, "lock-refused");
+    assert_eq!(rows.len(), 5);
+}
+
+#[tokio::test]
+async fn a_redeploy_that_cannot_be_verified_says_so() {
+    let s = setup(false);
+    let mut action = spec(s.dir.path(), "redeploy", &["true"], Duration::from_secs(20));
+    action.verify = vec!["orders".into()];
+    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    let mut verdicts = Vec::new();
+    let attempt = s
+        .context
+        .run(confirmed, CancelSignal::never(), |p| {
+            if let firstwatch::action::Progress::Verdict { healthy, .. } = p {
+                verdicts.push(healthy)
+            }
+        })
+        .await;
+    match attempt {
+        Attempt::Ran { report, verification: Some(Verification::CouldNotVerify(why)) } => {
+            assert!(report.ending.succeeded());
+            assert!(why.contains("orders"), "{why}");
+        }
+        other => panic!("expected could-not-verify, got {other:?}"),
+    }
+    assert_eq!(verdicts, [None]);
+    let rows = s.store.audit_since(None).unwrap();
+    let verify = rows.last().unwrap();
+    assert_eq!(verify.event, "verify");
+    assert!(verify.detail.as_deref().unwrap().starts_with("could not verify"), "{verify:?}");
+}
+
+#[tokio::test]
+async fn a_run_during_an_incident_is_on_its_timeline_and_its_audit_rows_name_it() {
+    let s = setup(false);
+    let incident = firstwatch::incident::record::open(
+        &s.store,
+        "orders down",
+        firstwatch::incident::record::Severity::P1,
+        None,
+        &s.context.who,
+    )
+    .unwrap();
+    let action = spec(s.dir.path(), "custom", &["sh", "-c", "echo hello; exit 2"], Duration::from_secs(20));
+    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    s.context.run(confirmed, CancelSignal::never(), |_| {}).await;
+    let rows = s.store.audit_since(None).unwrap();
+    assert!(rows.iter().all(|r| r.incident_id == Some(incident.id)), "{rows:?}");
+    let record = firstwatch::incident::record::get(&s.store, incident.id).unwrap();
+    let texts: Vec<&str> = record.events.iter().map(|e| e.text.as_str()).collect();
+    assert!(texts.iter().any(|t| t.contains("custom orders started: sh -c")), "{texts:?}");
+    assert!(texts.iter().any(|t| t.contains("exit 2") && t.contains("hello")), "{texts:?}");
+}
+
+#[test]
+fn an_abandoned_run_stops_its_group_and_leaves_a_hang_up_row() {
+    let s = setup(false);
+    let action =
+        spec(s.dir.path(), "custom", &["sh", "-c", "sleep 1000 & echo $!; sleep 1000"], Duration::from_secs(600));
+    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let (pid_tx, pid_rx) = std::sync::mpsc::channel();
+    let context = s.context.clone();
+    runtime.spawn(async move {
+        context
+            .run(confirmed, CancelSignal::never(), move |p| {
+                if let firstwatch::action::Progress::Output(line) = p {
+                    let _ = pid_tx.send(line.text.parse::<i32>().unwrap());
+                }
+            })
+            .await
+    });
+    let pid = pid_rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert!(alive(pid));
+    // The console quitting: the runtime goes away with the run still in flight.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    assert!(!alive(pid), "the background child must not outlive the console");
+    assert_eq!(events(&s.store), ["confirmed", "start", "hang-up"]);
+}

@@ -1,0 +1,252 @@
+//! Restores of real files: the target is the old one or the new one, never half;
+//! the old one is kept; every attempt is in the audit log.
+
+#[path = "support/backups.rs"]
+mod files;
+
+use firstwatch::backup::progress::silent;
+use firstwatch::backup::restore::{self, RestoreError};
+use firstwatch::backup::{BackupEntry, BackupSet, Cancel, listing};
+use firstwatch::config::BackupFormat;
+use firstwatch::store::Store;
+use firstwatch::util::identity::Identity;
+use std::path::Path;
+
+fn set_for(dir: &Path, pattern: &str, format: BackupFormat, target: &Path) -> BackupSet {
+    let mut set = BackupSet::simple("app db", dir.join("backups"), pattern, format).unwrap();
+    set.restore_to = Some(target.to_path_buf());
+    set.check.count = vec!["users".into()];
+    set
+}
+
+fn only_backup(set: &BackupSet) -> BackupEntry {
+    let mut found = listing::list(set, chrono::Utc::now()).backups;
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.remove(0)
+}
+
+fn who() -> Identity {
+    Identity { user: "oncall".into(), host: "bastion".into(), ssh_client: None, tty: None }
+}
+
+#[test]
+fn a_gzipped_database_round_trips_and_the_old_one_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let target = dir.path().join("data/app.db");
+    files::make_db(&target, 5);
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 42);
+    let set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    assert!(plan.current.is_some() && plan.aside.to_string_lossy().contains(".before-restore-"));
+
+    let outcome = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(files::rows(&target, "users"), 42, "the target holds the backup's rows");
+    let aside = outcome.aside.expect("the old target is kept");
+    assert_eq!(files::rows(&aside, "users"), 5, "the kept copy is the old database");
+    assert_eq!(outcome.secured_by.as_deref(), Some("online backup"));
+    assert!(files::hidden_leftovers(&dir.path().join("data")).is_empty(), "no temp file is left behind");
+}
+
+#[test]
+fn a_corrupt_backup_leaves_the_target_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    let target = dir.path().join("app.db");
+    files::make_db(&target, 5);
+    let before = std::fs::read(&target).unwrap();
+    let backup = dir.path().join("backups/app_db_20261128_030000.db.gz");
+    files::write_db_gz(&backup, 42);
+    let bytes = std::fs::read(&backup).unwrap();
+    std::fs::write(&backup, &bytes[..bytes.len() / 2]).unwrap();
+    let set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+
+    let err = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap_err();
+    assert!(matches!(&err, RestoreError::Backup(reason) if reason.contains("ends early")), "{err}");
+    assert_eq!(std::fs::read(&target).unwrap(), before, "the target is byte for byte the old one");
+    assert!(!plan.aside.exists(), "nothing was set aside because nothing was replaced");
+    assert!(files::hidden_leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn a_restore_interrupted_half_way_leaves_the_old_target() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    let target = dir.path().join("big.bin");
+    std::fs::write(&target, b"the old contents").unwrap();
+    // Incompressible-ish data so the read spans many progress reports.
+    let payload: Vec<u8> = (0..6u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(dir.path().join("backups/blob_20261128.gz"), files::gzip(&payload)).unwrap();
+    let set = set_for(dir.path(), "blob_%Y%m%d.gz", BackupFormat::Gz, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+
+    // Stops the restore from inside its own progress report, as a kill or ctrl-c would mid-copy.
+    let cancel = Cancel::new();
+    let stopper = cancel.clone();
+    let mut reports = 0;
+    let mut progress = |done: u64, total: u64| {
+        reports += 1;
+        assert!(done <= total);
+        stopper.cancel();
+    };
+    let err = restore::restore(&plan, &mut progress, &cancel).unwrap_err();
+    assert_eq!(err, RestoreError::Cancelled);
+    assert!(reports >= 1, "it was stopped part way through");
+    assert_eq!(std::fs::read(&target).unwrap(), b"the old contents");
+    assert!(files::hidden_leftovers(dir.path()).is_empty(), "the partial copy is removed");
+}
+
+#[test]
+fn restoring_while_another_connection_writes_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    let target = dir.path().join("live.db");
+    files::make_db(&target, 3);
+    let live = rusqlite::Connection::open(&target).unwrap();
+    let mode: String = live.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    live.execute("INSERT INTO users (id, email) VALUES (100, 'late@example.test')", []).unwrap();
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 9);
+    let set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+
+    let outcome = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap();
+    let aside = outcome.aside.unwrap();
+    assert_eq!(files::rows(&aside, "users"), 4, "the snapshot includes the row still in the WAL");
+    assert_eq!(files::rows(&target, "users"), 9, "a new connection sees the restored database");
+    let fresh = rusqlite::Connection::open(&target).unwrap();
+    let check: String = fresh.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok", "no stale WAL was replayed onto the restored file");
+    drop(live);
+}
+
+#[test]
+fn an_archive_is_swapped_in_whole_and_the_old_folder_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    let target = dir.path().join("config");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("old.conf"), "old").unwrap();
+    let archive = files::tar_of(&[("app.conf", b"port = 3000\n"), ("nested/extra.conf", b"x\n")]);
+    std::fs::write(dir.path().join("backups/backup_20261128.tar.gz"), files::gzip(&archive)).unwrap();
+    let set = set_for(dir.path(), "backup_%Y%m%d.tar.gz", BackupFormat::TarGz, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+
+    let outcome = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(std::fs::read_to_string(target.join("app.conf")).unwrap(), "port = 3000\n");
+    assert!(target.join("nested/extra.conf").exists());
+    assert!(!target.join("old.conf").exists(), "the old folder is replaced, not merged");
+    let aside = outcome.aside.unwrap();
+    assert_eq!(std::fs::read_to_string(aside.join("old.conf")).unwrap(), "old");
+}
+
+#[test]
+fn a_hostile_archive_is_refused_and_nothing_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    let target = dir.path().join("restored/config");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("keep.conf"), "mine").unwrap();
+    for (name, kind, link) in
+        [("../escaped", tar::EntryType::Regular, None), ("sneaky", tar::EntryType::Symlink, Some("../../../../etc"))]
+    {
+        std::fs::write(dir.path().join("backups/evil_20261128.tar"), files::tar_with_raw_name(name, kind, link))
+            .unwrap();
+        let set = set_for(dir.path(), "evil_%Y%m%d.tar", BackupFormat::Tar, &target);
+        let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+        let err = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap_err();
+        assert!(matches!(err, RestoreError::Backup(_)), "{name}: {err}");
+        assert!(!dir.path().join("restored/escaped").exists());
+        assert_eq!(std::fs::read_to_string(target.join("keep.conf")).unwrap(), "mine");
+        assert!(files::hidden_leftovers(&dir.path().join("restored")).is_empty(), "the staging folder is removed");
+    }
+}
+
+#[test]
+fn a_file_backup_cannot_replace_a_folder_and_a_set_without_target_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    std::fs::create_dir_all(dir.path().join("data/app.db")).unwrap();
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 1);
+    let set =
+        set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &dir.path().join("data/app.db"));
+    let err = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap_err();
+    assert!(err.to_string().contains("is a folder"), "{err}");
+    let mut no_target = set.clone();
+    no_target.restore_to = None;
+    let err = restore::plan(&no_target, &only_backup(&set), None, chrono::Utc::now()).unwrap_err();
+    assert!(err.to_string().contains("--to"), "{err}");
+}
+
+#[test]
+fn every_attempt_writes_audit_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    let store = Store::open_in(&dir.path().join("state")).unwrap();
+    let target = dir.path().join("app.db");
+    files::make_db(&target, 1);
+    let backup = dir.path().join("backups/app_db_20261128_030000.db.gz");
+    files::write_db_gz(&backup, 2);
+    let set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    restore::run_audited(&store, &who(), &plan, &mut silent(), &Cancel::new()).unwrap();
+
+    std::fs::write(&backup, b"garbage").unwrap();
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    assert!(restore::run_audited(&store, &who(), &plan, &mut silent(), &Cancel::new()).is_err());
+    restore::audit_not_run(&store, &who(), "app db", Some(&target), "restore-cancelled", "cancelled in the dialog");
+
+    let rows = store.audit_since(None).unwrap();
+    let events: Vec<&str> = rows.iter().map(|r| r.event.as_str()).collect();
+    assert_eq!(events, ["restore-start", "restore-done", "restore-start", "restore-failed", "restore-cancelled"]);
+    assert!(rows[1].detail.as_deref().unwrap().contains("RTO"), "{:?}", rows[1].detail);
+    assert!(rows[1].detail.as_deref().unwrap().contains("RPO"));
+    assert!(rows.iter().all(|r| r.user == "oncall" && r.target.as_deref() == Some(target.to_str().unwrap())));
+}
+
+#[test]
+fn creating_a_backup_of_a_live_database_uses_a_consistent_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let live_path = dir.path().join("live.db");
+    files::make_db(&live_path, 3);
+    let live = rusqlite::Connection::open(&live_path).unwrap();
+    let _: String = live.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).unwrap();
+    live.execute("INSERT INTO users (id, email) VALUES (99, 'wal@example.test')", []).unwrap();
+    let mut set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &live_path);
+    set.source = Some(live_path.clone());
+    let at = chrono::Utc::now();
+    let created = firstwatch::backup::create::create(&set, at).unwrap();
+    let entry = only_backup(&set);
+    assert_eq!(entry.path, created.path);
+    let report =
+        firstwatch::backup::verify::verify(set.format, &set.check, &entry.path, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(report.tables[0].rows, 4, "the row still in the WAL is in the backup");
+    assert!(files::hidden_leftovers(&dir.path().join("backups")).is_empty(), "no half-written file remains");
+    let again = firstwatch::backup::create::create(&set, at).unwrap_err();
+    assert!(again.contains("already exists"), "{again}");
+    drop(live);
+}
+
+#[test]
+fn a_backup_folder_is_copied_in_and_progress_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let weekly = dir.path().join("backups/20261123");
+    std::fs::create_dir_all(weekly.join("nginx")).unwrap();
+    std::fs::write(weekly.join("MANIFEST"), "nginx/site.conf\n").unwrap();
+    std::fs::write(weekly.join("nginx/site.conf"), "server { listen 80; }\n").unwrap();
+    let target = dir.path().join("etc");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("site.conf"), "broken").unwrap();
+    let set = set_for(dir.path(), "%Y%m%d/", BackupFormat::Dir, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    let mut last = (0, 0);
+    let mut progress = |done: u64, total: u64| last = (done, total);
+    let outcome = restore::restore(&plan, &mut progress, &Cancel::new()).unwrap();
+    assert_eq!(std::fs::read_to_string(target.join("nginx/site.conf")).unwrap(), "server { listen 80; }\n");
+    assert_eq!(last.0, last.1, "progress ends at the total");
+    assert!(last.1 > 0);
+    assert_eq!(std::fs::read_to_string(outcome.aside.unwrap().join("site.conf")).unwrap(), "broken");
+    assert!(weekly.join("MANIFEST").exists(), "the backup itself is untouched");
+}

@@ -1,0 +1,391 @@
+//! The incident tab through `update()` and `TestBackend`: the confirmation
+//! dialog's rules (typed target, wrong name, type-ahead, paste, cancel by
+//! default, read-only), the note editor, and screens at 80x24 and 120x40.
+
+mod support;
+
+use chrono::TimeZone;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use firstwatch::incident::record::{Event, EventKind, Incident, IncidentRecord, Severity};
+use firstwatch::tui::tab::TabId;
+use firstwatch::tui::tabs::incident::{Command, Effect, IncidentTab, Msg};
+use firstwatch::tui::tabs::{TabCommand, TabEffect, TabMsg};
+use firstwatch::tui::{Action, Model, update, view};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+const CONFIG: &str = r#"
+[[action]]
+name = "redeploy orders"
+kind = "redeploy"
+target = "orders"
+run = ["deploy", "orders", "--env", "production"]
+dir = "/srv/orders"
+rollback_with = "roll back orders"
+
+[[action]]
+name = "roll back orders"
+kind = "rollback"
+target = "orders"
+run = ["deploy", "rollback", "orders"]
+dir = "/srv/orders"
+
+[[action]]
+name = "list releases"
+kind = "custom"
+target = "orders"
+run = ["ls", "releases"]
+dir = "/srv/orders"
+risk = "low"
+"#;
+
+fn wall() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc.with_ymd_and_hms(2026, 3, 2, 3, 9, 42).unwrap()
+}
+
+fn model(read_only: bool) -> Model {
+    let config = firstwatch::config::load_str(CONFIG, Path::new("/etc/firstwatch/firstwatch.toml")).unwrap();
+    let mut model = support::model("default-dark");
+    model.tabs.incident = IncidentTab::new(&config, true, read_only, "demo-host");
+    model.read_only = read_only;
+    apply(&mut model, &[Action::SelectTab(TabId::Incident)]);
+    model
+}
+
+fn record() -> IncidentRecord {
+    let opened = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 3, 2, 0).unwrap();
+    let event = |id, seconds, kind, step: Option<&str>, text: &str| Event {
+        id,
+        at: opened + chrono::TimeDelta::seconds(seconds),
+        who: "ana".into(),
+        kind,
+        step: step.map(str::to_string),
+        text: text.into(),
+    };
+    IncidentRecord {
+        incident: Incident {
+            id: 3,
+            title: "Orders checkout failing".into(),
+            severity: Severity::P1,
+            runbook: Some("service-down".into()),
+            opened_at: opened,
+            opened_by: "ana".into(),
+            closed_at: None,
+            closed_by: None,
+            resolution: None,
+        },
+        events: vec![
+            event(1, 0, EventKind::Opened, None, "P1 opened: Orders checkout failing"),
+            event(2, 65, EventKind::Tick, Some("1.1"), "done"),
+            event(3, 150, EventKind::Note, Some("1.2"), "provider status page is green"),
+        ],
+    }
+}
+
+fn apply(model: &mut Model, actions: &[Action]) -> Vec<Effect> {
+    actions
+        .iter()
+        .flat_map(|a| update(model, a.clone(), Instant::now()))
+        .filter_map(|effect| match effect {
+            firstwatch::tui::Effect::Tab(TabEffect::Incident(effect)) => Some(effect),
+            _ => None,
+        })
+        .collect()
+}
+
+fn command(command: Command) -> Action {
+    Action::Tab(TabCommand::Incident(command))
+}
+
+fn key(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn typed(text: &str) -> Vec<Action> {
+    text.chars().map(|c| key(KeyCode::Char(c))).collect()
+}
+
+fn loaded(model: &mut Model) {
+    apply(model, &[Action::Msg(TabMsg::Incident(Msg::Loaded(Some(Arc::new(record()))))), Action::Tick(wall())]);
+}
+
+/// Opens the confirmation dialog for the first action; returns the effects of opening it.
+fn open_dialog(model: &mut Model) -> Vec<Effect> {
+    apply(model, &[Action::Right, command(Command::RunAction)])
+}
+
+fn events(effects: &[Effect]) -> Vec<&'static str> {
+    effects
+        .iter()
+        .map(|e| match e {
+            Effect::Audit { event, .. } => *event,
+            Effect::Run { .. } => "RUN",
+            _ => "other",
+        })
+        .collect()
+}
+
+#[test]
+fn the_dialog_needs_the_typed_target_and_refuses_a_wrong_one() {
+    let mut model = model(false);
+    let opened = open_dialog(&mut model);
+    assert_eq!(events(&opened), ["request"]);
+    assert!(model.tab_captures_keys());
+    apply(&mut model, &[Action::Tick(wall())]);
+
+    let mut wrong = typed("order");
+    wrong.push(key(KeyCode::Enter));
+    assert_eq!(events(&apply(&mut model, &wrong)), ["refused"]);
+    assert!(model.tab_captures_keys(), "a wrong name leaves the dialog open");
+
+    let mut right = typed("orders");
+    right.push(key(KeyCode::Enter));
+    let effects = apply(&mut model, &right);
+    assert_eq!(events(&effects), ["RUN"]);
+    let Effect::Run { confirmed, .. } = &effects[0] else { unreachable!() };
+    assert_eq!(confirmed.spec().name, "redeploy orders");
+    assert_eq!(confirmed.spec().argv, ["deploy", "orders", "--env", "production"]);
+    assert!(!confirmed.dry_run());
+    assert!(!model.tab_captures_keys());
+}
+
+#[test]
+fn keys_typed_before_the_dialog_is_armed_and_pasted_text_are_ignored() {
+    let mut model = model(false);
+    open_dialog(&mut model);
+    let mut ahead = typed("orders");
+    ahead.push(key(KeyCode::Enter));
+    assert!(apply(&mut model, &ahead).is_empty(), "type-ahead must not answer the dialog");
+    assert!(model.tab_captures_keys());
+
+    apply(&mut model, &[Action::Tick(wall())]);
+    assert!(apply(&mut model, &[Action::Paste("orders\n".into())]).is_empty(), "a paste must not confirm");
+    let effects = apply(&mut model, &[key(KeyCode::Enter)]);
+    assert_eq!(events(&effects), ["cancelled"], "the paste typed nothing, so enter cancels");
+    assert!(!model.tab_captures_keys());
+}
+
+#[test]
+fn escape_cancels_and_dry_run_is_carried_by_the_confirmation() {
+    let mut model = model(false);
+    open_dialog(&mut model);
+    apply(&mut model, &[Action::Tick(wall())]);
+    assert_eq!(events(&apply(&mut model, &[key(KeyCode::Esc)])), ["cancelled"]);
+
+    apply(&mut model, &[command(Command::RunAction)]);
+    apply(&mut model, &[Action::Tick(wall())]);
+    let mut keys = vec![Action::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL))];
+    keys.extend(typed("orders"));
+    keys.push(key(KeyCode::Enter));
+    let effects = apply(&mut model, &keys);
+    let [Effect::Run { confirmed, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+    assert!(confirmed.dry_run());
+}
+
+#[test]
+fn a_low_risk_action_takes_y() {
+    let mut model = model(false);
+    apply(&mut model, &[Action::Right, Action::Down, Action::Down]);
+    assert_eq!(events(&apply(&mut model, &[command(Command::RunAction)])), ["request"]);
+    apply(&mut model, &[Action::Tick(wall())]);
+    let effects = apply(&mut model, &[key(KeyCode::Char('y'))]);
+    let [Effect::Run { confirmed, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(confirmed.spec().name, "list releases");
+}
+
+#[test]
+fn read_only_refuses_with_an_audit_row_and_no_dialog() {
+    // A runbook step that names an action is the way to ask for one when the action pane is hidden.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rb.md"), "# RB\n## Fix\n- [ ] Redeploy {action: redeploy orders}\n").unwrap();
+    let text = format!("[[runbook]]\npath = \"rb.md\"\n{CONFIG}");
+    let config = firstwatch::config::load_str(&text, &dir.path().join("firstwatch.toml")).unwrap();
+    let mut model = support::model("default-dark");
+    model.tabs.incident = IncidentTab::new(&config, true, true, "demo-host");
+    model.read_only = true;
+    let mut incident = record();
+    incident.incident.runbook = Some("rb".into());
+    apply(
+        &mut model,
+        &[
+            Action::SelectTab(TabId::Incident),
+            Action::Msg(TabMsg::Incident(Msg::Loaded(Some(Arc::new(incident))))),
+            Action::Tick(wall()),
+        ],
+    );
+    let effects = apply(&mut model, &[command(Command::RunAction)]);
+    assert!(!model.tab_captures_keys(), "no dialog in a read-only session");
+    match effects.as_slice() {
+        [Effect::Audit { event: "refused", action, detail }] => {
+            assert_eq!(action.name, "redeploy orders");
+            assert!(detail.as_deref().unwrap().contains("read-only"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let screen = draw(&model, 80, 24);
+    assert!(screen.contains("read-only session"), "{screen}");
+}
+
+#[test]
+fn ticking_notes_and_closing_produce_store_writes() {
+    let mut model = model(false);
+    loaded(&mut model);
+    assert_eq!(model.status.incident.as_deref(), Some("P1 Orders checkout failing T+7m"));
+    let effects = apply(&mut model, &[command(Command::ToggleStep)]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::AddEvent { kind: EventKind::Untick, step: Some(s), .. }] if s == "1.1")
+    );
+    let effects = apply(&mut model, &[Action::Down, command(Command::ToggleStep)]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::AddEvent { kind: EventKind::Tick, step: Some(s), .. }] if s == "1.2")
+    );
+
+    apply(&mut model, &[command(Command::Note)]);
+    assert!(model.tab_captures_keys());
+    let mut keys = typed("first line");
+    keys.push(key(KeyCode::Enter));
+    keys.extend(typed("second"));
+    keys.push(Action::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    let effects = apply(&mut model, &keys);
+    match effects.as_slice() {
+        [Effect::AddEvent { kind: EventKind::Note, step, text, .. }] => {
+            assert_eq!(step.as_deref(), Some("1.2"));
+            assert_eq!(text, "first line\nsecond");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    apply(&mut model, &[command(Command::CloseIncident)]);
+    assert!(apply(&mut model, &[key(KeyCode::Esc)]).is_empty(), "esc cancels closing");
+    apply(&mut model, &[command(Command::CloseIncident)]);
+    let mut keys = typed("rolled back");
+    keys.push(Action::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    let effects = apply(&mut model, &keys);
+    assert!(matches!(effects.as_slice(), [Effect::Close { incident: 3, resolution }] if resolution == "rolled back"));
+}
+
+#[test]
+fn output_of_a_running_action_is_shown_live_and_the_rollback_offered_on_failure() {
+    let mut model = model(false);
+    loaded(&mut model);
+    open_dialog(&mut model);
+    apply(&mut model, &[Action::Tick(wall())]);
+    let mut keys = typed("orders");
+    keys.push(key(KeyCode::Enter));
+    let effects = apply(&mut model, &keys);
+    let [Effect::Run { nonce, .. }] = effects.as_slice() else { panic!() };
+    let nonce = *nonce;
+    let report = |msg| Action::Msg(TabMsg::Incident(msg));
+    apply(
+        &mut model,
+        &[
+            report(Msg::Output { nonce, line: "deploying orders".into() }),
+            report(Msg::Output { nonce: nonce + 99, line: "stale run".into() }),
+        ],
+    );
+    let screen = draw(&model, 120, 40);
+    assert!(screen.contains("deploying orders") && screen.contains("running"), "{screen}");
+    assert!(!screen.contains("stale run"));
+    apply(&mut model, &[report(Msg::Finished { nonce, outcome: "exit 1 after 2.0 s".into(), failed: true })]);
+    let screen = draw(&model, 120, 40);
+    assert!(screen.contains("FAILED") && screen.contains("offer: roll back orders"), "{screen}");
+    let effects = apply(&mut model, &[command(Command::RunAction)]);
+    let [Effect::Audit { action, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(action.name, "roll back orders", "the rollback is under the cursor, still to be confirmed");
+}
+
+fn draw(model: &Model, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| view::render(model, frame)).unwrap();
+    format!("{}", terminal.backend())
+}
+
+#[test]
+fn screens_at_both_sizes() {
+    for (width, height) in [(80, 24), (120, 40)] {
+        let mut empty = support::model("default-dark");
+        apply(&mut empty, &[Action::SelectTab(TabId::Incident), Action::Tick(wall())]);
+        insta::assert_snapshot!(format!("incident_not_configured_{width}x{height}"), draw(&empty, width, height));
+
+        let mut idle = model(false);
+        apply(&mut idle, &[Action::Tick(wall())]);
+        insta::assert_snapshot!(format!("incident_none_open_{width}x{height}"), draw(&idle, width, height));
+
+        let mut open = model(false);
+        loaded(&mut open);
+        insta::assert_snapshot!(format!("incident_open_{width}x{height}"), draw(&open, width, height));
+
+        open_dialog(&mut open);
+        apply(&mut open, &[Action::Tick(wall())]);
+        apply(&mut open, &typed("ord"));
+        insta::assert_snapshot!(format!("incident_confirm_{width}x{height}"), draw(&open, width, height));
+    }
+}
+
+#[test]
+fn no_color_still_shows_state_in_text() {
+    let config = firstwatch::config::load_str(CONFIG, Path::new("/x/firstwatch.toml")).unwrap();
+    let mut model = support::model("no-color");
+    model.tabs.incident = IncidentTab::new(&config, true, false, "demo-host");
+    apply(&mut model, &[Action::SelectTab(TabId::Incident)]);
+    loaded(&mut model);
+    let screen = draw(&model, 80, 24);
+    assert!(screen.contains("[x] 1.1") && screen.contains("[ ] 1.2"), "{screen}");
+    assert!(screen.contains("T+07:42"), "{screen}");
+}
+
+/// The tab's engine on a real store: another instance's change (here a second
+/// `Store` on the same file) reaches the tab through the revision poll.
+#[tokio::test]
+async fn another_instances_incident_reaches_the_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    let theirs = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    let (mut services, mut reports) = firstwatch::tui::tabs::Services::detached();
+    services.store = Some(mine);
+    let _tab = firstwatch::tui::tabs::incident::start(&services);
+    assert_eq!(next(&mut reports).await, Action::Msg(TabMsg::Incident(Msg::Loaded(None))));
+    let who = firstwatch::util::identity::Identity { user: "bo".into(), ..Default::default() };
+    let opened = tokio::task::spawn_blocking(move || {
+        firstwatch::incident::record::open(&theirs, "seen elsewhere", Severity::P2, None, &who).unwrap()
+    })
+    .await
+    .unwrap();
+    match next(&mut reports).await {
+        Action::Msg(TabMsg::Incident(Msg::Loaded(Some(record)))) => {
+            assert_eq!(record.incident.id, opened.id);
+            assert_eq!(record.incident.title, "seen elsewhere");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn next(reports: &mut tokio::sync::mpsc::Receiver<Action>) -> Action {
+    tokio::time::timeout(std::time::Duration::from_secs(20), reports.recv()).await.unwrap().unwrap()
+}
+
+#[test]
+fn a_step_that_names_a_check_runs_that_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rb.md"), "# RB\n## Look\n- [ ] Is orders up? {check: orders}\n").unwrap();
+    let text = format!(
+        "[[check]]\nname = \"orders\"\nhttp = \"http://127.0.0.1:9/orders\"\n[[runbook]]\npath = \"rb.md\"\n{CONFIG}"
+    );
+    let config = firstwatch::config::load_str(&text, &dir.path().join("firstwatch.toml")).unwrap();
+    let mut model = support::model("default-dark");
+    model.tabs.incident = IncidentTab::new(&config, true, false, "demo-host");
+    let mut incident = record();
+    incident.incident.runbook = Some("rb".into());
+    apply(
+        &mut model,
+        &[Action::SelectTab(TabId::Incident), Action::Msg(TabMsg::Incident(Msg::Loaded(Some(Arc::new(incident)))))],
+    );
+    let effects = apply(&mut model, &[Action::Select]);
+    assert!(
+        matches!(effects.as_slice(), [Effect::RunCheck { incident: Some(3), step, check }] if step == "1.1" && check == "orders"),
+        "{effects:?}"
+    );
+}
