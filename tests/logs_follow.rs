@@ -22,6 +22,8 @@ struct Seen {
     states: Vec<(usize, SourceState)>,
     /// Index into `lines` where each marker arrived.
     marker_at: Vec<usize>,
+    /// The first pass over the files is done.
+    caught_up: bool,
 }
 
 impl Seen {
@@ -62,7 +64,7 @@ impl Harness {
                 self.seen.marker_at.push(self.seen.lines.len());
             }
             FollowEvent::State { source, state } => self.seen.states.push((*source, state.clone())),
-            FollowEvent::CaughtUp => {}
+            FollowEvent::CaughtUp => self.seen.caught_up = true,
         }
         event
     }
@@ -106,6 +108,8 @@ fn rename_rotation_under_a_concurrent_writer_loses_and_repeats_nothing() {
     let (_dir, path) = temp_log();
     File::create(&path).unwrap();
     let mut harness = Harness::start(&path, 10, fast());
+    // Lines written before the first open would be skipped as "before the tail".
+    harness.until(|seen| seen.caught_up);
     const PHASE: u64 = 2000;
     const PHASES: u64 = 10;
     let lock = Arc::new(Mutex::new(()));
@@ -169,6 +173,64 @@ fn copytruncate_and_truncate_then_shorter_write_restart_from_zero_with_a_marker(
     let expected: Vec<u64> = (1..next).collect();
     assert_eq!(harness.seen.numbers(), expected);
     assert!(harness.seen.markers.iter().all(|(_, m)| *m == Marker::Truncated));
+}
+
+#[test]
+fn copytruncate_under_a_concurrent_writer_loses_only_a_flagged_window() {
+    let (_dir, path) = temp_log();
+    File::create(&path).unwrap();
+    let mut harness = Harness::start(&path, 10, fast());
+    // Lines written before the first open would be skipped as "before the tail".
+    harness.until(|seen| seen.caught_up);
+    const PHASE: u64 = 2000;
+    const PHASES: u64 = 10;
+    let lock = Arc::new(Mutex::new(()));
+    let (permit, permits) = sync_channel::<()>(1);
+    let writer = {
+        let (lock, path) = (lock.clone(), path.clone());
+        std::thread::spawn(move || {
+            for phase in 0..PHASES {
+                for n in phase * PHASE + 1..=(phase + 1) * PHASE {
+                    let _held = lock.lock().unwrap();
+                    append(&path, n, n);
+                }
+                if phase + 1 < PHASES {
+                    permits.recv().unwrap();
+                }
+            }
+        })
+    };
+    for phase in 0..PHASES - 1 {
+        // Truncate once most of this phase was read: what the writer adds
+        // afterwards is shorter than what was read, so the shrink is always seen.
+        harness.until(|seen| seen.numbers().last().is_some_and(|n| *n >= phase * PHASE + 1200));
+        {
+            let _held = lock.lock().unwrap();
+            copytruncate(&path);
+        }
+        let truncations = phase as usize + 1;
+        harness.until(|seen| seen.markers.len() == truncations);
+        permit.send(()).unwrap();
+    }
+    harness.until_number(PHASES * PHASE);
+    writer.join().unwrap();
+    let numbers = harness.seen.numbers();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "no line twice, none out of order");
+    let mut lost = 0;
+    for (i, pair) in numbers.windows(2).enumerate() {
+        if pair[1] != pair[0] + 1 {
+            assert!(
+                harness.seen.marker_at.contains(&(i + 1)),
+                "a gap after line {} without a truncation marker",
+                pair[0]
+            );
+            lost += pair[1] - pair[0] - 1;
+        }
+    }
+    assert_eq!(numbers.len() as u64 + lost, PHASES * PHASE);
+    assert!(lost < PHASES * 800, "the window stays small: {lost} lines lost");
+    assert_eq!(harness.seen.markers.len(), (PHASES - 1) as usize);
+    eprintln!("copytruncate lost {lost} of {} lines over {} truncations", PHASES * PHASE, PHASES - 1);
 }
 
 #[test]

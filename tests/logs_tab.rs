@@ -119,7 +119,7 @@ fn merged_lines_carry_source_tags_states_and_markers_at_both_sizes() {
     for (width, height) in [(80, 24), (120, 40)] {
         let text = screen(&model, width, height);
         assert!(text.contains("logs · merged"), "{text}");
-        assert!(text.contains("app ● live"), "{text}");
+        assert!(text.contains("app ● live ↻ rotated"), "{text}");
         assert!(text.contains("metrics ○ missing"), "{text}");
         assert!(text.contains("app     2026-11-29T10:00:01Z ERROR upstream"), "{text}");
         assert!(text.contains("metrics 10:00:02 WARN"), "{text}");

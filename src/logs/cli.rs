@@ -116,7 +116,9 @@ struct Closed;
 
 fn follow(specs: &[SourceSpec], filter: &Filter, args: &LogsArgs) -> ExitCode {
     let (out, events) = sync_channel(256);
-    let running = match source::start(specs, FollowOptions::default(), args.follow, out) {
+    // Without --follow the files are read once: no watcher to set up.
+    let options = FollowOptions { notify: args.follow, ..FollowOptions::default() };
+    let running = match source::start(specs, options, args.follow, out) {
         Ok(running) => running,
         Err(err) => {
             eprintln!("firstwatch logs: cannot start following: {err}");
@@ -191,6 +193,13 @@ struct Printer<'a, W: Write> {
 impl<W: Write> Printer<'_, W> {
     fn lines(&mut self, source: usize, lines: &[RawLine], tag_width: usize) -> Result<(), Closed> {
         let spec = &self.specs[source];
+        if self.args.raw && self.filter.pattern.is_none() && self.filter.floor.is_none() {
+            // Nothing to decide per line: copy the bytes straight through.
+            for line in lines {
+                self.out.write_all(&line.bytes).and_then(|()| self.out.write_all(b"\n")).map_err(|_| Closed)?;
+            }
+            return Ok(());
+        }
         for line in lines {
             let parsed = spec.parser.parse(line);
             if !self.filter.keeps(0, parsed.level, &parsed.text, false) {

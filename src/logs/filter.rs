@@ -1,17 +1,28 @@
 //! Which lines a view shows, and what is searched for.
 
 use super::level::Level;
+use memchr::memmem;
 use regex::{Regex, RegexBuilder};
 use std::ops::Range;
 
 /// Text to match: a regex, or plain text when it is not one. Lower-case
-/// patterns ignore case ("smart case", as in less and ripgrep).
+/// patterns ignore case ("smart case", as in less and ripgrep). Text without
+/// regex syntax is searched for directly, which is several times faster.
 #[derive(Debug, Clone)]
 pub struct Pattern {
     pub text: String,
-    regex: Regex,
-    /// The text did not compile as a regex and is matched literally.
+    matcher: Matcher,
+    /// Matched as plain text (no regex syntax in it, or not a valid regex).
     pub literal: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Regex(Regex),
+    /// Case-sensitive text.
+    Exact(Box<memmem::Finder<'static>>),
+    /// ASCII text, any case; the needle is lower-case.
+    Folded(Vec<u8>),
 }
 
 impl PartialEq for Pattern {
@@ -23,6 +34,22 @@ impl PartialEq for Pattern {
 /// Compiled patterns are capped so a hostile pattern cannot eat memory.
 const REGEX_SIZE_LIMIT: usize = 4 * 1024 * 1024;
 
+fn build(source: &str, ignore_case: bool) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(source).case_insensitive(ignore_case).size_limit(REGEX_SIZE_LIMIT).build()
+}
+
+/// A direct text search for `text` when it holds no regex syntax.
+fn plain_matcher(text: &str, ignore_case: bool) -> Option<Matcher> {
+    // Only characters with a meaning outside brackets count; `-`, `#` ... are plain here.
+    if text.is_empty() || text.contains(['\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$']) {
+        return None;
+    }
+    if !ignore_case {
+        return Some(Matcher::Exact(Box::new(memmem::Finder::new(text.as_bytes()).into_owned())));
+    }
+    text.is_ascii().then(|| Matcher::Folded(text.to_ascii_lowercase().into_bytes()))
+}
+
 impl Pattern {
     /// `None` for empty text.
     pub fn new(text: &str) -> Option<Pattern> {
@@ -30,31 +57,65 @@ impl Pattern {
             return None;
         }
         let ignore_case = !text.chars().any(char::is_uppercase);
-        let build =
-            |source: &str| RegexBuilder::new(source).case_insensitive(ignore_case).size_limit(REGEX_SIZE_LIMIT).build();
-        match build(text) {
-            Ok(regex) => Some(Pattern { text: text.to_string(), regex, literal: false }),
-            Err(_) => {
-                build(&regex::escape(text)).ok().map(|regex| Pattern { text: text.to_string(), regex, literal: true })
-            }
+        if let Some(matcher) = plain_matcher(text, ignore_case) {
+            return Some(Pattern { text: text.to_string(), matcher, literal: true });
+        }
+        match build(text, ignore_case) {
+            Ok(regex) => Some(Pattern { text: text.to_string(), matcher: Matcher::Regex(regex), literal: false }),
+            Err(_) => build(&regex::escape(text), ignore_case).ok().map(|regex| Pattern {
+                text: text.to_string(),
+                matcher: Matcher::Regex(regex),
+                literal: true,
+            }),
         }
     }
 
     /// A pattern that must be a valid regex (command line, config).
     pub fn regex(text: &str) -> Result<Pattern, regex::Error> {
         let ignore_case = !text.chars().any(char::is_uppercase);
-        let regex = RegexBuilder::new(text).case_insensitive(ignore_case).size_limit(REGEX_SIZE_LIMIT).build()?;
-        Ok(Pattern { text: text.to_string(), regex, literal: false })
+        if let Some(matcher) = plain_matcher(text, ignore_case) {
+            return Ok(Pattern { text: text.to_string(), matcher, literal: true });
+        }
+        let regex = build(text, ignore_case)?;
+        Ok(Pattern { text: text.to_string(), matcher: Matcher::Regex(regex), literal: false })
     }
 
     pub fn is_match(&self, haystack: &str) -> bool {
-        self.regex.is_match(haystack)
+        match &self.matcher {
+            Matcher::Regex(regex) => regex.is_match(haystack),
+            Matcher::Exact(finder) => finder.find(haystack.as_bytes()).is_some(),
+            Matcher::Folded(needle) => find_folded(haystack.as_bytes(), needle, 0).is_some(),
+        }
     }
 
     /// Byte ranges of the matches, for highlighting. Empty matches are skipped.
     pub fn find_ranges(&self, haystack: &str) -> Vec<Range<usize>> {
-        self.regex.find_iter(haystack).map(|m| m.range()).filter(|r| !r.is_empty()).collect()
+        match &self.matcher {
+            Matcher::Regex(regex) => regex.find_iter(haystack).map(|m| m.range()).filter(|r| !r.is_empty()).collect(),
+            Matcher::Exact(finder) => {
+                let length = finder.needle().len();
+                finder.find_iter(haystack.as_bytes()).map(|at| at..at + length).collect()
+            }
+            Matcher::Folded(needle) => {
+                let mut ranges = Vec::new();
+                let mut from = 0;
+                while let Some(at) = find_folded(haystack.as_bytes(), needle, from) {
+                    ranges.push(at..at + needle.len());
+                    from = at + needle.len();
+                }
+                ranges
+            }
+        }
     }
+}
+
+/// Finds lower-case ASCII `needle` in `haystack` at or after `from`, ignoring ASCII case.
+fn find_folded(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    let first = *needle.first()?;
+    let rest = haystack.get(from..)?;
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), rest)
+        .find(|at| rest.get(*at..*at + needle.len()).is_some_and(|window| window.eq_ignore_ascii_case(needle)))
+        .map(|at| from + at)
 }
 
 /// What a view keeps: lines matching (or, inverted, not matching) the
@@ -122,6 +183,17 @@ mod tests {
         let cased = Pattern::new("Error").unwrap();
         assert!(cased.is_match("Error: x") && !cased.is_match("error: x"));
         assert!(Pattern::new("").is_none());
+        let folded = Pattern::new("payments-api").unwrap();
+        assert!(folded.literal && folded.is_match("x PAYMENTS-Api y") && !folded.is_match("payments api"));
+        assert_eq!(folded.find_ranges("payments-api/Payments-API"), vec![0..12, 13..25]);
+        let exact = Pattern::regex("Timeout").unwrap();
+        assert!(exact.is_match("a Timeout") && !exact.is_match("a timeout"));
+        assert_eq!(exact.find_ranges("TimeoutTimeout"), vec![0..7, 7..14]);
+        let unicode = Pattern::new("größe").unwrap();
+        assert!(
+            unicode.is_match("GRÖSSE") || unicode.is_match("Größe"),
+            "non-ASCII text falls back to the regex engine"
+        );
         assert!(Pattern::regex("(unclosed").is_err());
     }
 

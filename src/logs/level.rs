@@ -31,16 +31,42 @@ impl Level {
 
     /// Parses a level name as written in logs, any case: `warning`, `err`, `crit`, `E` ...
     pub fn parse(word: &str) -> Option<Level> {
-        let upper = word.trim().to_ascii_uppercase();
-        Some(match upper.as_str() {
-            "TRACE" | "TRC" | "T" => Level::Trace,
-            "DEBUG" | "DBG" | "D" | "VERBOSE" => Level::Debug,
-            "INFO" | "INF" | "I" | "NOTICE" | "INFORMATION" => Level::Info,
-            "WARN" | "WARNING" | "WRN" | "W" => Level::Warn,
-            "ERROR" | "ERR" | "E" | "SEVERE" => Level::Error,
-            "FATAL" | "CRIT" | "CRITICAL" | "EMERG" | "EMERGENCY" | "ALERT" | "PANIC" | "F" => Level::Fatal,
-            _ => return None,
-        })
+        const NAMES: &[(&str, Level)] = &[
+            ("INFO", Level::Info),
+            ("ERROR", Level::Error),
+            ("WARN", Level::Warn),
+            ("DEBUG", Level::Debug),
+            ("WARNING", Level::Warn),
+            ("TRACE", Level::Trace),
+            ("ERR", Level::Error),
+            ("FATAL", Level::Fatal),
+            ("CRITICAL", Level::Fatal),
+            ("CRIT", Level::Fatal),
+            ("NOTICE", Level::Info),
+            ("INF", Level::Info),
+            ("WRN", Level::Warn),
+            ("DBG", Level::Debug),
+            ("TRC", Level::Trace),
+            ("VERBOSE", Level::Debug),
+            ("INFORMATION", Level::Info),
+            ("SEVERE", Level::Error),
+            ("EMERG", Level::Fatal),
+            ("EMERGENCY", Level::Fatal),
+            ("ALERT", Level::Fatal),
+            ("PANIC", Level::Fatal),
+            ("T", Level::Trace),
+            ("D", Level::Debug),
+            ("I", Level::Info),
+            ("W", Level::Warn),
+            ("E", Level::Error),
+            ("F", Level::Fatal),
+        ];
+        let word = word.trim();
+        // Names are short: a long word is never one, and comparing in place avoids an allocation per word.
+        if word.len() > 11 {
+            return None;
+        }
+        NAMES.iter().find(|(name, _)| name.eq_ignore_ascii_case(word)).map(|(_, level)| *level)
     }
 
     /// A syslog priority (0 emerg .. 7 debug), as in `<3>` prefixes or journald's PRIORITY.
@@ -81,7 +107,7 @@ pub fn detect(line: &str) -> Option<Level> {
     {
         return Some(Level::from_syslog(priority));
     }
-    for key in ["level=", "lvl=", "severity="] {
+    for key in ["level=", "lvl=", "severity="].into_iter().filter(|_| head.contains('=')) {
         if let Some(at) = head.find(key) {
             let value = &head[at + key.len()..];
             let value = value.trim_start_matches('"');

@@ -32,6 +32,8 @@ pub struct JsonFields {
     pub level: Vec<String>,
     pub message: Vec<String>,
     pub time: Vec<String>,
+    /// Other fields whose names start with one of these are not shown (journald's `_PID`, `__CURSOR` ...).
+    pub hidden_prefixes: Vec<String>,
 }
 
 impl Default for JsonFields {
@@ -41,6 +43,7 @@ impl Default for JsonFields {
             level: names(&["level", "lvl", "severity", "PRIORITY"]),
             message: names(&["msg", "message", "MESSAGE"]),
             time: names(&["time", "ts", "timestamp", "@timestamp"]),
+            hidden_prefixes: Vec::new(),
         }
     }
 }
@@ -82,7 +85,8 @@ impl LineParser {
         let message_field = find(&object, &self.fields.message);
         let time_field = find(&object, &self.fields.time);
         let level = level_field.and_then(|(_, value)| match value {
-            Value::String(name) => Level::parse(name),
+            // journald writes PRIORITY as a string of a syslog number.
+            Value::String(name) => Level::parse(name).or_else(|| name.parse::<u8>().ok().map(Level::from_syslog)),
             Value::Number(n) => n.as_u64().map(|p| Level::from_syslog(p.min(7) as u8)),
             _ => None,
         });
@@ -102,7 +106,7 @@ impl LineParser {
         }
         let used: Vec<&str> = [level_field, message_field, time_field].iter().flatten().map(|(k, _)| *k).collect();
         for (key, value) in &object {
-            if used.contains(&key.as_str()) {
+            if used.contains(&key.as_str()) || self.fields.hidden_prefixes.iter().any(|p| key.starts_with(p.as_str())) {
                 continue;
             }
             if !text.is_empty() && !text.ends_with(' ') {
@@ -173,6 +177,14 @@ mod tests {
         assert_eq!(parsed.text, "10:00 ERROR operation=sync duration_seconds=10.5 status=failure");
         let with_message = parser.parse(&raw(br#"{"msg":"disk full","level":"warn","host":"a b"}"#));
         assert_eq!(with_message.text, "WARN  disk full host=\"a b\"");
+    }
+
+    #[test]
+    fn journald_priorities_are_syslog_numbers() {
+        let parser = LineParser::new(Format::Jsonl, JsonFields::default());
+        let parsed = parser.parse(&raw(br#"{"PRIORITY":"3","MESSAGE":"unit failed","_PID":"12"}"#));
+        assert_eq!(parsed.level, Some(Level::Error));
+        assert_eq!(parsed.text, "ERROR unit failed _PID=12");
     }
 
     #[test]

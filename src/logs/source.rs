@@ -41,6 +41,7 @@ impl SourceSpec {
             fields.message.insert(0, "MESSAGE".into());
             fields.level.insert(0, "PRIORITY".into());
             fields.time.insert(0, "SYSLOG_TIMESTAMP".into());
+            fields.hidden_prefixes = vec!["_".into(), "SYSLOG_FACILITY".into(), "SYSLOG_TIMESTAMP".into()];
             let units = log.journald.as_ref().map(|u| u.get_ref().clone()).unwrap_or_default();
             let mut argv: Vec<String> =
                 ["journalctl", "--follow", "--output=json", "--no-pager"].iter().map(|s| s.to_string()).collect();

@@ -137,6 +137,8 @@ pub struct LogView {
     search: Option<Pattern>,
     /// The line the last search jump landed on.
     current_match: Option<u64>,
+    /// Shown lines matching the search, kept up to date as lines come and go.
+    matches: usize,
     /// Lines that never reached the view because it could not keep up.
     pub dropped: u64,
     next_seq: u64,
@@ -154,6 +156,7 @@ impl LogView {
             scroll: Scroll::Follow,
             search: None,
             current_match: None,
+            matches: 0,
             dropped: 0,
             next_seq: 0,
             evicted: false,
@@ -185,11 +188,18 @@ impl LogView {
         let seq = self.next_seq;
         self.next_seq += 1;
         let index = view.first_index + view.ring.len() as u64;
-        if view.ring.len() == view.capacity {
-            view.ring.pop_front();
+        let full = view.ring.len() == view.capacity;
+        let gone = if full { view.ring.pop_front() } else { None };
+        if full {
             view.first_index += 1;
             self.evicted = true;
         }
+        if let Some(gone) = gone
+            && self.counts_as_match(&gone)
+        {
+            self.matches -= 1;
+        }
+        let view = &mut self.sources[source];
         view.ring.push_back(LogLine { seq, source: source as u16, level, text, marker });
         let keep = {
             let line = self.sources[source].ring.back().map(|l| (l.level, l.text.as_str()));
@@ -197,7 +207,29 @@ impl LogView {
         };
         if keep {
             self.filtered.push(LineRef { seq, source: source as u16, index });
+            if self
+                .search
+                .as_ref()
+                .is_some_and(|p| self.sources[source].ring.back().is_some_and(|l| p.is_match(&l.text)))
+            {
+                self.matches += 1;
+            }
         }
+    }
+
+    fn counts_as_match(&self, line: &LogLine) -> bool {
+        self.search.as_ref().is_some_and(|pattern| {
+            self.shows(line.source as usize, line.level, &line.text, line.marker) && pattern.is_match(&line.text)
+        })
+    }
+
+    fn count_matches(&mut self) {
+        self.matches = match &self.search {
+            None => 0,
+            Some(pattern) => {
+                (0..self.filtered.len()).filter(|i| self.get(*i).is_some_and(|l| pattern.is_match(&l.text))).count()
+            }
+        };
     }
 
     /// A rotation or truncation, kept as a line so it shows where it happened.
@@ -271,22 +303,19 @@ impl LogView {
     }
 
     pub fn refilter(&mut self) {
-        let mut filtered = Vec::with_capacity(self.filtered.capacity());
+        // Each ring is already in arrival order: filter them one by one, then merge.
+        let mut runs: Vec<Vec<LineRef>> = Vec::with_capacity(self.sources.len());
         for (source, view) in self.sources.iter().enumerate() {
+            let mut run = Vec::new();
             for (offset, line) in view.ring.iter().enumerate() {
                 if self.shows(source, line.level, &line.text, line.marker) {
-                    filtered.push(LineRef {
-                        seq: line.seq,
-                        source: source as u16,
-                        index: view.first_index + offset as u64,
-                    });
+                    run.push(LineRef { seq: line.seq, source: source as u16, index: view.first_index + offset as u64 });
                 }
             }
+            runs.push(run);
         }
-        if self.sources.len() > 1 {
-            filtered.sort_unstable_by_key(|r| r.seq);
-        }
-        self.filtered = filtered;
+        self.filtered = merge_runs(runs);
+        self.count_matches();
     }
 
     /// How many lines the filter keeps.
@@ -391,6 +420,7 @@ impl LogView {
     pub fn set_search(&mut self, pattern: Option<Pattern>) {
         self.search = pattern;
         self.current_match = None;
+        self.count_matches();
     }
 
     /// Jumps to the next (`forward`) or previous match from the current one
@@ -420,9 +450,34 @@ impl LogView {
 
     /// How many shown lines match the search.
     pub fn match_count(&self) -> usize {
-        let Some(pattern) = &self.search else { return 0 };
-        (0..self.filtered.len()).filter(|i| self.get(*i).is_some_and(|l| pattern.is_match(&l.text))).count()
+        self.matches
     }
+}
+
+/// Merges runs that are each sorted by `seq` into one sorted list.
+fn merge_runs(mut runs: Vec<Vec<LineRef>>) -> Vec<LineRef> {
+    runs.retain(|run| !run.is_empty());
+    if runs.len() <= 1 {
+        return runs.pop().unwrap_or_default();
+    }
+    let total = runs.iter().map(Vec::len).sum();
+    let mut merged = Vec::with_capacity(total);
+    let mut heads = vec![0usize; runs.len()];
+    while merged.len() < total {
+        // A handful of sources: a linear scan for the smallest head beats a heap.
+        let mut best: Option<(usize, u64)> = None;
+        for (run, head) in heads.iter().enumerate() {
+            if let Some(line) = runs[run].get(*head)
+                && best.is_none_or(|(_, seq)| line.seq < seq)
+            {
+                best = Some((run, line.seq));
+            }
+        }
+        let Some((run, _)) = best else { break };
+        merged.push(runs[run][heads[run]]);
+        heads[run] += 1;
+    }
+    merged
 }
 
 #[cfg(test)]
@@ -453,6 +508,11 @@ mod tests {
         view.end_batch();
         assert_eq!(texts(&view), vec!["a7", "b7", "a8", "b8", "a9", "b9"]);
         assert_eq!(view.buffered(), 6);
+        view.set_search(Pattern::new("a"));
+        assert_eq!(view.match_count(), 3);
+        view.push(1, None, "b10".into(), false);
+        view.push(0, None, "a10".into(), false);
+        assert_eq!(view.match_count(), 3, "an evicted match is no longer counted");
     }
 
     #[test]
@@ -497,5 +557,7 @@ mod tests {
         assert!(view.find(true, 2));
         assert_eq!(view.current_match(), Some(2));
         assert!(!view.following());
+        view.push(0, None, "late timeout".into(), false);
+        assert_eq!(view.match_count(), 4, "counted as lines arrive");
     }
 }

@@ -12,7 +12,7 @@
 //! Every state is spelled out in text or symbols, so it reads without colour.
 
 use super::{LogsTab, PromptKind};
-use crate::logs::follow::SourceState;
+use crate::logs::follow::{Marker, SourceState};
 use crate::logs::level::Level;
 use crate::logs::view::{LogLine, LogView, Role, SourceView};
 use crate::theme::Theme;
@@ -116,8 +116,14 @@ fn header_line<'a>(tab: &LogsTab, view: &LogView, theme: &Theme, width: u16) -> 
         if view.filter().hidden.get(i).copied().unwrap_or(false) {
             spans.push(Span::styled(" (hidden)", theme.muted()));
         }
-        if source.markers > 0 {
-            spans.push(Span::styled(format!(" ↻{}", source.markers), theme.muted()));
+        if let Some(marker) = source.last_marker {
+            let what = match marker {
+                Marker::Rotated => "rotated",
+                Marker::Truncated => "truncated",
+                Marker::Restarted => "restarted",
+            };
+            let times = if source.markers > 1 { format!(" ×{}", source.markers) } else { String::new() };
+            spans.push(Span::styled(format!(" ↻ {what}{times}"), theme.muted()));
         }
         if width >= WIDE {
             let last = source.rate.back().copied().unwrap_or(0);
