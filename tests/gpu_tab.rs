@@ -277,3 +277,18 @@ fn hostile_process_names_reach_the_screen_sanitised() {
     assert!(screen.contains("xy"), "{screen}");
     assert!(!screen.contains('\u{1b}') && !screen.contains("pwned\u{7}"));
 }
+
+#[test]
+fn a_threshold_crossing_reaches_the_status_line_of_every_tab() {
+    let mut model = support::model("no-color");
+    model.tab = TabId::Logs;
+    // Simulated GPU 2 sits above the 90% memory rule; two GPUs stay below every threshold.
+    act(&mut model, Action::Msg(firstwatch::tui::tabs::TabMsg::Gpu(Msg::State(Arc::new(simulated(4, 5))))));
+    let alert = model.status.gpu.clone().expect("a GPU over a threshold is reported");
+    assert_eq!(alert.text, "GPU 2 WARN mem");
+    assert!(!alert.critical);
+    let screen = text(&draw(&model, 120, 40));
+    assert!(screen.lines().last().unwrap_or_default().contains("GPU 2 WARN mem"), "{screen}");
+    act(&mut model, Action::Msg(firstwatch::tui::tabs::TabMsg::Gpu(Msg::State(Arc::new(simulated(2, 5))))));
+    assert_eq!(model.status.gpu, None, "back under the thresholds, the status line is clear");
+}

@@ -6,7 +6,7 @@
 //! bytes to the terminal.
 
 use super::sample::{DeviceReading, GpuSample, SourceError};
-use super::thresholds::{Levels, Thresholds};
+use super::thresholds::{Level, Levels, Thresholds};
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
@@ -148,6 +148,26 @@ impl GpuState {
 
     pub fn levels(&self, entry: &GpuEntry) -> Levels {
         entry.sample.as_ref().map(|s| self.thresholds.levels(s)).unwrap_or_default()
+    }
+
+    /// The worst threshold crossing of any GPU, e.g. `(Warn, "GPU 2 WARN mem")`,
+    /// so the status line can carry it whatever tab is open.
+    pub fn alert(&self) -> Option<(Level, String)> {
+        self.gpus
+            .iter()
+            .filter_map(|gpu| {
+                let levels = self.levels(gpu);
+                let worst = levels.worst();
+                let gauge = if levels.memory == worst {
+                    "mem"
+                } else if levels.temperature == worst {
+                    "temp"
+                } else {
+                    "power"
+                };
+                (worst > Level::Ok).then(|| (worst, format!("GPU {} {} {gauge}", gpu.index, worst.word())))
+            })
+            .max_by_key(|(level, _)| *level)
     }
 
     /// Folds in what one sample returned.

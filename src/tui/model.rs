@@ -49,6 +49,8 @@ pub struct Status {
     pub last_error: Option<String>,
     /// The health checks in one phrase, kept up to date by the health tab.
     pub health: Option<HealthSummary>,
+    /// A GPU over a threshold, kept up to date by the gpu tab.
+    pub gpu: Option<HealthSummary>,
 }
 
 /// What the status line says about the health checks on every tab.
@@ -72,6 +74,7 @@ impl Model {
                 window: None,
                 last_error: None,
                 health: None,
+                gpu: None,
             },
             keymap,
             theme,

@@ -26,6 +26,11 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         let style = if health.critical { theme.crit().patch(theme.bar()) } else { theme.bar() };
         spans.push(Span::styled(health.text.clone(), style));
     }
+    if let Some(gpu) = &status.gpu {
+        spans.push(separator());
+        let style = if gpu.critical { theme.crit() } else { theme.warn() };
+        spans.push(Span::styled(gpu.text.clone(), style.patch(theme.bar())));
+    }
     if let Some(window) = &status.window {
         spans.push(separator());
         spans.push(Span::styled(format!("MAINTENANCE {window}"), theme.warn().patch(theme.bar())));

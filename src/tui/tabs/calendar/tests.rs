@@ -48,6 +48,7 @@ fn status() -> Status {
         incident: None,
         window: None,
         health: None,
+        gpu: None,
         last_error: None,
     }
 }

@@ -169,9 +169,14 @@ impl GpuTab {
             .map_or(0, Vec::len)
     }
 
-    pub fn on_msg(&mut self, msg: Msg, _ctx: &mut TabCtx) -> Vec<Effect> {
+    pub fn on_msg(&mut self, msg: Msg, ctx: &mut TabCtx) -> Vec<Effect> {
         match msg {
             Msg::State(state) => {
+                // Threshold crossings reach the status line on every tab, like a failing check.
+                ctx.status.gpu = state.alert().map(|(level, text)| crate::tui::model::HealthSummary {
+                    text,
+                    critical: level == crate::gpu::thresholds::Level::Crit,
+                });
                 self.state = Some(state);
                 self.selected = self.selected.min(self.gpu_count().saturating_sub(1));
                 self.process_row = self.process_row.min(self.process_count().saturating_sub(1));

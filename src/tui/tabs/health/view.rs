@@ -245,7 +245,11 @@ fn render_strip(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut Fr
     let peak = row.latencies.iter().copied().max().unwrap_or(0);
     let text = vec![
         Line::styled(truncate(&row.name, 28), theme.accent()),
-        Line::styled(format!("latency, max {peak}ms"), theme.muted()),
+        // The trend is kept in whole milliseconds; loopback answers are faster than that.
+        Line::styled(
+            if peak == 0 { "latency, max <1ms".to_string() } else { format!("latency, max {peak}ms") },
+            theme.muted(),
+        ),
     ];
     frame.render_widget(Paragraph::new(text), label);
     let points = tail(&row.latencies, chart.width as usize);
