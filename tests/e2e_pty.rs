@@ -103,3 +103,26 @@ fn a_terminal_too_small_gets_a_notice_and_resizing_redraws() {
     assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(0));
     assert!(session.terminal_restored());
 }
+
+#[test]
+fn every_tab_of_the_demo_has_its_own_body_at_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    let mut session = PtySession::spawn(&["demo", "--dir", demo_dir.to_str().unwrap()], &[], 80, 24);
+    assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("no open incident")));
+    // What each tab shows once its engine has reported, in tab order.
+    let bodies =
+        [("1", "✓ api"), ("2", "agenda"), ("3", "SIMULATED"), ("4", "● live"), ("5", "app db"), ("6", "Runbooks")];
+    for (key, body) in bodies {
+        session.send(key);
+        assert!(
+            session.wait_for(Duration::from_secs(10), |s| s.contents().contains(body)),
+            "tab {key} never showed {body:?}:\n{}",
+            session.contents()
+        );
+        assert!(!session.contents().contains("not built yet"), "{}", session.contents());
+    }
+    session.send("q");
+    assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(session.terminal_restored());
+}
