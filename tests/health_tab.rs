@@ -243,3 +243,44 @@ fn a_long_list_scrolls_to_keep_the_selection_visible() {
     let screen = draw(&model, 80, 24);
     assert!(screen.contains("▶… check-00") && !screen.contains("check-59"), "{screen}");
 }
+
+#[test]
+fn i_opens_an_incident_about_the_failing_check_and_goes_there() {
+    use firstwatch::incident::record;
+    use firstwatch::tui::tabs::health::{Command, Effect};
+    use firstwatch::tui::tabs::{Services, TabCommand, TabEffect};
+    let mut model = model_with_history("no-color");
+    // The second row, worst first, is orders: failing with a bad body.
+    update(&mut model, Action::Down, Instant::now());
+    let effects = update(&mut model, Action::Tab(TabCommand::Health(Command::Declare)), Instant::now());
+    let [firstwatch::tui::Effect::Tab(TabEffect::Health(effect @ Effect::Declare { title, evidence, .. }))] =
+        effects.as_slice()
+    else {
+        panic!("one declare effect expected, got {effects:?}")
+    };
+    assert_eq!(title, "orders failing");
+    assert!(evidence.contains(r#"json.status was "down""#), "{evidence}");
+
+    // Carried out against a real store: a new incident with the evidence, then the incident tab.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    let (mut services, mut replies) = Services::detached();
+    services.store = Some(store.clone());
+    let reply = runtime.block_on(async {
+        firstwatch::tui::tabs::execute(TabEffect::Health(effect.clone()), &services);
+        replies.recv().await
+    });
+    assert_eq!(reply, Some(Action::SelectTab(firstwatch::tui::tab::TabId::Incident)));
+    let incident = record::current(&store).unwrap().expect("an incident is open");
+    assert_eq!(incident.incident.title, "orders failing");
+    assert!(incident.events.iter().any(|e| e.text.contains("health: orders critical")), "{:?}", incident.events);
+
+    // A second press adds evidence to the same incident instead of opening another.
+    let reply = runtime.block_on(async {
+        firstwatch::tui::tabs::execute(TabEffect::Health(effect.clone()), &services);
+        replies.recv().await
+    });
+    assert_eq!(reply, Some(Action::SelectTab(firstwatch::tui::tab::TabId::Incident)));
+    assert_eq!(record::list(&store).unwrap().len(), 1);
+}

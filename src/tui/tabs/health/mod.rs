@@ -8,6 +8,7 @@ mod view;
 
 use super::{Services, TabCtx, ViewCtx};
 use crate::health::{CheckSpec, CheckView, EngineHandle, engine};
+use crate::incident::record::Severity as IncidentSeverity;
 use crate::tui::action::Action;
 use crate::tui::tabs::TabMsg;
 use crossterm::event::KeyEvent;
@@ -86,6 +87,7 @@ pub enum Command {
     ToggleFailingOnly,
     Filter,
     ToggleDetail,
+    Declare,
 }
 
 impl Command {
@@ -96,6 +98,7 @@ impl Command {
         Command::ToggleFailingOnly,
         Command::Filter,
         Command::ToggleDetail,
+        Command::Declare,
     ];
 
     pub fn describe(&self) -> String {
@@ -106,6 +109,7 @@ impl Command {
             Command::ToggleFailingOnly => "health: show failing checks only, or all",
             Command::Filter => "health: filter checks by text",
             Command::ToggleDetail => "health: show or hide the detail pane",
+            Command::Declare => "health: open an incident about the selected check (or note it on the open one)",
         }
         .into()
     }
@@ -116,6 +120,8 @@ impl Command {
 pub enum Effect {
     /// Run one check (by index) or all of them now.
     RunNow { engine: EngineHandle, check: Option<usize> },
+    /// Open an incident about a failing check, or add it as evidence to the open one.
+    Declare { title: String, evidence: String, severity: IncidentSeverity },
 }
 
 pub fn default_keys() -> Vec<(&'static str, Command)> {
@@ -126,6 +132,7 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
         ("f", Command::ToggleFailingOnly),
         ("/", Command::Filter),
         ("d", Command::ToggleDetail),
+        ("i", Command::Declare),
     ]
 }
 
@@ -143,12 +150,40 @@ pub fn start(services: &Services) -> HealthTab {
     tab
 }
 
-pub fn execute(effect: Effect, _services: &Services) {
+pub fn execute(effect: Effect, services: &Services) {
     match effect {
         Effect::RunNow { engine, check } => {
             engine.run_now(check);
         }
+        Effect::Declare { title, evidence, severity } => {
+            let Some(store) = services.store.clone() else { return };
+            let (sources, identity) = (services.sources.clone(), services.identity.clone());
+            tokio::task::spawn_blocking(move || {
+                let reply = match declare(&store, &title, &evidence, severity, &identity) {
+                    // The incident tab picks the change up from the store; take the user there.
+                    Ok(()) => Action::SelectTab(crate::tui::tab::TabId::Incident),
+                    Err(err) => Action::Error(format!("could not open an incident: {err}")),
+                };
+                let _ = sources.try_send(reply);
+            });
+        }
     }
+}
+
+/// Opens an incident titled `title` unless one is open, then records the check's state on its timeline.
+fn declare(
+    store: &crate::store::Store,
+    title: &str,
+    evidence: &str,
+    severity: IncidentSeverity,
+    identity: &crate::util::identity::Identity,
+) -> Result<(), crate::incident::record::IncidentError> {
+    use crate::incident::record::{self, EventKind};
+    let id = match record::open_incident_id(store)? {
+        Some(id) => id,
+        None => record::open(store, title, severity, None, identity)?.id,
+    };
+    record::add_event(store, id, EventKind::Note, None, evidence, identity).map(|_| ())
 }
 
 impl HealthTab {

@@ -1,7 +1,7 @@
 //! The health tab's state changes: reports in, keys in, no I/O.
 
 use super::{Command, Effect, HealthTab, Sort};
-use crate::health::CheckView;
+use crate::health::{CheckView, Status};
 use crate::tui::action::Action;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
@@ -97,6 +97,10 @@ impl HealthTab {
                 self.requested.extend(0..self.rows.len());
                 return vec![Effect::RunNow { engine: engine.clone(), check: None }];
             }
+            Command::Declare => {
+                let Some(row) = self.selected_row() else { return Vec::new() };
+                return vec![declaration(row)];
+            }
             Command::CycleSort => self.sort = self.sort.next(),
             Command::ToggleFailingOnly => self.failing_only = !self.failing_only,
             Command::Filter => self.filter_open = true,
@@ -163,4 +167,23 @@ impl HealthTab {
         }
         self.reorder();
     }
+}
+
+/// What `i` records about a check: a title for a new incident and the evidence for its timeline.
+fn declaration(row: &CheckView) -> Effect {
+    use crate::incident::record::Severity as IncidentSeverity;
+    let since = row.since.map(|t| format!(" since {}", t.format("%H:%M:%S UTC"))).unwrap_or_default();
+    let evidence =
+        format!("health: {} {}{since}: {} ({} {})", row.name, row.status.label(), row.message(), row.kind, row.target);
+    let severity = match row.status {
+        // One service down is "limited impact" until someone decides otherwise; S changes it.
+        Status::Critical | Status::Unknown => IncidentSeverity::P2,
+        _ => IncidentSeverity::P3,
+    };
+    let title = if row.status.is_failing() {
+        format!("{} failing", row.name)
+    } else {
+        format!("{}: {}", row.name, row.status.label())
+    };
+    Effect::Declare { title, evidence, severity }
 }

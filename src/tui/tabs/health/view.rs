@@ -9,7 +9,7 @@
 //! ├ orders ─────────────────────────────────────────────────────────────────┤
 //! │ detail: target, state, conditions ✓/✗, latency sparkline, last         │
 //! │ response, transitions (enter opens it; one sparkline line otherwise)   │
-//! └ r run  R run all  s sort  f failing only  / filter  enter detail ───────┘
+//! └ r run  R run all  s sort  f failing  / filter  i incident  enter details ┘
 //! ```
 //! Columns p50/p95, 24h and Since appear from 110 columns up.
 
@@ -117,6 +117,7 @@ fn key_hints(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
         (Command::CycleSort, "sort"),
         (Command::ToggleFailingOnly, "failing"),
         (Command::Filter, "filter"),
+        (Command::Declare, "incident"),
     ] {
         if let Some(key) = key(command) {
             spans.push(Span::raw(format!("{key} {label}  ")));
