@@ -292,3 +292,35 @@ fn a_threshold_crossing_reaches_the_status_line_of_every_tab() {
     act(&mut model, Action::Msg(firstwatch::tui::tabs::TabMsg::Gpu(Msg::State(Arc::new(simulated(2, 5))))));
     assert_eq!(model.status.gpu, None, "back under the thresholds, the status line is clear");
 }
+
+#[test]
+fn n_notes_the_selected_process_on_the_open_incident() {
+    use firstwatch::incident::record::{self, Severity};
+    use firstwatch::tui::tabs::gpu::Effect;
+    use firstwatch::tui::tabs::{Services, TabEffect};
+    let mut model = model_with(GpuTab::with_state(simulated(4, 5)), "no-color");
+    act(&mut model, Action::Select);
+    let effects = update(&mut model, Action::Tab(TabCommand::Gpu(Command::Note)), Instant::now());
+    let [firstwatch::tui::Effect::Tab(TabEffect::Gpu(effect @ Effect::Note(text)))] = effects.as_slice() else {
+        panic!("one note effect expected, got {effects:?}")
+    };
+    assert!(text.starts_with("gpu: GPU 0 ") && text.contains(": pid ") && text.contains("GiB"), "{text}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    let (mut services, mut replies) = Services::detached();
+    services.store = Some(store.clone());
+    let mut run = |services: &Services| {
+        runtime.block_on(async {
+            firstwatch::tui::tabs::execute(TabEffect::Gpu(effect.clone()), services);
+            replies.recv().await
+        })
+    };
+    // Without an open incident there is nothing to note it on, and the user is told so.
+    assert!(matches!(run(&services), Some(Action::Error(message)) if message.contains("no open incident")));
+    let incident = record::open(&store, "GPU memory", Severity::P3, None, &services.identity).unwrap();
+    assert_eq!(run(&services), Some(Action::SelectTab(TabId::Incident)));
+    let events = record::get(&store, incident.id).unwrap().events;
+    assert!(events.iter().any(|e| e.text == *text), "{events:?}");
+}

@@ -92,25 +92,31 @@ pub enum Command {
     Processes,
     /// Sort the process table by the next column.
     Sort,
+    /// Note the selected GPU or process on the open incident's timeline.
+    Note,
 }
 
 impl Command {
-    pub const ALL: &'static [Command] = &[Command::Processes, Command::Sort];
+    pub const ALL: &'static [Command] = &[Command::Processes, Command::Sort, Command::Note];
 
     pub fn describe(&self) -> String {
         match self {
             Command::Processes => "show or hide the selected GPU's processes".into(),
             Command::Sort => "sort processes by memory, pid, name or user".into(),
+            Command::Note => "note the selected GPU or process (pid, user, memory) on the open incident".into(),
         }
     }
 }
 
-/// Work this tab asks the runtime for: none, the engine runs by itself.
+/// Work this tab asks the runtime for; sampling itself runs by itself.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {}
+pub enum Effect {
+    /// Add a line about a GPU or one of its processes to the open incident's timeline.
+    Note(String),
+}
 
 pub fn default_keys() -> Vec<(&'static str, Command)> {
-    vec![("p", Command::Processes), ("s", Command::Sort)]
+    vec![("p", Command::Processes), ("s", Command::Sort), ("n", Command::Note)]
 }
 
 /// Starts sampling (NVML, or the simulation of `[gpu] simulate`) on the current runtime.
@@ -130,8 +136,27 @@ pub fn start(services: &Services) -> GpuTab {
     GpuTab { started: true, ..GpuTab::default() }
 }
 
-pub fn execute(effect: Effect, _services: &Services) {
-    match effect {}
+pub fn execute(effect: Effect, services: &Services) {
+    match effect {
+        Effect::Note(text) => {
+            let Some(store) = services.store.clone() else { return };
+            let (sources, identity) = (services.sources.clone(), services.identity.clone());
+            tokio::task::spawn_blocking(move || {
+                use crate::incident::record::{self, EventKind};
+                let reply = match record::open_incident_id(&store) {
+                    Ok(Some(id)) => match record::add_event(&store, id, EventKind::Note, None, &text, &identity) {
+                        Ok(_) => Action::SelectTab(crate::tui::tab::TabId::Incident),
+                        Err(err) => Action::Error(format!("could not add the note: {err}")),
+                    },
+                    Ok(None) => {
+                        Action::Error("no open incident to note it on: open one first (n on the incident tab)".into())
+                    }
+                    Err(err) => Action::Error(format!("could not read the incident: {err}")),
+                };
+                let _ = sources.try_send(reply);
+            });
+        }
+    }
 }
 
 impl GpuTab {
@@ -192,8 +217,44 @@ impl GpuTab {
         match command {
             Command::Processes => self.toggle_processes(),
             Command::Sort => self.sort = self.sort.next(),
+            Command::Note => return self.note().map(Effect::Note).into_iter().collect(),
         }
         Vec::new()
+    }
+
+    /// One line for the incident timeline about the selection: the process in the
+    /// process table, otherwise the GPU and its worst threshold.
+    fn note(&self) -> Option<String> {
+        let state = self.state.as_ref()?;
+        let gpu = state.gpus.get(self.selected)?;
+        let sample = gpu.sample.as_ref()?;
+        let heading = format!("gpu: GPU {} {}", gpu.index, gpu.name());
+        if self.pane == Pane::Processes {
+            let mut processes = sample.processes.value()?.clone();
+            self.sort.apply(&mut processes);
+            let process = processes.get(self.process_row)?;
+            let memory = process.memory.map(|bytes| format!(", {:.1} GiB", bytes as f64 / (1u64 << 30) as f64));
+            return Some(format!(
+                "{heading}: pid {} {} (user {}{})",
+                process.pid,
+                process.name,
+                process.user,
+                memory.unwrap_or_default()
+            ));
+        }
+        let levels = state.levels(gpu);
+        Some(if levels.worst() > crate::gpu::thresholds::Level::Ok {
+            let words = [levels.memory.word(), levels.temperature.word(), levels.power.word()];
+            format!(
+                "{heading}: {} (memory {}, temperature {}, power {})",
+                levels.worst().word(),
+                words[0],
+                words[1],
+                words[2]
+            )
+        } else {
+            format!("{heading}: within thresholds")
+        })
     }
 
     fn toggle_processes(&mut self) {
