@@ -389,3 +389,29 @@ fn a_step_that_names_a_check_runs_that_check() {
         "{effects:?}"
     );
 }
+
+#[test]
+fn a_tick_carries_the_health_summary_and_the_newest_log_errors() {
+    let mut model = model(false);
+    loaded(&mut model);
+    model.status.health = Some(firstwatch::tui::model::HealthSummary { text: "✗1 orders".into(), critical: true });
+    for n in 1..=4 {
+        model.evidence.note_error(format!("app: ERROR upstream timed out #{n}"));
+    }
+    let effects = apply(&mut model, &[Action::Down, command(Command::ToggleStep)]);
+    let [Effect::AddEvent { kind: EventKind::Tick, text, .. }] = effects.as_slice() else {
+        panic!("one tick expected, got {effects:?}")
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "done");
+    assert_eq!(lines[1], "health: ✗1 orders");
+    assert_eq!(
+        &lines[2..],
+        [
+            "log: app: ERROR upstream timed out #2",
+            "log: app: ERROR upstream timed out #3",
+            "log: app: ERROR upstream timed out #4"
+        ],
+        "the newest three errors, oldest first"
+    );
+}

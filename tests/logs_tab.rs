@@ -268,8 +268,10 @@ fn wrap_shows_a_long_line_on_several_rows_and_floods_show_as_dropped() {
 fn an_idle_tab_asks_for_no_redraw_on_tick_and_a_busy_one_does() {
     let mut model = model_with_logs("default-dark");
     let mut status = model.status.clone();
+    let mut evidence = firstwatch::tui::model::Evidence::default();
     let mut ctx = firstwatch::tui::tabs::TabCtx {
         status: &mut status,
+        evidence: &mut evidence,
         wall: chrono::Utc::now(),
         zone: chrono_tz::UTC,
         read_only: false,
@@ -280,4 +282,13 @@ fn an_idle_tab_asks_for_no_redraw_on_tick_and_a_busy_one_does() {
     let view = model.tabs.logs.view().unwrap();
     assert_eq!(view.sources[0].errors_last_minute, 1);
     assert_eq!(view.get(0).unwrap().level, Some(Level::Error));
+}
+
+#[test]
+fn error_lines_are_kept_as_evidence_for_the_incident_timeline() {
+    let mut model = model_with_logs("no-color");
+    send(&mut model, vec![line(0, "INFO all fine"), line(1, "ERROR disk full on /data"), line(0, "WARN slow")], 0);
+    let kept: Vec<&str> = model.evidence.recent_errors().collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0], "metrics: ERROR disk full on /data", "the source's name comes first");
 }

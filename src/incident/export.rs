@@ -51,7 +51,7 @@ pub fn post_mortem(record: &IncidentRecord, runbook: Option<&Runbook>, now: chro
                 .unwrap_or_default()
         };
         let what = match (event.kind, event.step.as_deref()) {
-            (EventKind::Tick, Some(key)) => format!("step {key} done{}", step_text(key)),
+            (EventKind::Tick, Some(key)) => format!("step {key} done{}{}", step_text(key), tick_evidence(&event.text)),
             (EventKind::Untick, Some(key)) => format!("step {key} reopened{}", step_text(key)),
             (EventKind::Skip, Some(key)) => format!("step {key} skipped{}: {}", step_text(key), event.text),
             (EventKind::Note, Some(key)) => format!("note on step {key}: {}", event.text),
@@ -132,4 +132,10 @@ fn one_line(text: &str) -> String {
 /// Text safe inside a Markdown table cell.
 fn cell(text: &str) -> String {
     one_line(text).replace('|', "\\|")
+}
+
+/// What a tick recorded after its first line (health summary, log errors), as one clause.
+fn tick_evidence(text: &str) -> String {
+    let evidence: Vec<&str> = text.lines().skip(1).filter(|line| !line.trim().is_empty()).collect();
+    if evidence.is_empty() { String::new() } else { format!(". Evidence: {}", evidence.join("; ")) }
 }

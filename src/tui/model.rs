@@ -26,6 +26,32 @@ pub struct Model {
     pub wall: chrono::DateTime<chrono::Utc>,
     /// Actions are hidden and refused.
     pub read_only: bool,
+    /// What one tab notices that another records (see [`Evidence`]).
+    pub evidence: Evidence,
+}
+
+/// What tabs pass to the incident timeline: the newest error lines of the
+/// followed logs, attached when a runbook step is ticked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence {
+    recent_errors: std::collections::VecDeque<String>,
+}
+
+impl Evidence {
+    /// How many error lines are kept; a tick's evidence should fit on a screen.
+    pub const KEPT: usize = 3;
+
+    pub fn note_error(&mut self, line: String) {
+        if self.recent_errors.len() == Self::KEPT {
+            self.recent_errors.pop_front();
+        }
+        self.recent_errors.push_back(line);
+    }
+
+    /// Oldest first.
+    pub fn recent_errors(&self) -> impl Iterator<Item = &str> {
+        self.recent_errors.iter().map(String::as_str)
+    }
 }
 
 /// What is drawn over the current tab.
@@ -85,13 +111,20 @@ impl Model {
             tabs: Tabs::default(),
             wall: chrono::DateTime::UNIX_EPOCH,
             read_only: false,
+            evidence: Evidence::default(),
         }
     }
 
     /// Splits the model so a tab can change its own state and the status line together.
     pub fn tab_parts(&mut self) -> (&mut Tabs, TabCtx<'_>) {
         let zone = self.status.zone;
-        let ctx = TabCtx { status: &mut self.status, wall: self.wall, zone, read_only: self.read_only };
+        let ctx = TabCtx {
+            status: &mut self.status,
+            evidence: &mut self.evidence,
+            wall: self.wall,
+            zone,
+            read_only: self.read_only,
+        };
         (&mut self.tabs, ctx)
     }
 

@@ -24,7 +24,7 @@ mod placeholder;
 
 use super::action::Action;
 use super::keymap::Keymap;
-use super::model::{Model, Status};
+use super::model::{Evidence, Model, Status};
 use super::tab::TabId;
 use crate::config::Config;
 use crate::store::Store;
@@ -69,6 +69,8 @@ impl Services {
 /// What a tab may touch while it handles an action besides its own state.
 pub struct TabCtx<'a> {
     pub status: &'a mut Status,
+    /// Shared notes between tabs, such as recent log errors for the incident timeline.
+    pub evidence: &'a mut Evidence,
     /// Wall-clock time of the last tick.
     pub wall: chrono::DateTime<chrono::Utc>,
     pub zone: chrono_tz::Tz,

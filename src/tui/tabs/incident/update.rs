@@ -66,11 +66,11 @@ impl IncidentTab {
         });
     }
 
-    pub fn on_command(&mut self, command: Command, _ctx: &mut TabCtx) -> Vec<Effect> {
+    pub fn on_command(&mut self, command: Command, ctx: &mut TabCtx) -> Vec<Effect> {
         self.notice = None;
         match command {
             Command::NewIncident => self.new_incident(),
-            Command::ToggleStep => self.toggle_step(),
+            Command::ToggleStep => self.toggle_step(&evidence(ctx)),
             Command::SkipStep => match (self.open_incident_id(), self.selected_step()) {
                 (Some(_), Some((step, _))) => {
                     self.prompt = Some(Prompt::Editor(Box::new(Editor::new(EditorPurpose::Skip { step }))));
@@ -133,15 +133,17 @@ impl IncidentTab {
         Vec::new()
     }
 
-    fn toggle_step(&mut self) -> Vec<Effect> {
+    /// Ticks or unticks the selected step; a tick carries `evidence` (what the checks and logs said then).
+    fn toggle_step(&mut self, evidence: &str) -> Vec<Effect> {
         let (Some(incident), Some((step, _))) = (self.open_incident_id(), self.selected_step()) else {
             return self.say("select a runbook step of the open incident to tick it");
         };
         let (kind, text) = match self.checklist.state(&step) {
-            StepState::Done { .. } => (EventKind::Untick, "reopened"),
-            _ => (EventKind::Tick, "done"),
+            StepState::Done { .. } => (EventKind::Untick, "reopened".to_string()),
+            _ if evidence.is_empty() => (EventKind::Tick, "done".to_string()),
+            _ => (EventKind::Tick, format!("done\n{evidence}")),
         };
-        vec![Effect::AddEvent { incident, kind, step: Some(step), text: text.into() }]
+        vec![Effect::AddEvent { incident, kind, step: Some(step), text }]
     }
 
     fn run_selected(&mut self) -> Vec<Effect> {
@@ -354,4 +356,17 @@ impl IncidentTab {
         let running = self.run.as_ref().is_some_and(|r| r.outcome.is_none());
         changed || self.record.is_some() || running
     }
+}
+
+/// The state of the world when a step is ticked: the health summary, GPU alerts and the newest log errors.
+fn evidence(ctx: &TabCtx) -> String {
+    let mut lines = Vec::new();
+    if let Some(health) = &ctx.status.health {
+        lines.push(format!("health: {}", health.text));
+    }
+    if let Some(gpu) = &ctx.status.gpu {
+        lines.push(format!("gpu: {}", gpu.text));
+    }
+    lines.extend(ctx.evidence.recent_errors().map(|line| format!("log: {line}")));
+    lines.join("\n")
 }

@@ -179,14 +179,22 @@ impl LogsTab {
         self.view.as_ref()
     }
 
-    pub fn on_msg(&mut self, msg: Msg, _ctx: &mut TabCtx) -> Vec<Effect> {
+    pub fn on_msg(&mut self, msg: Msg, ctx: &mut TabCtx) -> Vec<Effect> {
         let Msg::Batch(batch) = msg;
         let batch = Arc::try_unwrap(batch).unwrap_or_else(|shared| (*shared).clone());
         let Some(view) = &mut self.view else { return Vec::new() };
         view.dropped += batch.dropped;
         for item in batch.items {
             match item {
-                Item::Line { source, level, text } => view.push(source, level, text, false),
+                Item::Line { source, level, text } => {
+                    // The newest errors go onto the incident timeline when a step is ticked.
+                    if level.is_some_and(|l| l >= crate::logs::level::Level::Error)
+                        && let Some(name) = view.sources.get(source).map(|s| s.name.as_str())
+                    {
+                        ctx.evidence.note_error(format!("{name}: {text}"));
+                    }
+                    view.push(source, level, text, false)
+                }
                 Item::Marker { source, marker } => view.mark(source, marker),
                 Item::State { source, state } => view.set_state(source, state),
                 Item::CaughtUp => self.caught_up = true,
