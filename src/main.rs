@@ -66,6 +66,8 @@ enum Command {
     Action(firstwatch::action::cli::ActionArgs),
     /// Read the audit log.
     Audit(firstwatch::action::audit_cli::AuditArgs),
+    /// List, show and check runbooks.
+    Runbook(firstwatch::incident::cli::RunbookArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -123,6 +125,9 @@ fn main() -> ExitCode {
         Some(Command::Gpu(args)) => with_config(cli.config.as_deref(), |c| gpu::cli::run(c, args, &global)),
         Some(Command::Incident(args)) => with_config(cli.config.as_deref(), |c| incident::cli::run(c, args, &global)),
         Some(Command::Action(args)) => with_config(cli.config.as_deref(), |c| action::cli::run(c, args, &global)),
+        Some(Command::Runbook(args)) => {
+            with_config(cli.config.as_deref(), |c| incident::cli::run_runbook(c, args, &global))
+        }
         Some(Command::Audit(args)) => with_config(cli.config.as_deref(), |c| action::audit_cli::run(c, args, &global)),
     }
 }

@@ -199,6 +199,14 @@ fn runbooks_are_listed_and_a_malformed_one_is_reported_with_its_line() {
     let check = env.run(&["incident", "check-runbook", bad.to_str().unwrap()]);
     assert_eq!(code(&check), 2);
     assert!(text(&check.stderr).contains("bad.md:4:"), "{}", text(&check.stderr));
+    // The same through `firstwatch runbook`.
+    assert_eq!(text(&env.run(&["runbook", "list"]).stdout), list);
+    let check = env.run(&["runbook", "check", bad.to_str().unwrap()]);
+    assert_eq!(code(&check), 2);
+    assert!(text(&check.stderr).contains("bad.md:4:"), "{}", text(&check.stderr));
+    let shown = env.run(&["runbook", "show", "service-down"]);
+    assert_eq!(code(&shown), 0);
+    assert!(text(&shown.stdout).contains("Service down"), "{}", text(&shown.stdout));
 }
 
 #[test]

@@ -336,3 +336,28 @@ fn check_runbook(path: &std::path::Path) -> ExitCode {
         }
     }
 }
+
+/// `firstwatch runbook`: the runbooks on their own, for writing and checking them.
+#[derive(Debug, clap::Args)]
+pub struct RunbookArgs {
+    #[command(subcommand)]
+    command: RunbookCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum RunbookCommand {
+    /// List the runbooks (configured and built in).
+    List,
+    /// Print a runbook's phases and steps.
+    Show { name: String },
+    /// Check a runbook file; reports problems with line numbers (exit 2 when it has any).
+    Check { path: PathBuf },
+}
+
+pub fn run_runbook(config: Config, args: RunbookArgs, _global: &Global) -> ExitCode {
+    match args.command {
+        RunbookCommand::List => list_runbooks(&config),
+        RunbookCommand::Show { name } => show_runbook(&config, &name),
+        RunbookCommand::Check { path } => check_runbook(&path),
+    }
+}
