@@ -284,3 +284,47 @@ fn i_opens_an_incident_about_the_failing_check_and_goes_there() {
     assert_eq!(reply, Some(Action::SelectTab(firstwatch::tui::tab::TabId::Incident)));
     assert_eq!(record::list(&store).unwrap().len(), 1);
 }
+
+#[test]
+fn while_an_incident_is_open_state_changes_go_onto_its_timeline_once() {
+    use firstwatch::incident::record::{self, Severity};
+    use firstwatch::tui::tabs::health::Effect;
+    use firstwatch::tui::tabs::{Services, TabEffect};
+    let config = load_str("[[check]]\nname = \"api\"\ntcp = \"127.0.0.1:9\"\n", Path::new("/tmp/fw.toml")).unwrap();
+    let (specs, _) = CheckSpec::build_all(&config);
+    let mut collector = Collector::new(specs.iter().cloned().map(Arc::new).collect(), None, Box::new(|_| true));
+    let mut model = support::model("no-color");
+    model.tabs.health = HealthTab::with_checks(&specs);
+    let mut report = |model: &mut Model, level: Level, seconds: i64| {
+        collector.apply(0, outcome(level, if level == Level::Ok { "connected" } else { "refused" }, 1, seconds));
+        let views = vec![Arc::new(collector.view(0, base_time() + chrono::Duration::seconds(seconds)))];
+        update(model, Action::Msg(TabMsg::Health(Msg::Updated(views))), Instant::now())
+    };
+    assert!(report(&mut model, Level::Ok, 0).is_empty(), "the first verdict is not a change");
+    model.status.incident = Some("P2 api failing T+1m".into());
+    report(&mut model, Level::Critical, 15);
+    let effects = report(&mut model, Level::Critical, 30);
+    let [firstwatch::tui::Effect::Tab(TabEffect::Health(effect @ Effect::Timeline(changes)))] = effects.as_slice()
+    else {
+        panic!("one timeline effect expected, got {effects:?}")
+    };
+    assert_eq!(changes.as_slice(), ["health: api ok → critical: refused"]);
+
+    // Two instances on the host see the same change; the timeline gets it once.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    let (mut services, _replies) = Services::detached();
+    services.store = Some(store.clone());
+    let incident = record::open(&store, "api failing", Severity::P2, None, &services.identity).unwrap();
+    let second = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    {
+        let _guard = runtime.enter();
+        firstwatch::tui::tabs::execute(TabEffect::Health(effect.clone()), &services);
+        services.store = Some(second);
+        firstwatch::tui::tabs::execute(TabEffect::Health(effect.clone()), &services);
+    }
+    drop(runtime); // waits for the blocking writes to finish
+    let events = record::get(&store, incident.id).unwrap().events;
+    assert_eq!(events.iter().filter(|e| e.text == "health: api ok → critical: refused").count(), 1, "{events:?}");
+}

@@ -384,6 +384,35 @@ pub fn add_event(
     })?
 }
 
+/// Appends `text` to the open incident unless the same text was recorded within
+/// `within`: several firstwatch instances on a host see the same health changes.
+/// Check and write are one transaction, so two instances cannot both add it.
+pub fn add_event_once(
+    store: &Store,
+    kind: EventKind,
+    text: &str,
+    within: chrono::TimeDelta,
+    identity: &Identity,
+) -> Result<bool, IncidentError> {
+    let who = who(identity);
+    let text = clean_text(text);
+    let since = (chrono::Utc::now() - within).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    Ok(store.call(move |connection| {
+        let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let Some(id) = open_id(&transaction)? else { return Ok(false) };
+        let seen: bool = transaction.query_row(
+            "SELECT EXISTS (SELECT 1 FROM incident_event WHERE incident_id = ?1 AND text = ?2 AND at >= ?3)",
+            params![id, text, since],
+            |row| row.get(0),
+        )?;
+        if !seen {
+            insert_event(&transaction, id, &now_text(), &who, kind, None, &text)?;
+        }
+        transaction.commit()?;
+        Ok(!seen)
+    })?)
+}
+
 /// Changes the severity of the open incident `id`.
 pub fn set_severity(store: &Store, id: i64, severity: Severity, identity: &Identity) -> Result<(), IncidentError> {
     let record = get(store, id)?;

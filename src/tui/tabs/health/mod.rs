@@ -120,6 +120,8 @@ impl Command {
 pub enum Effect {
     /// Run one check (by index) or all of them now.
     RunNow { engine: EngineHandle, check: Option<usize> },
+    /// Record state changes on the open incident's timeline.
+    Timeline(Vec<String>),
     /// Open an incident about a failing check, or add it as evidence to the open one.
     Declare { title: String, evidence: String, severity: IncidentSeverity },
 }
@@ -155,6 +157,12 @@ pub fn execute(effect: Effect, services: &Services) {
         Effect::RunNow { engine, check } => {
             engine.run_now(check);
         }
+        Effect::Timeline(changes) => {
+            let Some(store) = services.store.clone() else { return };
+            let identity = services.identity.clone();
+            // A failure here is not worth the status line: the health tab itself shows the change.
+            tokio::task::spawn_blocking(move || record_changes(&store, &changes, &identity));
+        }
         Effect::Declare { title, evidence, severity } => {
             let Some(store) = services.store.clone() else { return };
             let (sources, identity) = (services.sources.clone(), services.identity.clone());
@@ -168,6 +176,23 @@ pub fn execute(effect: Effect, services: &Services) {
             });
         }
     }
+}
+
+/// How long a change recorded by another firstwatch on this host counts as the same change.
+const SAME_CHANGE_WITHIN: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// Appends each change to the open incident, skipping those another instance on
+/// the host (which runs the same checks) has just recorded.
+fn record_changes(
+    store: &crate::store::Store,
+    changes: &[String],
+    identity: &crate::util::identity::Identity,
+) -> Result<(), crate::incident::record::IncidentError> {
+    use crate::incident::record::{self, EventKind};
+    for change in changes {
+        record::add_event_once(store, EventKind::Note, change, SAME_CHANGE_WITHIN, identity)?;
+    }
+    Ok(())
 }
 
 /// Opens an incident titled `title` unless one is open, then records the check's state on its timeline.
@@ -205,10 +230,14 @@ impl HealthTab {
 
     pub fn on_msg(&mut self, msg: Msg, ctx: &mut TabCtx) -> Vec<Effect> {
         self.window.clone_from(&ctx.status.window);
-        match msg {
+        let changes = match msg {
             Msg::Updated(views) => self.apply(views),
-        }
+        };
         ctx.status.health = self.summary();
+        // While an incident is open, every change of a check's state goes onto its timeline.
+        if ctx.status.incident.is_some() && !changes.is_empty() {
+            return vec![Effect::Timeline(changes)];
+        }
         Vec::new()
     }
 

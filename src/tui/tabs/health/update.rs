@@ -10,16 +10,30 @@ use std::sync::Arc;
 const PAGE: usize = 10;
 
 impl HealthTab {
-    pub(super) fn apply(&mut self, views: Vec<Arc<CheckView>>) {
+    /// Takes new views; returns a line for each check whose state changed from a
+    /// real verdict (the first verdict after start is not a change).
+    pub(super) fn apply(&mut self, views: Vec<Arc<CheckView>>) -> Vec<String> {
+        let mut changes = Vec::new();
         for view in views {
             let index = view.index;
             if index >= self.rows.len() {
                 continue;
             }
             self.requested.remove(&index);
+            let before = self.rows[index].status;
+            if before != view.status && before != Status::Pending && view.status != Status::Pending {
+                changes.push(format!(
+                    "health: {} {} → {}: {}",
+                    view.name,
+                    before.label(),
+                    view.status.label(),
+                    view.message()
+                ));
+            }
             self.rows[index] = view;
         }
         self.reorder();
+        changes
     }
 
     /// The phrase for the status line of every tab.
