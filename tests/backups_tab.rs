@@ -302,3 +302,15 @@ fn compare_shows_the_differences_in_the_pane() {
     assert!(screen.contains("against the target now: 1 of 1 tables differ in rows"), "{screen}");
     assert!(screen.contains("≠ users"), "a difference is marked without colour: {screen}");
 }
+
+#[test]
+fn an_overdue_set_is_named_in_the_status_line_of_every_tab() {
+    let mut scene = scene("no-color", false);
+    scene.act(Action::SelectTab(TabId::Health));
+    scene.list();
+    let alert = scene.model.status.backups.clone().expect("app db missed last night's backup");
+    assert_eq!(alert.text, "backup app db: 1 missed");
+    assert!(!alert.critical, "one missed backup is a warning");
+    let screen = scene.screen(120, 40);
+    assert!(screen.lines().last().unwrap_or_default().contains("backup app db: 1 missed"), "{screen}");
+}

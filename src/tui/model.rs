@@ -77,6 +77,8 @@ pub struct Status {
     pub health: Option<HealthSummary>,
     /// A GPU over a threshold, kept up to date by the gpu tab.
     pub gpu: Option<HealthSummary>,
+    /// The most overdue backup set, kept up to date by the backups tab.
+    pub backups: Option<HealthSummary>,
 }
 
 /// What the status line says about the health checks on every tab.
@@ -101,6 +103,7 @@ impl Model {
                 last_error: None,
                 health: None,
                 gpu: None,
+                backups: None,
             },
             keymap,
             theme,

@@ -31,6 +31,11 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
         let style = if gpu.critical { theme.crit() } else { theme.warn() };
         spans.push(Span::styled(gpu.text.clone(), style.patch(theme.bar())));
     }
+    if let Some(backups) = &status.backups {
+        spans.push(separator());
+        let style = if backups.critical { theme.crit() } else { theme.warn() };
+        spans.push(Span::styled(backups.text.clone(), style.patch(theme.bar())));
+    }
     if let Some(window) = &status.window {
         spans.push(separator());
         spans.push(Span::styled(format!("MAINTENANCE {window}"), theme.warn().patch(theme.bar())));

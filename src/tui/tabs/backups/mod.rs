@@ -229,6 +229,8 @@ impl BackupsTab {
             Msg::Listed(sets) => {
                 let keep = self.selected_key();
                 self.sets = sets;
+                // A stale or corrupt backup set is a health signal on every tab, like a failing check.
+                ctx.status.backups = overdue(&self.sets, ctx.wall);
                 self.fresh_results.retain(|(set, name), result| {
                     // A newer listing carries results from the store; keep only what it lacks.
                     let listed = self.sets.iter().find(|s| &s.name == set).and_then(|s| s.find(name));
@@ -526,4 +528,23 @@ impl BackupsTab {
     pub fn render(&self, view: &ViewCtx, frame: &mut Frame, area: Rect) {
         view::render(self, view, frame, area);
     }
+}
+
+/// The worst backup set for the status line: "backup app db: 1 missed" (warning) or
+/// "backup app db: no good backup" / "2 missed" (critical).
+fn overdue(sets: &[SetState], now: chrono::DateTime<chrono::Utc>) -> Option<crate::tui::model::HealthSummary> {
+    use crate::backup::listing::Freshness;
+    sets.iter()
+        .filter_map(|set| {
+            let (rank, critical) = match set.freshness(now) {
+                Freshness::Fresh | Freshness::Unknown => return None,
+                Freshness::Missed(1) => (1, false),
+                Freshness::Missed(n) => (1 + n.min(1_000), true),
+                Freshness::NoGoodBackup => (u32::MAX, true),
+            };
+            let text = format!("backup {}: {}", set.name, set.freshness(now).describe());
+            Some((rank, crate::tui::model::HealthSummary { text, critical }))
+        })
+        .max_by_key(|(rank, _)| *rank)
+        .map(|(_, summary)| summary)
 }

@@ -49,6 +49,7 @@ fn status() -> Status {
         window: None,
         health: None,
         gpu: None,
+        backups: None,
         last_error: None,
     }
 }

@@ -358,7 +358,8 @@ impl IncidentTab {
     }
 }
 
-/// The state of the world when a step is ticked: the health summary, GPU alerts and the newest log errors.
+/// The state of the world when a step is ticked: the health summary, GPU and backup
+/// alerts, and the newest log errors.
 fn evidence(ctx: &TabCtx) -> String {
     let mut lines = Vec::new();
     if let Some(health) = &ctx.status.health {
@@ -366,6 +367,9 @@ fn evidence(ctx: &TabCtx) -> String {
     }
     if let Some(gpu) = &ctx.status.gpu {
         lines.push(format!("gpu: {}", gpu.text));
+    }
+    if let Some(backups) = &ctx.status.backups {
+        lines.push(backups.text.clone());
     }
     lines.extend(ctx.evidence.recent_errors().map(|line| format!("log: {line}")));
     lines.join("\n")
