@@ -24,7 +24,7 @@ fn main() {
         let mut session = pty::PtySession::spawn(&["demo", "--dir", dir.to_str().unwrap()], &[], 120, 40);
         let drawn = session.wait_for(Duration::from_secs(30), |screen| {
             let text = screen.contents();
-            TABS.iter().all(|t| text.contains(t)) && text.contains("no open incident")
+            TABS.iter().all(|t| text.contains(t)) && text.contains("? help")
         });
         assert!(drawn, "no first frame");
         startups.push(started.elapsed());
@@ -68,7 +68,7 @@ fn quiet_idle(scratch: &std::path::Path, idle_secs: u64) {
     let config = dir.join("firstwatch.toml");
     std::fs::write(&config, "[settings]\ndata_dir = \"data\"\nhost_schedules = false\n").unwrap();
     let mut session = pty::PtySession::spawn(&["--config", config.to_str().unwrap()], &[], 120, 40);
-    let drawn = session.wait_for(Duration::from_secs(30), |screen| screen.contents().contains("no open incident"));
+    let drawn = session.wait_for(Duration::from_secs(30), |screen| screen.contents().contains("? help"));
     assert!(drawn, "no first frame on the quiet config");
     // Let first loads (store, history) settle, then count.
     session.wait_for(Duration::from_secs(2), |_| false);

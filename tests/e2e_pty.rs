@@ -20,7 +20,7 @@ fn start_demo(extra_env: &[(&str, &str)]) -> (PtySession, tempfile::TempDir) {
     let mut session = PtySession::spawn(&["demo", "--dir", demo_dir.to_str().unwrap()], &env, 100, 30);
     let drawn = session.wait_for(Duration::from_secs(20), |screen| {
         let text = screen.contents();
-        TABS.iter().all(|tab| text.contains(tab)) && text.contains("no open incident")
+        TABS.iter().all(|tab| text.contains(tab)) && text.contains("? help")
     });
     assert!(drawn, "the first frame never showed all six tabs:\n{}", session.contents());
     assert!(session.parser.screen().alternate_screen(), "the console must draw on the alternate screen");
@@ -109,7 +109,7 @@ fn every_tab_of_the_demo_has_its_own_body_at_80x24() {
     let dir = tempfile::tempdir().unwrap();
     let demo_dir = dir.path().join("demo");
     let mut session = PtySession::spawn(&["demo", "--dir", demo_dir.to_str().unwrap()], &[], 80, 24);
-    assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("no open incident")));
+    assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("? help")));
     // What each tab shows once its engine has reported, in tab order.
     let bodies =
         [("1", "✓ api"), ("2", "agenda"), ("3", "SIMULATED"), ("4", "● live"), ("5", "app db"), ("6", "Runbooks")];

@@ -16,7 +16,7 @@ fn the_demo_shows_simulated_gpus_and_their_processes() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");
     let mut session = PtySession::spawn(&["demo", "--dir", demo.to_str().unwrap()], &env(dir.path()), 120, 40);
-    assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("no open incident")));
+    assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("? help")));
     session.send("3");
     let shown = session.wait_for(Duration::from_secs(10), |s| {
         let text = s.contents();

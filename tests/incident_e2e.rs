@@ -19,7 +19,7 @@ fn the_demo_incident_from_start_to_post_mortem() {
         let found = session.wait_for(Duration::from_secs(seconds), |s| s.contents().contains(what));
         assert!(found, "`{what}` never appeared:\n{}", session.contents());
     };
-    wait(&mut session, "no open incident", 20);
+    wait(&mut session, "? help", 20);
     session.send("6");
     wait(&mut session, "No open incident.", 5);
 

@@ -20,7 +20,7 @@ fn the_demo_logs_tab_shows_history_then_new_lines_as_they_are_written() {
     let demo = dir.path().join("demo");
     let env = [("HOME", home.as_str()), ("XDG_CONFIG_HOME", home.as_str())];
     let mut session = PtySession::spawn(&["demo", "--dir", demo.to_str().unwrap()], &env, 100, 30);
-    assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("no open incident")));
+    assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("? help")));
     session.send("4");
     let shown = session.wait_for(Duration::from_secs(20), |s| {
         let text = s.contents();
@@ -55,7 +55,7 @@ fn a_hostile_line_never_reaches_the_terminal_as_escape_sequences() {
     .unwrap();
     let env = [("HOME", home.as_str()), ("XDG_CONFIG_HOME", home.as_str())];
     let mut session = PtySession::spawn(&["--config", config.to_str().unwrap()], &env, 80, 24);
-    assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("no open incident")));
+    assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("? help")));
     session.send("4");
     let shown = session.wait_for(Duration::from_secs(20), |s| s.contents().contains("AFAKE"));
     assert!(shown, "{}", session.contents());

@@ -65,3 +65,36 @@ fn no_color_theme_uses_no_colours_at_all() {
         assert_eq!(cell.bg, ratatui::style::Color::Reset, "cell {:?} has a colour", cell.symbol());
     }
 }
+
+#[test]
+fn a_crowded_status_line_keeps_what_is_most_urgent_at_80_columns() {
+    use firstwatch::tui::model::HealthSummary;
+    let mut model = support::model("no-color");
+    let alert = |text: &str| Some(HealthSummary { text: text.into(), critical: false });
+    model.status.incident = Some("P1 orders failing T+12m".into());
+    model.status.health = alert("✗2 payments");
+    model.status.gpu = alert("GPU 2 WARN mem");
+    model.status.backups = alert("backup app db: 1 missed");
+    update(&mut model, Action::Error("no open incident to note it on".into()), Instant::now());
+    let status_line = |model: &Model, width: u16, height: u16| {
+        format!("{}", draw(model, width, height).backend()).lines().last().unwrap().to_string()
+    };
+
+    // With room to spare, everything is there, in its usual order.
+    let wide = status_line(&model, 200, 40);
+    let at = |text: &str| wide.find(text).unwrap_or_else(|| panic!("{text} missing: {wide}"));
+    assert!(at("INCIDENT") < at("✗2 payments") && at("GPU 2") < at("backup app db") && at("backup") < at("error:"));
+    assert!(wide.contains(": commands"), "{wide}");
+
+    let narrow = status_line(&model, 80, 24);
+    assert!(narrow.contains("error: no open incident"), "{narrow}");
+    assert!(narrow.contains("? help"), "{narrow}");
+    assert!(!narrow.contains("backup app db"), "the least urgent gives way: {narrow}");
+
+    // Once the error is dismissed the incident comes back, and with a little more room the failing checks.
+    update(&mut model, Action::Close, Instant::now());
+    let narrow = status_line(&model, 80, 24);
+    assert!(narrow.contains("INCIDENT P1 orders failing T+12m"), "{narrow}");
+    let medium = status_line(&model, 100, 30);
+    assert!(medium.contains("INCIDENT P1 orders failing T+12m │ ✗2 payments"), "{medium}");
+}

@@ -1,54 +1,99 @@
-//! The bottom line: host, clock, open incident, last error, and how to get help.
+//! The bottom line: host, clock, and the few things that matter on every tab
+//! (the last error, the open incident, a maintenance window, failing checks,
+//! GPU and backup alerts), then how to get help.
+//!
+//! At 80 columns not everything fits, so segments are kept by importance and
+//! drawn in a fixed order: what is dropped is the least urgent, never the error.
 
 use crate::tui::action::Action;
-use crate::tui::model::Model;
+use crate::tui::model::{HealthSummary, Model};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+const SEPARATOR: &str = " │ ";
+
+/// One piece of the line: where it is drawn, how much it matters, and how it looks.
+struct Segment {
+    order: u8,
+    /// Lower is kept first.
+    importance: u8,
+    text: String,
+    style: Style,
+}
 
 pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let theme = &model.theme;
     let status = &model.status;
-    let separator = || Span::styled(" │ ", theme.bar());
-    let mut spans = vec![
-        Span::styled(format!(" {}", status.host), theme.bar()),
-        separator(),
-        Span::styled(status.clock.clone(), theme.bar()),
-        separator(),
-    ];
+    let bar = theme.bar();
+    let alert = |summary: &HealthSummary| if summary.critical { theme.crit() } else { theme.warn() }.patch(bar);
+    let mut segments = Vec::new();
+    let mut add = |order: u8, importance: u8, text: String, style: Style| {
+        segments.push(Segment { order, importance, text, style });
+    };
+    if let Some(error) = &status.last_error {
+        add(7, 0, format!("error: {error}"), theme.crit().patch(bar));
+    }
     match &status.incident {
-        Some(incident) => spans.push(Span::styled(format!("INCIDENT {incident}"), theme.crit().patch(theme.bar()))),
-        None => spans.push(Span::styled("no open incident", theme.bar())),
-    }
-    if let Some(health) = &status.health {
-        spans.push(separator());
-        let style = if health.critical { theme.crit().patch(theme.bar()) } else { theme.bar() };
-        spans.push(Span::styled(health.text.clone(), style));
-    }
-    if let Some(gpu) = &status.gpu {
-        spans.push(separator());
-        let style = if gpu.critical { theme.crit() } else { theme.warn() };
-        spans.push(Span::styled(gpu.text.clone(), style.patch(theme.bar())));
-    }
-    if let Some(backups) = &status.backups {
-        spans.push(separator());
-        let style = if backups.critical { theme.crit() } else { theme.warn() };
-        spans.push(Span::styled(backups.text.clone(), style.patch(theme.bar())));
+        Some(incident) => add(1, 1, format!("INCIDENT {incident}"), theme.crit().patch(bar)),
+        None => add(1, 9, "no open incident".into(), bar),
     }
     if let Some(window) = &status.window {
-        spans.push(separator());
-        spans.push(Span::styled(format!("MAINTENANCE {window}"), theme.warn().patch(theme.bar())));
+        add(6, 2, format!("MAINTENANCE {window}"), theme.warn().patch(bar));
     }
-    if let Some(error) = &status.last_error {
-        spans.push(separator());
-        spans.push(Span::styled(format!("error: {error}"), theme.crit().patch(theme.bar())));
+    if let Some(health) = &status.health {
+        let style = if health.critical { theme.crit().patch(bar) } else { bar };
+        add(2, 3, health.text.clone(), style);
     }
+    if let Some(gpu) = &status.gpu {
+        add(3, 4, gpu.text.clone(), alert(gpu));
+    }
+    if let Some(backups) = &status.backups {
+        add(4, 5, backups.text.clone(), alert(backups));
+    }
+
     let help_key = model.keymap.key_for(model.mode(), &Action::ToggleHelp).unwrap_or_else(|| "?".into());
     let palette_key = model.keymap.key_for(model.mode(), &Action::OpenPalette).unwrap_or_else(|| ":".into());
-    let hint = format!(" {help_key} help  {palette_key} commands ");
-    let [left, right] =
-        Layout::horizontal([Constraint::Min(1), Constraint::Length(hint.chars().count() as u16)]).areas(area);
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), left);
-    frame.render_widget(Paragraph::new(Span::styled(hint, theme.bar())), right);
+    let full_hint = format!(" {help_key} help  {palette_key} commands ");
+    let head = format!(" {}{SEPARATOR}{}", status.host, status.clock);
+    // The palette hint gives way first; the help key always stays.
+    let hint = if fits(&head, &segments, area.width, &full_hint) { full_hint } else { format!(" {help_key} help ") };
+    let room = usize::from(area.width).saturating_sub(hint.width() + head.width());
+    let kept = keep_what_fits(segments, room);
+
+    let mut spans = vec![Span::styled(head, bar)];
+    for segment in kept {
+        spans.push(Span::styled(SEPARATOR, bar));
+        spans.push(Span::styled(segment.text, segment.style));
+    }
+    let [left, right] = Layout::horizontal([Constraint::Min(1), Constraint::Length(hint.width() as u16)]).areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), left);
+    frame.render_widget(Paragraph::new(Span::styled(hint, bar)), right);
+}
+
+/// Whether everything important fits beside the full hint.
+fn fits(head: &str, segments: &[Segment], width: u16, hint: &str) -> bool {
+    let needed: usize =
+        segments.iter().filter(|s| s.importance < 9).map(|s| s.text.width() + SEPARATOR.width()).sum::<usize>();
+    head.width() + needed + hint.width() <= usize::from(width)
+}
+
+/// The most important segments that fit in `room` cells, back in drawing order.
+/// The first one is kept even if it must be cut, so an error is never hidden.
+fn keep_what_fits(mut segments: Vec<Segment>, room: usize) -> Vec<Segment> {
+    segments.sort_by_key(|s| s.importance);
+    let mut used = 0;
+    let mut kept = Vec::new();
+    for (position, segment) in segments.into_iter().enumerate() {
+        let width = segment.text.width() + SEPARATOR.width();
+        if used + width <= room || position == 0 {
+            used += width;
+            kept.push(segment);
+        }
+    }
+    kept.sort_by_key(|s| s.order);
+    kept
 }
