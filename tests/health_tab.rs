@@ -274,6 +274,7 @@ fn i_opens_an_incident_about_the_failing_check_and_goes_there() {
     assert_eq!(reply, Some(Action::SelectTab(firstwatch::tui::tab::TabId::Incident)));
     let incident = record::current(&store).unwrap().expect("an incident is open");
     assert_eq!(incident.incident.title, "orders failing");
+    assert_eq!(incident.incident.runbook.as_deref(), Some("first-15-minutes"), "no runbook configured: the built-in");
     assert!(incident.events.iter().any(|e| e.text.contains("health: orders critical")), "{:?}", incident.events);
 
     // A second press adds evidence to the same incident instead of opening another.

@@ -20,7 +20,11 @@ impl Identity {
             (Some(sudo), Some(user)) if sudo != user => format!("{sudo} (as {user})"),
             (Some(sudo), _) => sudo,
             (None, Some(user)) => user,
-            (None, None) => nix::unistd::getuid().to_string(),
+            // Not set in some service managers and tmux setups: ask the user database.
+            (None, None) => {
+                let uid = nix::unistd::getuid();
+                nix::unistd::User::from_uid(uid).ok().flatten().map_or_else(|| format!("uid {uid}"), |u| u.name)
+            }
         };
         Identity {
             user,

@@ -166,8 +166,10 @@ pub fn execute(effect: Effect, services: &Services) {
         Effect::Declare { title, evidence, severity } => {
             let Some(store) = services.store.clone() else { return };
             let (sources, identity) = (services.sources.clone(), services.identity.clone());
+            let config = services.config.clone();
             tokio::task::spawn_blocking(move || {
-                let reply = match declare(&store, &title, &evidence, severity, &identity) {
+                let runbook = default_runbook(&config);
+                let reply = match declare(&store, &title, &evidence, severity, runbook.as_deref(), &identity) {
                     // The incident tab picks the change up from the store; take the user there.
                     Ok(()) => Action::SelectTab(crate::tui::tab::TabId::Incident),
                     Err(err) => Action::Error(format!("could not open an incident: {err}")),
@@ -195,18 +197,28 @@ fn record_changes(
     Ok(())
 }
 
+/// The runbook an incident opened from a check follows: the host's own first
+/// runbook, else the built-in first 15 minutes (as `n` on the incident tab offers).
+fn default_runbook(config: &crate::config::Config) -> Option<String> {
+    if config.runbooks.is_empty() {
+        return Some("first-15-minutes".into());
+    }
+    crate::incident::runbook::load_all(config).0.first().map(|runbook| runbook.name.clone())
+}
+
 /// Opens an incident titled `title` unless one is open, then records the check's state on its timeline.
 fn declare(
     store: &crate::store::Store,
     title: &str,
     evidence: &str,
     severity: IncidentSeverity,
+    runbook: Option<&str>,
     identity: &crate::util::identity::Identity,
 ) -> Result<(), crate::incident::record::IncidentError> {
     use crate::incident::record::{self, EventKind};
     let id = match record::open_incident_id(store)? {
         Some(id) => id,
-        None => record::open(store, title, severity, None, identity)?.id,
+        None => record::open(store, title, severity, runbook, identity)?.id,
     };
     record::add_event(store, id, EventKind::Note, None, evidence, identity).map(|_| ())
 }
