@@ -215,21 +215,7 @@ fn create_command(sets: &[BackupSet], store: Option<&Store>, name: &str, read_on
     if set.source.is_none() {
         return usage(format!("backup set `{name}` has no `source` to copy"));
     }
-    let result = super::create::create(set, Utc::now());
-    if let Some(store) = store {
-        let (event, detail) = match &result {
-            Ok(created) => ("backup-create", format!("created {}", created.path.display())),
-            Err(reason) => ("backup-create-failed", reason.clone()),
-        };
-        let entry = crate::store::AuditEntry {
-            event: event.into(),
-            action: Some(format!("create {}", set.name)),
-            target: set.source.as_ref().map(|p| p.display().to_string()),
-            detail: Some(detail),
-            ..Default::default()
-        };
-        let _ = store.audit(entry, &Identity::current());
-    }
+    let result = super::create::create_audited(set, store, &Identity::current());
     match result {
         Ok(created) => {
             println!("created {}", created.path.display());

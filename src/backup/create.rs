@@ -22,6 +22,30 @@ pub struct Created {
     pub summary: String,
 }
 
+/// [`create`], with an audit row for the attempt whatever its outcome.
+pub fn create_audited(
+    set: &BackupSet,
+    store: Option<&crate::store::Store>,
+    identity: &crate::util::identity::Identity,
+) -> Result<Created, String> {
+    let result = create(set, Utc::now());
+    if let Some(store) = store {
+        let (event, detail) = match &result {
+            Ok(created) => ("backup-create", format!("created {}", created.path.display())),
+            Err(reason) => ("backup-create-failed", reason.clone()),
+        };
+        let entry = crate::store::AuditEntry {
+            event: event.into(),
+            action: Some(format!("create {}", set.name)),
+            target: set.source.as_ref().map(|p| p.display().to_string()),
+            detail: Some(detail),
+            ..Default::default()
+        };
+        let _ = store.audit(entry, identity);
+    }
+    result
+}
+
 /// Makes a backup of `set` named for `now`. A half-written backup never carries the set's name.
 pub fn create(set: &BackupSet, now: DateTime<Utc>) -> Result<Created, String> {
     let source = set.source.as_ref().ok_or_else(|| {

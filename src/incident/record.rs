@@ -258,6 +258,17 @@ pub fn open(
     }
 }
 
+/// Whether incident `id` exists and is open, read inside the caller's transaction.
+fn still_open(connection: &Connection, id: i64) -> rusqlite::Result<Result<(), IncidentError>> {
+    let closed: Option<Option<String>> =
+        connection.query_row("SELECT closed_at FROM incident WHERE id = ?1", [id], |row| row.get(0)).optional()?;
+    Ok(match closed {
+        None => Err(IncidentError::NotFound(id)),
+        Some(Some(_)) => Err(IncidentError::Closed(id)),
+        Some(None) => Ok(()),
+    })
+}
+
 fn open_id(connection: &Connection) -> rusqlite::Result<Option<i64>> {
     connection.query_row("SELECT id FROM incident WHERE open_slot = 1", [], |row| row.get(0)).optional()
 }
@@ -371,12 +382,8 @@ pub fn add_event(
     let text = clean_text(text);
     store.call(move |connection| {
         let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let closed: Option<Option<String>> =
-            transaction.query_row("SELECT closed_at FROM incident WHERE id = ?1", [id], |row| row.get(0)).optional()?;
-        match closed {
-            None => return Ok(Err(IncidentError::NotFound(id))),
-            Some(Some(_)) => return Ok(Err(IncidentError::Closed(id))),
-            Some(None) => {}
+        if let Err(refused) = still_open(&transaction, id)? {
+            return Ok(Err(refused));
         }
         let event = insert_event(&transaction, id, &now_text(), &who, kind, step.as_deref(), &text)?;
         transaction.commit()?;
@@ -432,12 +439,8 @@ pub fn close(store: &Store, id: i64, resolution: &str, identity: &Identity) -> R
     let resolution = clean_text(resolution.trim());
     store.call(move |connection| {
         let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let closed: Option<Option<String>> =
-            transaction.query_row("SELECT closed_at FROM incident WHERE id = ?1", [id], |row| row.get(0)).optional()?;
-        match closed {
-            None => return Ok(Err(IncidentError::NotFound(id))),
-            Some(Some(_)) => return Ok(Err(IncidentError::Closed(id))),
-            Some(None) => {}
+        if let Err(refused) = still_open(&transaction, id)? {
+            return Ok(Err(refused));
         }
         let at = now_text();
         transaction.execute(

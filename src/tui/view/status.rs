@@ -15,6 +15,8 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 const SEPARATOR: &str = " │ ";
+/// The importance of what is only reassurance ("no open incident"): the first to go.
+const REASSURANCE: u8 = 9;
 
 /// One piece of the line: where it is drawn, how much it matters, and how it looks.
 struct Segment {
@@ -39,7 +41,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
     }
     match &status.incident {
         Some(incident) => add(1, 1, format!("INCIDENT {incident}"), theme.crit().patch(bar)),
-        None => add(1, 9, "no open incident".into(), bar),
+        None => add(1, REASSURANCE, "no open incident".into(), bar),
     }
     if let Some(window) = &status.window {
         add(6, 2, format!("MAINTENANCE {window}"), theme.warn().patch(bar));
@@ -76,8 +78,11 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
 
 /// Whether everything important fits beside the full hint.
 fn fits(head: &str, segments: &[Segment], width: u16, hint: &str) -> bool {
-    let needed: usize =
-        segments.iter().filter(|s| s.importance < 9).map(|s| s.text.width() + SEPARATOR.width()).sum::<usize>();
+    let needed: usize = segments
+        .iter()
+        .filter(|s| s.importance < REASSURANCE)
+        .map(|s| s.text.width() + SEPARATOR.width())
+        .sum::<usize>();
     head.width() + needed + hint.width() <= usize::from(width)
 }
 

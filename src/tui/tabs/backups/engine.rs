@@ -174,20 +174,6 @@ fn create_audited(services: &Services, set: &BackupSet) -> Result<String, String
     if services.read_only {
         return Err("read-only: creating backups is disabled".into());
     }
-    let result = crate::backup::create::create(set, chrono::Utc::now());
-    if let Some(store) = &services.store {
-        let (event, detail) = match &result {
-            Ok(created) => ("backup-create", format!("created {}", created.path.display())),
-            Err(reason) => ("backup-create-failed", reason.clone()),
-        };
-        let entry = crate::store::AuditEntry {
-            event: event.into(),
-            action: Some(format!("create {}", set.name)),
-            target: set.source.as_ref().map(|p| p.display().to_string()),
-            detail: Some(detail),
-            ..Default::default()
-        };
-        let _ = store.audit(entry, &services.identity);
-    }
-    result.map(|created| created.summary)
+    crate::backup::create::create_audited(set, services.store.as_ref(), &services.identity)
+        .map(|created| created.summary)
 }
