@@ -43,6 +43,8 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Operations whose supervisor died since the last firstwatch are closed and audited now.
+    let _ = crate::ops::recover(&store, &Identity::current());
     let read_only = options.read_only || config.settings.read_only;
     let tokio = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,

@@ -13,6 +13,7 @@ pub mod gpu;
 pub mod health;
 pub mod incident;
 pub mod logs;
+pub mod ops;
 pub mod schedule;
 pub mod store;
 pub mod theme;

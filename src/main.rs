@@ -64,10 +64,15 @@ enum Command {
     Incident(firstwatch::incident::cli::IncidentArgs),
     /// Run a configured action after confirming it.
     Action(firstwatch::action::cli::ActionArgs),
+    /// List, follow and cancel running operations (they outlive the terminal that started them).
+    Ops(firstwatch::ops::cli::OpsArgs),
     /// Read the audit log.
     Audit(firstwatch::action::audit_cli::AuditArgs),
     /// List, show and check runbooks.
     Runbook(firstwatch::incident::cli::RunbookArgs),
+    /// Internal: carries one operation to its end (started by firstwatch itself).
+    #[command(name = "__supervise", hide = true)]
+    Supervise,
 }
 
 #[derive(Subcommand, Debug)]
@@ -87,6 +92,10 @@ enum StoreCommand {
 }
 
 fn main() -> ExitCode {
+    // A supervisor reads its job from stdin and never looks at a config or terminal.
+    if std::env::args_os().nth(1).is_some_and(|arg| arg == firstwatch::ops::supervisor::SUPERVISE_ARG) {
+        return firstwatch::ops::supervisor::main();
+    }
     let cli = Cli::parse();
     let global = Global { read_only: cli.read_only, theme: cli.theme.clone() };
     let options = ConsoleOptions { theme: cli.theme.clone(), read_only: cli.read_only, environment: None };
@@ -128,6 +137,8 @@ fn main() -> ExitCode {
         Some(Command::Runbook(args)) => {
             with_config(cli.config.as_deref(), |c| incident::cli::run_runbook(c, args, &global))
         }
+        Some(Command::Ops(args)) => with_config(cli.config.as_deref(), |c| firstwatch::ops::cli::run(c, args, &global)),
+        Some(Command::Supervise) => firstwatch::ops::supervisor::main(),
         Some(Command::Audit(args)) => with_config(cli.config.as_deref(), |c| action::audit_cli::run(c, args, &global)),
     }
 }

@@ -1,11 +1,12 @@
 //! `firstwatch action`: list the configured actions and run one after confirming it.
 
 use super::confirm::{self, Refusal};
-use super::execute::{ActionContext, Attempt, Progress, Verification};
+use super::execute::{ActionContext, Progress};
 use super::runner::{self, Stream};
 use super::spec::{ActionSpec, Risk};
 use crate::cli::Global;
 use crate::config::Config;
+use crate::ops::{self, Job};
 use crate::store::Store;
 use crate::util::identity::Identity;
 use clap::Subcommand;
@@ -24,6 +25,8 @@ Exit codes:
   2    bad config, unknown action or missing --set value
   3    refused: read-only, not confirmed, target busy, audit log unwritable
   4    ran, but verification found the service still failing
+  5    detached (Ctrl-C, hang-up or SIGTERM here): the operation goes on;
+       see `firstwatch ops list`, `ops follow ID`, `ops cancel ID`
   124  timed out (the process group was stopped)
   127  could not start
   130  cancelled";
@@ -32,6 +35,8 @@ Exit codes:
 pub const EXIT_REFUSED: u8 = 3;
 /// Exit code when the command succeeded but its service did not come back.
 pub const EXIT_UNVERIFIED: u8 = 4;
+/// Exit code when this terminal stopped following (Ctrl-C, hang-up) and the operation goes on.
+pub const EXIT_DETACHED: u8 = 5;
 
 /// List the configured actions, or run one after confirming it.
 ///
@@ -40,10 +45,14 @@ pub const EXIT_UNVERIFIED: u8 = 4;
 /// a terminal it refuses unless given `--yes` or `--confirm TARGET`. Every
 /// attempt, refused or not, is written to the audit log.
 ///
+/// The operation runs under a supervisor of its own: if this terminal goes
+/// away, it still runs to its end and is audited.
+///
 /// Exit codes: 0 done (and verified); the command's own exit code when it
 /// fails; 2 bad config or unknown action; 3 refused (read-only, not confirmed,
-/// target busy, audit log unwritable); 4 ran but verification failed; 124
-/// timed out; 127 could not start; 130 cancelled.
+/// target busy, audit log unwritable); 4 ran but verification failed; 5
+/// detached (the operation goes on); 124 timed out; 127 could not start; 130
+/// cancelled.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, after_help = ACTION_HELP)]
 pub struct ActionArgs {
@@ -147,6 +156,7 @@ fn run_action(config: Config, args: RunArgs, global: &Global) -> ExitCode {
             return ExitCode::from(EXIT_REFUSED);
         }
     };
+    ops::cli::report_abandoned(&store, &Identity::current());
     let read_only = global.read_only || config.settings.read_only;
     let context =
         ActionContext { config: Arc::new(config), store: Some(store), who: Identity::current(), grace: runner::GRACE };
@@ -194,42 +204,90 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
             return ExitCode::from(EXIT_REFUSED);
         }
     };
-    let (canceller, cancel) = runner::cancel_pair();
-    let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: stopping the command");
-            canceller.cancel();
+    if confirmed.dry_run() {
+        context.run(confirmed, runner::CancelSignal::never(), print_progress).await;
+        println!("dry run: would run {} in {}", spec.argv_line(), spec.dir.display());
+        return ExitCode::SUCCESS;
+    }
+    let Some(store) = context.store.clone() else { return ExitCode::from(EXIT_REFUSED) };
+    let job = Job::action(
+        &confirmed,
+        context.config.path.clone(),
+        store.path().to_path_buf(),
+        context.who.clone(),
+        runner::GRACE,
+    );
+    let mut launched = match tokio::task::spawn_blocking(move || ops::launch(&job)).await {
+        Ok(Ok(launched)) => launched,
+        Ok(Err(why)) => {
+            eprintln!("firstwatch action: refused: {why}; nothing was run");
+            return ExitCode::from(EXIT_REFUSED);
         }
-    });
-    let attempt = context.run(confirmed, cancel, print_progress).await;
-    interrupt.abort();
-    match &attempt {
-        Attempt::Refused(why) => {
-            eprintln!("firstwatch action: refused: {why}");
-            ExitCode::from(EXIT_REFUSED)
+        Err(err) => {
+            eprintln!("firstwatch action: refused: {err}; nothing was run");
+            return ExitCode::from(EXIT_REFUSED);
         }
-        Attempt::DryRun => {
-            println!("dry run: would run {} in {}", spec.argv_line(), spec.dir.display());
-            ExitCode::SUCCESS
-        }
-        Attempt::Ran { report, verification } => {
-            eprintln!("{}: {}", spec.name, attempt.describe());
-            match verification {
-                Some(Verification::Unhealthy(_)) => {
-                    if let Some(rollback) = &spec.rollback_with {
-                        eprintln!("the service did not come back; consider `firstwatch action \"{rollback}\"`");
-                    }
-                    ExitCode::from(EXIT_UNVERIFIED)
-                }
-                _ => ExitCode::from(report.ending.exit_code()),
+    };
+    let id = launched.id;
+    let followed = tokio::select! {
+        followed = ops::follow(&launched.output, ops::cli::print_line) => Some(followed),
+        () = any_stop_signal() => None,
+    };
+    if followed.is_none() {
+        // Whatever stopped us (Ctrl-C, a hang-up, SIGTERM), the operation goes on.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\ndetached: operation #{id} goes on under its supervisor (pid {}); \
+             follow it with `firstwatch ops follow {id}`, cancel it with `firstwatch ops cancel {id}`",
+            launched.supervisor.id()
+        );
+        return ExitCode::from(EXIT_DETACHED);
+    }
+    let status = tokio::task::spawn_blocking(move || launched.supervisor.wait()).await;
+    let row = tokio::task::spawn_blocking(move || ops::record::get(&store, id)).await;
+    match row {
+        Ok(Ok(Some(row))) => {
+            let mut text = row.detail.clone().unwrap_or_default();
+            if let Some(verification) = &row.verification {
+                text.push_str("; ");
+                text.push_str(verification);
             }
+            let _ = writeln!(std::io::stderr(), "{}: {text}", spec.name);
+            if row.verification.as_deref().is_some_and(|v| v.starts_with("verification failed"))
+                && let Some(rollback) = &spec.rollback_with
+            {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "the service did not come back; consider `firstwatch action \"{rollback}\"`"
+                );
+            }
+            ExitCode::from(row.exit.and_then(|code| u8::try_from(code).ok()).unwrap_or(1))
         }
+        _ => {
+            // No record to read: the supervisor's own exit status carries the outcome.
+            let code = status.ok().and_then(|s| s.ok()).and_then(|s| s.code()).unwrap_or(1);
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+    }
+}
+
+/// Resolves on the first Ctrl-C, hang-up or SIGTERM.
+async fn any_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut hangup), Ok(mut terminate)) = (signal(SignalKind::hangup()), signal(SignalKind::terminate())) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = hangup.recv() => {}
+        _ = terminate.recv() => {}
     }
 }
 
 fn print_progress(progress: Progress) {
     match progress {
         Progress::Started { argv } => eprintln!("running: {argv}"),
+        Progress::Spawned { .. } => {}
         Progress::Output(line) => match line.stream {
             Stream::Stdout => println!("{}", line.text),
             Stream::Stderr => eprintln!("{}", line.text),

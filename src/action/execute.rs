@@ -31,6 +31,8 @@ pub struct ActionContext {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
     Started { argv: String },
+    /// The command runs as this pid, the leader of its own process group.
+    Spawned { pid: u32 },
     Output(OutputLine),
     Finished { ending: Ending, duration: Duration },
     Verdict { check: String, healthy: Option<bool>, summary: String },
@@ -161,7 +163,16 @@ impl ActionContext {
             grace: self.grace,
         };
         let hang_up = HangUpRecord { store: self.store.clone(), who: self.who.clone(), spec: Some(spec.clone()) };
-        let report = runner::run(&request, cancel.clone(), |line| progress(Progress::Output(line.clone()))).await;
+        // Both callbacks report through the one `progress`; a mutex (never contended) lets them share it.
+        let shared = std::sync::Mutex::new(&mut progress);
+        let report = runner::run_observed(
+            &request,
+            cancel.clone(),
+            |pid| report_to(&shared, Progress::Spawned { pid }),
+            |line| report_to(&shared, Progress::Output(line.clone())),
+        )
+        .await;
+        drop(shared);
         hang_up.disarm();
         drop(lock);
         let summary = outcome_summary(&report);
@@ -221,6 +232,12 @@ impl ActionContext {
                 () = cancel.fired() => return Verification::Unhealthy(format!("watch stopped early: {}", failing.join("; "))),
             }
         }
+    }
+}
+
+fn report_to(shared: &std::sync::Mutex<&mut impl FnMut(Progress)>, progress: Progress) {
+    if let Ok(mut report) = shared.lock() {
+        report(progress);
     }
 }
 

@@ -180,7 +180,20 @@ impl CancelSignal {
 }
 
 /// Runs `request`, calling `on_line` for every output line as it arrives.
-pub async fn run(request: &RunRequest, mut cancel: CancelSignal, mut on_line: impl FnMut(&OutputLine)) -> RunReport {
+pub async fn run(request: &RunRequest, cancel: CancelSignal, on_line: impl FnMut(&OutputLine)) -> RunReport {
+    run_observed(request, cancel, |_| {}, on_line).await
+}
+
+/// Like [`run`], and tells `on_spawn` the child's pid (its process group) once it runs.
+///
+/// The child gets SIGKILL if the thread that started it dies (Linux's parent-death
+/// signal), so a supervisor killed outright does not leave its command running.
+pub async fn run_observed(
+    request: &RunRequest,
+    mut cancel: CancelSignal,
+    on_spawn: impl FnOnce(u32),
+    mut on_line: impl FnMut(&OutputLine),
+) -> RunReport {
     let started = Instant::now();
     let Some((program, args)) = request.argv.split_first() else {
         return report(Ending::FailedToStart("empty command".into()), started, Captured::default());
@@ -195,6 +208,16 @@ pub async fn run(request: &RunRequest, mut cancel: CancelSignal, mut on_line: im
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {
@@ -203,6 +226,9 @@ pub async fn run(request: &RunRequest, mut cancel: CancelSignal, mut on_line: im
         }
     };
     let group = child.id().and_then(|id| i32::try_from(id).ok());
+    if let Some(pid) = child.id() {
+        on_spawn(pid);
+    }
     // If this future is dropped mid-run (the console quits or its runtime shuts down), the group goes too.
     let mut guard = GroupGuard { group };
     let (lines_tx, mut lines) = mpsc::channel::<(OutputLine, usize)>(256);

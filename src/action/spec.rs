@@ -1,7 +1,7 @@
 //! An `[[action]]` resolved for running: paths made absolute, defaults filled in.
 
 use crate::config::{ActionConfig, ActionKind, Config};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,7 +12,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_WATCH: Duration = Duration::from_secs(300);
 
 /// How an action is confirmed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Risk {
     /// Confirmed by pressing `y`: nothing is lost if it runs by mistake.
@@ -21,19 +21,21 @@ pub enum Risk {
     High,
 }
 
-/// One action, ready to run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One action, ready to run. It travels to the operation's supervisor as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionSpec {
     pub name: String,
+    /// Not read back from JSON (a `&'static str` cannot borrow from it); see [`ActionSpec::set_kind`].
+    #[serde(skip_deserializing)]
     pub kind: &'static str,
     pub target: String,
     pub argv: Vec<String>,
     pub dir: PathBuf,
     pub env: BTreeMap<String, String>,
-    #[serde(serialize_with = "seconds")]
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub timeout: Duration,
     pub verify: Vec<String>,
-    #[serde(serialize_with = "seconds")]
+    #[serde(serialize_with = "seconds", deserialize_with = "from_seconds")]
     pub watch: Duration,
     pub risk: Risk,
     pub rollback_with: Option<String>,
@@ -45,7 +47,21 @@ fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S
     serializer.serialize_f64(duration.as_secs_f64())
 }
 
+fn from_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let seconds = f64::deserialize(deserializer)?;
+    Duration::try_from_secs_f64(seconds).map_err(serde::de::Error::custom)
+}
+
+/// The kinds an action can have, as the names the rest of the code compares against.
+const KINDS: [&str; 4] = ["redeploy", "rollback", "restore", "custom"];
+
 impl ActionSpec {
+    /// Sets the kind from its name, as a spec read back from JSON needs; unknown names are refused.
+    pub fn set_kind(&mut self, name: &str) -> Result<(), String> {
+        self.kind = KINDS.into_iter().find(|kind| *kind == name).ok_or_else(|| format!("unknown action kind `{name}`"))?;
+        Ok(())
+    }
+
     pub fn from_config(config: &Config, action: &ActionConfig) -> ActionSpec {
         let kind = match action.kind {
             ActionKind::Redeploy => "redeploy",

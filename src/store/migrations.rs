@@ -19,6 +19,7 @@ const ALL: &[Migrations] = &[
     crate::schedule::history::MIGRATIONS,
     crate::backup::records::MIGRATIONS,
     crate::incident::record::MIGRATIONS,
+    crate::ops::record::MIGRATIONS,
 ];
 
 pub(super) fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {

@@ -1,8 +1,8 @@
 //! Who is at the keyboard: recorded on every audit row and timeline entry.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Identity {
     /// `SUDO_USER` when running under sudo (the human), else `USER`.
     pub user: String,

@@ -2,9 +2,10 @@
 //! carrying out effects (store writes, audit rows, action runs, exports).
 
 use super::{Effect, Msg};
-use crate::action::execute::{ActionContext, Attempt, Progress};
+use crate::action::execute::ActionContext;
 use crate::action::runner;
 use crate::incident::record;
+use crate::ops::{self, Job};
 use crate::store::Store;
 use crate::tui::action::Action;
 use crate::tui::tabs::{Services, TabMsg};
@@ -95,41 +96,29 @@ pub fn execute(effect: Effect, services: &Services) {
                 }
             });
         }
-        Effect::Run { nonce, confirmed, cancel } => {
+        Effect::Run { nonce, confirmed, cancel } if confirmed.dry_run() => {
             let context = context(services);
             tokio::spawn(async move {
-                let progress_sources = sources.clone();
-                let progress = move |progress: Progress| {
-                    let msg = match progress {
-                        Progress::Output(line) => Msg::Output { nonce, line: line.text },
-                        // The pane already opens with the command line.
-                        Progress::Started { .. } => return,
-                        Progress::Finished { ending, duration } => Msg::Progress {
-                            nonce,
-                            text: format!("{} after {:.1} s", ending.describe(), duration.as_secs_f64()),
-                        },
-                        Progress::Verdict { check, healthy, summary } => {
-                            let state = match healthy {
-                                Some(true) => "healthy",
-                                Some(false) => "FAILING",
-                                None => "cannot verify",
-                            };
-                            Msg::Progress { nonce, text: format!("verify {check}: {state}: {summary}") }
-                        }
-                    };
-                    // A flood of output drops lines from the pane, never stalls the console; the record keeps the tail.
-                    let _ = progress_sources.try_send(wrap(msg));
+                let attempt = context.run(*confirmed, cancel, |_| {}).await;
+                let _ = sources.send(wrap(Msg::Finished { nonce, outcome: attempt.describe(), failed: false })).await;
+                load_and_send(&store, &sources).await;
+            });
+        }
+        Effect::Run { nonce, confirmed, cancel } => {
+            let job = Job::action(
+                &confirmed,
+                services.config.path.clone(),
+                store.path().to_path_buf(),
+                who,
+                runner::GRACE,
+            );
+            tokio::spawn(async move {
+                let msg = match tokio::task::spawn_blocking(move || ops::launch(&job)).await {
+                    Ok(Ok(launched)) => follow_operation(launched, nonce, cancel, &store, &sources).await,
+                    Ok(Err(why)) => Msg::Finished { nonce, outcome: format!("refused: {why}"), failed: true },
+                    Err(err) => Msg::Finished { nonce, outcome: format!("refused: {err}"), failed: true },
                 };
-                let attempt = context.run(*confirmed, cancel, progress).await;
-                let failed = match &attempt {
-                    Attempt::Refused(_) => true,
-                    Attempt::DryRun => false,
-                    Attempt::Ran { report, verification } => {
-                        !report.ending.succeeded()
-                            || matches!(verification, Some(crate::action::Verification::Unhealthy(_)))
-                    }
-                };
-                let _ = sources.send(wrap(Msg::Finished { nonce, outcome: attempt.describe(), failed })).await;
+                let _ = sources.send(wrap(msg)).await;
                 load_and_send(&store, &sources).await;
             });
         }
@@ -171,6 +160,57 @@ pub fn execute(effect: Effect, services: &Services) {
                 })
             })
         }
+    }
+}
+
+/// Shows a launched operation's output in the pane until its supervisor ends;
+/// `cancel` asks the supervisor to stop the command. Quitting the console only
+/// stops the following: the operation goes on.
+async fn follow_operation(
+    launched: ops::Launched,
+    nonce: u64,
+    mut cancel: runner::CancelSignal,
+    store: &Store,
+    sources: &mpsc::Sender<Action>,
+) -> Msg {
+    let ops::Launched { id, output, mut supervisor } = launched;
+    let pid = supervisor.id();
+    // Reaped off the runtime, so a finished supervisor never lingers as a zombie.
+    std::thread::spawn(move || supervisor.wait());
+    let lines = sources.clone();
+    let follow = ops::follow(&output, move |line| {
+        let msg = match line {
+            ops::Line::Stdout(text) | ops::Line::Stderr(text) => Msg::Output { nonce, line: text },
+            // The pane already opens with the command line.
+            ops::Line::Note(text) if text.starts_with("running: ") => return,
+            ops::Line::Note(text) => Msg::Progress { nonce, text },
+        };
+        // A flood of output drops lines from the pane, never stalls the console; the file keeps them all.
+        let _ = lines.try_send(wrap(msg));
+    });
+    tokio::pin!(follow);
+    let mut cancelled = false;
+    let followed = loop {
+        tokio::select! {
+            followed = &mut follow => break followed,
+            () = cancel.fired(), if !cancelled => {
+                cancelled = true;
+                let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(0));
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            }
+        }
+    };
+    if let Err(err) = followed {
+        return Msg::Finished { nonce, outcome: format!("cannot follow operation #{id}: {err}"), failed: true };
+    }
+    let reader = store.clone();
+    match tokio::task::spawn_blocking(move || ops::record::get(&reader, id)).await {
+        Ok(Ok(Some(row))) => {
+            let failed = row.state != ops::record::State::Ok
+                || row.verification.as_deref().is_some_and(|v| !v.starts_with("verified"));
+            Msg::Finished { nonce, outcome: ops::cli::ending(&row), failed }
+        }
+        _ => Msg::Finished { nonce, outcome: format!("operation #{id} ended; its record cannot be read"), failed: true },
     }
 }
 

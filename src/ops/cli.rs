@@ -1,0 +1,269 @@
+//! `firstwatch ops`: the operations running on this host, from any terminal.
+
+use super::output::{Line, follow, supervisor_alive};
+use super::record::{self, OperationRow, State};
+use crate::cli::Global;
+use crate::config::Config;
+use crate::store::{AuditEntry, Store};
+use crate::util::identity::Identity;
+use clap::Subcommand;
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+const OPS_HELP: &str = "\
+Operations (action runs) are carried out by a supervisor process of their own, so
+they run to their end and are audited even if the terminal that started them goes
+away. Any operator on the host can list them, follow their output and cancel them.
+
+Exit codes: 0 ok; 1 no such operation, or it is not running; 2 bad usage;
+3 refused (read-only, not confirmed, audit log unwritable).";
+
+/// List, follow and cancel operations.
+#[derive(Debug, clap::Args)]
+#[command(after_help = OPS_HELP)]
+pub struct OpsArgs {
+    #[command(subcommand)]
+    command: OpsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum OpsCommand {
+    /// Running operations and the most recent finished ones.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// How many finished operations to show besides the running ones.
+        #[arg(long, default_value_t = 20)]
+        last: usize,
+    },
+    /// Print an operation's output so far, then follow it until it ends.
+    Follow { id: i64 },
+    /// Stop a running operation (its command's process group gets SIGTERM, then SIGKILL).
+    Cancel {
+        id: i64,
+        /// Confirm by repeating the operation's id, as the prompt would ask.
+        #[arg(long, value_name = "ID")]
+        confirm: Option<String>,
+        /// Confirm without a prompt (for scripts).
+        #[arg(long, short)]
+        yes: bool,
+    },
+}
+
+pub fn run(config: Config, args: OpsArgs, global: &Global) -> ExitCode {
+    let store = match Store::for_config(&config) {
+        Ok(store) => store,
+        Err(err) => {
+            eprintln!("firstwatch ops: {err}");
+            return ExitCode::from(3);
+        }
+    };
+    let who = Identity::current();
+    report_abandoned(&store, &who);
+    match args.command {
+        OpsCommand::List { json, last } => list(&store, json, last),
+        OpsCommand::Follow { id } => follow_command(&store, id),
+        OpsCommand::Cancel { id, confirm, yes } => {
+            let read_only = global.read_only || config.settings.read_only;
+            cancel(&store, &who, id, confirm.as_deref(), yes, read_only)
+        }
+    }
+}
+
+/// Closes the records of operations whose supervisor died, and says so on stderr.
+pub fn report_abandoned(store: &Store, who: &Identity) {
+    match super::recover(store, who) {
+        Ok(notes) => {
+            for note in notes {
+                eprintln!("firstwatch: {note}");
+            }
+        }
+        Err(err) => eprintln!("firstwatch: cannot check for abandoned operations: {err}"),
+    }
+}
+
+fn list(store: &Store, json: bool, last: usize) -> ExitCode {
+    let mut rows = match record::recent(store, last) {
+        Ok(rows) => rows,
+        Err(err) => return store_failed(err),
+    };
+    // Anything still open is shown, however old.
+    if let Ok(open) = record::open(store) {
+        for row in open {
+            if !rows.iter().any(|r| r.id == row.id) {
+                rows.push(row);
+            }
+        }
+    }
+    rows.sort_by_key(|row| row.id);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    if rows.is_empty() {
+        println!("no operations yet");
+    }
+    for row in &rows {
+        println!("{}", line(row));
+    }
+    ExitCode::SUCCESS
+}
+
+fn line(row: &OperationRow) -> String {
+    let state = match (&row.state, row.verification.as_deref()) {
+        (State::Ok, Some("watching")) => "ok, watching".to_string(),
+        (state, _) => state.as_str().to_string(),
+    };
+    let started = row.started.get(..19).unwrap_or(&row.started).replace('T', " ");
+    let exit = row.exit.map_or(String::new(), |code| format!(" exit {code}"));
+    format!(
+        "#{:<4} {:<14} {:<20} target {:<12} by {:<10} pid {:<7} {started}{exit}",
+        row.id,
+        state,
+        crate::util::sanitize::sanitize_str(&row.name),
+        crate::util::sanitize::sanitize_str(&row.target),
+        row.user,
+        row.pid.unwrap_or(0),
+    )
+}
+
+fn store_failed(err: impl std::fmt::Display) -> ExitCode {
+    eprintln!("firstwatch ops: {err}");
+    ExitCode::from(1)
+}
+
+fn find(store: &Store, id: i64) -> Result<OperationRow, ExitCode> {
+    match record::get(store, id) {
+        Ok(Some(row)) => Ok(row),
+        Ok(None) => {
+            eprintln!("firstwatch ops: no operation #{id} (see `firstwatch ops list`)");
+            Err(ExitCode::from(1))
+        }
+        Err(err) => Err(store_failed(err)),
+    }
+}
+
+fn follow_command(store: &Store, id: i64) -> ExitCode {
+    let row = match find(store, id) {
+        Ok(row) => row,
+        Err(code) => return code,
+    };
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return store_failed("cannot start a runtime");
+    };
+    let followed = runtime.block_on(async {
+        tokio::select! {
+            followed = follow(&row.output, print_line) => followed.map(|()| true),
+            _ = tokio::signal::ctrl_c() => Ok(false),
+        }
+    });
+    match followed {
+        Ok(true) => {}
+        Ok(false) => {
+            eprintln!("stopped following; operation #{id} goes on");
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("firstwatch ops: cannot read {}: {err}", row.output.display());
+            return ExitCode::from(1);
+        }
+    }
+    match find(store, id) {
+        Ok(row) => {
+            eprintln!("{}", ending(&row));
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+/// Prints a followed line where the command wrote it: stdout to stdout, the rest to stderr.
+/// Never panics on a closed pipe or a terminal that went away.
+pub fn print_line(line: Line) {
+    let _ = match line {
+        Line::Stdout(text) => writeln!(std::io::stdout(), "{text}"),
+        Line::Stderr(text) | Line::Note(text) => writeln!(std::io::stderr(), "{text}"),
+    };
+}
+
+/// How an operation ended, in one line.
+pub fn ending(row: &OperationRow) -> String {
+    let mut text = format!("operation #{} {}: {}", row.id, row.state.as_str(), row.detail.as_deref().unwrap_or(""));
+    if let Some(verification) = row.verification.as_deref() {
+        text.push_str("; ");
+        text.push_str(verification);
+    }
+    text
+}
+
+fn cancel(store: &Store, who: &Identity, id: i64, typed: Option<&str>, yes: bool, read_only: bool) -> ExitCode {
+    let row = match find(store, id) {
+        Ok(row) => row,
+        Err(code) => return code,
+    };
+    let audit = |event: &str, detail: String| {
+        let entry = AuditEntry {
+            event: event.into(),
+            action: Some(row.name.clone()),
+            target: Some(row.target.clone()),
+            argv: row.argv.clone(),
+            incident_id: crate::incident::record::open_incident_id(store).ok().flatten(),
+            detail: Some(format!("operation #{id}: {detail}")),
+        };
+        store.audit(entry, who)
+    };
+    if let Err(err) = audit("cancel-request", "from the command line".into()) {
+        eprintln!("firstwatch ops: refused: the audit log cannot be written: {err}");
+        return ExitCode::from(3);
+    }
+    let refusal = if read_only {
+        Some("read-only session: nothing can be cancelled".to_string())
+    } else if let Some(typed) = typed {
+        (typed.trim() != id.to_string()).then(|| format!("--confirm `{typed}` does not match the operation id `{id}`"))
+    } else if yes {
+        None
+    } else if std::io::stdin().is_terminal() {
+        eprintln!("operation #{id}: {} on {} by {}, started {}", row.name, row.target, row.user, row.started);
+        let typed = prompt(&format!("type the operation id `{id}` to cancel it (enter alone keeps it running): "));
+        (typed.trim() != id.to_string()).then(|| "not confirmed at the prompt".to_string())
+    } else {
+        Some("not confirmed: stdin is not a terminal; pass --yes or --confirm ID".into())
+    };
+    if let Some(why) = refusal {
+        let _ = audit("cancel-refused", why.clone());
+        eprintln!("firstwatch ops: refused: {why}; operation #{id} goes on");
+        return ExitCode::from(3);
+    }
+    if row.state.is_final() || !supervisor_alive(&row.output) {
+        let _ = audit("cancel-refused", "the operation is not running".into());
+        eprintln!("firstwatch ops: operation #{id} is not running ({})", row.state.as_str());
+        return ExitCode::from(1);
+    }
+    let Some(pid) = row.pid.and_then(|pid| i32::try_from(pid).ok()) else {
+        return store_failed(format!("operation #{id} has no supervisor pid on record"));
+    };
+    use nix::sys::signal::{Signal, kill};
+    if let Err(err) = kill(nix::unistd::Pid::from_raw(pid), Signal::SIGTERM) {
+        let _ = audit("cancel-refused", format!("cannot signal the supervisor: {err}"));
+        eprintln!("firstwatch ops: cannot signal operation #{id}'s supervisor (pid {pid}): {err}");
+        return ExitCode::from(1);
+    }
+    let _ = audit("cancel-sent", format!("SIGTERM to supervisor pid {pid}"));
+    println!("cancelling operation #{id}; its outcome will be in `firstwatch ops list` and the audit log");
+    ExitCode::SUCCESS
+}
+
+/// Asks on the terminal, discarding anything typed before the question was shown.
+pub fn prompt(question: &str) -> String {
+    discard_typed_ahead();
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    line
+}
+
+/// Keys typed before a confirmation was asked for are not a confirmation.
+pub fn discard_typed_ahead() {
+    let _ = nix::sys::termios::tcflush(std::io::stdin(), nix::sys::termios::FlushArg::TCIFLUSH);
+}

@@ -1,0 +1,242 @@
+//! The supervisor: a small firstwatch process that carries one operation to
+//! its end, whatever happens to the terminal that asked for it.
+//!
+//! The front end starts `firstwatch __supervise` in a session of its own
+//! (no controlling terminal, so a hang-up never reaches it), writes the
+//! [`Job`] to its stdin, and reads one handshake line from its stdout:
+//! `started ID OUTPUT` once the target is locked and the start is audited,
+//! or `refused REASON`. After that the supervisor writes only to the output
+//! file and the store. It holds the target lock until the command's process
+//! group has ended, records exactly one outcome, then watches the service if
+//! the action asks for it. SIGTERM means "cancel"; hang-ups and interrupts
+//! are ignored. If it is killed outright, the command dies with it (a
+//! parent-death signal) and the next firstwatch marks the run abandoned.
+
+use super::job::{Body, Job};
+use super::output::{OutputWriter, ops_dir};
+use super::record::{self, NewOperation, State};
+use crate::action::execute::{ActionContext, Attempt, Progress};
+use crate::action::runner::{self, Ending, Stream};
+use crate::action::{ActionSpec, Verification, confirm};
+use crate::store::Store;
+use std::io::{Read, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The hidden subcommand that runs a supervisor.
+pub const SUPERVISE_ARG: &str = "__supervise";
+
+/// Exit code the front end passes on when the command succeeded but the service did not come back.
+const EXIT_UNVERIFIED: i32 = 4;
+
+/// Entry point of `firstwatch __supervise`.
+pub fn main() -> ExitCode {
+    let mut handshake = Handshake { sent: false };
+    let mut text = String::new();
+    if let Err(err) = std::io::stdin().read_to_string(&mut text) {
+        handshake.refuse(&format!("the supervisor could not read its job: {err}"));
+        return ExitCode::from(3);
+    }
+    let job: Job = match serde_json::from_str(&text) {
+        Ok(job) => job,
+        Err(err) => {
+            handshake.refuse(&format!("the supervisor could not read its job: {err}"));
+            return ExitCode::from(3);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            handshake.refuse(&format!("the supervisor could not start: {err}"));
+            return ExitCode::from(3);
+        }
+    };
+    let code = runtime.block_on(supervise(job, &mut handshake));
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// The one line the front end waits for; after it, stdout points nowhere.
+struct Handshake {
+    sent: bool,
+}
+
+impl Handshake {
+    fn started(&mut self, id: i64, output: &std::path::Path) {
+        self.send(&format!("started {id} {}", output.display()));
+    }
+
+    fn refuse(&mut self, why: &str) {
+        self.send(&format!("refused {}", why.replace('\n', " ")));
+    }
+
+    fn send(&mut self, line: &str) {
+        if self.sent {
+            return;
+        }
+        self.sent = true;
+        let mut stdout = std::io::stdout();
+        // The front end may already be gone: the operation goes on regardless.
+        let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+        detach_stdout();
+    }
+}
+
+/// Points stdout at /dev/null, so nothing can block on (or die of) a closed pipe.
+fn detach_stdout() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup2 onto our own stdout descriptor; `null` stays open for the call.
+        unsafe {
+            libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO);
+        }
+    }
+}
+
+async fn supervise(job: Job, handshake: &mut Handshake) -> i32 {
+    ignore_terminal_signals();
+    let store = match Store::open(&job.store_path) {
+        Ok(store) => store,
+        Err(err) => {
+            handshake.refuse(&format!("the audit log cannot be opened, so nothing was run: {err}"));
+            return 3;
+        }
+    };
+    let mut output = match OutputWriter::create(&ops_dir(&job.store_path)) {
+        Ok(output) => output,
+        Err(err) => {
+            handshake.refuse(&format!("cannot create the operation's output file: {err}"));
+            return 3;
+        }
+    };
+    match job.body.clone() {
+        Body::Action { mut spec, kind } => {
+            if let Err(why) = spec.set_kind(&kind) {
+                handshake.refuse(&why);
+                return 3;
+            }
+            run_action(&job, spec, store, &mut output, handshake).await
+        }
+    }
+}
+
+/// Hang-ups and interrupts are for the terminal the operator sits at, not for us.
+fn ignore_terminal_signals() {
+    // SAFETY: setting a signal disposition to SIG_IGN before any other thread could rely on it.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// Turns SIGTERM into a cancel of the running command.
+fn cancel_on_sigterm() -> runner::CancelSignal {
+    let (canceller, cancel) = runner::cancel_pair();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut terms) => {
+            tokio::spawn(async move {
+                if terms.recv().await.is_some() {
+                    canceller.cancel();
+                }
+            });
+        }
+        Err(_) => std::mem::forget(canceller),
+    }
+    cancel
+}
+
+fn state_of(ending: &Ending) -> State {
+    match ending {
+        Ending::Exited(0) => State::Ok,
+        Ending::TimedOut => State::TimedOut,
+        Ending::Cancelled => State::Cancelled,
+        Ending::Exited(_) | Ending::Signalled(_) | Ending::FailedToStart(_) => State::Failed,
+    }
+}
+
+async fn run_action(
+    job: &Job,
+    spec: ActionSpec,
+    store: Store,
+    output: &mut OutputWriter,
+    handshake: &mut Handshake,
+) -> i32 {
+    let config = job.config_path.as_deref().and_then(|path| crate::config::load(path).ok()).unwrap_or_default();
+    let context = ActionContext {
+        config: Arc::new(config),
+        store: Some(store.clone()),
+        who: job.who.clone(),
+        grace: Duration::from_millis(job.grace_ms),
+    };
+    let cancel = cancel_on_sigterm();
+    let mut id: Option<i64> = None;
+    let output_path = output.path().to_path_buf();
+    let verifies = spec.verifies();
+    let attempt = context
+        .run(confirm::relayed(&spec), cancel, |progress| match progress {
+            Progress::Started { argv } => {
+                let incident_id = crate::incident::record::open_incident_id(&store).ok().flatten();
+                let new = NewOperation {
+                    kind: spec.kind.to_string(),
+                    name: spec.name.clone(),
+                    target: spec.target.clone(),
+                    argv: Some(spec.argv.clone()),
+                    supervisor_pid: std::process::id(),
+                    output: output_path.clone(),
+                    incident_id,
+                };
+                id = record::insert(&store, new, &job.who).ok();
+                handshake.started(id.unwrap_or(0), &output_path);
+                output.note(&format!("running: {argv}"));
+            }
+            Progress::Spawned { pid } => {
+                if let Some(id) = id {
+                    let _ = record::set_pgid(&store, id, pid);
+                }
+            }
+            Progress::Output(line) => match line.stream {
+                Stream::Stdout => output.stdout(&line.text),
+                Stream::Stderr => output.stderr(&line.text),
+            },
+            Progress::Finished { ending, duration } => {
+                let detail = format!("{} after {:.1} s", ending.describe(), duration.as_secs_f64());
+                if let Some(id) = id {
+                    let exit = i32::from(ending.exit_code());
+                    let _ = record::finish(&store, id, state_of(&ending), exit, &detail);
+                    if verifies && ending.succeeded() {
+                        let _ = record::set_verification(&store, id, "watching", None);
+                    }
+                }
+            }
+            Progress::Verdict { check, healthy, summary } => {
+                let state = match healthy {
+                    Some(true) => "healthy",
+                    Some(false) => "FAILING",
+                    None => "cannot verify",
+                };
+                output.note(&format!("verify {check}: {state}: {summary}"));
+            }
+        })
+        .await;
+    let code = match &attempt {
+        Attempt::Refused(why) => {
+            handshake.refuse(why);
+            3
+        }
+        Attempt::DryRun => 0,
+        Attempt::Ran { report, verification } => {
+            let unverified = matches!(verification, Some(Verification::Unhealthy(_)));
+            let exit = if unverified { EXIT_UNVERIFIED } else { i32::from(report.ending.exit_code()) };
+            if let (Some(id), Some(verification)) = (id, verification) {
+                output.note(&verification.describe());
+                let _ = record::set_verification(&store, id, &verification.describe(), unverified.then_some(exit));
+            }
+            exit
+        }
+    };
+    if let Some(id) = id {
+        let _ = record::mark_done(&store, id);
+    }
+    code
+}
