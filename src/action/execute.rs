@@ -30,12 +30,23 @@ pub struct ActionContext {
 /// Reported while an action runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
-    Started { argv: String },
+    Started {
+        argv: String,
+    },
     /// The command runs as this pid, the leader of its own process group.
-    Spawned { pid: u32 },
+    Spawned {
+        pid: u32,
+    },
     Output(OutputLine),
-    Finished { ending: Ending, duration: Duration },
-    Verdict { check: String, healthy: Option<bool>, summary: String },
+    Finished {
+        ending: Ending,
+        duration: Duration,
+    },
+    Verdict {
+        check: String,
+        healthy: Option<bool>,
+        summary: String,
+    },
 }
 
 /// How verification after a redeploy or rollback came out.

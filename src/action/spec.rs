@@ -58,7 +58,8 @@ const KINDS: [&str; 4] = ["redeploy", "rollback", "restore", "custom"];
 impl ActionSpec {
     /// Sets the kind from its name, as a spec read back from JSON needs; unknown names are refused.
     pub fn set_kind(&mut self, name: &str) -> Result<(), String> {
-        self.kind = KINDS.into_iter().find(|kind| *kind == name).ok_or_else(|| format!("unknown action kind `{name}`"))?;
+        self.kind =
+            KINDS.into_iter().find(|kind| *kind == name).ok_or_else(|| format!("unknown action kind `{name}`"))?;
         Ok(())
     }
 

@@ -265,8 +265,9 @@ pub fn open(store: &Store) -> Result<Vec<OperationRow>, StoreError> {
 pub fn recent(store: &Store, limit: usize) -> Result<Vec<OperationRow>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     store.call(move |c| {
-        let mut statement =
-            c.prepare(&format!("SELECT {COLUMNS} FROM (SELECT * FROM operations ORDER BY id DESC LIMIT ?1) ORDER BY id"))?;
+        let mut statement = c.prepare(&format!(
+            "SELECT {COLUMNS} FROM (SELECT * FROM operations ORDER BY id DESC LIMIT ?1) ORDER BY id"
+        ))?;
         statement.query_map([limit], read_row)?.collect()
     })
 }

@@ -105,13 +105,8 @@ pub fn execute(effect: Effect, services: &Services) {
             });
         }
         Effect::Run { nonce, confirmed, cancel } => {
-            let job = Job::action(
-                &confirmed,
-                services.config.path.clone(),
-                store.path().to_path_buf(),
-                who,
-                runner::GRACE,
-            );
+            let job =
+                Job::action(&confirmed, services.config.path.clone(), store.path().to_path_buf(), who, runner::GRACE);
             tokio::spawn(async move {
                 let msg = match tokio::task::spawn_blocking(move || ops::launch(&job)).await {
                     Ok(Ok(launched)) => follow_operation(launched, nonce, cancel, &store, &sources).await,
@@ -210,7 +205,9 @@ async fn follow_operation(
                 || row.verification.as_deref().is_some_and(|v| !v.starts_with("verified"));
             Msg::Finished { nonce, outcome: ops::cli::ending(&row), failed }
         }
-        _ => Msg::Finished { nonce, outcome: format!("operation #{id} ended; its record cannot be read"), failed: true },
+        _ => {
+            Msg::Finished { nonce, outcome: format!("operation #{id} ended; its record cannot be read"), failed: true }
+        }
     }
 }
 

@@ -1,0 +1,283 @@
+//! Operations outlive the terminal that started them: the real binary, real
+//! supervisors, real child processes, and signals sent the way SSH, tmux and
+//! an impatient operator send them.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use support::pty::PtySession;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A config with one action whose command waits at a gate the test opens.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// The action writes its pid (and a background grandchild's) and waits until `gate` exists.
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "sleep 1000 & echo $! > grandchild; echo $$ > child; echo started; \
+                      while [ ! -e gate ]; do sleep 0.05; done; echo released >&2; echo done > finished";
+        let config = format!(
+            "[settings]\ndata_dir = \"data\"\n\n[[action]]\nname = \"deploy web\"\nkind = \"redeploy\"\n\
+             target = \"web\"\nrun = [\"sh\", \"-c\", {script:?}]\ntimeout = \"60s\"\n"
+        );
+        std::fs::write(dir.path().join("fw.toml"), config).unwrap();
+        Fixture { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn config(&self) -> String {
+        self.path("fw.toml").display().to_string()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_firstwatch"));
+        command.arg("--config").arg(self.config()).args(args).current_dir(self.dir.path());
+        command.env("USER", "ana").env_remove("SUDO_USER");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn start_action(&self) -> Child {
+        self.command(&["action", "run", "deploy web", "--yes"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    fn wait_started(&self) {
+        wait_until("the action's command to start", || self.path("child").exists());
+    }
+
+    fn open_gate(&self) {
+        std::fs::write(self.path("gate"), "").unwrap();
+    }
+
+    fn pid(&self, name: &str) -> i32 {
+        wait_until("a pid file", || std::fs::read_to_string(self.path(name)).is_ok_and(|t| t.ends_with('\n')));
+        std::fs::read_to_string(self.path(name)).unwrap().trim().parse().unwrap()
+    }
+
+    fn operations(&self) -> Vec<serde_json::Value> {
+        let output = self.run(&["ops", "list", "--json"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice::<Vec<serde_json::Value>>(&output.stdout).unwrap()
+    }
+
+    fn wait_done(&self) -> serde_json::Value {
+        let mut last = None;
+        wait_until("the operation to finish", || {
+            let rows = self.operations();
+            last = rows.last().cloned();
+            last.as_ref().is_some_and(|row| row["done"] == true)
+        });
+        last.unwrap()
+    }
+
+    fn audit_events(&self) -> Vec<String> {
+        let store = firstwatch::store::Store::open(&self.path("data").join("firstwatch.db")).unwrap();
+        store.audit_since(None).unwrap().into_iter().map(|row| row.event).collect()
+    }
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// True while a process exists and is not a zombie.
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+fn signal(pid: i32, signal: i32) {
+    // SAFETY: signalling a process this test started.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
+fn wait_exit(child: &mut Child) -> Option<i32> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        assert!(Instant::now() < deadline, "the front end did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// While the first front end is gone and its operation runs: a second one is refused, naming the holder.
+fn second_run_is_refused(fixture: &Fixture) {
+    let second = fixture.run(&["action", "run", "deploy web", "--yes"]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("web is busy") && stderr.contains("deploy web by ana"), "{stderr}");
+}
+
+/// The operation finished on its own, with one start and exactly one outcome.
+fn completed_once(fixture: &Fixture) {
+    fixture.open_gate();
+    let row = fixture.wait_done();
+    assert_eq!(row["state"], "ok", "{row}");
+    assert_eq!(std::fs::read_to_string(fixture.path("finished")).unwrap(), "done\n");
+    let events = fixture.audit_events();
+    assert_eq!(events.iter().filter(|e| *e == "start").count(), 1, "{events:?}");
+    assert_eq!(events.iter().filter(|e| *e == "succeeded").count(), 1, "{events:?}");
+    assert!(events.contains(&"lock-refused".to_string()), "{events:?}");
+    assert!(!events.iter().any(|e| e == "hang-up" || e == "cancelled"), "{events:?}");
+}
+
+#[test]
+fn an_operation_outlives_a_front_end_killed_outright() {
+    let fixture = Fixture::new();
+    let mut front = fixture.start_action();
+    fixture.wait_started();
+    signal(front.id() as i32, libc::SIGKILL);
+    assert_eq!(wait_exit(&mut front), None, "SIGKILL leaves no exit code");
+    assert!(alive(fixture.pid("child")), "the command must keep running");
+    second_run_is_refused(&fixture);
+    completed_once(&fixture);
+}
+
+#[test]
+fn an_operation_outlives_a_hang_up_and_the_front_end_says_how_to_follow_it() {
+    let fixture = Fixture::new();
+    let mut front = fixture.start_action();
+    fixture.wait_started();
+    signal(front.id() as i32, libc::SIGHUP);
+    assert_eq!(wait_exit(&mut front), Some(5), "detached");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(front.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("firstwatch ops follow 1") && stderr.contains("ops cancel 1"), "{stderr}");
+    second_run_is_refused(&fixture);
+    completed_once(&fixture);
+}
+
+#[test]
+fn an_operation_outlives_its_terminal_closing() {
+    let fixture = Fixture::new();
+    let args = ["--config", &fixture.config(), "action", "run", "deploy web", "--yes"];
+    let mut session = PtySession::spawn(&args, &[("USER", "ana")], 100, 30);
+    assert!(session.wait_for(PATIENCE, |screen| screen.contents().contains("started")), "{}", session.contents());
+    session.close_master();
+    assert!(session.wait_exit_without_output(PATIENCE).is_some(), "the front end must end with its terminal");
+    assert!(alive(fixture.pid("child")), "the command must keep running");
+    second_run_is_refused(&fixture);
+    completed_once(&fixture);
+}
+
+#[test]
+fn a_killed_supervisor_takes_its_command_with_it_and_the_next_firstwatch_says_abandoned() {
+    let fixture = Fixture::new();
+    let mut front = fixture.start_action();
+    fixture.wait_started();
+    let (child, grandchild) = (fixture.pid("child"), fixture.pid("grandchild"));
+    let supervisor = fixture.operations()[0]["pid"].as_i64().unwrap() as i32;
+    signal(supervisor, libc::SIGKILL);
+    // The front end sees its supervisor gone and reports what the record says.
+    assert_eq!(wait_exit(&mut front), Some(1));
+    wait_until("the command to die with its supervisor", || !alive(child));
+
+    let rows = fixture.operations();
+    assert_eq!(rows[0]["state"], "abandoned", "{rows:?}");
+    assert_eq!(rows[0]["done"], true);
+    wait_until("the group's leftovers to be stopped", || !alive(grandchild));
+    let events = fixture.audit_events();
+    assert_eq!(events, ["request", "confirmed", "start", "abandoned"], "one outcome: abandoned");
+    // Recovery happens once.
+    fixture.operations();
+    assert_eq!(fixture.audit_events().iter().filter(|e| *e == "abandoned").count(), 1);
+    // And the target is free again.
+    let again = fixture.start_action();
+    fixture.open_gate();
+    let output = again.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn another_terminal_follows_and_cancels_a_running_operation() {
+    let fixture = Fixture::new();
+    let mut front = fixture.start_action();
+    fixture.wait_started();
+    signal(front.id() as i32, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut front), Some(5));
+
+    // Cancelling needs a confirmation; without one nothing is stopped.
+    let refused = fixture.run(&["ops", "cancel", "1"]);
+    assert_eq!(refused.status.code(), Some(3), "{}", String::from_utf8_lossy(&refused.stderr));
+    let refused = fixture.run(&["ops", "cancel", "1", "--confirm", "2"]);
+    assert_eq!(refused.status.code(), Some(3));
+    assert_eq!(fixture.operations()[0]["state"], "running");
+
+    let follower =
+        fixture.command(&["ops", "follow", "1"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let cancel = fixture.run(&["ops", "cancel", "1", "--confirm", "1"]);
+    assert!(cancel.status.success(), "{}", String::from_utf8_lossy(&cancel.stderr));
+    let followed = follower.wait_with_output().unwrap();
+    assert!(followed.status.success());
+    assert_eq!(String::from_utf8_lossy(&followed.stdout), "started\n", "the output so far, from the start");
+    let stderr = String::from_utf8_lossy(&followed.stderr);
+    assert!(stderr.contains("operation #1 cancelled"), "{stderr}");
+
+    let row = fixture.wait_done();
+    assert_eq!(row["state"], "cancelled");
+    assert_eq!(row["exit"], 130);
+    wait_until("the whole group to stop", || !alive(fixture.pid("grandchild")));
+    let events = fixture.audit_events();
+    let tail: Vec<&str> = events.iter().map(String::as_str).skip(3).collect();
+    assert_eq!(
+        tail,
+        [
+            "cancel-request",
+            "cancel-refused",
+            "cancel-request",
+            "cancel-refused",
+            "cancel-request",
+            "cancel-sent",
+            "cancelled"
+        ]
+    );
+}
+
+#[test]
+fn a_front_end_that_stays_reports_the_operations_own_exit_code() {
+    let fixture = Fixture::new();
+    let front = fixture.start_action();
+    fixture.wait_started();
+    fixture.open_gate();
+    let output = front.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "started\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("released") && stderr.contains("deploy web: exit 0"), "{stderr}");
+    let files: Vec<PathBuf> = std::fs::read_dir(fixture.path("data/ops")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    assert_private(&files[0], 0o600);
+    assert_private(&fixture.path("data/ops"), 0o700);
+}
+
+fn assert_private(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(path).unwrap().permissions().mode() & 0o777, mode, "{}", path.display());
+}
