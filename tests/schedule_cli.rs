@@ -230,3 +230,33 @@ fn host_import_degrades_to_notes() {
         "either something was imported or a note says why not: {json}"
     );
 }
+
+#[test]
+fn a_task_never_overlaps_itself_and_both_runs_are_audited() {
+    let env = Env::new("[[task]]\nname = \"backup\"\ncron = \"0 3 * * *\"\nrun = [\"true\"]\n");
+    let gate = env.dir.path().join("gate");
+    let started = env.dir.path().join("started");
+    let script = format!("touch {}; while [ ! -e {} ]; do sleep 0.05; done", started.display(), gate.display());
+    let config = env.config();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+        .args(["--config", config.to_str().unwrap(), "schedule", "wrap", "backup", "--", "sh", "-c", &script])
+        .env("HOME", env.dir.path())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !started.exists() {
+        assert!(std::time::Instant::now() < deadline, "the first run never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = env.run(&["schedule", "run", "backup"]);
+    assert_eq!(second.status.code(), Some(3), "{}", text(&second.stderr));
+    let stderr = text(&second.stderr);
+    assert!(stderr.contains("backup is busy") && stderr.contains("schedule wrap backup"), "{stderr}");
+    std::fs::write(&gate, "").unwrap();
+    assert!(first.wait().unwrap().success());
+    let after = env.run(&["schedule", "run", "backup"]);
+    assert!(after.status.success(), "{}", text(&after.stderr));
+    let store = firstwatch::store::Store::open(&env.dir.path().join("data/firstwatch.db")).unwrap();
+    let events: Vec<String> = store.audit_since(None).unwrap().into_iter().map(|r| r.event).collect();
+    assert_eq!(events, ["start", "lock-refused", "end", "start", "end"]);
+}

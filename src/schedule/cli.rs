@@ -3,7 +3,7 @@
 use super::flags::{TaskState, task_state};
 use super::history::{self, How, NewRun, RunRecord};
 use super::plan::{Plan, Task};
-use super::runner::{Echo, run_and_record};
+use super::runner::{Echo, run_operation};
 use super::{Schedule, import};
 use crate::cli::Global;
 use crate::config::Config;
@@ -425,9 +425,14 @@ fn run_task(config: &Config, name: &str, read_only: bool) -> ExitCode {
         eprintln!("firstwatch schedule run: refused in read-only mode");
         return ExitCode::from(3);
     }
-    audit("start", None);
-    let finished = run_and_record(Some(&store), name, &task.argv, How::Run, &who, Echo::PassThrough);
-    audit("end", Some(format!("exit {}", finished.exit_code)));
+    let lock_dir = super::runner::lock_dir(Some(&store));
+    let finished = match run_operation(Some(&store), &lock_dir, name, &task.argv, How::Run, &who, Echo::PassThrough) {
+        Ok(finished) => finished,
+        Err(why) => {
+            eprintln!("firstwatch schedule run: refused: {why}; nothing was run");
+            return ExitCode::from(3);
+        }
+    };
     report_finished(name, &finished)
 }
 
@@ -446,7 +451,15 @@ fn wrap(config: &Config, name: &str, command: &[String]) -> ExitCode {
     }
     // The command runs even when the store cannot be opened: the job matters more than its record.
     let store = Store::for_config(config).map_err(|err| eprintln!("firstwatch schedule wrap: {err}")).ok();
-    let finished = run_and_record(store.as_ref(), name, command, How::Wrap, &Identity::current(), Echo::PassThrough);
+    let lock_dir = super::runner::lock_dir(store.as_ref());
+    let who = Identity::current();
+    let finished = match run_operation(store.as_ref(), &lock_dir, name, command, How::Wrap, &who, Echo::PassThrough) {
+        Ok(finished) => finished,
+        Err(why) => {
+            eprintln!("firstwatch schedule wrap: refused: {why}; nothing was run");
+            return ExitCode::from(3);
+        }
+    };
     if finished.exit_code == 127 && finished.output_tail.starts_with("cannot start") {
         eprintln!("firstwatch schedule wrap: {}", finished.output_tail);
     }

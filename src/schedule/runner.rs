@@ -7,9 +7,7 @@ use super::history::{self, How, NewRun, OUTPUT_TAIL_BYTES};
 use crate::store::Store;
 use crate::util::identity::Identity;
 use chrono::{DateTime, Utc};
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::io::Write;
 
 /// What a recorded run came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,72 +67,105 @@ pub fn run_and_record(
     Finished { started, ended, exit_code, output_tail, id, store_error }
 }
 
-/// Runs the child with its output piped; returns its exit code and the tail of stdout+stderr.
+/// How long a task may run before its process group is stopped.
+pub const TASK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Runs the child through the one child-process runner (own process group, timeout,
+/// parent-death signal); returns its exit code and the tail of stdout+stderr.
 fn run_child(argv: &[String], echo: Echo) -> (i32, String) {
-    let Some((program, args)) = argv.split_first() else {
-        return (127, "no command to run".into());
+    use crate::action::runner::{self, Ending, RunRequest, Stream};
+    let request = RunRequest {
+        argv: argv.to_vec(),
+        dir: std::env::current_dir().unwrap_or_else(|_| "/".into()),
+        env: Default::default(),
+        timeout: TASK_TIMEOUT,
+        grace: runner::GRACE,
     };
-    let stdin = if echo == Echo::PassThrough { Stdio::inherit() } else { Stdio::null() };
-    let child = Command::new(program).args(args).stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(err) => return (127, format!("cannot start `{program}`: {err}")),
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => return (127, format!("cannot start `{}`: {err}", argv.first().map_or("", String::as_str))),
     };
-    let tail = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let mut readers = Vec::new();
-    if let Some(stdout) = child.stdout.take() {
-        readers.push(copy_tail(stdout, Arc::clone(&tail), (echo == Echo::PassThrough).then_some(false)));
-    }
-    if let Some(stderr) = child.stderr.take() {
-        readers.push(copy_tail(stderr, Arc::clone(&tail), (echo == Echo::PassThrough).then_some(true)));
-    }
-    let status = child.wait();
-    for reader in readers {
-        let _ = reader.join();
-    }
-    let bytes = tail.lock().map(|bytes| bytes.clone()).unwrap_or_default();
-    let code = match status {
-        Ok(status) => exit_code(status),
-        Err(err) => return (127, format!("lost track of `{program}`: {err}")),
-    };
-    (code, history::tail_text(&bytes))
-}
-
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status.code().or_else(|| status.signal().map(|signal| 128 + signal)).unwrap_or(1)
-}
-
-/// Copies a pipe into the shared tail (trimmed to size) and, if asked, to our stdout (false) or stderr (true).
-fn copy_tail(
-    mut pipe: impl Read + Send + 'static,
-    tail: Arc<Mutex<Vec<u8>>>,
-    echo_to_stderr: Option<bool>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let mut buffer = [0u8; 8192];
-        loop {
-            let read = match pipe.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(read) => read,
+    let mut tail: Vec<u8> = Vec::new();
+    let report = runtime.block_on(runner::run(&request, runner::CancelSignal::never(), |line| {
+        if echo == Echo::PassThrough {
+            let _ = match line.stream {
+                Stream::Stdout => writeln!(std::io::stdout(), "{}", line.text),
+                Stream::Stderr => writeln!(std::io::stderr(), "{}", line.text),
             };
-            let chunk = &buffer[..read];
-            match echo_to_stderr {
-                Some(true) => {
-                    let _ = std::io::stderr().write_all(chunk);
-                }
-                Some(false) => {
-                    let _ = std::io::stdout().write_all(chunk);
-                }
-                None => {}
-            }
-            if let Ok(mut kept) = tail.lock() {
-                kept.extend_from_slice(chunk);
-                let excess = kept.len().saturating_sub(OUTPUT_TAIL_BYTES * 2);
-                if excess > 0 {
-                    kept.drain(..excess);
-                }
-            }
         }
-    })
+        tail.extend_from_slice(line.text.as_bytes());
+        tail.push(b'\n');
+        let excess = tail.len().saturating_sub(OUTPUT_TAIL_BYTES * 2);
+        if excess > 0 {
+            tail.drain(..excess);
+        }
+    }));
+    let code = match &report.ending {
+        Ending::Exited(code) => *code,
+        Ending::Signalled(signal) => 128 + signal,
+        Ending::TimedOut => 124,
+        Ending::Cancelled => 130,
+        Ending::FailedToStart(why) => return (127, format!("cannot start {why}")),
+    };
+    (code, history::tail_text(&tail))
+}
+
+/// Why a task run did not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotRun {
+    #[error("{0}")]
+    Busy(String),
+    #[error("the audit log cannot be written, so the task was not run: {0}")]
+    Audit(String),
+}
+
+/// A task run on the one road: the task's lock (so two runs never overlap, from cron
+/// or an operator), an audit row before and exactly one after, then the recorded run.
+/// Without a store (`schedule wrap` when the store is broken) the job still runs, unaudited:
+/// for a cron job, the job matters more than its record.
+pub fn run_operation(
+    store: Option<&Store>,
+    lock_dir: &std::path::Path,
+    task: &str,
+    argv: &[String],
+    how: How,
+    who: &Identity,
+    echo: Echo,
+) -> Result<Finished, NotRun> {
+    use crate::action::lock::TargetLock;
+    use crate::store::AuditEntry;
+    let operation = format!("schedule {} {task}", if how == How::Wrap { "wrap" } else { "run" });
+    let audit = |event: &str, detail: Option<String>| -> Result<(), String> {
+        let Some(store) = store else { return Ok(()) };
+        let entry = AuditEntry {
+            event: event.into(),
+            action: Some(operation.clone()),
+            target: Some(task.to_string()),
+            argv: Some(argv.to_vec()),
+            incident_id: crate::incident::record::open_incident_id(store).ok().flatten(),
+            detail,
+        };
+        store.audit(entry, who).map(|_| ()).map_err(|err| err.to_string())
+    };
+    let lock = match TargetLock::acquire(lock_dir, task, who, &operation) {
+        Ok(lock) => lock,
+        Err(err) => {
+            let _ = audit("lock-refused", Some(err.to_string()));
+            return Err(NotRun::Busy(err.to_string()));
+        }
+    };
+    audit("start", None).map_err(NotRun::Audit)?;
+    let mut finished = run_and_record(store, task, argv, how, who, echo);
+    drop(lock);
+    let took = (finished.ended - finished.started).to_std().unwrap_or_default();
+    let detail = format!("exit {} after {:.1} s", finished.exit_code, took.as_secs_f64());
+    if let Err(err) = audit("end", Some(detail)) {
+        finished.store_error.get_or_insert(format!("the outcome is not in the audit log: {err}"));
+    }
+    Ok(finished)
+}
+
+/// Where a store's target locks live (beside it), else the temp dir.
+pub fn lock_dir(store: Option<&Store>) -> std::path::PathBuf {
+    store.and_then(|s| s.path().parent().map(|p| p.to_path_buf())).unwrap_or_else(std::env::temp_dir)
 }

@@ -12,9 +12,8 @@ mod week;
 use super::{Services, TabCtx, ViewCtx};
 use crate::schedule::flags::TaskState;
 use crate::schedule::import::{self, Imported};
-use crate::schedule::runner::{Echo, run_and_record};
+use crate::schedule::runner::{Echo, run_operation};
 use crate::schedule::{How, Plan, RunRecord, history};
-use crate::store::AuditEntry;
 use crate::tui::action::Action;
 use crate::tui::tabs::TabMsg;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
@@ -201,23 +200,20 @@ pub fn execute(effect: Effect, services: &Services) {
             let store = services.store.clone();
             let who = services.identity.clone();
             tokio::task::spawn_blocking(move || {
-                let audit = |event: &str, detail: Option<String>| {
-                    if let Some(store) = &store {
-                        let entry = AuditEntry {
-                            event: event.into(),
-                            action: Some(format!("schedule run {}", pending.task)),
-                            target: Some(pending.task.clone()),
-                            argv: Some(pending.argv.clone()),
-                            detail,
-                            ..AuditEntry::default()
-                        };
-                        let _ = store.audit(entry, &who);
+                let lock_dir = crate::schedule::runner::lock_dir(store.as_ref());
+                let ran =
+                    run_operation(store.as_ref(), &lock_dir, &pending.task, &pending.argv, How::Run, &who, Echo::Quiet);
+                let finished = match ran {
+                    Ok(finished) => finished,
+                    Err(why) => {
+                        report(Msg::RunFinished {
+                            task: pending.task,
+                            exit_code: 3,
+                            store_error: Some(why.to_string()),
+                        });
+                        return;
                     }
                 };
-                audit("start", None);
-                let finished =
-                    run_and_record(store.as_ref(), &pending.task, &pending.argv, How::Run, &who, Echo::Quiet);
-                audit("end", Some(format!("exit {}", finished.exit_code)));
                 report(Msg::RunFinished {
                     task: pending.task,
                     exit_code: finished.exit_code,
