@@ -203,6 +203,7 @@ fn spec(dir: &Path, kind: &'static str, argv: &[&str], timeout: Duration) -> Act
         watch: Duration::ZERO,
         risk: Risk::High,
         rollback_with: None,
+        on_failed_verify: None,
         backup: None,
     }
 }
