@@ -185,8 +185,13 @@ fn setup(read_only_config: bool) -> Setup {
     let mut config = Config::default();
     config.settings.read_only = read_only_config;
     let who = Identity { user: "ana".into(), host: "bastion".into(), ssh_client: Some("10.1.2.3".into()), tty: None };
-    let context =
-        ActionContext { config: Arc::new(config), store: Some(store.clone()), who, grace: Duration::from_millis(300) };
+    let context = ActionContext {
+        config: Arc::new(config),
+        store: Some(store.clone()),
+        who,
+        grace: Duration::from_millis(300),
+        superseded: None,
+    };
     Setup { dir, store, context }
 }
 

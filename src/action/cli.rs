@@ -148,8 +148,13 @@ fn run_action(config: Config, args: RunArgs, global: &Global) -> ExitCode {
         }
     };
     let read_only = global.read_only || config.settings.read_only;
-    let context =
-        ActionContext { config: Arc::new(config), store: Some(store), who: Identity::current(), grace: runner::GRACE };
+    let context = ActionContext {
+        config: Arc::new(config),
+        store: Some(store),
+        who: Identity::current(),
+        grace: runner::GRACE,
+        superseded: None,
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
