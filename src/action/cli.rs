@@ -2,7 +2,7 @@
 
 use super::confirm::{self, Refusal};
 use super::execute::{ActionContext, Attempt, Progress, Verification};
-use super::runner::{self, Stream};
+use super::runner::{self, Ending, Stream};
 use super::spec::{ActionSpec, Risk};
 use crate::cli::Global;
 use crate::config::Config;
@@ -12,21 +12,29 @@ use clap::Subcommand;
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const ACTION_HELP: &str = "\
 `firstwatch action NAME` shows what will run and asks you to type the target's name
 (`y` for a low-risk action). Without a terminal it refuses unless given --yes or
 --confirm TARGET. Every attempt, refused or not, is written to the audit log.
 
+After a redeploy or rollback with `verify` checks, the checks are re-run every
+10 s for the whole `watch` window (default 5m); one failing round fails it. If
+the action names `on_failed_verify`, that action then runs under the same
+confirmation (the prompt shows it) and its outcome is printed after the first.
+
 Exit codes:
   0    done (and verified, where the action verifies)
   N    the command's own exit code when it fails
   2    bad config, unknown action or missing --set value
   3    refused: read-only, not confirmed, target busy, audit log unwritable
-  4    ran, but verification found the service still failing
+  4    ran, but a check failed inside the watch window; an on_failed_verify
+       action, if declared, was run and its outcome printed (it does not
+       change this code)
   124  timed out (the process group was stopped)
   127  could not start
-  130  cancelled";
+  130  cancelled (also Ctrl-C during the watch)";
 
 /// Exit code for a refusal: read-only, not confirmed, target busy, audit log unwritable.
 pub const EXIT_REFUSED: u8 = 3;
@@ -42,8 +50,9 @@ pub const EXIT_UNVERIFIED: u8 = 4;
 ///
 /// Exit codes: 0 done (and verified); the command's own exit code when it
 /// fails; 2 bad config or unknown action; 3 refused (read-only, not confirmed,
-/// target busy, audit log unwritable); 4 ran but verification failed; 124
-/// timed out; 127 could not start; 130 cancelled.
+/// target busy, audit log unwritable); 4 ran but verification failed (any
+/// `on_failed_verify` action was run and reported); 124 timed out; 127 could
+/// not start; 130 cancelled.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, after_help = ACTION_HELP)]
 pub struct ActionArgs {
@@ -178,7 +187,7 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
     } else if args.yes || args.dry_run {
         confirm::by_flag(&spec, args.dry_run, false)
     } else if std::io::stdin().is_terminal() {
-        describe(&spec);
+        describe(&context.config, &spec);
         match prompt(&spec) {
             Some(typed) if typed.trim().is_empty() => {
                 let _ = context.audit("cancelled", Some(&spec), Some("nothing typed at the prompt".into())).await;
@@ -200,13 +209,25 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
         }
     };
     let (canceller, cancel) = runner::cancel_pair();
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let heard = interrupted.clone();
     let interrupt = tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             eprintln!("\ninterrupted: stopping the command");
+            heard.store(true, Ordering::SeqCst);
             canceller.cancel();
         }
     });
-    let attempt = context.run(confirmed, cancel, print_progress).await;
+    let first = confirmed.clone();
+    let attempt = context.run(confirmed, cancel.clone(), print_progress).await;
+    let follow_up = match &spec.on_failed_verify {
+        Some(name) if attempt.verification_failed() => {
+            eprintln!("{}: {}", spec.name, attempt.describe());
+            eprintln!("verification failed: running `{name}` (on_failed_verify)");
+            Some((name.clone(), context.run_follow_up(&first, cancel, print_progress).await))
+        }
+        _ => None,
+    };
     interrupt.abort();
     match &attempt {
         Attempt::Refused(why) => {
@@ -218,13 +239,20 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
             ExitCode::SUCCESS
         }
         Attempt::Ran { report, verification } => {
-            eprintln!("{}: {}", spec.name, attempt.describe());
+            match &follow_up {
+                // The first outcome was printed before the follow-up ran.
+                Some((name, outcome)) => eprintln!("{name}: {}", outcome.describe()),
+                None => eprintln!("{}: {}", spec.name, attempt.describe()),
+            }
             match verification {
                 Some(Verification::Unhealthy(_)) => {
-                    if let Some(rollback) = &spec.rollback_with {
+                    if let (None, Some(rollback)) = (&follow_up, &spec.rollback_with) {
                         eprintln!("the service did not come back; consider `firstwatch action \"{rollback}\"`");
                     }
                     ExitCode::from(EXIT_UNVERIFIED)
+                }
+                Some(Verification::CouldNotVerify(_)) if interrupted.load(Ordering::SeqCst) => {
+                    ExitCode::from(Ending::Cancelled.exit_code())
                 }
                 _ => ExitCode::from(report.ending.exit_code()),
             }
@@ -251,14 +279,21 @@ fn print_progress(progress: Progress) {
     }
 }
 
-/// What the operator is about to confirm, as the console's dialog shows it.
-fn describe(spec: &ActionSpec) {
+/// What the operator is about to confirm, as the console's dialog shows it:
+/// with the watch and the follow-up, so the one confirmation covers both.
+fn describe(config: &Config, spec: &ActionSpec) {
     eprintln!("action   {} ({})", spec.name, spec.kind);
     eprintln!("target   {}", spec.target);
     eprintln!("host     {}", crate::util::identity::hostname());
     eprintln!("runs     {}", spec.argv_line());
     eprintln!("in       {}", spec.dir.display());
     eprintln!("timeout  {} s", spec.timeout.as_secs());
+    if let Some(watch) = spec.watch_summary() {
+        eprintln!("watch    {watch}");
+    }
+    if let Some(follow_up) = spec.follow_up_summary(&ActionSpec::all(config)) {
+        eprintln!("if verification fails: {follow_up}");
+    }
 }
 
 fn prompt(spec: &ActionSpec) -> Option<String> {
