@@ -99,38 +99,23 @@ pub fn execute(effect: Effect, services: &Services) {
         Effect::Run { nonce, confirmed, cancel } => {
             let context = context(services);
             tokio::spawn(async move {
-                let progress_sources = sources.clone();
-                let progress = move |progress: Progress| {
-                    let msg = match progress {
-                        Progress::Output(line) => Msg::Output { nonce, line: line.text },
-                        // The pane already opens with the command line.
-                        Progress::Started { .. } => return,
-                        Progress::Finished { ending, duration } => Msg::Progress {
-                            nonce,
-                            text: format!("{} after {:.1} s", ending.describe(), duration.as_secs_f64()),
-                        },
-                        Progress::Verdict { check, healthy, summary } => {
-                            let state = match healthy {
-                                Some(true) => "healthy",
-                                Some(false) => "FAILING",
-                                None => "cannot verify",
-                            };
-                            Msg::Progress { nonce, text: format!("verify {check}: {state}: {summary}") }
-                        }
-                    };
-                    // A flood of output drops lines from the pane, never stalls the console; the record keeps the tail.
-                    let _ = progress_sources.try_send(wrap(msg));
-                };
-                let attempt = context.run(*confirmed, cancel, progress).await;
-                let failed = match &attempt {
+                let first = (*confirmed).clone();
+                // The pane already opens with the command line.
+                let attempt = context.run(*confirmed, cancel.clone(), pane_progress(nonce, &sources, false)).await;
+                let mut outcome = attempt.describe();
+                let mut failed = match &attempt {
                     Attempt::Refused(_) => true,
                     Attempt::DryRun => false,
-                    Attempt::Ran { report, verification } => {
-                        !report.ending.succeeded()
-                            || matches!(verification, Some(crate::action::Verification::Unhealthy(_)))
-                    }
+                    Attempt::Ran { report, .. } => !report.ending.succeeded() || attempt.verification_failed(),
                 };
-                let _ = sources.send(wrap(Msg::Finished { nonce, outcome: attempt.describe(), failed })).await;
+                // The declared follow-up runs in the same pane, under the same confirmation.
+                if let Some(name) = first.spec().on_failed_verify.clone().filter(|_| attempt.verification_failed()) {
+                    let _ = sources.send(wrap(Msg::FollowUp { nonce, name: name.clone() })).await;
+                    let follow_up = context.run_follow_up(&first, cancel, pane_progress(nonce, &sources, true)).await;
+                    outcome = format!("{outcome}; then {name}: {}", follow_up.describe());
+                    failed = true;
+                }
+                let _ = sources.send(wrap(Msg::Finished { nonce, outcome, failed })).await;
                 load_and_send(&store, &sources).await;
             });
         }
@@ -172,6 +157,32 @@ pub fn execute(effect: Effect, services: &Services) {
                 })
             })
         }
+    }
+}
+
+/// Reports a run's progress into its pane; `show_start` adds the command line
+/// (the pane opens with the first command's, so only a follow-up needs it).
+fn pane_progress(nonce: u64, sources: &mpsc::Sender<Action>, show_start: bool) -> impl FnMut(Progress) + use<> {
+    let sources = sources.clone();
+    move |progress: Progress| {
+        let msg = match progress {
+            Progress::Output(line) => Msg::Output { nonce, line: line.text },
+            Progress::Started { argv } if show_start => Msg::Output { nonce, line: format!("$ {argv}") },
+            Progress::Started { .. } => return,
+            Progress::Finished { ending, duration } => {
+                Msg::Progress { nonce, text: format!("{} after {:.1} s", ending.describe(), duration.as_secs_f64()) }
+            }
+            Progress::Verdict { check, healthy, summary } => {
+                let state = match healthy {
+                    Some(true) => "healthy",
+                    Some(false) => "FAILING",
+                    None => "cannot verify",
+                };
+                Msg::Progress { nonce, text: format!("verify {check}: {state}: {summary}") }
+            }
+        };
+        // A flood of output drops lines from the pane, never stalls the console; the record keeps the tail.
+        let _ = sources.try_send(wrap(msg));
     }
 }
 
