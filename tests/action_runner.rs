@@ -1,6 +1,10 @@
 //! Actions run as real child processes: exit codes, output bounds, timeout
 //! and cancel killing the whole process group, argument injection, target
-//! locks, and an audit row for every outcome.
+//! locks, an audit row for every outcome, and the watch after a redeploy
+//! against a real HTTP server on 127.0.0.1 (with its `on_failed_verify`).
+
+#[path = "health/server.rs"]
+mod server;
 
 use firstwatch::action::execute::{ActionContext, Attempt};
 use firstwatch::action::lock::{LockError, TargetLock};
@@ -185,8 +189,13 @@ fn setup(read_only_config: bool) -> Setup {
     let mut config = Config::default();
     config.settings.read_only = read_only_config;
     let who = Identity { user: "ana".into(), host: "bastion".into(), ssh_client: Some("10.1.2.3".into()), tty: None };
-    let context =
-        ActionContext { config: Arc::new(config), store: Some(store.clone()), who, grace: Duration::from_millis(300) };
+    let context = ActionContext {
+        config: Arc::new(config),
+        store: Some(store.clone()),
+        who,
+        grace: Duration::from_millis(300),
+        superseded: None,
+    };
     Setup { dir, store, context }
 }
 
@@ -203,6 +212,7 @@ fn spec(dir: &Path, kind: &'static str, argv: &[&str], timeout: Duration) -> Act
         watch: Duration::ZERO,
         risk: Risk::High,
         rollback_with: None,
+        on_failed_verify: None,
         backup: None,
     }
 }
@@ -347,4 +357,204 @@ fn an_abandoned_run_stops_its_group_and_leaves_a_hang_up_row() {
     runtime.shutdown_timeout(Duration::from_secs(5));
     assert!(!alive(pid), "the background child must not outlive the console");
     assert_eq!(events(&s.store), ["confirmed", "start", "hang-up"]);
+}
+
+// ---- the watch after a redeploy, against a real HTTP server ----
+
+/// A redeploy of `orders` watched through `/switch` for `window`, whose
+/// `on_failed_verify` rollback touches `rolled-back` in the config's folder.
+fn watched_config(dir: &Path, base: &str, window: &str) -> Config {
+    let text = format!(
+        r#"
+[settings]
+data_dir = "data"
+
+[[check]]
+name = "orders"
+http = "{base}/switch"
+timeout = "5s"
+
+[[action]]
+name = "redeploy orders"
+kind = "redeploy"
+target = "orders"
+run = ["true"]
+verify = ["orders"]
+watch = "{window}"
+rollback_with = "roll back orders"
+on_failed_verify = "roll back orders"
+
+[[action]]
+name = "roll back orders"
+kind = "rollback"
+target = "orders"
+run = ["touch", "rolled-back"]
+"#
+    );
+    let path = dir.join("firstwatch.toml");
+    std::fs::write(&path, &text).unwrap();
+    firstwatch::config::load_str(&text, &path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn watched(dir: &Path, base: &str, window: &str) -> (ActionContext, Store) {
+    let config = watched_config(dir, base, window);
+    let store = Store::for_config(&config).unwrap();
+    let who = Identity { user: "ana".into(), host: "bastion".into(), ssh_client: None, tty: None };
+    let context = ActionContext {
+        config: Arc::new(config),
+        store: Some(store.clone()),
+        who,
+        grace: Duration::from_millis(300),
+        superseded: None,
+    };
+    (context, store)
+}
+
+fn rows(store: &Store) -> Vec<(String, Option<String>, Option<String>)> {
+    store.audit_since(None).unwrap().into_iter().map(|r| (r.event, r.action, r.detail)).collect()
+}
+
+#[tokio::test]
+async fn a_service_that_passes_then_fails_inside_the_window_fails_verification_and_the_follow_up_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server::start(None).await;
+    let (context, store) = watched(dir.path(), &server.base, "2s");
+    let action = ActionSpec::find(&context.config, "redeploy orders").unwrap();
+    let first = confirm::check(&action, "orders", false, false).unwrap();
+    let mut verdicts = Vec::new();
+    let attempt = context
+        .run(first.clone(), CancelSignal::never(), |p| {
+            if let firstwatch::action::Progress::Verdict { healthy, .. } = p {
+                verdicts.push(healthy);
+                // Two healthy rounds, then the service falls over: the signal, not a sleep.
+                if verdicts.len() == 2 {
+                    server.seen.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+        })
+        .await;
+    assert_eq!(verdicts, [Some(true), Some(true), Some(false)], "it kept watching after the first pass");
+    assert!(attempt.verification_failed(), "{attempt:?}");
+    match &attempt {
+        Attempt::Ran { report, verification: Some(Verification::Unhealthy(why)) } => {
+            assert!(report.ending.succeeded());
+            assert!(why.starts_with("orders: ") && why.contains("503") && why.contains(" at T+"), "{why}");
+        }
+        other => panic!("expected a failed verification, got {other:?}"),
+    }
+    assert!(!dir.path().join("rolled-back").exists(), "nothing runs the follow-up but the caller");
+
+    let follow_up = context.run_follow_up(&first, CancelSignal::never(), |_| {}).await;
+    assert!(
+        matches!(&follow_up, Attempt::Ran { report, verification: None } if report.ending.succeeded()),
+        "{follow_up:?}"
+    );
+    assert!(dir.path().join("rolled-back").exists(), "the on_failed_verify action ran");
+
+    let rows = rows(&store);
+    let events: Vec<(&str, &str)> = rows.iter().map(|(e, a, _)| (e.as_str(), a.as_deref().unwrap_or(""))).collect();
+    assert_eq!(
+        events,
+        [
+            ("confirmed", "redeploy orders"),
+            ("start", "redeploy orders"),
+            ("succeeded", "redeploy orders"),
+            ("verify", "redeploy orders"),
+            ("follow-up", "roll back orders"),
+            ("confirmed", "roll back orders"),
+            ("start", "roll back orders"),
+            ("succeeded", "roll back orders"),
+        ]
+    );
+    let verify = rows[3].2.as_deref().unwrap();
+    assert!(verify.starts_with("verification failed at T+") && verify.contains("orders: "), "{verify}");
+    assert!(rows[4].2.as_deref().unwrap().contains("on_failed_verify of `redeploy orders`"), "{rows:?}");
+}
+
+#[tokio::test]
+async fn a_service_healthy_for_the_whole_window_is_verified_and_nothing_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server::start(None).await;
+    let (context, store) = watched(dir.path(), &server.base, "1s");
+    let action = ActionSpec::find(&context.config, "redeploy orders").unwrap();
+    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    let started = std::time::Instant::now();
+    let attempt = context.run(confirmed, CancelSignal::never(), |_| {}).await;
+    assert!(started.elapsed() >= Duration::from_secs(1), "it watched the whole window");
+    assert!(matches!(&attempt, Attempt::Ran { verification: Some(Verification::Healthy), .. }), "{attempt:?}");
+    assert!(!attempt.verification_failed());
+    // At 0, each quarter and the end, less any slot a slow probe overran.
+    let hits = server.seen.hits.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((2..=5).contains(&hits), "{hits}");
+    let last = rows(&store).pop().unwrap();
+    assert_eq!(last.0, "verify");
+    let expected = format!("verified: healthy for the whole 1s window ({hits} rounds)");
+    assert_eq!(last.2.as_deref(), Some(expected.as_str()));
+}
+
+#[tokio::test]
+async fn another_run_taking_the_target_during_the_watch_supersedes_it_and_nothing_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server::start(None).await;
+    let (context, store) = watched(dir.path(), &server.base, "8s");
+    let action = ActionSpec::find(&context.config, "redeploy orders").unwrap();
+    let first = confirm::check(&action, "orders", false, false).unwrap();
+    let data = dir.path().join("data");
+    let bo = Identity { user: "bo".into(), host: "bastion".into(), ssh_client: None, tty: None };
+    let mut held = None;
+    let started = std::time::Instant::now();
+    let attempt = context
+        .run(first, CancelSignal::never(), |p| {
+            if matches!(p, firstwatch::action::Progress::Verdict { .. }) && held.is_none() {
+                held = Some(TargetLock::acquire(&data, "orders", &bo, "roll back orders").unwrap());
+            }
+        })
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(7), "it stopped at the next round, not the window's end");
+    match &attempt {
+        Attempt::Ran { verification: Some(Verification::Superseded(why)), .. } => {
+            assert!(why.contains("roll back orders by bo"), "{why}")
+        }
+        other => panic!("expected a superseded watch, got {other:?}"),
+    }
+    assert!(!attempt.verification_failed(), "a superseded watch is not a failed one: no follow-up");
+    let last = rows(&store).pop().unwrap();
+    assert!(last.2.as_deref().unwrap().starts_with("watch superseded: roll back orders by bo"), "{last:?}");
+}
+
+#[tokio::test]
+async fn the_cli_runs_the_follow_up_after_a_failed_watch_and_exits_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server::start(None).await;
+    watched_config(dir.path(), &server.base, "4s");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+        .arg("--config")
+        .arg(dir.path().join("firstwatch.toml"))
+        .args(["action", "run", "redeploy orders", "--yes"])
+        .env("USER", "ana")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Two healthy answers, then the service falls over.
+    while server.seen.hits.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+        server.seen.switch_answered.notified().await;
+    }
+    server.seen.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output()).await.unwrap().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(dir.path().join("rolled-back").exists(), "{stderr}");
+    assert!(stderr.contains("redeploy orders: exit 0") && stderr.contains("verification failed: orders: "), "{stderr}");
+    assert!(stderr.contains("running `roll back orders` (on_failed_verify)"), "{stderr}");
+    assert!(stderr.contains("roll back orders: exit 0"), "{stderr}");
+    assert!(!stderr.contains("consider `firstwatch action"), "the rollback already ran: {stderr}");
+    let store = Store::open_in(&dir.path().join("data")).unwrap();
+    let events: Vec<String> = rows(&store).into_iter().map(|(e, _, _)| e).collect();
+    assert_eq!(
+        events,
+        ["request", "confirmed", "start", "succeeded", "verify", "follow-up", "confirmed", "start", "succeeded"]
+    );
 }

@@ -48,6 +48,7 @@ fn every_invalid_fixture_names_its_line_and_problem() {
         ("bad_timezone.toml", "2:12", "unknown time zone `Mars/Olympus_Mons`"),
         ("two_targets.toml", "2:8", "needs exactly one target, found http, tcp"),
         ("unknown_action_key.toml", "2:12", "`ctrl-q` is bound to an unknown action"),
+        ("unknown_on_failed_verify.toml", "11:20", "unknown action `roll back ap`"),
         ("unknown_theme.toml", "2:9", "unknown theme `neon-pink`"),
         ("not_utf8.toml", "3:6", "not valid UTF-8"),
         ("unterminated.toml", "2:12", "invalid basic string"),

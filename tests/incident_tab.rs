@@ -2,6 +2,8 @@
 //! dialog's rules (typed target, wrong name, type-ahead, paste, cancel by
 //! default, read-only), the note editor, and screens at 80x24 and 120x40.
 
+#[path = "health/server.rs"]
+mod server;
 mod support;
 
 use chrono::TimeZone;
@@ -297,6 +299,53 @@ fn output_of_a_running_action_is_shown_live_and_the_rollback_offered_on_failure(
     assert_eq!(action.name, "roll back orders", "the rollback is under the cursor, still to be confirmed");
 }
 
+#[test]
+fn the_dialog_names_the_watch_and_its_follow_up_which_runs_in_the_same_pane_and_is_not_offered_again() {
+    let watched = CONFIG.replacen(
+        "rollback_with = \"roll back orders\"",
+        "rollback_with = \"roll back orders\"\nverify = [\"orders\"]\nwatch = \"5m\"\non_failed_verify = \"roll back orders\"",
+        1,
+    );
+    let watched = format!("[[check]]\nname = \"orders\"\ntcp = \"127.0.0.1:9\"\n{watched}");
+    let config = firstwatch::config::load_str(&watched, Path::new("/etc/firstwatch/firstwatch.toml")).unwrap();
+    let mut model = support::model("default-dark");
+    model.tabs.incident = IncidentTab::new(&config, true, false, "demo-host");
+    apply(&mut model, &[Action::SelectTab(TabId::Incident)]);
+    loaded(&mut model);
+    open_dialog(&mut model);
+    apply(&mut model, &[Action::Tick(wall())]);
+    let screen = draw(&model, 120, 40);
+    assert!(screen.contains("orders for 5 min afterwards"), "{screen}");
+    assert!(screen.contains("if fails runs `roll back orders` (deploy rollback orders)"), "{screen}");
+
+    let mut keys = typed("orders");
+    keys.push(key(KeyCode::Enter));
+    let effects = apply(&mut model, &keys);
+    let [Effect::Run { nonce, confirmed, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(confirmed.spec().on_failed_verify.as_deref(), Some("roll back orders"));
+    let nonce = *nonce;
+    let report = |msg| Action::Msg(TabMsg::Incident(msg));
+    apply(
+        &mut model,
+        &[
+            report(Msg::Progress { nonce, text: "verify orders: FAILING: connection refused".into() }),
+            report(Msg::FollowUp { nonce, name: "roll back orders".into() }),
+            report(Msg::Output { nonce, line: "$ deploy rollback orders".into() }),
+            report(Msg::Finished {
+                nonce,
+                outcome: "exit 0 after 1.0 s; verification failed: orders: connection refused at T+2m10s; \
+                          then roll back orders: exit 0 after 0.5 s"
+                    .into(),
+                failed: true,
+            }),
+        ],
+    );
+    let screen = draw(&model, 120, 40);
+    assert!(screen.contains("» verification failed: running roll back orders"), "{screen}");
+    assert!(screen.contains("$ deploy rollback orders") && screen.contains("FAILED"), "{screen}");
+    assert!(!screen.contains("offer: roll back orders"), "it already ran: {screen}");
+}
+
 fn draw(model: &Model, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|frame| view::render(model, frame)).unwrap();
@@ -361,6 +410,55 @@ async fn another_instances_incident_reaches_the_tab() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// The tab's engine runs a redeploy whose watch fails against a real HTTP
+/// server, then its `on_failed_verify` in the same pane.
+#[tokio::test]
+async fn the_engine_runs_the_follow_up_after_a_failed_watch_in_the_same_pane() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server::start(None).await;
+    let text = format!(
+        "[[check]]\nname = \"orders\"\nhttp = \"{}/switch\"\n\n\
+         [[action]]\nname = \"redeploy orders\"\nkind = \"redeploy\"\ntarget = \"orders\"\nrun = [\"true\"]\n\
+         verify = [\"orders\"]\nwatch = \"4s\"\non_failed_verify = \"roll back orders\"\n\n\
+         [[action]]\nname = \"roll back orders\"\nkind = \"rollback\"\ntarget = \"orders\"\n\
+         run = [\"touch\", \"rolled-back\"]\n",
+        server.base
+    );
+    let config = firstwatch::config::load_str(&text, &dir.path().join("firstwatch.toml")).unwrap();
+    let spec = firstwatch::action::ActionSpec::find(&config, "redeploy orders").unwrap();
+    let confirmed = firstwatch::action::confirm::check(&spec, "orders", false, false).unwrap();
+    let (mut services, mut reports) = firstwatch::tui::tabs::Services::detached();
+    services.config = Arc::new(config);
+    services.store = Some(firstwatch::store::Store::open_in(&dir.path().join("data")).unwrap());
+    let nonce = 7;
+    let cancel = firstwatch::action::CancelSignal::never();
+    firstwatch::tui::tabs::incident::execute(Effect::Run { nonce, confirmed: Box::new(confirmed), cancel }, &services);
+    let mut pane = Vec::new();
+    let (outcome, failed) = loop {
+        match next(&mut reports).await {
+            Action::Msg(TabMsg::Incident(Msg::Progress { text, .. })) => {
+                // Two healthy rounds, then the service falls over.
+                if pane.iter().filter(|l: &&String| l.contains("healthy")).count() == 1 && text.contains("healthy") {
+                    server.seen.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                pane.push(text);
+            }
+            Action::Msg(TabMsg::Incident(Msg::FollowUp { name, .. })) => pane.push(format!("follow-up {name}")),
+            Action::Msg(TabMsg::Incident(Msg::Output { line, .. })) => pane.push(line),
+            Action::Msg(TabMsg::Incident(Msg::Finished { outcome, failed, .. })) => break (outcome, failed),
+            _ => {}
+        }
+    };
+    assert!(failed, "{outcome}");
+    assert!(outcome.contains("verification failed: orders: "), "{outcome}");
+    assert!(outcome.contains("; then roll back orders: exit 0"), "{outcome}");
+    assert!(dir.path().join("rolled-back").exists(), "{pane:?}");
+    let at =
+        |needle: &str| pane.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}: {pane:?}"));
+    assert!(at("FAILING") < at("follow-up roll back orders"), "{pane:?}");
+    assert!(at("follow-up roll back orders") < at("$ touch rolled-back"), "{pane:?}");
 }
 
 async fn next(reports: &mut tokio::sync::mpsc::Receiver<Action>) -> Action {

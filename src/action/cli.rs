@@ -19,17 +19,24 @@ const ACTION_HELP: &str = "\
 (`y` for a low-risk action). Without a terminal it refuses unless given --yes or
 --confirm TARGET. Every attempt, refused or not, is written to the audit log.
 
+After a redeploy or rollback with `verify` checks, the checks are re-run every
+10 s for the whole `watch` window (default 5m); one failing round fails it. If
+the action names `on_failed_verify`, that action then runs under the same
+confirmation (the prompt shows it) and its outcome is printed after the first.
+
 Exit codes:
   0    done (and verified, where the action verifies)
   N    the command's own exit code when it fails
   2    bad config, unknown action or missing --set value
   3    refused: read-only, not confirmed, target busy, audit log unwritable
-  4    ran, but verification found the service still failing
+  4    ran, but a check failed inside the watch window; an on_failed_verify
+       action, if declared, was run and its outcome printed (it does not
+       change this code)
   5    detached (Ctrl-C, hang-up or SIGTERM here): the operation goes on;
        see `firstwatch ops list`, `ops follow ID`, `ops cancel ID`
   124  timed out (the process group was stopped)
   127  could not start
-  130  cancelled";
+  130  cancelled (`firstwatch ops cancel`)";
 
 /// Exit code for a refusal: read-only, not confirmed, target busy, audit log unwritable.
 pub const EXIT_REFUSED: u8 = 3;
@@ -50,9 +57,9 @@ pub const EXIT_DETACHED: u8 = 5;
 ///
 /// Exit codes: 0 done (and verified); the command's own exit code when it
 /// fails; 2 bad config or unknown action; 3 refused (read-only, not confirmed,
-/// target busy, audit log unwritable); 4 ran but verification failed; 5
-/// detached (the operation goes on); 124 timed out; 127 could not start; 130
-/// cancelled.
+/// target busy, audit log unwritable); 4 ran but verification failed (any
+/// `on_failed_verify` action was run and reported); 5 detached (the
+/// operation goes on); 124 timed out; 127 could not start; 130 cancelled.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, after_help = ACTION_HELP)]
 pub struct ActionArgs {
@@ -158,8 +165,13 @@ fn run_action(config: Config, args: RunArgs, global: &Global) -> ExitCode {
     };
     ops::cli::report_abandoned(&store, &Identity::current());
     let read_only = global.read_only || config.settings.read_only;
-    let context =
-        ActionContext { config: Arc::new(config), store: Some(store), who: Identity::current(), grace: runner::GRACE };
+    let context = ActionContext {
+        config: Arc::new(config),
+        store: Some(store),
+        who: Identity::current(),
+        grace: runner::GRACE,
+        superseded: None,
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -183,7 +195,7 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
     } else if args.yes || args.dry_run {
         confirm::by_flag(&spec, args.dry_run, false)
     } else if std::io::stdin().is_terminal() {
-        describe(&spec);
+        describe(&context.config, &spec);
         match prompt(&spec) {
             Some(typed) if typed.trim().is_empty() => {
                 let _ = context.audit("cancelled", Some(&spec), Some("nothing typed at the prompt".into())).await;
@@ -254,6 +266,7 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
             }
             let _ = writeln!(std::io::stderr(), "{}: {text}", spec.name);
             if row.verification.as_deref().is_some_and(|v| v.starts_with("verification failed"))
+                && spec.on_failed_verify.is_none()
                 && let Some(rollback) = &spec.rollback_with
             {
                 let _ = writeln!(
@@ -304,14 +317,21 @@ fn print_progress(progress: Progress) {
     }
 }
 
-/// What the operator is about to confirm, as the console's dialog shows it.
-fn describe(spec: &ActionSpec) {
+/// What the operator is about to confirm, as the console's dialog shows it:
+/// with the watch and the follow-up, so the one confirmation covers both.
+fn describe(config: &Config, spec: &ActionSpec) {
     eprintln!("action   {} ({})", spec.name, spec.kind);
     eprintln!("target   {}", spec.target);
     eprintln!("host     {}", crate::util::identity::hostname());
     eprintln!("runs     {}", spec.argv_line());
     eprintln!("in       {}", spec.dir.display());
     eprintln!("timeout  {} s", spec.timeout.as_secs());
+    if let Some(watch) = spec.watch_summary() {
+        eprintln!("watch    {watch}");
+    }
+    if let Some(follow_up) = spec.follow_up_summary(&ActionSpec::all(config)) {
+        eprintln!("if verification fails: {follow_up}");
+    }
 }
 
 fn prompt(spec: &ActionSpec) -> Option<String> {

@@ -19,6 +19,17 @@ impl Confirmed {
     pub fn dry_run(&self) -> bool {
         self.dry_run
     }
+
+    /// The token for `spec` when it is `first`'s declared `on_failed_verify`.
+    ///
+    /// Only a confirmed action's declared follow-up can be minted from it: the
+    /// operator saw the follow-up named in the confirmation of `first` (the
+    /// console dialog and the CLI prompt both show it), so that one
+    /// confirmation covers both. Any other action gets `None`.
+    pub fn follow_up(first: &Confirmed, spec: &ActionSpec) -> Option<Confirmed> {
+        (first.spec.on_failed_verify.as_deref() == Some(spec.name.as_str()))
+            .then(|| Confirmed { spec: spec.clone(), dry_run: first.dry_run })
+    }
 }
 
 /// Why a confirmation was refused.
@@ -88,6 +99,7 @@ mod tests {
             watch: Duration::ZERO,
             risk,
             rollback_with: None,
+            on_failed_verify: None,
             backup: None,
         }
     }
@@ -108,5 +120,25 @@ mod tests {
         assert!(check(&spec(Risk::Low), "n", false, false).is_err());
         assert_eq!(check(&spec(Risk::High), "orders", false, true).unwrap_err(), Refusal::ReadOnly);
         assert_eq!(by_flag(&spec(Risk::High), false, true).unwrap_err(), Refusal::ReadOnly);
+    }
+
+    #[test]
+    fn only_the_declared_follow_up_can_be_minted_from_a_confirmation() {
+        let mut first = spec(Risk::High);
+        let mut rollback = spec(Risk::High);
+        rollback.name = "roll back orders".into();
+        let mut other = spec(Risk::Low);
+        other.name = "wipe orders".into();
+        let plain = check(&first, "orders", false, false).unwrap();
+        assert!(Confirmed::follow_up(&plain, &rollback).is_none(), "nothing declared, nothing minted");
+
+        first.on_failed_verify = Some("roll back orders".into());
+        let confirmed = check(&first, "orders", false, false).unwrap();
+        let minted = Confirmed::follow_up(&confirmed, &rollback).expect("the declared follow-up");
+        assert_eq!(minted.spec(), &rollback);
+        assert!(!minted.dry_run());
+        assert!(Confirmed::follow_up(&confirmed, &other).is_none(), "an undeclared action is refused");
+        let dry = check(&first, "orders", true, false).unwrap();
+        assert!(Confirmed::follow_up(&dry, &rollback).unwrap().dry_run(), "a dry run's follow-up is a dry run");
     }
 }

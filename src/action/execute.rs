@@ -1,12 +1,16 @@
 //! Running a confirmed action end to end: lock the target, write the audit
-//! row, run the command, write the outcome, then verify the service.
+//! row, run the command, write the outcome, then watch the service for the
+//! whole `watch` window; if the watch fails, the action's declared
+//! `on_failed_verify` follows under the same confirmation.
 //! Both the console and `firstwatch action` go through here.
 
 use super::confirm::{Confirmed, Refusal};
-use super::lock::TargetLock;
+use super::lock::{self, TargetLock};
 use super::runner::{self, CancelSignal, Ending, OutputLine, RunReport, RunRequest};
 use super::spec::ActionSpec;
+use super::watch::{self, WatchEnd, WatchPlan};
 use crate::config::Config;
+use crate::config::units::format_duration;
 use crate::incident::record::{self, EventKind};
 use crate::store::{AuditEntry, Store};
 use crate::util::identity::Identity;
@@ -16,6 +20,17 @@ use std::time::Duration;
 
 /// Time between verification rounds while watching a redeployed service.
 pub const VERIFY_INTERVAL: Duration = Duration::from_secs(10);
+/// The shortest time between rounds, however short the window.
+pub const MIN_VERIFY_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Rounds every [`VERIFY_INTERVAL`]; a window under 40 s is still probed five
+/// times (at its start, each quarter, and its end).
+pub fn watch_interval(window: Duration) -> Duration {
+    VERIFY_INTERVAL.min(window / 4).max(MIN_VERIFY_INTERVAL)
+}
+
+/// Asked before each watch round: `Some(why)` when a newer operation on the target started.
+pub type SupersededBy = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
 /// What every run needs besides the action itself.
 #[derive(Clone)]
@@ -25,6 +40,9 @@ pub struct ActionContext {
     pub who: Identity,
     /// Time between SIGTERM and SIGKILL when stopping.
     pub grace: Duration,
+    /// Lets a caller end a watch early because something newer acted on the target.
+    /// Without it a watch still ends when another run takes the target's lock.
+    pub superseded: Option<SupersededBy>,
 }
 
 /// Reported while an action runs.
@@ -52,19 +70,37 @@ pub enum Progress {
 /// How verification after a redeploy or rollback came out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
+    /// Every round of the whole watch window passed.
     Healthy,
-    /// Still failing when the watch period ended.
+    /// A check failed inside the watch window: which, what it said, and when.
     Unhealthy(String),
-    /// A check could not be run at all.
+    /// A check could not be run at all, or the watch was cancelled before its window ended.
     CouldNotVerify(String),
+    /// A newer operation on the target started during the watch, which then stopped.
+    Superseded(String),
 }
 
 impl Verification {
     pub fn describe(&self) -> String {
         match self {
-            Verification::Healthy => "verified: healthy".into(),
+            Verification::Healthy => "verified: healthy for the whole watch".into(),
             Verification::Unhealthy(why) => format!("verification failed: {why}"),
             Verification::CouldNotVerify(why) => format!("could not verify: {why}"),
+            Verification::Superseded(why) => format!("watch superseded: {why}"),
+        }
+    }
+
+    fn of(end: &WatchEnd) -> Verification {
+        match end {
+            WatchEnd::Held { .. } => Verification::Healthy,
+            WatchEnd::Failed { check, summary, after } => {
+                Verification::Unhealthy(format!("{check}: {summary} at T+{}", format_duration(*after)))
+            }
+            WatchEnd::CouldNotVerify(why) => Verification::CouldNotVerify(why.clone()),
+            WatchEnd::Superseded(why) => Verification::Superseded(why.clone()),
+            WatchEnd::Cancelled => {
+                Verification::CouldNotVerify("the watch was cancelled before its window ended".into())
+            }
         }
     }
 }
@@ -78,6 +114,11 @@ pub enum Attempt {
 }
 
 impl Attempt {
+    /// The command succeeded and the watch after it saw the service fail.
+    pub fn verification_failed(&self) -> bool {
+        matches!(self, Attempt::Ran { verification: Some(Verification::Unhealthy(_)), .. })
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Attempt::Refused(why) => format!("refused: {why}"),
@@ -164,6 +205,8 @@ impl ActionContext {
         if let Err(err) = self.audit("start", Some(&spec), Some(format!("in {}", spec.dir.display()))).await {
             return Attempt::Refused(format!("not started: the audit log cannot be written ({err})"));
         }
+        // What our lock says about us; another run taking the target writes its own.
+        let taken = lock::last_taker(&self.lock_dir(), &spec.target);
         self.timeline(EventKind::Action, format!("{} started: {}", spec.name, spec.argv_line())).await;
         progress(Progress::Started { argv: spec.argv_line() });
         let request = RunRequest {
@@ -191,58 +234,84 @@ impl ActionContext {
         self.timeline(EventKind::ActionOutcome, format!("{}: {summary}", spec.name)).await;
         progress(Progress::Finished { ending: report.ending.clone(), duration: report.duration });
         let verification = if spec.verifies() && report.ending.succeeded() {
-            let verification = self.verify(&spec, cancel, &mut progress).await;
-            let _ = self.audit("verify", Some(&spec), Some(verification.describe())).await;
-            self.timeline(EventKind::Verify, format!("{}: {}", spec.name, verification.describe())).await;
-            Some(verification)
+            let end = self.verify(&spec, taken, cancel, &mut progress).await;
+            let _ = self.audit("verify", Some(&spec), Some(end.describe())).await;
+            self.timeline(EventKind::Verify, format!("{}: {}", spec.name, end.describe())).await;
+            Some(Verification::of(&end))
         } else {
             None
         };
         Attempt::Ran { report, verification }
     }
 
-    /// Re-runs the action's checks until all are healthy or the watch period ends.
+    /// Runs `first`'s declared `on_failed_verify` action through [`ActionContext::run`],
+    /// under `first`'s confirmation. Call it when `first`'s attempt
+    /// [failed verification](Attempt::verification_failed). Only that one action
+    /// runs: the follow-up's own `on_failed_verify` does not, so two actions can
+    /// never undo each other in a loop.
+    pub async fn run_follow_up(
+        &self,
+        first: &Confirmed,
+        cancel: CancelSignal,
+        progress: impl FnMut(Progress),
+    ) -> Attempt {
+        let Some(name) = first.spec().on_failed_verify.clone() else {
+            return Attempt::Refused(format!("`{}` declares no on_failed_verify", first.spec().name));
+        };
+        let spec = ActionSpec::find(&self.config, &name).filter(|spec| spec.placeholders().is_empty());
+        let Some(confirmed) = spec.as_ref().and_then(|spec| Confirmed::follow_up(first, spec)) else {
+            let why = format!("on_failed_verify `{name}` is not an action that can run by itself");
+            // Nothing runs either way; if this row cannot be written the caller still shows the refusal.
+            let _ = self.audit("refused", Some(first.spec()), Some(why.clone())).await;
+            return Attempt::Refused(why);
+        };
+        let why = format!("on_failed_verify of `{}`, under its confirmation", first.spec().name);
+        // Nothing runs on a confirmation minted here unless why it runs is on record.
+        if let Err(err) = self.audit("follow-up", Some(confirmed.spec()), Some(why)).await {
+            return Attempt::Refused(format!("not started: the audit log cannot be written ({err})"));
+        }
+        self.timeline(EventKind::Action, format!("{} failed verification: running {name}", first.spec().name)).await;
+        let mut follow_up = self.clone();
+        // The follow-up is the newest operation on the target: nothing of the first run supersedes it.
+        follow_up.superseded = None;
+        follow_up.run(confirmed, cancel, progress).await
+    }
+
+    /// Watches the action's checks for its whole `watch` window (see [`watch::watch`]).
+    ///
+    /// The watch is superseded when the caller's hook says so, or when another run
+    /// takes the target's lock after ours (`taken` is what our lock said about us).
     async fn verify(
         &self,
         spec: &ActionSpec,
-        mut cancel: CancelSignal,
+        taken: Option<String>,
+        cancel: CancelSignal,
         progress: &mut impl FnMut(Progress),
-    ) -> Verification {
-        let deadline = tokio::time::Instant::now() + spec.watch;
-        loop {
-            let mut failing = Vec::new();
-            for check in &spec.verify {
-                match crate::health::once::run_check_once(&self.config, check).await {
-                    Ok(verdict) => {
-                        let summary = crate::util::sanitize::sanitize_str(&verdict.summary);
-                        progress(Progress::Verdict {
-                            check: check.clone(),
-                            healthy: Some(verdict.healthy),
-                            summary: summary.clone(),
-                        });
-                        if !verdict.healthy {
-                            failing.push(format!("{check}: {summary}"));
-                        }
-                    }
-                    Err(why) => {
-                        let why = crate::util::sanitize::sanitize_str(&why);
-                        progress(Progress::Verdict { check: check.clone(), healthy: None, summary: why.clone() });
-                        return Verification::CouldNotVerify(why);
-                    }
-                }
+    ) -> WatchEnd {
+        let plan = WatchPlan { checks: spec.verify.clone(), window: spec.watch, interval: watch_interval(spec.watch) };
+        let config = &self.config;
+        let probe = move |check: String| async move {
+            match crate::health::once::run_check_once(config, &check).await {
+                Ok(verdict) => Ok((verdict.healthy, crate::util::sanitize::sanitize_str(&verdict.summary))),
+                Err(why) => Err(crate::util::sanitize::sanitize_str(&why)),
             }
-            if failing.is_empty() {
-                return Verification::Healthy;
+        };
+        let lock_dir = self.lock_dir();
+        let superseded = || {
+            if let Some(why) = self.superseded.as_ref().and_then(|hook| hook()) {
+                return Some(why);
             }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return Verification::Unhealthy(failing.join("; "));
+            let taken = taken.as_ref()?;
+            match lock::last_taker(&lock_dir, &spec.target) {
+                Some(now) if now.is_empty() => Some(format!("another operation on {} started", spec.target)),
+                Some(now) if &now != taken => Some(format!("{now} started")),
+                _ => None,
             }
-            tokio::select! {
-                () = tokio::time::sleep(VERIFY_INTERVAL.min(deadline - now)) => {}
-                () = cancel.fired() => return Verification::Unhealthy(format!("watch stopped early: {}", failing.join("; "))),
-            }
-        }
+        };
+        watch::watch(&plan, probe, superseded, cancel, |round| {
+            progress(Progress::Verdict { check: round.check, healthy: round.healthy, summary: round.summary })
+        })
+        .await
     }
 }
 

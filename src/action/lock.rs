@@ -53,6 +53,14 @@ impl TargetLock {
     }
 }
 
+/// What the last taker of `target`'s lock wrote about itself ("roll back orders by
+/// bo on /dev/pts/3 (pid 4242) since ..."), read without locking. The note stays
+/// after its lock is released, so a changed note means someone took the target since.
+pub fn last_taker(data_dir: &Path, target: &str) -> Option<String> {
+    let path = data_dir.join("locks").join(format!("{}.lock", file_name(target)));
+    std::fs::read_to_string(path).ok().map(|note| crate::util::sanitize::sanitize_str(note.trim()))
+}
+
 /// A target name as a safe file name.
 fn file_name(target: &str) -> String {
     target.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()

@@ -39,6 +39,8 @@ pub struct ActionSpec {
     pub watch: Duration,
     pub risk: Risk,
     pub rollback_with: Option<String>,
+    /// Run automatically, under the same confirmation, when the watch after this action fails.
+    pub on_failed_verify: Option<String>,
     /// For a restore: the backup set it restores from.
     pub backup: Option<String>,
 }
@@ -86,6 +88,7 @@ impl ActionSpec {
             watch: action.watch.map(|w| w.get()).unwrap_or(DEFAULT_WATCH),
             risk,
             rollback_with: action.rollback_with.as_ref().map(|r| r.get_ref().clone()),
+            on_failed_verify: action.on_failed_verify.as_ref().map(|r| r.get_ref().clone()),
             backup: action.backup.clone(),
         }
     }
@@ -102,6 +105,27 @@ impl ActionSpec {
     /// Redeploys and rollbacks re-run their checks afterwards to see whether the service came back.
     pub fn verifies(&self) -> bool {
         matches!(self.kind, "redeploy" | "rollback") && !self.verify.is_empty()
+    }
+
+    /// What a confirmation says about the watch: `api, db for 5 min afterwards; ...`.
+    pub fn watch_summary(&self) -> Option<String> {
+        self.verifies().then(|| {
+            format!(
+                "{} for {} afterwards; one failing round fails it",
+                self.verify.join(", "),
+                super::watch::span(self.watch)
+            )
+        })
+    }
+
+    /// What a confirmation says about `on_failed_verify` (after "if verification
+    /// fails"), so that one confirmation covers both: "runs `roll back orders` (./rollback.sh)".
+    /// `actions` are the configured ones, to show the follow-up's command.
+    pub fn follow_up_summary(&self, actions: &[ActionSpec]) -> Option<String> {
+        let name = self.on_failed_verify.as_ref().filter(|_| self.verifies())?;
+        let follow_up = actions.iter().find(|a| &a.name == name);
+        let argv = follow_up.map(|f| format!(" ({})", f.argv_line())).unwrap_or_default();
+        Some(format!("runs `{name}`{argv}"))
     }
 
     /// What the operator must type to confirm.
@@ -200,6 +224,7 @@ mod tests {
             watch: DEFAULT_WATCH,
             risk: Risk::High,
             rollback_with: None,
+            on_failed_verify: None,
             backup: None,
         };
         assert_eq!(spec.placeholders(), ["backup"]);

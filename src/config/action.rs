@@ -44,6 +44,57 @@ pub struct ActionConfig {
     pub backup: Option<String>,
     #[serde(default)]
     pub rollback_with: Option<Spanned<String>>,
+    /// Another action run automatically, under this action's confirmation, when the
+    /// watch after it fails (a check fails inside the `watch` window).
+    #[serde(default)]
+    pub on_failed_verify: Option<Spanned<String>>,
+}
+
+/// `on_failed_verify` names another existing action that can run on its own, and
+/// the action it sits on is one that is watched, or it would never fire.
+fn validate_follow_up(
+    config: &Config,
+    problems: &mut Problems,
+    action: &ActionConfig,
+    other: &Spanned<String>,
+    action_names: &HashSet<String>,
+) {
+    let name = action.name.get_ref();
+    if other.get_ref() == name {
+        problems.push(
+            other.span(),
+            format!("action `{name}` names itself in `on_failed_verify`"),
+            Some("name the action that undoes this one, e.g. its rollback"),
+        );
+        return;
+    }
+    if !action_names.contains(other.get_ref()) {
+        problems.reference("action", other, action_names);
+        return;
+    }
+    if let Some(follow_up) = config.actions.iter().find(|a| a.name.get_ref() == other.get_ref()) {
+        let wanted = crate::action::ActionSpec::from_config(config, follow_up).placeholders();
+        if !wanted.is_empty() {
+            let wanted: Vec<String> = wanted.iter().map(|w| format!("{{{w}}}")).collect();
+            problems.push(
+                other.span(),
+                format!(
+                    "`{}` needs {} filled in, so it cannot run by itself after a failed verification",
+                    other.get_ref(),
+                    wanted.join(", ")
+                ),
+                Some("on_failed_verify runs the named action as it is; give it a command without placeholders"),
+            );
+        }
+    }
+    let watched = matches!(action.kind, ActionKind::Redeploy | ActionKind::Rollback) && !action.verify.is_empty();
+    if !watched {
+        problems.push(
+            other.span(),
+            format!("`on_failed_verify` on `{name}` would never run: only redeploy and rollback actions with `verify` checks are watched"),
+            Some("add `verify = [\"CHECK\"]` to a redeploy or rollback, or remove `on_failed_verify`"),
+        );
+    }
 }
 
 /// `[[runbook]]`: a Markdown or TOML runbook file.
@@ -64,6 +115,9 @@ pub(super) fn validate(config: &Config, problems: &mut Problems, check_names: &H
         }
         if let Some(other) = &action.rollback_with {
             problems.reference("action", other, &action_names);
+        }
+        if let Some(other) = &action.on_failed_verify {
+            validate_follow_up(config, problems, action, other, &action_names);
         }
         if let Some(risk) = &action.risk
             && !["low", "high"].contains(&risk.get_ref().as_str())
@@ -90,5 +144,65 @@ pub(super) fn validate(config: &Config, problems: &mut Problems, check_names: &H
         if !path.is_file() {
             problems.push(runbook.path.span(), format!("runbook {} does not exist", path.display()), None);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{ConfigError, load_str};
+    use std::path::Path;
+
+    const CHECK: &str = "[[check]]\nname = \"api\"\ntcp = \"127.0.0.1:80\"\n";
+
+    fn problems(actions: &str) -> Vec<String> {
+        match load_str(&format!("{CHECK}{actions}"), Path::new("fw.toml")) {
+            Ok(_) => Vec::new(),
+            Err(ConfigError::Invalid(list)) => list.iter().map(|p| p.to_string()).collect(),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    fn redeploy(extra: &str) -> String {
+        format!(
+            "[[action]]\nname = \"redeploy api\"\nkind = \"redeploy\"\ntarget = \"api\"\nrun = [\"true\"]\n\
+             verify = [\"api\"]\n{extra}\n"
+        )
+    }
+
+    const ROLLBACK: &str =
+        "[[action]]\nname = \"roll back api\"\nkind = \"rollback\"\ntarget = \"api\"\nrun = [\"undo\"]\n";
+
+    #[test]
+    fn on_failed_verify_naming_an_existing_action_is_carried_into_the_spec() {
+        let text = format!("{CHECK}{}{ROLLBACK}", redeploy("on_failed_verify = \"roll back api\""));
+        let config = load_str(&text, Path::new("fw.toml")).unwrap_or_else(|e| panic!("{e}"));
+        let spec = crate::action::ActionSpec::find(&config, "redeploy api").unwrap();
+        assert_eq!(spec.on_failed_verify.as_deref(), Some("roll back api"));
+    }
+
+    #[test]
+    fn an_unknown_on_failed_verify_is_reported_at_its_line_and_column_with_the_known_names() {
+        let all = problems(&format!("{}{ROLLBACK}", redeploy("on_failed_verify = \"roll back apii\"")));
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert!(all[0].starts_with("fw.toml:10:20: unknown action `roll back apii`"), "{all:?}");
+        assert!(all[0].contains("known: redeploy api, roll back api"), "{all:?}");
+    }
+
+    #[test]
+    fn on_failed_verify_may_not_name_itself_an_action_with_placeholders_or_sit_on_an_unwatched_action() {
+        let itself = problems(&redeploy("on_failed_verify = \"redeploy api\""));
+        assert!(itself.iter().any(|p| p.contains("fw.toml:10:20") && p.contains("names itself")), "{itself:?}");
+
+        let placeholder = "[[action]]\nname = \"restore api\"\nkind = \"restore\"\ntarget = \"api\"\nrun = [\"restore\", \"{backup}\"]\n";
+        let needs_values = problems(&format!("{}{placeholder}", redeploy("on_failed_verify = \"restore api\"")));
+        assert!(
+            needs_values.iter().any(|p| p.contains("fw.toml:10:20") && p.contains("`restore api` needs {backup}")),
+            "{needs_values:?}"
+        );
+
+        let custom = "[[action]]\nname = \"poke\"\nkind = \"custom\"\ntarget = \"api\"\nrun = [\"true\"]\n\
+                      on_failed_verify = \"roll back api\"\n";
+        let never = problems(&format!("{custom}{ROLLBACK}"));
+        assert!(never.iter().any(|p| p.contains("fw.toml:9:20") && p.contains("would never run")), "{never:?}");
     }
 }

@@ -168,13 +168,16 @@ async fn run_action(
         store: Some(store.clone()),
         who: job.who.clone(),
         grace: Duration::from_millis(job.grace_ms),
+        // A newer run taking the target's lock ends the watch (the executor reads the lock's note).
+        superseded: None,
     };
     let cancel = cancel_on_sigterm();
     let mut id: Option<i64> = None;
     let output_path = output.path().to_path_buf();
     let verifies = spec.verifies();
+    let first = confirm::relayed(&spec);
     let attempt = context
-        .run(confirm::relayed(&spec), cancel, |progress| match progress {
+        .run(first.clone(), cancel.clone(), |progress| match progress {
             Progress::Started { argv } => {
                 let incident_id = crate::incident::record::open_incident_id(&store).ok().flatten();
                 let new = NewOperation {
@@ -210,15 +213,31 @@ async fn run_action(
                 }
             }
             Progress::Verdict { check, healthy, summary } => {
-                let state = match healthy {
-                    Some(true) => "healthy",
-                    Some(false) => "FAILING",
-                    None => "cannot verify",
-                };
-                output.note(&format!("verify {check}: {state}: {summary}"));
+                output.note(&format!("verify {check}: {}: {summary}", verdict_word(healthy)));
             }
         })
         .await;
+    let follow_up = match &spec.on_failed_verify {
+        Some(name) if attempt.verification_failed() => {
+            output.note(&format!("verification failed: running `{name}` (on_failed_verify)"));
+            let attempt = context
+                .run_follow_up(&first, cancel, |progress| match progress {
+                    Progress::Started { argv } => output.note(&format!("running: {argv}")),
+                    Progress::Output(line) => match line.stream {
+                        Stream::Stdout => output.stdout(&line.text),
+                        Stream::Stderr => output.stderr(&line.text),
+                    },
+                    Progress::Verdict { check, healthy, summary } => {
+                        output.note(&format!("verify {check}: {}: {summary}", verdict_word(healthy)))
+                    }
+                    Progress::Spawned { .. } | Progress::Finished { .. } => {}
+                })
+                .await;
+            output.note(&format!("{name}: {}", attempt.describe()));
+            Some(format!("on_failed_verify `{name}`: {}", attempt.describe()))
+        }
+        _ => None,
+    };
     let code = match &attempt {
         Attempt::Refused(why) => {
             handshake.refuse(why);
@@ -229,8 +248,13 @@ async fn run_action(
             let unverified = matches!(verification, Some(Verification::Unhealthy(_)));
             let exit = if unverified { EXIT_UNVERIFIED } else { i32::from(report.ending.exit_code()) };
             if let (Some(id), Some(verification)) = (id, verification) {
-                output.note(&verification.describe());
-                let _ = record::set_verification(&store, id, &verification.describe(), unverified.then_some(exit));
+                let mut text = verification.describe();
+                if let Some(follow_up) = &follow_up {
+                    text.push_str("; ");
+                    text.push_str(follow_up);
+                }
+                output.note(&text);
+                let _ = record::set_verification(&store, id, &text, unverified.then_some(exit));
             }
             exit
         }
@@ -239,4 +263,12 @@ async fn run_action(
         let _ = record::mark_done(&store, id);
     }
     code
+}
+
+fn verdict_word(healthy: Option<bool>) -> &'static str {
+    match healthy {
+        Some(true) => "healthy",
+        Some(false) => "FAILING",
+        None => "cannot verify",
+    }
 }

@@ -3,7 +3,7 @@
 // Each test file uses a different part of it.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -17,6 +17,10 @@ pub struct Seen {
     pub hits: AtomicUsize,
     /// Signalled when the endless endpoint stops writing.
     pub endless_done: tokio::sync::Notify,
+    /// Set by a test: `/switch` answers 503 from then on (200 before).
+    pub failing: AtomicBool,
+    /// Signalled after every answer to `/switch`.
+    pub switch_answered: tokio::sync::Notify,
 }
 
 pub struct Server {
@@ -81,6 +85,16 @@ async fn answer(mut stream: TcpStream, seen: Arc<Seen>, redirect_to: Option<Stri
             } else {
                 json(503, r#"{"status":"degraded"}"#)
             }
+        }
+        "/switch" => {
+            let response = if seen.failing.load(Ordering::SeqCst) {
+                json(503, r#"{"status":"down"}"#)
+            } else {
+                json(200, r#"{"status":"healthy"}"#)
+            };
+            stream.write_all(response.as_bytes()).await?;
+            seen.switch_answered.notify_one();
+            return stream.shutdown().await;
         }
         "/loop" => "HTTP/1.1 302 Found\r\nlocation: /loop\r\ncontent-length: 0\r\n\r\n".to_string(),
         "/away" => format!(

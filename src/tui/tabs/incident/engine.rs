@@ -62,6 +62,7 @@ fn context(services: &Services) -> ActionContext {
         store: services.store.clone(),
         who: services.identity.clone(),
         grace: runner::GRACE,
+        superseded: None,
     }
 }
 

@@ -112,6 +112,11 @@ pub enum Msg {
         nonce: u64,
         text: String,
     },
+    /// Verification failed and the action's `on_failed_verify` (named) is starting in the same pane.
+    FollowUp {
+        nonce: u64,
+        name: String,
+    },
     Finished {
         nonce: u64,
         outcome: String,

@@ -77,6 +77,8 @@ pub struct ConfirmDialog {
     pub armed: bool,
     /// Why the last answer was refused.
     pub error: Option<String>,
+    /// What runs if the watch fails (`on_failed_verify`), fixed when it opens like the spec.
+    pub follow_up: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,7 +91,16 @@ pub enum ConfirmOutcome {
 
 impl ConfirmDialog {
     pub fn new(nonce: u64, spec: ActionSpec, host: String) -> ConfirmDialog {
-        ConfirmDialog { nonce, spec, host, typed: String::new(), dry_run: false, armed: false, error: None }
+        ConfirmDialog {
+            nonce,
+            spec,
+            host,
+            typed: String::new(),
+            dry_run: false,
+            armed: false,
+            error: None,
+            follow_up: None,
+        }
     }
 
     pub fn on_key(&mut self, key: KeyEvent, read_only: bool) -> ConfirmOutcome {

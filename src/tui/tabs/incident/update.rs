@@ -37,6 +37,15 @@ impl IncidentTab {
                     run.push(format!("» {text}"));
                 }
             }
+            Msg::FollowUp { nonce, name } => {
+                if let Some(run) = self.run.as_mut().filter(|r| r.nonce == nonce) {
+                    run.push(format!("» verification failed: running {name}"));
+                    // What already ran automatically is not offered again.
+                    if run.rollback.as_ref() == Some(&name) {
+                        run.rollback = None;
+                    }
+                }
+            }
             Msg::Finished { nonce, outcome, failed } => {
                 if let Some(run) = self.run.as_mut().filter(|r| r.nonce == nonce) {
                     run.outcome = Some(outcome);
@@ -195,7 +204,8 @@ impl IncidentTab {
             return vec![Effect::Audit { event: "refused", action: Box::new(spec), detail }];
         }
         self.next_nonce += 1;
-        let dialog = ConfirmDialog::new(self.next_nonce, spec.clone(), self.host.clone());
+        let mut dialog = ConfirmDialog::new(self.next_nonce, spec.clone(), self.host.clone());
+        dialog.follow_up = spec.follow_up_summary(&self.actions);
         self.prompt = Some(Prompt::Confirm(Box::new(dialog)));
         vec![Effect::Audit {
             event: "request",

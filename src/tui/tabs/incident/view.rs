@@ -430,7 +430,11 @@ fn render_confirm(dialog: &ConfirmDialog, view: &ViewCtx, frame: &mut Frame, are
         Risk::High => "high risk",
         Risk::Low => "low risk",
     };
-    let inner = popup(format!("confirm: {} ({}, {risk})", spec.name, spec.kind), view, frame, area, 76, 14);
+    let watch = spec.watch_summary();
+    let follow_up = dialog.follow_up.clone();
+    let extra = u16::from(watch.is_some()) + u16::from(follow_up.is_some());
+    let title = format!("confirm: {} ({}, {risk})", spec.name, spec.kind);
+    let inner = popup(title, view, frame, area, 76, 14 + extra);
     let field = |name: &str, value: String| {
         Line::from(vec![Span::styled(format!("{name:<9}"), theme.muted()), Span::styled(value, theme.base())])
     };
@@ -447,6 +451,12 @@ fn render_confirm(dialog: &ConfirmDialog, view: &ViewCtx, frame: &mut Frame, are
     ];
     if let Some(backup) = &spec.backup {
         lines.push(field("restores", format!("from backup set `{backup}`, overwriting {}", spec.target)));
+    }
+    if let Some(watch) = watch {
+        lines.push(field("watch", watch));
+    }
+    if let Some(follow_up) = follow_up {
+        lines.push(field("if fails", sanitize_str(&follow_up)));
     }
     lines.push(Line::raw(""));
     if !dialog.armed {
