@@ -67,7 +67,8 @@ fn main() {
     println!("added by the supervisor:             {:.1} ms", supervised - direct);
 
     // ~1,000 lines/s for 10 s, followed by a separate `ops follow` process.
-    let chatty = "import time\nfor i in range(10000):\n    print('line', i, 'x' * 60, flush=True)\n    time.sleep(0.001)";
+    let chatty =
+        "import time\nfor i in range(10000):\n    print('line', i, 'x' * 60, flush=True)\n    time.sleep(0.001)";
     let confirmed = confirm::by_flag(&spec(&["python3", "-c", chatty], dir.path()), false, false).unwrap();
     let job = Job::action(&confirmed, None, store.path().to_path_buf(), who.clone(), Duration::from_millis(300));
     let started = std::time::Instant::now();

@@ -426,7 +426,10 @@ async fn the_engine_runs_the_follow_up_after_a_failed_watch_in_the_same_pane() {
          run = [\"touch\", \"rolled-back\"]\n",
         server.base
     );
-    let config = firstwatch::config::load_str(&text, &dir.path().join("firstwatch.toml")).unwrap();
+    // The supervisor reads the config from its file, as it does in the console.
+    std::fs::write(dir.path().join("firstwatch.toml"), &text).unwrap();
+    firstwatch::ops::set_supervisor_program(env!("CARGO_BIN_EXE_firstwatch").into());
+    let config = firstwatch::config::load(&dir.path().join("firstwatch.toml")).unwrap();
     let spec = firstwatch::action::ActionSpec::find(&config, "redeploy orders").unwrap();
     let confirmed = firstwatch::action::confirm::check(&spec, "orders", false, false).unwrap();
     let (mut services, mut reports) = firstwatch::tui::tabs::Services::detached();
@@ -453,7 +456,7 @@ async fn the_engine_runs_the_follow_up_after_a_failed_watch_in_the_same_pane() {
     };
     assert!(failed, "{outcome}");
     assert!(outcome.contains("verification failed: orders: "), "{outcome}");
-    assert!(outcome.contains("; then roll back orders: exit 0"), "{outcome}");
+    assert!(outcome.contains("on_failed_verify `roll back orders`: exit 0"), "{outcome}");
     assert!(dir.path().join("rolled-back").exists(), "{pane:?}");
     let at =
         |needle: &str| pane.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}: {pane:?}"));

@@ -174,11 +174,22 @@ async fn follow_operation(
     // Reaped off the runtime, so a finished supervisor never lingers as a zombie.
     std::thread::spawn(move || supervisor.wait());
     let lines = sources.clone();
+    let mut following_up = false;
     let follow = ops::follow(&output, move |line| {
         let msg = match line {
             ops::Line::Stdout(text) | ops::Line::Stderr(text) => Msg::Output { nonce, line: text },
-            // The pane already opens with the command line.
-            ops::Line::Note(text) if text.starts_with("running: ") => return,
+            // The pane already opens with the first command line; a follow-up's is shown like a command's.
+            ops::Line::Note(text) if text.starts_with("running: ") => {
+                if !following_up {
+                    return;
+                }
+                Msg::Output { nonce, line: format!("$ {}", &text["running: ".len()..]) }
+            }
+            ops::Line::Note(text) if text.ends_with("(on_failed_verify)") => {
+                following_up = true;
+                let name = text.split('`').nth(1).unwrap_or_default().to_string();
+                Msg::FollowUp { nonce, name }
+            }
             ops::Line::Note(text) => Msg::Progress { nonce, text },
         };
         // A flood of output drops lines from the pane, never stalls the console; the file keeps them all.
