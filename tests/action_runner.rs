@@ -1,6 +1,7 @@
 //! Actions run as real child processes: exit codes, output bounds, timeout
-//! and cancel killing the whole process group, argument injection, target
-//! locks, and an audit row for every outcome.
+//! and cancel killing the whole process group, argument injection (also
+//! through `--set` values on the real binary), target locks, and an audit
+//! row for every outcome.
 
 use firstwatch::action::execute::{ActionContext, Attempt};
 use firstwatch::action::lock::{LockError, TargetLock};
@@ -204,6 +205,7 @@ fn spec(dir: &Path, kind: &'static str, argv: &[&str], timeout: Duration) -> Act
         risk: Risk::High,
         rollback_with: None,
         backup: None,
+        allow_dash: Vec::new(),
     }
 }
 
@@ -347,4 +349,64 @@ fn an_abandoned_run_stops_its_group_and_leaves_a_hang_up_row() {
     runtime.shutdown_timeout(Duration::from_secs(5));
     assert!(!alive(pid), "the background child must not outlive the console");
     assert_eq!(events(&s.store), ["confirmed", "start", "hang-up"]);
+}
+
+// ---- placeholders through the real binary ----
+
+#[test]
+fn a_dash_value_that_would_become_an_option_is_refused_and_nothing_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::create_dir_all(victim.join("keep")).unwrap();
+    let config = dir.path().join("fw.toml");
+    std::fs::write(
+        &config,
+        r#"
+[settings]
+data_dir = "data"
+
+[[action]]
+name = "remove"
+kind = "custom"
+target = "files"
+risk = "low"
+run = ["rm", "{a}", "{b}"]
+
+[[action]]
+name = "list"
+kind = "custom"
+target = "files"
+risk = "low"
+run = ["ls", "{flags}", "{path}"]
+allow_dash = ["flags"]
+"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+            .args(["action", "run"])
+            .args(args)
+            .args(["--yes", "--config", config.to_str().unwrap()])
+            .current_dir(dir.path())
+            .env("USER", "ana")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // `rm {a} {b}` meant for files; `-rf` would make it remove the whole folder.
+    let output = run(&["remove", "--set", "a=-rf", "--set", "b=victim"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`a`") && stderr.contains("allow_dash"), "{stderr}");
+    assert!(!stderr.contains("running:"), "{stderr}");
+    assert!(victim.join("keep").is_dir(), "nothing may have run");
+    assert!(!dir.path().join("data/firstwatch.db").exists(), "refused before anything was opened or audited");
+
+    // The action's own allow_dash lets an option through for that placeholder only.
+    let output = run(&["list", "--set", "flags=-a", "--set", "path=victim"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("keep") && stdout.contains(".."), "ls -a lists . and ..: {stdout}");
+    let output = run(&["list", "--set", "flags=-a", "--set", "path=-R"]);
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
 }

@@ -82,6 +82,7 @@ mod tests {
             risk,
             rollback_with: None,
             backup: None,
+            allow_dash: Vec::new(),
         }
     }
 
