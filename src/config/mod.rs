@@ -62,9 +62,10 @@ pub struct Config {
 }
 
 impl Config {
-    /// The folder relative paths are resolved against.
+    /// The folder relative paths are resolved against. Loading makes `path`
+    /// absolute, so this does not depend on the current directory.
     pub fn base_dir(&self) -> &Path {
-        self.path.as_deref().and_then(Path::parent).unwrap_or(Path::new("."))
+        self.path.as_deref().and_then(Path::parent).filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."))
     }
 
     /// A diagnostic at `span` of this config's file.
