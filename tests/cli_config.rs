@@ -52,6 +52,7 @@ fn every_invalid_fixture_names_its_line_and_problem() {
         ("not_utf8.toml", "3:6", "not valid UTF-8"),
         ("unterminated.toml", "2:12", "invalid basic string"),
         ("allow_dash_unknown.toml", "6:23", "`allow_dash` names `flags`, which is not a placeholder of `run`"),
+        ("shared_group_unknown.toml", "2:16", "no group named `no-such-group-fw`"),
     ];
     for (name, position, message) in cases {
         let path = fixture(&format!("invalid/{name}"));

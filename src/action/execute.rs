@@ -139,7 +139,9 @@ impl ActionContext {
             return Attempt::DryRun;
         }
         let _ = self.audit("confirmed", Some(&spec), None).await;
-        let lock = match TargetLock::acquire(&self.lock_dir(), &spec.target, &self.who, &spec.name) {
+        let group = self.config.shared_group();
+        let lock = match TargetLock::acquire_with(&self.lock_dir(), &spec.target, &self.who, &spec.name, group.as_ref())
+        {
             Ok(lock) => lock,
             Err(err) => {
                 let _ = self.audit("lock-refused", Some(&spec), Some(err.to_string())).await;

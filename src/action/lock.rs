@@ -1,8 +1,12 @@
 //! One operator at a time per target: a host-wide `flock` on a file in the
 //! data dir. The kernel drops the lock when its holder dies, so a crashed
 //! firstwatch never leaves a target locked.
+//!
+//! The folder and files are the owner's alone (0700, 0600), or shared with
+//! `settings.shared_group`; see [`crate::util::perms`].
 
 use crate::util::identity::Identity;
+use crate::util::perms::{self, SharedGroup};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
@@ -24,13 +28,24 @@ pub enum LockError {
 
 impl TargetLock {
     /// Takes the lock for `target` without waiting; says who holds it otherwise.
+    /// The lock files are the owner's alone.
     pub fn acquire(data_dir: &Path, target: &str, who: &Identity, action: &str) -> Result<TargetLock, LockError> {
+        TargetLock::acquire_with(data_dir, target, who, action, None)
+    }
+
+    /// Like [`TargetLock::acquire`], with the lock files shared with `group` when one is given.
+    pub fn acquire_with(
+        data_dir: &Path,
+        target: &str,
+        who: &Identity,
+        action: &str,
+        group: Option<&SharedGroup>,
+    ) -> Result<TargetLock, LockError> {
         let io = |err: std::io::Error| LockError::Io { target: target.to_string(), reason: err.to_string() };
         let dir = data_dir.join("locks");
-        std::fs::create_dir_all(&dir).map_err(io)?;
+        perms::private_dir(&dir, group).map_err(io)?;
         let path = dir.join(format!("{}.lock", file_name(target)));
-        let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path);
-        let file = file.map_err(io)?;
+        let file = perms::private_file(&path, group).map_err(io)?;
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(mut lock) => {
                 let since = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC");

@@ -74,6 +74,12 @@ impl Config {
         Diagnostic::at(&file, &self.source, Some(span), message)
     }
 
+    /// `settings.shared_group`, looked up; `None` when unset (validation has rejected unknown groups).
+    pub fn shared_group(&self) -> Option<crate::util::perms::SharedGroup> {
+        let name = self.settings.shared_group.as_ref()?;
+        crate::util::perms::SharedGroup::lookup(name.get_ref()).ok()
+    }
+
     /// Resolves a path from the config file against the config's folder.
     pub fn resolve(&self, path: &Path) -> PathBuf {
         if path.is_absolute() { path.to_path_buf() } else { self.base_dir().join(path) }
@@ -95,6 +101,9 @@ pub struct Settings {
     pub read_only: bool,
     /// Show the host's crontabs and systemd timers on the calendar beside the config's tasks.
     pub host_schedules: bool,
+    /// A Unix group whose members share the store and target locks (files 0660,
+    /// folders 2770, that group); without it they are the owner's alone (0600, 0700).
+    pub shared_group: Option<Spanned<String>>,
 }
 
 impl Default for Settings {
@@ -106,6 +115,7 @@ impl Default for Settings {
             frame_rate: 30,
             read_only: false,
             host_schedules: true,
+            shared_group: None,
         }
     }
 }
