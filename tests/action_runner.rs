@@ -1,7 +1,7 @@
 //! Actions run as real child processes: exit codes, output bounds, timeout
 //! and cancel killing the whole process group, argument injection (also
-//! through `--set` values on the real binary), target locks, and an audit
-//! row for every outcome.
+//! through `--set` values on the real binary), target locks and who holds
+//! them under contention, and an audit row for every outcome.
 
 use firstwatch::action::execute::{ActionContext, Attempt};
 use firstwatch::action::lock::{LockError, TargetLock};
@@ -349,6 +349,72 @@ fn an_abandoned_run_stops_its_group_and_leaves_a_hang_up_row() {
     runtime.shutdown_timeout(Duration::from_secs(5));
     assert!(!alive(pid), "the background child must not outlive the console");
     assert_eq!(events(&s.store), ["confirmed", "start", "hang-up"]);
+}
+
+// ---- who holds a target, under contention ----
+
+/// Takes and drops the lock `rounds` times as `u{id}` running `op{id}`; returns the refusals.
+fn contend(data: &Path, id: usize, rounds: usize) -> Vec<String> {
+    let who =
+        Identity { user: format!("u{id}"), host: "h".into(), ssh_client: None, tty: Some(format!("/dev/pts/{id}")) };
+    let mut refusals = Vec::new();
+    for _ in 0..rounds {
+        match TargetLock::acquire(data, "orders", &who, &format!("op{id}")) {
+            Ok(lock) => drop(lock),
+            Err(LockError::Held { holder, .. }) => refusals.push(holder),
+            Err(other) => panic!("{other}"),
+        }
+    }
+    refusals
+}
+
+/// Not a test of its own: the body of each contending process in the test below.
+#[test]
+fn lock_contender_process() {
+    let (Ok(dir), Ok(id)) = (std::env::var("FW_LOCK_CONTENDER_DIR"), std::env::var("FW_LOCK_CONTENDER_ID")) else {
+        return;
+    };
+    for refusal in contend(Path::new(&dir), id.parse().unwrap(), 300) {
+        println!("REFUSED {refusal}");
+    }
+}
+
+#[test]
+fn under_contention_every_refusal_names_the_holder_and_what_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let processes: Vec<_> = (100..103)
+        .map(|id| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "lock_contender_process", "--nocapture", "--test-threads", "1"])
+                .env("FW_LOCK_CONTENDER_DIR", dir.path())
+                .env("FW_LOCK_CONTENDER_ID", id.to_string())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let threads: Vec<_> = (0..6)
+        .map(|id| {
+            let data = dir.path().to_path_buf();
+            std::thread::spawn(move || contend(&data, id, 300))
+        })
+        .collect();
+    let mut refusals: Vec<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    for process in processes {
+        let output = process.wait_with_output().unwrap();
+        assert!(output.status.success());
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        refusals.extend(stdout.lines().filter_map(|l| l.strip_prefix("REFUSED ")).map(str::to_string));
+    }
+    assert!(refusals.len() > 10, "the contenders hardly met: {} refusals", refusals.len());
+    let named = regex::Regex::new(r"op(\d+) by u(\d+) ").unwrap();
+    for holder in &refusals {
+        assert!(!holder.contains("another firstwatch"), "a refusal without a name: {holder}");
+        let caps = named.captures(holder).unwrap_or_else(|| panic!("no user and operation in: {holder}"));
+        assert_eq!(caps[1], caps[2], "the operation and user of one holder: {holder}");
+        assert!(holder.contains(&format!("/dev/pts/{}", &caps[2])), "its terminal: {holder}");
+        assert!(holder.contains(" on h ") && holder.contains("pid ") && holder.contains(" since "), "{holder}");
+    }
 }
 
 // ---- placeholders through the real binary ----

@@ -57,6 +57,7 @@ fn the_store_and_locks_are_owner_only_under_umask_022() {
     let lock = TargetLock::acquire(&data, "orders", &who(), "redeploy orders").unwrap();
     assert_eq!(mode(&data.join("locks")), 0o700);
     assert_eq!(mode(&data.join("locks/orders.lock")), 0o600);
+    assert_eq!(mode(&data.join("locks/orders.holder")), 0o600, "the note says who runs what");
     drop(lock);
 }
 
@@ -121,7 +122,7 @@ fn a_shared_group_gets_group_access_and_ownership() {
     }
     let _lock =
         TargetLock::acquire_with(&data, "orders", &who(), "redeploy orders", config.shared_group().as_ref()).unwrap();
-    for (path, bits) in [("locks", 0o770), ("locks/orders.lock", 0o660)] {
+    for (path, bits) in [("locks", 0o770), ("locks/orders.lock", 0o660), ("locks/orders.holder", 0o660)] {
         let path = data.join(path);
         assert_eq!((mode(&path), gid(&path)), (bits, group.gid), "{}", path.display());
     }
