@@ -137,8 +137,16 @@ impl TargetLock {
                                 holder: sanitize_str(&holder.to_string()),
                             });
                         }
-                        _ if Instant::now() >= deadline => {
-                            let holder = describe_without_note(&back, holder_pid);
+                        seen if Instant::now() >= deadline => {
+                            let holder = match (seen, holder_pid) {
+                                // The lock's owner could not be told: a note by a live process is the best guess.
+                                (Some(note), HolderPid::Unlisted | HolderPid::Unreadable)
+                                    if process_alive(note.pid) =>
+                                {
+                                    note.to_string()
+                                }
+                                (_, holder_pid) => describe_without_note(&back, holder_pid),
+                            };
                             return Err(LockError::Held { target: target.to_string(), holder: sanitize_str(&holder) });
                         }
                         // Not written yet, or left by a holder that is gone: look again, and try the lock
@@ -172,12 +180,23 @@ fn read_note(note: &Path) -> Option<Holder> {
     serde_json::from_str(&text).ok()
 }
 
+/// Who owns a flock, as `/proc/locks` tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HolderPid {
+    Known(u32),
+    /// Readable, but the lock was not in this reading (the list changed while it was read): look again.
+    Unlisted,
+    /// Not Linux, or no /proc: only a live pid can be asked for.
+    Unreadable,
+}
+
 /// Whether a note's writer holds the lock now: its pid is the flock's owner in
 /// `/proc/locks`, or (where that cannot be read) at least a live process.
-fn is_the_holder(holder: &Holder, holder_pid: Option<u32>) -> bool {
+fn is_the_holder(holder: &Holder, holder_pid: HolderPid) -> bool {
     match holder_pid {
-        Some(pid) => holder.pid == pid,
-        None => process_alive(holder.pid),
+        HolderPid::Known(pid) => holder.pid == pid,
+        HolderPid::Unlisted => false,
+        HolderPid::Unreadable => process_alive(holder.pid),
     }
 }
 
@@ -190,10 +209,30 @@ fn process_alive(pid: u32) -> bool {
 }
 
 /// The pid that holds the flock on `file`, from `/proc/locks` (Linux).
-fn flock_holder(file: &File) -> Option<u32> {
-    let metadata = file.metadata().ok()?;
-    let locks = std::fs::read_to_string("/proc/locks").ok()?;
-    find_flock_holder(&locks, metadata.dev(), metadata.ino())
+fn flock_holder(file: &File) -> HolderPid {
+    let (Ok(metadata), Some(locks)) = (file.metadata(), read_proc_locks()) else { return HolderPid::Unreadable };
+    find_flock_holder(&locks, metadata.dev(), metadata.ino()).map_or(HolderPid::Unlisted, HolderPid::Known)
+}
+
+/// `/proc/locks` in as few reads as possible: the kernel lists it a buffer at a time,
+/// and a lock released between two reads shifts the list so that another is skipped.
+fn read_proc_locks() -> Option<String> {
+    let mut file = File::open("/proc/locks").ok()?;
+    let mut bytes = vec![0; 256 * 1024];
+    let mut len = 0;
+    loop {
+        if len == bytes.len() {
+            bytes.resize(len * 2, 0);
+        }
+        match file.read(&mut bytes[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    bytes.truncate(len);
+    String::from_utf8(bytes).ok()
 }
 
 /// Reads lines such as `3: FLOCK  ADVISORY  WRITE 4242 00:2d:1234 0 EOF`
@@ -215,15 +254,14 @@ fn find_flock_holder(locks: &str, dev: u64, ino: u64) -> Option<u32> {
 
 /// When no trustworthy note appeared: what the lock file itself says (older
 /// firstwatch versions wrote their note there), else the holding process.
-fn describe_without_note(file: &File, holder_pid: Option<u32>) -> String {
+fn describe_without_note(file: &File, holder_pid: HolderPid) -> String {
     let mut old_note = String::new();
     let mut reader = file;
     if reader.read_to_string(&mut old_note).is_ok() && !old_note.trim().is_empty() {
         return old_note.trim().to_string();
     }
-    let Some(pid) = holder_pid else {
-        return "held by another firstwatch that has not said who it is (no note, and /proc/locks is unreadable)"
-            .into();
+    let HolderPid::Known(pid) = holder_pid else {
+        return "held by another firstwatch that has not said who it is (no note, and /proc/locks does not say)".into();
     };
     let process = std::path::PathBuf::from(format!("/proc/{pid}"));
     let user = std::fs::metadata(&process)
@@ -295,7 +333,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
 
-        if flock_holder(&held).is_some() {
+        if flock_holder(&held) != HolderPid::Unreadable {
             let impostor = Holder { pid: 1, ..Holder::now(&who("impostor"), "not mine") };
             write_note(&locks.join("orders.holder"), &impostor, None).unwrap();
             let Err(LockError::Held { holder, .. }) = TargetLock::acquire(dir.path(), "orders", &who("bo"), "x") else {
