@@ -27,6 +27,8 @@ fn spec(argv: &[&str], dir: &std::path::Path) -> ActionSpec {
         watch: Duration::ZERO,
         risk: Risk::Low,
         rollback_with: None,
+        on_failed_verify: None,
+        allow_dash: Vec::new(),
         backup: None,
     }
 }

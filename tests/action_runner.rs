@@ -1,6 +1,7 @@
 //! Actions run as real child processes: exit codes, output bounds, timeout
-//! and cancel killing the whole process group, argument injection, target
-//! locks, an audit row for every outcome, and the watch after a redeploy
+//! and cancel killing the whole process group, argument injection (also
+//! through `--set` values on the real binary), target locks and who holds
+//! them under contention, an audit row for every outcome, and the watch after a redeploy
 //! against a real HTTP server on 127.0.0.1 (with its `on_failed_verify`).
 
 #[path = "health/server.rs"]
@@ -213,6 +214,7 @@ fn spec(dir: &Path, kind: &'static str, argv: &[&str], timeout: Duration) -> Act
         risk: Risk::High,
         rollback_with: None,
         on_failed_verify: None,
+        allow_dash: Vec::new(),
         backup: None,
     }
 }
@@ -557,4 +559,130 @@ async fn the_cli_runs_the_follow_up_after_a_failed_watch_and_exits_4() {
         events,
         ["request", "confirmed", "start", "succeeded", "verify", "follow-up", "confirmed", "start", "succeeded"]
     );
+}
+
+// ---- who holds a target, under contention ----
+
+/// Takes and drops the lock `rounds` times as `u{id}` running `op{id}`; returns the refusals.
+fn contend(data: &Path, id: usize, rounds: usize) -> Vec<String> {
+    let who =
+        Identity { user: format!("u{id}"), host: "h".into(), ssh_client: None, tty: Some(format!("/dev/pts/{id}")) };
+    let mut refusals = Vec::new();
+    for _ in 0..rounds {
+        match TargetLock::acquire(data, "orders", &who, &format!("op{id}")) {
+            Ok(lock) => drop(lock),
+            Err(LockError::Held { holder, .. }) => refusals.push(holder),
+            Err(other) => panic!("{other}"),
+        }
+    }
+    refusals
+}
+
+/// Not a test of its own: the body of each contending process in the test below.
+#[test]
+fn lock_contender_process() {
+    let (Ok(dir), Ok(id)) = (std::env::var("FW_LOCK_CONTENDER_DIR"), std::env::var("FW_LOCK_CONTENDER_ID")) else {
+        return;
+    };
+    for refusal in contend(Path::new(&dir), id.parse().unwrap(), 300) {
+        println!("REFUSED {refusal}");
+    }
+}
+
+#[test]
+fn under_contention_every_refusal_names_the_holder_and_what_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let processes: Vec<_> = (100..103)
+        .map(|id| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "lock_contender_process", "--nocapture", "--test-threads", "1"])
+                .env("FW_LOCK_CONTENDER_DIR", dir.path())
+                .env("FW_LOCK_CONTENDER_ID", id.to_string())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let threads: Vec<_> = (0..6)
+        .map(|id| {
+            let data = dir.path().to_path_buf();
+            std::thread::spawn(move || contend(&data, id, 300))
+        })
+        .collect();
+    let mut refusals: Vec<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    for process in processes {
+        let output = process.wait_with_output().unwrap();
+        assert!(output.status.success());
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        refusals.extend(stdout.lines().filter_map(|l| l.strip_prefix("REFUSED ")).map(str::to_string));
+    }
+    assert!(refusals.len() > 10, "the contenders hardly met: {} refusals", refusals.len());
+    let named = regex::Regex::new(r"op(\d+) by u(\d+) ").unwrap();
+    for holder in &refusals {
+        assert!(!holder.contains("another firstwatch"), "a refusal without a name: {holder}");
+        let caps = named.captures(holder).unwrap_or_else(|| panic!("no user and operation in: {holder}"));
+        assert_eq!(caps[1], caps[2], "the operation and user of one holder: {holder}");
+        assert!(holder.contains(&format!("/dev/pts/{}", &caps[2])), "its terminal: {holder}");
+        assert!(holder.contains(" on h ") && holder.contains("pid ") && holder.contains(" since "), "{holder}");
+    }
+}
+
+// ---- placeholders through the real binary ----
+
+#[test]
+fn a_dash_value_that_would_become_an_option_is_refused_and_nothing_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::create_dir_all(victim.join("keep")).unwrap();
+    let config = dir.path().join("fw.toml");
+    std::fs::write(
+        &config,
+        r#"
+[settings]
+data_dir = "data"
+
+[[action]]
+name = "remove"
+kind = "custom"
+target = "files"
+risk = "low"
+run = ["rm", "{a}", "{b}"]
+
+[[action]]
+name = "list"
+kind = "custom"
+target = "files"
+risk = "low"
+run = ["ls", "{flags}", "{path}"]
+allow_dash = ["flags"]
+"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+            .args(["action", "run"])
+            .args(args)
+            .args(["--yes", "--config", config.to_str().unwrap()])
+            .current_dir(dir.path())
+            .env("USER", "ana")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // `rm {a} {b}` meant for files; `-rf` would make it remove the whole folder.
+    let output = run(&["remove", "--set", "a=-rf", "--set", "b=victim"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`a`") && stderr.contains("allow_dash"), "{stderr}");
+    assert!(!stderr.contains("running:"), "{stderr}");
+    assert!(victim.join("keep").is_dir(), "nothing may have run");
+    assert!(!dir.path().join("data/firstwatch.db").exists(), "refused before anything was opened or audited");
+
+    // The action's own allow_dash lets an option through for that placeholder only.
+    let output = run(&["list", "--set", "flags=-a", "--set", "path=victim"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("keep") && stdout.contains(".."), "ls -a lists . and ..: {stdout}");
+    let output = run(&["list", "--set", "flags=-a", "--set", "path=-R"]);
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
 }

@@ -52,6 +52,8 @@ fn every_invalid_fixture_names_its_line_and_problem() {
         ("unknown_theme.toml", "2:9", "unknown theme `neon-pink`"),
         ("not_utf8.toml", "3:6", "not valid UTF-8"),
         ("unterminated.toml", "2:12", "invalid basic string"),
+        ("allow_dash_unknown.toml", "6:23", "`allow_dash` names `flags`, which is not a placeholder of `run`"),
+        ("shared_group_unknown.toml", "2:16", "no group named `no-such-group-fw`"),
     ];
     for (name, position, message) in cases {
         let path = fixture(&format!("invalid/{name}"));
@@ -149,4 +151,68 @@ fn help_and_version_are_complete() {
     }
     let version = firstwatch(&["--version"]);
     assert!(String::from_utf8_lossy(&version.stdout).contains(env!("CARGO_PKG_VERSION")));
+}
+
+/// Runs the binary in `cwd`, with the config path as given (relative here).
+fn firstwatch_in(cwd: &Path, args: &[&str]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+        .current_dir(cwd)
+        .args(args)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("USER", "ana")
+        .env_remove("FIRSTWATCH_CONFIG")
+        .env_remove("PWD")
+        .output()
+        .unwrap()
+}
+
+const RELATIVE_PATHS: &str = r#"
+[settings]
+data_dir = "data"
+
+[[action]]
+name = "here"
+kind = "custom"
+target = "files"
+risk = "low"
+run = ["touch", "here.txt"]
+
+[[action]]
+name = "in work"
+kind = "custom"
+target = "files"
+risk = "low"
+dir = "work"
+run = ["./stamp.sh", "there.txt"]
+"#;
+
+#[test]
+fn a_relative_config_path_means_the_config_folder_from_any_directory() {
+    let root = tempfile::tempdir().unwrap();
+    let ops = root.path().join("ops");
+    let elsewhere = root.path().join("elsewhere");
+    std::fs::create_dir_all(ops.join("work")).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(ops.join("fw.toml"), RELATIVE_PATHS).unwrap();
+    let script = ops.join("work/stamp.sh");
+    std::fs::write(&script, "#!/bin/sh\ntouch \"$1\"\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    // (current directory, --config as typed)
+    let cases = [(ops.clone(), "fw.toml"), (root.path().to_path_buf(), "ops/fw.toml"), (elsewhere, "../ops/fw.toml")];
+    for (cwd, config) in cases {
+        for (action, made) in [("here", ops.join("here.txt")), ("in work", ops.join("work/there.txt"))] {
+            // Absent the first time round; only its reappearance matters.
+            let _ = std::fs::remove_file(&made);
+            let output = firstwatch_in(&cwd, &["action", "run", action, "--yes", "--config", config]);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(0), "`{action}` from {} with {config}: {stderr}", cwd.display());
+            assert!(made.exists(), "`{action}` from {} with {config} did not write {}", cwd.display(), made.display());
+        }
+        assert!(ops.join("data/firstwatch.db").exists(), "the store is beside the config");
+        assert!(!cwd.join("here.txt").exists() || cwd == ops, "nothing lands in the current directory");
+        assert!(!cwd.join("data").exists() || cwd == ops, "no store in the current directory");
+    }
 }

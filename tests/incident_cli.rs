@@ -266,6 +266,50 @@ fn on_a_terminal_the_prompt_wants_the_target_typed() {
     assert_eq!(env.audit_events(), ["request", "refused", "request", "confirmed", "start", "succeeded"]);
 }
 
+/// Starts `action run "touch marker"` in a terminal and types `typed_ahead` before its
+/// prompt can open: the test holds the store's write lock, so the command waits on
+/// its audit log until the keys are in (their echo is on screen), then is let go.
+fn spawn_with_keys_typed_ahead(env: &Env, typed_ahead: &str) -> support::pty::PtySession {
+    let data = env.dir.path().join("data");
+    drop(firstwatch::store::Store::open_in(&data).unwrap());
+    let blocker = rusqlite::Connection::open(data.join("firstwatch.db")).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let config = env.config.to_str().unwrap().to_string();
+    let args = ["--config", config.as_str(), "action", "run", "touch marker"];
+    let mut session = support::pty::PtySession::spawn(&args, &[("USER", "ana")], 100, 30);
+    session.send(typed_ahead);
+    let echoed = typed_ahead.trim_end();
+    assert!(session.wait_for(std::time::Duration::from_secs(10), |s| s.contents().contains(echoed)));
+    assert!(!session.contents().contains("type the target name"), "the prompt opened too soon");
+    blocker.execute_batch("COMMIT").unwrap();
+    drop(blocker);
+    assert!(
+        session.wait_for(std::time::Duration::from_secs(15), |s| s.contents().contains("type the target name `web`")),
+        "{}",
+        session.contents()
+    );
+    session
+}
+
+/// `web⏎` typed while the details were still printing must not confirm a high-risk action.
+#[test]
+fn keys_typed_before_the_prompt_opened_do_not_answer_it() {
+    let env = env();
+    let mut early = spawn_with_keys_typed_ahead(&env, "web\r");
+    assert!(!env.marker(), "nothing may run before an answer");
+    early.send("\r");
+    assert_eq!(early.wait_exit(std::time::Duration::from_secs(10)), Some(3), "{}", early.contents());
+    assert!(early.contents().contains("cancelled; nothing was run"), "{}", early.contents());
+    assert!(!env.marker(), "the typed-ahead name was thrown away, so enter alone cancelled");
+
+    // Typed after the prompt appeared, the same name confirms.
+    let mut late = spawn_with_keys_typed_ahead(&env, "web\r");
+    late.send("web\r");
+    assert_eq!(late.wait_exit(std::time::Duration::from_secs(10)), Some(0), "{}", late.contents());
+    assert!(env.marker());
+    assert_eq!(env.audit_events(), ["request", "cancelled", "request", "confirmed", "start", "succeeded"]);
+}
+
 #[test]
 fn help_documents_the_exit_codes() {
     let env = env();

@@ -1,6 +1,6 @@
 //! The incident tab through `update()` and `TestBackend`: the confirmation
-//! dialog's rules (typed target, wrong name, type-ahead, paste, cancel by
-//! default, read-only), the note editor, and screens at 80x24 and 120x40.
+//! dialog's rules (typed target, wrong name, keys typed before it was drawn,
+//! paste, cancel by default, read-only), the note editor, and screens at 80x24 and 120x40.
 
 #[path = "health/server.rs"]
 mod server;
@@ -136,7 +136,7 @@ fn the_dialog_needs_the_typed_target_and_refuses_a_wrong_one() {
     let opened = open_dialog(&mut model);
     assert_eq!(events(&opened), ["request"]);
     assert!(model.tab_captures_keys());
-    apply(&mut model, &[Action::Tick(wall())]);
+    apply(&mut model, &[Action::FrameDrawn]);
 
     let mut wrong = typed("order");
     wrong.push(key(KeyCode::Enter));
@@ -155,30 +155,61 @@ fn the_dialog_needs_the_typed_target_and_refuses_a_wrong_one() {
 }
 
 #[test]
-fn keys_typed_before_the_dialog_is_armed_and_pasted_text_are_ignored() {
+fn keys_typed_before_the_dialog_is_drawn_and_pasted_text_are_ignored() {
     let mut model = model(false);
     open_dialog(&mut model);
     let mut ahead = typed("orders");
     ahead.push(key(KeyCode::Enter));
     assert!(apply(&mut model, &ahead).is_empty(), "type-ahead must not answer the dialog");
+    // A clock tick is no sign that anyone has seen the dialog.
+    apply(&mut model, &[Action::Tick(wall())]);
+    assert!(apply(&mut model, &ahead).is_empty(), "keys before the first draw are dropped, tick or not");
     assert!(model.tab_captures_keys());
 
-    apply(&mut model, &[Action::Tick(wall())]);
+    apply(&mut model, &[Action::FrameDrawn]);
     assert!(apply(&mut model, &[Action::Paste("orders\n".into())]).is_empty(), "a paste must not confirm");
     let effects = apply(&mut model, &[key(KeyCode::Enter)]);
-    assert_eq!(events(&effects), ["cancelled"], "the paste typed nothing, so enter cancels");
+    assert_eq!(events(&effects), ["cancelled"], "neither the type-ahead nor the paste typed anything");
     assert!(!model.tab_captures_keys());
+}
+
+#[test]
+fn every_key_after_the_first_draw_is_kept() {
+    let mut model = model(false);
+    open_dialog(&mut model);
+    apply(&mut model, &typed("xx"));
+    // Drawn once, then typed at once: no key may be lost waiting for a clock tick.
+    apply(&mut model, &[Action::FrameDrawn]);
+    let mut keys = typed("orders");
+    keys.push(key(KeyCode::Enter));
+    let effects = apply(&mut model, &keys);
+    let [Effect::Run { confirmed, .. }] = effects.as_slice() else { panic!("`orders` must confirm: {effects:?}") };
+    assert_eq!(confirmed.spec().name, "redeploy orders");
+}
+
+#[test]
+fn a_frame_that_did_not_show_the_dialog_does_not_open_it_to_keys() {
+    let mut model = model(false);
+    open_dialog(&mut model);
+    apply(&mut model, &[Action::SelectTab(TabId::Health), Action::FrameDrawn, Action::SelectTab(TabId::Incident)]);
+    assert!(apply(&mut model, &typed("orders")).is_empty(), "the frame showed the health tab");
+    apply(&mut model, &[Action::ToggleHelp, Action::FrameDrawn, Action::ToggleHelp]);
+    assert!(apply(&mut model, &typed("orders")).is_empty(), "the frame showed the help over it");
+    apply(&mut model, &[Action::FrameDrawn]);
+    let mut keys = typed("orders");
+    keys.push(key(KeyCode::Enter));
+    assert_eq!(events(&apply(&mut model, &keys)), ["RUN"]);
 }
 
 #[test]
 fn escape_cancels_and_dry_run_is_carried_by_the_confirmation() {
     let mut model = model(false);
     open_dialog(&mut model);
-    apply(&mut model, &[Action::Tick(wall())]);
+    apply(&mut model, &[Action::FrameDrawn]);
     assert_eq!(events(&apply(&mut model, &[key(KeyCode::Esc)])), ["cancelled"]);
 
     apply(&mut model, &[command(Command::RunAction)]);
-    apply(&mut model, &[Action::Tick(wall())]);
+    apply(&mut model, &[Action::FrameDrawn]);
     let mut keys = vec![Action::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL))];
     keys.extend(typed("orders"));
     keys.push(key(KeyCode::Enter));
@@ -192,7 +223,7 @@ fn a_low_risk_action_takes_y() {
     let mut model = model(false);
     apply(&mut model, &[Action::Right, Action::Down, Action::Down]);
     assert_eq!(events(&apply(&mut model, &[command(Command::RunAction)])), ["request"]);
-    apply(&mut model, &[Action::Tick(wall())]);
+    apply(&mut model, &[Action::FrameDrawn]);
     let effects = apply(&mut model, &[key(KeyCode::Char('y'))]);
     let [Effect::Run { confirmed, .. }] = effects.as_slice() else { panic!("{effects:?}") };
     assert_eq!(confirmed.spec().name, "list releases");
@@ -274,7 +305,7 @@ fn output_of_a_running_action_is_shown_live_and_the_rollback_offered_on_failure(
     let mut model = model(false);
     loaded(&mut model);
     open_dialog(&mut model);
-    apply(&mut model, &[Action::Tick(wall())]);
+    apply(&mut model, &[Action::FrameDrawn]);
     let mut keys = typed("orders");
     keys.push(key(KeyCode::Enter));
     let effects = apply(&mut model, &keys);
@@ -368,7 +399,7 @@ fn screens_at_both_sizes() {
         insta::assert_snapshot!(format!("incident_open_{width}x{height}"), draw(&open, width, height));
 
         open_dialog(&mut open);
-        apply(&mut open, &[Action::Tick(wall())]);
+        apply(&mut open, &[Action::FrameDrawn]);
         apply(&mut open, &typed("ord"));
         insta::assert_snapshot!(format!("incident_confirm_{width}x{height}"), draw(&open, width, height));
     }

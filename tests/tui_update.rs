@@ -96,6 +96,18 @@ fn the_clock_only_dirties_the_model_when_the_minute_changes() {
 }
 
 #[test]
+fn a_drawn_frame_does_not_ask_for_another() {
+    // The runtime folds `FrameDrawn` after every draw; were it to dirty the model, an idle console would redraw forever.
+    let mut model = support::model("default-dark");
+    for tab in TabId::ALL {
+        apply(&mut model, &[Action::SelectTab(tab)]);
+        model.dirty = false;
+        assert!(apply(&mut model, &[Action::FrameDrawn]).is_empty());
+        assert!(!model.dirty, "{tab:?}");
+    }
+}
+
+#[test]
 fn errors_are_sanitised_for_the_status_line() {
     let mut model = support::model("default-dark");
     apply(&mut model, &[Action::Error("boom\u{1b}]0;owned\u{7}\u{1b}[2J!".into())]);

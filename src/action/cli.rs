@@ -334,7 +334,15 @@ fn describe(config: &Config, spec: &ActionSpec) {
     }
 }
 
+/// Asks for the confirmation word. Keys typed before the question was asked
+/// (`orders⏎` typed ahead while the details printed) must not answer it, so
+/// input already waiting on the terminal is thrown away first.
 fn prompt(spec: &ActionSpec) -> Option<String> {
+    if let Err(err) = nix::sys::termios::tcflush(std::io::stdin(), nix::sys::termios::FlushArg::TCIFLUSH) {
+        // Without the flush, type-ahead could answer: refuse rather than ask.
+        eprintln!("firstwatch action: cannot discard keys typed ahead: {err}");
+        return None;
+    }
     match spec.risk {
         Risk::High => eprint!("type the target name `{}` to run it (enter alone cancels): ", spec.target),
         Risk::Low => eprint!("run it? type y (enter alone cancels): "),

@@ -101,6 +101,7 @@ mod tests {
             rollback_with: None,
             on_failed_verify: None,
             backup: None,
+            allow_dash: Vec::new(),
         }
     }
 

@@ -5,7 +5,7 @@
 //! Both the console and `firstwatch action` go through here.
 
 use super::confirm::{Confirmed, Refusal};
-use super::lock::{self, TargetLock};
+use super::lock::{self, LockError, TargetLock};
 use super::runner::{self, CancelSignal, Ending, OutputLine, RunReport, RunRequest};
 use super::spec::ActionSpec;
 use super::watch::{self, WatchEnd, WatchPlan};
@@ -193,7 +193,14 @@ impl ActionContext {
             return Attempt::DryRun;
         }
         let _ = self.audit("confirmed", Some(&spec), None).await;
-        let lock = match TargetLock::acquire(&self.lock_dir(), &spec.target, &self.who, &spec.name) {
+        let (dir, target, who, name, group) =
+            (self.lock_dir(), spec.target.clone(), self.who.clone(), spec.name.clone(), self.config.shared_group());
+        // Blocking: a refusal may look at the holder's note for a moment.
+        let acquired =
+            tokio::task::spawn_blocking(move || TargetLock::acquire_with(&dir, &target, &who, &name, group.as_ref()))
+                .await
+                .unwrap_or_else(|err| Err(LockError::Io { target: spec.target.clone(), reason: err.to_string() }));
+        let lock = match acquired {
             Ok(lock) => lock,
             Err(err) => {
                 let _ = self.audit("lock-refused", Some(&spec), Some(err.to_string())).await;

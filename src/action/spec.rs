@@ -43,6 +43,9 @@ pub struct ActionSpec {
     pub on_failed_verify: Option<String>,
     /// For a restore: the backup set it restores from.
     pub backup: Option<String>,
+    /// Placeholders whose value may begin an argument with `-` (an option).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_dash: Vec<String>,
 }
 
 fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -90,6 +93,7 @@ impl ActionSpec {
             rollback_with: action.rollback_with.as_ref().map(|r| r.get_ref().clone()),
             on_failed_verify: action.on_failed_verify.as_ref().map(|r| r.get_ref().clone()),
             backup: action.backup.clone(),
+            allow_dash: action.allow_dash.iter().map(|name| name.get_ref().clone()).collect(),
         }
     }
 
@@ -157,7 +161,11 @@ impl ActionSpec {
     }
 
     /// The action with its placeholders filled. Each value lands inside its own
-    /// argument, so spaces or `;` in a value never make a new argument.
+    /// argument, so spaces or `;` in a value never make a new argument; each
+    /// argument is expanded in one pass, so a value that looks like `{other}`
+    /// stays as typed; and a value may not begin an argument with `-` (turning
+    /// it into an option such as `-rf`) unless the action lists its
+    /// placeholder in `allow_dash`.
     pub fn fill(&self, values: &BTreeMap<String, String>) -> Result<ActionSpec, String> {
         let wanted = self.placeholders();
         if let Some(unknown) = values.keys().find(|k| !wanted.contains(k)) {
@@ -173,32 +181,65 @@ impl ActionSpec {
         }
         let mut filled = self.clone();
         for arg in &mut filled.argv {
-            for (key, value) in values {
-                *arg = arg.replace(&format!("{{{key}}}"), value);
+            let (expanded, leader) = expand(arg, values);
+            if let Some(name) = leader
+                && expanded.starts_with('-')
+                && !self.allow_dash.iter().any(|allowed| allowed == name)
+            {
+                return Err(format!(
+                    "the value for `{name}` would start the argument `{}` with `-`, so the command could read it as \
+                     an option; `{}` does not allow that (add \"{name}\" to its `allow_dash` if it should)",
+                    quote(&expanded),
+                    self.name
+                ));
             }
+            *arg = expanded;
         }
         Ok(filled)
     }
 }
 
-/// `{name}` spans in one argument; names are letters, digits, `_` and `-`.
-fn placeholder_names(arg: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = arg;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) => {
-                let name = &after[..close];
-                if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                    names.push(name.to_string());
-                }
-                rest = &after[close + 1..];
-            }
-            None => break,
+/// The `{name}` spans of one argument, in order: (start, end, name), `end` past the `}`.
+fn placeholder_spans(arg: &str) -> Vec<(usize, usize, &str)> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(open) = arg[from..].find('{').map(|i| from + i) {
+        let Some(close) = arg[open + 1..].find('}').map(|i| open + 1 + i) else { break };
+        let name = &arg[open + 1..close];
+        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            spans.push((open, close + 1, name));
         }
+        from = close + 1;
     }
-    names
+    spans
+}
+
+/// Fills one argument in a single left-to-right pass: text from values is never
+/// looked at again. Also says which placeholder's value begins the result, if one does.
+fn expand<'a>(arg: &'a str, values: &BTreeMap<String, String>) -> (String, Option<&'a str>) {
+    let mut out = String::with_capacity(arg.len());
+    let mut leader = None;
+    let mut copied = 0;
+    for (start, end, name) in placeholder_spans(arg) {
+        out.push_str(&arg[copied..start]);
+        match values.get(name) {
+            Some(value) => {
+                if out.is_empty() && !value.is_empty() {
+                    leader = Some(name);
+                }
+                out.push_str(value);
+            }
+            None => out.push_str(&arg[start..end]),
+        }
+        copied = end;
+    }
+    out.push_str(&arg[copied..]);
+    (out, leader)
+}
+
+/// `{name}` placeholders in one argument; names are letters, digits, `_` and `-`.
+pub fn placeholder_names(arg: &str) -> Vec<String> {
+    placeholder_spans(arg).into_iter().map(|(_, _, name)| name.to_string()).collect()
 }
 
 fn quote(arg: &str) -> String {
@@ -210,13 +251,12 @@ fn quote(arg: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn placeholders_fill_single_arguments_and_missing_ones_are_named() {
-        let spec = ActionSpec {
+    fn spec(argv: &[&str], allow_dash: &[&str]) -> ActionSpec {
+        ActionSpec {
             name: "restore db".into(),
             kind: "restore",
             target: "db".into(),
-            argv: vec!["restore".into(), "--from={backup}".into(), "{backup}".into(), "{x y}".into()],
+            argv: argv.iter().map(|a| a.to_string()).collect(),
             dir: ".".into(),
             env: Default::default(),
             timeout: DEFAULT_TIMEOUT,
@@ -226,16 +266,60 @@ mod tests {
             rollback_with: None,
             on_failed_verify: None,
             backup: None,
-        };
+            allow_dash: allow_dash.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn placeholders_fill_single_arguments_and_missing_ones_are_named() {
+        let spec = spec(&["restore", "--from={backup}", "{backup}", "{x y}"], &[]);
         assert_eq!(spec.placeholders(), ["backup"]);
-        let values = BTreeMap::from([("backup".to_string(), "a b; rm -rf /".to_string())]);
-        let filled = spec.fill(&values).unwrap();
+        let filled = spec.fill(&values(&[("backup", "a b; rm -rf /")])).unwrap();
         assert_eq!(filled.argv, ["restore", "--from=a b; rm -rf /", "a b; rm -rf /", "{x y}"]);
         assert!(spec.fill(&BTreeMap::new()).unwrap_err().contains("--set backup=VALUE"));
-        let extra = BTreeMap::from([("backup".to_string(), "b".to_string()), ("nope".to_string(), "v".to_string())]);
+        let extra = values(&[("backup", "b"), ("nope", "v")]);
         assert!(spec.fill(&extra).unwrap_err().contains("no placeholder `{nope}`"));
-        let control = BTreeMap::from([("backup".to_string(), "a\nb".to_string())]);
-        assert!(spec.fill(&control).is_err());
+        assert!(spec.fill(&values(&[("backup", "a\nb")])).is_err());
+    }
+
+    #[test]
+    fn a_value_is_inserted_once_and_never_expanded_again() {
+        let spec = spec(&["{a}", "x{b}y", "{a}{b}", "{b}-{a}"], &[]);
+        // Whichever key is filled first, a value that names another placeholder stays as typed.
+        let filled = spec.fill(&values(&[("a", "{b}"), ("b", "X")])).unwrap();
+        assert_eq!(filled.argv, ["{b}", "xXy", "{b}X", "X-{b}"]);
+        let filled = spec.fill(&values(&[("a", "Y"), ("b", "{a}")])).unwrap();
+        assert_eq!(filled.argv, ["Y", "x{a}y", "Y{a}", "{a}-Y"]);
+        // A value holding its own name does not loop or grow.
+        let filled = spec.fill(&values(&[("a", "{a}{a}"), ("b", "")])).unwrap();
+        assert_eq!(filled.argv, ["{a}{a}", "xy", "{a}{a}", "-{a}{a}"]);
+    }
+
+    #[test]
+    fn a_value_that_would_start_an_argument_with_a_dash_is_refused_unless_allowed() {
+        let rm = spec(&["rm", "{path}"], &[]);
+        let err = rm.fill(&values(&[("path", "-rf")])).unwrap_err();
+        assert!(err.contains("`path`") && err.contains("allow_dash") && err.contains("-rf"), "{err}");
+        assert_eq!(rm.fill(&values(&[("path", "./-rf")])).unwrap().argv, ["rm", "./-rf"]);
+        assert_eq!(rm.fill(&values(&[("path", "a-b")])).unwrap().argv, ["rm", "a-b"]);
+
+        // Starting with the placeholder is enough, and an empty value before it does not hide the dash.
+        let joined = spec(&["{path}.bak", "{pre}{path}"], &[]);
+        assert!(joined.fill(&values(&[("path", "-x"), ("pre", "p")])).is_err());
+        let err = spec(&["{pre}{path}"], &[]).fill(&values(&[("pre", ""), ("path", "--force")])).unwrap_err();
+        assert!(err.contains("`path`"), "{err}");
+
+        // A dash inside the argument, or one the config wrote itself, is the config's own choice.
+        let inside = spec(&["--from={path}", "x{path}", "-{path}"], &[]);
+        assert_eq!(inside.fill(&values(&[("path", "-y")])).unwrap().argv, ["--from=-y", "x-y", "--y"]);
+
+        let allowed = spec(&["ls", "{flags}", "{dir}"], &["flags"]);
+        assert_eq!(allowed.fill(&values(&[("flags", "-la"), ("dir", "srv")])).unwrap().argv, ["ls", "-la", "srv"]);
+        assert!(allowed.fill(&values(&[("flags", "-la"), ("dir", "-R")])).unwrap_err().contains("`dir`"));
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct ActionConfig {
     pub backup: Option<String>,
     #[serde(default)]
     pub rollback_with: Option<Spanned<String>>,
+    /// Placeholders of `run` whose `--set` value may begin an argument with `-`.
+    #[serde(default)]
+    pub allow_dash: Vec<Spanned<String>>,
     /// Another action run automatically, under this action's confirmation, when the
     /// watch after it fails (a check fails inside the `watch` window).
     #[serde(default)]
@@ -134,6 +137,26 @@ pub(super) fn validate(config: &Config, problems: &mut Problems, check_names: &H
                 format!("action `{}` has an empty `target`", action.name.get_ref()),
                 Some("the target is what the operator types to confirm, so it must be a word"),
             );
+        }
+        let mut placeholders: Vec<String> = Vec::new();
+        for name in action.run.iter().flat_map(|arg| crate::action::spec::placeholder_names(arg)) {
+            if !placeholders.contains(&name) {
+                placeholders.push(name);
+            }
+        }
+        for name in &action.allow_dash {
+            if !placeholders.contains(name.get_ref()) {
+                let hint = if placeholders.is_empty() {
+                    "its `run` has no {placeholder}".to_string()
+                } else {
+                    format!("its placeholders: {}", placeholders.join(", "))
+                };
+                problems.push(
+                    name.span(),
+                    format!("`allow_dash` names `{}`, which is not a placeholder of `run`", name.get_ref()),
+                    Some(&hint),
+                );
+            }
         }
         if action.timeout.is_some_and(|t| t.get().is_zero()) {
             problems.push(action.name.span(), format!("action `{}` has a zero timeout", action.name.get_ref()), None);

@@ -21,7 +21,13 @@ pub fn resolve_config_path(explicit: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// Reads, parses and validates the config at `path`.
+///
+/// A relative `path` is made absolute against the current directory first, so
+/// the config's own relative paths (`dir`, `data_dir`, runbooks) mean the same
+/// wherever the process later runs its commands.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let absolute = absolute(path);
+    let path = absolute.as_path();
     let metadata = std::fs::metadata(path).map_err(|err| match err.kind() {
         std::io::ErrorKind::NotFound => ConfigError::NotFound { path: path.to_path_buf() },
         _ => ConfigError::Unreadable { path: path.to_path_buf(), reason: err.to_string() },
@@ -58,10 +64,16 @@ pub fn load_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
         ConfigError::Invalid(vec![diagnostic])
     })?;
-    config.path = Some(path.to_path_buf());
+    config.path = Some(absolute(path));
     config.source = text.into();
     let problems = validate::validate(&config, text, path);
     if problems.is_empty() { Ok(config) } else { Err(ConfigError::Invalid(problems)) }
+}
+
+/// `path` joined to the current directory when relative. Symlinks are not
+/// resolved: the folder a user named is the folder its relative paths mean.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn hint_for(message: &str) -> Option<&'static str> {

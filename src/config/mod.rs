@@ -62,15 +62,22 @@ pub struct Config {
 }
 
 impl Config {
-    /// The folder relative paths are resolved against.
+    /// The folder relative paths are resolved against. Loading makes `path`
+    /// absolute, so this does not depend on the current directory.
     pub fn base_dir(&self) -> &Path {
-        self.path.as_deref().and_then(Path::parent).unwrap_or(Path::new("."))
+        self.path.as_deref().and_then(Path::parent).filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."))
     }
 
     /// A diagnostic at `span` of this config's file.
     pub fn diagnostic(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Diagnostic {
         let file = self.path.clone().unwrap_or_else(|| PathBuf::from("<config>"));
         Diagnostic::at(&file, &self.source, Some(span), message)
+    }
+
+    /// `settings.shared_group`, looked up; `None` when unset (validation has rejected unknown groups).
+    pub fn shared_group(&self) -> Option<crate::util::perms::SharedGroup> {
+        let name = self.settings.shared_group.as_ref()?;
+        crate::util::perms::SharedGroup::lookup(name.get_ref()).ok()
     }
 
     /// Resolves a path from the config file against the config's folder.
@@ -94,6 +101,9 @@ pub struct Settings {
     pub read_only: bool,
     /// Show the host's crontabs and systemd timers on the calendar beside the config's tasks.
     pub host_schedules: bool,
+    /// A Unix group whose members share the store and target locks (files 0660,
+    /// folders 2770, that group); without it they are the owner's alone (0600, 0700).
+    pub shared_group: Option<Spanned<String>>,
 }
 
 impl Default for Settings {
@@ -105,6 +115,7 @@ impl Default for Settings {
             frame_rate: 30,
             read_only: false,
             host_schedules: true,
+            shared_group: None,
         }
     }
 }

@@ -18,6 +18,15 @@ pub(super) fn validate(config: &Config, source: &str, file: &Path) -> Vec<Diagno
             Some("use an IANA name such as \"UTC\" or \"Europe/Berlin\""),
         );
     }
+    if let Some(group) = &settings.shared_group
+        && let Err(message) = crate::util::perms::SharedGroup::lookup(group.get_ref())
+    {
+        problems.push(
+            group.span(),
+            message,
+            Some("create the group and add the on-call engineers to it, or remove shared_group to keep files private"),
+        );
+    }
     if !(1..=120).contains(&settings.frame_rate) {
         problems.push(0..0, format!("frame_rate {} is outside 1..=120", settings.frame_rate), None);
     }

@@ -61,3 +61,27 @@ impl Job {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_reaches_its_supervisor_unchanged() {
+        let config = crate::config::load_str(
+            "[[action]]\nname = \"deploy\"\nkind = \"redeploy\"\ntarget = \"web\"\nrun = [\"deploy\", \"{rev}\"]\n\
+             allow_dash = [\"rev\"]\ntimeout = \"90s\"\n",
+            std::path::Path::new("/srv/fw.toml"),
+        )
+        .unwrap();
+        let spec = ActionSpec::find(&config, "deploy").unwrap();
+        let values = std::collections::BTreeMap::from([("rev".to_string(), "-1".to_string())]);
+        let spec = spec.fill(&values).unwrap();
+        let confirmed = crate::action::confirm::by_flag(&spec, false, false).unwrap();
+        let job = Job::action(&confirmed, None, "/srv/data/firstwatch.db".into(), Identity::default(), Duration::ZERO);
+        let back: Job = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
+        let Body::Action { spec: mut read, kind } = back.body;
+        read.set_kind(&kind).unwrap();
+        assert_eq!(read, spec);
+    }
+}

@@ -10,6 +10,7 @@ pub mod migrations;
 
 pub use audit::{AuditEntry, AuditRow};
 
+use crate::util::perms::{self, SharedGroup};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -43,11 +44,20 @@ pub enum StoreError {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `data_dir`.
+    /// Opens (creating if needed) the store in `data_dir`, readable by its owner alone.
     pub fn open_in(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|err| StoreError::DataDir { path: data_dir.to_path_buf(), reason: err.to_string() })?;
-        Store::open(&data_dir.join(STORE_FILE))
+        Store::open_in_with(data_dir, None)
+    }
+
+    /// Opens the store in `data_dir`, shared with `group` when one is given
+    /// (files 0660, the folder 2770 so files SQLite adds inherit the group).
+    /// A folder that exists is left as it is unless it is to be shared.
+    pub fn open_in_with(data_dir: &Path, group: Option<&SharedGroup>) -> Result<Store, StoreError> {
+        if group.is_some() || !data_dir.is_dir() {
+            perms::private_dir(data_dir, group)
+                .map_err(|err| StoreError::DataDir { path: data_dir.to_path_buf(), reason: err.to_string() })?;
+        }
+        Store::open_with(&data_dir.join(STORE_FILE), group)
     }
 
     /// Opens the store for a config: `[settings] data_dir` (relative to the config file) or the platform default.
@@ -59,12 +69,25 @@ impl Store {
                 reason: "no home directory to put the store in".into(),
             })?,
         };
-        Store::open_in(&dir)
+        Store::open_in_with(&dir, config.shared_group().as_ref())
     }
 
     /// Opens the store file at `path`, migrating it to the current schema.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, None)
+    }
+
+    /// Opens the store file at `path`. It holds argv, users, SSH addresses and
+    /// incident notes, so the file is created 0600 (0660 for `group`) before
+    /// SQLite touches it, and SQLite gives its `-wal` and `-shm` the same mode.
+    pub fn open_with(path: &Path, group: Option<&SharedGroup>) -> Result<Store, StoreError> {
+        let private = |err: std::io::Error| StoreError::DataDir { path: path.to_path_buf(), reason: err.to_string() };
+        perms::private_file(path, group).map_err(private)?;
         let mut connection = open_migrated(path)?;
+        // Sidecars left by an older version (created with the umask's mode) are narrowed too.
+        for suffix in ["-wal", "-shm"] {
+            perms::restrict_path(&side_file(path, suffix), group).map_err(private)?;
+        }
         let (jobs, queue) = mpsc::sync_channel::<Job>(256);
         std::thread::Builder::new()
             .name("firstwatch-store".into())
@@ -176,12 +199,19 @@ pub fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
     let aside = path.with_extension(format!("db.corrupt-{stamp}"));
     std::fs::rename(path, &aside)?;
     for suffix in ["-wal", "-shm"] {
-        let side = PathBuf::from(format!("{}{suffix}", path.display()));
+        let side = side_file(path, suffix);
         if side.exists() {
             std::fs::rename(&side, format!("{}{suffix}", aside.display()))?;
         }
     }
     Ok(aside)
+}
+
+/// `firstwatch.db-wal` beside `firstwatch.db`.
+fn side_file(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// The store's folder: `[settings] data_dir`, else the platform data dir.

@@ -53,6 +53,10 @@ pub enum Action {
     Tick(chrono::DateTime<chrono::Utc>),
     #[serde(skip)]
     Resize(u16, u16),
+    /// A frame was drawn: whatever it showed has been seen, so keys read from
+    /// now on may answer it. The runtime sends it right after each draw.
+    #[serde(skip)]
+    FrameDrawn,
     /// A source or effect failed; shown in the status line.
     #[serde(skip)]
     Error(String),

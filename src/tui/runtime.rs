@@ -101,6 +101,9 @@ async fn event_loop(
                     return Ok(Exit::TerminalLost(err.to_string()));
                 }
                 model.dirty = false;
+                // Input is read and folded one event at a time in this task, so every key
+                // folded after this was read after the frame reached the terminal.
+                apply(model, term, options, Action::FrameDrawn)?;
                 next_frame = Instant::now() + frame_gap;
                 if !first_frame_drawn {
                     first_frame_drawn = true;

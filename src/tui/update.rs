@@ -36,6 +36,13 @@ pub fn update(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
             model.dirty = true;
             Vec::new()
         }
+        // Changes nothing on screen, so it must not ask for another frame.
+        Action::FrameDrawn => {
+            if model.overlay == Overlay::None {
+                model.tabs.on_frame_drawn(model.tab);
+            }
+            Vec::new()
+        }
         Action::Error(message) => {
             model.status.last_error = Some(sanitize_str(&message));
             model.dirty = true;

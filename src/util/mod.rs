@@ -1,4 +1,5 @@
 //! Small pieces shared by several modules.
 
 pub mod identity;
+pub mod perms;
 pub mod sanitize;

@@ -12,7 +12,9 @@
 //! - `default_keys()`, `on_msg`, `on_command`, `on_nav` (shared movement keys;
 //!   `None` means "not mine", so e.g. esc falls through to the global meaning),
 //!   `captures_keys`/`on_key` for prompts that need raw keys, `on_tick`
-//!   (returns whether the view changed) and `render`.
+//!   (returns whether the view changed), `render`, and (only the incident tab
+//!   so far) `on_frame_drawn` for prompts that must not take keys typed before
+//!   they were on screen.
 
 pub mod backups;
 pub mod calendar;
@@ -201,6 +203,13 @@ impl Tabs {
             TabId::Logs => wrap(self.logs.on_key(key, ctx), TabEffect::Logs),
             TabId::Backups => wrap(self.backups.on_key(key, ctx), TabEffect::Backups),
             TabId::Incident => wrap(self.incident.on_key(key, ctx), TabEffect::Incident),
+        }
+    }
+
+    /// A frame showing `visible` (with no overlay over it) has been drawn.
+    pub fn on_frame_drawn(&mut self, visible: TabId) {
+        if visible == TabId::Incident {
+            self.incident.on_frame_drawn();
         }
     }
 

@@ -4,10 +4,11 @@
 //! The confirmation dialog is the only road to a [`Confirmed`] token in the
 //! console. It fixes the action (argv, target, directory) when it opens, so a
 //! config or store refresh behind it cannot change what is confirmed; it
-//! ignores keys until it is armed by the next clock tick, so keys typed
-//! before it opened cannot answer it; pasted text never reaches it (a paste
-//! is an `Action::Paste`, and tab prompts only receive key events); and
-//! Enter with nothing typed cancels.
+//! ignores keys until a frame showing it has been drawn (`Action::FrameDrawn`,
+//! sent by the runtime after each draw), so keys typed before anyone could see
+//! it cannot answer it while every key typed after is taken; pasted text never
+//! reaches it (a paste is an `Action::Paste`, and tab prompts only receive key
+//! events); and Enter with nothing typed cancels.
 
 use crate::action::{ActionSpec, Confirmed, Refusal, Risk, confirm};
 use crate::incident::record::Severity;
@@ -73,7 +74,7 @@ pub struct ConfirmDialog {
     pub host: String,
     pub typed: String,
     pub dry_run: bool,
-    /// Keys are ignored until the first clock tick after opening.
+    /// Keys are ignored until a frame showing the dialog has been drawn.
     pub armed: bool,
     /// Why the last answer was refused.
     pub error: Option<String>,

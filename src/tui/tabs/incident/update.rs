@@ -350,21 +350,22 @@ impl IncidentTab {
         }
     }
 
-    /// Once a second: arms a freshly opened dialog, keeps the T+ clock and elapsed time current.
+    /// A frame showing this tab has been drawn: an open confirmation dialog was
+    /// on it, so from now on keys answer it.
+    pub fn on_frame_drawn(&mut self) {
+        if let Some(Prompt::Confirm(dialog)) = self.prompt.as_mut() {
+            dialog.armed = true;
+        }
+    }
+
+    /// Once a second: keeps the T+ clock and elapsed time current.
     pub fn on_tick(&mut self, ctx: &mut TabCtx) -> bool {
         self.wall = ctx.wall;
-        let mut changed = false;
-        if let Some(Prompt::Confirm(dialog)) = self.prompt.as_mut()
-            && !dialog.armed
-        {
-            dialog.armed = true;
-            changed = true;
-        }
         if self.record.is_some() {
             self.update_status(ctx);
         }
         let running = self.run.as_ref().is_some_and(|r| r.outcome.is_none());
-        changed || self.record.is_some() || running
+        self.record.is_some() || running
     }
 }
 

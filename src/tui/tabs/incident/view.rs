@@ -459,17 +459,14 @@ fn render_confirm(dialog: &ConfirmDialog, view: &ViewCtx, frame: &mut Frame, are
         lines.push(field("if fails", sanitize_str(&follow_up)));
     }
     lines.push(Line::raw(""));
-    if !dialog.armed {
-        lines.push(Line::styled("read the details above; the prompt opens in a moment", theme.muted()));
-    } else {
-        let ask = match spec.risk {
-            Risk::High => format!("type the target `{}` and press enter; esc or an empty enter cancels", spec.target),
-            Risk::Low => "press y to run it; n, esc or enter cancels".to_string(),
-        };
-        lines.push(Line::styled(ask, theme.warn()));
-        if spec.risk == Risk::High {
-            lines.push(Line::from(vec![Span::styled("> ", theme.accent()), Span::raw(format!("{}_", dialog.typed))]));
-        }
+    // The question is on the first frame that shows the dialog: keys read after that frame answer it.
+    let ask = match spec.risk {
+        Risk::High => format!("type the target `{}` and press enter; esc or an empty enter cancels", spec.target),
+        Risk::Low => "press y to run it; n, esc or enter cancels".to_string(),
+    };
+    lines.push(Line::styled(ask, theme.warn()));
+    if spec.risk == Risk::High {
+        lines.push(Line::from(vec![Span::styled("> ", theme.accent()), Span::raw(format!("{}_", dialog.typed))]));
     }
     if let Some(error) = &dialog.error {
         lines.push(Line::styled(format!("refused: {error}"), theme.crit()));
