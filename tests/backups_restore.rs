@@ -250,3 +250,27 @@ fn a_backup_folder_is_copied_in_and_progress_is_reported() {
     assert_eq!(std::fs::read_to_string(outcome.aside.unwrap().join("site.conf")).unwrap(), "broken");
     assert!(weekly.join("MANIFEST").exists(), "the backup itself is untouched");
 }
+
+fn dir_with_backups() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    dir
+}
+
+#[test]
+fn a_link_chain_that_climbs_out_is_refused_on_restore() {
+    let dir = dir_with_backups();
+    let target = dir.path().join("restored/config");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("keep.conf"), "mine").unwrap();
+    let archive = files::raw_tar(&[files::RawEntry::symlink("a", "."), files::RawEntry::symlink("L", "a/a/../..")]);
+    std::fs::write(dir.path().join("backups/evil_20261128.tar"), archive).unwrap();
+    let set = set_for(dir.path(), "evil_%Y%m%d.tar", BackupFormat::Tar, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+
+    let err = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap_err();
+    assert!(matches!(&err, RestoreError::Backup(reason) if reason.contains("outside")), "{err}");
+    assert_eq!(std::fs::read_to_string(target.join("keep.conf")).unwrap(), "mine");
+    assert!(!target.join("L").exists());
+    assert!(files::hidden_leftovers(&dir.path().join("restored")).is_empty());
+}

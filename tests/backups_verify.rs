@@ -266,3 +266,53 @@ fn comparing_an_archive_with_a_folder_lists_added_removed_and_changed() {
     assert_eq!(comparison.changed, ["app.conf"]);
     assert_eq!(comparison.summary(), "1 added, 1 removed, 1 changed");
 }
+
+fn chain(entries: &[files::RawEntry]) -> Result<Report, Failure> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("links.tar");
+    std::fs::write(&path, files::raw_tar(entries)).unwrap();
+    let set = BackupSet::simple("links", dir.path().to_path_buf(), "*.tar", BackupFormat::Tar).unwrap();
+    check(BackupFormat::Tar, &path, &set.check)
+}
+
+#[test]
+fn a_link_chain_that_climbs_out_of_the_archive_is_corrupt() {
+    use files::RawEntry;
+    // `a` is the root itself, so `a/a/../..` is two levels above the root, though it reads as the root.
+    let reason = corrupt_reason(chain(&[RawEntry::symlink("a", "."), RawEntry::symlink("L", "a/a/../..")]));
+    assert!(reason.contains("`L`") && reason.contains("outside"), "{reason}");
+}
+
+#[test]
+fn a_link_through_a_link_that_escapes_is_corrupt_in_either_order() {
+    use files::RawEntry;
+    let up = RawEntry::symlink("d/up", "..");
+    let through = RawEntry::symlink("x", "d/up/..");
+    for entries in [[RawEntry::dir("d/"), up, through], [RawEntry::dir("d/"), through, up]] {
+        let reason = corrupt_reason(chain(&entries));
+        assert!(reason.contains("`x`") && reason.contains("outside"), "{reason}");
+    }
+    let hop = corrupt_reason(chain(&[
+        RawEntry::symlink("one", "two"),
+        RawEntry::symlink("two", "three/.."),
+        RawEntry::symlink("three", "."),
+    ]));
+    assert!(hop.contains("outside"), "{hop}");
+}
+
+#[test]
+fn internal_relative_links_are_accepted() {
+    use files::RawEntry;
+    let report = chain(&[
+        RawEntry::dir("conf/"),
+        RawEntry::dir("conf/v2/"),
+        RawEntry::file("conf/v2/app.conf", b"port = 3000\n"),
+        RawEntry::symlink("conf/current", "v2"),
+        RawEntry::symlink("latest.conf", "conf/current/app.conf"),
+        RawEntry::symlink("conf/v2/root", "../.."),
+        RawEntry::symlink("self", "."),
+        RawEntry::hard_link("copy.conf", "conf/v2/app.conf"),
+    ])
+    .unwrap_or_else(|failure| panic!("a benign archive was refused: {failure}"));
+    assert_eq!(report.files, Some(1));
+}

@@ -371,6 +371,7 @@ fn unpack_tar(reader: impl Read, root: &Path, limit: u64) -> Result<u64, Restore
         }
         RestoreError::Backup(format!("the archive is damaged: {}", sanitize_str(&err.to_string())))
     };
+    let mut tree = super::safety::ArchiveTree::default();
     let mut bytes = 0;
     let mut count = 0;
     for entry in archive.entries().map_err(damaged)? {
@@ -378,9 +379,7 @@ fn unpack_tar(reader: impl Read, root: &Path, limit: u64) -> Result<u64, Restore
         let path = entry.path().map_err(damaged)?.into_owned();
         let kind = entry.header().entry_type();
         let link = entry.link_name().ok().flatten().map(|l| l.into_owned());
-        if let Some(reason) = super::safety::unsafe_entry(&path, kind, link.as_deref()) {
-            return Err(RestoreError::Backup(reason));
-        }
+        tree.admit(&path, kind, link.as_deref()).map_err(RestoreError::Backup)?;
         bytes += entry.size();
         count += 1;
         if !entry.unpack_in(root).map_err(damaged)? {
@@ -391,6 +390,8 @@ fn unpack_tar(reader: impl Read, root: &Path, limit: u64) -> Result<u64, Restore
     if count == 0 {
         return Err(RestoreError::Backup("the archive holds no entries".into()));
     }
+    // A link can lead outside only through links that came after it; now every one is known.
+    tree.finish().map_err(RestoreError::Backup)?;
     Ok(bytes)
 }
 

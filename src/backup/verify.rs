@@ -232,15 +232,14 @@ fn verify_tar(reader: impl Read, limit: u64) -> Result<Report, Failure> {
     let mut archive = tar::Archive::new(reader);
     let entries = archive.entries().map_err(|err| Failure::from_io(&err, "the tar data", limit))?;
     let (mut files, mut bytes, mut count) = (0u64, 0u64, 0u64);
+    let mut tree = super::safety::ArchiveTree::default();
     for entry in entries {
         let mut entry = entry.map_err(|err| Failure::from_io(&err, "the tar data", limit))?;
         count += 1;
         let path = entry.path().map_err(|err| Failure::from_io(&err, "a tar entry name", limit))?.into_owned();
         let kind = entry.header().entry_type();
         let link = entry.link_name().ok().flatten().map(|l| l.into_owned());
-        if let Some(reason) = super::safety::unsafe_entry(&path, kind, link.as_deref()) {
-            return Err(Failure::Corrupt(reason));
-        }
+        tree.admit(&path, kind, link.as_deref()).map_err(Failure::Corrupt)?;
         let expected = entry.size();
         let read = pump(&mut entry, &mut io::sink()).map_err(|err| Failure::from_io(&err, "the tar data", limit))?;
         if read != expected {
@@ -255,6 +254,7 @@ fn verify_tar(reader: impl Read, limit: u64) -> Result<Report, Failure> {
     if count == 0 {
         return Err(Failure::Corrupt("the archive holds no entries".into()));
     }
+    tree.finish().map_err(Failure::Corrupt)?;
     Ok(Report {
         summary: format!("tar ok · {files} files · {}", human_bytes(bytes)),
         files: Some(files),
