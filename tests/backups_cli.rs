@@ -170,6 +170,7 @@ fn backup_config_errors_point_at_line_and_column() {
         ("backup_count_not_sqlite.toml", "6:10", "`count` lists SQLite tables"),
         ("backup_dir_pattern.toml", "4:11", "does not end in `/`"),
         ("backup_source_on_archive.toml", "6:10", "`source` is for sqlite"),
+        ("backup_max_ratio_zero.toml", "6:13", "max_ratio = 0 would refuse every compressed backup"),
     ];
     let home = tempfile::tempdir().unwrap();
     for (name, position, message) in cases {

@@ -274,3 +274,29 @@ fn a_link_chain_that_climbs_out_is_refused_on_restore() {
     assert!(!target.join("L").exists());
     assert!(files::hidden_leftovers(&dir.path().join("restored")).is_empty());
 }
+
+#[test]
+fn a_gzip_bomb_is_refused_on_restore_and_nothing_is_written() {
+    let dir = dir_with_backups();
+    let target = dir.path().join("blob.bin");
+    std::fs::write(&target, "the old contents").unwrap();
+    let bomb = files::gzip_of_zeros(200 << 20);
+    assert!(bomb.len() < 1 << 20, "200 MiB of zeros packs into {} bytes", bomb.len());
+    std::fs::write(dir.path().join("backups/blob_20261128.gz"), &bomb).unwrap();
+    let set = set_for(dir.path(), "blob_%Y%m%d.gz", BackupFormat::Gz, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+
+    let err = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap_err();
+    let RestoreError::Backup(reason) = &err else { panic!("{err}") };
+    assert!(reason.contains("max_ratio") && reason.contains("times"), "names the limit and the key: {reason}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "the old contents");
+    assert!(files::hidden_leftovers(dir.path()).is_empty(), "the partial copy is removed");
+
+    // The set's own max_unpacked says this one is genuine.
+    let mut roomy = set.clone();
+    roomy.check.max_unpacked = Some(256 << 20);
+    let plan = restore::plan(&roomy, &only_backup(&roomy), None, chrono::Utc::now()).unwrap();
+    let outcome = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(outcome.bytes, 200 << 20);
+    assert_eq!(std::fs::metadata(&target).unwrap().len(), 200 << 20);
+}

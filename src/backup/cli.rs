@@ -162,7 +162,7 @@ fn compare_command(
     let Some(target) = to.or_else(|| set.restore_to.clone()) else {
         return usage(format!("backup set `{}` has no restore_to; pass --to PATH", set.name));
     };
-    match super::compare::compare(set.format, &backup.entry.path, &target, set.check.max_unpacked) {
+    match super::compare::compare(set.format, &backup.entry.path, &target, &set.check) {
         Ok(comparison) if json => {
             println!("{}", serde_json::to_string_pretty(&comparison).unwrap_or_else(|_| "{}".into()));
             ExitCode::SUCCESS
@@ -483,7 +483,7 @@ fn show(sets: &[BackupSet], store: Option<&Store>, id: &str, set: Option<&str>, 
         Err(message) => return usage(message),
     };
     let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
-    match contents::read(set.format, &backup.entry.path, set.check.max_unpacked) {
+    match contents::read(set.format, &backup.entry.path, &set.check) {
         Ok(contents) if json => {
             println!("{}", serde_json::to_string_pretty(&contents).unwrap_or_else(|_| "{}".into()));
             ExitCode::SUCCESS

@@ -3,6 +3,7 @@
 //! Nothing here knows about the terminal: the backups tab and
 //! `firstwatch backups` both call into these modules.
 
+mod cap;
 pub mod cli;
 pub mod compare;
 pub mod contents;
@@ -61,6 +62,7 @@ impl BackupSet {
                 count: set.count.iter().map(|t| t.get_ref().clone()).collect(),
                 integrity: set.integrity,
                 max_unpacked: set.max_unpacked(),
+                max_ratio: set.max_ratio(),
             },
             source: set.source.as_ref().map(|p| config.resolve(p.get_ref())),
         })
@@ -86,7 +88,8 @@ impl BackupSet {
             check: verify::CheckOptions {
                 count: Vec::new(),
                 integrity: IntegrityCheck::Full,
-                max_unpacked: crate::config::DEFAULT_MAX_UNPACKED,
+                max_unpacked: None,
+                max_ratio: None,
             },
             source: None,
         })

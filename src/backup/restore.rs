@@ -9,7 +9,7 @@
 //! never a byte copy of a live file.
 
 use super::progress::{Cancel, Capped, Progress, Tracked};
-use super::verify::{self, BUFFER, CheckOptions, Failure, Limited};
+use super::verify::{self, BUFFER, Cap, CheckOptions, Failure, Limited};
 use super::{BackupEntry, BackupSet, human_age, human_bytes};
 use crate::config::BackupFormat;
 use crate::store::{AuditEntry, Store};
@@ -174,7 +174,9 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     }
     let reader = Tracked::new(BufReader::with_capacity(BUFFER, source), size, progress, cancel);
     let bytes = if plan.format.is_gzip() {
-        verify::gunzip_into(reader, temp.as_file_mut(), plan.check.max_unpacked)?
+        // The current file is copied aside before the swap, so the disk must hold that copy too.
+        let copy = plan.current.as_ref().map_or(0, |current| current.size_bytes);
+        verify::gunzip_into(reader, temp.as_file_mut(), &plan.check.cap(size, Some(&parent), copy))?
     } else {
         let mut reader = reader;
         let mut sink = Capped { inner: temp.as_file_mut(), written: 0, limit: u64::MAX };
@@ -295,12 +297,12 @@ fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
         copy_tree(&plan.backup.path, staging.path(), progress, cancel)?
     } else {
         let (source, size) = verify::open(&plan.backup.path)?;
+        let cap = plan.check.cap(size, Some(&parent), 0);
         let reader = Tracked::new(BufReader::with_capacity(BUFFER, source), size, progress, cancel);
-        let limit = plan.check.max_unpacked;
         if plan.format == BackupFormat::TarGz {
-            unpack_tar(Limited { inner: MultiGzDecoder::new(reader), left: limit }, staging.path(), limit)?
+            unpack_tar(Limited { inner: MultiGzDecoder::new(reader), left: cap.bytes }, staging.path(), &cap)?
         } else {
-            unpack_tar(reader, staging.path(), limit)?
+            unpack_tar(reader, staging.path(), &cap)?
         }
     };
     sync_tree(staging.path()).map_err(io_step("cannot sync the staged files"))?;
@@ -357,8 +359,9 @@ fn swap_in(staged: &Path, target: &Path, aside: &Path) -> Result<(), RestoreErro
     Ok(())
 }
 
-/// Unpacks every entry into `root`, refusing any that would land outside it.
-fn unpack_tar(reader: impl Read, root: &Path, limit: u64) -> Result<u64, RestoreError> {
+/// Unpacks every entry into `root`, refusing the archive if any entry or link
+/// would reach outside it or it unpacks to more than `cap`.
+fn unpack_tar(reader: impl Read, root: &Path, cap: &Cap) -> Result<u64, RestoreError> {
     let mut archive = tar::Archive::new(reader);
     archive.set_preserve_permissions(true);
     archive.set_overwrite(true);
@@ -367,7 +370,7 @@ fn unpack_tar(reader: impl Read, root: &Path, limit: u64) -> Result<u64, Restore
             return RestoreError::Cancelled;
         }
         if super::progress::is_too_large(&err) || err.kind() == io::ErrorKind::FileTooLarge {
-            return RestoreError::Backup(format!("unpacks to more than {} (max_unpacked)", human_bytes(limit)));
+            return RestoreError::Backup(cap.refusal());
         }
         RestoreError::Backup(format!("the archive is damaged: {}", sanitize_str(&err.to_string())))
     };
@@ -381,6 +384,9 @@ fn unpack_tar(reader: impl Read, root: &Path, limit: u64) -> Result<u64, Restore
         let link = entry.link_name().ok().flatten().map(|l| l.into_owned());
         tree.admit(&path, kind, link.as_deref()).map_err(RestoreError::Backup)?;
         bytes += entry.size();
+        if bytes > cap.bytes {
+            return Err(RestoreError::Backup(cap.refusal()));
+        }
         count += 1;
         if !entry.unpack_in(root).map_err(damaged)? {
             let shown = sanitize_str(&path.display().to_string());
