@@ -257,6 +257,90 @@ fn dir_with_backups() -> tempfile::TempDir {
     dir
 }
 
+/// A tar built with the tar crate: a setuid/setgid, world-writable tool owned by uid 1000 and a sticky shared folder.
+fn dangerous_modes_tar() -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut add = |path: &str, kind: tar::EntryType, mode: u32, data: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(kind);
+        header.set_size(data.len() as u64);
+        header.set_mode(mode);
+        header.set_uid(1000);
+        header.set_gid(1000);
+        header.set_mtime(1_700_000_000);
+        builder.append_data(&mut header, path, data).unwrap();
+    };
+    add("bin", tar::EntryType::Directory, 0o755, b"");
+    add("bin/tool", tar::EntryType::Regular, 0o6777, b"#!/bin/sh\necho hi\n");
+    add("shared", tar::EntryType::Directory, 0o1777, b"");
+    add("notes.txt", tar::EntryType::Regular, 0o640, b"plain\n");
+    builder.into_inner().unwrap()
+}
+
+fn our_uid(dir: &Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    let probe = dir.join("uid-probe");
+    std::fs::write(&probe, b"").unwrap();
+    let uid = std::fs::metadata(&probe).unwrap().uid();
+    std::fs::remove_file(probe).unwrap();
+    uid
+}
+
+#[test]
+fn an_archive_cannot_plant_setuid_or_world_writable_files() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = dir_with_backups();
+    let target = dir.path().join("app");
+    std::fs::write(dir.path().join("backups/app_20261128.tar.gz"), files::gzip(&dangerous_modes_tar())).unwrap();
+    let set = set_for(dir.path(), "app_%Y%m%d.tar.gz", BackupFormat::TarGz, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+
+    restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(files::mode(&target.join("bin/tool")), 0o775, "setuid, setgid and world-write are dropped");
+    assert_eq!(files::mode(&target.join("shared")), 0o775, "sticky and world-write are dropped");
+    assert_eq!(files::mode(&target.join("notes.txt")), 0o640, "ordinary modes are kept");
+    let uid = our_uid(dir.path());
+    assert_eq!(std::fs::metadata(target.join("bin/tool")).unwrap().uid(), uid, "the archive's owner is not applied");
+}
+
+#[test]
+fn preserve_permissions_restores_an_archive_s_modes_and_owners_as_recorded() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = dir_with_backups();
+    let target = dir.path().join("app");
+    std::fs::write(dir.path().join("backups/app_20261128.tar"), dangerous_modes_tar()).unwrap();
+    let mut set = set_for(dir.path(), "app_%Y%m%d.tar", BackupFormat::Tar, &target);
+    set.preserve_permissions = true;
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    assert!(plan.preserve_permissions);
+
+    restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(files::mode(&target.join("shared")), 0o1777);
+    let tool = std::fs::metadata(target.join("bin/tool")).unwrap();
+    if our_uid(dir.path()) == 0 {
+        assert_eq!((tool.uid(), tool.gid()), (1000, 1000), "root applies the recorded owners");
+        assert_eq!(files::mode(&target.join("bin/tool")), 0o6777);
+    } else {
+        // Not root: the file stays ours, and the kernel keeps setgid only for a group we are in.
+        assert_eq!(files::mode(&target.join("bin/tool")) & 0o4777, 0o4777);
+    }
+}
+
+#[test]
+fn a_backup_folder_cannot_plant_setuid_files_either() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let weekly = dir.path().join("backups/20261123");
+    std::fs::create_dir_all(&weekly).unwrap();
+    std::fs::write(weekly.join("tool"), "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(weekly.join("tool"), std::fs::Permissions::from_mode(0o4777)).unwrap();
+    let target = dir.path().join("etc");
+    let set = set_for(dir.path(), "%Y%m%d/", BackupFormat::Dir, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(files::mode(&target.join("tool")), 0o775);
+}
+
 #[test]
 fn a_link_chain_that_climbs_out_is_refused_on_restore() {
     let dir = dir_with_backups();

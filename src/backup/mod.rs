@@ -16,6 +16,7 @@ pub mod prune;
 pub mod records;
 pub mod restore;
 mod safety;
+mod unpack;
 pub mod verify;
 
 pub use listing::{BackupEntry, Freshness, Listing};
@@ -42,6 +43,8 @@ pub struct BackupSet {
     pub check: verify::CheckOptions,
     /// The live database or file `create` copies.
     pub source: Option<PathBuf>,
+    /// Restore setuid/setgid/sticky/world-write bits and owners from archives as recorded.
+    pub preserve_permissions: bool,
 }
 
 impl BackupSet {
@@ -65,6 +68,7 @@ impl BackupSet {
                 max_ratio: set.max_ratio(),
             },
             source: set.source.as_ref().map(|p| config.resolve(p.get_ref())),
+            preserve_permissions: set.preserve_permissions,
         })
     }
 
@@ -92,6 +96,7 @@ impl BackupSet {
                 max_ratio: None,
             },
             source: None,
+            preserve_permissions: false,
         })
     }
 }

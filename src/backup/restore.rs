@@ -9,17 +9,17 @@
 //! never a byte copy of a live file.
 
 use super::progress::{Cancel, Capped, Progress, Tracked};
-use super::verify::{self, BUFFER, Cap, CheckOptions, Failure, Limited};
+use super::unpack::{self, sync_dir};
+use super::verify::{self, BUFFER, CheckOptions, Failure, Limited};
 use super::{BackupEntry, BackupSet, human_age, human_bytes};
 use crate::config::BackupFormat;
 use crate::store::{AuditEntry, Store};
 use crate::util::identity::Identity;
-use crate::util::sanitize::sanitize_str;
 use chrono::{DateTime, Utc};
 use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -38,6 +38,8 @@ pub struct Plan {
     pub check: CheckOptions,
     /// The user chose to restore a backup that failed verification.
     pub forced: bool,
+    /// Unpack setuid/setgid/sticky/world-write bits and owners as the archive records them.
+    pub preserve_permissions: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -139,6 +141,7 @@ pub fn plan(
         aside,
         check: set.check.clone(),
         forced: false,
+        preserve_permissions: set.preserve_permissions,
     })
 }
 
@@ -280,12 +283,6 @@ fn move_side_files(plan: &Plan) -> Vec<PathBuf> {
     moved
 }
 
-fn sync_dir(dir: &Path) {
-    if let Ok(handle) = File::open(dir) {
-        let _ = handle.sync_all();
-    }
-}
-
 fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
     let parent = parent_of(&plan.target);
     let name = plan.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -293,19 +290,21 @@ fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
         .prefix(&format!(".{name}.restore-"))
         .tempdir_in(&parent)
         .map_err(io_step("cannot create a staging folder beside the target"))?;
+    let preserve = plan.preserve_permissions;
     let bytes = if plan.format.is_dir() {
-        copy_tree(&plan.backup.path, staging.path(), progress, cancel)?
+        unpack::copy_tree(&plan.backup.path, staging.path(), preserve, progress, cancel)?
     } else {
         let (source, size) = verify::open(&plan.backup.path)?;
         let cap = plan.check.cap(size, Some(&parent), 0);
         let reader = Tracked::new(BufReader::with_capacity(BUFFER, source), size, progress, cancel);
         if plan.format == BackupFormat::TarGz {
-            unpack_tar(Limited { inner: MultiGzDecoder::new(reader), left: cap.bytes }, staging.path(), &cap)?
+            let reader = Limited { inner: MultiGzDecoder::new(reader), left: cap.bytes };
+            unpack::unpack_tar(reader, staging.path(), &cap, preserve)?
         } else {
-            unpack_tar(reader, staging.path(), &cap)?
+            unpack::unpack_tar(reader, staging.path(), &cap, preserve)?
         }
     };
-    sync_tree(staging.path()).map_err(io_step("cannot sync the staged files"))?;
+    unpack::sync_tree(staging.path()).map_err(io_step("cannot sync the staged files"))?;
     if cancel.is_cancelled() {
         return Err(RestoreError::Cancelled);
     }
@@ -356,97 +355,6 @@ fn swap_in(staged: &Path, target: &Path, aside: &Path) -> Result<(), RestoreErro
         let _ = std::fs::rename(aside, target);
         return Err(RestoreError::Io { step: "cannot move the staged folder into place", reason: err.to_string() });
     }
-    Ok(())
-}
-
-/// Unpacks every entry into `root`, refusing the archive if any entry or link
-/// would reach outside it or it unpacks to more than `cap`.
-fn unpack_tar(reader: impl Read, root: &Path, cap: &Cap) -> Result<u64, RestoreError> {
-    let mut archive = tar::Archive::new(reader);
-    archive.set_preserve_permissions(true);
-    archive.set_overwrite(true);
-    let damaged = |err: io::Error| -> RestoreError {
-        if super::progress::is_cancelled(&err) {
-            return RestoreError::Cancelled;
-        }
-        if super::progress::is_too_large(&err) || err.kind() == io::ErrorKind::FileTooLarge {
-            return RestoreError::Backup(cap.refusal());
-        }
-        RestoreError::Backup(format!("the archive is damaged: {}", sanitize_str(&err.to_string())))
-    };
-    let mut tree = super::safety::ArchiveTree::default();
-    let mut bytes = 0;
-    let mut count = 0;
-    for entry in archive.entries().map_err(damaged)? {
-        let mut entry = entry.map_err(damaged)?;
-        let path = entry.path().map_err(damaged)?.into_owned();
-        let kind = entry.header().entry_type();
-        let link = entry.link_name().ok().flatten().map(|l| l.into_owned());
-        tree.admit(&path, kind, link.as_deref()).map_err(RestoreError::Backup)?;
-        bytes += entry.size();
-        if bytes > cap.bytes {
-            return Err(RestoreError::Backup(cap.refusal()));
-        }
-        count += 1;
-        if !entry.unpack_in(root).map_err(damaged)? {
-            let shown = sanitize_str(&path.display().to_string());
-            return Err(RestoreError::Backup(format!("entry `{shown}` would land outside the target")));
-        }
-    }
-    if count == 0 {
-        return Err(RestoreError::Backup("the archive holds no entries".into()));
-    }
-    // A link can lead outside only through links that came after it; now every one is known.
-    tree.finish().map_err(RestoreError::Backup)?;
-    Ok(bytes)
-}
-
-/// Copies a backup folder; links are refused rather than followed.
-fn copy_tree(
-    source: &Path,
-    destination: &Path,
-    progress: &mut dyn Progress,
-    cancel: &Cancel,
-) -> Result<u64, RestoreError> {
-    if !source.is_dir() {
-        return Err(RestoreError::Backup("the backup folder is gone".into()));
-    }
-    let total: u64 = verify::walk_files(source).map(|files| files.iter().map(|(_, size)| size).sum()).unwrap_or(0);
-    let mut bytes = 0;
-    let mut pending = vec![PathBuf::new()];
-    while let Some(relative) = pending.pop() {
-        let from = source.join(&relative);
-        let reader = std::fs::read_dir(&from).map_err(|err| RestoreError::Backup(format!("cannot list: {err}")))?;
-        for item in reader {
-            if cancel.is_cancelled() {
-                return Err(RestoreError::Cancelled);
-            }
-            let item = item.map_err(|err| RestoreError::Backup(format!("cannot list: {err}")))?;
-            let kind = item.file_type().map_err(|err| RestoreError::Backup(err.to_string()))?;
-            let inner = relative.join(item.file_name());
-            if kind.is_dir() {
-                std::fs::create_dir(destination.join(&inner)).map_err(io_step("cannot create a folder"))?;
-                pending.push(inner);
-            } else if kind.is_file() {
-                let copied = std::fs::copy(item.path(), destination.join(&inner)).map_err(|err| {
-                    RestoreError::Backup(format!("cannot read `{}`: {err}", sanitize_str(&inner.display().to_string())))
-                })?;
-                bytes += copied;
-                progress.report(bytes, total);
-            } else {
-                let shown = sanitize_str(&inner.display().to_string());
-                return Err(RestoreError::Backup(format!("`{shown}` is a link or special file; not restored")));
-            }
-        }
-    }
-    Ok(bytes)
-}
-
-fn sync_tree(root: &Path) -> io::Result<()> {
-    for (file, _) in verify::walk_files(root)? {
-        File::open(&file)?.sync_all()?;
-    }
-    sync_dir(root);
     Ok(())
 }
 

@@ -138,6 +138,10 @@ pub struct BackupConfig {
     /// (a guard against gzip bombs); [`DEFAULT_MAX_RATIO`] when unset.
     #[serde(default)]
     pub max_ratio: Option<Spanned<u64>>,
+    /// Restore an archive's setuid, setgid, sticky and world-write bits and its
+    /// owners as recorded; off, they are dropped and files belong to whoever restores.
+    #[serde(default)]
+    pub preserve_permissions: bool,
     /// What `create` copies: the live database (or file) this set backs up.
     #[serde(default)]
     pub source: Option<Spanned<PathBuf>>,
@@ -213,6 +217,13 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 ratio.span(),
                 format!("backup `{name}`: max_ratio = 0 would refuse every compressed backup"),
                 Some("real backups unpack to 3-20 times their size; leave max_ratio out for the default of 100"),
+            );
+        }
+        if set.preserve_permissions && !set.format.restores_a_tree() {
+            problems.push(
+                set.name.span(),
+                format!("backup `{name}`: preserve_permissions is for tar, tar-gz and dir sets"),
+                Some("a single-file restore keeps the permissions of the file it replaces"),
             );
         }
         if let Some(keep_last) = &set.keep_last
