@@ -257,6 +257,114 @@ fn dir_with_backups() -> tempfile::TempDir {
     dir
 }
 
+#[test]
+fn two_restores_of_a_file_set_in_one_second_keep_every_earlier_target() {
+    let dir = dir_with_backups();
+    let target = dir.path().join("app.conf");
+    std::fs::write(&target, "version 1").unwrap();
+    std::fs::write(dir.path().join("backups/conf_20261128.gz"), files::gzip(b"version 2")).unwrap();
+    let set = set_for(dir.path(), "conf_%Y%m%d.gz", BackupFormat::Gz, &target);
+    // One clock reading for both plans: the second restore lands in the same second as the first.
+    let now = chrono::Utc::now();
+
+    let first =
+        restore::restore(&restore::plan(&set, &only_backup(&set), None, now).unwrap(), &mut silent(), &Cancel::new())
+            .unwrap();
+    std::fs::write(&target, "version 2, edited after the first restore").unwrap();
+    let second =
+        restore::restore(&restore::plan(&set, &only_backup(&set), None, now).unwrap(), &mut silent(), &Cancel::new())
+            .unwrap();
+
+    let (first_aside, second_aside) = (first.aside.unwrap(), second.aside.unwrap());
+    assert_ne!(first_aside, second_aside, "each restore keeps the old target under its own name");
+    assert_eq!(std::fs::read_to_string(&first_aside).unwrap(), "version 1");
+    assert_eq!(std::fs::read_to_string(&second_aside).unwrap(), "version 2, edited after the first restore");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "version 2");
+    assert!(files::hidden_leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn two_restores_of_a_database_in_one_second_keep_both_old_databases() {
+    let dir = dir_with_backups();
+    let target = dir.path().join("app.db");
+    files::make_db(&target, 5);
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 42);
+    let set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target);
+    let now = chrono::Utc::now();
+
+    let first =
+        restore::restore(&restore::plan(&set, &only_backup(&set), None, now).unwrap(), &mut silent(), &Cancel::new())
+            .unwrap();
+    rusqlite::Connection::open(&target)
+        .unwrap()
+        .execute("INSERT INTO users (email) VALUES ('late@x.test')", [])
+        .unwrap();
+    let second =
+        restore::restore(&restore::plan(&set, &only_backup(&set), None, now).unwrap(), &mut silent(), &Cancel::new())
+            .unwrap();
+
+    let (first_aside, second_aside) = (first.aside.unwrap(), second.aside.unwrap());
+    assert_ne!(first_aside, second_aside);
+    assert_eq!(files::rows(&first_aside, "users"), 5, "the original database is still kept");
+    assert_eq!(files::rows(&second_aside, "users"), 43, "the database the second restore replaced is kept");
+    assert_eq!(files::rows(&target, "users"), 42);
+}
+
+#[test]
+fn two_restores_of_an_archive_in_one_second_keep_both_old_folders() {
+    let dir = dir_with_backups();
+    let target = dir.path().join("config");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("old.conf"), "the original").unwrap();
+    let archive = files::tar_of(&[("app.conf", b"port = 3000\n")]);
+    std::fs::write(dir.path().join("backups/backup_20261128.tar.gz"), files::gzip(&archive)).unwrap();
+    let set = set_for(dir.path(), "backup_%Y%m%d.tar.gz", BackupFormat::TarGz, &target);
+    let now = chrono::Utc::now();
+
+    let first =
+        restore::restore(&restore::plan(&set, &only_backup(&set), None, now).unwrap(), &mut silent(), &Cancel::new())
+            .unwrap();
+    std::fs::write(target.join("app.conf"), "port = 4000\n").unwrap();
+    let second =
+        restore::restore(&restore::plan(&set, &only_backup(&set), None, now).unwrap(), &mut silent(), &Cancel::new());
+    let second = second.unwrap_or_else(|err| {
+        panic!("second restore failed: {err}; the target now holds {:?}", std::fs::read_dir(&target).map(|d| d.count()))
+    });
+
+    let (first_aside, second_aside) = (first.aside.unwrap(), second.aside.unwrap());
+    assert_ne!(first_aside, second_aside);
+    assert_eq!(std::fs::read_to_string(first_aside.join("old.conf")).unwrap(), "the original");
+    assert_eq!(std::fs::read_to_string(second_aside.join("app.conf")).unwrap(), "port = 4000\n");
+    assert_eq!(std::fs::read_to_string(target.join("app.conf")).unwrap(), "port = 3000\n");
+    assert!(files::hidden_leftovers(dir.path()).is_empty());
+}
+
+#[test]
+fn a_taken_aside_name_never_costs_the_old_folder() {
+    let dir = dir_with_backups();
+    let target = dir.path().join("config");
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("mine.conf"), "the folder in use").unwrap();
+    std::fs::write(dir.path().join("backups/backup_20261128.tar"), files::tar_of(&[("app.conf", b"new\n")])).unwrap();
+    let set = set_for(dir.path(), "backup_%Y%m%d.tar", BackupFormat::Tar, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    // Something already sits under the name the plan proposed (an earlier restore, a colleague's copy).
+    std::fs::create_dir_all(&plan.aside).unwrap();
+    std::fs::write(plan.aside.join("theirs.conf"), "someone else's").unwrap();
+
+    let result = restore::restore(&plan, &mut silent(), &Cancel::new());
+    let outcome = result.unwrap_or_else(|err| {
+        let kept = target.join("mine.conf").exists()
+            || dir.path().read_dir().unwrap().flatten().any(|e| e.path().join("mine.conf").exists());
+        panic!("restore failed: {err}; the old folder still exists somewhere: {kept}")
+    });
+    let aside = outcome.aside.unwrap();
+    assert_ne!(aside, plan.aside, "a taken name is never reused");
+    assert_eq!(std::fs::read_to_string(aside.join("mine.conf")).unwrap(), "the folder in use");
+    assert_eq!(std::fs::read_to_string(plan.aside.join("theirs.conf")).unwrap(), "someone else's");
+    assert_eq!(std::fs::read_to_string(target.join("app.conf")).unwrap(), "new\n");
+}
+
 /// A tar built with the tar crate: a setuid/setgid, world-writable tool owned by uid 1000 and a sticky shared folder.
 fn dangerous_modes_tar() -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());

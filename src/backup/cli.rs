@@ -77,9 +77,10 @@ enum Sub {
     /// Restore a backup over its target, keeping the current target beside it.
     ///
     /// The new content is written and checked beside the target, then renamed
-    /// over it in one step; the old target is kept as TARGET.before-restore-TIME.
-    /// Needs --confirm SET (or --yes); otherwise asks on the terminal, and refuses
-    /// when there is none. Every attempt is written to the audit log.
+    /// over it in one step; the old target is kept as TARGET.before-restore-TIME
+    /// (with -2, -3 ... when that name is taken). Needs --confirm SET (or --yes);
+    /// otherwise asks on the terminal, and refuses when there is none. Every
+    /// attempt is written to the audit log.
     Restore {
         id: String,
         #[arg(long)]
@@ -614,12 +615,13 @@ fn restore_command(
     }
     match restore::run_audited(store, &who, &plan, &mut silent(), &Cancel::new()) {
         Ok(outcome) => {
-            println!("restored {} ({})", outcome.target.display(), sanitize_str(&outcome.check));
+            let shown = |path: &std::path::Path| sanitize_str(&path.display().to_string());
+            println!("restored {} ({})", shown(&outcome.target), sanitize_str(&outcome.check));
             if let Some(aside) = &outcome.aside {
-                println!("previous target kept at {}", aside.display());
+                println!("previous target kept at {}", shown(aside));
             }
             for side in &outcome.stale_side_files {
-                println!("old SQLite side file moved to {}", side.display());
+                println!("old SQLite side file moved to {}", shown(side));
             }
             println!(
                 "took {:.1}s; the backup was {} old",
@@ -650,7 +652,8 @@ fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: chr
             let modified = current.modified.map(|m| when(m, zone)).unwrap_or_default();
             let size = if current.is_dir { "folder".to_string() } else { human_bytes(current.size_bytes) };
             println!("  replaces {} ({size}, modified {modified})", plan.target.display());
-            println!("  keeps    the current target at {}", plan.aside.display());
+            let aside = sanitize_str(&plan.aside.display().to_string());
+            println!("  keeps    the current target at {aside} (or -2, -3 ... if taken)");
         }
         None => println!("  creates  {} (nothing is there now)", plan.target.display()),
     }

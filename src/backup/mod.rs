@@ -16,6 +16,7 @@ pub mod prune;
 pub mod records;
 pub mod restore;
 mod safety;
+mod swap;
 mod unpack;
 pub mod verify;
 

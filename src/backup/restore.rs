@@ -1,17 +1,19 @@
 //! Restoring a backup over its target so that, at every instant, the target
-//! is either the complete old one or the complete new one.
+//! is either the complete old one or the complete new one, and the old one is
+//! never lost.
 //!
-//! Files are written to a temp file in the target's folder, synced, checked
+//! Files are written to a staging file in the target's folder, synced, checked
 //! (SQLite: integrity check) and renamed over the target. Archives and folders
 //! are unpacked into a staging folder beside the target and swapped in (an
-//! atomic exchange on Linux). Before the swap the current target is secured
-//! as `<target>.before-restore-<time>`: SQLite through the online backup API,
-//! never a byte copy of a live file.
+//! atomic exchange on Linux). Before the swap the current target is kept as `<target>.before-restore-<time>`, or with `-2`,
+//! `-3` ... when that name is taken: a name is taken atomically and nothing is
+//! ever written over an existing path. SQLite is kept through the online backup
+//! API, never as a byte copy of a live file.
 
 use super::progress::{Cancel, Capped, Progress, Tracked};
-use super::unpack::{self, sync_dir};
+use super::unpack::sync_dir;
 use super::verify::{self, BUFFER, CheckOptions, Failure, Limited};
-use super::{BackupEntry, BackupSet, human_age, human_bytes};
+use super::{BackupEntry, BackupSet, human_age, human_bytes, swap, unpack};
 use crate::config::BackupFormat;
 use crate::store::{AuditEntry, Store};
 use crate::util::identity::Identity;
@@ -32,7 +34,8 @@ pub struct Plan {
     pub target: PathBuf,
     /// What is at the target now (`None`: nothing, the restore creates it).
     pub current: Option<TargetState>,
-    /// Where the current target will be kept.
+    /// Where the current target will be kept: this name, or when it is taken by
+    /// the time of the swap, the first free one of `-2`, `-3` ... after it.
     pub aside: PathBuf,
     #[serde(skip)]
     pub check: CheckOptions,
@@ -53,7 +56,7 @@ pub struct TargetState {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
     pub target: PathBuf,
-    /// The previous target, kept.
+    /// Where the previous target was kept (the name actually taken).
     pub aside: Option<PathBuf>,
     /// How the previous target was secured ("online backup", "copy", "moved").
     pub secured_by: Option<String>,
@@ -74,8 +77,12 @@ pub enum RestoreError {
     Backup(String),
     #[error("{0}")]
     Target(String),
+    /// Failed before anything at the target changed.
     #[error("{step}: {reason}; the target was not changed")]
     Io { step: &'static str, reason: String },
+    /// Failed part way through a swap; the message says where each copy is.
+    #[error("{0}")]
+    Swap(String),
     #[error("cancelled; the target was not changed")]
     Cancelled,
     #[error("cannot write the audit log, so nothing was restored: {0}")]
@@ -170,7 +177,7 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{name}.restore-"))
         .tempfile_in(&parent)
-        .map_err(io_step("cannot create a temp file beside the target"))?;
+        .map_err(io_step("cannot create a staging file beside the target"))?;
     let (source, size) = verify::open(&plan.backup.path)?;
     if size == 0 {
         return Err(RestoreError::Backup("the backup file is empty (0 bytes)".into()));
@@ -185,29 +192,49 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
         let mut sink = Capped { inner: temp.as_file_mut(), written: 0, limit: u64::MAX };
         verify::pump(&mut reader, &mut sink).map_err(io_step("cannot copy the backup"))?
     };
-    temp.as_file().sync_all().map_err(io_step("cannot sync the temp file"))?;
+    temp.as_file().sync_all().map_err(io_step("cannot sync the staging file"))?;
     let check = if plan.format.is_sqlite() {
         verify::check_sqlite_cancellable(temp.path(), &plan.check, cancel)?.summary
     } else {
         format!("{} written", human_bytes(bytes))
     };
     if let Ok(current) = std::fs::metadata(&plan.target) {
+        // The restored file keeps the current one's permissions; if that fails it keeps the staging file's (0600).
         let _ = std::fs::set_permissions(temp.path(), current.permissions());
     }
     if cancel.is_cancelled() {
         return Err(RestoreError::Cancelled);
     }
-    // Past this point the old target is secured first, then replaced in one rename.
-    let secured = if plan.current.is_some() { Some(secure_file(plan)?) } else { None };
-    if plan.format.is_sqlite() && plan.current.is_some() {
+    // Past this point the old target is kept first, then replaced in one rename.
+    // Looked at again, not taken from the plan: the target may have come or gone since.
+    let exists_now = std::fs::symlink_metadata(&plan.target).is_ok();
+    let kept = if !exists_now {
+        None
+    } else if plan.format.is_sqlite() {
         checkpoint(&plan.target);
-    }
-    temp.persist(&plan.target).map_err(|err| RestoreError::Io {
+        Some(keep_database(plan)?)
+    } else {
+        Some(keep_copy(plan, "copy")?)
+    };
+    let renamed = if kept.is_some() {
+        temp.persist(&plan.target).map(drop)
+    } else {
+        // Nothing was there to keep, so nothing that appears meanwhile may be replaced.
+        temp.persist_noclobber(&plan.target).map(drop)
+    };
+    renamed.map_err(|err| RestoreError::Io {
         step: "cannot rename the restored file over the target",
-        reason: err.error.to_string(),
+        reason: if err.error.kind() == io::ErrorKind::AlreadyExists {
+            "something appeared at the target while the backup was unpacked; it was left alone".into()
+        } else {
+            err.error.to_string()
+        },
     })?;
     sync_dir(&parent);
-    let stale_side_files = if plan.format.is_sqlite() { move_side_files(plan) } else { Vec::new() };
+    let stale_side_files = match &kept {
+        Some(kept) if plan.format.is_sqlite() => move_side_files(&plan.target, &kept.path),
+        _ => Vec::new(),
+    };
     let check = if plan.format.is_sqlite() {
         match verify::check_sqlite(&plan.target, &CheckOptions { count: Vec::new(), ..plan.check.clone() }) {
             Ok(_) => format!("{check}; restored file checked"),
@@ -218,8 +245,8 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     };
     Ok(Outcome {
         target: plan.target.clone(),
-        aside: secured.as_ref().map(|_| plan.aside.clone()),
-        secured_by: secured,
+        aside: kept.as_ref().map(|kept| kept.path.clone()),
+        secured_by: kept.map(|kept| kept.how),
         stale_side_files,
         bytes,
         duration: Duration::ZERO,
@@ -227,25 +254,63 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     })
 }
 
-/// Keeps the current target file as `plan.aside`; SQLite through the online backup API.
-fn secure_file(plan: &Plan) -> Result<String, RestoreError> {
-    if plan.format.is_sqlite() {
-        match snapshot_sqlite(&plan.target, &plan.aside) {
-            Ok(()) => return Ok("online backup".into()),
-            // A target too damaged for SQLite to read is copied as bytes: nothing is writing a broken file.
-            Err(reason) if reason.contains("not a database") || reason.contains("malformed") => {}
-            Err(reason) => {
-                let _ = std::fs::remove_file(&plan.aside);
-                return Err(RestoreError::Io { step: "cannot snapshot the current database", reason });
-            }
+/// Where the previous target was kept, and how.
+struct Kept {
+    path: PathBuf,
+    how: String,
+}
+
+/// Keeps the current database under a name of its own: through SQLite's online
+/// backup API, else as bytes (SQLite cannot read it, so nothing writes it).
+fn keep_database(plan: &Plan) -> Result<Kept, RestoreError> {
+    let (path, file) = swap::reserve_file(&plan.aside, mode_of(&plan.target))
+        .map_err(io_step("cannot take a name to keep the current database under"))?;
+    drop(file);
+    let how = match snapshot_sqlite(&plan.target, &path) {
+        Ok(()) => Ok("online backup".to_string()),
+        // Too damaged for SQLite to copy: nothing is writing a broken file, so its bytes are the copy.
+        Err(reason) if reason.contains("not a database") || reason.contains("malformed") => {
+            let copy = || -> io::Result<()> {
+                let mut file = std::fs::OpenOptions::new().write(true).truncate(true).open(&path)?;
+                copy_into(&plan.target, &mut file)
+            };
+            copy()
+                .map(|()| "copy (the current file is not a readable database)".to_string())
+                .map_err(|err| err.to_string())
+        }
+        Err(reason) => Err(reason),
+    };
+    match how {
+        Ok(how) => Ok(Kept { path, how }),
+        Err(reason) => {
+            // The file is ours, made just now, and holds at most part of a copy.
+            let _ = std::fs::remove_file(&path);
+            Err(RestoreError::Io { step: "cannot keep a copy of the current database", reason })
         }
     }
-    let copy = || -> io::Result<()> {
-        std::fs::copy(&plan.target, &plan.aside)?;
-        File::open(&plan.aside)?.sync_all()
-    };
-    copy().map_err(io_step("cannot keep a copy of the current target"))?;
-    Ok(if plan.format.is_sqlite() { "copy (the current file is not a readable database)" } else { "copy" }.into())
+}
+
+/// Keeps a byte copy of the current target file under a name of its own.
+fn keep_copy(plan: &Plan, how: &str) -> Result<Kept, RestoreError> {
+    let (path, mut file) = swap::reserve_file(&plan.aside, mode_of(&plan.target))
+        .map_err(io_step("cannot take a name to keep the current target under"))?;
+    if let Err(err) = copy_into(&plan.target, &mut file) {
+        // The file is ours, made just now, and holds at most part of a copy.
+        let _ = std::fs::remove_file(&path);
+        return Err(io_step("cannot keep a copy of the current target")(err));
+    }
+    Ok(Kept { path, how: how.into() })
+}
+
+fn copy_into(from: &Path, file: &mut File) -> io::Result<()> {
+    io::copy(&mut File::open(from)?, file)?;
+    file.sync_all()
+}
+
+/// The permission bits of `path`, for a copy of it (owner-only when unknown).
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).map_or(0o600, |metadata| metadata.permissions().mode() & 0o777)
 }
 
 fn snapshot_sqlite(source: &Path, destination: &Path) -> Result<(), String> {
@@ -263,20 +328,26 @@ fn snapshot_sqlite(source: &Path, destination: &Path) -> Result<(), String> {
 fn checkpoint(target: &Path) {
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if let Ok(connection) = rusqlite::Connection::open_with_flags(target, flags) {
+        // Best effort: whatever stays in the WAL is in the snapshot and moved aside with the WAL.
         let _ = connection.busy_timeout(Duration::from_secs(2));
         let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
 }
 
-/// Moves `-wal`/`-shm` files of the replaced database aside: replayed onto the new file they would corrupt it.
-fn move_side_files(plan: &Plan) -> Vec<PathBuf> {
+/// Moves `-wal`/`-shm` files of the replaced database aside, next to where it
+/// was kept: replayed onto the new file they would corrupt it.
+fn move_side_files(target: &Path, kept: &Path) -> Vec<PathBuf> {
     let mut moved = Vec::new();
     for suffix in ["-wal", "-shm"] {
-        let side = PathBuf::from(format!("{}{suffix}", plan.target.display()));
+        let mut side = target.as_os_str().to_owned();
+        side.push(suffix);
+        let side = PathBuf::from(side);
         if side.exists() {
-            let kept = PathBuf::from(format!("{}{suffix}.stale", plan.aside.display()));
-            if std::fs::rename(&side, &kept).is_ok() {
-                moved.push(kept);
+            let mut stale = kept.as_os_str().to_owned();
+            stale.push(format!("{suffix}.stale"));
+            let stale = PathBuf::from(stale);
+            if swap::rename_noreplace(&side, &stale).is_ok() {
+                moved.push(stale);
             }
         }
     }
@@ -311,17 +382,11 @@ fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     let files = verify::walk_files(staging.path()).map(|f| f.len()).unwrap_or(0);
     // From here the staging folder must survive being dropped: it becomes the target.
     let staged = staging.keep();
-    let aside = if plan.current.is_some() {
-        if let Err(err) = swap_in(&staged, &plan.target, &plan.aside) {
-            let _ = std::fs::remove_dir_all(&staged);
-            return Err(err);
-        }
-        Some(plan.aside.clone())
+    // Looked at again, not taken from the plan: the target may have come or gone since.
+    let aside = if std::fs::symlink_metadata(&plan.target).is_ok() {
+        Some(swap::swap_in(&staged, &plan.target, &plan.aside)?)
     } else {
-        std::fs::rename(&staged, &plan.target).map_err(|err| {
-            let _ = std::fs::remove_dir_all(&staged);
-            RestoreError::Io { step: "cannot move the staged folder into place", reason: err.to_string() }
-        })?;
+        swap::move_in(&staged, &plan.target)?;
         None
     };
     sync_dir(&parent);
@@ -334,28 +399,6 @@ fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
         duration: Duration::ZERO,
         check: format!("{files} files, {} unpacked", human_bytes(bytes)),
     })
-}
-
-/// Puts `staged` at `target` and the old target at `aside`.
-fn swap_in(staged: &Path, target: &Path, aside: &Path) -> Result<(), RestoreError> {
-    #[cfg(target_os = "linux")]
-    {
-        use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
-        // One atomic step: the target path always names a complete folder.
-        if renameat2(AT_FDCWD, staged, AT_FDCWD, target, RenameFlags::RENAME_EXCHANGE).is_ok() {
-            return std::fs::rename(staged, aside).map_err(|err| RestoreError::Io {
-                step: "restored, but cannot rename the previous folder aside",
-                reason: format!("{err}; it is at {}", staged.display()),
-            });
-        }
-    }
-    // Without an exchange: move the old one aside, then the new one in, undoing the first on failure.
-    std::fs::rename(target, aside).map_err(io_step("cannot move the current target aside"))?;
-    if let Err(err) = std::fs::rename(staged, target) {
-        let _ = std::fs::rename(aside, target);
-        return Err(RestoreError::Io { step: "cannot move the staged folder into place", reason: err.to_string() });
-    }
-    Ok(())
 }
 
 /// Runs a confirmed restore with an audit row before it starts and one when it ends.
