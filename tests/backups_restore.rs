@@ -492,3 +492,215 @@ fn a_gzip_bomb_is_refused_on_restore_and_nothing_is_written() {
     assert_eq!(outcome.bytes, 200 << 20);
     assert_eq!(std::fs::metadata(&target).unwrap().len(), 200 << 20);
 }
+
+/// A pid that belonged to a process that has exited.
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    child.wait().unwrap();
+    child.id()
+}
+
+#[test]
+fn only_debris_of_restores_whose_process_is_gone_is_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("app.db");
+    std::fs::write(&target, "live data").unwrap();
+    let dead = dead_pid();
+    let mut live = std::process::Command::new("cat").stdin(std::process::Stdio::piped()).spawn().unwrap();
+    let at = |name: String| dir.path().join(name);
+    let dead_file = at(format!(".app.db.firstwatch-restore-{dead}-a1B2c3D4"));
+    let dead_dir = at(format!(".app.db.firstwatch-restore-{dead}-Zz9Yy8Xx"));
+    let live_file = at(format!(".app.db.firstwatch-restore-{}-q1W2e3R4", live.id()));
+    std::fs::write(&dead_file, vec![7u8; 1 << 20]).unwrap();
+    std::fs::create_dir_all(dead_dir.join("nested")).unwrap();
+    std::fs::write(dead_dir.join("nested/part.bin"), b"half a backup").unwrap();
+    std::fs::write(&live_file, b"a restore in progress").unwrap();
+    // Not debris of this target: another target's, a kept copy, a name without a pid.
+    let others = [
+        at(format!(".other.db.firstwatch-restore-{dead}-a1B2c3D4")),
+        at("app.db.before-restore-20261128T030000Z".into()),
+        at(".app.db.firstwatch-restore-notapid-x".into()),
+    ];
+    for other in &others {
+        std::fs::write(other, b"keep").unwrap();
+    }
+
+    let removed = restore::sweep_debris(&target);
+    let mut expected = vec![dead_file.clone(), dead_dir.clone()];
+    expected.sort();
+    assert_eq!(removed, expected);
+    assert!(!dead_file.exists() && !dead_dir.exists());
+    assert!(live_file.exists(), "a restore whose process runs is left alone");
+    assert!(others.iter().all(|p| p.exists()));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "live data");
+
+    drop(live.stdin.take());
+    live.wait().unwrap();
+    assert_eq!(restore::sweep_debris(&target), [live_file], "once its process is gone, it is debris too");
+}
+
+/// A set whose backup is a large, incompressible gzip or tar.gz, and a config naming it.
+struct BigRestore {
+    dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    target: std::path::PathBuf,
+    total: u64,
+}
+
+const PART: u64 = 64 << 20;
+
+impl BigRestore {
+    fn new(format: BackupFormat) -> BigRestore {
+        use flate2::{Compression, write::GzEncoder};
+        let dir = dir_with_backups();
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        // Stored, not compressed: the data is noise, and storing keeps the test fast.
+        let encoder =
+            |path: &str| GzEncoder::new(std::fs::File::create(dir.path().join(path)).unwrap(), Compression::none());
+        let (pattern, target, total) = if format == BackupFormat::Gz {
+            let mut gz = encoder("backups/blob_20261128.gz");
+            std::io::copy(&mut files::Noise::new(1, 2 * PART), &mut gz).unwrap();
+            gz.finish().unwrap();
+            std::fs::write(dir.path().join("data/blob.bin"), "the old contents").unwrap();
+            ("blob_%Y%m%d.gz", "data/blob.bin", 2 * PART)
+        } else {
+            let mut builder = tar::Builder::new(encoder("backups/blob_20261128.tar.gz"));
+            for (seed, name) in [(1, "part1.bin"), (2, "part2.bin")] {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(PART);
+                header.set_mode(0o644);
+                builder.append_data(&mut header, name, files::Noise::new(seed, PART)).unwrap();
+            }
+            builder.into_inner().unwrap().finish().unwrap();
+            std::fs::create_dir_all(dir.path().join("data/config")).unwrap();
+            std::fs::write(dir.path().join("data/config/old.conf"), "the old contents").unwrap();
+            ("blob_%Y%m%d.tar.gz", "data/config", 2 * PART)
+        };
+        let config = dir.path().join("firstwatch.toml");
+        let text = format!(
+            "[settings]\ndata_dir = \"state\"\n\n[[backup]]\nname = \"blob\"\ndir = \"backups\"\n\
+             pattern = \"{pattern}\"\nformat = \"{}\"\nrestore_to = \"{target}\"\n",
+            format.name()
+        );
+        std::fs::write(&config, text).unwrap();
+        let target = dir.path().join(target);
+        BigRestore { dir, config, target, total }
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Bytes in this target's staging entries (a file, or a folder of files).
+    fn staged_bytes(&self) -> u64 {
+        let name = self.target.file_name().unwrap().to_string_lossy().into_owned();
+        let lead = format!(".{name}.firstwatch-restore-");
+        let mut total = 0;
+        for entry in std::fs::read_dir(self.data()).unwrap().flatten() {
+            if !entry.file_name().to_string_lossy().starts_with(&lead) {
+                continue;
+            }
+            let mut pending = vec![entry.path()];
+            while let Some(path) = pending.pop() {
+                match std::fs::symlink_metadata(&path) {
+                    Ok(meta) if meta.is_dir() => {
+                        pending.extend(std::fs::read_dir(&path).into_iter().flatten().flatten().map(|e| e.path()))
+                    }
+                    Ok(meta) => total += meta.len(),
+                    Err(_) => {}
+                }
+            }
+        }
+        total
+    }
+
+    /// Starts `firstwatch backups restore latest --yes` and SIGKILLs it once `fraction`
+    /// of the backup is staged, watching the folder for the staging entry to grow.
+    fn kill_part_way(&self, fraction: f64) {
+        use notify::Watcher;
+        use std::os::unix::process::ExitStatusExt;
+        let (events, changes) = std::sync::mpsc::channel();
+        let mut watcher = notify::recommended_watcher(events).unwrap();
+        watcher.watch(&self.data(), notify::RecursiveMode::Recursive).unwrap();
+        let mut child = files::firstwatch(&self.config, self.dir.path())
+            .args(["backups", "restore", "latest", "--yes"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let threshold = (self.total as f64 * fraction) as u64;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            if self.staged_bytes() >= threshold {
+                child.kill().unwrap();
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("the restore ended ({status}) before {threshold} bytes were staged");
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            // Each write to the staging entry wakes this; the deadline only guards against a hang.
+            changes.recv_timeout(left).expect("no progress from the restore within two minutes").ok();
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(9), "killed while staging, not after it finished: {status}");
+    }
+
+    fn is_old(&self) -> bool {
+        if self.target.is_dir() {
+            let names: Vec<_> = std::fs::read_dir(&self.target).unwrap().flatten().map(|e| e.file_name()).collect();
+            names == ["old.conf"]
+                && std::fs::read_to_string(self.target.join("old.conf")).unwrap() == "the old contents"
+        } else {
+            std::fs::read(&self.target).unwrap() == b"the old contents"
+        }
+    }
+
+    fn is_new(&self) -> bool {
+        if self.target.is_dir() {
+            let mut names: Vec<_> = std::fs::read_dir(&self.target)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            names == ["part1.bin", "part2.bin"]
+                && std::fs::read(self.target.join("part1.bin")).unwrap() == files::Noise::bytes(1, PART)
+                && std::fs::read(self.target.join("part2.bin")).unwrap() == files::Noise::bytes(2, PART)
+        } else {
+            std::fs::metadata(&self.target).unwrap().len() == self.total
+                && std::fs::read(&self.target).unwrap() == files::Noise::bytes(1, self.total)
+        }
+    }
+
+    fn kills_leave_old_or_new_and_no_debris(&self) {
+        for fraction in [0.1, 0.6] {
+            self.kill_part_way(fraction);
+            assert!(self.staged_bytes() > 0, "the killed restore left its staging entry");
+            let listed = files::firstwatch(&self.config, self.dir.path()).args(["backups", "list"]).output().unwrap();
+            assert!(listed.status.success());
+            let stderr = String::from_utf8_lossy(&listed.stderr);
+            assert!(stderr.contains("left by an interrupted restore"), "the sweep says what it removed: {stderr}");
+            let leftovers = files::hidden_leftovers(&self.data());
+            assert!(leftovers.is_empty(), "after a kill at {fraction}: {leftovers:?}");
+            assert!(self.is_old() || self.is_new(), "after a kill at {fraction} the target is whole");
+        }
+        let done = files::firstwatch(&self.config, self.dir.path())
+            .args(["backups", "restore", "latest", "--yes"])
+            .output()
+            .unwrap();
+        assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+        assert!(self.is_new(), "an uninterrupted restore afterwards completes");
+        assert!(files::hidden_leftovers(&self.data()).is_empty());
+    }
+}
+
+#[test]
+fn a_gzip_restore_killed_part_way_leaves_a_whole_target_and_no_debris() {
+    BigRestore::new(BackupFormat::Gz).kills_leave_old_or_new_and_no_debris();
+}
+
+#[test]
+fn an_archive_restore_killed_part_way_leaves_a_whole_target_and_no_debris() {
+    BigRestore::new(BackupFormat::TarGz).kills_leave_old_or_new_and_no_debris();
+}

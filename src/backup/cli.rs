@@ -125,6 +125,10 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
     let zone = config.settings.zone();
     let command = args.command.unwrap_or(Sub::List { set: None, json: false });
     let now = Utc::now();
+    // Read-only mode changes nothing, debris included.
+    if !read_only {
+        clear_debris(&sets);
+    }
     match command {
         Sub::List { set, json } => list(&sets, store.as_ref(), set.as_deref(), json, now, zone),
         Sub::Verify { ids, set, all, json } => verify(&sets, store.as_ref(), &ids, set.as_deref(), all, json),
@@ -140,6 +144,22 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
             prune_command(&sets, store.as_ref(), &request, read_only, now)
         }
     }
+}
+
+/// Clears what killed restores left beside every set's restore target; one line on stderr for each.
+fn clear_debris(sets: &[BackupSet]) {
+    for target in sets.iter().filter_map(|set| set.restore_to.as_deref()) {
+        for removed in restore::sweep_debris(target) {
+            report_debris(&removed);
+        }
+    }
+}
+
+fn report_debris(removed: &std::path::Path) {
+    eprintln!(
+        "firstwatch backups: removed {}, left by an interrupted restore",
+        sanitize_str(&removed.display().to_string())
+    );
 }
 
 fn compare_command(
@@ -615,6 +635,9 @@ fn restore_command(
     }
     match restore::run_audited(store, &who, &plan, &mut silent(), &Cancel::new()) {
         Ok(outcome) => {
+            for removed in &outcome.removed_debris {
+                report_debris(removed);
+            }
             let shown = |path: &std::path::Path| sanitize_str(&path.display().to_string());
             println!("restored {} ({})", shown(&outcome.target), sanitize_str(&outcome.check));
             if let Some(aside) = &outcome.aside {

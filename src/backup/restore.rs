@@ -5,7 +5,10 @@
 //! Files are written to a staging file in the target's folder, synced, checked
 //! (SQLite: integrity check) and renamed over the target. Archives and folders
 //! are unpacked into a staging folder beside the target and swapped in (an
-//! atomic exchange on Linux). Before the swap the current target is kept as `<target>.before-restore-<time>`, or with `-2`,
+//! atomic exchange on Linux). Staging entries are named
+//! `.<target name>.firstwatch-restore-<pid>-<random>`, so what a killed restore
+//! leaves is recognised and cleared ([`sweep_debris`]). Before the swap the
+//! current target is kept as `<target>.before-restore-<time>`, or with `-2`,
 //! `-3` ... when that name is taken: a name is taken atomically and nothing is
 //! ever written over an existing path. SQLite is kept through the online backup
 //! API, never as a byte copy of a live file.
@@ -62,6 +65,8 @@ pub struct Outcome {
     pub secured_by: Option<String>,
     /// SQLite side files of the old database, moved aside so they cannot be replayed onto the new one.
     pub stale_side_files: Vec<PathBuf>,
+    /// Staging files and folders of killed restores of this target, removed first.
+    pub removed_debris: Vec<PathBuf>,
     pub bytes: u64,
     /// How long the restore took (RTO).
     pub duration: Duration,
@@ -162,20 +167,22 @@ fn parent_of(path: &Path) -> PathBuf {
 /// Carries out `plan`. Nothing at the target changes until the new content is complete and checked.
 pub fn restore(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
     let started = Instant::now();
+    let removed_debris = sweep_debris(&plan.target);
     let mut outcome = if plan.format.restores_a_tree() {
         restore_tree(plan, progress, cancel)?
     } else {
         restore_file(plan, progress, cancel)?
     };
+    outcome.removed_debris = removed_debris;
     outcome.duration = started.elapsed();
     Ok(outcome)
 }
 
 fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
     let parent = parent_of(&plan.target);
-    let name = plan.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.restore-"))
+        .prefix(&staging_prefix(&plan.target))
+        .rand_bytes(8)
         .tempfile_in(&parent)
         .map_err(io_step("cannot create a staging file beside the target"))?;
     let (source, size) = verify::open(&plan.backup.path)?;
@@ -248,6 +255,7 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
         aside: kept.as_ref().map(|kept| kept.path.clone()),
         secured_by: kept.map(|kept| kept.how),
         stale_side_files,
+        removed_debris: Vec::new(),
         bytes,
         duration: Duration::ZERO,
         check,
@@ -356,9 +364,9 @@ fn move_side_files(target: &Path, kept: &Path) -> Vec<PathBuf> {
 
 fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
     let parent = parent_of(&plan.target);
-    let name = plan.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.restore-"))
+        .prefix(&staging_prefix(&plan.target))
+        .rand_bytes(8)
         .tempdir_in(&parent)
         .map_err(io_step("cannot create a staging folder beside the target"))?;
     let preserve = plan.preserve_permissions;
@@ -395,10 +403,75 @@ fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
         secured_by: aside.as_ref().map(|_| "moved".to_string()),
         aside,
         stale_side_files: Vec::new(),
+        removed_debris: Vec::new(),
         bytes,
         duration: Duration::ZERO,
         check: format!("{files} files, {} unpacked", human_bytes(bytes)),
     })
+}
+
+/// What marks a staging file or folder: `.<target name>.firstwatch-restore-<pid>-<random>`.
+const STAGING_MARK: &str = ".firstwatch-restore-";
+
+fn staging_lead(target: &Path) -> String {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    format!(".{name}{STAGING_MARK}")
+}
+
+/// This process's staging names beside `target` start with this; the rest is random.
+fn staging_prefix(target: &Path) -> String {
+    format!("{}{}-", staging_lead(target), std::process::id())
+}
+
+/// Removes what restores of `target` left behind when they were killed: staging
+/// files and folders beside it whose process is gone. Returns what it removed.
+///
+/// A staging entry only ever holds (part of) a copy of a backup, never the
+/// previous target, so removing one loses nothing. One whose process still
+/// runs is a restore in progress and is left alone.
+pub fn sweep_debris(target: &Path) -> Vec<PathBuf> {
+    let lead = staging_lead(target);
+    let Ok(entries) = std::fs::read_dir(parent_of(target)) else { return Vec::new() };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|name| name.strip_prefix(&lead)).and_then(staging_pid) else {
+            continue;
+        };
+        if process_is_alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        // The entry itself, never what a link there points to.
+        let gone = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
+            Ok(_) => std::fs::remove_file(&path),
+            Err(err) => Err(err),
+        };
+        if gone.is_ok() {
+            removed.push(path);
+        }
+    }
+    removed.sort();
+    removed
+}
+
+/// The pid in `<pid>-<random>`.
+fn staging_pid(rest: &str) -> Option<i32> {
+    let (pid, random) = rest.split_once('-')?;
+    if random.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse::<i32>().ok().filter(|pid| *pid > 0)
+}
+
+/// Whether a process with this pid exists (one of another user's counts).
+fn process_is_alive(pid: i32) -> bool {
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Ok(()) => true,
+        Err(nix::errno::Errno::ESRCH) => false,
+        Err(_) => true,
+    }
 }
 
 /// Runs a confirmed restore with an audit row before it starts and one when it ends.

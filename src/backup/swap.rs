@@ -151,7 +151,8 @@ pub(crate) fn swap_by_two_renames(staged: &Path, target: &Path, proposed: &Path)
             }
             Err(back) => Err(RestoreError::Swap(format!(
                 "cannot move the restored folder into place ({err}) nor the previous one back ({back}). Nothing \
-                 is at {} now: the previous target is at {}, the restored copy at {}. Move the one you want to {}",
+                 is at {} now: the previous target is at {}, the restored copy at {} (cleared as debris by the \
+                 next firstwatch backups command; the backup itself is untouched). Move the one you want to {}",
                 shown(target),
                 shown(&kept),
                 shown(staged),
