@@ -493,6 +493,159 @@ fn a_gzip_bomb_is_refused_on_restore_and_nothing_is_written() {
     assert_eq!(std::fs::metadata(&target).unwrap().len(), 200 << 20);
 }
 
+/// Not a test of its own: the child process of the open-database tests (this test
+/// binary run again). It opens the database in FIRSTWATCH_TEST_HOLD, starts a write
+/// when FIRSTWATCH_TEST_WRITE is set, says so on stdout and waits for stdin to close.
+#[test]
+fn holder_child() {
+    use std::io::{Read, Write};
+    let Some(path) = std::env::var_os("FIRSTWATCH_TEST_HOLD") else { return };
+    let connection = rusqlite::Connection::open(path).unwrap();
+    let _: i64 = connection.query_row("SELECT count(*) FROM users", [], |row| row.get(0)).unwrap();
+    if std::env::var_os("FIRSTWATCH_TEST_WRITE").is_some() {
+        connection.execute_batch("BEGIN IMMEDIATE; INSERT INTO users (email) VALUES ('held@x.test');").unwrap();
+    }
+    println!("\nHOLDING-THE-DATABASE");
+    std::io::stdout().flush().unwrap();
+    let mut rest = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut rest);
+}
+
+/// Another process with a database open, until released.
+struct Holder {
+    child: std::process::Child,
+}
+
+impl Holder {
+    fn start(db: &Path, write: bool) -> Holder {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command
+            .args(["holder_child", "--exact", "--nocapture", "--test-threads=1"])
+            .env("FIRSTWATCH_TEST_HOLD", db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if write {
+            command.env("FIRSTWATCH_TEST_WRITE", "1");
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        // Returns once the child has the database open; if it dies first, its stdout ends and this fails.
+        let ready =
+            std::io::BufReader::new(stdout).lines().map_while(Result::ok).any(|line| line == "HOLDING-THE-DATABASE");
+        assert!(ready, "the holder process did not get the database open");
+        Holder { child }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn command(&self) -> String {
+        std::fs::read_to_string(format!("/proc/{}/comm", self.pid())).unwrap().trim_end().to_string()
+    }
+
+    fn release(mut self) {
+        drop(self.child.stdin.take());
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        // Only when a test failed with the holder still running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_database_another_process_has_open_is_not_replaced_until_it_lets_go() {
+    let dir = dir_with_backups();
+    let target = dir.path().join("app.db");
+    files::make_db(&target, 5);
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 42);
+    let set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    assert!(!plan.force_open);
+    let before = std::fs::read(&target).unwrap();
+
+    let holder = Holder::start(&target, false);
+    let err = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains(&format!("pid {} ({})", holder.pid(), holder.command())), "{message}");
+    assert!(message.contains("--force-open") && message.contains("was not changed"), "{message}");
+    assert_eq!(std::fs::read(&target).unwrap(), before, "the target is untouched");
+    assert!(!plan.aside.exists());
+    assert!(files::hidden_leftovers(dir.path()).is_empty());
+
+    holder.release();
+    let outcome = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(files::rows(&target, "users"), 42);
+    assert_eq!(files::rows(&outcome.aside.unwrap(), "users"), 5);
+}
+
+#[test]
+fn a_forced_restore_still_waits_for_the_database_lock_and_refuses_while_a_writer_holds_it() {
+    let dir = dir_with_backups();
+    let target = dir.path().join("app.db");
+    files::make_db(&target, 5);
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 42);
+    let set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target);
+    let mut plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    plan.force_open = true;
+
+    let writer = Holder::start(&target, true);
+    let err = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("write lock") && message.contains(&format!("pid {}", writer.pid())), "{message}");
+    assert!(message.contains("was not changed"), "{message}");
+    assert!(!plan.aside.exists(), "nothing was kept because nothing was replaced");
+    writer.release();
+    assert_eq!(files::rows(&target, "users"), 5, "the writer's transaction rolled back; the old rows remain");
+
+    // An idle reader does not hold the lock: a forced restore goes ahead under it.
+    let reader = Holder::start(&target, false);
+    restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(files::rows(&target, "users"), 42);
+    reader.release();
+}
+
+#[test]
+fn the_cli_names_the_process_that_holds_the_database_and_force_open_overrides() {
+    let dir = dir_with_backups();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let target = dir.path().join("data/app.db");
+    files::make_db(&target, 3);
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 20);
+    let config = dir.path().join("firstwatch.toml");
+    std::fs::write(
+        &config,
+        "[settings]\ndata_dir = \"state\"\n\n[[backup]]\nname = \"app db\"\ndir = \"backups\"\n\
+         pattern = \"app_db_%Y%m%d_%H%M%S.db.gz\"\nformat = \"sqlite-gz\"\nrestore_to = \"data/app.db\"\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| files::firstwatch(&config, dir.path()).args(args).output().unwrap();
+    let text = |output: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    };
+
+    let holder = Holder::start(&target, false);
+    let dry = run(&["backups", "restore", "latest", "--dry-run"]);
+    assert!(text(&dry).contains(&format!("open in  pid {}", holder.pid())), "{}", text(&dry));
+    let refused = run(&["backups", "restore", "latest", "--yes"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains(&format!("pid {} ({})", holder.pid(), holder.command())), "{}", text(&refused));
+    assert_eq!(files::rows(&target, "users"), 3);
+
+    let forced = run(&["backups", "restore", "latest", "--yes", "--force-open"]);
+    assert!(forced.status.success(), "{}", text(&forced));
+    assert_eq!(files::rows(&target, "users"), 20);
+    holder.release();
+}
+
 /// A pid that belonged to a process that has exited.
 fn dead_pid() -> u32 {
     let mut child = std::process::Command::new("true").spawn().unwrap();
@@ -703,4 +856,20 @@ fn a_gzip_restore_killed_part_way_leaves_a_whole_target_and_no_debris() {
 #[test]
 fn an_archive_restore_killed_part_way_leaves_a_whole_target_and_no_debris() {
     BigRestore::new(BackupFormat::TarGz).kills_leave_old_or_new_and_no_debris();
+}
+
+#[test]
+fn a_database_too_damaged_to_open_is_still_kept_and_replaced() {
+    let dir = dir_with_backups();
+    let target = dir.path().join("app.db");
+    std::fs::write(&target, "this stopped being a database at 3 a.m.").unwrap();
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 7);
+    let set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target);
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+
+    let outcome = restore::restore(&plan, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(files::rows(&target, "users"), 7);
+    let kept = outcome.aside.unwrap();
+    assert_eq!(std::fs::read_to_string(kept).unwrap(), "this stopped being a database at 3 a.m.");
+    assert!(outcome.secured_by.unwrap().starts_with("copy"), "kept as bytes: nothing can be writing to it");
 }

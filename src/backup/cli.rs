@@ -78,9 +78,10 @@ enum Sub {
     ///
     /// The new content is written and checked beside the target, then renamed
     /// over it in one step; the old target is kept as TARGET.before-restore-TIME
-    /// (with -2, -3 ... when that name is taken). Needs --confirm SET (or --yes);
-    /// otherwise asks on the terminal, and refuses when there is none. Every
-    /// attempt is written to the audit log.
+    /// (with -2, -3 ... when that name is taken). A database that other processes
+    /// have open is not replaced without --force-open. Needs --confirm SET (or
+    /// --yes); otherwise asks on the terminal, and refuses when there is none.
+    /// Every attempt is written to the audit log.
     Restore {
         id: String,
         #[arg(long)]
@@ -97,6 +98,9 @@ enum Sub {
         /// Restore even a backup that failed verification.
         #[arg(long)]
         force: bool,
+        /// Replace a database even though other processes have it open (they lose what they write afterwards).
+        #[arg(long)]
+        force_open: bool,
         /// Show what would happen and stop.
         #[arg(long)]
         dry_run: bool,
@@ -133,8 +137,8 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
         Sub::List { set, json } => list(&sets, store.as_ref(), set.as_deref(), json, now, zone),
         Sub::Verify { ids, set, all, json } => verify(&sets, store.as_ref(), &ids, set.as_deref(), all, json),
         Sub::Show { id, set, json } => show(&sets, store.as_ref(), &id, set.as_deref(), json),
-        Sub::Restore { id, set, to, confirm, yes, force, dry_run } => {
-            let request = RestoreRequest { id, set, to, confirm, yes, force, dry_run };
+        Sub::Restore { id, set, to, confirm, yes, force, force_open, dry_run } => {
+            let request = RestoreRequest { id, set, to, confirm, yes, force, force_open, dry_run };
             restore_command(&sets, store.as_ref(), &request, read_only, now, zone)
         }
         Sub::Compare { id, set, to, json } => compare_command(&sets, store.as_ref(), &id, set.as_deref(), to, json),
@@ -320,6 +324,7 @@ fn prune_command(
         confirm: request.confirm.clone(),
         yes: request.yes,
         force: false,
+        force_open: false,
         dry_run: false,
     };
     match confirmation(&confirm, &set.name) {
@@ -559,6 +564,7 @@ struct RestoreRequest {
     confirm: Option<String>,
     yes: bool,
     force: bool,
+    force_open: bool,
     dry_run: bool,
 }
 
@@ -614,6 +620,7 @@ fn restore_command(
         );
     }
     plan.forced = status.is_corrupt();
+    plan.force_open = request.force_open;
     if request.dry_run {
         println!("dry run: nothing was changed");
         return ExitCode::SUCCESS;
@@ -677,6 +684,12 @@ fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: chr
             println!("  replaces {} ({size}, modified {modified})", plan.target.display());
             let aside = sanitize_str(&plan.aside.display().to_string());
             println!("  keeps    the current target at {aside} (or -2, -3 ... if taken)");
+            if plan.format.is_sqlite() {
+                let holders = super::inuse::database_holders(&plan.target);
+                if !holders.is_empty() {
+                    println!("  open in  {} (refused unless --force-open)", super::inuse::describe(&holders));
+                }
+            }
         }
         None => println!("  creates  {} (nothing is there now)", plan.target.display()),
     }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compare;
 pub mod contents;
 pub mod create;
+pub mod inuse;
 pub mod listing;
 pub mod overview;
 pub mod pattern;

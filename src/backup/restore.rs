@@ -11,12 +11,14 @@
 //! current target is kept as `<target>.before-restore-<time>`, or with `-2`,
 //! `-3` ... when that name is taken: a name is taken atomically and nothing is
 //! ever written over an existing path. SQLite is kept through the online backup
-//! API, never as a byte copy of a live file.
+//! API while the restore holds the database's write lock, never as a byte copy
+//! of a live file, and a database other processes have open is not replaced
+//! unless the user says so.
 
 use super::progress::{Cancel, Capped, Progress, Tracked};
 use super::unpack::sync_dir;
 use super::verify::{self, BUFFER, CheckOptions, Failure, Limited};
-use super::{BackupEntry, BackupSet, human_age, human_bytes, swap, unpack};
+use super::{BackupEntry, BackupSet, human_age, human_bytes, inuse, swap, unpack};
 use crate::config::BackupFormat;
 use crate::store::{AuditEntry, Store};
 use crate::util::identity::Identity;
@@ -44,6 +46,8 @@ pub struct Plan {
     pub check: CheckOptions,
     /// The user chose to restore a backup that failed verification.
     pub forced: bool,
+    /// The user chose to replace a database that other processes have open.
+    pub force_open: bool,
     /// Unpack setuid/setgid/sticky/world-write bits and owners as the archive records them.
     pub preserve_permissions: bool,
 }
@@ -153,6 +157,7 @@ pub fn plan(
         aside,
         check: set.check.clone(),
         forced: false,
+        force_open: false,
         preserve_permissions: set.preserve_permissions,
     })
 }
@@ -180,6 +185,9 @@ pub fn restore(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Res
 
 fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
     let parent = parent_of(&plan.target);
+    if plan.format.is_sqlite() && !plan.force_open {
+        inuse::refuse_if_open(&plan.target)?;
+    }
     let mut temp = tempfile::Builder::new()
         .prefix(&staging_prefix(&plan.target))
         .rand_bytes(8)
@@ -215,11 +223,17 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     // Past this point the old target is kept first, then replaced in one rename.
     // Looked at again, not taken from the plan: the target may have come or gone since.
     let exists_now = std::fs::symlink_metadata(&plan.target).is_ok();
+    let mut lock = None;
     let kept = if !exists_now {
         None
     } else if plan.format.is_sqlite() {
+        // Checked again: unpacking may have taken minutes.
+        if !plan.force_open {
+            inuse::refuse_if_open(&plan.target)?;
+        }
         checkpoint(&plan.target);
-        Some(keep_database(plan)?)
+        lock = inuse::DbLock::take(&plan.target)?;
+        Some(keep_database(plan, lock.is_some())?)
     } else {
         Some(keep_copy(plan, "copy")?)
     };
@@ -242,6 +256,8 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
         Some(kept) if plan.format.is_sqlite() => move_side_files(&plan.target, &kept.path),
         _ => Vec::new(),
     };
+    // Only now may writers go on, and what they open is the restored file.
+    drop(lock);
     let check = if plan.format.is_sqlite() {
         match verify::check_sqlite(&plan.target, &CheckOptions { count: Vec::new(), ..plan.check.clone() }) {
             Ok(_) => format!("{check}; restored file checked"),
@@ -269,22 +285,24 @@ struct Kept {
 }
 
 /// Keeps the current database under a name of its own: through SQLite's online
-/// backup API, else as bytes (SQLite cannot read it, so nothing writes it).
-fn keep_database(plan: &Plan) -> Result<Kept, RestoreError> {
+/// backup API while `locked` (the write lock is held, so the copy is the last
+/// committed state), else as bytes (SQLite cannot read it, so nothing writes it).
+fn keep_database(plan: &Plan, locked: bool) -> Result<Kept, RestoreError> {
+    if !locked {
+        return keep_copy(plan, "copy (the current file is not a database SQLite can open)");
+    }
     let (path, file) = swap::reserve_file(&plan.aside, mode_of(&plan.target))
         .map_err(io_step("cannot take a name to keep the current database under"))?;
     drop(file);
     let how = match snapshot_sqlite(&plan.target, &path) {
         Ok(()) => Ok("online backup".to_string()),
-        // Too damaged for SQLite to copy: nothing is writing a broken file, so its bytes are the copy.
+        // Too damaged for SQLite to copy; with the write lock held nothing changes it, so its bytes are the copy.
         Err(reason) if reason.contains("not a database") || reason.contains("malformed") => {
             let copy = || -> io::Result<()> {
                 let mut file = std::fs::OpenOptions::new().write(true).truncate(true).open(&path)?;
                 copy_into(&plan.target, &mut file)
             };
-            copy()
-                .map(|()| "copy (the current file is not a readable database)".to_string())
-                .map_err(|err| err.to_string())
+            copy().map(|()| "copy (the current database is damaged)".to_string()).map_err(|err| err.to_string())
         }
         Err(reason) => Err(reason),
     };
