@@ -64,7 +64,12 @@ fn gzip_throughput(c: &mut Criterion) {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
     encoder.write_all(&payload(size)).unwrap();
     std::fs::write(&path, encoder.finish().unwrap()).unwrap();
-    let options = CheckOptions { count: Vec::new(), integrity: IntegrityCheck::Full, max_unpacked: u64::MAX };
+    let options = CheckOptions {
+        count: Vec::new(),
+        integrity: IntegrityCheck::Full,
+        max_unpacked: Some(u64::MAX),
+        max_ratio: None,
+    };
 
     let mut group = c.benchmark_group("gzip verification (64 MiB unpacked)");
     group.sample_size(10);

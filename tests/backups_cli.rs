@@ -170,6 +170,9 @@ fn backup_config_errors_point_at_line_and_column() {
         ("backup_count_not_sqlite.toml", "6:10", "`count` lists SQLite tables"),
         ("backup_dir_pattern.toml", "4:11", "does not end in `/`"),
         ("backup_source_on_archive.toml", "6:10", "`source` is for sqlite"),
+        ("backup_max_ratio_zero.toml", "6:13", "max_ratio = 0 would refuse every compressed backup"),
+        ("backup_preserve_on_file.toml", "2:8", "preserve_permissions is for tar, tar-gz and dir sets"),
+        ("backup_unknown_safety_key.toml", "6:1", "unknown field `preserve_permission`"),
     ];
     let home = tempfile::tempdir().unwrap();
     for (name, position, message) in cases {
@@ -227,4 +230,30 @@ fn compare_shows_row_count_differences_with_the_target() {
     assert_eq!(users["target_rows"], 3);
     let plain = env.run(&["backups", "compare", "latest"]);
     assert!(text(&plain).contains("tables differ in rows"), "{}", text(&plain));
+}
+
+#[test]
+fn the_archive_safety_keys_reach_the_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"[[backup]]
+name = "weekly"
+dir = "backups"
+pattern = "backup_%Y%m%d.tar.gz"
+format = "tar-gz"
+max_unpacked = "2GiB"
+max_ratio = 400
+preserve_permissions = true
+
+[[backup]]
+name = "defaults"
+dir = "backups"
+pattern = "other_%Y%m%d.tar.gz"
+format = "tar-gz"
+"#;
+    let config = firstwatch::config::load_str(text, &dir.path().join("firstwatch.toml")).unwrap();
+    let sets = firstwatch::backup::BackupSet::all(&config);
+    assert_eq!((sets[0].check.max_unpacked, sets[0].check.max_ratio), (Some(2 << 30), Some(400)));
+    assert!(sets[0].preserve_permissions);
+    assert_eq!((sets[1].check.max_unpacked, sets[1].check.max_ratio), (None, None));
+    assert!(!sets[1].preserve_permissions, "dropping dangerous bits is the default");
 }

@@ -271,7 +271,7 @@ fn enter_loads_contents_into_the_pane() {
     assert!(scene.screen(80, 24).contains("reading…"));
     let sets = BackupSet::all(&scene.config);
     let path = &survey(&sets, None, noon())[0].backups[0].entry.path;
-    let contents = firstwatch::backup::contents::read(sets[0].format, path, 1 << 30).unwrap();
+    let contents = firstwatch::backup::contents::read(sets[0].format, path, &sets[0].check).unwrap();
     scene.send(Msg::Contents { set, name, result: Ok(Arc::new(contents)) });
     let screen = scene.screen(120, 40);
     assert!(screen.contains("tables"), "{screen}");

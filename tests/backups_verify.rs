@@ -15,7 +15,8 @@ fn options(count: &[&str]) -> CheckOptions {
     CheckOptions {
         count: count.iter().map(|s| s.to_string()).collect(),
         integrity: IntegrityCheck::Full,
-        max_unpacked: 1 << 30,
+        max_unpacked: Some(1 << 30),
+        max_ratio: None,
     }
 }
 
@@ -116,7 +117,7 @@ fn a_gzip_bomb_stops_at_the_cap() {
     let bomb = dir.path().join("bomb.db.gz");
     std::fs::write(&bomb, files::gzip(&vec![0u8; 8 << 20])).unwrap();
     assert!(std::fs::metadata(&bomb).unwrap().len() < 64 * 1024, "compresses very well");
-    let capped = CheckOptions { max_unpacked: 1 << 20, ..options(&[]) };
+    let capped = CheckOptions { max_unpacked: Some(1 << 20), ..options(&[]) };
     let reason = corrupt_reason(check(BackupFormat::SqliteGz, &bomb, &capped));
     assert!(reason.contains("max_unpacked"), "{reason}");
 }
@@ -192,7 +193,7 @@ fn contents_list_tables_entries_and_the_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db.gz");
     files::write_db_gz(&db, 7);
-    let found = contents::read(BackupFormat::SqliteGz, &db, 1 << 30).unwrap();
+    let found = contents::read(BackupFormat::SqliteGz, &db, &options(&[])).unwrap();
     let users = found.tables.iter().find(|t| t.name == "users").unwrap();
     assert_eq!(users.rows, 7);
 
@@ -200,7 +201,7 @@ fn contents_list_tables_entries_and_the_manifest() {
     let evil_name = "notes\u{1b}]0;pwned\u{7}.txt";
     let tar = files::tar_of(&[("config/MANIFEST", b"app.conf\n"), ("config/app.conf", b"x=1\n"), (evil_name, b"!")]);
     std::fs::write(&archive, files::gzip(&tar)).unwrap();
-    let found = contents::read(BackupFormat::TarGz, &archive, 1 << 30).unwrap();
+    let found = contents::read(BackupFormat::TarGz, &archive, &options(&[])).unwrap();
     assert_eq!(found.entries.len(), 3);
     assert_eq!(found.manifest.as_deref(), Some("app.conf"));
     assert_eq!(found.entries[0].mode, 0o644);
@@ -208,7 +209,7 @@ fn contents_list_tables_entries_and_the_manifest() {
 
     let corrupt = dir.path().join("corrupt.db.gz");
     std::fs::write(&corrupt, &std::fs::read(&db).unwrap()[..100]).unwrap();
-    assert!(contents::read(BackupFormat::SqliteGz, &corrupt, 1 << 30).is_err());
+    assert!(contents::read(BackupFormat::SqliteGz, &corrupt, &options(&[])).is_err());
 }
 
 #[test]
@@ -260,9 +261,90 @@ fn comparing_an_archive_with_a_folder_lists_added_removed_and_changed() {
     std::fs::write(target.join("app.conf"), "port = 30000\n").unwrap();
     std::fs::write(target.join("same.conf"), "same").unwrap();
     std::fs::write(target.join("new.conf"), "y").unwrap();
-    let comparison = firstwatch::backup::compare::compare(BackupFormat::TarGz, &archive, &target, 1 << 30).unwrap();
+    let comparison =
+        firstwatch::backup::compare::compare(BackupFormat::TarGz, &archive, &target, &options(&[])).unwrap();
     assert_eq!(comparison.added, ["new.conf"]);
     assert_eq!(comparison.removed, ["gone.conf"]);
     assert_eq!(comparison.changed, ["app.conf"]);
     assert_eq!(comparison.summary(), "1 added, 1 removed, 1 changed");
+}
+
+fn chain(entries: &[files::RawEntry]) -> Result<Report, Failure> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("links.tar");
+    std::fs::write(&path, files::raw_tar(entries)).unwrap();
+    let set = BackupSet::simple("links", dir.path().to_path_buf(), "*.tar", BackupFormat::Tar).unwrap();
+    check(BackupFormat::Tar, &path, &set.check)
+}
+
+#[test]
+fn a_link_chain_that_climbs_out_of_the_archive_is_corrupt() {
+    use files::RawEntry;
+    // `a` is the root itself, so `a/a/../..` is two levels above the root, though it reads as the root.
+    let reason = corrupt_reason(chain(&[RawEntry::symlink("a", "."), RawEntry::symlink("L", "a/a/../..")]));
+    assert!(reason.contains("`L`") && reason.contains("outside"), "{reason}");
+}
+
+#[test]
+fn a_link_through_a_link_that_escapes_is_corrupt_in_either_order() {
+    use files::RawEntry;
+    let up = RawEntry::symlink("d/up", "..");
+    let through = RawEntry::symlink("x", "d/up/..");
+    for entries in [[RawEntry::dir("d/"), up, through], [RawEntry::dir("d/"), through, up]] {
+        let reason = corrupt_reason(chain(&entries));
+        assert!(reason.contains("`x`") && reason.contains("outside"), "{reason}");
+    }
+    let hop = corrupt_reason(chain(&[
+        RawEntry::symlink("one", "two"),
+        RawEntry::symlink("two", "three/.."),
+        RawEntry::symlink("three", "."),
+    ]));
+    assert!(hop.contains("outside"), "{hop}");
+}
+
+#[test]
+fn internal_relative_links_are_accepted() {
+    use files::RawEntry;
+    let report = chain(&[
+        RawEntry::dir("conf/"),
+        RawEntry::dir("conf/v2/"),
+        RawEntry::file("conf/v2/app.conf", b"port = 3000\n"),
+        RawEntry::symlink("conf/current", "v2"),
+        RawEntry::symlink("latest.conf", "conf/current/app.conf"),
+        RawEntry::symlink("conf/v2/root", "../.."),
+        RawEntry::symlink("self", "."),
+        RawEntry::hard_link("copy.conf", "conf/v2/app.conf"),
+    ])
+    .unwrap_or_else(|failure| panic!("a benign archive was refused: {failure}"));
+    assert_eq!(report.files, Some(1));
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_by_default_and_an_explicit_cap_lets_it_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("blob_20261128.gz");
+    std::fs::write(&bomb, files::gzip_of_zeros(200 << 20)).unwrap();
+    let set = BackupSet::simple("blobs", dir.path().to_path_buf(), "blob_%Y%m%d.gz", BackupFormat::Gz).unwrap();
+    let reason = corrupt_reason(check(BackupFormat::Gz, &bomb, &set.check));
+    assert!(reason.contains("max_ratio") && reason.contains("max_unpacked"), "names the keys: {reason}");
+
+    let tar_bomb = dir.path().join("zeros.tar.gz");
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    let mut header = tar::Header::new_gnu();
+    header.set_size(200 << 20);
+    header.set_mode(0o644);
+    builder.append_data(&mut header, "zeros.bin", std::io::Read::take(std::io::repeat(0), 200 << 20)).unwrap();
+    std::fs::write(&tar_bomb, builder.into_inner().unwrap().finish().unwrap()).unwrap();
+    let reason = corrupt_reason(check(BackupFormat::TarGz, &tar_bomb, &set.check));
+    assert!(reason.contains("max_ratio"), "{reason}");
+
+    // Either key of the set lets a genuine one through.
+    let roomy = CheckOptions { max_unpacked: Some(256 << 20), ..set.check.clone() };
+    assert_eq!(check(BackupFormat::Gz, &bomb, &roomy).unwrap().unpacked_bytes, Some(200 << 20));
+    assert_eq!(check(BackupFormat::TarGz, &tar_bomb, &roomy).unwrap().files, Some(1));
+    let generous = CheckOptions { max_ratio: Some(5000), ..set.check.clone() };
+    assert!(check(BackupFormat::Gz, &bomb, &generous).is_ok());
+    let tight = CheckOptions { max_unpacked: Some(100 << 20), ..set.check.clone() };
+    let reason = corrupt_reason(check(BackupFormat::Gz, &bomb, &tight));
+    assert!(reason.contains("100.0 MiB") && reason.contains("max_unpacked"), "{reason}");
 }

@@ -77,9 +77,11 @@ enum Sub {
     /// Restore a backup over its target, keeping the current target beside it.
     ///
     /// The new content is written and checked beside the target, then renamed
-    /// over it in one step; the old target is kept as TARGET.before-restore-TIME.
-    /// Needs --confirm SET (or --yes); otherwise asks on the terminal, and refuses
-    /// when there is none. Every attempt is written to the audit log.
+    /// over it in one step; the old target is kept as TARGET.before-restore-TIME
+    /// (with -2, -3 ... when that name is taken). A database that other processes
+    /// have open is not replaced without --force-open. Needs --confirm SET (or
+    /// --yes); otherwise asks on the terminal, and refuses when there is none.
+    /// Every attempt is written to the audit log.
     Restore {
         id: String,
         #[arg(long)]
@@ -96,6 +98,9 @@ enum Sub {
         /// Restore even a backup that failed verification.
         #[arg(long)]
         force: bool,
+        /// Replace a database even though other processes have it open (they lose what they write afterwards).
+        #[arg(long)]
+        force_open: bool,
         /// Show what would happen and stop.
         #[arg(long)]
         dry_run: bool,
@@ -124,12 +129,16 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
     let zone = config.settings.zone();
     let command = args.command.unwrap_or(Sub::List { set: None, json: false });
     let now = Utc::now();
+    // Read-only mode changes nothing, debris included.
+    if !read_only {
+        clear_debris(&sets);
+    }
     match command {
         Sub::List { set, json } => list(&sets, store.as_ref(), set.as_deref(), json, now, zone),
         Sub::Verify { ids, set, all, json } => verify(&sets, store.as_ref(), &ids, set.as_deref(), all, json),
         Sub::Show { id, set, json } => show(&sets, store.as_ref(), &id, set.as_deref(), json),
-        Sub::Restore { id, set, to, confirm, yes, force, dry_run } => {
-            let request = RestoreRequest { id, set, to, confirm, yes, force, dry_run };
+        Sub::Restore { id, set, to, confirm, yes, force, force_open, dry_run } => {
+            let request = RestoreRequest { id, set, to, confirm, yes, force, force_open, dry_run };
             restore_command(&sets, store.as_ref(), &request, read_only, now, zone)
         }
         Sub::Compare { id, set, to, json } => compare_command(&sets, store.as_ref(), &id, set.as_deref(), to, json),
@@ -139,6 +148,22 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
             prune_command(&sets, store.as_ref(), &request, read_only, now)
         }
     }
+}
+
+/// Clears what killed restores left beside every set's restore target; one line on stderr for each.
+fn clear_debris(sets: &[BackupSet]) {
+    for target in sets.iter().filter_map(|set| set.restore_to.as_deref()) {
+        for removed in restore::sweep_debris(target) {
+            report_debris(&removed);
+        }
+    }
+}
+
+fn report_debris(removed: &std::path::Path) {
+    eprintln!(
+        "firstwatch backups: removed {}, left by an interrupted restore",
+        sanitize_str(&removed.display().to_string())
+    );
 }
 
 fn compare_command(
@@ -162,7 +187,7 @@ fn compare_command(
     let Some(target) = to.or_else(|| set.restore_to.clone()) else {
         return usage(format!("backup set `{}` has no restore_to; pass --to PATH", set.name));
     };
-    match super::compare::compare(set.format, &backup.entry.path, &target, set.check.max_unpacked) {
+    match super::compare::compare(set.format, &backup.entry.path, &target, &set.check) {
         Ok(comparison) if json => {
             println!("{}", serde_json::to_string_pretty(&comparison).unwrap_or_else(|_| "{}".into()));
             ExitCode::SUCCESS
@@ -299,6 +324,7 @@ fn prune_command(
         confirm: request.confirm.clone(),
         yes: request.yes,
         force: false,
+        force_open: false,
         dry_run: false,
     };
     match confirmation(&confirm, &set.name) {
@@ -483,7 +509,7 @@ fn show(sets: &[BackupSet], store: Option<&Store>, id: &str, set: Option<&str>, 
         Err(message) => return usage(message),
     };
     let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
-    match contents::read(set.format, &backup.entry.path, set.check.max_unpacked) {
+    match contents::read(set.format, &backup.entry.path, &set.check) {
         Ok(contents) if json => {
             println!("{}", serde_json::to_string_pretty(&contents).unwrap_or_else(|_| "{}".into()));
             ExitCode::SUCCESS
@@ -538,6 +564,7 @@ struct RestoreRequest {
     confirm: Option<String>,
     yes: bool,
     force: bool,
+    force_open: bool,
     dry_run: bool,
 }
 
@@ -593,6 +620,7 @@ fn restore_command(
         );
     }
     plan.forced = status.is_corrupt();
+    plan.force_open = request.force_open;
     if request.dry_run {
         println!("dry run: nothing was changed");
         return ExitCode::SUCCESS;
@@ -614,12 +642,16 @@ fn restore_command(
     }
     match restore::run_audited(store, &who, &plan, &mut silent(), &Cancel::new()) {
         Ok(outcome) => {
-            println!("restored {} ({})", outcome.target.display(), sanitize_str(&outcome.check));
+            for removed in &outcome.removed_debris {
+                report_debris(removed);
+            }
+            let shown = |path: &std::path::Path| sanitize_str(&path.display().to_string());
+            println!("restored {} ({})", shown(&outcome.target), sanitize_str(&outcome.check));
             if let Some(aside) = &outcome.aside {
-                println!("previous target kept at {}", aside.display());
+                println!("previous target kept at {}", shown(aside));
             }
             for side in &outcome.stale_side_files {
-                println!("old SQLite side file moved to {}", side.display());
+                println!("old SQLite side file moved to {}", shown(side));
             }
             println!(
                 "took {:.1}s; the backup was {} old",
@@ -650,7 +682,14 @@ fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: chr
             let modified = current.modified.map(|m| when(m, zone)).unwrap_or_default();
             let size = if current.is_dir { "folder".to_string() } else { human_bytes(current.size_bytes) };
             println!("  replaces {} ({size}, modified {modified})", plan.target.display());
-            println!("  keeps    the current target at {}", plan.aside.display());
+            let aside = sanitize_str(&plan.aside.display().to_string());
+            println!("  keeps    the current target at {aside} (or -2, -3 ... if taken)");
+            if plan.format.is_sqlite() {
+                let holders = super::inuse::database_holders(&plan.target);
+                if !holders.is_empty() {
+                    println!("  open in  {} (refused unless --force-open)", super::inuse::describe(&holders));
+                }
+            }
         }
         None => println!("  creates  {} (nothing is there now)", plan.target.display()),
     }

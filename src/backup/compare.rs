@@ -3,7 +3,7 @@
 //! removed and changed (by size). It answers "what would a restore undo?".
 
 use super::contents::{self, Contents};
-use super::verify::{Failure, TableCount};
+use super::verify::{CheckOptions, Failure, TableCount};
 use crate::config::BackupFormat;
 use crate::util::sanitize::sanitize_str;
 use serde::Serialize;
@@ -54,11 +54,16 @@ impl Comparison {
 }
 
 /// Compares the backup at `backup` with `target`.
-pub fn compare(format: BackupFormat, backup: &Path, target: &Path, max_unpacked: u64) -> Result<Comparison, Failure> {
+pub fn compare(
+    format: BackupFormat,
+    backup: &Path,
+    target: &Path,
+    check: &CheckOptions,
+) -> Result<Comparison, Failure> {
     if !target.exists() {
         return Err(Failure::Corrupt(format!("nothing is at {} to compare with", target.display())));
     }
-    let inside = contents::read(format, backup, max_unpacked)?;
+    let inside = contents::read(format, backup, check)?;
     if format.is_sqlite() {
         return Ok(Comparison { tables: table_diffs(&inside.tables, &live_tables(target)?), ..Comparison::default() });
     }

@@ -2,7 +2,7 @@
 //! row counts, and the manifest when there is one.
 
 use super::progress::{Cancel, silent};
-use super::verify::{self, BUFFER, Failure, Limited, TableCount};
+use super::verify::{self, BUFFER, Cap, CheckOptions, Failure, Limited, TableCount};
 use crate::config::BackupFormat;
 use crate::util::sanitize::sanitize_str;
 use chrono::{DateTime, Utc};
@@ -44,20 +44,21 @@ fn is_manifest(path: &str) -> bool {
     matches!(name.as_str(), "manifest" | "manifest.txt" | "manifest.json" | "manifest.toml")
 }
 
-/// Lists what is inside the backup at `path`.
-pub fn read(format: BackupFormat, path: &Path, max_unpacked: u64) -> Result<Contents, Failure> {
+/// Lists what is inside the backup at `path`, unpacking no more than `check` allows.
+pub fn read(format: BackupFormat, path: &Path, check: &CheckOptions) -> Result<Contents, Failure> {
     match format {
         BackupFormat::Dir => read_dir(path),
         BackupFormat::Tar | BackupFormat::TarGz => {
-            let (file, _) = verify::open(path)?;
+            let (file, size) = verify::open(path)?;
             let reader = BufReader::with_capacity(BUFFER, file);
             if format == BackupFormat::TarGz {
-                read_tar(Limited { inner: MultiGzDecoder::new(reader), left: max_unpacked })
+                let cap = check.cap(size, None, 0);
+                read_tar(Limited { inner: MultiGzDecoder::new(reader), left: cap.bytes }, &cap)
             } else {
-                read_tar(reader)
+                read_tar(reader, &Cap::fixed(u64::MAX))
             }
         }
-        BackupFormat::Sqlite | BackupFormat::SqliteGz => read_sqlite(format, path, max_unpacked),
+        BackupFormat::Sqlite | BackupFormat::SqliteGz => read_sqlite(format, path, check),
         BackupFormat::File | BackupFormat::Gz => {
             let metadata = std::fs::metadata(path).map_err(|err| Failure::Corrupt(format!("cannot stat: {err}")))?;
             let name = path.file_name().map(|n| sanitize_str(&n.to_string_lossy())).unwrap_or_default();
@@ -86,10 +87,14 @@ fn mode_of(_metadata: &std::fs::Metadata) -> u32 {
     0
 }
 
-fn read_tar(reader: impl Read) -> Result<Contents, Failure> {
+fn read_tar(reader: impl Read, cap: &Cap) -> Result<Contents, Failure> {
     let mut archive = tar::Archive::new(reader);
-    let damaged =
-        |err: std::io::Error| Failure::Corrupt(format!("the tar data is damaged: {}", sanitize_str(&err.to_string())));
+    let damaged = |err: std::io::Error| {
+        if err.kind() == std::io::ErrorKind::FileTooLarge {
+            return Failure::Corrupt(cap.refusal());
+        }
+        Failure::Corrupt(format!("the tar data is damaged: {}", sanitize_str(&err.to_string())))
+    };
     let mut contents = Contents::default();
     for entry in archive.entries().map_err(damaged)? {
         let mut entry = entry.map_err(damaged)?;
@@ -177,7 +182,7 @@ fn read_dir(root: &Path) -> Result<Contents, Failure> {
 }
 
 /// Tables and their row counts, read from a temp copy for gzipped databases.
-fn read_sqlite(format: BackupFormat, path: &Path, max_unpacked: u64) -> Result<Contents, Failure> {
+fn read_sqlite(format: BackupFormat, path: &Path, check: &CheckOptions) -> Result<Contents, Failure> {
     let temp;
     let db_path = if format == BackupFormat::SqliteGz {
         let (file, size) = verify::open(path)?;
@@ -190,7 +195,7 @@ fn read_sqlite(format: BackupFormat, path: &Path, max_unpacked: u64) -> Result<C
         let mut progress = silent();
         let reader =
             super::progress::Tracked::new(BufReader::with_capacity(BUFFER, file), size, &mut progress, &cancel);
-        verify::gunzip_into(reader, temp.as_file(), max_unpacked)?;
+        verify::gunzip_into(reader, temp.as_file(), &check.cap(size, Some(&std::env::temp_dir()), 0))?;
         temp.path().to_path_buf()
     } else {
         path.to_path_buf()

@@ -3,10 +3,12 @@
 //! Nothing here knows about the terminal: the backups tab and
 //! `firstwatch backups` both call into these modules.
 
+mod cap;
 pub mod cli;
 pub mod compare;
 pub mod contents;
 pub mod create;
+pub mod inuse;
 pub mod listing;
 pub mod overview;
 pub mod pattern;
@@ -15,6 +17,8 @@ pub mod prune;
 pub mod records;
 pub mod restore;
 mod safety;
+mod swap;
+mod unpack;
 pub mod verify;
 
 pub use listing::{BackupEntry, Freshness, Listing};
@@ -41,6 +45,8 @@ pub struct BackupSet {
     pub check: verify::CheckOptions,
     /// The live database or file `create` copies.
     pub source: Option<PathBuf>,
+    /// Restore setuid/setgid/sticky/world-write bits and owners from archives as recorded.
+    pub preserve_permissions: bool,
 }
 
 impl BackupSet {
@@ -61,8 +67,10 @@ impl BackupSet {
                 count: set.count.iter().map(|t| t.get_ref().clone()).collect(),
                 integrity: set.integrity,
                 max_unpacked: set.max_unpacked(),
+                max_ratio: set.max_ratio(),
             },
             source: set.source.as_ref().map(|p| config.resolve(p.get_ref())),
+            preserve_permissions: set.preserve_permissions,
         })
     }
 
@@ -86,9 +94,11 @@ impl BackupSet {
             check: verify::CheckOptions {
                 count: Vec::new(),
                 integrity: IntegrityCheck::Full,
-                max_unpacked: crate::config::DEFAULT_MAX_UNPACKED,
+                max_unpacked: None,
+                max_ratio: None,
             },
             source: None,
+            preserve_permissions: false,
         })
     }
 }

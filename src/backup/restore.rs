@@ -1,25 +1,32 @@
 //! Restoring a backup over its target so that, at every instant, the target
-//! is either the complete old one or the complete new one.
+//! is either the complete old one or the complete new one, and the old one is
+//! never lost.
 //!
-//! Files are written to a temp file in the target's folder, synced, checked
+//! Files are written to a staging file in the target's folder, synced, checked
 //! (SQLite: integrity check) and renamed over the target. Archives and folders
 //! are unpacked into a staging folder beside the target and swapped in (an
-//! atomic exchange on Linux). Before the swap the current target is secured
-//! as `<target>.before-restore-<time>`: SQLite through the online backup API,
-//! never a byte copy of a live file.
+//! atomic exchange on Linux). Staging entries are named
+//! `.<target name>.firstwatch-restore-<pid>-<random>`, so what a killed restore
+//! leaves is recognised and cleared ([`sweep_debris`]). Before the swap the
+//! current target is kept as `<target>.before-restore-<time>`, or with `-2`,
+//! `-3` ... when that name is taken: a name is taken atomically and nothing is
+//! ever written over an existing path. SQLite is kept through the online backup
+//! API while the restore holds the database's write lock, never as a byte copy
+//! of a live file, and a database other processes have open is not replaced
+//! unless the user says so.
 
 use super::progress::{Cancel, Capped, Progress, Tracked};
+use super::unpack::sync_dir;
 use super::verify::{self, BUFFER, CheckOptions, Failure, Limited};
-use super::{BackupEntry, BackupSet, human_age, human_bytes};
+use super::{BackupEntry, BackupSet, human_age, human_bytes, inuse, swap, unpack};
 use crate::config::BackupFormat;
 use crate::store::{AuditEntry, Store};
 use crate::util::identity::Identity;
-use crate::util::sanitize::sanitize_str;
 use chrono::{DateTime, Utc};
 use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -32,12 +39,17 @@ pub struct Plan {
     pub target: PathBuf,
     /// What is at the target now (`None`: nothing, the restore creates it).
     pub current: Option<TargetState>,
-    /// Where the current target will be kept.
+    /// Where the current target will be kept: this name, or when it is taken by
+    /// the time of the swap, the first free one of `-2`, `-3` ... after it.
     pub aside: PathBuf,
     #[serde(skip)]
     pub check: CheckOptions,
     /// The user chose to restore a backup that failed verification.
     pub forced: bool,
+    /// The user chose to replace a database that other processes have open.
+    pub force_open: bool,
+    /// Unpack setuid/setgid/sticky/world-write bits and owners as the archive records them.
+    pub preserve_permissions: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,12 +63,14 @@ pub struct TargetState {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
     pub target: PathBuf,
-    /// The previous target, kept.
+    /// Where the previous target was kept (the name actually taken).
     pub aside: Option<PathBuf>,
     /// How the previous target was secured ("online backup", "copy", "moved").
     pub secured_by: Option<String>,
     /// SQLite side files of the old database, moved aside so they cannot be replayed onto the new one.
     pub stale_side_files: Vec<PathBuf>,
+    /// Staging files and folders of killed restores of this target, removed first.
+    pub removed_debris: Vec<PathBuf>,
     pub bytes: u64,
     /// How long the restore took (RTO).
     pub duration: Duration,
@@ -72,8 +86,12 @@ pub enum RestoreError {
     Backup(String),
     #[error("{0}")]
     Target(String),
+    /// Failed before anything at the target changed.
     #[error("{step}: {reason}; the target was not changed")]
     Io { step: &'static str, reason: String },
+    /// Failed part way through a swap; the message says where each copy is.
+    #[error("{0}")]
+    Swap(String),
     #[error("cancelled; the target was not changed")]
     Cancelled,
     #[error("cannot write the audit log, so nothing was restored: {0}")]
@@ -139,6 +157,8 @@ pub fn plan(
         aside,
         check: set.check.clone(),
         forced: false,
+        force_open: false,
+        preserve_permissions: set.preserve_permissions,
     })
 }
 
@@ -152,57 +172,92 @@ fn parent_of(path: &Path) -> PathBuf {
 /// Carries out `plan`. Nothing at the target changes until the new content is complete and checked.
 pub fn restore(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
     let started = Instant::now();
+    let removed_debris = sweep_debris(&plan.target);
     let mut outcome = if plan.format.restores_a_tree() {
         restore_tree(plan, progress, cancel)?
     } else {
         restore_file(plan, progress, cancel)?
     };
+    outcome.removed_debris = removed_debris;
     outcome.duration = started.elapsed();
     Ok(outcome)
 }
 
 fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
     let parent = parent_of(&plan.target);
-    let name = plan.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if plan.format.is_sqlite() && !plan.force_open {
+        inuse::refuse_if_open(&plan.target)?;
+    }
     let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.restore-"))
+        .prefix(&staging_prefix(&plan.target))
+        .rand_bytes(8)
         .tempfile_in(&parent)
-        .map_err(io_step("cannot create a temp file beside the target"))?;
+        .map_err(io_step("cannot create a staging file beside the target"))?;
     let (source, size) = verify::open(&plan.backup.path)?;
     if size == 0 {
         return Err(RestoreError::Backup("the backup file is empty (0 bytes)".into()));
     }
     let reader = Tracked::new(BufReader::with_capacity(BUFFER, source), size, progress, cancel);
     let bytes = if plan.format.is_gzip() {
-        verify::gunzip_into(reader, temp.as_file_mut(), plan.check.max_unpacked)?
+        // The current file is copied aside before the swap, so the disk must hold that copy too.
+        let copy = plan.current.as_ref().map_or(0, |current| current.size_bytes);
+        verify::gunzip_into(reader, temp.as_file_mut(), &plan.check.cap(size, Some(&parent), copy))?
     } else {
         let mut reader = reader;
         let mut sink = Capped { inner: temp.as_file_mut(), written: 0, limit: u64::MAX };
         verify::pump(&mut reader, &mut sink).map_err(io_step("cannot copy the backup"))?
     };
-    temp.as_file().sync_all().map_err(io_step("cannot sync the temp file"))?;
+    temp.as_file().sync_all().map_err(io_step("cannot sync the staging file"))?;
     let check = if plan.format.is_sqlite() {
         verify::check_sqlite_cancellable(temp.path(), &plan.check, cancel)?.summary
     } else {
         format!("{} written", human_bytes(bytes))
     };
     if let Ok(current) = std::fs::metadata(&plan.target) {
+        // The restored file keeps the current one's permissions; if that fails it keeps the staging file's (0600).
         let _ = std::fs::set_permissions(temp.path(), current.permissions());
     }
     if cancel.is_cancelled() {
         return Err(RestoreError::Cancelled);
     }
-    // Past this point the old target is secured first, then replaced in one rename.
-    let secured = if plan.current.is_some() { Some(secure_file(plan)?) } else { None };
-    if plan.format.is_sqlite() && plan.current.is_some() {
+    // Past this point the old target is kept first, then replaced in one rename.
+    // Looked at again, not taken from the plan: the target may have come or gone since.
+    let exists_now = std::fs::symlink_metadata(&plan.target).is_ok();
+    let mut lock = None;
+    let kept = if !exists_now {
+        None
+    } else if plan.format.is_sqlite() {
+        // Checked again: unpacking may have taken minutes.
+        if !plan.force_open {
+            inuse::refuse_if_open(&plan.target)?;
+        }
         checkpoint(&plan.target);
-    }
-    temp.persist(&plan.target).map_err(|err| RestoreError::Io {
+        lock = inuse::DbLock::take(&plan.target)?;
+        Some(keep_database(plan, lock.is_some())?)
+    } else {
+        Some(keep_copy(plan, "copy")?)
+    };
+    let renamed = if kept.is_some() {
+        temp.persist(&plan.target).map(drop)
+    } else {
+        // Nothing was there to keep, so nothing that appears meanwhile may be replaced.
+        temp.persist_noclobber(&plan.target).map(drop)
+    };
+    renamed.map_err(|err| RestoreError::Io {
         step: "cannot rename the restored file over the target",
-        reason: err.error.to_string(),
+        reason: if err.error.kind() == io::ErrorKind::AlreadyExists {
+            "something appeared at the target while the backup was unpacked; it was left alone".into()
+        } else {
+            err.error.to_string()
+        },
     })?;
     sync_dir(&parent);
-    let stale_side_files = if plan.format.is_sqlite() { move_side_files(plan) } else { Vec::new() };
+    let stale_side_files = match &kept {
+        Some(kept) if plan.format.is_sqlite() => move_side_files(&plan.target, &kept.path),
+        _ => Vec::new(),
+    };
+    // Only now may writers go on, and what they open is the restored file.
+    drop(lock);
     let check = if plan.format.is_sqlite() {
         match verify::check_sqlite(&plan.target, &CheckOptions { count: Vec::new(), ..plan.check.clone() }) {
             Ok(_) => format!("{check}; restored file checked"),
@@ -213,34 +268,75 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     };
     Ok(Outcome {
         target: plan.target.clone(),
-        aside: secured.as_ref().map(|_| plan.aside.clone()),
-        secured_by: secured,
+        aside: kept.as_ref().map(|kept| kept.path.clone()),
+        secured_by: kept.map(|kept| kept.how),
         stale_side_files,
+        removed_debris: Vec::new(),
         bytes,
         duration: Duration::ZERO,
         check,
     })
 }
 
-/// Keeps the current target file as `plan.aside`; SQLite through the online backup API.
-fn secure_file(plan: &Plan) -> Result<String, RestoreError> {
-    if plan.format.is_sqlite() {
-        match snapshot_sqlite(&plan.target, &plan.aside) {
-            Ok(()) => return Ok("online backup".into()),
-            // A target too damaged for SQLite to read is copied as bytes: nothing is writing a broken file.
-            Err(reason) if reason.contains("not a database") || reason.contains("malformed") => {}
-            Err(reason) => {
-                let _ = std::fs::remove_file(&plan.aside);
-                return Err(RestoreError::Io { step: "cannot snapshot the current database", reason });
-            }
+/// Where the previous target was kept, and how.
+struct Kept {
+    path: PathBuf,
+    how: String,
+}
+
+/// Keeps the current database under a name of its own: through SQLite's online
+/// backup API while `locked` (the write lock is held, so the copy is the last
+/// committed state), else as bytes (SQLite cannot read it, so nothing writes it).
+fn keep_database(plan: &Plan, locked: bool) -> Result<Kept, RestoreError> {
+    if !locked {
+        return keep_copy(plan, "copy (the current file is not a database SQLite can open)");
+    }
+    let (path, file) = swap::reserve_file(&plan.aside, mode_of(&plan.target))
+        .map_err(io_step("cannot take a name to keep the current database under"))?;
+    drop(file);
+    let how = match snapshot_sqlite(&plan.target, &path) {
+        Ok(()) => Ok("online backup".to_string()),
+        // Too damaged for SQLite to copy; with the write lock held nothing changes it, so its bytes are the copy.
+        Err(reason) if reason.contains("not a database") || reason.contains("malformed") => {
+            let copy = || -> io::Result<()> {
+                let mut file = std::fs::OpenOptions::new().write(true).truncate(true).open(&path)?;
+                copy_into(&plan.target, &mut file)
+            };
+            copy().map(|()| "copy (the current database is damaged)".to_string()).map_err(|err| err.to_string())
+        }
+        Err(reason) => Err(reason),
+    };
+    match how {
+        Ok(how) => Ok(Kept { path, how }),
+        Err(reason) => {
+            // The file is ours, made just now, and holds at most part of a copy.
+            let _ = std::fs::remove_file(&path);
+            Err(RestoreError::Io { step: "cannot keep a copy of the current database", reason })
         }
     }
-    let copy = || -> io::Result<()> {
-        std::fs::copy(&plan.target, &plan.aside)?;
-        File::open(&plan.aside)?.sync_all()
-    };
-    copy().map_err(io_step("cannot keep a copy of the current target"))?;
-    Ok(if plan.format.is_sqlite() { "copy (the current file is not a readable database)" } else { "copy" }.into())
+}
+
+/// Keeps a byte copy of the current target file under a name of its own.
+fn keep_copy(plan: &Plan, how: &str) -> Result<Kept, RestoreError> {
+    let (path, mut file) = swap::reserve_file(&plan.aside, mode_of(&plan.target))
+        .map_err(io_step("cannot take a name to keep the current target under"))?;
+    if let Err(err) = copy_into(&plan.target, &mut file) {
+        // The file is ours, made just now, and holds at most part of a copy.
+        let _ = std::fs::remove_file(&path);
+        return Err(io_step("cannot keep a copy of the current target")(err));
+    }
+    Ok(Kept { path, how: how.into() })
+}
+
+fn copy_into(from: &Path, file: &mut File) -> io::Result<()> {
+    io::copy(&mut File::open(from)?, file)?;
+    file.sync_all()
+}
+
+/// The permission bits of `path`, for a copy of it (owner-only when unknown).
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).map_or(0o600, |metadata| metadata.permissions().mode() & 0o777)
 }
 
 fn snapshot_sqlite(source: &Path, destination: &Path) -> Result<(), String> {
@@ -258,69 +354,65 @@ fn snapshot_sqlite(source: &Path, destination: &Path) -> Result<(), String> {
 fn checkpoint(target: &Path) {
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if let Ok(connection) = rusqlite::Connection::open_with_flags(target, flags) {
+        // Best effort: whatever stays in the WAL is in the snapshot and moved aside with the WAL.
         let _ = connection.busy_timeout(Duration::from_secs(2));
         let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
     }
 }
 
-/// Moves `-wal`/`-shm` files of the replaced database aside: replayed onto the new file they would corrupt it.
-fn move_side_files(plan: &Plan) -> Vec<PathBuf> {
+/// Moves `-wal`/`-shm` files of the replaced database aside, next to where it
+/// was kept: replayed onto the new file they would corrupt it.
+fn move_side_files(target: &Path, kept: &Path) -> Vec<PathBuf> {
     let mut moved = Vec::new();
     for suffix in ["-wal", "-shm"] {
-        let side = PathBuf::from(format!("{}{suffix}", plan.target.display()));
+        let mut side = target.as_os_str().to_owned();
+        side.push(suffix);
+        let side = PathBuf::from(side);
         if side.exists() {
-            let kept = PathBuf::from(format!("{}{suffix}.stale", plan.aside.display()));
-            if std::fs::rename(&side, &kept).is_ok() {
-                moved.push(kept);
+            let mut stale = kept.as_os_str().to_owned();
+            stale.push(format!("{suffix}.stale"));
+            let stale = PathBuf::from(stale);
+            if swap::rename_noreplace(&side, &stale).is_ok() {
+                moved.push(stale);
             }
         }
     }
     moved
 }
 
-fn sync_dir(dir: &Path) {
-    if let Ok(handle) = File::open(dir) {
-        let _ = handle.sync_all();
-    }
-}
-
 fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Outcome, RestoreError> {
     let parent = parent_of(&plan.target);
-    let name = plan.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.restore-"))
+        .prefix(&staging_prefix(&plan.target))
+        .rand_bytes(8)
         .tempdir_in(&parent)
         .map_err(io_step("cannot create a staging folder beside the target"))?;
+    let preserve = plan.preserve_permissions;
     let bytes = if plan.format.is_dir() {
-        copy_tree(&plan.backup.path, staging.path(), progress, cancel)?
+        unpack::copy_tree(&plan.backup.path, staging.path(), preserve, progress, cancel)?
     } else {
         let (source, size) = verify::open(&plan.backup.path)?;
+        let cap = plan.check.cap(size, Some(&parent), 0);
         let reader = Tracked::new(BufReader::with_capacity(BUFFER, source), size, progress, cancel);
-        let limit = plan.check.max_unpacked;
         if plan.format == BackupFormat::TarGz {
-            unpack_tar(Limited { inner: MultiGzDecoder::new(reader), left: limit }, staging.path(), limit)?
+            let reader = Limited { inner: MultiGzDecoder::new(reader), left: cap.bytes };
+            unpack::unpack_tar(reader, staging.path(), &cap, preserve)?
         } else {
-            unpack_tar(reader, staging.path(), limit)?
+            unpack::unpack_tar(reader, staging.path(), &cap, preserve)?
         }
     };
-    sync_tree(staging.path()).map_err(io_step("cannot sync the staged files"))?;
+    unpack::sync_tree(staging.path()).map_err(io_step("cannot sync the staged files"))?;
     if cancel.is_cancelled() {
         return Err(RestoreError::Cancelled);
     }
     let files = verify::walk_files(staging.path()).map(|f| f.len()).unwrap_or(0);
     // From here the staging folder must survive being dropped: it becomes the target.
     let staged = staging.keep();
-    let aside = if plan.current.is_some() {
-        if let Err(err) = swap_in(&staged, &plan.target, &plan.aside) {
-            let _ = std::fs::remove_dir_all(&staged);
-            return Err(err);
-        }
-        Some(plan.aside.clone())
+    // Looked at again, not taken from the plan: the target may have come or gone since.
+    let aside = if std::fs::symlink_metadata(&plan.target).is_ok() {
+        Some(swap::swap_in(&staged, &plan.target, &plan.aside)?)
     } else {
-        std::fs::rename(&staged, &plan.target).map_err(|err| {
-            let _ = std::fs::remove_dir_all(&staged);
-            RestoreError::Io { step: "cannot move the staged folder into place", reason: err.to_string() }
-        })?;
+        swap::move_in(&staged, &plan.target)?;
         None
     };
     sync_dir(&parent);
@@ -329,118 +421,75 @@ fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
         secured_by: aside.as_ref().map(|_| "moved".to_string()),
         aside,
         stale_side_files: Vec::new(),
+        removed_debris: Vec::new(),
         bytes,
         duration: Duration::ZERO,
         check: format!("{files} files, {} unpacked", human_bytes(bytes)),
     })
 }
 
-/// Puts `staged` at `target` and the old target at `aside`.
-fn swap_in(staged: &Path, target: &Path, aside: &Path) -> Result<(), RestoreError> {
-    #[cfg(target_os = "linux")]
-    {
-        use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
-        // One atomic step: the target path always names a complete folder.
-        if renameat2(AT_FDCWD, staged, AT_FDCWD, target, RenameFlags::RENAME_EXCHANGE).is_ok() {
-            return std::fs::rename(staged, aside).map_err(|err| RestoreError::Io {
-                step: "restored, but cannot rename the previous folder aside",
-                reason: format!("{err}; it is at {}", staged.display()),
-            });
-        }
-    }
-    // Without an exchange: move the old one aside, then the new one in, undoing the first on failure.
-    std::fs::rename(target, aside).map_err(io_step("cannot move the current target aside"))?;
-    if let Err(err) = std::fs::rename(staged, target) {
-        let _ = std::fs::rename(aside, target);
-        return Err(RestoreError::Io { step: "cannot move the staged folder into place", reason: err.to_string() });
-    }
-    Ok(())
+/// What marks a staging file or folder: `.<target name>.firstwatch-restore-<pid>-<random>`.
+const STAGING_MARK: &str = ".firstwatch-restore-";
+
+fn staging_lead(target: &Path) -> String {
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    format!(".{name}{STAGING_MARK}")
 }
 
-/// Unpacks every entry into `root`, refusing any that would land outside it.
-fn unpack_tar(reader: impl Read, root: &Path, limit: u64) -> Result<u64, RestoreError> {
-    let mut archive = tar::Archive::new(reader);
-    archive.set_preserve_permissions(true);
-    archive.set_overwrite(true);
-    let damaged = |err: io::Error| -> RestoreError {
-        if super::progress::is_cancelled(&err) {
-            return RestoreError::Cancelled;
-        }
-        if super::progress::is_too_large(&err) || err.kind() == io::ErrorKind::FileTooLarge {
-            return RestoreError::Backup(format!("unpacks to more than {} (max_unpacked)", human_bytes(limit)));
-        }
-        RestoreError::Backup(format!("the archive is damaged: {}", sanitize_str(&err.to_string())))
-    };
-    let mut bytes = 0;
-    let mut count = 0;
-    for entry in archive.entries().map_err(damaged)? {
-        let mut entry = entry.map_err(damaged)?;
-        let path = entry.path().map_err(damaged)?.into_owned();
-        let kind = entry.header().entry_type();
-        let link = entry.link_name().ok().flatten().map(|l| l.into_owned());
-        if let Some(reason) = super::safety::unsafe_entry(&path, kind, link.as_deref()) {
-            return Err(RestoreError::Backup(reason));
-        }
-        bytes += entry.size();
-        count += 1;
-        if !entry.unpack_in(root).map_err(damaged)? {
-            let shown = sanitize_str(&path.display().to_string());
-            return Err(RestoreError::Backup(format!("entry `{shown}` would land outside the target")));
-        }
-    }
-    if count == 0 {
-        return Err(RestoreError::Backup("the archive holds no entries".into()));
-    }
-    Ok(bytes)
+/// This process's staging names beside `target` start with this; the rest is random.
+fn staging_prefix(target: &Path) -> String {
+    format!("{}{}-", staging_lead(target), std::process::id())
 }
 
-/// Copies a backup folder; links are refused rather than followed.
-fn copy_tree(
-    source: &Path,
-    destination: &Path,
-    progress: &mut dyn Progress,
-    cancel: &Cancel,
-) -> Result<u64, RestoreError> {
-    if !source.is_dir() {
-        return Err(RestoreError::Backup("the backup folder is gone".into()));
-    }
-    let total: u64 = verify::walk_files(source).map(|files| files.iter().map(|(_, size)| size).sum()).unwrap_or(0);
-    let mut bytes = 0;
-    let mut pending = vec![PathBuf::new()];
-    while let Some(relative) = pending.pop() {
-        let from = source.join(&relative);
-        let reader = std::fs::read_dir(&from).map_err(|err| RestoreError::Backup(format!("cannot list: {err}")))?;
-        for item in reader {
-            if cancel.is_cancelled() {
-                return Err(RestoreError::Cancelled);
-            }
-            let item = item.map_err(|err| RestoreError::Backup(format!("cannot list: {err}")))?;
-            let kind = item.file_type().map_err(|err| RestoreError::Backup(err.to_string()))?;
-            let inner = relative.join(item.file_name());
-            if kind.is_dir() {
-                std::fs::create_dir(destination.join(&inner)).map_err(io_step("cannot create a folder"))?;
-                pending.push(inner);
-            } else if kind.is_file() {
-                let copied = std::fs::copy(item.path(), destination.join(&inner)).map_err(|err| {
-                    RestoreError::Backup(format!("cannot read `{}`: {err}", sanitize_str(&inner.display().to_string())))
-                })?;
-                bytes += copied;
-                progress.report(bytes, total);
-            } else {
-                let shown = sanitize_str(&inner.display().to_string());
-                return Err(RestoreError::Backup(format!("`{shown}` is a link or special file; not restored")));
-            }
+/// Removes what restores of `target` left behind when they were killed: staging
+/// files and folders beside it whose process is gone. Returns what it removed.
+///
+/// A staging entry only ever holds (part of) a copy of a backup, never the
+/// previous target, so removing one loses nothing. One whose process still
+/// runs is a restore in progress and is left alone.
+pub fn sweep_debris(target: &Path) -> Vec<PathBuf> {
+    let lead = staging_lead(target);
+    let Ok(entries) = std::fs::read_dir(parent_of(target)) else { return Vec::new() };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|name| name.strip_prefix(&lead)).and_then(staging_pid) else {
+            continue;
+        };
+        if process_is_alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        // The entry itself, never what a link there points to.
+        let gone = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
+            Ok(_) => std::fs::remove_file(&path),
+            Err(err) => Err(err),
+        };
+        if gone.is_ok() {
+            removed.push(path);
         }
     }
-    Ok(bytes)
+    removed.sort();
+    removed
 }
 
-fn sync_tree(root: &Path) -> io::Result<()> {
-    for (file, _) in verify::walk_files(root)? {
-        File::open(&file)?.sync_all()?;
+/// The pid in `<pid>-<random>`.
+fn staging_pid(rest: &str) -> Option<i32> {
+    let (pid, random) = rest.split_once('-')?;
+    if random.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
-    sync_dir(root);
-    Ok(())
+    pid.parse::<i32>().ok().filter(|pid| *pid > 0)
+}
+
+/// Whether a process with this pid exists (one of another user's counts).
+fn process_is_alive(pid: i32) -> bool {
+    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+        Ok(()) => true,
+        Err(nix::errno::Errno::ESRCH) => false,
+        Err(_) => true,
+    }
 }
 
 /// Runs a confirmed restore with an audit row before it starts and one when it ends.

@@ -6,6 +6,7 @@
 //! through `PRAGMA integrity_check` plus the configured row counts. Folders and
 //! plain files are read through and hashed so a later change shows.
 
+pub use super::cap::{Cap, CapRule};
 use super::human_bytes;
 use super::progress::{Cancel, Capped, Progress, Tracked, is_cancelled, is_too_large};
 use crate::config::{BackupFormat, IntegrityCheck};
@@ -24,8 +25,11 @@ pub struct CheckOptions {
     /// Tables whose row counts are reported (and must exist).
     pub count: Vec<String>,
     pub integrity: IntegrityCheck,
-    /// Largest decompressed size accepted (a guard against gzip bombs).
-    pub max_unpacked: u64,
+    /// The set's `max_unpacked`: an explicit cap on the unpacked size that replaces
+    /// the default one worked out per backup (see [`CheckOptions::cap`]).
+    pub max_unpacked: Option<u64>,
+    /// The set's `max_ratio` (`None`: [`crate::config::DEFAULT_MAX_RATIO`]).
+    pub max_ratio: Option<u64>,
 }
 
 /// A good backup, described.
@@ -56,15 +60,14 @@ pub enum Failure {
 }
 
 impl Failure {
-    fn from_io(err: &io::Error, what: &str, limit: u64) -> Failure {
+    fn from_io(err: &io::Error, what: &str, cap: Option<&Cap>) -> Failure {
         if is_cancelled(err) {
             return Failure::Cancelled;
         }
-        if is_too_large(err) {
-            return Failure::Corrupt(format!(
-                "unpacks to more than {} (max_unpacked); a gzip bomb, or raise the limit if it is genuine",
-                human_bytes(limit)
-            ));
+        if let Some(cap) = cap
+            && (is_too_large(err) || err.kind() == io::ErrorKind::FileTooLarge)
+        {
+            return Failure::Corrupt(cap.refusal());
         }
         let detail = sanitize_str(&err.to_string());
         let truncated = err.kind() == io::ErrorKind::UnexpectedEof || detail.contains("unexpected EOF");
@@ -91,10 +94,13 @@ pub fn verify(
     if size == 0 {
         return Err(Failure::Corrupt("the file is empty (0 bytes)".into()));
     }
+    // Only a gzipped database is unpacked onto disk (a temp file) while it is checked.
+    let unpack_into = (format == BackupFormat::SqliteGz).then(std::env::temp_dir);
+    let cap = options.cap(size, unpack_into.as_deref(), 0);
     let reader = Tracked::new(BufReader::with_capacity(BUFFER, file), size, progress, cancel);
     match format {
         BackupFormat::Gz => {
-            let unpacked = gunzip_into(reader, io::sink(), options.max_unpacked)?;
+            let unpacked = gunzip_into(reader, io::sink(), &cap)?;
             Ok(Report {
                 summary: format!("gzip ok · {} unpacked", human_bytes(unpacked)),
                 unpacked_bytes: Some(unpacked),
@@ -109,10 +115,9 @@ pub fn verify(
                 ..Report::empty()
             })
         }
-        BackupFormat::Tar => verify_tar(reader, options.max_unpacked),
+        BackupFormat::Tar => verify_tar(reader, &cap),
         BackupFormat::TarGz => {
-            verify_tar(Limited { inner: MultiGzDecoder::new(reader), left: options.max_unpacked }, options.max_unpacked)
-                .map_err(gzip_wording)
+            verify_tar(Limited { inner: MultiGzDecoder::new(reader), left: cap.bytes }, &cap).map_err(gzip_wording)
         }
         BackupFormat::Sqlite => {
             drop(reader);
@@ -126,7 +131,7 @@ pub fn verify(
                 .suffix(".db")
                 .tempfile()
                 .map_err(|err| Failure::Corrupt(format!("cannot make a temp file to check it in: {err}")))?;
-            let unpacked = gunzip_into(reader, temp.as_file(), options.max_unpacked)?;
+            let unpacked = gunzip_into(reader, temp.as_file(), &cap)?;
             let mut report = check_sqlite_cancellable(temp.path(), options, cancel)?;
             report.unpacked_bytes = Some(unpacked);
             report.summary = format!("{} · {} unpacked", report.summary, human_bytes(unpacked));
@@ -159,11 +164,11 @@ pub(crate) fn open(path: &Path) -> Result<(File, u64), Failure> {
     Ok((file, metadata.len()))
 }
 
-/// Decompresses all gzip members from `reader` into `writer`, at most `limit` bytes; returns the size.
-pub(crate) fn gunzip_into(reader: impl Read, writer: impl Write, limit: u64) -> Result<u64, Failure> {
+/// Decompresses all gzip members from `reader` into `writer`, at most `cap` bytes; returns the size.
+pub(crate) fn gunzip_into(reader: impl Read, writer: impl Write, cap: &Cap) -> Result<u64, Failure> {
     let mut decoder = MultiGzDecoder::new(reader);
-    let mut sink = Capped { inner: writer, written: 0, limit };
-    pump(&mut decoder, &mut sink).map_err(|err| Failure::from_io(&err, "the gzip data", limit))?;
+    let mut sink = Capped { inner: writer, written: 0, limit: cap.bytes };
+    pump(&mut decoder, &mut sink).map_err(|err| Failure::from_io(&err, "the gzip data", Some(cap)))?;
     sink.flush().map_err(|err| Failure::Corrupt(format!("cannot write the unpacked copy: {err}")))?;
     Ok(sink.written)
 }
@@ -214,7 +219,7 @@ fn hash_stream(mut reader: impl Read, what: &str, mut hasher: Sha256) -> Result<
     let mut buffer = vec![0u8; BUFFER];
     let mut total = 0u64;
     loop {
-        let n = reader.read(&mut buffer).map_err(|err| Failure::from_io(&err, what, u64::MAX))?;
+        let n = reader.read(&mut buffer).map_err(|err| Failure::from_io(&err, what, None))?;
         if n == 0 {
             return Ok((hex(&hasher.finalize()), total));
         }
@@ -228,21 +233,25 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Reads every header and every entry's data to the end of the archive.
-fn verify_tar(reader: impl Read, limit: u64) -> Result<Report, Failure> {
+fn verify_tar(reader: impl Read, cap: &Cap) -> Result<Report, Failure> {
     let mut archive = tar::Archive::new(reader);
-    let entries = archive.entries().map_err(|err| Failure::from_io(&err, "the tar data", limit))?;
+    let damaged = |err: io::Error| Failure::from_io(&err, "the tar data", Some(cap));
+    let entries = archive.entries().map_err(damaged)?;
     let (mut files, mut bytes, mut count) = (0u64, 0u64, 0u64);
+    let mut tree = super::safety::ArchiveTree::default();
     for entry in entries {
-        let mut entry = entry.map_err(|err| Failure::from_io(&err, "the tar data", limit))?;
+        let mut entry = entry.map_err(damaged)?;
         count += 1;
-        let path = entry.path().map_err(|err| Failure::from_io(&err, "a tar entry name", limit))?.into_owned();
+        let path = entry.path().map_err(|err| Failure::from_io(&err, "a tar entry name", Some(cap)))?.into_owned();
         let kind = entry.header().entry_type();
         let link = entry.link_name().ok().flatten().map(|l| l.into_owned());
-        if let Some(reason) = super::safety::unsafe_entry(&path, kind, link.as_deref()) {
-            return Err(Failure::Corrupt(reason));
-        }
+        tree.admit(&path, kind, link.as_deref()).map_err(Failure::Corrupt)?;
         let expected = entry.size();
-        let read = pump(&mut entry, &mut io::sink()).map_err(|err| Failure::from_io(&err, "the tar data", limit))?;
+        // Sizes come from the headers, so an entry that claims too much is refused before it is read.
+        if bytes.saturating_add(expected) > cap.bytes {
+            return Err(Failure::Corrupt(cap.refusal()));
+        }
+        let read = pump(&mut entry, &mut io::sink()).map_err(damaged)?;
         if read != expected {
             let name = sanitize_str(&path.display().to_string());
             return Err(Failure::Corrupt(format!("entry `{name}` is cut short ({read} of {expected} bytes)")));
@@ -255,6 +264,7 @@ fn verify_tar(reader: impl Read, limit: u64) -> Result<Report, Failure> {
     if count == 0 {
         return Err(Failure::Corrupt("the archive holds no entries".into()));
     }
+    tree.finish().map_err(Failure::Corrupt)?;
     Ok(Report {
         summary: format!("tar ok · {files} files · {}", human_bytes(bytes)),
         files: Some(files),

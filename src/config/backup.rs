@@ -92,8 +92,18 @@ pub enum IntegrityCheck {
     Quick,
 }
 
-/// Default cap on how large a decompressed backup may grow while it is checked.
-pub const DEFAULT_MAX_UNPACKED: u64 = 16 << 30;
+/// Default `max_ratio`: how many times its compressed size a backup may unpack to.
+///
+/// Real backups compress 3-20x (text and config 5-10x, SQLite databases 3-20x,
+/// logs up to ~30x), so 100x leaves room for the unusually compressible ones while
+/// a gzip bomb (1000x and more: zeros pack at about 1000:1 per gzip member) is
+/// stopped after reading a small part of it.
+pub const DEFAULT_MAX_RATIO: u64 = 100;
+
+/// The ratio rule never caps a backup below this: small backups (a nearly empty
+/// database is mostly zero pages and packs 50-200x) cannot hurt a host, and
+/// refusing them would only teach people to turn the guard off.
+pub const RATIO_FLOOR: u64 = 64 << 20;
 
 /// `[[backup]]`: a set of backups in one folder.
 #[derive(Debug, Clone, Deserialize)]
@@ -120,17 +130,32 @@ pub struct BackupConfig {
     pub count: Vec<Spanned<String>>,
     #[serde(default)]
     pub integrity: IntegrityCheck,
-    /// Refuse to decompress more than this (a guard against gzip bombs).
+    /// Refuse to decompress more than this; set, it replaces the default cap
+    /// (max_ratio times the compressed size, and the free space where it is unpacked).
     #[serde(default)]
     pub max_unpacked: Option<ByteSize>,
+    /// Refuse a backup that unpacks to more than this many times its compressed size
+    /// (a guard against gzip bombs); [`DEFAULT_MAX_RATIO`] when unset.
+    #[serde(default)]
+    pub max_ratio: Option<Spanned<u64>>,
+    /// Restore an archive's setuid, setgid, sticky and world-write bits and its
+    /// owners as recorded; off, they are dropped and files belong to whoever restores.
+    #[serde(default)]
+    pub preserve_permissions: bool,
     /// What `create` copies: the live database (or file) this set backs up.
     #[serde(default)]
     pub source: Option<Spanned<PathBuf>>,
 }
 
 impl BackupConfig {
-    pub fn max_unpacked(&self) -> u64 {
-        self.max_unpacked.map_or(DEFAULT_MAX_UNPACKED, |size| size.0)
+    /// The explicit `max_unpacked`, if the set has one.
+    pub fn max_unpacked(&self) -> Option<u64> {
+        self.max_unpacked.map(|size| size.0)
+    }
+
+    /// The explicit `max_ratio`, if the set has one.
+    pub fn max_ratio(&self) -> Option<u64> {
+        self.max_ratio.as_ref().map(|ratio| *ratio.get_ref())
     }
 }
 
@@ -183,6 +208,22 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 set.pattern.span(),
                 format!("backup `{name}`: a set with a `source` needs a pattern without `*` or `?`"),
                 Some("new backups are named from the pattern, e.g. \"app_db_%Y%m%d_%H%M%S.db.gz\""),
+            );
+        }
+        if let Some(ratio) = &set.max_ratio
+            && *ratio.get_ref() == 0
+        {
+            problems.push(
+                ratio.span(),
+                format!("backup `{name}`: max_ratio = 0 would refuse every compressed backup"),
+                Some("real backups unpack to 3-20 times their size; leave max_ratio out for the default of 100"),
+            );
+        }
+        if set.preserve_permissions && !set.format.restores_a_tree() {
+            problems.push(
+                set.name.span(),
+                format!("backup `{name}`: preserve_permissions is for tar, tar-gz and dir sets"),
+                Some("a single-file restore keeps the permissions of the file it replaces"),
             );
         }
         if let Some(keep_last) = &set.keep_last

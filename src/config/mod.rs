@@ -15,7 +15,7 @@ pub mod units;
 mod validate;
 
 pub use action::{ActionConfig, ActionKind, RunbookRef};
-pub use backup::{BackupConfig, BackupFormat, DEFAULT_MAX_UNPACKED, IntegrityCheck};
+pub use backup::{BackupConfig, BackupFormat, DEFAULT_MAX_RATIO, IntegrityCheck, RATIO_FLOOR};
 pub use check::{CheckConfig, CheckTarget, Severity};
 pub use error::{ConfigError, Diagnostic, line_col};
 pub use gpu::GpuConfig;

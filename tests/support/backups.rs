@@ -98,3 +98,105 @@ pub fn hidden_leftovers(dir: &Path) -> Vec<PathBuf> {
         .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
         .collect()
 }
+
+/// One entry of [`raw_tar`]: its exact name, kind, link target and contents.
+#[derive(Clone, Copy)]
+pub struct RawEntry<'a> {
+    pub name: &'a str,
+    pub kind: tar::EntryType,
+    pub link: Option<&'a str>,
+    pub data: &'a [u8],
+}
+
+impl<'a> RawEntry<'a> {
+    pub fn file(name: &'a str, data: &'a [u8]) -> RawEntry<'a> {
+        RawEntry { name, kind: tar::EntryType::Regular, link: None, data }
+    }
+    pub fn dir(name: &'a str) -> RawEntry<'a> {
+        RawEntry { name, kind: tar::EntryType::Directory, link: None, data: b"" }
+    }
+    pub fn symlink(name: &'a str, to: &'a str) -> RawEntry<'a> {
+        RawEntry { name, kind: tar::EntryType::Symlink, link: Some(to), data: b"" }
+    }
+    pub fn hard_link(name: &'a str, to: &'a str) -> RawEntry<'a> {
+        RawEntry { name, kind: tar::EntryType::Link, link: Some(to), data: b"" }
+    }
+}
+
+/// A tar of `entries` with names and link targets written exactly as given, bypassing the builder's checks.
+pub fn raw_tar(entries: &[RawEntry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in entries {
+        let mut header = tar::Header::new_old();
+        {
+            let bytes = header.as_old_mut();
+            bytes.name[..entry.name.len()].copy_from_slice(entry.name.as_bytes());
+            if let Some(link) = entry.link {
+                bytes.linkname[..link.len()].copy_from_slice(link.as_bytes());
+            }
+        }
+        header.set_size(entry.data.len() as u64);
+        header.set_mode(if entry.kind.is_dir() { 0o755 } else { 0o644 });
+        header.set_mtime(1_700_000_000);
+        header.set_entry_type(entry.kind);
+        header.set_cksum();
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(entry.data);
+        let padding = (512 - entry.data.len() % 512) % 512;
+        out.extend(std::iter::repeat_n(0u8, padding));
+    }
+    out.extend_from_slice(&[0u8; 1024]);
+    out
+}
+
+/// Incompressible bytes from a fixed seed (xorshift), `len` of them, readable as a stream.
+pub struct Noise {
+    state: u64,
+    left: u64,
+}
+
+impl Noise {
+    pub fn new(seed: u64, len: u64) -> Noise {
+        Noise { state: seed | 1, left: len }
+    }
+
+    pub fn bytes(seed: u64, len: u64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len as usize);
+        std::io::Read::read_to_end(&mut Noise::new(seed, len), &mut out).unwrap();
+        out
+    }
+}
+
+impl std::io::Read for Noise {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = (buf.len() as u64).min(self.left) as usize;
+        for chunk in buf[..n].chunks_mut(8) {
+            self.state ^= self.state << 13;
+            self.state ^= self.state >> 7;
+            self.state ^= self.state << 17;
+            chunk.copy_from_slice(&self.state.to_le_bytes()[..chunk.len()]);
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// `len` bytes of zeros gzipped at the default level: a small file that unpacks to a large one.
+pub fn gzip_of_zeros(len: u64) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    std::io::copy(&mut std::io::Read::take(std::io::repeat(0), len), &mut encoder).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// The permission bits of `path` (links not followed).
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// The firstwatch binary with a config, a private HOME and no colour.
+pub fn firstwatch(config: &Path, home: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_firstwatch"));
+    command.arg("--config").arg(config).env("HOME", home).env("NO_COLOR", "1").stdin(std::process::Stdio::null());
+    command
+}

@@ -99,7 +99,7 @@ pub fn execute(effect: Effect, services: &Services) {
         }),
         Effect::LoadContents { set, name, path } => in_background(move || {
             let result = match find_set(&services, &set) {
-                Some(backup_set) => contents::read(backup_set.format, &path, backup_set.check.max_unpacked)
+                Some(backup_set) => contents::read(backup_set.format, &path, &backup_set.check)
                     .map(Arc::new)
                     .map_err(|failure| failure.to_string()),
                 None => Err(format!("the set `{set}` is no longer configured")),
@@ -109,7 +109,7 @@ pub fn execute(effect: Effect, services: &Services) {
         Effect::Compare { set, name, path } => in_background(move || {
             let result = match find_set(&services, &set) {
                 Some(backup_set) => match &backup_set.restore_to {
-                    Some(target) => compare::compare(backup_set.format, &path, target, backup_set.check.max_unpacked)
+                    Some(target) => compare::compare(backup_set.format, &path, target, &backup_set.check)
                         .map(Arc::new)
                         .map_err(|failure| failure.to_string()),
                     None => Err(format!("`{set}` has no restore_to to compare with")),
