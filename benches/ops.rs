@@ -77,13 +77,15 @@ fn main() {
     let mut launched = ops::launch(&job).unwrap();
     let config = dir.path().join("fw.toml");
     std::fs::write(&config, format!("[settings]\ndata_dir = {:?}\n", dir.path().join("data"))).unwrap();
-    let follower = Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_firstwatch"))
         .args(["--config", config.to_str().unwrap(), "ops", "follow", &launched.id.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let (follower_cpu, _) = cpu_of(follower.id() as i32);
+    // Already reaped by wait4 above; this only satisfies the handle.
+    let _ = follower.try_wait();
     let wall = started.elapsed();
     let (supervisor_cpu, _) = cpu_of(launched.supervisor.id() as i32);
     let _ = launched.supervisor.try_wait();

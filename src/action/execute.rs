@@ -233,7 +233,6 @@ impl ActionContext {
             |line| report_to(&shared, Progress::Output(line.clone())),
         )
         .await;
-        drop(shared);
         hang_up.disarm();
         drop(lock);
         let summary = outcome_summary(&report);

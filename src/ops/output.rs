@@ -6,7 +6,7 @@
 //! operation from one whose supervisor has gone, whatever happened to it.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -145,7 +145,5 @@ pub async fn follow(path: &Path, mut on_line: impl FnMut(Line)) -> io::Result<()
             return Ok(());
         }
         clock.tick().await;
-        // A file replaced under us would read as nothing more; keep to the one we opened.
-        file.seek(SeekFrom::Current(0))?;
     }
 }
