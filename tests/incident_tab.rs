@@ -344,7 +344,7 @@ fn the_dialog_names_the_watch_and_its_follow_up_which_runs_in_the_same_pane_and_
     apply(&mut model, &[Action::SelectTab(TabId::Incident)]);
     loaded(&mut model);
     open_dialog(&mut model);
-    apply(&mut model, &[Action::Tick(wall())]);
+    apply(&mut model, &[Action::FrameDrawn]);
     let screen = draw(&model, 120, 40);
     assert!(screen.contains("orders for 5 min afterwards"), "{screen}");
     assert!(screen.contains("if fails runs `roll back orders` (deploy rollback orders)"), "{screen}");
