@@ -233,7 +233,7 @@ fn another_terminal_follows_and_cancels_a_running_operation() {
     let follower =
         fixture.command(&["ops", "follow", "1"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let cancel = fixture.run(&["ops", "cancel", "1", "--confirm", "1"]);
-    assert!(cancel.status.success(), "{}", String::from_utf8_lossy(&cancel.stderr));
+    assert!(cancel.status.success(), "{:?} {}", cancel.status, String::from_utf8_lossy(&cancel.stderr));
     let followed = follower.wait_with_output().unwrap();
     assert!(followed.status.success());
     assert_eq!(String::from_utf8_lossy(&followed.stdout), "started\n", "the output so far, from the start");
@@ -280,4 +280,52 @@ fn a_front_end_that_stays_reports_the_operations_own_exit_code() {
 fn assert_private(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(path).unwrap().permissions().mode() & 0o777, mode, "{}", path.display());
+}
+
+#[test]
+fn a_supervisor_handed_a_broken_job_refuses_and_runs_nothing() {
+    let fixture = Fixture::new();
+    let valid_shape_unknown_kind = r#"{"body":{"type":"action","kind":"wipe","spec":{}}}"#;
+    for job in ["{not json", "", valid_shape_unknown_kind, &"x".repeat(1 << 20)] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+            .arg("__supervise")
+            .current_dir(fixture.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        // A supervisor that stops reading early closes the pipe; that is its answer, not ours to fail on.
+        let _ = std::io::Write::write_all(&mut stdin, job.as_bytes());
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(3), "{said}");
+        assert!(said.starts_with("refused the supervisor could not read its job"), "{said}");
+    }
+    assert!(!fixture.path("child").exists() && !fixture.path("data").exists(), "nothing ran, nothing was written");
+}
+
+#[test]
+fn following_or_cancelling_an_operation_that_is_not_there_says_so() {
+    let fixture = Fixture::new();
+    let follow = fixture.run(&["ops", "follow", "42"]);
+    assert_eq!(follow.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&follow.stderr).contains("no operation #42"));
+    let cancel = fixture.run(&["ops", "cancel", "42", "--yes"]);
+    assert_eq!(cancel.status.code(), Some(1));
+    let garbage = fixture.run(&["ops", "cancel", "4;2", "--yes"]);
+    assert_eq!(garbage.status.code(), Some(2), "clap refuses a non-numeric id");
+
+    // A finished operation cannot be cancelled, and the attempt is audited.
+    let front = fixture.start_action();
+    fixture.wait_started();
+    fixture.open_gate();
+    assert!(front.wait_with_output().unwrap().status.success());
+    let late = fixture.run(&["ops", "cancel", "1", "--yes"]);
+    assert_eq!(late.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&late.stderr).contains("is not running (ok)"));
+    let events = fixture.audit_events();
+    assert_eq!(events[events.len() - 2..], ["cancel-request", "cancel-refused"]);
 }

@@ -10,7 +10,7 @@ use crate::ops::{self, Job};
 use crate::store::Store;
 use crate::util::identity::Identity;
 use clap::Subcommand;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -307,12 +307,7 @@ fn print_progress(progress: Progress) {
         },
         Progress::Finished { .. } => {}
         Progress::Verdict { check, healthy, summary } => {
-            let state = match healthy {
-                Some(true) => "healthy",
-                Some(false) => "FAILING",
-                None => "cannot verify",
-            };
-            eprintln!("verify {check}: {state}: {summary}");
+            eprintln!("{}", super::execute::verdict_line(&check, healthy, &summary));
         }
     }
 }
@@ -338,19 +333,16 @@ fn describe(config: &Config, spec: &ActionSpec) {
 /// (`orders⏎` typed ahead while the details printed) must not answer it, so
 /// input already waiting on the terminal is thrown away first.
 fn prompt(spec: &ActionSpec) -> Option<String> {
-    if let Err(err) = nix::sys::termios::tcflush(std::io::stdin(), nix::sys::termios::FlushArg::TCIFLUSH) {
+    let question = match spec.risk {
+        Risk::High => format!("type the target name `{}` to run it (enter alone cancels): ", spec.target),
+        Risk::Low => "run it? type y (enter alone cancels): ".to_string(),
+    };
+    match crate::util::prompt::ask(&question) {
+        Ok(answer) => answer,
         // Without the flush, type-ahead could answer: refuse rather than ask.
-        eprintln!("firstwatch action: cannot discard keys typed ahead: {err}");
-        return None;
-    }
-    match spec.risk {
-        Risk::High => eprint!("type the target name `{}` to run it (enter alone cancels): ", spec.target),
-        Risk::Low => eprint!("run it? type y (enter alone cancels): "),
-    }
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    match std::io::stdin().lock().read_line(&mut line) {
-        Ok(0) | Err(_) => None,
-        Ok(_) => Some(line),
+        Err(why) => {
+            eprintln!("firstwatch action: {why}");
+            None
+        }
     }
 }

@@ -67,6 +67,16 @@ pub enum Progress {
     },
 }
 
+/// One round of verification as people read it: "verify orders: FAILING: status 503".
+pub fn verdict_line(check: &str, healthy: Option<bool>, summary: &str) -> String {
+    let state = match healthy {
+        Some(true) => "healthy",
+        Some(false) => "FAILING",
+        None => "cannot verify",
+    };
+    format!("verify {check}: {state}: {summary}")
+}
+
 /// How verification after a redeploy or rollback came out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
@@ -142,7 +152,7 @@ fn seconds(duration: Duration) -> String {
 impl ActionContext {
     /// Where target locks live: beside the store, else the temp dir.
     fn lock_dir(&self) -> PathBuf {
-        self.store.as_ref().and_then(|s| s.path().parent().map(|p| p.to_path_buf())).unwrap_or_else(std::env::temp_dir)
+        lock::dir_for(self.store.as_ref())
     }
 
     /// Writes an audit row about `spec`; the error says why it could not be written.

@@ -283,6 +283,11 @@ pub fn last_taker(data_dir: &Path, target: &str) -> Option<String> {
     read_note(&note).map(|holder| crate::util::sanitize::sanitize_str(&holder.to_string()))
 }
 
+/// The folder whose `locks/` every firstwatch sharing `store` uses: beside the store, else the temp dir.
+pub fn dir_for(store: Option<&crate::store::Store>) -> std::path::PathBuf {
+    store.and_then(|s| s.path().parent().map(Path::to_path_buf)).unwrap_or_else(std::env::temp_dir)
+}
+
 /// A target name as a safe file name.
 fn file_name(target: &str) -> String {
     target.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()

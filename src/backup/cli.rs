@@ -11,7 +11,7 @@ use crate::store::Store;
 use crate::util::identity::Identity;
 use crate::util::sanitize::sanitize_str;
 use chrono::{DateTime, Utc};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -715,15 +715,10 @@ fn confirmation(request: &RestoreRequest, set: &str) -> Confirmation {
     if !std::io::stdin().is_terminal() {
         return Confirmation::Refused("no confirmation: pass --confirm SET (stdin is not a terminal)".into());
     }
-    print!("type the set name `{set}` to confirm: ");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    if std::io::stdin().lock().read_line(&mut line).is_err() {
-        return Confirmation::Cancelled("could not read the confirmation".into());
-    }
-    if line.trim_end_matches(['\n', '\r']) == set {
-        Confirmation::Given
-    } else {
-        Confirmation::Cancelled("the typed name did not match".into())
+    match crate::util::prompt::ask(&format!("type the set name `{set}` to confirm: ")) {
+        Ok(Some(line)) if line.trim_end_matches(['\n', '\r']) == set => Confirmation::Given,
+        Ok(Some(_)) => Confirmation::Cancelled("the typed name did not match".into()),
+        Ok(None) => Confirmation::Cancelled("could not read the confirmation".into()),
+        Err(why) => Confirmation::Refused(why),
     }
 }

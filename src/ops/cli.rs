@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::store::{AuditEntry, Store};
 use crate::util::identity::Identity;
 use clap::Subcommand;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 const OPS_HELP: &str = "\
@@ -182,7 +182,7 @@ fn follow_command(store: &Store, id: i64) -> ExitCode {
 pub fn print_line(line: Line) {
     let _ = match line {
         Line::Stdout(text) => writeln!(std::io::stdout(), "{text}"),
-        Line::Stderr(text) | Line::Note(text) => writeln!(std::io::stderr(), "{text}"),
+        other => writeln!(std::io::stderr(), "{}", other.display()),
     };
 }
 
@@ -224,8 +224,12 @@ fn cancel(store: &Store, who: &Identity, id: i64, typed: Option<&str>, yes: bool
         None
     } else if std::io::stdin().is_terminal() {
         eprintln!("operation #{id}: {} on {} by {}, started {}", row.name, row.target, row.user, row.started);
-        let typed = prompt(&format!("type the operation id `{id}` to cancel it (enter alone keeps it running): "));
-        (typed.trim() != id.to_string()).then(|| "not confirmed at the prompt".to_string())
+        let question = format!("type the operation id `{id}` to cancel it (enter alone keeps it running): ");
+        match crate::util::prompt::ask(&question) {
+            Ok(Some(typed)) if typed.trim() == id.to_string() => None,
+            Ok(_) => Some("not confirmed at the prompt".to_string()),
+            Err(why) => Some(why),
+        }
     } else {
         Some("not confirmed: stdin is not a terminal; pass --yes or --confirm ID".into())
     };
@@ -251,19 +255,4 @@ fn cancel(store: &Store, who: &Identity, id: i64, typed: Option<&str>, yes: bool
     let _ = audit("cancel-sent", format!("SIGTERM to supervisor pid {pid}"));
     println!("cancelling operation #{id}; its outcome will be in `firstwatch ops list` and the audit log");
     ExitCode::SUCCESS
-}
-
-/// Asks on the terminal, discarding anything typed before the question was shown.
-pub fn prompt(question: &str) -> String {
-    discard_typed_ahead();
-    eprint!("{question}");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut line);
-    line
-}
-
-/// Keys typed before a confirmation was asked for are not a confirmation.
-pub fn discard_typed_ahead() {
-    let _ = nix::sys::termios::tcflush(std::io::stdin(), nix::sys::termios::FlushArg::TCIFLUSH);
 }

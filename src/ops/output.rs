@@ -1,10 +1,14 @@
 //! An operation's output file: written by its supervisor, read by anyone who follows it.
 //!
 //! One line per record, tagged by its first byte: `O` stdout, `E` stderr,
-//! `#` a note from the supervisor. The supervisor holds an exclusive `flock`
+//! `R` a command starting, `F` a follow-up action starting, `#` any other
+//! note from the supervisor. The supervisor holds an exclusive `flock`
 //! on the file for as long as it lives, so a reader can tell a running
 //! operation from one whose supervisor has gone, whatever happened to it.
 
+use crate::action::execute::{Progress, verdict_line};
+use crate::action::runner::Stream;
+use crate::util::perms::{self, SharedGroup};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -23,13 +27,13 @@ pub struct OutputWriter {
 }
 
 impl OutputWriter {
-    /// Creates a new output file in `dir`, named after the time and the supervisor's pid.
-    pub fn create(dir: &Path) -> io::Result<OutputWriter> {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    /// Creates a new output file in `dir`, named after the time and the supervisor's pid;
+    /// owner-only, or shared with `group` as the store is.
+    pub fn create(dir: &Path, group: Option<&SharedGroup>) -> io::Result<OutputWriter> {
+        perms::private_dir(dir, group)?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         let path = dir.join(format!("{stamp}-{}.log", std::process::id()));
-        let file = std::fs::OpenOptions::new().append(true).create_new(true).mode(0o600).open(&path)?;
+        let file = perms::private_file(&path, group)?;
         // SAFETY: flock on a descriptor this function owns.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             return Err(io::Error::last_os_error());
@@ -53,6 +57,24 @@ impl OutputWriter {
         self.write('#', text);
     }
 
+    /// What a front end shows of the executor's progress: the command, its output, verdicts.
+    pub fn progress(&mut self, progress: &Progress) {
+        match progress {
+            Progress::Started { argv } => self.write('R', argv),
+            Progress::Output(line) => match line.stream {
+                Stream::Stdout => self.stdout(&line.text),
+                Stream::Stderr => self.stderr(&line.text),
+            },
+            Progress::Verdict { check, healthy, summary } => self.note(&verdict_line(check, *healthy, summary)),
+            Progress::Spawned { .. } | Progress::Finished { .. } => {}
+        }
+    }
+
+    /// A failed watch's `on_failed_verify` action is about to run.
+    pub fn follow_up(&mut self, name: &str) {
+        self.write('F', name);
+    }
+
     /// One write per line, so a reader never sees half of one from us.
     fn write(&mut self, tag: char, text: &str) {
         let mut line = String::with_capacity(text.len() + 3);
@@ -70,6 +92,10 @@ impl OutputWriter {
 pub enum Line {
     Stdout(String),
     Stderr(String),
+    /// A command starts: its argv as one line.
+    Running(String),
+    /// The named `on_failed_verify` action starts after a failed watch.
+    FollowUp(String),
     Note(String),
 }
 
@@ -80,14 +106,19 @@ impl Line {
         match tag.trim_end() {
             "O" => Line::Stdout(text),
             "E" => Line::Stderr(text),
+            "R" => Line::Running(text),
+            "F" => Line::FollowUp(text),
             "#" => Line::Note(text),
             _ => Line::Note(crate::util::sanitize::sanitize_str(raw)),
         }
     }
 
-    pub fn text(&self) -> &str {
+    /// The line as people read it.
+    pub fn display(&self) -> String {
         match self {
-            Line::Stdout(text) | Line::Stderr(text) | Line::Note(text) => text,
+            Line::Stdout(text) | Line::Stderr(text) | Line::Note(text) => text.clone(),
+            Line::Running(argv) => format!("running: {argv}"),
+            Line::FollowUp(name) => format!("verification failed: running `{name}` (on_failed_verify)"),
         }
     }
 }

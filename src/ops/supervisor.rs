@@ -16,7 +16,7 @@ use super::job::{Body, Job};
 use super::output::{OutputWriter, ops_dir};
 use super::record::{self, NewOperation, State};
 use crate::action::execute::{ActionContext, Attempt, Progress};
-use crate::action::runner::{self, Ending, Stream};
+use crate::action::runner::{self, Ending};
 use crate::action::{ActionSpec, Verification, confirm};
 use crate::store::Store;
 use std::io::{Read, Write};
@@ -95,14 +95,17 @@ fn detach_stdout() {
 
 async fn supervise(job: Job, handshake: &mut Handshake) -> i32 {
     ignore_terminal_signals();
-    let store = match Store::open(&job.store_path) {
+    // Verification reads the config's checks; settings.shared_group opens our files to the on-call group.
+    let config = job.config_path.as_deref().and_then(|path| crate::config::load(path).ok()).unwrap_or_default();
+    let group = config.shared_group();
+    let store = match Store::open_with(&job.store_path, group.as_ref()) {
         Ok(store) => store,
         Err(err) => {
             handshake.refuse(&format!("the audit log cannot be opened, so nothing was run: {err}"));
             return 3;
         }
     };
-    let mut output = match OutputWriter::create(&ops_dir(&job.store_path)) {
+    let mut output = match OutputWriter::create(&ops_dir(&job.store_path), group.as_ref()) {
         Ok(output) => output,
         Err(err) => {
             handshake.refuse(&format!("cannot create the operation's output file: {err}"));
@@ -115,7 +118,7 @@ async fn supervise(job: Job, handshake: &mut Handshake) -> i32 {
                 handshake.refuse(&why);
                 return 3;
             }
-            run_action(&job, spec, store, &mut output, handshake).await
+            run_action(&job, config, spec, store, &mut output, handshake).await
         }
     }
 }
@@ -157,12 +160,12 @@ fn state_of(ending: &Ending) -> State {
 
 async fn run_action(
     job: &Job,
+    config: crate::config::Config,
     spec: ActionSpec,
     store: Store,
     output: &mut OutputWriter,
     handshake: &mut Handshake,
 ) -> i32 {
-    let config = job.config_path.as_deref().and_then(|path| crate::config::load(path).ok()).unwrap_or_default();
     let context = ActionContext {
         config: Arc::new(config),
         store: Some(store.clone()),
@@ -177,62 +180,36 @@ async fn run_action(
     let verifies = spec.verifies();
     let first = confirm::relayed(&spec);
     let attempt = context
-        .run(first.clone(), cancel.clone(), |progress| match progress {
-            Progress::Started { argv } => {
-                let incident_id = crate::incident::record::open_incident_id(&store).ok().flatten();
-                let new = NewOperation {
-                    kind: spec.kind.to_string(),
-                    name: spec.name.clone(),
-                    target: spec.target.clone(),
-                    argv: Some(spec.argv.clone()),
-                    supervisor_pid: std::process::id(),
-                    output: output_path.clone(),
-                    incident_id,
-                };
-                id = record::insert(&store, new, &job.who).ok();
-                handshake.started(id.unwrap_or(0), &output_path);
-                output.note(&format!("running: {argv}"));
-            }
-            Progress::Spawned { pid } => {
-                if let Some(id) = id {
-                    let _ = record::set_pgid(&store, id, pid);
+        .run(first.clone(), cancel.clone(), |progress| {
+            match &progress {
+                Progress::Started { .. } => {
+                    id = record::insert(&store, new_operation(&spec, &output_path, &store), &job.who).ok();
+                    handshake.started(id.unwrap_or(0), &output_path);
                 }
-            }
-            Progress::Output(line) => match line.stream {
-                Stream::Stdout => output.stdout(&line.text),
-                Stream::Stderr => output.stderr(&line.text),
-            },
-            Progress::Finished { ending, duration } => {
-                let detail = format!("{} after {:.1} s", ending.describe(), duration.as_secs_f64());
-                if let Some(id) = id {
-                    let exit = i32::from(ending.exit_code());
-                    let _ = record::finish(&store, id, state_of(&ending), exit, &detail);
-                    if verifies && ending.succeeded() {
-                        let _ = record::set_verification(&store, id, "watching", None);
+                Progress::Spawned { pid } => {
+                    if let Some(id) = id {
+                        let _ = record::set_pgid(&store, id, *pid);
                     }
                 }
+                Progress::Finished { ending, duration } => {
+                    if let Some(id) = id {
+                        let detail = format!("{} after {:.1} s", ending.describe(), duration.as_secs_f64());
+                        let exit = i32::from(ending.exit_code());
+                        let _ = record::finish(&store, id, state_of(ending), exit, &detail);
+                        if verifies && ending.succeeded() {
+                            let _ = record::set_verification(&store, id, "watching", None);
+                        }
+                    }
+                }
+                Progress::Output(_) | Progress::Verdict { .. } => {}
             }
-            Progress::Verdict { check, healthy, summary } => {
-                output.note(&format!("verify {check}: {}: {summary}", verdict_word(healthy)));
-            }
+            output.progress(&progress);
         })
         .await;
     let follow_up = match &spec.on_failed_verify {
         Some(name) if attempt.verification_failed() => {
-            output.note(&format!("verification failed: running `{name}` (on_failed_verify)"));
-            let attempt = context
-                .run_follow_up(&first, cancel, |progress| match progress {
-                    Progress::Started { argv } => output.note(&format!("running: {argv}")),
-                    Progress::Output(line) => match line.stream {
-                        Stream::Stdout => output.stdout(&line.text),
-                        Stream::Stderr => output.stderr(&line.text),
-                    },
-                    Progress::Verdict { check, healthy, summary } => {
-                        output.note(&format!("verify {check}: {}: {summary}", verdict_word(healthy)))
-                    }
-                    Progress::Spawned { .. } | Progress::Finished { .. } => {}
-                })
-                .await;
+            output.follow_up(name);
+            let attempt = context.run_follow_up(&first, cancel, |progress| output.progress(&progress)).await;
             output.note(&format!("{name}: {}", attempt.describe()));
             Some(format!("on_failed_verify `{name}`: {}", attempt.describe()))
         }
@@ -265,10 +242,15 @@ async fn run_action(
     code
 }
 
-fn verdict_word(healthy: Option<bool>) -> &'static str {
-    match healthy {
-        Some(true) => "healthy",
-        Some(false) => "FAILING",
-        None => "cannot verify",
+/// The operations row for the action about to start, linked to the open incident if any.
+fn new_operation(spec: &ActionSpec, output: &std::path::Path, store: &Store) -> NewOperation {
+    NewOperation {
+        kind: spec.kind.to_string(),
+        name: spec.name.clone(),
+        target: spec.target.clone(),
+        argv: Some(spec.argv.clone()),
+        supervisor_pid: std::process::id(),
+        output: output.to_path_buf(),
+        incident_id: crate::incident::record::open_incident_id(store).ok().flatten(),
     }
 }

@@ -425,7 +425,7 @@ fn run_task(config: &Config, name: &str, read_only: bool) -> ExitCode {
         eprintln!("firstwatch schedule run: refused in read-only mode");
         return ExitCode::from(3);
     }
-    let lock_dir = super::runner::lock_dir(Some(&store));
+    let lock_dir = crate::action::lock::dir_for(Some(&store));
     let finished = match run_operation(Some(&store), &lock_dir, name, &task.argv, How::Run, &who, Echo::PassThrough) {
         Ok(finished) => finished,
         Err(why) => {
@@ -451,7 +451,7 @@ fn wrap(config: &Config, name: &str, command: &[String]) -> ExitCode {
     }
     // The command runs even when the store cannot be opened: the job matters more than its record.
     let store = Store::for_config(config).map_err(|err| eprintln!("firstwatch schedule wrap: {err}")).ok();
-    let lock_dir = super::runner::lock_dir(store.as_ref());
+    let lock_dir = crate::action::lock::dir_for(store.as_ref());
     let who = Identity::current();
     let finished = match run_operation(store.as_ref(), &lock_dir, name, command, How::Wrap, &who, Echo::PassThrough) {
         Ok(finished) => finished,

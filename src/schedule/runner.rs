@@ -164,8 +164,3 @@ pub fn run_operation(
     }
     Ok(finished)
 }
-
-/// Where a store's target locks live (beside it), else the temp dir.
-pub fn lock_dir(store: Option<&Store>) -> std::path::PathBuf {
-    store.and_then(|s| s.path().parent().map(|p| p.to_path_buf())).unwrap_or_else(std::env::temp_dir)
-}

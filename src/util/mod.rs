@@ -2,4 +2,5 @@
 
 pub mod identity;
 pub mod perms;
+pub mod prompt;
 pub mod sanitize;

@@ -16,6 +16,8 @@ pub struct PtySession {
     writer: Option<Box<dyn Write + Send>>,
     output: Receiver<Vec<u8>>,
     exited: Receiver<u32>,
+    /// Set once the child has been reaped: its pid may then belong to someone else.
+    reaped: Arc<AtomicBool>,
     stop_reader: Arc<AtomicBool>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
@@ -36,8 +38,11 @@ impl PtySession {
         drop(pty.slave);
         let pid = child.process_id().unwrap() as i32;
         let (exit_tx, exited) = channel();
+        let reaped = Arc::new(AtomicBool::new(false));
+        let reaped_by_waiter = reaped.clone();
         std::thread::spawn(move || {
             let status = child.wait().map(|s| s.exit_code()).unwrap_or(u32::MAX);
+            reaped_by_waiter.store(true, Ordering::SeqCst);
             let _ = exit_tx.send(status);
         });
         let master = pty.master;
@@ -75,6 +80,7 @@ impl PtySession {
             writer: Some(writer),
             output,
             exited,
+            reaped,
             stop_reader,
             reader: Some(reader_thread),
         }
@@ -143,7 +149,11 @@ impl PtySession {
     }
 
     pub fn signal(&self, signal: i32) {
-        // SAFETY: sending a signal to our own child process.
+        // A reaped pid can already name another process (another test's, even): never signal it.
+        if self.reaped.load(Ordering::SeqCst) {
+            return;
+        }
+        // SAFETY: sending a signal to our own child process, not yet reaped.
         unsafe {
             libc::kill(self.pid, signal);
         }

@@ -200,7 +200,7 @@ pub fn execute(effect: Effect, services: &Services) {
             let store = services.store.clone();
             let who = services.identity.clone();
             tokio::task::spawn_blocking(move || {
-                let lock_dir = crate::schedule::runner::lock_dir(store.as_ref());
+                let lock_dir = crate::action::lock::dir_for(store.as_ref());
                 let ran =
                     run_operation(store.as_ref(), &lock_dir, &pending.task, &pending.argv, How::Run, &who, Echo::Quiet);
                 let finished = match ran {

@@ -179,15 +179,10 @@ async fn follow_operation(
         let msg = match line {
             ops::Line::Stdout(text) | ops::Line::Stderr(text) => Msg::Output { nonce, line: text },
             // The pane already opens with the first command line; a follow-up's is shown like a command's.
-            ops::Line::Note(text) if text.starts_with("running: ") => {
-                if !following_up {
-                    return;
-                }
-                Msg::Output { nonce, line: format!("$ {}", &text["running: ".len()..]) }
-            }
-            ops::Line::Note(text) if text.ends_with("(on_failed_verify)") => {
+            ops::Line::Running(_) if !following_up => return,
+            ops::Line::Running(argv) => Msg::Output { nonce, line: format!("$ {argv}") },
+            ops::Line::FollowUp(name) => {
                 following_up = true;
-                let name = text.split('`').nth(1).unwrap_or_default().to_string();
                 Msg::FollowUp { nonce, name }
             }
             ops::Line::Note(text) => Msg::Progress { nonce, text },
