@@ -54,7 +54,13 @@ fn main() {
         direct.push((started - before) as f64 / 1e6);
 
         let confirmed = confirm::by_flag(&spec(&stamp, dir.path()), false, false).unwrap();
-        let job = Job::action(&confirmed, None, store.path().to_path_buf(), who.clone(), Duration::from_millis(300));
+        let job = Job::action(
+            &confirmed,
+            &Default::default(),
+            store.path().to_path_buf(),
+            who.clone(),
+            Duration::from_millis(300),
+        );
         let before = nanos_now();
         let mut launched = ops::launch(&job).unwrap();
         launched.supervisor.wait().unwrap();
@@ -72,7 +78,13 @@ fn main() {
     let chatty =
         "import time\nfor i in range(10000):\n    print('line', i, 'x' * 60, flush=True)\n    time.sleep(0.001)";
     let confirmed = confirm::by_flag(&spec(&["python3", "-c", chatty], dir.path()), false, false).unwrap();
-    let job = Job::action(&confirmed, None, store.path().to_path_buf(), who.clone(), Duration::from_millis(300));
+    let job = Job::action(
+        &confirmed,
+        &Default::default(),
+        store.path().to_path_buf(),
+        who.clone(),
+        Duration::from_millis(300),
+    );
     let started = std::time::Instant::now();
     let mut launched = ops::launch(&job).unwrap();
     let config = dir.path().join("fw.toml");

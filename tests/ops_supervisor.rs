@@ -329,3 +329,38 @@ fn following_or_cancelling_an_operation_that_is_not_there_says_so() {
     let events = fixture.audit_events();
     assert_eq!(events[events.len() - 2..], ["cancel-request", "cancel-refused"]);
 }
+
+#[test]
+fn a_rollback_that_starts_and_ends_between_two_watch_rounds_still_supersedes_the_watch() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("fw.toml");
+    std::fs::write(
+        &config,
+        "[settings]\ndata_dir = \"data\"\n\n[[check]]\nname = \"web\"\ncommand = [\"true\"]\n\n\
+         [[action]]\nname = \"deploy web\"\nkind = \"redeploy\"\ntarget = \"web\"\nrun = [\"true\"]\n\
+         verify = [\"web\"]\nwatch = \"10m\"\non_failed_verify = \"roll back web\"\n\n\
+         [[action]]\nname = \"roll back web\"\nkind = \"rollback\"\ntarget = \"web\"\nrun = [\"true\"]\n",
+    )
+    .unwrap();
+    let firstwatch = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_firstwatch"));
+        command.arg("--config").arg(&config).args(args).stdin(Stdio::null());
+        command
+    };
+    let deploy = firstwatch(&["action", "run", "deploy web", "--yes"]).stderr(Stdio::piped()).spawn().unwrap();
+    let store = firstwatch::store::Store::open_in(&dir.path().join("data")).unwrap();
+    wait_until("the watch to begin", || {
+        firstwatch::ops::record::get(&store, 1)
+            .ok()
+            .flatten()
+            .is_some_and(|row| row.verification.as_deref() == Some("watching"))
+    });
+    // The rollback is over long before the watch's next round (10 s apart).
+    let rollback = firstwatch(&["action", "run", "roll back web", "--yes"]).output().unwrap();
+    assert!(rollback.status.success(), "{}", String::from_utf8_lossy(&rollback.stderr));
+    let output = deploy.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("watch superseded: operation #2 (roll back web)"), "{stderr}");
+    assert!(!stderr.contains("on_failed_verify"), "a superseded watch is not a failed one: {stderr}");
+    assert_eq!(output.status.code(), Some(0));
+}

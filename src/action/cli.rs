@@ -222,13 +222,7 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
         return ExitCode::SUCCESS;
     }
     let Some(store) = context.store.clone() else { return ExitCode::from(EXIT_REFUSED) };
-    let job = Job::action(
-        &confirmed,
-        context.config.path.clone(),
-        store.path().to_path_buf(),
-        context.who.clone(),
-        runner::GRACE,
-    );
+    let job = Job::action(&confirmed, &context.config, store.path().to_path_buf(), context.who.clone(), runner::GRACE);
     let mut launched = match tokio::task::spawn_blocking(move || ops::launch(&job)).await {
         Ok(Ok(launched)) => launched,
         Ok(Err(why)) => {
@@ -265,7 +259,7 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
                 text.push_str(verification);
             }
             let _ = writeln!(std::io::stderr(), "{}: {text}", spec.name);
-            if row.verification.as_deref().is_some_and(|v| v.starts_with("verification failed"))
+            if row.exit == Some(i64::from(EXIT_UNVERIFIED))
                 && spec.on_failed_verify.is_none()
                 && let Some(rollback) = &spec.rollback_with
             {

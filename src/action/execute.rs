@@ -271,10 +271,24 @@ impl ActionContext {
         cancel: CancelSignal,
         progress: impl FnMut(Progress),
     ) -> Attempt {
+        let spec = first.spec().on_failed_verify.as_deref().and_then(|name| ActionSpec::find(&self.config, name));
+        self.run_resolved_follow_up(first, spec, cancel, progress).await
+    }
+
+    /// Like [`ActionContext::run_follow_up`] with the follow-up's spec as the
+    /// operator was shown it when confirming (a supervisor gets it in its job, so
+    /// a config edited since cannot change what runs).
+    pub async fn run_resolved_follow_up(
+        &self,
+        first: &Confirmed,
+        spec: Option<ActionSpec>,
+        cancel: CancelSignal,
+        progress: impl FnMut(Progress),
+    ) -> Attempt {
         let Some(name) = first.spec().on_failed_verify.clone() else {
             return Attempt::Refused(format!("`{}` declares no on_failed_verify", first.spec().name));
         };
-        let spec = ActionSpec::find(&self.config, &name).filter(|spec| spec.placeholders().is_empty());
+        let spec = spec.filter(|spec| spec.placeholders().is_empty());
         let Some(confirmed) = spec.as_ref().and_then(|spec| Confirmed::follow_up(first, spec)) else {
             let why = format!("on_failed_verify `{name}` is not an action that can run by itself");
             // Nothing runs either way; if this row cannot be written the caller still shows the refusal.

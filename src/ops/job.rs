@@ -4,6 +4,7 @@
 //! runs nothing the operator did not confirm.
 
 use crate::action::{ActionSpec, Confirmed};
+use crate::config::Config;
 use crate::util::identity::Identity;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -26,22 +27,41 @@ pub struct Job {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub(super) enum Body {
-    /// An `[[action]]` with its placeholders filled (`kind` carries the spec's kind).
-    Action { spec: ActionSpec, kind: String },
+    /// An `[[action]]` with its placeholders filled, and the `on_failed_verify`
+    /// action as the operator was shown it.
+    Action { action: WireSpec, follow_up: Option<WireSpec> },
+}
+
+/// An [`ActionSpec`] on the wire: its kind is a `&'static str` that JSON cannot
+/// lend, so the name travels beside it and is matched back on arrival.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct WireSpec {
+    spec: ActionSpec,
+    kind: String,
+}
+
+impl WireSpec {
+    fn of(spec: &ActionSpec) -> WireSpec {
+        WireSpec { spec: spec.clone(), kind: spec.kind.to_string() }
+    }
+
+    pub(super) fn into_spec(self) -> Result<ActionSpec, String> {
+        let mut spec = self.spec;
+        spec.set_kind(&self.kind)?;
+        Ok(spec)
+    }
 }
 
 impl Job {
-    /// The job for a confirmed action. Dry runs never reach a supervisor.
-    pub fn action(
-        confirmed: &Confirmed,
-        config_path: Option<PathBuf>,
-        store_path: PathBuf,
-        who: Identity,
-        grace: Duration,
-    ) -> Job {
+    /// The job for a confirmed action of `config`. Dry runs never reach a supervisor.
+    pub fn action(confirmed: &Confirmed, config: &Config, store_path: PathBuf, who: Identity, grace: Duration) -> Job {
+        let follow_up = confirmed.spec().on_failed_verify.as_deref().and_then(|name| ActionSpec::find(config, name));
         Job {
-            body: Body::Action { spec: confirmed.spec().clone(), kind: confirmed.spec().kind.to_string() },
-            config_path,
+            body: Body::Action {
+                action: WireSpec::of(confirmed.spec()),
+                follow_up: follow_up.as_ref().map(WireSpec::of),
+            },
+            config_path: config.path.clone(),
             store_path,
             who,
             grace_ms: u64::try_from(grace.as_millis()).unwrap_or(u64::MAX),
@@ -51,13 +71,13 @@ impl Job {
     /// The target whose lock the operation takes.
     pub fn target(&self) -> &str {
         match &self.body {
-            Body::Action { spec, .. } => &spec.target,
+            Body::Action { action, .. } => &action.spec.target,
         }
     }
 
     pub fn name(&self) -> &str {
         match &self.body {
-            Body::Action { spec, .. } => &spec.name,
+            Body::Action { action, .. } => &action.spec.name,
         }
     }
 }
@@ -70,7 +90,9 @@ mod tests {
     fn a_job_reaches_its_supervisor_unchanged() {
         let config = crate::config::load_str(
             "[[action]]\nname = \"deploy\"\nkind = \"redeploy\"\ntarget = \"web\"\nrun = [\"deploy\", \"{rev}\"]\n\
-             allow_dash = [\"rev\"]\ntimeout = \"90s\"\n",
+             allow_dash = [\"rev\"]\ntimeout = \"90s\"\nverify = [\"web\"]\non_failed_verify = \"undo\"\n\
+             [[action]]\nname = \"undo\"\nkind = \"rollback\"\ntarget = \"web\"\nrun = [\"undo\"]\n\
+             [[check]]\nname = \"web\"\ntcp = \"127.0.0.1:9\"\n",
             std::path::Path::new("/srv/fw.toml"),
         )
         .unwrap();
@@ -78,10 +100,12 @@ mod tests {
         let values = std::collections::BTreeMap::from([("rev".to_string(), "-1".to_string())]);
         let spec = spec.fill(&values).unwrap();
         let confirmed = crate::action::confirm::by_flag(&spec, false, false).unwrap();
-        let job = Job::action(&confirmed, None, "/srv/data/firstwatch.db".into(), Identity::default(), Duration::ZERO);
+        let job =
+            Job::action(&confirmed, &config, "/srv/data/firstwatch.db".into(), Identity::default(), Duration::ZERO);
         let back: Job = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
-        let Body::Action { spec: mut read, kind } = back.body;
-        read.set_kind(&kind).unwrap();
-        assert_eq!(read, spec);
+        let Body::Action { action, follow_up } = back.body;
+        assert_eq!(action.into_spec().unwrap(), spec);
+        assert_eq!(follow_up.unwrap().into_spec().unwrap(), ActionSpec::find(&config, "undo").unwrap());
+        assert_eq!(back.config_path.as_deref(), Some(std::path::Path::new("/srv/fw.toml")));
     }
 }

@@ -22,6 +22,7 @@ use crate::store::Store;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 /// The hidden subcommand that runs a supervisor.
@@ -113,12 +114,15 @@ async fn supervise(job: Job, handshake: &mut Handshake) -> i32 {
         }
     };
     match job.body.clone() {
-        Body::Action { mut spec, kind } => {
-            if let Err(why) = spec.set_kind(&kind) {
-                handshake.refuse(&why);
-                return 3;
+        Body::Action { action, follow_up } => {
+            let specs = action.into_spec().and_then(|spec| Ok((spec, follow_up.map(|f| f.into_spec()).transpose()?)));
+            match specs {
+                Ok((spec, follow_up)) => run_action(&job, config, spec, follow_up, store, &mut output, handshake).await,
+                Err(why) => {
+                    handshake.refuse(&why);
+                    3
+                }
             }
-            run_action(&job, config, spec, store, &mut output, handshake).await
         }
     }
 }
@@ -162,17 +166,19 @@ async fn run_action(
     job: &Job,
     config: crate::config::Config,
     spec: ActionSpec,
+    follow_up_spec: Option<ActionSpec>,
     store: Store,
     output: &mut OutputWriter,
     handshake: &mut Handshake,
 ) -> i32 {
+    // Set once the operation has its row; a newer row on the same target ends our watch.
+    let op_id = Arc::new(AtomicI64::new(0));
     let context = ActionContext {
         config: Arc::new(config),
         store: Some(store.clone()),
         who: job.who.clone(),
         grace: Duration::from_millis(job.grace_ms),
-        // A newer run taking the target's lock ends the watch (the executor reads the lock's note).
-        superseded: None,
+        superseded: Some(superseded_by_newer(store.clone(), op_id.clone(), spec.target.clone())),
     };
     let cancel = cancel_on_sigterm();
     let mut id: Option<i64> = None;
@@ -184,6 +190,7 @@ async fn run_action(
             match &progress {
                 Progress::Started { .. } => {
                     id = record::insert(&store, new_operation(&spec, &output_path, &store), &job.who).ok();
+                    op_id.store(id.unwrap_or(0), Ordering::SeqCst);
                     handshake.started(id.unwrap_or(0), &output_path);
                 }
                 Progress::Spawned { pid } => {
@@ -209,7 +216,9 @@ async fn run_action(
     let follow_up = match &spec.on_failed_verify {
         Some(name) if attempt.verification_failed() => {
             output.follow_up(name);
-            let attempt = context.run_follow_up(&first, cancel, |progress| output.progress(&progress)).await;
+            let attempt = context
+                .run_resolved_follow_up(&first, follow_up_spec, cancel, |progress| output.progress(&progress))
+                .await;
             output.note(&format!("{name}: {}", attempt.describe()));
             Some(format!("on_failed_verify `{name}`: {}", attempt.describe()))
         }
@@ -240,6 +249,19 @@ async fn run_action(
         let _ = record::mark_done(&store, id);
     }
     code
+}
+
+/// Asked before each watch round: has an operation on the same target started since ours?
+/// Operation ids only grow, so one that started and ended between two rounds is still seen.
+fn superseded_by_newer(store: Store, id: Arc<AtomicI64>, target: String) -> crate::action::execute::SupersededBy {
+    Arc::new(move || {
+        let id = id.load(Ordering::SeqCst);
+        if id == 0 {
+            return None;
+        }
+        let newer = record::newer_on_target(&store, id, &target).ok().flatten()?;
+        Some(format!("operation #{} ({}) by {} started", newer.id, newer.name, newer.user))
+    })
 }
 
 /// The operations row for the action about to start, linked to the open incident if any.

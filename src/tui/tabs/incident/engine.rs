@@ -106,8 +106,7 @@ pub fn execute(effect: Effect, services: &Services) {
             });
         }
         Effect::Run { nonce, confirmed, cancel } => {
-            let job =
-                Job::action(&confirmed, services.config.path.clone(), store.path().to_path_buf(), who, runner::GRACE);
+            let job = Job::action(&confirmed, &services.config, store.path().to_path_buf(), who, runner::GRACE);
             tokio::spawn(async move {
                 let msg = match tokio::task::spawn_blocking(move || ops::launch(&job)).await {
                     Ok(Ok(launched)) => follow_operation(launched, nonce, cancel, &store, &sources).await,
@@ -197,8 +196,14 @@ async fn follow_operation(
             followed = &mut follow => break followed,
             () = cancel.fired(), if !cancelled => {
                 cancelled = true;
-                let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(0));
-                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+                // Only while it still holds its output file's lock (its pid may be reused once it is
+                // reaped), and never 0 or negative: those would signal the console's own process group.
+                if let Ok(pid) = i32::try_from(pid)
+                    && pid > 0
+                    && ops::supervisor_alive(&output)
+                {
+                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+                }
             }
         }
     };
@@ -208,8 +213,8 @@ async fn follow_operation(
     let reader = store.clone();
     match tokio::task::spawn_blocking(move || ops::record::get(&reader, id)).await {
         Ok(Ok(Some(row))) => {
-            let failed = row.state != ops::record::State::Ok
-                || row.verification.as_deref().is_some_and(|v| !v.starts_with("verified"));
+            // The exit code the command line would give: the command's own, 4 when the watch failed.
+            let failed = row.exit != Some(0);
             Msg::Finished { nonce, outcome: ops::cli::ending(&row), failed }
         }
         _ => {
