@@ -147,7 +147,7 @@ pub fn run_operation(
         };
         store.audit(entry, who).map(|_| ()).map_err(|err| err.to_string())
     };
-    let lock = match TargetLock::acquire(lock_dir, task, who, &operation) {
+    let lock = match TargetLock::acquire_with(lock_dir, task, who, &operation, store.and_then(Store::shared_group)) {
         Ok(lock) => lock,
         Err(err) => {
             let _ = audit("lock-refused", Some(err.to_string()));

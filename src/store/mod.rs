@@ -26,6 +26,8 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 pub struct Store {
     jobs: mpsc::SyncSender<Job>,
     path: PathBuf,
+    /// `settings.shared_group`: what else sits beside the store (locks, operation output) is shared alike.
+    group: Option<SharedGroup>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,11 +99,16 @@ impl Store {
                 }
             })
             .map_err(|err| StoreError::DataDir { path: path.to_path_buf(), reason: err.to_string() })?;
-        Ok(Store { jobs, path: path.to_path_buf() })
+        Ok(Store { jobs, path: path.to_path_buf(), group: group.cloned() })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The group the store's files are shared with, if any.
+    pub fn shared_group(&self) -> Option<&SharedGroup> {
+        self.group.as_ref()
     }
 
     /// Runs `work` on the store thread and waits for its answer.
