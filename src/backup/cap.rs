@@ -7,7 +7,7 @@
 //! to change.
 
 use super::human_bytes;
-use super::verify::CheckOptions;
+use super::verify::{CheckOptions, Failure};
 use crate::config::{DEFAULT_MAX_RATIO, RATIO_FLOOR};
 use crate::util::sanitize::sanitize_str;
 use std::path::{Path, PathBuf};
@@ -67,6 +67,15 @@ impl Cap {
     /// A plain byte cap, reported as the set's `max_unpacked`.
     pub fn fixed(bytes: u64) -> Cap {
         Cap { bytes, rule: CapRule::MaxUnpacked }
+    }
+
+    /// The failure for a backup that passes the cap. Running out of room says
+    /// nothing about the backup, so it is not reported (or recorded) as corrupt.
+    pub fn exceeded(&self) -> Failure {
+        match self.rule {
+            CapRule::FreeSpace { .. } => Failure::NoRoom(self.refusal()),
+            _ => Failure::Corrupt(self.refusal()),
+        }
     }
 
     /// Why a backup that passes the cap is refused: the rule, the numbers and the key to change.
@@ -146,6 +155,9 @@ mod tests {
         let CapRule::FreeSpace { free, spare, copy, .. } = with_copy.rule.clone() else { panic!("{with_copy:?}") };
         assert_eq!((copy, with_copy.bytes), (1 << 20, free.saturating_sub(spare).saturating_sub(1 << 20)));
         assert!(with_copy.refusal().contains("copy of the current target"));
+        // No room is no verdict on the backup; a ratio breach is what a bomb looks like.
+        assert!(matches!(with_copy.exceeded(), Failure::NoRoom(why) if why.contains("free some space")));
+        assert!(matches!(options(None, None).cap(1000, None, 0).exceeded(), Failure::Corrupt(_)));
     }
 
     #[test]

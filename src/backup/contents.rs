@@ -91,7 +91,7 @@ fn read_tar(reader: impl Read, cap: &Cap) -> Result<Contents, Failure> {
     let mut archive = tar::Archive::new(reader);
     let damaged = |err: std::io::Error| {
         if err.kind() == std::io::ErrorKind::FileTooLarge {
-            return Failure::Corrupt(cap.refusal());
+            return cap.exceeded();
         }
         Failure::Corrupt(format!("the tar data is damaged: {}", sanitize_str(&err.to_string())))
     };

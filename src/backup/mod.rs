@@ -145,6 +145,10 @@ pub fn check_and_record(
     }
     let elapsed = started.elapsed().as_millis() as u64;
     let verification = Verification::of(entry, &result, chrono::Utc::now(), elapsed);
+    // A check that could not run is shown, never kept as the backup's verdict.
+    if matches!(result, Err(verify::Failure::NoRoom(_))) {
+        return Some(verification);
+    }
     match store {
         Some(store) => Some(records::save(store, &set.name, &entry.name, verification.clone()).unwrap_or(verification)),
         None => Some(verification),

@@ -103,6 +103,7 @@ impl From<Failure> for RestoreError {
         match failure {
             Failure::Cancelled => RestoreError::Cancelled,
             Failure::Corrupt(reason) => RestoreError::Backup(reason),
+            Failure::NoRoom(reason) => RestoreError::Target(format!("{reason}; the target was not changed")),
         }
     }
 }

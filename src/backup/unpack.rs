@@ -31,7 +31,7 @@ pub(crate) fn unpack_tar(reader: impl Read, root: &Path, cap: &Cap, preserve: bo
             return RestoreError::Cancelled;
         }
         if super::progress::is_too_large(&err) || err.kind() == io::ErrorKind::FileTooLarge {
-            return RestoreError::Backup(cap.refusal());
+            return RestoreError::from(cap.exceeded());
         }
         RestoreError::Backup(format!("the archive is damaged: {}", sanitize_str(&err.to_string())))
     };
@@ -46,7 +46,7 @@ pub(crate) fn unpack_tar(reader: impl Read, root: &Path, cap: &Cap, preserve: bo
         tree.admit(&path, kind, link.as_deref()).map_err(RestoreError::Backup)?;
         bytes = bytes.saturating_add(entry.size());
         if bytes > cap.bytes {
-            return Err(RestoreError::Backup(cap.refusal()));
+            return Err(RestoreError::from(cap.exceeded()));
         }
         count += 1;
         if !entry.unpack_in(root).map_err(damaged)? {

@@ -55,6 +55,9 @@ pub struct TableCount {
 pub enum Failure {
     #[error("{0}")]
     Corrupt(String),
+    /// The check could not run to its end for want of disk space: no verdict on the backup.
+    #[error("could not check: {0}")]
+    NoRoom(String),
     #[error("cancelled")]
     Cancelled,
 }
@@ -67,7 +70,7 @@ impl Failure {
         if let Some(cap) = cap
             && (is_too_large(err) || err.kind() == io::ErrorKind::FileTooLarge)
         {
-            return Failure::Corrupt(cap.refusal());
+            return cap.exceeded();
         }
         let detail = sanitize_str(&err.to_string());
         let truncated = err.kind() == io::ErrorKind::UnexpectedEof || detail.contains("unexpected EOF");
@@ -249,7 +252,7 @@ fn verify_tar(reader: impl Read, cap: &Cap) -> Result<Report, Failure> {
         let expected = entry.size();
         // Sizes come from the headers, so an entry that claims too much is refused before it is read.
         if bytes.saturating_add(expected) > cap.bytes {
-            return Err(Failure::Corrupt(cap.refusal()));
+            return Err(cap.exceeded());
         }
         let read = pump(&mut entry, &mut io::sink()).map_err(damaged)?;
         if read != expected {
