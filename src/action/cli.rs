@@ -282,7 +282,9 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
 async fn any_stop_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut hangup), Ok(mut terminate)) = (signal(SignalKind::hangup()), signal(SignalKind::terminate())) else {
-        return std::future::pending().await;
+        // Without those handlers, Ctrl-C still detaches (and the other signals end us as they would anyway).
+        let _ = tokio::signal::ctrl_c().await;
+        return;
     };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

@@ -141,7 +141,7 @@ impl TargetLock {
                             let holder = match (seen, holder_pid) {
                                 // The lock's owner could not be told: a note by a live process is the best guess.
                                 (Some(note), HolderPid::Unlisted | HolderPid::Unreadable)
-                                    if process_alive(note.pid) =>
+                                    if crate::util::process::alive(note.pid) =>
                                 {
                                     note.to_string()
                                 }
@@ -196,15 +196,7 @@ fn is_the_holder(holder: &Holder, holder_pid: HolderPid) -> bool {
     match holder_pid {
         HolderPid::Known(pid) => holder.pid == pid,
         HolderPid::Unlisted => false,
-        HolderPid::Unreadable => process_alive(holder.pid),
-    }
-}
-
-fn process_alive(pid: u32) -> bool {
-    let Ok(pid) = i32::try_from(pid) else { return false };
-    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
-        Ok(()) => true,
-        Err(errno) => errno == nix::errno::Errno::EPERM,
+        HolderPid::Unreadable => crate::util::process::alive(holder.pid),
     }
 }
 

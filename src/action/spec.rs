@@ -238,7 +238,7 @@ fn expand<'a>(arg: &'a str, values: &BTreeMap<String, String>) -> (String, Optio
 }
 
 /// `{name}` placeholders in one argument; names are letters, digits, `_` and `-`.
-pub fn placeholder_names(arg: &str) -> Vec<String> {
+fn placeholder_names(arg: &str) -> Vec<String> {
     placeholder_spans(arg).into_iter().map(|(_, _, name)| name.to_string()).collect()
 }
 

@@ -457,7 +457,7 @@ pub fn sweep_debris(target: &Path) -> Vec<PathBuf> {
         let Some(pid) = name.to_str().and_then(|name| name.strip_prefix(&lead)).and_then(staging_pid) else {
             continue;
         };
-        if process_is_alive(pid) {
+        if crate::util::process::alive(pid) {
             continue;
         }
         let path = entry.path();
@@ -476,21 +476,12 @@ pub fn sweep_debris(target: &Path) -> Vec<PathBuf> {
 }
 
 /// The pid in `<pid>-<random>`.
-fn staging_pid(rest: &str) -> Option<i32> {
+fn staging_pid(rest: &str) -> Option<u32> {
     let (pid, random) = rest.split_once('-')?;
     if random.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    pid.parse::<i32>().ok().filter(|pid| *pid > 0)
-}
-
-/// Whether a process with this pid exists (one of another user's counts).
-fn process_is_alive(pid: i32) -> bool {
-    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
-        Ok(()) => true,
-        Err(nix::errno::Errno::ESRCH) => false,
-        Err(_) => true,
-    }
+    pid.parse::<u32>().ok().filter(|pid| *pid > 0)
 }
 
 /// Runs a confirmed restore with an audit row before it starts and one when it ends.

@@ -138,12 +138,7 @@ pub(super) fn validate(config: &Config, problems: &mut Problems, check_names: &H
                 Some("the target is what the operator types to confirm, so it must be a word"),
             );
         }
-        let mut placeholders: Vec<String> = Vec::new();
-        for name in action.run.iter().flat_map(|arg| crate::action::spec::placeholder_names(arg)) {
-            if !placeholders.contains(&name) {
-                placeholders.push(name);
-            }
-        }
+        let placeholders = crate::action::ActionSpec::from_config(config, action).placeholders();
         for name in &action.allow_dash {
             if !placeholders.contains(name.get_ref()) {
                 let hint = if placeholders.is_empty() {

@@ -2,5 +2,6 @@
 
 pub mod identity;
 pub mod perms;
+pub mod process;
 pub mod prompt;
 pub mod sanitize;
