@@ -128,8 +128,14 @@ impl TargetLock {
                     return Ok(TargetLock { note, _lock: lock });
                 }
                 Err((back, errno)) if errno == nix::errno::Errno::EWOULDBLOCK => {
-                    let holder_pid = flock_holder(&back);
                     let seen = read_note(&note);
+                    // /proc/locks lists every lock on the host: read it only when there is a note to
+                    // check against it, or at the end to describe a holder that wrote none.
+                    let holder_pid = if seen.is_some() || Instant::now() >= deadline {
+                        flock_holder(&back)
+                    } else {
+                        HolderPid::Unlisted
+                    };
                     match seen {
                         Some(holder) if is_the_holder(&holder, holder_pid) => {
                             return Err(LockError::Held {
