@@ -195,6 +195,8 @@ fn a_frame_that_did_not_show_the_dialog_does_not_open_it_to_keys() {
     assert!(apply(&mut model, &typed("orders")).is_empty(), "the frame showed the health tab");
     apply(&mut model, &[Action::ToggleHelp, Action::FrameDrawn, Action::ToggleHelp]);
     assert!(apply(&mut model, &typed("orders")).is_empty(), "the frame showed the help over it");
+    apply(&mut model, &[Action::Resize(60, 20), Action::FrameDrawn, Action::Resize(80, 24)]);
+    assert!(apply(&mut model, &typed("orders")).is_empty(), "the frame said the terminal was too small");
     apply(&mut model, &[Action::FrameDrawn]);
     let mut keys = typed("orders");
     keys.push(key(KeyCode::Enter));

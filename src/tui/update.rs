@@ -38,7 +38,8 @@ pub fn update(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
         }
         // Changes nothing on screen, so it must not ask for another frame.
         Action::FrameDrawn => {
-            if model.overlay == Overlay::None {
+            // A frame that said "terminal too small" showed nothing of the tab.
+            if model.overlay == Overlay::None && crate::tui::view::fits(model.size.0, model.size.1) {
                 model.tabs.on_frame_drawn(model.tab);
             }
             Vec::new()

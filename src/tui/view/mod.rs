@@ -28,10 +28,15 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
+/// Whether a terminal of this size shows the console (else it shows "terminal too small").
+pub fn fits(width: u16, height: u16) -> bool {
+    width >= MIN_WIDTH && height >= MIN_HEIGHT
+}
+
 pub fn render(model: &Model, frame: &mut Frame) {
     let area = frame.area();
     frame.render_widget(Block::new().style(model.theme.base()), area);
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    if !fits(area.width, area.height) {
         render_too_small(model, frame, area);
         return;
     }
