@@ -873,3 +873,46 @@ fn a_database_too_damaged_to_open_is_still_kept_and_replaced() {
     assert_eq!(std::fs::read_to_string(kept).unwrap(), "this stopped being a database at 3 a.m.");
     assert!(outcome.secured_by.unwrap().starts_with("copy"), "kept as bytes: nothing can be writing to it");
 }
+
+#[test]
+fn a_restore_and_anything_else_acting_on_its_target_never_run_at_once() {
+    use firstwatch::action::lock::{TargetLock, dir_for};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    let store = Store::open_in(&dir.path().join("state")).unwrap();
+    let target = dir.path().join("app.db");
+    files::make_db(&target, 1);
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 2);
+    let bo = Identity { user: "bo".into(), host: "bastion".into(), ssh_client: None, tty: Some("/dev/pts/4".into()) };
+
+    // A set that names its target shares the lock with the actions on that target.
+    let mut set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target);
+    set.target = Some("db".into());
+    let plan = restore::plan(&set, &only_backup(&set), None, chrono::Utc::now()).unwrap();
+    let deploy = TargetLock::acquire(&dir_for(Some(&store)), "db", &bo, "redeploy db").unwrap();
+    let refused = restore::run_audited(&store, &who(), &plan, &mut silent(), &Cancel::new()).unwrap_err();
+    assert!(matches!(&refused, RestoreError::Busy(why) if why.contains("redeploy db by bo")), "{refused}");
+    assert_eq!(files::rows(&target, "users"), 1, "the target was not touched");
+    drop(deploy);
+
+    // Without a name, the restore path is the lock: a second restore of it is refused.
+    let plan = restore::plan(
+        &set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target),
+        &only_backup(&set),
+        None,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(plan.lock, target.display().to_string());
+    let other = TargetLock::acquire(&dir_for(Some(&store)), &plan.lock, &bo, "restore app db").unwrap();
+    let refused = restore::run_audited(&store, &who(), &plan, &mut silent(), &Cancel::new()).unwrap_err();
+    assert!(
+        refused.to_string().contains("restore app db by bo") && refused.to_string().ends_with("nothing was restored")
+    );
+    drop(other);
+    restore::run_audited(&store, &who(), &plan, &mut silent(), &Cancel::new()).unwrap();
+    assert_eq!(files::rows(&target, "users"), 2);
+
+    let events: Vec<String> = store.audit_since(None).unwrap().into_iter().map(|r| r.event).collect();
+    assert_eq!(events, ["restore-refused", "restore-refused", "restore-start", "restore-done"]);
+}

@@ -47,6 +47,8 @@ pub struct BackupSet {
     pub source: Option<PathBuf>,
     /// Restore setuid/setgid/sticky/world-write bits and owners from archives as recorded.
     pub preserve_permissions: bool,
+    /// The target name a restore locks (shared with actions), when the set names one.
+    pub target: Option<String>,
 }
 
 impl BackupSet {
@@ -71,6 +73,7 @@ impl BackupSet {
             },
             source: set.source.as_ref().map(|p| config.resolve(p.get_ref())),
             preserve_permissions: set.preserve_permissions,
+            target: set.target.clone().filter(|t| !t.trim().is_empty()),
         })
     }
 
@@ -99,6 +102,7 @@ impl BackupSet {
             },
             source: None,
             preserve_permissions: false,
+            target: None,
         })
     }
 }

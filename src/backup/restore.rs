@@ -19,6 +19,7 @@ use super::progress::{Cancel, Capped, Progress, Tracked};
 use super::unpack::sync_dir;
 use super::verify::{self, BUFFER, CheckOptions, Failure, Limited};
 use super::{BackupEntry, BackupSet, human_age, human_bytes, inuse, swap, unpack};
+use crate::action::lock::TargetLock;
 use crate::config::BackupFormat;
 use crate::store::{AuditEntry, Store};
 use crate::util::identity::Identity;
@@ -50,6 +51,8 @@ pub struct Plan {
     pub force_open: bool,
     /// Unpack setuid/setgid/sticky/world-write bits and owners as the archive records them.
     pub preserve_permissions: bool,
+    /// The host-wide lock the restore holds: the set's `target` (shared with actions), else the path.
+    pub lock: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -96,6 +99,8 @@ pub enum RestoreError {
     Cancelled,
     #[error("cannot write the audit log, so nothing was restored: {0}")]
     Audit(String),
+    #[error("{0}; nothing was restored")]
+    Busy(String),
 }
 
 impl From<Failure> for RestoreError {
@@ -153,13 +158,14 @@ pub fn plan(
         set: set.name.clone(),
         backup: backup.clone(),
         format: set.format,
-        target,
         current,
         aside,
         check: set.check.clone(),
         forced: false,
         force_open: false,
         preserve_permissions: set.preserve_permissions,
+        lock: set.target.clone().unwrap_or_else(|| target.display().to_string()),
+        target,
     })
 }
 
@@ -495,18 +501,30 @@ pub fn run_audited(
 ) -> Result<Outcome, RestoreError> {
     let now = Utc::now();
     let rpo = human_age(super::listing::age(now, plan.backup.created));
+    let incident_id = crate::incident::record::open_incident_id(store).ok().flatten();
     let entry = |event: &str, detail: String| AuditEntry {
         event: event.into(),
         action: Some(format!("restore {}", plan.set)),
         target: Some(plan.target.display().to_string()),
         argv: None,
-        incident_id: None,
+        incident_id,
         detail: Some(detail),
     };
+    // One operator per target, whatever acts on it: another restore, or an action on the set's `target`.
+    let operation = format!("restore {}", plan.set);
+    let lock_dir = crate::action::lock::dir_for(Some(store));
+    let _lock =
+        TargetLock::acquire_with(&lock_dir, &plan.lock, who, &operation, store.shared_group()).map_err(|err| {
+            // The refusal is what is reported; an audit failure on top of it changes nothing that happens.
+            let _ = store.audit(entry("restore-refused", err.to_string()), who);
+            RestoreError::Busy(err.to_string())
+        })?;
     let forced = if plan.forced { "; FORCED despite a failed verification" } else { "" };
-    let start = entry("restore-start", format!("backup {} (age {rpo}){forced}", plan.backup.path.display()));
+    let force_open = if plan.force_open { "; FORCED over processes holding the database open" } else { "" };
+    let start =
+        entry("restore-start", format!("backup {} (age {rpo}){forced}{force_open}", plan.backup.path.display()));
     store.audit(start, who).map_err(|err| RestoreError::Audit(err.to_string()))?;
-    let result = restore(plan, progress, cancel);
+    let mut result = restore(plan, progress, cancel);
     let (event, detail) = match &result {
         Ok(outcome) => (
             "restore-done",
@@ -522,7 +540,12 @@ pub fn run_audited(
         Err(RestoreError::Cancelled) => ("restore-cancelled", "cancelled before the target was changed".into()),
         Err(err) => ("restore-failed", err.to_string()),
     };
-    let _ = store.audit(entry(event, detail), who);
+    // The restore has happened either way; an outcome the log could not take is said, not swallowed.
+    if let Err(err) = store.audit(entry(event, detail), who)
+        && let Ok(outcome) = &mut result
+    {
+        outcome.check.push_str(&format!("; WARNING: the audit log could not record this restore: {err}"));
+    }
     result
 }
 

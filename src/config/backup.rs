@@ -145,6 +145,10 @@ pub struct BackupConfig {
     /// What `create` copies: the live database (or file) this set backs up.
     #[serde(default)]
     pub source: Option<Spanned<PathBuf>>,
+    /// The name actions use for what this set restores (`[[action]] target`): a
+    /// restore and an action on it never run at once. Default: the restore path.
+    #[serde(default)]
+    pub target: Option<String>,
 }
 
 impl BackupConfig {
