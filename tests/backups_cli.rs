@@ -216,7 +216,7 @@ fn create_makes_a_named_backup_that_verifies() {
     assert!(text(&verified).contains("users 3"), "the live database's rows: {}", text(&verified));
     let read_only = env.run(&["--read-only", "backups", "create", "app db"]);
     assert_eq!(read_only.status.code(), Some(1));
-    assert_eq!(env.audit_events(), ["backup-create"]);
+    assert_eq!(env.audit_events(), ["backup-create-start", "backup-create"]);
 }
 
 #[test]

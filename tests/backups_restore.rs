@@ -916,3 +916,29 @@ fn a_restore_and_anything_else_acting_on_its_target_never_run_at_once() {
     let events: Vec<String> = store.audit_since(None).unwrap().into_iter().map(|r| r.event).collect();
     assert_eq!(events, ["restore-refused", "restore-refused", "restore-start", "restore-done"]);
 }
+
+#[test]
+fn a_prune_and_a_backup_being_made_of_one_set_never_overlap() {
+    use firstwatch::action::lock::{TargetLock, dir_for};
+    use firstwatch::backup::{create, prune};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    let store = Store::open_in(&dir.path().join("state")).unwrap();
+    let source = dir.path().join("live.db");
+    files::make_db(&source, 3);
+    let mut set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &dir.path().join("app.db"));
+    set.source = Some(source);
+    let bo = Identity { user: "bo".into(), host: "bastion".into(), ssh_client: None, tty: None };
+
+    let held = TargetLock::acquire(&dir_for(Some(&store)), "backups app db", &bo, "prune app db").unwrap();
+    let refused = create::create_audited(&set, Some(&store), &who()).unwrap_err();
+    assert!(refused.contains("prune app db by bo"), "{refused}");
+    assert!(std::fs::read_dir(dir.path().join("backups")).unwrap().next().is_none(), "no backup was made");
+    let refused = prune::prune("app db", &[], &store, &who()).unwrap_err();
+    assert!(refused.contains("prune app db by bo"), "{refused}");
+    drop(held);
+
+    create::create_audited(&set, Some(&store), &who()).unwrap();
+    let events: Vec<String> = store.audit_since(None).unwrap().into_iter().map(|r| r.event).collect();
+    assert_eq!(events, ["lock-refused", "lock-refused", "backup-create-start", "backup-create"]);
+}

@@ -332,8 +332,15 @@ fn prune_command(
         Confirmation::Refused(reason) | Confirmation::Cancelled(reason) => return refuse(&reason),
     }
     let entries: Vec<_> = marked.iter().map(|b| b.entry.clone()).collect();
+    let removals = match super::prune::prune(&set.name, &entries, store, &who) {
+        Ok(removals) => removals,
+        Err(busy) => {
+            eprintln!("firstwatch backups: prune refused: {busy}; nothing was removed");
+            return ExitCode::from(1);
+        }
+    };
     let mut failed = false;
-    for removal in super::prune::prune(&set.name, &entries, store, &who) {
+    for removal in removals {
         match removal.result {
             Ok(()) => println!("removed {}", sanitize_str(&removal.name)),
             Err(reason) => {

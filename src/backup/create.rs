@@ -22,26 +22,40 @@ pub struct Created {
     pub summary: String,
 }
 
-/// [`create`], with an audit row for the attempt whatever its outcome.
+/// [`create`] on the one road: the set's lock, an audit row before (nothing is
+/// made when it cannot be written) and exactly one after, whatever the outcome.
 pub fn create_audited(
     set: &BackupSet,
     store: Option<&crate::store::Store>,
     identity: &crate::util::identity::Identity,
 ) -> Result<Created, String> {
+    let operation = format!("create {}", set.name);
+    let _lock = super::lock_set(&set.name, store, identity, &operation)?;
+    let entry = |event: &str, detail: Option<String>| crate::store::AuditEntry {
+        event: event.into(),
+        action: Some(operation.clone()),
+        target: set.source.as_ref().map(|p| p.display().to_string()),
+        incident_id: store.and_then(|s| crate::incident::record::open_incident_id(s).ok().flatten()),
+        detail,
+        ..Default::default()
+    };
+    if let Some(store) = store {
+        store
+            .audit(entry("backup-create-start", None), identity)
+            .map_err(|err| format!("the audit log cannot be written, so no backup was made: {err}"))?;
+    }
     let result = create(set, Utc::now());
     if let Some(store) = store {
         let (event, detail) = match &result {
             Ok(created) => ("backup-create", format!("created {}", created.path.display())),
             Err(reason) => ("backup-create-failed", reason.clone()),
         };
-        let entry = crate::store::AuditEntry {
-            event: event.into(),
-            action: Some(format!("create {}", set.name)),
-            target: set.source.as_ref().map(|p| p.display().to_string()),
-            detail: Some(detail),
-            ..Default::default()
-        };
-        let _ = store.audit(entry, identity);
+        if let Err(err) = store.audit(entry(event, Some(detail)), identity) {
+            return result.map(|mut created| {
+                created.summary.push_str(&format!("; WARNING: the audit log could not record it: {err}"));
+                created
+            });
+        }
     }
     result
 }

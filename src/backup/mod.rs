@@ -133,6 +133,34 @@ pub fn human_age(age: Duration) -> String {
     }
 }
 
+/// Takes the host-wide lock on a set's backups, so a prune and a backup being made
+/// never overlap (two operators, or the console and cron); a refusal is audited and says who holds it.
+pub(crate) fn lock_set(
+    set: &str,
+    store: Option<&crate::store::Store>,
+    who: &crate::util::identity::Identity,
+    operation: &str,
+) -> Result<crate::action::lock::TargetLock, String> {
+    let dir = crate::action::lock::dir_for(store);
+    let group = store.and_then(crate::store::Store::shared_group);
+    crate::action::lock::TargetLock::acquire_with(&dir, &format!("backups {set}"), who, operation, group).map_err(
+        |err| {
+            if let Some(store) = store {
+                let entry = crate::store::AuditEntry {
+                    event: "lock-refused".into(),
+                    action: Some(operation.to_string()),
+                    target: Some(format!("backups {set}")),
+                    detail: Some(err.to_string()),
+                    ..Default::default()
+                };
+                // The refusal is what the operator hears; an audit failure on top changes nothing that happens.
+                let _ = store.audit(entry, who);
+            }
+            err.to_string()
+        },
+    )
+}
+
 /// Verifies one backup and records the result (when there is a store); a
 /// cancelled check records nothing and returns `None`.
 pub fn check_and_record(

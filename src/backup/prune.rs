@@ -13,7 +13,9 @@ pub struct Removal {
 
 /// Removes every backup in `backups` marked `prune`, writing an audit row
 /// before each removal (nothing is removed when that row cannot be written).
-pub fn prune(set: &str, backups: &[BackupEntry], store: &Store, who: &Identity) -> Vec<Removal> {
+/// `Err` when another operation holds the set (a prune or a backup being made).
+pub fn prune(set: &str, backups: &[BackupEntry], store: &Store, who: &Identity) -> Result<Vec<Removal>, String> {
+    let _lock = super::lock_set(set, Some(store), who, &format!("prune {set}"))?;
     let mut removals = Vec::new();
     for backup in backups.iter().filter(|b| b.prune) {
         let entry = |event: &str, detail: String| AuditEntry {
@@ -43,5 +45,5 @@ pub fn prune(set: &str, backups: &[BackupEntry], store: &Store, who: &Identity) 
         let _ = store.audit(entry(event, detail), who);
         removals.push(Removal { name: backup.name.clone(), result });
     }
-    removals
+    Ok(removals)
 }
