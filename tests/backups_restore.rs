@@ -767,11 +767,21 @@ impl BigRestore {
         total
     }
 
-    /// Starts `firstwatch backups restore latest --yes` and SIGKILLs it once `fraction`
-    /// of the backup is staged, watching the folder for the staging entry to grow.
+    /// The pid in this target's staging entry: the process doing the restore.
+    fn staging_pid(&self) -> Option<i32> {
+        let name = self.target.file_name().unwrap().to_string_lossy().into_owned();
+        let lead = format!(".{name}.firstwatch-restore-");
+        std::fs::read_dir(self.data()).unwrap().flatten().find_map(|entry| {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            file.strip_prefix(&lead)?.split('-').next()?.parse().ok()
+        })
+    }
+
+    /// Starts `firstwatch backups restore latest --yes` and SIGKILLs the process doing the
+    /// restore (its supervisor, named in the staging entry) once `fraction` of the backup
+    /// is staged, watching the folder for the staging entry to grow.
     fn kill_part_way(&self, fraction: f64) {
         use notify::Watcher;
-        use std::os::unix::process::ExitStatusExt;
         let (events, changes) = std::sync::mpsc::channel();
         let mut watcher = notify::recommended_watcher(events).unwrap();
         watcher.watch(&self.data(), notify::RecursiveMode::Recursive).unwrap();
@@ -785,7 +795,9 @@ impl BigRestore {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
         loop {
             if self.staged_bytes() >= threshold {
-                child.kill().unwrap();
+                let restorer = self.staging_pid().expect("the staging entry names its process");
+                // SAFETY: the restoring process this test started (through the front end).
+                assert_eq!(unsafe { libc::kill(restorer, libc::SIGKILL) }, 0);
                 break;
             }
             if let Some(status) = child.try_wait().unwrap() {
@@ -796,7 +808,7 @@ impl BigRestore {
             changes.recv_timeout(left).expect("no progress from the restore within two minutes").ok();
         }
         let status = child.wait().unwrap();
-        assert_eq!(status.signal(), Some(9), "killed while staging, not after it finished: {status}");
+        assert_eq!(status.code(), Some(1), "the front end reports the restore it followed as failed: {status}");
     }
 
     fn is_old(&self) -> bool {
@@ -856,6 +868,42 @@ fn a_gzip_restore_killed_part_way_leaves_a_whole_target_and_no_debris() {
 #[test]
 fn an_archive_restore_killed_part_way_leaves_a_whole_target_and_no_debris() {
     BigRestore::new(BackupFormat::TarGz).kills_leave_old_or_new_and_no_debris();
+}
+
+#[test]
+fn a_restore_outlives_its_front_end_killed_part_way_and_finishes_audited() {
+    use notify::Watcher;
+    let big = BigRestore::new(BackupFormat::TarGz);
+    let (events, changes) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(events).unwrap();
+    watcher.watch(&big.data(), notify::RecursiveMode::Recursive).unwrap();
+    let mut front = files::firstwatch(&big.config, big.dir.path())
+        .args(["backups", "restore", "latest", "--yes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // As soon as the restore is under way, its terminal goes away.
+    while big.staged_bytes() == 0 {
+        changes.recv_timeout(std::time::Duration::from_secs(120)).expect("the restore never started").ok();
+    }
+    front.kill().unwrap();
+    front.wait().unwrap();
+    assert!(big.staging_pid().is_some(), "the restore is still staging");
+    let store = Store::open_in(&big.dir.path().join("state")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let finished = || firstwatch::ops::record::get(&store, 1).unwrap().is_some_and(|row| row.done);
+    while !finished() {
+        assert!(std::time::Instant::now() < deadline, "the restore never finished");
+        // Woken by the restore's own writes; the timeout only paces the check once it goes quiet.
+        changes.recv_timeout(std::time::Duration::from_millis(200)).ok();
+    }
+    assert!(big.is_new(), "the restore finished without its front end");
+    let row = firstwatch::ops::record::get(&store, 1).unwrap().unwrap();
+    assert_eq!((row.state, row.done), (firstwatch::ops::record::State::Ok, true), "{row:?}");
+    let events: Vec<String> = store.audit_since(None).unwrap().into_iter().map(|r| r.event).collect();
+    assert_eq!(events, ["restore-start", "restore-done"]);
+    assert!(files::hidden_leftovers(&big.data()).is_empty());
 }
 
 #[test]

@@ -223,74 +223,35 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
     }
     let Some(store) = context.store.clone() else { return ExitCode::from(EXIT_REFUSED) };
     let job = Job::action(&confirmed, &context.config, store.path().to_path_buf(), context.who.clone(), runner::GRACE);
-    let mut launched = match tokio::task::spawn_blocking(move || ops::launch(&job)).await {
-        Ok(Ok(launched)) => launched,
-        Ok(Err(why)) => {
+    let row = match ops::launch_and_follow(job, &store, ops::cli::print_line, ops::stop_signal()).await {
+        Ok(ops::Followed::Ended(Some(row))) => row,
+        Ok(ops::Followed::Ended(None)) => {
+            eprintln!("firstwatch action: the operation ended but its record cannot be read; see `firstwatch audit`");
+            return ExitCode::from(1);
+        }
+        Ok(ops::Followed::Detached { id, supervisor }) => {
+            ops::cli::say_detached(id, supervisor);
+            return ExitCode::from(EXIT_DETACHED);
+        }
+        Err(why) => {
             eprintln!("firstwatch action: refused: {why}; nothing was run");
             return ExitCode::from(EXIT_REFUSED);
         }
-        Err(err) => {
-            eprintln!("firstwatch action: refused: {err}; nothing was run");
-            return ExitCode::from(EXIT_REFUSED);
-        }
     };
-    let id = launched.id;
-    let followed = tokio::select! {
-        followed = ops::follow(&launched.output, ops::cli::print_line) => Some(followed),
-        () = any_stop_signal() => None,
-    };
-    if followed.is_none() {
-        // Whatever stopped us (Ctrl-C, a hang-up, SIGTERM), the operation goes on.
-        let _ = writeln!(
-            std::io::stderr(),
-            "\ndetached: operation #{id} goes on under its supervisor (pid {}); \
-             follow it with `firstwatch ops follow {id}`, cancel it with `firstwatch ops cancel {id}`",
-            launched.supervisor.id()
-        );
-        return ExitCode::from(EXIT_DETACHED);
+    let mut text = row.detail.clone().unwrap_or_default();
+    if let Some(verification) = &row.verification {
+        text.push_str("; ");
+        text.push_str(verification);
     }
-    let status = tokio::task::spawn_blocking(move || launched.supervisor.wait()).await;
-    let row = tokio::task::spawn_blocking(move || ops::record::get(&store, id)).await;
-    match row {
-        Ok(Ok(Some(row))) => {
-            let mut text = row.detail.clone().unwrap_or_default();
-            if let Some(verification) = &row.verification {
-                text.push_str("; ");
-                text.push_str(verification);
-            }
-            let _ = writeln!(std::io::stderr(), "{}: {text}", spec.name);
-            if row.exit == Some(i64::from(EXIT_UNVERIFIED))
-                && spec.on_failed_verify.is_none()
-                && let Some(rollback) = &spec.rollback_with
-            {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "the service did not come back; consider `firstwatch action \"{rollback}\"`"
-                );
-            }
-            ExitCode::from(row.exit.and_then(|code| u8::try_from(code).ok()).unwrap_or(1))
-        }
-        _ => {
-            // No record to read: the supervisor's own exit status carries the outcome.
-            let code = status.ok().and_then(|s| s.ok()).and_then(|s| s.code()).unwrap_or(1);
-            ExitCode::from(u8::try_from(code).unwrap_or(1))
-        }
+    let _ = writeln!(std::io::stderr(), "{}: {text}", spec.name);
+    if row.exit == Some(i64::from(EXIT_UNVERIFIED))
+        && spec.on_failed_verify.is_none()
+        && let Some(rollback) = &spec.rollback_with
+    {
+        let _ =
+            writeln!(std::io::stderr(), "the service did not come back; consider `firstwatch action \"{rollback}\"`");
     }
-}
-
-/// Resolves on the first Ctrl-C, hang-up or SIGTERM.
-async fn any_stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut hangup), Ok(mut terminate)) = (signal(SignalKind::hangup()), signal(SignalKind::terminate())) else {
-        // Without those handlers, Ctrl-C still detaches (and the other signals end us as they would anyway).
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = hangup.recv() => {}
-        _ = terminate.recv() => {}
-    }
+    ExitCode::from(row.exit.and_then(|code| u8::try_from(code).ok()).unwrap_or(1))
 }
 
 fn print_progress(progress: Progress) {

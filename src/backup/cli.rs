@@ -7,6 +7,7 @@ use super::restore::{self, Plan};
 use super::{BackupSet, check_and_record, human_age, human_bytes};
 use crate::cli::Global;
 use crate::config::Config;
+use crate::ops;
 use crate::store::Store;
 use crate::util::identity::Identity;
 use crate::util::sanitize::sanitize_str;
@@ -15,11 +16,16 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Exit code when this terminal stopped following a restore that goes on.
+const EXIT_DETACHED: u8 = 5;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  done; every backup checked is good
   1  a backup is corrupt, or a restore or prune failed, was refused or not confirmed
   2  bad usage: unknown set or backup, invalid config
+  5  a restore was detached (Ctrl-C, hang-up here): it goes on under its supervisor;
+     see `firstwatch ops list`, `ops follow ID`, `ops cancel ID`
 
 A backup is named by its file or folder name (as `list` shows it); `latest`
 names the newest backup of a set that is not known to be corrupt. Use --set
@@ -139,7 +145,7 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
         Sub::Show { id, set, json } => show(&sets, store.as_ref(), &id, set.as_deref(), json),
         Sub::Restore { id, set, to, confirm, yes, force, force_open, dry_run } => {
             let request = RestoreRequest { id, set, to, confirm, yes, force, force_open, dry_run };
-            restore_command(&sets, store.as_ref(), &request, read_only, now, zone)
+            restore_command(&config, &sets, store.as_ref(), &request, read_only, now, zone)
         }
         Sub::Compare { id, set, to, json } => compare_command(&sets, store.as_ref(), &id, set.as_deref(), to, json),
         Sub::Create { set } => create_command(&sets, store.as_ref(), &set, read_only),
@@ -576,6 +582,7 @@ struct RestoreRequest {
 }
 
 fn restore_command(
+    config: &Config,
     sets: &[BackupSet],
     store: Option<&Store>,
     request: &RestoreRequest,
@@ -647,28 +654,37 @@ fn restore_command(
             return ExitCode::from(1);
         }
     }
-    match restore::run_audited(store, &who, &plan, &mut silent(), &Cancel::new()) {
-        Ok(outcome) => {
-            for removed in &outcome.removed_debris {
-                report_debris(removed);
-            }
-            let shown = |path: &std::path::Path| sanitize_str(&path.display().to_string());
-            println!("restored {} ({})", shown(&outcome.target), sanitize_str(&outcome.check));
-            if let Some(aside) = &outcome.aside {
-                println!("previous target kept at {}", shown(aside));
-            }
-            for side in &outcome.stale_side_files {
-                println!("old SQLite side file moved to {}", shown(side));
-            }
+    // The restore runs under a supervisor of its own: it finishes (or is cancelled whole) whatever
+    // happens to this terminal, and the next firstwatch sweeps what a killed one leaves.
+    let job = ops::Job::restore(&plan, config, store.path().to_path_buf(), who);
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        eprintln!("firstwatch backups: cannot start a runtime; nothing was changed");
+        return ExitCode::from(1);
+    };
+    let followed = runtime.block_on(ops::launch_and_follow(job, store, ops::cli::print_line, ops::stop_signal()));
+    match followed {
+        Ok(ops::Followed::Ended(Some(row))) if row.state == ops::record::State::Ok => {
             println!(
-                "took {:.1}s; the backup was {} old",
-                outcome.duration.as_secs_f64(),
+                "took {}; the backup was {} old",
+                row.detail.as_deref().unwrap_or("?").trim_start_matches("restored in "),
                 human_age(super::listing::age(now, plan.backup.created))
             );
             ExitCode::SUCCESS
         }
-        Err(err) => {
-            eprintln!("firstwatch backups: restore failed: {err}");
+        Ok(ops::Followed::Ended(Some(row))) => {
+            eprintln!("firstwatch backups: restore failed: {}", row.detail.unwrap_or_default());
+            ExitCode::from(1)
+        }
+        Ok(ops::Followed::Ended(None)) => {
+            eprintln!("firstwatch backups: the restore ended but its record cannot be read; see `firstwatch audit`");
+            ExitCode::from(1)
+        }
+        Ok(ops::Followed::Detached { id, supervisor }) => {
+            ops::cli::say_detached(id, supervisor);
+            ExitCode::from(EXIT_DETACHED)
+        }
+        Err(why) => {
+            eprintln!("firstwatch backups: restore refused: {why}; nothing was changed");
             ExitCode::from(1)
         }
     }

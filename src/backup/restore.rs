@@ -62,8 +62,8 @@ pub struct TargetState {
     pub modified: Option<DateTime<Utc>>,
 }
 
-/// What a finished restore did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What a finished restore did. A supervisor hands it back to its front end as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub target: PathBuf,
     /// Where the previous target was kept (the name actually taken).
@@ -499,26 +499,45 @@ pub fn run_audited(
     progress: &mut dyn Progress,
     cancel: &Cancel,
 ) -> Result<Outcome, RestoreError> {
-    let now = Utc::now();
-    let rpo = human_age(super::listing::age(now, plan.backup.created));
-    let incident_id = crate::incident::record::open_incident_id(store).ok().flatten();
-    let entry = |event: &str, detail: String| AuditEntry {
+    let lock = lock_target(store, who, plan)?;
+    run_locked(store, who, plan, &lock, progress, cancel)
+}
+
+/// The host-wide lock a restore of `plan` holds: another restore, or an action on
+/// the set's `target`, is refused meanwhile. A refusal is audited.
+pub fn lock_target(store: &Store, who: &Identity, plan: &Plan) -> Result<TargetLock, RestoreError> {
+    let operation = format!("restore {}", plan.set);
+    let lock_dir = crate::action::lock::dir_for(Some(store));
+    TargetLock::acquire_with(&lock_dir, &plan.lock, who, &operation, store.shared_group()).map_err(|err| {
+        // The refusal is what is reported; an audit failure on top of it changes nothing that happens.
+        let _ = store.audit(audit_entry(store, plan, "restore-refused", err.to_string()), who);
+        RestoreError::Busy(err.to_string())
+    })
+}
+
+fn audit_entry(store: &Store, plan: &Plan, event: &str, detail: String) -> AuditEntry {
+    AuditEntry {
         event: event.into(),
         action: Some(format!("restore {}", plan.set)),
         target: Some(plan.target.display().to_string()),
         argv: None,
-        incident_id,
+        incident_id: crate::incident::record::open_incident_id(store).ok().flatten(),
         detail: Some(detail),
-    };
-    // One operator per target, whatever acts on it: another restore, or an action on the set's `target`.
-    let operation = format!("restore {}", plan.set);
-    let lock_dir = crate::action::lock::dir_for(Some(store));
-    let _lock =
-        TargetLock::acquire_with(&lock_dir, &plan.lock, who, &operation, store.shared_group()).map_err(|err| {
-            // The refusal is what is reported; an audit failure on top of it changes nothing that happens.
-            let _ = store.audit(entry("restore-refused", err.to_string()), who);
-            RestoreError::Busy(err.to_string())
-        })?;
+    }
+}
+
+/// [`run_audited`] for a caller that already holds the target's lock (`_held` is the proof).
+pub fn run_locked(
+    store: &Store,
+    who: &Identity,
+    plan: &Plan,
+    _held: &TargetLock,
+    progress: &mut dyn Progress,
+    cancel: &Cancel,
+) -> Result<Outcome, RestoreError> {
+    let now = Utc::now();
+    let rpo = human_age(super::listing::age(now, plan.backup.created));
+    let entry = |event: &str, detail: String| audit_entry(store, plan, event, detail);
     let forced = if plan.forced { "; FORCED despite a failed verification" } else { "" };
     let force_open = if plan.force_open { "; FORCED over processes holding the database open" } else { "" };
     let start =

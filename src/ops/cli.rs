@@ -181,9 +181,21 @@ fn follow_command(store: &Store, id: i64) -> ExitCode {
 /// Never panics on a closed pipe or a terminal that went away.
 pub fn print_line(line: Line) {
     let _ = match line {
+        // A hundred lines of percentages say nothing a finished restore does not.
+        Line::Percent(_) => return,
         Line::Stdout(text) => writeln!(std::io::stdout(), "{text}"),
         other => writeln!(std::io::stderr(), "{}", other.display()),
     };
+}
+
+/// Tells the operator their operation goes on after this terminal stopped following it.
+pub fn say_detached(id: i64, supervisor: u32) {
+    // Whatever stopped us (Ctrl-C, a hang-up, SIGTERM); the terminal may be gone, so no panic on failure.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\ndetached: operation #{id} goes on under its supervisor (pid {supervisor}); \
+         follow it with `firstwatch ops follow {id}`, cancel it with `firstwatch ops cancel {id}`"
+    );
 }
 
 /// How an operation ended, in one line.

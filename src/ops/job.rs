@@ -4,6 +4,7 @@
 //! runs nothing the operator did not confirm.
 
 use crate::action::{ActionSpec, Confirmed};
+use crate::backup::restore::Plan;
 use crate::config::Config;
 use crate::util::identity::Identity;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,9 @@ pub(super) enum Body {
     /// An `[[action]]` with its placeholders filled, and the `on_failed_verify`
     /// action as the operator was shown it.
     Action { action: WireSpec, follow_up: Option<WireSpec> },
+    /// A confirmed restore: the supervisor plans it again from the config (the same
+    /// set, backup file and target the operator was shown) and carries it out.
+    Restore { set: String, backup: PathBuf, to: PathBuf, forced: bool, force_open: bool },
 }
 
 /// An [`ActionSpec`] on the wire: its kind is a `&'static str` that JSON cannot
@@ -68,16 +72,20 @@ impl Job {
         }
     }
 
-    /// The target whose lock the operation takes.
-    pub fn target(&self) -> &str {
-        match &self.body {
-            Body::Action { action, .. } => &action.spec.target,
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        match &self.body {
-            Body::Action { action, .. } => &action.spec.name,
+    /// The job for a restore the operator confirmed (at the prompt or in the dialog).
+    pub fn restore(plan: &Plan, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job {
+            body: Body::Restore {
+                set: plan.set.clone(),
+                backup: plan.backup.path.clone(),
+                to: plan.target.clone(),
+                forced: plan.forced,
+                force_open: plan.force_open,
+            },
+            config_path: config.path.clone(),
+            store_path,
+            who,
+            grace_ms: 0,
         }
     }
 }
@@ -103,7 +111,7 @@ mod tests {
         let job =
             Job::action(&confirmed, &config, "/srv/data/firstwatch.db".into(), Identity::default(), Duration::ZERO);
         let back: Job = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
-        let Body::Action { action, follow_up } = back.body;
+        let Body::Action { action, follow_up } = back.body else { panic!("an action job") };
         assert_eq!(action.into_spec().unwrap(), spec);
         assert_eq!(follow_up.unwrap().into_spec().unwrap(), ActionSpec::find(&config, "undo").unwrap());
         assert_eq!(back.config_path.as_deref(), Some(std::path::Path::new("/srv/fw.toml")));

@@ -13,6 +13,7 @@
 //!
 //! - `job`: what is handed over, built only from a confirmation;
 //! - `launch`: starting a supervisor and reading its handshake;
+//! - `front`: a front end's part: launch, follow, learn the outcome, detach on signals;
 //! - `supervisor`: the supervisor process itself;
 //! - `output`: the output file, its liveness lock and following it;
 //! - `record`: the `operations` table;
@@ -20,6 +21,7 @@
 //! - `cli`: `firstwatch ops list|follow|cancel`.
 
 pub mod cli;
+pub mod front;
 pub mod job;
 pub mod launch;
 pub mod output;
@@ -27,6 +29,7 @@ pub mod record;
 pub mod recover;
 pub mod supervisor;
 
+pub use front::{Followed, launch_and_follow, stop_signal};
 pub use job::Job;
 pub use launch::{Launched, launch, set_supervisor_program};
 pub use output::{Line, follow, supervisor_alive};

@@ -1,7 +1,8 @@
 //! An operation's output file: written by its supervisor, read by anyone who follows it.
 //!
 //! One line per record, tagged by its first byte: `O` stdout, `E` stderr,
-//! `R` a command starting, `F` a follow-up action starting, `#` any other
+//! `R` a command starting, `F` a follow-up action starting, `P` percent done,
+//! `#` any other
 //! note from the supervisor. The supervisor holds an exclusive `flock`
 //! on the file for as long as it lives, so a reader can tell a running
 //! operation from one whose supervisor has gone, whatever happened to it.
@@ -45,6 +46,11 @@ impl OutputWriter {
         &self.path
     }
 
+    /// A second writer on the same open file (its lock included), for a worker thread.
+    pub fn try_clone(&self) -> io::Result<OutputWriter> {
+        Ok(OutputWriter { file: self.file.try_clone()?, path: self.path.clone() })
+    }
+
     pub fn stdout(&mut self, text: &str) {
         self.write('O', text);
     }
@@ -68,6 +74,11 @@ impl OutputWriter {
             Progress::Verdict { check, healthy, summary } => self.note(&verdict_line(check, *healthy, summary)),
             Progress::Spawned { .. } | Progress::Finished { .. } => {}
         }
+    }
+
+    /// How far a long in-process operation (a restore) has got.
+    pub fn progress_percent(&mut self, percent: u64) {
+        self.write('P', &percent.to_string());
     }
 
     /// A failed watch's `on_failed_verify` action is about to run.
@@ -96,6 +107,8 @@ pub enum Line {
     Running(String),
     /// The named `on_failed_verify` action starts after a failed watch.
     FollowUp(String),
+    /// Percent done of a long in-process operation.
+    Percent(u8),
     Note(String),
 }
 
@@ -108,6 +121,7 @@ impl Line {
             "E" => Line::Stderr(text),
             "R" => Line::Running(text),
             "F" => Line::FollowUp(text),
+            "P" => text.parse::<u8>().map_or(Line::Note(text), |percent| Line::Percent(percent.min(100))),
             "#" => Line::Note(text),
             _ => Line::Note(crate::util::sanitize::sanitize_str(raw)),
         }
@@ -119,6 +133,7 @@ impl Line {
             Line::Stdout(text) | Line::Stderr(text) | Line::Note(text) => text.clone(),
             Line::Running(argv) => format!("running: {argv}"),
             Line::FollowUp(name) => format!("verification failed: running `{name}` (on_failed_verify)"),
+            Line::Percent(percent) => format!("{percent}%"),
         }
     }
 }

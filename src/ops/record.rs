@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 pub(crate) const MIGRATIONS: Migrations = Migrations {
     module: "operations",
-    steps: &["CREATE TABLE operations (
+    steps: &[
+        "CREATE TABLE operations (
             id INTEGER PRIMARY KEY,
             kind TEXT NOT NULL,
             name TEXT NOT NULL,
@@ -34,7 +35,10 @@ pub(crate) const MIGRATIONS: Migrations = Migrations {
             incident_id INTEGER,
             done INTEGER NOT NULL DEFAULT 0
         );
-        CREATE INDEX operations_open ON operations(done);"],
+        CREATE INDEX operations_open ON operations(done);",
+        // What an in-process operation (a restore) came to, as JSON for the front end that follows it.
+        "ALTER TABLE operations ADD COLUMN result TEXT;",
+    ],
 };
 
 /// Where an operation stands.
@@ -122,6 +126,9 @@ pub struct OperationRow {
     pub incident_id: Option<i64>,
     /// The supervisor has finished everything (command and watch).
     pub done: bool,
+    /// For a restore: its outcome or error, as JSON.
+    #[serde(skip)]
+    pub result: Option<String>,
 }
 
 fn now() -> String {
@@ -129,7 +136,7 @@ fn now() -> String {
 }
 
 const COLUMNS: &str = "id, kind, name, target, argv, state, supervisor_pid, pgid, user, host, tty, ssh_client, \
-                       started, ended, exit_code, detail, verification, output, staging, incident_id, done";
+                       started, ended, exit_code, detail, verification, output, staging, incident_id, done, result";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OperationRow> {
     let argv: Option<String> = row.get(4)?;
@@ -158,6 +165,7 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OperationRow> {
         staging: staging.map(PathBuf::from),
         incident_id: row.get(19)?,
         done: row.get::<_, i64>(20)? != 0,
+        result: row.get(21)?,
     })
 }
 
@@ -222,6 +230,12 @@ pub fn set_verification(store: &Store, id: i64, verification: &str, exit: Option
         )
         .map(|_| ())
     })
+}
+
+/// What an in-process operation came to, for the front end that follows it.
+pub fn set_result(store: &Store, id: i64, result: &str) -> Result<(), StoreError> {
+    let result = result.to_string();
+    store.call(move |c| c.execute("UPDATE operations SET result = ?2 WHERE id = ?1", params![id, result]).map(|_| ()))
 }
 
 /// The supervisor is done with this operation.

@@ -114,6 +114,10 @@ async fn supervise(job: Job, handshake: &mut Handshake) -> i32 {
         }
     };
     match job.body.clone() {
+        Body::Restore { set, backup, to, forced, force_open } => {
+            let restore = RestoreJob { set, backup, to, forced, force_open };
+            run_restore(&job, &config, restore, store, &mut output, handshake).await
+        }
         Body::Action { action, follow_up } => {
             let specs = action.into_spec().and_then(|spec| Ok((spec, follow_up.map(|f| f.into_spec()).transpose()?)));
             match specs {
@@ -275,4 +279,119 @@ fn new_operation(spec: &ActionSpec, output: &std::path::Path, store: &Store) -> 
         output: output.to_path_buf(),
         incident_id: crate::incident::record::open_incident_id(store).ok().flatten(),
     }
+}
+
+/// What a restore job asks for, unpacked from its [`Body`].
+struct RestoreJob {
+    set: String,
+    backup: std::path::PathBuf,
+    to: std::path::PathBuf,
+    forced: bool,
+    force_open: bool,
+}
+
+/// Plans the confirmed restore again from the config, takes the target's lock,
+/// then restores on a worker thread (SIGTERM cancels it before the swap).
+async fn run_restore(
+    job: &Job,
+    config: &crate::config::Config,
+    request: RestoreJob,
+    store: Store,
+    output: &mut OutputWriter,
+    handshake: &mut Handshake,
+) -> i32 {
+    use crate::backup::{BackupSet, Cancel, listing, restore};
+    let now = chrono::Utc::now();
+    let Some(set) = BackupSet::all(config).into_iter().find(|s| s.name == request.set) else {
+        handshake.refuse(&format!("the backup set `{}` is no longer configured", request.set));
+        return 3;
+    };
+    let Some(entry) = listing::list(&set, now).backups.into_iter().find(|b| b.path == request.backup) else {
+        handshake.refuse(&format!("the backup {} is gone", request.backup.display()));
+        return 3;
+    };
+    let mut plan = match restore::plan(&set, &entry, Some(&request.to), now) {
+        Ok(plan) => plan,
+        Err(err) => {
+            handshake.refuse(&err.to_string());
+            return 3;
+        }
+    };
+    plan.forced = request.forced;
+    plan.force_open = request.force_open;
+    let lock = match restore::lock_target(&store, &job.who, &plan) {
+        Ok(lock) => lock,
+        Err(err) => {
+            handshake.refuse(&err.to_string());
+            return 3;
+        }
+    };
+    let new = NewOperation {
+        kind: "restore".into(),
+        name: format!("restore {}", plan.set),
+        target: plan.lock.clone(),
+        argv: None,
+        supervisor_pid: std::process::id(),
+        output: output.path().to_path_buf(),
+        incident_id: crate::incident::record::open_incident_id(&store).ok().flatten(),
+    };
+    let id = record::insert(&store, new, &job.who).ok();
+    handshake.started(id.unwrap_or(0), output.path());
+    output.note(&format!("restoring {} from {}", plan.target.display(), plan.backup.path.display()));
+
+    let cancel = Cancel::new();
+    let on_term = cancel.clone();
+    if let Ok(mut terms) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        tokio::spawn(async move {
+            if terms.recv().await.is_some() {
+                on_term.cancel();
+            }
+        });
+    }
+    let (worker_store, worker_who) = (store.clone(), job.who.clone());
+    let mut worker_output = output.try_clone().ok();
+    let work = tokio::task::spawn_blocking(move || {
+        let mut last = u64::MAX;
+        let mut progress = |done: u64, total: u64| {
+            let percent = done.saturating_mul(100) / total.max(1);
+            if percent != last {
+                last = percent;
+                if let Some(output) = worker_output.as_mut() {
+                    output.progress_percent(percent);
+                }
+            }
+        };
+        let result = restore::run_locked(&worker_store, &worker_who, &plan, &lock, &mut progress, &cancel);
+        drop(lock);
+        result
+    });
+    let result = work.await.unwrap_or_else(|err| Err(restore::RestoreError::Target(err.to_string())));
+    let (state, exit, detail) = match &result {
+        Ok(outcome) => {
+            for removed in &outcome.removed_debris {
+                output.stderr(&format!("removed {}, left by an interrupted restore", removed.display()));
+            }
+            output.stdout(&format!("restored {} ({})", outcome.target.display(), outcome.check));
+            if let Some(aside) = &outcome.aside {
+                output.stdout(&format!("previous target kept at {}", aside.display()));
+            }
+            for side in &outcome.stale_side_files {
+                output.stdout(&format!("old SQLite side file moved to {}", side.display()));
+            }
+            (State::Ok, 0, format!("restored in {:.1} s", outcome.duration.as_secs_f64()))
+        }
+        Err(restore::RestoreError::Cancelled) => {
+            (State::Cancelled, 130, "cancelled; the target was not changed".into())
+        }
+        Err(err) => (State::Failed, 1, err.to_string()),
+    };
+    if let Some(id) = id {
+        let _ = record::finish(&store, id, state, exit, &detail);
+        let shared = result.as_ref().map_err(ToString::to_string);
+        if let Ok(json) = serde_json::to_string(&shared) {
+            let _ = record::set_result(&store, id, &json);
+        }
+        let _ = record::mark_done(&store, id);
+    }
+    exit
 }

@@ -155,19 +155,35 @@ fn run_restore(services: &Services, plan: &restore::Plan) -> Result<Arc<restore:
         restore::audit_not_run(store, &services.identity, &plan.set, target, "restore-refused", "read-only mode");
         return Err("read-only: restores are disabled".into());
     }
-    let cancel = crate::backup::Cancel::new();
-    let mut last_percent = u8::MAX;
-    let mut progress = |done: u64, total: u64| {
-        let percent = (done.saturating_mul(100) / total.max(1)).min(100) as u8;
-        if percent != last_percent {
-            last_percent = percent;
-            let msg = Msg::RestoreProgress { percent };
-            let _ = services.sources.try_send(Action::Msg(TabMsg::Backups(msg)));
+    // The restore runs under a supervisor of its own, so quitting the console (or losing SSH)
+    // does not stop it half-way; this thread only follows it.
+    let job = crate::ops::Job::restore(plan, &services.config, store.path().to_path_buf(), services.identity.clone());
+    let on_line = |line: crate::ops::Line| {
+        if let crate::ops::Line::Percent(percent) = line {
+            let _ = services.sources.try_send(Action::Msg(TabMsg::Backups(Msg::RestoreProgress { percent })));
         }
     };
-    restore::run_audited(store, &services.identity, plan, &mut progress, &cancel)
-        .map(Arc::new)
-        .map_err(|err| err.to_string())
+    let follow = crate::ops::launch_and_follow(job, store, on_line, std::future::pending());
+    let followed = match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => runtime.block_on(follow),
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|err| err.to_string())?
+            .block_on(follow),
+    };
+    match followed? {
+        crate::ops::Followed::Ended(Some(row)) => {
+            let result: Option<Result<restore::Outcome, String>> =
+                row.result.as_deref().and_then(|json| serde_json::from_str(json).ok());
+            match result {
+                Some(result) => result.map(Arc::new),
+                None => Err(row.detail.unwrap_or_else(|| format!("operation #{} {}", row.id, row.state.as_str()))),
+            }
+        }
+        crate::ops::Followed::Ended(None) => Err("the restore ended but its record cannot be read".into()),
+        crate::ops::Followed::Detached { id, .. } => Err(format!("operation #{id} goes on without this console")),
+    }
 }
 
 fn create_audited(services: &Services, set: &BackupSet) -> Result<String, String> {

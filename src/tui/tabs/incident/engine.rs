@@ -185,6 +185,7 @@ async fn follow_operation(
                 Msg::FollowUp { nonce, name }
             }
             ops::Line::Note(text) => Msg::Progress { nonce, text },
+            ops::Line::Percent(_) => return,
         };
         // A flood of output drops lines from the pane, never stalls the console; the file keeps them all.
         let _ = lines.try_send(wrap(msg));
