@@ -10,7 +10,7 @@ use std::future::Future;
 #[derive(Debug)]
 pub enum Followed {
     /// The supervisor is done; its row (`None` if it could not be read).
-    Ended(Option<OperationRow>),
+    Ended(Option<Box<OperationRow>>),
     /// `stop` came first (Ctrl-C, a hang-up): the operation goes on without us.
     Detached { id: i64, supervisor: u32 },
 }
@@ -36,9 +36,15 @@ pub async fn launch_and_follow(
     // Reaped here, so a finished supervisor never lingers as a zombie.
     let _ = tokio::task::spawn_blocking(move || supervisor.wait()).await;
     let reader = store.clone();
-    let row =
-        tokio::task::spawn_blocking(move || record::get(&reader, id)).await.ok().and_then(|row| row.ok().flatten());
-    Ok(Followed::Ended(row))
+    let row = tokio::task::spawn_blocking(move || {
+        // A supervisor that died without finishing its record is recorded as abandoned now.
+        if record::get(&reader, id).ok().flatten().is_some_and(|row| !row.done) {
+            let _ = super::recover(&reader, &who);
+        }
+        record::get(&reader, id)
+    })
+    .await;
+    Ok(Followed::Ended(row.ok().and_then(|row| row.ok().flatten()).map(Box::new)))
 }
 
 /// Resolves on the first Ctrl-C, hang-up or SIGTERM: what ends a front end, never its operation.

@@ -30,7 +30,7 @@ pub struct Job {
 pub(super) enum Body {
     /// An `[[action]]` with its placeholders filled, and the `on_failed_verify`
     /// action as the operator was shown it.
-    Action { action: WireSpec, follow_up: Option<WireSpec> },
+    Action { action: Box<WireSpec>, follow_up: Option<Box<WireSpec>> },
     /// A confirmed restore: the supervisor plans it again from the config (the same
     /// set, backup file and target the operator was shown) and carries it out.
     Restore { set: String, backup: PathBuf, to: PathBuf, forced: bool, force_open: bool },
@@ -62,8 +62,8 @@ impl Job {
         let follow_up = confirmed.spec().on_failed_verify.as_deref().and_then(|name| ActionSpec::find(config, name));
         Job {
             body: Body::Action {
-                action: WireSpec::of(confirmed.spec()),
-                follow_up: follow_up.as_ref().map(WireSpec::of),
+                action: Box::new(WireSpec::of(confirmed.spec())),
+                follow_up: follow_up.as_ref().map(|spec| Box::new(WireSpec::of(spec))),
             },
             config_path: config.path.clone(),
             store_path,
