@@ -50,3 +50,39 @@ fn two_processes_writing_at_once_lose_no_row() {
         assert_eq!(mine, expected, "{tag}'s rows must all be there, in order");
     }
 }
+
+/// POSIX locks this process holds on the file at `path`, from /proc/locks.
+fn posix_locks_held(path: &std::path::Path) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(path).unwrap().ino();
+    let me = std::process::id().to_string();
+    std::fs::read_to_string("/proc/locks")
+        .unwrap()
+        .lines()
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // "1: POSIX  ADVISORY  READ 4242 00:2d:1234 128 128"
+            fields.get(1) == Some(&"POSIX")
+                && fields.get(4) == Some(&me.as_str())
+                && fields.get(5).and_then(|id| id.rsplit(':').next()) == Some(inode.to_string().as_str())
+        })
+        .count()
+}
+
+/// SQLite marks a WAL index in use with a POSIX lock on `-shm`, and a process loses every
+/// POSIX lock on a file when it closes any descriptor of it. Opening the store (even a second
+/// time in one process, as a test or a tab may) must keep that lock, or another process resets
+/// the index under this one's mapping: that killed long-lived supervisors with SIGBUS.
+#[test]
+fn opening_the_store_keeps_sqlites_lock_on_its_wal_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    let who = Identity::default();
+    store.audit(AuditEntry { event: "note".into(), ..AuditEntry::default() }, &who).unwrap();
+    let shm = dir.path().join("firstwatch.db-shm");
+    assert!(posix_locks_held(&shm) > 0, "the first connection holds the -shm lock");
+    let again = Store::open_in(dir.path()).unwrap();
+    again.audit(AuditEntry { event: "note".into(), ..AuditEntry::default() }, &who).unwrap();
+    assert!(posix_locks_held(&shm) > 0, "opening the store again kept it");
+    assert_eq!(store.audit_since(None).unwrap().len(), 2);
+}

@@ -84,12 +84,19 @@ impl Store {
     /// SQLite touches it, and SQLite gives its `-wal` and `-shm` the same mode.
     pub fn open_with(path: &Path, group: Option<&SharedGroup>) -> Result<Store, StoreError> {
         let private = |err: std::io::Error| StoreError::DataDir { path: path.to_path_buf(), reason: err.to_string() };
-        perms::private_file(path, group).map_err(private)?;
-        let mut connection = open_migrated(path)?;
+        // SQLite's locks are POSIX locks, which a process drops when it closes any descriptor of
+        // the file; another process that then finds the -shm unlocked resets it under our mapping
+        // (SIGBUS, or worse). So an existing store and its sidecars are fixed by path, never opened.
+        if path.exists() {
+            perms::restrict_path(path, group).map_err(private)?;
+        } else {
+            perms::private_file(path, group).map_err(private)?;
+        }
         // Sidecars left by an older version (created with the umask's mode) are narrowed too.
         for suffix in ["-wal", "-shm"] {
             perms::restrict_path(&side_file(path, suffix), group).map_err(private)?;
         }
+        let mut connection = open_migrated(path)?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(256);
         std::thread::Builder::new()
             .name("firstwatch-store".into())

@@ -81,12 +81,25 @@ pub fn restrict(file: &File, group: Option<&SharedGroup>) -> std::io::Result<()>
 }
 
 /// Like [`restrict`] for a path that may not exist (a sidecar another process creates and deletes).
+///
+/// It never opens the file: closing a descriptor drops every POSIX lock this process holds on
+/// the file, and SQLite keeps its database and `-shm` locks that way.
 pub fn restrict_path(path: &Path, group: Option<&SharedGroup>) -> std::io::Result<()> {
-    match File::open(path) {
-        Ok(file) => restrict(&file, group),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(err),
+    // Not followed: a link in place of a sidecar is not ours to change.
+    let metadata = match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_file() => metadata,
+        Ok(_) => return Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(err),
+    };
+    if let Some(group) = group {
+        tolerate_foreign(&metadata, set_group_if(&metadata, group, |gid| std::os::unix::fs::chown(path, None, gid)))?;
     }
+    let wanted = file_mode(group);
+    if metadata.mode() & 0o7777 != wanted {
+        tolerate_foreign(&metadata, std::fs::set_permissions(path, std::fs::Permissions::from_mode(wanted)))?;
+    }
+    Ok(())
 }
 
 fn set_group_if(
