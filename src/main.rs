@@ -1,6 +1,6 @@
 //! The `firstwatch` command line: parse, dispatch, exit. Nothing else lives here.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use firstwatch::app::{ConsoleOptions, run_console};
 use firstwatch::cli::Global;
 use firstwatch::config::{self, Config, ConfigError};
@@ -70,6 +70,13 @@ enum Command {
     Audit(firstwatch::action::audit_cli::AuditArgs),
     /// List, show and check runbooks.
     Runbook(firstwatch::incident::cli::RunbookArgs),
+    /// Print a shell completion script (e.g. `firstwatch completions bash > /etc/bash_completion.d/firstwatch`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page in roff (e.g. `firstwatch man > /usr/local/share/man/man1/firstwatch.1`).
+    Man,
     /// Internal: carries one operation to its end (started by firstwatch itself).
     #[command(name = "__supervise", hide = true)]
     Supervise,
@@ -96,6 +103,7 @@ fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_some_and(|arg| arg == firstwatch::ops::supervisor::SUPERVISE_ARG) {
         return firstwatch::ops::supervisor::main();
     }
+    firstwatch::util::pipe::end_quietly_on_closed_stdout();
     let cli = Cli::parse();
     let global = Global { read_only: cli.read_only, theme: cli.theme.clone() };
     let options = ConsoleOptions { theme: cli.theme.clone(), read_only: cli.read_only, environment: None };
@@ -138,6 +146,21 @@ fn main() -> ExitCode {
             with_config(cli.config.as_deref(), |c| incident::cli::run_runbook(c, args, &global))
         }
         Some(Command::Ops(args)) => with_config(cli.config.as_deref(), |c| firstwatch::ops::cli::run(c, args, &global)),
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "firstwatch", &mut script);
+            print_generated(&script, "completion script")
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => print_generated(&page, "man page"),
+                Err(err) => {
+                    eprintln!("firstwatch: cannot render the man page: {err}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Some(Command::Supervise) => firstwatch::ops::supervisor::main(),
         Some(Command::Audit(args)) => with_config(cli.config.as_deref(), |c| action::audit_cli::run(c, args, &global)),
     }
@@ -155,6 +178,20 @@ fn with_config(explicit: Option<&Path>, then: impl FnOnce(Config) -> ExitCode) -
         Err(err) => {
             eprintln!("firstwatch: {err}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes a generated file to stdout; a reader that left early (`| head`) is a normal end.
+fn print_generated(bytes: &[u8], what: &str) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("firstwatch: cannot write the {what}: {err}");
+            ExitCode::from(1)
         }
     }
 }

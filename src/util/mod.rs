@@ -2,6 +2,7 @@
 
 pub mod identity;
 pub mod perms;
+pub mod pipe;
 pub mod process;
 pub mod prompt;
 pub mod sanitize;
