@@ -58,6 +58,7 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
     model.read_only = read_only;
     let (source_tx, source_rx) = tokio::sync::mpsc::channel(1024);
     let frame_rate = config.settings.frame_rate;
+    let sync_output = config.settings.sync_output;
     let services = Services {
         config: Arc::new(config),
         store: Some(store),
@@ -67,6 +68,7 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
     };
     let runtime_options = runtime::Options {
         frame_rate,
+        sync_output,
         services: services.clone(),
         panic_after_first_frame: cfg!(debug_assertions) && std::env::var_os("FIRSTWATCH_DEBUG_PANIC").is_some(),
     };

@@ -104,6 +104,8 @@ pub struct Settings {
     /// A Unix group whose members share the store and target locks (files 0660,
     /// folders 2770, that group); without it they are the owner's alone (0600, 0700).
     pub shared_group: Option<Spanned<String>>,
+    /// Wrap each frame in synchronized output (DEC mode 2026), so slow links show whole frames.
+    pub sync_output: bool,
 }
 
 impl Default for Settings {
@@ -116,6 +118,7 @@ impl Default for Settings {
             read_only: false,
             host_schedules: true,
             shared_group: None,
+            sync_output: true,
         }
     }
 }

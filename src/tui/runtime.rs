@@ -27,6 +27,8 @@ pub enum Exit {
 
 pub struct Options {
     pub frame_rate: u32,
+    /// Wrap frames in synchronized output (`settings.sync_output`).
+    pub sync_output: bool,
     /// Where tab effects are carried out.
     pub services: super::tabs::Services,
     /// Debug builds: panic in a background thread after the first frame (end-to-end test hook).
@@ -38,7 +40,7 @@ const SOURCE_BATCH: usize = 512;
 
 pub async fn run(mut model: Model, mut sources: mpsc::Receiver<Action>, options: Options) -> std::io::Result<Exit> {
     terminal::install_panic_hook();
-    let mut term = terminal::enter()?;
+    let mut term = terminal::enter(options.sync_output)?;
     let exit = event_loop(&mut model, &mut term, &mut sources, &options).await;
     terminal::restore();
     exit

@@ -9,23 +9,30 @@ use crossterm::event::EnableBracketedPaste;
 use crossterm::execute;
 use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen, enable_raw_mode};
 use ratatui::Terminal;
-use std::io::{self, Stdout};
+use std::io::{self, BufWriter, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub type Term = Terminal<QuietBackend<Stdout>>;
+/// Frames are assembled in this buffer and leave in one write (a frame of a
+/// full 200x60 screen of changes is about 40 KiB).
+pub type Term = Terminal<QuietBackend<BufWriter<Stdout>>>;
+
+const FRAME_BUFFER: usize = 64 * 1024;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
-/// Bracketed paste off, alternate screen off, cursor on, attributes reset.
-const RESET: &[u8] = b"\x1b[?2004l\x1b[?1049l\x1b[?25h\x1b[0m";
+/// A synchronized update ended (a panic may strike mid-frame), bracketed paste
+/// off, alternate screen off, cursor on, attributes reset.
+const RESET: &[u8] = b"\x1b[?2026l\x1b[?2004l\x1b[?1049l\x1b[?25h\x1b[0m";
 
 /// Raw mode, alternate screen, bracketed paste (so pastes can be told from typing), hidden cursor.
-pub fn enter() -> io::Result<Term> {
+/// `sync_output`: wrap each frame in synchronized output.
+pub fn enter(sync_output: bool) -> io::Result<Term> {
     ACTIVE.store(true, Ordering::SeqCst);
     enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, crossterm::cursor::Hide, Clear(ClearType::All))?;
     // `enter` hid the cursor, so the backend starts knowing it is hidden.
-    Terminal::new(QuietBackend::new(io::stdout(), true))
+    let writer = BufWriter::with_capacity(FRAME_BUFFER, io::stdout());
+    Terminal::new(QuietBackend::new(writer, true).with_sync_output(sync_output))
 }
 
 /// Undoes [`enter`]. Does nothing if the terminal was not entered.
