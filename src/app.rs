@@ -19,14 +19,13 @@ pub struct ConsoleOptions {
     pub read_only: bool,
     /// A label for the tab bar, such as "demo".
     pub environment: Option<String>,
+    /// Draw with ASCII only (`--ascii`); also chosen when the locale is not UTF-8.
+    pub ascii: bool,
 }
 
 /// Everything is checked before the terminal is touched, so an error is a plain message.
 pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
-    if let Err(message) = check_locale() {
-        eprintln!("firstwatch: {message}");
-        return ExitCode::from(2);
-    }
+    let ascii = options.ascii || !locale_is_utf8();
     let (theme, keymap) = match console_settings(&config, options.theme.as_deref()) {
         Ok(settings) => settings,
         Err(problems) => {
@@ -55,6 +54,7 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
     };
     let mut model = Model::new(keymap, theme, hostname(), config.settings.zone());
     model.environment = options.environment;
+    model.ascii = ascii;
     model.read_only = read_only;
     let (source_tx, source_rx) = tokio::sync::mpsc::channel(1024);
     let frame_rate = config.settings.frame_rate;
@@ -127,21 +127,13 @@ fn pick_theme(config: &Config, flag: Option<&str>) -> Result<Theme, String> {
     }
 }
 
-/// The screen is drawn with Unicode; a locale that says otherwise would garble it.
-fn check_locale() -> Result<(), String> {
-    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()).map(|v| (*name, v)));
-    let Some((name, value)) = locale else { return Ok(()) };
+/// Whether the locale lets the console draw Unicode. `LANG=C` (cron, `sudo -i`) does
+/// not, and then the console draws with ASCII rather than refusing; no locale at all
+/// is taken as UTF-8, as terminals are today. `FIRSTWATCH_ALLOW_NON_UTF8` forces Unicode.
+pub fn locale_is_utf8() -> bool {
+    let locale =
+        ["LC_ALL", "LC_CTYPE", "LANG"].iter().find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    let Some(value) = locale else { return true };
     let upper = value.to_ascii_uppercase();
-    if upper.contains("UTF-8") || upper.contains("UTF8") {
-        return Ok(());
-    }
-    if std::env::var_os("FIRSTWATCH_ALLOW_NON_UTF8").is_some() {
-        return Ok(());
-    }
-    Err(format!(
-        "the locale {name}={value} is not UTF-8, and the console draws with Unicode.\n  \
-         hint: run `LC_ALL=C.UTF-8 firstwatch ...` (or set FIRSTWATCH_ALLOW_NON_UTF8=1 to draw anyway)"
-    ))
+    upper.contains("UTF-8") || upper.contains("UTF8") || std::env::var_os("FIRSTWATCH_ALLOW_NON_UTF8").is_some()
 }

@@ -24,6 +24,9 @@ struct Cli {
     /// Hide every action, so nothing can be changed from this session.
     #[arg(long, global = true)]
     read_only: bool,
+    /// Draw with ASCII only (chosen by itself when the locale is not UTF-8).
+    #[arg(long, global = true)]
+    ascii: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -106,7 +109,8 @@ fn main() -> ExitCode {
     firstwatch::util::pipe::end_quietly_on_closed_stdout();
     let cli = Cli::parse();
     let global = Global { read_only: cli.read_only, theme: cli.theme.clone() };
-    let options = ConsoleOptions { theme: cli.theme.clone(), read_only: cli.read_only, environment: None };
+    let options =
+        ConsoleOptions { theme: cli.theme.clone(), read_only: cli.read_only, environment: None, ascii: cli.ascii };
     match cli.command {
         None => with_config(cli.config.as_deref(), |config| run_console(config, options)),
         Some(Command::Demo { dir }) => firstwatch::demo::run(dir, options),

@@ -108,16 +108,18 @@ fn init_writes_a_starter_that_passes_check_and_never_overwrites_silently() {
 }
 
 #[test]
-fn a_non_utf8_locale_is_refused_with_a_hint() {
+fn a_bad_theme_flag_on_the_demo_is_refused_before_any_file_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
     let output = Command::new(env!("CARGO_BIN_EXE_firstwatch"))
-        .args(["--config", fixture("valid-full.toml").to_str().unwrap()])
-        .env("LC_ALL", "en_US.ISO-8859-1")
-        .env_remove("FIRSTWATCH_ALLOW_NON_UTF8")
+        .args(["demo", "--dir", demo.to_str().unwrap(), "--theme", "neon"])
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("is not UTF-8") && stderr.contains("LC_ALL=C.UTF-8"), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown theme `neon`"));
+    assert!(!demo.exists(), "nothing is created for a refused start");
 }
 
 #[test]

@@ -126,3 +126,28 @@ fn every_tab_of_the_demo_has_its_own_body_at_80x24() {
     assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(0));
     assert!(session.terminal_restored());
 }
+
+#[test]
+fn a_c_locale_gets_an_ascii_console_with_every_tab_and_not_one_byte_above_0x7f() {
+    let (mut session, _dir) = start_demo(&[("LANG", "C"), ("LC_ALL", "C")]);
+    for key in ["1", "2", "3", "4", "5", "6", "?"] {
+        session.send(key);
+    }
+    assert!(
+        session.wait_for(Duration::from_secs(5), |s| s.contents().contains("keys: incident")),
+        "{}",
+        session.contents()
+    );
+    let text = session.contents();
+    assert!(TABS.iter().all(|tab| text.contains(tab)), "{text}");
+    session.send("q");
+    session.send("q");
+    assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(0));
+    let high: Vec<u8> = session.raw.iter().copied().filter(|b| *b > 0x7f).collect();
+    assert!(
+        high.is_empty(),
+        "{} bytes above 0x7f reached the terminal, e.g. {:?}",
+        high.len(),
+        &high[..high.len().min(16)]
+    );
+}

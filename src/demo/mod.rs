@@ -28,6 +28,13 @@ pub struct Demo {
 
 /// Runs the console on the demo environment.
 pub fn run(dir: Option<PathBuf>, mut options: ConsoleOptions) -> ExitCode {
+    // Refuse before anything is written, so a refused start leaves no folder behind.
+    if let Some(name) = &options.theme
+        && let Err(err) = crate::theme::Theme::load(name, crate::theme::user_theme_dir().as_deref())
+    {
+        eprintln!("firstwatch: --theme: {err}");
+        return ExitCode::from(2);
+    }
     let dir = dir.unwrap_or_else(|| std::env::temp_dir().join(format!("firstwatch-demo-{}", std::process::id())));
     let listener = match TcpListener::bind("127.0.0.1:0").and_then(|l| l.set_nonblocking(true).map(|()| l)) {
         Ok(listener) => listener,

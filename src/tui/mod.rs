@@ -2,6 +2,7 @@
 //! `Effect`, drawn by pure view functions. See `runtime` for the loop.
 
 pub mod action;
+pub mod ascii;
 pub mod effect;
 pub mod input;
 pub mod keymap;

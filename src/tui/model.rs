@@ -28,6 +28,8 @@ pub struct Model {
     pub read_only: bool,
     /// What one tab notices that another records (see [`Evidence`]).
     pub evidence: Evidence,
+    /// Draw with ASCII only (a non-UTF-8 locale, or `--ascii`).
+    pub ascii: bool,
 }
 
 /// What tabs pass to the incident timeline: the newest error lines of the
@@ -115,6 +117,7 @@ impl Model {
             wall: chrono::DateTime::UNIX_EPOCH,
             read_only: false,
             evidence: Evidence::default(),
+            ascii: false,
         }
     }
 

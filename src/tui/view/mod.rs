@@ -34,6 +34,13 @@ pub fn fits(width: u16, height: u16) -> bool {
 }
 
 pub fn render(model: &Model, frame: &mut Frame) {
+    draw(model, frame);
+    if model.ascii {
+        super::ascii::downgrade(frame.buffer_mut());
+    }
+}
+
+fn draw(model: &Model, frame: &mut Frame) {
     let area = frame.area();
     frame.render_widget(Block::new().style(model.theme.base()), area);
     if !fits(area.width, area.height) {
