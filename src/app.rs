@@ -121,7 +121,7 @@ fn pick_theme(config: &Config, flag: Option<&str>) -> Result<Theme, String> {
     let loaded = Theme::load(name, user_dir.as_deref());
     match loaded {
         Ok(_) if theme::no_color_requested() => Ok(Theme::no_color()),
-        Ok(theme) => Ok(theme),
+        Ok(theme) => Ok(theme::reduce(&theme, config.settings.color.depth())),
         Err(err) if flag.is_some() => Err(format!("firstwatch: --theme: {err}")),
         Err(err) => Err(config.diagnostic(config.settings.theme.span(), err.to_string()).to_string()),
     }

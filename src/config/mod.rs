@@ -106,6 +106,8 @@ pub struct Settings {
     pub shared_group: Option<Spanned<String>>,
     /// Wrap each frame in synchronized output (DEC mode 2026), so slow links show whole frames.
     pub sync_output: bool,
+    /// How many colours to draw with: auto (from COLORTERM and TERM), truecolor, 256, 16 or none.
+    pub color: crate::theme::ColorSetting,
 }
 
 impl Default for Settings {
@@ -119,6 +121,7 @@ impl Default for Settings {
             host_schedules: true,
             shared_group: None,
             sync_output: true,
+            color: crate::theme::ColorSetting::Auto,
         }
     }
 }

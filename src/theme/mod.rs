@@ -3,6 +3,10 @@
 //! from `themes/*.toml`; a file of the same name in the user's config dir
 //! `themes/` folder overrides one, and `NO_COLOR` drops colour entirely.
 
+mod depth;
+
+pub use depth::{ColorDepth, ColorSetting, reduce};
+
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use std::path::Path;
