@@ -216,7 +216,7 @@ fn table(describe: &str, simulated: bool, readings: &[DeviceReading], thresholds
 }
 
 fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width { text.to_string() } else { text.chars().take(width - 1).chain(['…']).collect() }
+    crate::util::width::truncate(text, width)
 }
 
 fn json_line(describe: &str, simulated: bool, readings: &[DeviceReading], thresholds: &Thresholds) -> String {

@@ -23,7 +23,7 @@ pub fn process_name(pid: u32) -> String {
 /// Makes an untrusted process name safe and short enough for a table cell.
 pub fn clean_name(name: &str) -> String {
     let clean = sanitize_str(name);
-    if clean.chars().count() > MAX_NAME { clean.chars().take(MAX_NAME - 1).chain(['…']).collect() } else { clean }
+    crate::util::width::truncate(&clean, MAX_NAME)
 }
 
 /// The login name owning `pid`, or its uid when it has no name, or "?".

@@ -120,7 +120,7 @@ pub fn to_json(specs: &[CheckSpec], outcomes: &[Outcome]) -> String {
 }
 
 pub fn to_table(specs: &[CheckSpec], outcomes: &[Outcome]) -> String {
-    let width = specs.iter().map(|s| s.name.chars().count()).max().unwrap_or(4).clamp(4, 32);
+    let width = specs.iter().map(|s| crate::util::width::width(&s.name)).max().unwrap_or(4).clamp(4, 32);
     let mut out = format!("{:<8} {:<width$} {:<7} {:>8}  {}\n", "STATUS", "NAME", "KIND", "LATENCY", "MESSAGE");
     for (spec, outcome) in specs.iter().zip(outcomes) {
         let name: String = sanitize_str(&spec.name).chars().take(width).collect();

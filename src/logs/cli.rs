@@ -132,7 +132,7 @@ fn follow(specs: &[SourceSpec], filter: &Filter, args: &LogsArgs) -> ExitCode {
     let mut unreadable: HashSet<usize> = HashSet::new();
     let stdout = std::io::stdout();
     let mut printer = Printer { out: std::io::BufWriter::new(stdout.lock()), specs, filter, args };
-    let tag_width = specs.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
+    let tag_width = specs.iter().map(|s| crate::util::width::width(&s.name)).max().unwrap_or(0);
     loop {
         if INTERRUPTED.load(Ordering::SeqCst) {
             break;

@@ -377,12 +377,7 @@ fn print_agenda_json(
 }
 
 fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
+    crate::util::width::truncate(text, width)
 }
 
 fn check_task_name(task: &str) -> Result<(), ExitCode> {

@@ -6,3 +6,4 @@ pub mod pipe;
 pub mod process;
 pub mod prompt;
 pub mod sanitize;
+pub mod width;

@@ -4,7 +4,10 @@
 //! retitle the window, write the clipboard (OSC 52), move the cursor or clear
 //! the screen. Everything that reaches a view goes through [`sanitize`]:
 //! control characters become visible placeholders, bidi overrides are dropped,
-//! tabs expand, and invalid UTF-8 becomes U+FFFD.
+//! tabs expand, invalid UTF-8 becomes U+FFFD, and sequences whose width terminals
+//! disagree about are made unambiguous (see [`super::width`]).
+
+use super::width::{Unambiguous, char_width, unambiguous};
 
 /// Tab stops every this many columns.
 const TAB_WIDTH: usize = 4;
@@ -45,8 +48,10 @@ pub fn sanitize_str(text: &str) -> String {
                 column += 1;
             }
             c => {
-                out.push(c);
-                column += 1;
+                if let Unambiguous::Keep(c) = unambiguous(c) {
+                    out.push(c);
+                    column += char_width(c);
+                }
             }
         }
     }

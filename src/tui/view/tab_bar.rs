@@ -19,7 +19,8 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
     }
     let label = model.environment.as_deref().map(|env| format!(" [{env}] ")).unwrap_or_default();
     let [left, right] =
-        Layout::horizontal([Constraint::Min(1), Constraint::Length(label.chars().count() as u16)]).areas(area);
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(crate::util::width::width(&label) as u16)])
+            .areas(area);
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), left);
     frame.render_widget(Paragraph::new(Span::styled(label, theme.warn().patch(theme.bar()))), right);
 }

@@ -161,11 +161,7 @@ fn backup_line<'a>(tab: &BackupsTab, set: &SetState, backup: &BackupState, view:
 
 /// Cuts `text` to `room` columns, marking the cut with `…`.
 fn fit(text: &str, room: usize) -> String {
-    if text.chars().count() <= room {
-        return text.to_string();
-    }
-    let kept: String = text.chars().take(room.saturating_sub(1)).collect();
-    format!("{kept}…")
+    crate::util::width::truncate(text, room)
 }
 
 fn render_pane(tab: &BackupsTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {

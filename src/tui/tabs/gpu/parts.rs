@@ -49,7 +49,7 @@ impl Gauge {
             format!("{} {}", self.text, self.level.word())
         };
         let width = row.width as usize;
-        let text_width = text.chars().count();
+        let text_width = crate::util::width::width(&text);
         let bar_width =
             width.saturating_sub(LABEL_WIDTH + 1 + text_width).max(4).min(width.saturating_sub(LABEL_WIDTH));
         let filled = self.percent.map_or(0, |p| ((p.clamp(0.0, 100.0) / 100.0) * bar_width as f64).round() as usize);
@@ -123,7 +123,7 @@ pub fn fitted(facts: &[String], width: usize) -> String {
     let mut line = String::new();
     for fact in facts {
         let extra = if line.is_empty() { 0 } else { 2 };
-        if line.chars().count() + extra + fact.chars().count() > width {
+        if crate::util::width::width(&line) + extra + crate::util::width::width(fact) > width {
             break;
         }
         if !line.is_empty() {

@@ -422,11 +422,5 @@ fn ago(at: chrono::DateTime<chrono::Utc>, view: &ViewCtx) -> String {
 }
 
 fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        let mut short: String = text.chars().take(width.saturating_sub(1)).collect();
-        short.push('…');
-        short
-    }
+    crate::util::width::truncate(text, width)
 }

@@ -222,7 +222,8 @@ fn body_lines<'a>(tab: &LogsTab, view: &LogView, theme: &Theme, area: Rect) -> V
     let height = area.height as usize;
     let width = area.width as usize;
     let merged = view.focus().is_none() && view.sources.len() > 1;
-    let tag_width = view.sources.iter().map(|s| s.name.chars().count()).max().unwrap_or(0).min(MAX_TAG_WIDTH);
+    let tag_width =
+        view.sources.iter().map(|s| crate::util::width::width(&s.name)).max().unwrap_or(0).min(MAX_TAG_WIDTH);
     let mut rows: Vec<Line> = Vec::new();
     let Some(bottom) = view.bottom() else { return rows };
     let mut index = bottom + 1;
