@@ -151,3 +151,14 @@ fn a_c_locale_gets_an_ascii_console_with_every_tab_and_not_one_byte_above_0x7f()
         &high[..high.len().min(16)]
     );
 }
+
+#[test]
+fn y_sends_the_selection_to_the_clipboard_with_osc_52() {
+    let (mut session, _dir) = start_demo(&[]);
+    session.send("y");
+    assert!(session.wait_for(Duration::from_secs(5), |s| s.contents().contains("copied")), "{}", session.contents());
+    let osc52 = b"\x1b]52;c;";
+    assert!(session.raw.windows(osc52.len()).any(|w| w == osc52), "no OSC 52 sequence was written");
+    session.send("q");
+    assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(0));
+}

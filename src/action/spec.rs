@@ -142,7 +142,7 @@ impl ActionSpec {
 
     /// The argv as one line for people, each argument quoted when it would be ambiguous.
     pub fn argv_line(&self) -> String {
-        self.argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+        argv_line(&self.argv)
     }
 }
 
@@ -240,6 +240,11 @@ fn expand<'a>(arg: &'a str, values: &BTreeMap<String, String>) -> (String, Optio
 /// `{name}` placeholders in one argument; names are letters, digits, `_` and `-`.
 fn placeholder_names(arg: &str) -> Vec<String> {
     placeholder_spans(arg).into_iter().map(|(_, _, name)| name.to_string()).collect()
+}
+
+/// An argv as one line for people, each argument quoted when it would be ambiguous.
+pub fn argv_line(argv: &[String]) -> String {
+    argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
 }
 
 fn quote(arg: &str) -> String {

@@ -108,6 +108,8 @@ pub struct Settings {
     pub sync_output: bool,
     /// How many colours to draw with: auto (from COLORTERM and TERM), truecolor, 256, 16 or none.
     pub color: crate::theme::ColorSetting,
+    /// `y` copies the selection to the operator's clipboard with OSC 52.
+    pub clipboard: bool,
 }
 
 impl Default for Settings {
@@ -122,6 +124,7 @@ impl Default for Settings {
             shared_group: None,
             sync_output: true,
             color: crate::theme::ColorSetting::Auto,
+            clipboard: true,
         }
     }
 }

@@ -14,6 +14,8 @@ pub enum Action {
     // Everywhere.
     Quit,
     Suspend,
+    /// Copy the selected item to the clipboard (OSC 52).
+    Copy,
     ToggleHelp,
     OpenPalette,
     /// Closes the topmost overlay.
@@ -72,6 +74,7 @@ impl Action {
         match self {
             Action::Quit => "quit firstwatch".into(),
             Action::Suspend => "suspend to the shell (fg to come back)".into(),
+            Action::Copy => "copy the selected item to your clipboard (works over SSH)".into(),
             Action::ToggleHelp => "show or hide this help".into(),
             Action::OpenPalette => "open the command palette".into(),
             Action::Close => "close the overlay, or dismiss the last error".into(),
@@ -112,6 +115,7 @@ impl Action {
             Action::Bottom => 27,
             Action::Select => 28,
             Action::Tab(_) => 30,
+            Action::Copy => 35,
             Action::Suspend => 40,
             _ => 100,
         }
@@ -121,7 +125,14 @@ impl Action {
     pub fn palette_entries(visible: TabId) -> Vec<Action> {
         let mut entries: Vec<Action> = TabCommand::all(visible).into_iter().map(Action::Tab).collect();
         entries.extend(TabId::ALL.iter().map(|tab| Action::SelectTab(*tab)));
-        entries.extend([Action::ToggleHelp, Action::NextTab, Action::PreviousTab, Action::Suspend, Action::Quit]);
+        entries.extend([
+            Action::ToggleHelp,
+            Action::NextTab,
+            Action::PreviousTab,
+            Action::Copy,
+            Action::Suspend,
+            Action::Quit,
+        ]);
         entries
     }
 }

@@ -8,6 +8,8 @@ pub enum Effect {
     Tab(TabEffect),
     /// Give the terminal back to the shell until `fg`.
     Suspend,
+    /// Write this to the terminal as it is: an OSC 52 clipboard sequence.
+    Raw(String),
     /// Debug builds only: panic on a background thread to prove the terminal is restored.
     #[cfg(debug_assertions)]
     PanicInThread,

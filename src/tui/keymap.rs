@@ -203,6 +203,7 @@ impl Keymap {
             ("q", Quit),
             ("ctrl-c", Quit),
             ("ctrl-z", Suspend),
+            ("y", Copy),
             ("?", ToggleHelp),
             ("f1", ToggleHelp),
             (":", OpenPalette),

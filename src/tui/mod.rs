@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod ascii;
+pub mod clipboard;
 pub mod effect;
 pub mod input;
 pub mod keymap;

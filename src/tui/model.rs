@@ -30,6 +30,8 @@ pub struct Model {
     pub evidence: Evidence,
     /// Draw with ASCII only (a non-UTF-8 locale, or `--ascii`).
     pub ascii: bool,
+    /// `y` may write the clipboard (`settings.clipboard`).
+    pub clipboard: bool,
 }
 
 /// What tabs pass to the incident timeline: the newest error lines of the
@@ -81,6 +83,8 @@ pub struct Status {
     pub gpu: Option<HealthSummary>,
     /// The most overdue backup set, kept up to date by the backups tab.
     pub backups: Option<HealthSummary>,
+    /// A short answer to the last global command ("copied ..."), and until when it shows.
+    pub notice: Option<(String, chrono::DateTime<chrono::Utc>)>,
 }
 
 /// What the status line says about the health checks on every tab.
@@ -106,6 +110,7 @@ impl Model {
                 health: None,
                 gpu: None,
                 backups: None,
+                notice: None,
             },
             keymap,
             theme,
@@ -118,6 +123,7 @@ impl Model {
             read_only: false,
             evidence: Evidence::default(),
             ascii: false,
+            clipboard: true,
         }
     }
 

@@ -34,6 +34,12 @@ impl<W: Write> QuietBackend<W> {
         QuietBackend { inner: CrosstermBackend::new(writer), cursor_hidden, sync_output: true, in_update: false }
     }
 
+    /// Writes bytes that are not part of a frame (a clipboard sequence) at once.
+    pub fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.inner.write_all(bytes)?;
+        Backend::flush(&mut self.inner)
+    }
+
     /// Turns synchronized output on or off (on by default).
     pub fn with_sync_output(mut self, on: bool) -> Self {
         self.sync_output = on;

@@ -128,6 +128,7 @@ fn apply(model: &mut Model, term: &mut Term, options: &Options, action: Action) 
                 terminal::suspend(term)?;
                 model.dirty = true;
             }
+            Effect::Raw(bytes) => term.backend_mut().write_raw(bytes.as_bytes())?,
             #[cfg(debug_assertions)]
             Effect::PanicInThread => {
                 let _ = std::thread::Builder::new()

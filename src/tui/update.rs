@@ -17,6 +17,10 @@ pub fn update(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
                 model.status.clock = clock;
                 model.dirty = true;
             }
+            if model.status.notice.as_ref().is_some_and(|(_, until)| wall >= *until) {
+                model.status.notice = None;
+                model.dirty = true;
+            }
             let visible = model.tab;
             let (tabs, mut ctx) = model.tab_parts();
             if tabs.on_tick(visible, &mut ctx) {
@@ -81,6 +85,7 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
     match action {
         Action::Quit => model.running = false,
         Action::Suspend => return vec![Effect::Suspend],
+        Action::Copy => return copy_selection(model),
         Action::ToggleHelp => model.overlay = Overlay::Help { scroll: 0 },
         Action::OpenPalette => model.overlay = Overlay::Palette(Palette::new(&model.keymap, model.mode())),
         Action::NextTab => model.tab = model.tab.next(),
@@ -93,6 +98,26 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
         _ => {}
     }
     Vec::new()
+}
+
+/// `y`: the visible tab's selected item, to the operator's clipboard.
+fn copy_selection(model: &mut Model) -> Vec<Effect> {
+    /// How long the status line says what was copied.
+    const NOTICE_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+    let until = model.wall + NOTICE_FOR;
+    if !model.clipboard {
+        model.status.notice = Some(("copying is off (settings.clipboard)".into(), until));
+        return Vec::new();
+    }
+    let Some(copied) = model.tabs.copy(model.tab) else {
+        model.status.notice = Some(("nothing selected to copy".into(), until));
+        return Vec::new();
+    };
+    let (sequence, cut) = super::clipboard::osc52(&copied.text);
+    let size = copied.text.chars().count();
+    let note = if cut { ", cut to 64 KiB" } else { "" };
+    model.status.notice = Some((format!("copied {} ({size} chars{note})", copied.what), until));
+    vec![Effect::Raw(sequence)]
 }
 
 /// Keys shared by all tabs, offered to the visible tab before their global meaning.

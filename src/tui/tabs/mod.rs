@@ -137,6 +137,18 @@ fn wrap<E>(effects: Vec<E>, into: fn(E) -> TabEffect) -> Vec<TabEffect> {
 }
 
 impl Tabs {
+    /// The visible tab's selected item as text for the clipboard (`y`).
+    pub fn copy(&self, tab: TabId) -> Option<super::clipboard::Copied> {
+        match tab {
+            TabId::Health => self.health.copy(),
+            TabId::Calendar => self.calendar.copy(),
+            TabId::Gpu => self.gpu.copy(),
+            TabId::Logs => self.logs.copy(),
+            TabId::Backups => self.backups.copy(),
+            TabId::Incident => self.incident.copy(),
+        }
+    }
+
     /// Starts every tab's engine on the current tokio runtime.
     pub fn start(services: &Services) -> Tabs {
         Tabs {

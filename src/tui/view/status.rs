@@ -36,6 +36,9 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect) {
     let mut add = |order: u8, importance: u8, text: String, style: Style| {
         segments.push(Segment { order, importance, text, style });
     };
+    if let Some((notice, _)) = &status.notice {
+        add(0, 0, notice.clone(), theme.ok().patch(bar));
+    }
     if let Some(error) = &status.last_error {
         add(7, 0, format!("error: {error}"), theme.crit().patch(bar));
     }

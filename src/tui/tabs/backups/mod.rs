@@ -4,6 +4,7 @@
 //!
 //! State changes only here (pure); `engine.rs` does the I/O the effects ask for.
 
+mod copy;
 mod dialog;
 mod engine;
 mod view;

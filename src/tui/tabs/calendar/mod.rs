@@ -5,6 +5,7 @@
 //! view state and a cache of what the view shows, rebuilt when the plan, the
 //! recorded runs, the selected day or the minute changes.
 
+mod copy;
 mod derive;
 mod view;
 mod week;

@@ -51,6 +51,7 @@ fn status() -> Status {
         gpu: None,
         backups: None,
         last_error: None,
+        notice: None,
     }
 }
 

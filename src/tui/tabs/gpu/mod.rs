@@ -2,6 +2,7 @@
 //! table of the selected one. The engine (`crate::gpu::engine`) samples on its
 //! own thread and sends a new state only when something shown has changed.
 
+mod copy;
 mod parts;
 mod view;
 

@@ -3,6 +3,7 @@
 //! (`crate::health`) does the work; this module only folds its reports into
 //! rows and draws them.
 
+mod copy;
 mod update;
 mod view;
 

@@ -7,6 +7,7 @@
 //! the dialogs, `engine.rs` does the store and process work behind effects,
 //! `view.rs` draws.
 
+mod copy;
 mod engine;
 mod prompt;
 mod update;

@@ -6,6 +6,7 @@
 //! `LogView` and handles keys; `view` draws it.
 
 mod bridge;
+mod copy;
 mod view;
 
 use super::{Services, TabCtx, ViewCtx};

@@ -1,0 +1,80 @@
+//! `y` copies the selected item to the operator's clipboard with OSC 52.
+
+mod support;
+
+use base64::Engine;
+use firstwatch::config::load_str;
+use firstwatch::health::engine::Collector;
+use firstwatch::health::{CheckSpec, Level, Outcome};
+use firstwatch::tui::effect::Effect;
+use firstwatch::tui::tab::TabId;
+use firstwatch::tui::tabs::TabMsg;
+use firstwatch::tui::tabs::health::{HealthTab, Msg};
+use firstwatch::tui::{Action, Model, update};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+fn model_with_a_failing_check() -> Model {
+    let config = load_str(
+        "[[check]]\nname = \"orders\"\nhttp = \"http://127.0.0.1:8080/orders\"\n",
+        Path::new("/tmp/firstwatch.toml"),
+    )
+    .unwrap();
+    let (specs, _) = CheckSpec::build_all(&config);
+    let mut collector = Collector::new(specs.iter().cloned().map(Arc::new).collect(), None, Box::new(|_| true));
+    collector.apply(0, Outcome::new(Level::Critical, "status was 500, expected 200"));
+    let now = chrono::Utc::now();
+    let views = vec![Arc::new(collector.view(0, now))];
+    let mut model = support::model("default-dark");
+    model.wall = now;
+    model.tabs.health = HealthTab::with_checks(&specs);
+    update(&mut model, Action::Msg(TabMsg::Health(Msg::Updated(views))), Instant::now());
+    model
+}
+
+fn copied_text(effects: &[Effect]) -> String {
+    let [Effect::Raw(sequence)] = effects else { panic!("one raw write expected, got {effects:?}") };
+    let payload = sequence.strip_prefix("\x1b]52;c;").and_then(|s| s.strip_suffix('\x07')).expect("an OSC 52 sequence");
+    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(payload).unwrap()).unwrap()
+}
+
+#[test]
+fn y_copies_the_selected_check_and_says_so() {
+    let mut model = model_with_a_failing_check();
+    let effects = update(&mut model, Action::Copy, Instant::now());
+    let text = copied_text(&effects);
+    assert!(text.starts_with("orders (http http://127.0.0.1:8080/orders)"), "{text}");
+    assert!(text.ends_with("status was 500, expected 200"), "{text}");
+    let (notice, _) = model.status.notice.clone().expect("the status line says what was copied");
+    assert!(notice.starts_with("copied the check"), "{notice}");
+}
+
+#[test]
+fn the_notice_goes_after_a_few_seconds() {
+    let mut model = model_with_a_failing_check();
+    update(&mut model, Action::Copy, Instant::now());
+    let later = model.wall + chrono::TimeDelta::seconds(6);
+    update(&mut model, Action::Tick(later), Instant::now());
+    assert!(model.status.notice.is_none());
+}
+
+#[test]
+fn nothing_is_written_when_copying_is_off_or_nothing_is_selected() {
+    let mut model = model_with_a_failing_check();
+    model.clipboard = false;
+    assert!(update(&mut model, Action::Copy, Instant::now()).is_empty());
+    assert!(model.status.notice.as_ref().is_some_and(|(n, _)| n.contains("off")));
+
+    let mut model = support::model("default-dark");
+    update(&mut model, Action::SelectTab(TabId::Calendar), Instant::now());
+    assert!(update(&mut model, Action::Copy, Instant::now()).is_empty());
+    assert!(model.status.notice.as_ref().is_some_and(|(n, _)| n.contains("nothing selected")));
+}
+
+#[test]
+fn y_is_bound_to_copy_by_default() {
+    let keymap = firstwatch::tui::keymap::Keymap::defaults();
+    let mode = support::model("default-dark").mode();
+    assert_eq!(keymap.key_for(mode, &Action::Copy).as_deref(), Some("y"));
+}
