@@ -74,7 +74,7 @@ impl Action {
         match self {
             Action::Quit => "quit firstwatch".into(),
             Action::Suspend => "suspend to the shell (fg to come back)".into(),
-            Action::Copy => "copy the selected item to your clipboard (works over SSH)".into(),
+            Action::Copy => "copy the selection to your clipboard (OSC 52)".into(),
             Action::ToggleHelp => "show or hide this help".into(),
             Action::OpenPalette => "open the command palette".into(),
             Action::Close => "close the overlay, or dismiss the last error".into(),

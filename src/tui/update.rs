@@ -142,8 +142,9 @@ fn update_help(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::Close | Action::ToggleHelp => model.overlay = Overlay::None,
         Action::Quit => model.running = false,
         Action::Down => {
+            let end = super::view::help::max_scroll(model);
             if let Overlay::Help { scroll } = &mut model.overlay {
-                *scroll = scroll.saturating_add(1);
+                *scroll = scroll.saturating_add(1).min(end);
             }
         }
         Action::Up => {

@@ -17,7 +17,20 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+/// The furthest the overlay scrolls: its last line at the bottom of its box, never past it.
+pub fn max_scroll(model: &Model) -> u16 {
+    let tab = model.keymap.bindings(Mode::Tab(model.tab)).len();
+    let global = model.keymap.bindings(Mode::Global).len();
+    let section = |n: usize| if n == 0 { 0 } else { n + 2 };
+    let lines = section(tab) + section(global);
+    // The body is the screen less the tab bar and status line; the box is two rows
+    // shorter than it, and its borders take two more.
+    let shown = usize::from(model.size.1).saturating_sub(2 + 2 + 2);
+    u16::try_from(lines.saturating_sub(shown)).unwrap_or(u16::MAX)
+}
+
 pub fn render(model: &Model, scroll: u16, frame: &mut Frame, body: Rect) {
+    let scroll = scroll.min(max_scroll(model));
     let theme = &model.theme;
     let tab_mode = Mode::Tab(model.tab);
     let mut lines = Vec::new();

@@ -13,7 +13,7 @@
 //! ```
 //! Help and the palette draw over the body; below 80x24 only a notice is drawn.
 
-mod help;
+pub mod help;
 mod palette;
 mod status;
 mod tab_bar;
