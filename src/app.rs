@@ -56,6 +56,7 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
     model.environment = options.environment;
     model.ascii = ascii;
     model.clipboard = config.settings.clipboard;
+    model.mouse = config.settings.mouse;
     model.read_only = read_only;
     let (source_tx, source_rx) = tokio::sync::mpsc::channel(1024);
     let frame_rate = config.settings.frame_rate;

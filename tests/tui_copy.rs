@@ -78,3 +78,27 @@ fn y_is_bound_to_copy_by_default() {
     let mode = support::model("default-dark").mode();
     assert_eq!(keymap.key_for(mode, &Action::Copy).as_deref(), Some("y"));
 }
+
+#[test]
+fn m_turns_the_mouse_on_and_off_and_the_wheel_and_tab_bar_then_work() {
+    use crossterm::event::{Event, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    let mut model = support::model("default-dark");
+    let click = |column| {
+        Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row: 0,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let wheel =
+        Event::Mouse(MouseEvent { kind: MouseEventKind::ScrollDown, column: 5, row: 5, modifiers: KeyModifiers::NONE });
+    // Off by default: the terminal keeps its own selection, and mouse events mean nothing.
+    assert_eq!(firstwatch::tui::input::event_to_action(&model, wheel.clone()), None);
+    assert_eq!(update(&mut model, Action::ToggleMouse, Instant::now()), vec![Effect::Mouse(true)]);
+    assert_eq!(firstwatch::tui::input::event_to_action(&model, wheel), Some(Action::Down));
+    // " firstwatch │ 1 health  2 calendar ...": column 30 is on "2 calendar".
+    assert_eq!(firstwatch::tui::input::event_to_action(&model, click(30)), Some(Action::SelectTab(TabId::Calendar)));
+    assert_eq!(firstwatch::tui::input::event_to_action(&model, click(3)), None, "the name is not a tab");
+    assert_eq!(update(&mut model, Action::ToggleMouse, Instant::now()), vec![Effect::Mouse(false)]);
+}

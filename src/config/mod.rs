@@ -110,6 +110,8 @@ pub struct Settings {
     pub color: crate::theme::ColorSetting,
     /// `y` copies the selection to the operator's clipboard with OSC 52.
     pub clipboard: bool,
+    /// Report the mouse from the start (clicks on tabs, the wheel); `M` toggles it.
+    pub mouse: bool,
 }
 
 impl Default for Settings {
@@ -125,6 +127,7 @@ impl Default for Settings {
             sync_output: true,
             color: crate::theme::ColorSetting::Auto,
             clipboard: true,
+            mouse: false,
         }
     }
 }

@@ -16,6 +16,8 @@ pub enum Action {
     Suspend,
     /// Copy the selected item to the clipboard (OSC 52).
     Copy,
+    /// Turn mouse reporting on or off.
+    ToggleMouse,
     ToggleHelp,
     OpenPalette,
     /// Closes the topmost overlay.
@@ -75,6 +77,7 @@ impl Action {
             Action::Quit => "quit firstwatch".into(),
             Action::Suspend => "suspend to the shell (fg to come back)".into(),
             Action::Copy => "copy the selection to your clipboard (OSC 52)".into(),
+            Action::ToggleMouse => "mouse on or off (off keeps the terminal's copy and paste)".into(),
             Action::ToggleHelp => "show or hide this help".into(),
             Action::OpenPalette => "open the command palette".into(),
             Action::Close => "close the overlay, or dismiss the last error".into(),
@@ -116,6 +119,7 @@ impl Action {
             Action::Select => 28,
             Action::Tab(_) => 30,
             Action::Copy => 35,
+            Action::ToggleMouse => 36,
             Action::Suspend => 40,
             _ => 100,
         }
@@ -130,6 +134,7 @@ impl Action {
             Action::NextTab,
             Action::PreviousTab,
             Action::Copy,
+            Action::ToggleMouse,
             Action::Suspend,
             Action::Quit,
         ]);

@@ -10,6 +10,8 @@ pub enum Effect {
     Suspend,
     /// Write this to the terminal as it is: an OSC 52 clipboard sequence.
     Raw(String),
+    /// Ask the terminal to report the mouse, or to stop.
+    Mouse(bool),
     /// Debug builds only: panic on a background thread to prove the terminal is restored.
     #[cfg(debug_assertions)]
     PanicInThread,

@@ -3,7 +3,7 @@
 use super::action::Action;
 use super::keymap::KeyChord;
 use super::model::Model;
-use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
+use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 pub fn event_to_action(model: &Model, event: Event) -> Option<Action> {
     match event {
@@ -27,7 +27,24 @@ pub fn event_to_action(model: &Model, event: Event) -> Option<Action> {
             }
         }
         Event::Paste(text) => Some(Action::Paste(text)),
+        Event::Mouse(mouse) if model.mouse => mouse_action(model, mouse),
         Event::Resize(width, height) => Some(Action::Resize(width, height)),
+        _ => None,
+    }
+}
+
+/// With the mouse on (`settings.mouse` or `M`): the wheel moves like `j`/`k`, and a
+/// click on the tab bar switches tab. Overlays and prompts keep the keyboard's rules.
+fn mouse_action(model: &Model, mouse: MouseEvent) -> Option<Action> {
+    if model.tab_captures_keys() || model.overlay != super::model::Overlay::None {
+        return None;
+    }
+    match mouse.kind {
+        MouseEventKind::ScrollDown => Some(Action::Down),
+        MouseEventKind::ScrollUp => Some(Action::Up),
+        MouseEventKind::Down(MouseButton::Left) if mouse.row == 0 => {
+            super::view::tab_bar::tab_at(mouse.column).map(Action::SelectTab)
+        }
         _ => None,
     }
 }

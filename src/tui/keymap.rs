@@ -204,6 +204,7 @@ impl Keymap {
             ("ctrl-c", Quit),
             ("ctrl-z", Suspend),
             ("y", Copy),
+            ("M", ToggleMouse),
             ("?", ToggleHelp),
             ("f1", ToggleHelp),
             (":", OpenPalette),

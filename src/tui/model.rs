@@ -32,6 +32,8 @@ pub struct Model {
     pub ascii: bool,
     /// `y` may write the clipboard (`settings.clipboard`).
     pub clipboard: bool,
+    /// The terminal reports the mouse (`settings.mouse`, toggled with `M`).
+    pub mouse: bool,
 }
 
 /// What tabs pass to the incident timeline: the newest error lines of the
@@ -124,6 +126,7 @@ impl Model {
             evidence: Evidence::default(),
             ascii: false,
             clipboard: true,
+            mouse: false,
         }
     }
 

@@ -41,6 +41,9 @@ const SOURCE_BATCH: usize = 512;
 pub async fn run(mut model: Model, mut sources: mpsc::Receiver<Action>, options: Options) -> std::io::Result<Exit> {
     terminal::install_panic_hook();
     let mut term = terminal::enter(options.sync_output)?;
+    if model.mouse {
+        terminal::set_mouse(true)?;
+    }
     let exit = event_loop(&mut model, &mut term, &mut sources, &options).await;
     terminal::restore();
     exit
@@ -126,9 +129,13 @@ fn apply(model: &mut Model, term: &mut Term, options: &Options, action: Action) 
             Effect::Tab(effect) => super::tabs::execute(effect, &options.services),
             Effect::Suspend => {
                 terminal::suspend(term)?;
+                if model.mouse {
+                    terminal::set_mouse(true)?;
+                }
                 model.dirty = true;
             }
             Effect::Raw(bytes) => term.backend_mut().write_raw(bytes.as_bytes())?,
+            Effect::Mouse(on) => terminal::set_mouse(on)?,
             #[cfg(debug_assertions)]
             Effect::PanicInThread => {
                 let _ = std::thread::Builder::new()

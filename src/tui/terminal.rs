@@ -20,9 +20,9 @@ const FRAME_BUFFER: usize = 64 * 1024;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
-/// A synchronized update ended (a panic may strike mid-frame), bracketed paste
-/// off, alternate screen off, cursor on, attributes reset.
-const RESET: &[u8] = b"\x1b[?2026l\x1b[?2004l\x1b[?1049l\x1b[?25h\x1b[0m";
+/// A synchronized update ended (a panic may strike mid-frame), mouse reports
+/// off, bracketed paste off, alternate screen off, cursor on, attributes reset.
+const RESET: &[u8] = b"\x1b[?2026l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1049l\x1b[?25h\x1b[0m";
 
 /// Raw mode, alternate screen, bracketed paste (so pastes can be told from typing), hidden cursor.
 /// `sync_output`: wrap each frame in synchronized output.
@@ -33,6 +33,15 @@ pub fn enter(sync_output: bool) -> io::Result<Term> {
     // `enter` hid the cursor, so the backend starts knowing it is hidden.
     let writer = BufWriter::with_capacity(FRAME_BUFFER, io::stdout());
     Terminal::new(QuietBackend::new(writer, true).with_sync_output(sync_output))
+}
+
+/// Mouse reporting on or off; off by default so the terminal's own copy and paste work.
+pub fn set_mouse(on: bool) -> io::Result<()> {
+    if on {
+        execute!(io::stdout(), crossterm::event::EnableMouseCapture)
+    } else {
+        execute!(io::stdout(), crossterm::event::DisableMouseCapture)
+    }
 }
 
 /// Undoes [`enter`]. Does nothing if the terminal was not entered.

@@ -86,6 +86,12 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
         Action::Quit => model.running = false,
         Action::Suspend => return vec![Effect::Suspend],
         Action::Copy => return copy_selection(model),
+        Action::ToggleMouse => {
+            model.mouse = !model.mouse;
+            let word = if model.mouse { "mouse on: click tabs, wheel scrolls (M turns it off)" } else { "mouse off" };
+            model.status.notice = Some((word.into(), model.wall + chrono::TimeDelta::seconds(5)));
+            return vec![Effect::Mouse(model.mouse)];
+        }
         Action::ToggleHelp => model.overlay = Overlay::Help { scroll: 0 },
         Action::OpenPalette => model.overlay = Overlay::Palette(Palette::new(&model.keymap, model.mode())),
         Action::NextTab => model.tab = model.tab.next(),

@@ -16,7 +16,7 @@
 pub mod help;
 mod palette;
 mod status;
-mod tab_bar;
+pub mod tab_bar;
 
 use super::model::{Model, Overlay};
 use super::tabs;
