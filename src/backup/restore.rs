@@ -17,7 +17,8 @@
 //! unless the user says so.
 
 use super::progress::{Cancel, Capped, Progress, Tracked};
-use super::restore_overlay::{self, OverlayPreview};
+pub use super::restore_overlay::preview_overlay;
+use super::restore_overlay::{self, OverlayPreview, kept_words};
 use super::unpack::sync_dir;
 use super::verify::{self, BUFFER, CheckOptions, Failure, Limited};
 use super::{BackupEntry, BackupSet, human_age, human_bytes, inuse, swap, unpack};
@@ -181,16 +182,6 @@ pub fn plan(
         overlay: None,
         target,
     })
-}
-
-/// Works out what an overlay restore would set aside, for the confirmation and the dry
-/// run. It reads the whole backup (names only), so callers run it off the UI thread.
-pub fn preview_overlay(plan: &mut Plan) {
-    if plan.mode != RestoreMode::Overlay || plan.current.is_none() {
-        return;
-    }
-    let cap = plan.check.cap(plan.backup.size_bytes, None, 0).bytes;
-    plan.overlay = Some(restore_overlay::preview(plan.format, &plan.backup.path, &plan.target, cap));
 }
 
 fn parent_of(path: &Path) -> PathBuf {
@@ -445,24 +436,9 @@ fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     // Looked at again, not taken from the plan: the target may have come or gone since.
     let exists_now = std::fs::symlink_metadata(&plan.target).is_ok();
     if plan.mode == RestoreMode::Overlay && exists_now {
-        let applied = restore_overlay::apply(&staged, &plan.target, &plan.aside)?;
+        let outcome = restore_overlay::apply(&staged, &plan.target, &plan.aside)?.into_outcome(plan, bytes, &unpacked);
         sync_dir(&parent);
-        return Ok(Outcome {
-            target: plan.target.clone(),
-            secured_by: applied.aside.as_ref().map(|_| "replaced files kept aside".to_string()),
-            aside: applied.aside,
-            check: format!(
-                "overlay: {} entries written, {} replaced paths kept aside, everything else left as it was; {unpacked}",
-                applied.moved_in,
-                applied.replaced.len()
-            ),
-            replaced: applied.replaced,
-            mode: RestoreMode::Overlay,
-            stale_side_files: Vec::new(),
-            removed_debris: Vec::new(),
-            bytes,
-            duration: Duration::ZERO,
-        });
+        return Ok(outcome);
     }
     let aside = if exists_now {
         Some(swap::swap_in(&staged, &plan.target, &plan.aside)?)
@@ -616,28 +592,6 @@ pub fn run_locked(
         outcome.check.push_str(&format!("; WARNING: the audit log could not record this restore: {err}"));
     }
     result
-}
-
-impl Outcome {
-    /// What `aside` holds, in words that go before its path.
-    pub fn kept_label(&self) -> String {
-        match self.mode {
-            RestoreMode::Overlay => format!("the {} paths it replaced are kept under", self.replaced.len()),
-            RestoreMode::Replace => "previous target kept at".into(),
-        }
-    }
-}
-
-/// Where the old content went, for the audit row.
-fn kept_words(outcome: &Outcome) -> String {
-    match (&outcome.aside, outcome.mode) {
-        (Some(aside), RestoreMode::Overlay) => {
-            format!("overlaid; the {} paths it replaced kept under {}", outcome.replaced.len(), aside.display())
-        }
-        (None, RestoreMode::Overlay) => "overlaid; it replaced nothing, so nothing was set aside".into(),
-        (Some(aside), RestoreMode::Replace) => format!("previous kept at {}", aside.display()),
-        (None, RestoreMode::Replace) => "previous kept at (none: there was no target)".into(),
-    }
 }
 
 /// Records a restore that was asked for but not run (refused or cancelled at the prompt).

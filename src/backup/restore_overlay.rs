@@ -21,11 +21,11 @@
 //! the sweep of killed restores can never take it. A restore killed half way
 //! leaves some files new and some old, each whole, and every replaced one kept.
 
-use super::restore::RestoreError;
+use super::restore::{Outcome, Plan, RestoreError};
 use super::swap;
 use super::unpack::sync_dir;
 use super::verify::{self, BUFFER, Limited};
-use crate::config::BackupFormat;
+use crate::config::{BackupFormat, RestoreMode};
 use crate::util::sanitize::sanitize_str;
 use flate2::read::MultiGzDecoder;
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,59 @@ pub(crate) struct Applied {
     pub replaced: Vec<PathBuf>,
     /// Entries (files, links, whole new folders) moved into the target.
     pub moved_in: usize,
+}
+
+/// Works out what an overlay restore would set aside, for the confirmation and the dry
+/// run. It reads the whole backup (names only), so callers run it off the UI thread.
+pub fn preview_overlay(plan: &mut Plan) {
+    if plan.mode != RestoreMode::Overlay || plan.current.is_none() {
+        return;
+    }
+    let cap = plan.check.cap(plan.backup.size_bytes, None, 0).bytes;
+    plan.overlay = Some(preview(plan.format, &plan.backup.path, &plan.target, cap));
+}
+
+impl Applied {
+    pub(crate) fn into_outcome(self, plan: &Plan, bytes: u64, unpacked: &str) -> Outcome {
+        Outcome {
+            target: plan.target.clone(),
+            secured_by: self.aside.as_ref().map(|_| "replaced files kept aside".to_string()),
+            aside: self.aside,
+            check: format!(
+                "overlay: {} entries written, {} replaced paths kept aside, everything else left as it was; {unpacked}",
+                self.moved_in,
+                self.replaced.len()
+            ),
+            replaced: self.replaced,
+            mode: RestoreMode::Overlay,
+            stale_side_files: Vec::new(),
+            removed_debris: Vec::new(),
+            bytes,
+            duration: std::time::Duration::ZERO,
+        }
+    }
+}
+
+impl Outcome {
+    /// What `aside` holds, in words that go before its path.
+    pub fn kept_label(&self) -> String {
+        match self.mode {
+            RestoreMode::Overlay => format!("the {} paths it replaced are kept under", self.replaced.len()),
+            RestoreMode::Replace => "previous target kept at".into(),
+        }
+    }
+}
+
+/// Where the old content went, for the audit row.
+pub(crate) fn kept_words(outcome: &Outcome) -> String {
+    match (&outcome.aside, outcome.mode) {
+        (Some(aside), RestoreMode::Overlay) => {
+            format!("overlaid; the {} paths it replaced kept under {}", outcome.replaced.len(), aside.display())
+        }
+        (None, RestoreMode::Overlay) => "overlaid; it replaced nothing, so nothing was set aside".into(),
+        (Some(aside), RestoreMode::Replace) => format!("previous kept at {}", aside.display()),
+        (None, RestoreMode::Replace) => "previous kept at (none: there was no target)".into(),
+    }
 }
 
 /// What one backup entry does to the target path it lands on.
