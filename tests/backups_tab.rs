@@ -314,3 +314,36 @@ fn an_overdue_set_is_named_in_the_status_line_of_every_tab() {
     let screen = scene.screen(120, 40);
     assert!(screen.lines().last().unwrap_or_default().contains("backup app db: 1 missed"), "{screen}");
 }
+
+#[test]
+fn an_overlay_restore_dialog_names_the_mode_and_lists_what_is_set_aside() {
+    let mut scene = scene("default-dark", false);
+    scene.list();
+    scene.act(Action::Down);
+    let effects = scene.command(Command::Restore);
+    let [Effect::PlanRestore { entry, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+    let name = entry.name.clone();
+    // A tar.gz set restoring over a folder that also holds its logs.
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("app");
+    std::fs::create_dir_all(target.join("logs")).unwrap();
+    std::fs::write(target.join("app.conf"), "old").unwrap();
+    std::fs::write(target.join("logs/app.log"), "log").unwrap();
+    std::fs::create_dir_all(dir.path().join("backups")).unwrap();
+    let archive = files::tar_of(&[("app.conf", b"new"), ("extra.conf", b"x")]);
+    std::fs::write(dir.path().join("backups/backup_20261128.tar.gz"), files::gzip(&archive)).unwrap();
+    let mut set =
+        BackupSet::simple("app", dir.path().join("backups"), "backup_%Y%m%d.tar.gz", config::BackupFormat::TarGz)
+            .unwrap();
+    set.restore_to = Some(target.clone());
+    set.restore_mode = config::RestoreMode::Overlay;
+    let backup = firstwatch::backup::listing::list(&set, noon()).backups.remove(0);
+    let mut plan = firstwatch::backup::restore::plan(&set, &backup, None, noon()).unwrap();
+    firstwatch::backup::restore::preview_overlay(&mut plan);
+    scene.send(Msg::Planned { set: "app db".into(), name, result: Ok(Arc::new(plan)) });
+    let screen = scene.screen(120, 40);
+    assert!(screen.contains("overlays") && screen.contains("mode     overlay"), "{screen}");
+    assert!(screen.contains("sets aside 1 replaced under"), "{screen}");
+    assert!(screen.contains("  app.conf"), "{screen}");
+    assert!(!screen.contains("app.log"), "what the backup lacks is not listed: {screen}");
+}

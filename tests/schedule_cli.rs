@@ -260,3 +260,68 @@ fn a_task_never_overlaps_itself_and_both_runs_are_audited() {
     let events: Vec<String> = store.audit_since(None).unwrap().into_iter().map(|r| r.event).collect();
     assert_eq!(events, ["start", "lock-refused", "end", "start", "end"]);
 }
+
+#[test]
+fn a_task_runs_in_its_dir_with_its_env_and_a_missing_dir_is_named() {
+    let env = Env::new(
+        r#"
+[[task]]
+name = "report"
+cron = "0 9 * * 1#1"
+dir = "project"
+env = { APP_ENV = "production", GREETING = "first monday" }
+run = ["sh", "-c", "pwd; echo \"$APP_ENV/$GREETING\"; cat marker.txt"]
+
+[[task]]
+name = "lost"
+cron = "0 9 * * *"
+dir = "gone"
+run = ["true"]
+"#,
+    );
+    let project = env.dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(project.join("marker.txt"), "found the project file\n").unwrap();
+    let output = env.run(&["schedule", "run", "report"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    // The dir is relative to the config file, not to where firstwatch was started.
+    assert_eq!(Path::new(lines[0]).canonicalize().unwrap(), project.canonicalize().unwrap(), "{stdout}");
+    assert_eq!(lines[1], "production/first monday");
+    assert_eq!(lines[2], "found the project file");
+    // The rest of the environment is still there.
+    let home = env.run(&["schedule", "wrap", "home", "--", "sh", "-c", "echo $HOME"]);
+    assert_eq!(text(&home.stdout).trim(), env.dir.path().to_str().unwrap());
+
+    let lost = env.run(&["schedule", "run", "lost"]);
+    let stderr = text(&lost.stderr);
+    assert_eq!(lost.status.code(), Some(127), "{stderr}");
+    assert!(
+        stderr.contains("working folder") && stderr.contains("gone") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+    // The failed start is recorded like any failed run.
+    let history = env.run(&["schedule", "history", "lost", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    assert_eq!(runs[0]["exit_code"], 127);
+}
+
+#[test]
+fn dir_and_env_without_run_are_config_errors() {
+    let env = Env::new(
+        r#"
+[[task]]
+name = "nothing to run"
+cron = "0 9 * * *"
+dir = "somewhere"
+env = { "" = "x" }
+"#,
+    );
+    let output = env.run(&["schedule"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`dir` is where `run` starts, but the task has no `run`"), "{stderr}");
+    assert!(stderr.contains("`env` is for `run`"), "{stderr}");
+    assert!(stderr.contains("cannot be an environment variable name"), "{stderr}");
+}

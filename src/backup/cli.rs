@@ -615,6 +615,7 @@ fn restore_command(
         Ok(plan) => plan,
         Err(err) => return refuse(request.to.as_deref(), &err.to_string()),
     };
+    restore::preview_overlay(&mut plan);
     print_plan(&plan, &backup.status(), now, zone);
     // A backup never checked is checked now; one that failed needs --force.
     let mut status = backup.status();
@@ -704,9 +705,17 @@ fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: chr
         Some(current) => {
             let modified = current.modified.map(|m| when(m, zone)).unwrap_or_default();
             let size = if current.is_dir { "folder".to_string() } else { human_bytes(current.size_bytes) };
-            println!("  replaces {} ({size}, modified {modified})", plan.target.display());
             let aside = sanitize_str(&plan.aside.display().to_string());
-            println!("  keeps    the current target at {aside} (or -2, -3 ... if taken)");
+            if plan.mode == crate::config::RestoreMode::Overlay {
+                println!("  overlays {} ({size}, modified {modified})", plan.target.display());
+                super::cli_overlay::print_overlay(plan, &aside);
+            } else {
+                if current.is_dir {
+                    println!("  mode     replace: the whole folder is swapped for the backup's");
+                }
+                println!("  replaces {} ({size}, modified {modified})", plan.target.display());
+                println!("  keeps    the current target at {aside} (or -2, -3 ... if taken)");
+            }
             if plan.format.is_sqlite() {
                 let holders = super::inuse::database_holders(&plan.target);
                 if !holders.is_empty() {

@@ -5,6 +5,7 @@
 
 mod cap;
 pub mod cli;
+mod cli_overlay;
 pub mod compare;
 pub mod contents;
 pub mod create;
@@ -16,6 +17,7 @@ pub mod progress;
 pub mod prune;
 pub mod records;
 pub mod restore;
+pub mod restore_overlay;
 mod safety;
 mod swap;
 mod unpack;
@@ -49,6 +51,8 @@ pub struct BackupSet {
     pub preserve_permissions: bool,
     /// The target name a restore locks (shared with actions), when the set names one.
     pub target: Option<String>,
+    /// Tree sets: swap the whole target folder, or write the backup's files over it.
+    pub restore_mode: crate::config::RestoreMode,
 }
 
 impl BackupSet {
@@ -74,6 +78,7 @@ impl BackupSet {
             source: set.source.as_ref().map(|p| config.resolve(p.get_ref())),
             preserve_permissions: set.preserve_permissions,
             target: set.target.clone().filter(|t| !t.trim().is_empty()),
+            restore_mode: set.restore_mode.as_ref().map(|mode| *mode.get_ref()).unwrap_or_default(),
         })
     }
 
@@ -103,6 +108,7 @@ impl BackupSet {
             source: None,
             preserve_permissions: false,
             target: None,
+            restore_mode: crate::config::RestoreMode::Replace,
         })
     }
 }

@@ -5,7 +5,8 @@
 //! Files are written to a staging file in the target's folder, synced, checked
 //! (SQLite: integrity check) and renamed over the target. Archives and folders
 //! are unpacked into a staging folder beside the target and swapped in (an
-//! atomic exchange on Linux). Staging entries are named
+//! atomic exchange on Linux), or with `restore_mode = "overlay"`, their entries are
+//! moved over the target one by one (see `restore_overlay`). Staging entries are named
 //! `.<target name>.firstwatch-restore-<pid>-<random>`, so what a killed restore
 //! leaves is recognised and cleared ([`sweep_debris`]). Before the swap the
 //! current target is kept as `<target>.before-restore-<time>`, or with `-2`,
@@ -16,11 +17,13 @@
 //! unless the user says so.
 
 use super::progress::{Cancel, Capped, Progress, Tracked};
+pub use super::restore_overlay::preview_overlay;
+use super::restore_overlay::{self, OverlayPreview, kept_words};
 use super::unpack::sync_dir;
 use super::verify::{self, BUFFER, CheckOptions, Failure, Limited};
 use super::{BackupEntry, BackupSet, human_age, human_bytes, inuse, swap, unpack};
 use crate::action::lock::TargetLock;
-use crate::config::BackupFormat;
+use crate::config::{BackupFormat, RestoreMode};
 use crate::store::{AuditEntry, Store};
 use crate::util::identity::Identity;
 use chrono::{DateTime, Utc};
@@ -53,6 +56,11 @@ pub struct Plan {
     pub preserve_permissions: bool,
     /// The host-wide lock the restore holds: the set's `target` (shared with actions), else the path.
     pub lock: String,
+    /// Trees: swap the whole folder, or write the backup's files over it (`restore_mode`).
+    pub mode: RestoreMode,
+    /// For an overlay onto an existing folder, what it would replace ([`preview_overlay`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlay: Option<Result<OverlayPreview, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -74,6 +82,11 @@ pub struct Outcome {
     pub stale_side_files: Vec<PathBuf>,
     /// Staging files and folders of killed restores of this target, removed first.
     pub removed_debris: Vec<PathBuf>,
+    /// An overlay: the paths (relative to the target) it replaced, kept under `aside`.
+    #[serde(default)]
+    pub replaced: Vec<PathBuf>,
+    #[serde(default)]
+    pub mode: RestoreMode,
     pub bytes: u64,
     /// How long the restore took (RTO).
     pub duration: Duration,
@@ -165,6 +178,8 @@ pub fn plan(
         force_open: false,
         preserve_permissions: set.preserve_permissions,
         lock: set.target.clone().unwrap_or_else(|| target.display().to_string()),
+        mode: if set.format.restores_a_tree() { set.restore_mode } else { RestoreMode::Replace },
+        overlay: None,
         target,
     })
 }
@@ -279,6 +294,8 @@ fn restore_file(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
         secured_by: kept.map(|kept| kept.how),
         stale_side_files,
         removed_debris: Vec::new(),
+        replaced: Vec::new(),
+        mode: RestoreMode::Replace,
         bytes,
         duration: Duration::ZERO,
         check,
@@ -415,8 +432,15 @@ fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     let files = verify::walk_files(staging.path()).map(|f| f.len()).unwrap_or(0);
     // From here the staging folder must survive being dropped: it becomes the target.
     let staged = staging.keep();
+    let unpacked = format!("{files} files, {} unpacked", human_bytes(bytes));
     // Looked at again, not taken from the plan: the target may have come or gone since.
-    let aside = if std::fs::symlink_metadata(&plan.target).is_ok() {
+    let exists_now = std::fs::symlink_metadata(&plan.target).is_ok();
+    if plan.mode == RestoreMode::Overlay && exists_now {
+        let outcome = restore_overlay::apply(&staged, &plan.target, &plan.aside)?.into_outcome(plan, bytes, &unpacked);
+        sync_dir(&parent);
+        return Ok(outcome);
+    }
+    let aside = if exists_now {
         Some(swap::swap_in(&staged, &plan.target, &plan.aside)?)
     } else {
         swap::move_in(&staged, &plan.target)?;
@@ -429,9 +453,11 @@ fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
         aside,
         stale_side_files: Vec::new(),
         removed_debris: Vec::new(),
+        replaced: Vec::new(),
+        mode: RestoreMode::Replace,
         bytes,
         duration: Duration::ZERO,
-        check: format!("{files} files, {} unpacked", human_bytes(bytes)),
+        check: unpacked,
     })
 }
 
@@ -548,10 +574,10 @@ pub fn run_locked(
         Ok(outcome) => (
             "restore-done",
             format!(
-                "restored {} from {}; previous kept at {}; RTO {:.1}s; RPO {rpo}; {}",
+                "restored {} from {}; {}; RTO {:.1}s; RPO {rpo}; {}",
                 plan.target.display(),
                 plan.backup.path.display(),
-                outcome.aside.as_ref().map_or("(none: there was no target)".into(), |p| p.display().to_string()),
+                kept_words(outcome),
                 outcome.duration.as_secs_f64(),
                 outcome.check
             ),

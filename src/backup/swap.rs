@@ -54,6 +54,19 @@ pub(crate) fn reserve_file(proposed: &Path, mode: u32) -> io::Result<(PathBuf, F
     Err(all_taken(proposed))
 }
 
+/// Creates a new, empty folder under `proposed` or the first free name after it, with `mode`.
+pub(crate) fn reserve_dir(proposed: &Path, mode: u32) -> io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    for name in candidates(proposed) {
+        match std::fs::DirBuilder::new().mode(mode).create(&name) {
+            Ok(()) => return Ok(name),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(err) => return Err(err),
+        }
+    }
+    Err(all_taken(proposed))
+}
+
 /// Renames `from` to `proposed`, or to the first free name after it; returns the name taken.
 pub(crate) fn rename_to_free_name(from: &Path, proposed: &Path) -> io::Result<PathBuf> {
     for name in candidates(proposed) {

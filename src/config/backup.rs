@@ -149,6 +149,9 @@ pub struct BackupConfig {
     /// restore and an action on it never run at once. Default: the restore path.
     #[serde(default)]
     pub target: Option<String>,
+    /// Tree sets: swap the whole folder (`replace`, the default) or write the backup's files over it (`overlay`).
+    #[serde(default)]
+    pub restore_mode: Option<Spanned<super::RestoreMode>>,
 }
 
 impl BackupConfig {
@@ -228,6 +231,15 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 set.name.span(),
                 format!("backup `{name}`: preserve_permissions is for tar, tar-gz and dir sets"),
                 Some("a single-file restore keeps the permissions of the file it replaces"),
+            );
+        }
+        if let Some(mode) = &set.restore_mode
+            && !set.format.restores_a_tree()
+        {
+            problems.push(
+                mode.span(),
+                format!("backup `{name}`: restore_mode is for tar, tar-gz and dir sets"),
+                Some("a single file is always replaced whole, its previous version kept beside it"),
             );
         }
         if let Some(keep_last) = &set.keep_last

@@ -10,6 +10,7 @@ mod error;
 mod gpu;
 mod load;
 mod log;
+mod restore_mode;
 mod task;
 pub mod units;
 mod validate;
@@ -21,6 +22,7 @@ pub use error::{ConfigError, Diagnostic, line_col};
 pub use gpu::GpuConfig;
 pub use load::{STARTER_CONFIG, default_config_path, load, load_str, resolve_config_path};
 pub use log::{DEFAULT_BUFFER_LINES, DEFAULT_MAX_LINE_BYTES, DEFAULT_TAIL_LINES, HighlightConfig, LogConfig};
+pub use restore_mode::RestoreMode;
 pub use task::{TaskConfig, WindowConfig};
 
 use serde::Deserialize;

@@ -5,7 +5,9 @@ use super::units::HumanDuration;
 use super::validate::Problems;
 use crate::schedule::Schedule;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::ops::Range;
+use std::path::PathBuf;
 use toml::Spanned;
 
 /// `[[task]]`: a scheduled maintenance task.
@@ -21,6 +23,12 @@ pub struct TaskConfig {
     /// Argv firstwatch runs on demand (`x` in the tab, `firstwatch schedule run`).
     #[serde(default)]
     pub run: Option<Spanned<Vec<String>>>,
+    /// The folder `run` starts in, relative to the config file; default: firstwatch's own.
+    #[serde(default)]
+    pub dir: Option<Spanned<PathBuf>>,
+    /// Variables set for `run`, on top of firstwatch's own environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
     /// How long a run is expected to take.
     #[serde(default)]
     pub duration: Option<HumanDuration>,
@@ -58,6 +66,7 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 Some("write the argv as a list, e.g. run = [\"/usr/local/bin/backup\", \"--full\"]"),
             );
         }
+        check_run_place(task, problems);
     }
     for window in &config.windows {
         if let Some(schedule) = check_cron(&window.cron, problems)
@@ -76,6 +85,36 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 window.name.span(),
                 format!("window `{}`: duration {} is outside 1s..7d", window.name.get_ref(), window.duration),
                 Some("a window lasts minutes or hours, e.g. duration = \"2h\""),
+            );
+        }
+    }
+}
+
+/// `dir` and `env` only mean something with a `run`, and a variable needs a usable name.
+fn check_run_place(task: &TaskConfig, problems: &mut Problems) {
+    let name = task.name.get_ref();
+    if task.run.is_none()
+        && let Some(dir) = &task.dir
+    {
+        problems.push(
+            dir.span(),
+            format!("task `{name}`: `dir` is where `run` starts, but the task has no `run`"),
+            Some("add run = [\"program\"] or remove `dir`"),
+        );
+    }
+    if task.run.is_none() && !task.env.is_empty() {
+        problems.push(
+            task.name.span(),
+            format!("task `{name}`: `env` is for `run`, but the task has no `run`"),
+            Some("add run = [\"program\"] or remove `env`"),
+        );
+    }
+    for key in task.env.keys() {
+        if key.is_empty() || key.contains(['=', '\0']) {
+            problems.push(
+                task.name.span(),
+                format!("task `{name}`: `{}` cannot be an environment variable name", key.escape_debug()),
+                Some("names are letters, digits and `_`, e.g. env = { APP_ENV = \"production\" }"),
             );
         }
     }

@@ -373,7 +373,7 @@ async fn run_restore(
             }
             output.stdout(&format!("restored {} ({})", outcome.target.display(), outcome.check));
             if let Some(aside) = &outcome.aside {
-                output.stdout(&format!("previous target kept at {}", aside.display()));
+                output.stdout(&format!("{} {}", outcome.kept_label(), aside.display()));
             }
             for side in &outcome.stale_side_files {
                 output.stdout(&format!("old SQLite side file moved to {}", side.display()));

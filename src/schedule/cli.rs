@@ -3,7 +3,7 @@
 use super::flags::{TaskState, task_state};
 use super::history::{self, How, NewRun, RunRecord};
 use super::plan::{Plan, Task};
-use super::runner::{Echo, run_operation};
+use super::runner::{Echo, TaskCommand, run_operation};
 use super::{Schedule, import};
 use crate::cli::Global;
 use crate::config::Config;
@@ -421,17 +421,21 @@ fn run_task(config: &Config, name: &str, read_only: bool) -> ExitCode {
         return ExitCode::from(3);
     }
     let lock_dir = crate::action::lock::dir_for(Some(&store));
-    let finished = match run_operation(Some(&store), &lock_dir, name, &task.argv, How::Run, &who, Echo::PassThrough) {
-        Ok(finished) => finished,
-        Err(why) => {
-            eprintln!("firstwatch schedule run: refused: {why}; nothing was run");
-            return ExitCode::from(3);
-        }
-    };
+    let finished =
+        match run_operation(Some(&store), &lock_dir, name, &task.command(), How::Run, &who, Echo::PassThrough) {
+            Ok(finished) => finished,
+            Err(why) => {
+                eprintln!("firstwatch schedule run: refused: {why}; nothing was run");
+                return ExitCode::from(3);
+            }
+        };
     report_finished(name, &finished)
 }
 
 fn report_finished(name: &str, finished: &super::runner::Finished) -> ExitCode {
+    if finished.exit_code == 127 && finished.output_tail.starts_with("cannot start") {
+        eprintln!("firstwatch schedule run: {}", finished.output_tail);
+    }
     let took = (finished.ended - finished.started).to_std().unwrap_or_default();
     eprintln!("firstwatch: `{name}` exited {} after {}", finished.exit_code, format_duration(took));
     if let Some(err) = &finished.store_error {
@@ -448,7 +452,15 @@ fn wrap(config: &Config, name: &str, command: &[String]) -> ExitCode {
     let store = Store::for_config(config).map_err(|err| eprintln!("firstwatch schedule wrap: {err}")).ok();
     let lock_dir = crate::action::lock::dir_for(store.as_ref());
     let who = Identity::current();
-    let finished = match run_operation(store.as_ref(), &lock_dir, name, command, How::Wrap, &who, Echo::PassThrough) {
+    let finished = match run_operation(
+        store.as_ref(),
+        &lock_dir,
+        name,
+        &TaskCommand::here(command),
+        How::Wrap,
+        &who,
+        Echo::PassThrough,
+    ) {
         Ok(finished) => finished,
         Err(why) => {
             eprintln!("firstwatch schedule wrap: refused: {why}; nothing was run");

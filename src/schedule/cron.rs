@@ -1,5 +1,6 @@
-//! Classic five-field cron expressions, evaluated the way Vixie cron and
-//! cronie evaluate them.
+//! Five-field cron expressions, evaluated the way Vixie cron and cronie
+//! evaluate them, plus the day items `L`, `W` and `#` that monthly
+//! maintenance needs ("the first Monday"; see `cron_days`).
 //!
 //! Written here rather than taken from a crate because the semantics that
 //! matter to on-call people are cron(8)'s own and few libraries follow them
@@ -8,6 +9,7 @@
 //! daylight-saving changes treat fixed-time jobs differently from jobs with a
 //! wildcard or step in the minute or hour field. Errors name the bad field.
 
+use super::cron_days::{self, SpecialDays};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use std::collections::VecDeque;
@@ -99,6 +101,8 @@ pub struct Schedule {
     days: u64,
     months: u64,
     weekdays: u64,
+    /// `L`, `LW`, `15W`, `1#1`, `5L`: days named by their place in the month.
+    special: SpecialDays,
     /// The day-of-month field starts with `*`.
     days_star: bool,
     /// The day-of-week field starts with `*`.
@@ -153,9 +157,10 @@ impl Schedule {
             ));
         }
         let mut masks = [0u64; 5];
+        let mut special = SpecialDays::default();
         for (index, field) in Field::ALL.iter().enumerate() {
             let (offset, part) = parts[index];
-            masks[index] = parse_field(*field, part, offset)?;
+            masks[index] = parse_field(*field, part, offset, &mut special)?;
         }
         // Sunday is both 0 and 7.
         if masks[4] & (1 << 7) != 0 {
@@ -171,6 +176,7 @@ impl Schedule {
             days: masks[2],
             months: masks[3],
             weekdays: masks[4],
+            special,
             days_star: starts_star(2),
             weekdays_star: starts_star(4),
             follows_wall_clock: wall(0) || wall(1),
@@ -194,6 +200,7 @@ impl Schedule {
             days: 0,
             months: 0,
             weekdays: 0,
+            special: SpecialDays::default(),
             days_star: true,
             weekdays_star: true,
             follows_wall_clock: false,
@@ -226,8 +233,8 @@ impl Schedule {
     }
 
     fn day_matches(&self, date: NaiveDate) -> bool {
-        let dom = bit(self.days, date.day());
-        let dow = bit(self.weekdays, date.weekday().num_days_from_sunday());
+        let dom = bit(self.days, date.day()) || self.special.day_of_month_matches(date);
+        let dow = bit(self.weekdays, date.weekday().num_days_from_sunday()) || self.special.day_of_week_matches(date);
         // cronie: a field starting with `*` makes the pair an AND; otherwise either may match.
         if self.days_star || self.weekdays_star { dom && dow } else { dom || dow }
     }
@@ -315,6 +322,10 @@ impl Schedule {
             Field::Month => self.months,
             Field::DayOfWeek => self.weekdays,
         }
+    }
+
+    pub(super) fn special_days(&self) -> &SpecialDays {
+        &self.special
     }
 
     pub(super) fn day_fields_or(&self) -> bool {
@@ -482,11 +493,19 @@ fn split_fields(text: &str) -> Vec<(usize, &str)> {
     fields
 }
 
-fn parse_field(field: Field, text: &str, offset: usize) -> Result<u64, CronError> {
+fn parse_field(field: Field, text: &str, offset: usize, special: &mut SpecialDays) -> Result<u64, CronError> {
     let mut mask = 0u64;
     let mut item_offset = offset;
     for item in text.split(',') {
-        mask |= parse_item(field, item, item_offset)?;
+        let taken = match field {
+            Field::DayOfMonth => cron_days::day_of_month_item(item, special),
+            Field::DayOfWeek => cron_days::day_of_week_item(item, special, |text| value(field, text)),
+            _ => Ok(false),
+        }
+        .map_err(|(message, hint)| CronError { field: Some(field), offset: item_offset, message, hint })?;
+        if !taken {
+            mask |= parse_item(field, item, item_offset)?;
+        }
         item_offset += item.len() + 1;
     }
     Ok(mask)

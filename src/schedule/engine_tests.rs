@@ -3,7 +3,7 @@
 use super::history::{self, How, NewRun};
 use super::import::{parse_crontab, parse_systemd_timers, wrapped_task_name};
 use super::plan::{Plan, Timing};
-use super::runner::{Echo, run_and_record};
+use super::runner::{Echo, TaskCommand, run_and_record};
 use crate::store::Store;
 use crate::util::identity::Identity;
 use chrono::{DateTime, Utc};
@@ -95,7 +95,7 @@ fn a_real_child_is_run_and_recorded() {
     let store = Store::open_in(dir.path()).unwrap();
     let who = Identity { user: "ana".into(), host: "db1".into(), ssh_client: None, tty: None };
     let argv: Vec<String> = ["sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 3"].map(String::from).to_vec();
-    let finished = run_and_record(Some(&store), "job", &argv, How::Run, &who, Echo::Quiet);
+    let finished = run_and_record(Some(&store), "job", &TaskCommand::here(&argv), How::Run, &who, Echo::Quiet);
     assert_eq!(finished.exit_code, 3);
     assert!(finished.output_tail.contains("to-stdout") && finished.output_tail.contains("to-stderr"));
     let id = finished.id.expect("recorded");
@@ -104,16 +104,19 @@ fn a_real_child_is_run_and_recorded() {
     assert!(row.ended.is_some());
     // Killed by a signal: 128 + 9.
     let killed: Vec<String> = ["sh", "-c", "kill -9 $$"].map(String::from).to_vec();
-    assert_eq!(run_and_record(Some(&store), "job", &killed, How::Run, &who, Echo::Quiet).exit_code, 137);
+    assert_eq!(
+        run_and_record(Some(&store), "job", &TaskCommand::here(&killed), How::Run, &who, Echo::Quiet).exit_code,
+        137
+    );
     // A program that does not exist is a recorded failure, not a panic.
     let missing = vec!["/nonexistent/program".to_string()];
-    let finished = run_and_record(Some(&store), "job", &missing, How::Run, &who, Echo::Quiet);
+    let finished = run_and_record(Some(&store), "job", &TaskCommand::here(&missing), How::Run, &who, Echo::Quiet);
     assert_eq!(finished.exit_code, 127);
     assert!(finished.output_tail.contains("cannot start"));
     // Only the tail of a long output is kept.
     let chatty: Vec<String> =
         ["sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done"].map(String::from).to_vec();
-    let finished = run_and_record(None, "job", &chatty, How::Run, &who, Echo::Quiet);
+    let finished = run_and_record(None, "job", &TaskCommand::here(&chatty), How::Run, &who, Echo::Quiet);
     assert!(finished.output_tail.len() <= history::OUTPUT_TAIL_BYTES);
     assert!(finished.output_tail.trim_end().ends_with("line 2999"));
 }

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod cron;
+mod cron_days;
 mod describe;
 pub mod flags;
 pub mod history;
@@ -13,6 +14,8 @@ pub use cron::{CronError, Field, Schedule};
 pub use history::{How, NewRun, Outcome, RunRecord};
 pub use plan::{Due, Origin, Plan, Span, Task, Timing, Window};
 
+#[cfg(test)]
+mod cron_days_tests;
 #[cfg(test)]
 mod cron_tests;
 #[cfg(test)]

@@ -53,6 +53,10 @@ pub struct Task {
     pub zone: Tz,
     /// What firstwatch can run on demand (config tasks with `run`).
     pub argv: Vec<String>,
+    /// The folder `argv` runs in (`dir`, relative to the config); `None`: firstwatch's own.
+    pub dir: Option<std::path::PathBuf>,
+    /// Set on top of firstwatch's environment when `argv` runs.
+    pub env: std::collections::BTreeMap<String, String>,
     /// The command as the host runs it (imported tasks).
     pub command: Option<String>,
     /// The user an imported system task runs as.
@@ -91,6 +95,11 @@ impl Task {
             }
             Timing::Timer { last, .. } => *last,
         }
+    }
+
+    /// What running this task on demand runs.
+    pub fn command(&self) -> super::runner::TaskCommand {
+        super::runner::TaskCommand { argv: self.argv.clone(), dir: self.dir.clone(), env: self.env.clone() }
     }
 
     /// The expression as written, or "systemd timer".
@@ -180,6 +189,8 @@ impl Plan {
                     timing: Timing::Cron(schedule),
                     zone: task.zone(default_zone),
                     argv: task.argv().to_vec(),
+                    dir: task.dir.as_ref().map(|dir| config.resolve(dir.get_ref())),
+                    env: task.env.clone(),
                     command: None,
                     user: None,
                     expected: task.duration.map(|d| d.get()),

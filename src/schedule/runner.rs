@@ -7,7 +7,26 @@ use super::history::{self, How, NewRun, OUTPUT_TAIL_BYTES};
 use crate::store::Store;
 use crate::util::identity::Identity;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::PathBuf;
+
+/// What a task runs: its argv, where, and with what added to the environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskCommand {
+    pub argv: Vec<String>,
+    /// The working folder; `None` runs it in firstwatch's own.
+    pub dir: Option<PathBuf>,
+    /// Set on top of the environment firstwatch was started with.
+    pub env: BTreeMap<String, String>,
+}
+
+impl TaskCommand {
+    /// A command run where firstwatch runs, with its environment (`schedule wrap`).
+    pub fn here(argv: &[String]) -> TaskCommand {
+        TaskCommand { argv: argv.to_vec(), ..TaskCommand::default() }
+    }
+}
 
 /// What a recorded run came to.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +55,7 @@ pub enum Echo {
 pub fn run_and_record(
     store: Option<&Store>,
     task: &str,
-    argv: &[String],
+    command: &TaskCommand,
     how: How,
     who: &Identity,
     echo: Echo,
@@ -56,7 +75,7 @@ pub fn run_and_record(
         };
         store.call(move |c| history::insert(c, &run)).map_err(|err| store_error = Some(err.to_string())).ok()
     });
-    let (exit_code, output_tail) = run_child(argv, echo);
+    let (exit_code, output_tail) = run_child(command, echo);
     let ended = Utc::now();
     if let (Some(store), Some(id)) = (store, id) {
         let tail = output_tail.clone();
@@ -72,15 +91,20 @@ pub const TASK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(24 
 
 /// Runs the child through the one child-process runner (own process group, timeout,
 /// parent-death signal); returns its exit code and the tail of stdout+stderr.
-fn run_child(argv: &[String], echo: Echo) -> (i32, String) {
+fn run_child(command: &TaskCommand, echo: Echo) -> (i32, String) {
     use crate::action::runner::{self, Ending, RunRequest, Stream};
-    let request = RunRequest {
-        argv: argv.to_vec(),
-        dir: std::env::current_dir().unwrap_or_else(|_| "/".into()),
-        env: Default::default(),
-        timeout: TASK_TIMEOUT,
-        grace: runner::GRACE,
+    let argv = &command.argv;
+    let dir = match &command.dir {
+        Some(dir) if !dir.is_dir() => {
+            let why = if dir.exists() { "is not a folder" } else { "does not exist" };
+            let shown = crate::util::sanitize::sanitize_str(&dir.display().to_string());
+            return (127, format!("cannot start: the task's working folder {shown} {why} (its `dir`)"));
+        }
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().unwrap_or_else(|_| "/".into()),
     };
+    let request =
+        RunRequest { argv: argv.clone(), dir, env: command.env.clone(), timeout: TASK_TIMEOUT, grace: runner::GRACE };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => return (127, format!("cannot start `{}`: {err}", argv.first().map_or("", String::as_str))),
@@ -127,7 +151,7 @@ pub fn run_operation(
     store: Option<&Store>,
     lock_dir: &std::path::Path,
     task: &str,
-    argv: &[String],
+    command: &TaskCommand,
     how: How,
     who: &Identity,
     echo: Echo,
@@ -141,7 +165,7 @@ pub fn run_operation(
             event: event.into(),
             action: Some(operation.clone()),
             target: Some(task.to_string()),
-            argv: Some(argv.to_vec()),
+            argv: Some(command.argv.clone()),
             incident_id: crate::incident::record::open_incident_id(store).ok().flatten(),
             detail,
         };
@@ -155,7 +179,7 @@ pub fn run_operation(
         }
     };
     audit("start", None).map_err(NotRun::Audit)?;
-    let mut finished = run_and_record(store, task, argv, how, who, echo);
+    let mut finished = run_and_record(store, task, command, how, who, echo);
     drop(lock);
     let took = (finished.ended - finished.started).to_std().unwrap_or_default();
     let detail = format!("exit {} after {:.1} s", finished.exit_code, took.as_secs_f64());

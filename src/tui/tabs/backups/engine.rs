@@ -121,7 +121,10 @@ pub fn execute(effect: Effect, services: &Services) {
         Effect::PlanRestore { set, entry } => in_background(move || {
             let result = match find_set(&services, &set) {
                 Some(backup_set) => restore::plan(&backup_set, &entry, None, chrono::Utc::now())
-                    .map(Arc::new)
+                    .map(|mut plan| {
+                        restore::preview_overlay(&mut plan);
+                        Arc::new(plan)
+                    })
                     .map_err(|err| err.to_string()),
                 None => Err(format!("the set `{set}` is no longer configured")),
             };

@@ -375,9 +375,20 @@ fn render_dialog(dialog: &RestoreDialog, view: &ViewCtx, frame: &mut Frame, area
                         .map(|m| m.with_timezone(&view.zone).format("%Y-%m-%d %H:%M").to_string())
                         .unwrap_or_default();
                     let size = if current.is_dir { "a folder".into() } else { human_bytes(current.size_bytes) };
-                    lines.push(Line::styled(format!("replaces {target}"), theme.warn()));
+                    let overlay = plan.mode == crate::config::RestoreMode::Overlay;
+                    lines.push(Line::styled(
+                        format!("{} {target}", if overlay { "overlays" } else { "replaces" }),
+                        theme.warn(),
+                    ));
                     lines.push(Line::styled(format!("         now {size}, modified {modified}"), theme.muted()));
-                    lines.push(Line::raw(format!("keeps it {}", sanitize_str(&plan.aside.display().to_string()))));
+                    if overlay {
+                        overlay_lines(plan, &mut lines, theme);
+                    } else {
+                        if current.is_dir {
+                            lines.push(Line::raw("mode     replace: the whole folder is swapped"));
+                        }
+                        lines.push(Line::raw(format!("keeps it {}", sanitize_str(&plan.aside.display().to_string()))));
+                    }
                 }
                 None => lines.push(Line::raw(format!("creates  {target} (nothing is there now)"))),
             }
@@ -429,7 +440,8 @@ fn render_dialog(dialog: &RestoreDialog, view: &ViewCtx, frame: &mut Frame, area
                 theme.ok(),
             ));
             if let Some(aside) = &outcome.aside {
-                lines.push(Line::raw(format!("previous kept at {}", sanitize_str(&aside.display().to_string()))));
+                let label = outcome.kept_label().replace("previous target kept at", "previous kept at");
+                lines.push(Line::raw(format!("{label} {}", sanitize_str(&aside.display().to_string()))));
             }
             lines.push(Line::styled("enter closes", theme.muted()));
         }
@@ -440,4 +452,32 @@ fn render_dialog(dialog: &RestoreDialog, view: &ViewCtx, frame: &mut Frame, area
         Stage::Impossible(_) => {}
     }
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), box_area);
+}
+
+/// An overlay's mode and the paths it sets aside (the first few, then a count).
+fn overlay_lines(plan: &crate::backup::restore::Plan, lines: &mut Vec<Line<'_>>, theme: &crate::theme::Theme) {
+    const LISTED: usize = 5;
+    lines.push(Line::raw("mode     overlay: files the backup lacks stay as they are"));
+    match &plan.overlay {
+        Some(Ok(preview)) if preview.replaced.is_empty() => {
+            lines.push(Line::raw(format!("sets aside nothing ({} new files)", preview.added)));
+        }
+        Some(Ok(preview)) => {
+            lines.push(Line::raw(format!(
+                "sets aside {} replaced under {}",
+                preview.replaced.len(),
+                sanitize_str(&plan.aside.display().to_string())
+            )));
+            for path in preview.replaced.iter().take(LISTED) {
+                lines.push(Line::styled(format!("  {}", sanitize_str(&path.display().to_string())), theme.muted()));
+            }
+            if preview.replaced.len() > LISTED {
+                lines.push(Line::styled(format!("  … and {} more", preview.replaced.len() - LISTED), theme.muted()));
+            }
+        }
+        Some(Err(why)) => {
+            lines.push(Line::styled(format!("cannot list what it replaces: {}", sanitize_str(why)), theme.crit()))
+        }
+        None => {}
+    }
 }

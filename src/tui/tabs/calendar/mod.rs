@@ -13,7 +13,7 @@ mod week;
 use super::{Services, TabCtx, ViewCtx};
 use crate::schedule::flags::TaskState;
 use crate::schedule::import::{self, Imported};
-use crate::schedule::runner::{Echo, run_operation};
+use crate::schedule::runner::{Echo, TaskCommand, run_operation};
 use crate::schedule::{How, Plan, RunRecord, history};
 use crate::tui::action::Action;
 use crate::tui::tabs::TabMsg;
@@ -43,7 +43,7 @@ pub enum Focus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingRun {
     pub task: String,
-    pub argv: Vec<String>,
+    pub command: TaskCommand,
 }
 
 #[derive(Debug, Default)]
@@ -202,8 +202,15 @@ pub fn execute(effect: Effect, services: &Services) {
             let who = services.identity.clone();
             tokio::task::spawn_blocking(move || {
                 let lock_dir = crate::action::lock::dir_for(store.as_ref());
-                let ran =
-                    run_operation(store.as_ref(), &lock_dir, &pending.task, &pending.argv, How::Run, &who, Echo::Quiet);
+                let ran = run_operation(
+                    store.as_ref(),
+                    &lock_dir,
+                    &pending.task,
+                    &pending.command,
+                    How::Run,
+                    &who,
+                    Echo::Quiet,
+                );
                 let finished = match ran {
                     Ok(finished) => finished,
                     Err(why) => {
@@ -333,7 +340,7 @@ impl CalendarTab {
                 } else if task.argv.is_empty() {
                     self.notice = Some(format!("`{}` has no `run` command in the config", task.name));
                 } else {
-                    self.confirm = Some(PendingRun { task: task.name.clone(), argv: task.argv.clone() });
+                    self.confirm = Some(PendingRun { task: task.name.clone(), command: task.command() });
                 }
             }
         }

@@ -322,13 +322,20 @@ fn render_confirm(pending: &super::PendingRun, view: &ViewCtx, frame: &mut Frame
         .borders(Borders::ALL)
         .border_style(theme.warn())
         .title(Span::styled(" run this task now? ", theme.warn()));
-    let argv = pending.argv.iter().map(|a| sanitize_str(a)).collect::<Vec<_>>().join(" ");
-    let lines = vec![
+    let argv = pending.command.argv.iter().map(|a| sanitize_str(a)).collect::<Vec<_>>().join(" ");
+    let mut lines = vec![
         Line::from(vec![Span::raw("task  "), Span::styled(sanitize_str(&pending.task), theme.accent())]),
         Line::from(vec![Span::raw("argv  "), Span::raw(argv)]),
-        Line::raw(""),
-        Line::styled("y = run it now · any other key = cancel", theme.warn()),
     ];
+    if let Some(dir) = &pending.command.dir {
+        lines.push(Line::from(vec![Span::raw("in    "), Span::raw(sanitize_str(&dir.display().to_string()))]));
+    }
+    if !pending.command.env.is_empty() {
+        // Names only: values may be secrets.
+        let names: Vec<String> = pending.command.env.keys().map(|k| sanitize_str(k)).collect();
+        lines.push(Line::from(vec![Span::raw("env   "), Span::raw(names.join(" "))]));
+    }
+    lines.extend([Line::raw(""), Line::styled("y = run it now · any other key = cancel", theme.warn())]);
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
 }
