@@ -69,6 +69,7 @@ fn gzip_throughput(c: &mut Criterion) {
         integrity: IntegrityCheck::Full,
         max_unpacked: Some(u64::MAX),
         max_ratio: None,
+        manifest: None,
     };
 
     let mut group = c.benchmark_group("gzip verification (64 MiB unpacked)");

@@ -3,13 +3,17 @@
 //! Nothing here knows about the terminal: the backups tab and
 //! `firstwatch backups` both call into these modules.
 
+pub mod assess;
 mod cap;
 pub mod cli;
 pub mod compare;
 pub mod contents;
 pub mod create;
+pub mod inspect;
 pub mod inuse;
+mod list_cli;
 pub mod listing;
+pub mod manifest;
 pub mod overview;
 pub mod pattern;
 pub mod progress;
@@ -25,7 +29,7 @@ pub use listing::{BackupEntry, Freshness, Listing};
 pub use progress::{Cancel, Progress};
 pub use records::{Status, Verification};
 
-use crate::config::{BackupConfig, BackupFormat, Config, IntegrityCheck};
+use crate::config::{BackupConfig, BackupFormat, Config};
 use pattern::NamePattern;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -49,6 +53,8 @@ pub struct BackupSet {
     pub preserve_permissions: bool,
     /// The target name a restore locks (shared with actions), when the set names one.
     pub target: Option<String>,
+    /// Only backups verified good count as fresh.
+    pub require_verified: bool,
 }
 
 impl BackupSet {
@@ -70,10 +76,12 @@ impl BackupSet {
                 integrity: set.integrity,
                 max_unpacked: set.max_unpacked(),
                 max_ratio: set.max_ratio(),
+                manifest: set.manifest.as_ref().map(|m| m.get_ref().clone()),
             },
             source: set.source.as_ref().map(|p| config.resolve(p.get_ref())),
             preserve_permissions: set.preserve_permissions,
             target: set.target.clone().filter(|t| !t.trim().is_empty()),
+            require_verified: set.require_verified,
         })
     }
 
@@ -94,15 +102,11 @@ impl BackupSet {
             keep: None,
             keep_last: None,
             every: None,
-            check: verify::CheckOptions {
-                count: Vec::new(),
-                integrity: IntegrityCheck::Full,
-                max_unpacked: None,
-                max_ratio: None,
-            },
+            check: verify::CheckOptions::default(),
             source: None,
             preserve_permissions: false,
             target: None,
+            require_verified: false,
         })
     }
 }
