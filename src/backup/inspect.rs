@@ -33,6 +33,8 @@ pub enum Flaw {
     Empty(String),
     Truncated(String),
     Damaged(String),
+    /// A folder that lacks what its manifest lists (a file missing, empty or short).
+    Incomplete(String),
 }
 
 impl Flaw {
@@ -42,6 +44,7 @@ impl Flaw {
             Flaw::Empty(detail) => format!("empty ({detail})"),
             Flaw::Truncated(detail) => format!("truncated: {detail}"),
             Flaw::Damaged(detail) => format!("damaged: {detail}"),
+            Flaw::Incomplete(detail) => format!("incomplete: {detail}"),
         }
     }
 }
@@ -55,11 +58,7 @@ pub fn quick_look(set: &BackupSet, entry: &BackupEntry) -> Result<(), Flaw> {
         return match &set.check.manifest {
             Some(manifest) => super::manifest::read(&entry.path, manifest)
                 .and_then(|listed| super::manifest::check_sizes(&entry.path, &listed))
-                .map_err(
-                    |problem| {
-                        if problem.contains("is empty") { Flaw::Empty(problem) } else { Flaw::Damaged(problem) }
-                    },
-                ),
+                .map_err(Flaw::Incomplete),
             None => Ok(()),
         };
     }

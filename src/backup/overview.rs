@@ -78,7 +78,7 @@ impl SetState {
                 match good.status() {
                     Status::Ok(_) => format!("last good {age} ago"),
                     Status::Changed => format!("last backup {age} ago, changed since verified"),
-                    _ => format!("last backup {age} ago, not verified"),
+                    _ => format!("last backup {age} ago, unverified"),
                 }
             }
             None if self.backups.is_empty() => "no backups found".into(),
@@ -117,6 +117,7 @@ pub fn flaw_word(flaw: &Flaw) -> &'static str {
         Flaw::Empty(_) => "empty",
         Flaw::Truncated(_) => "truncated",
         Flaw::Damaged(_) => "damaged",
+        Flaw::Incomplete(_) => "incomplete",
     }
 }
 

@@ -284,7 +284,11 @@ fn validate_backup_check(config: &Config, check: &CheckConfig, problems: &mut Pr
     {
         problems.push(
             check.name.span(),
-            format!("check `{name}`: warn_after ({warn}) must be shorter than critical_after ({critical})"),
+            format!(
+                "check `{name}`: warn_after ({}) must be shorter than critical_after ({})",
+                crate::backup::human_age(warn.get()),
+                crate::backup::human_age(critical.get())
+            ),
             None,
         );
     }
