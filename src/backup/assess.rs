@@ -196,3 +196,122 @@ fn facts(
     }
     parts.join(" · ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup::inspect::Flaw;
+    use crate::backup::listing::BackupEntry;
+    use crate::backup::records::Verification;
+    use crate::config::BackupFormat;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap()
+    }
+
+    fn backup(name: &str, hours_ago: i64, size: u64) -> BackupState {
+        let created = now() - chrono::Duration::hours(hours_ago);
+        let entry = BackupEntry {
+            name: name.into(),
+            path: name.into(),
+            created,
+            modified: created,
+            size_bytes: size,
+            files: None,
+            prune: false,
+        };
+        BackupState { entry, last: None, flaw: None }
+    }
+
+    fn verified(mut state: BackupState, ok: bool) -> BackupState {
+        state.last = Some(Verification {
+            ok,
+            detail: if ok { "integrity ok".into() } else { "the gzip data ends early (truncated?)".into() },
+            files: None,
+            checksum: None,
+            size_bytes: state.entry.size_bytes,
+            modified: state.entry.modified,
+            verified_at: now() - chrono::Duration::hours(1),
+            duration_ms: 5,
+        });
+        state
+    }
+
+    fn set(backups: Vec<BackupState>) -> SetState {
+        SetState {
+            name: "app db".into(),
+            format: BackupFormat::SqliteGz,
+            dir: "backups".into(),
+            every: Some(Duration::from_secs(86_400)),
+            restore_to: None,
+            backups,
+            error: None,
+            can_create: false,
+            require_verified: false,
+        }
+    }
+
+    fn daily() -> Limits {
+        Limits::for_set(Some(Duration::from_secs(86_400)), None, None)
+    }
+
+    #[test]
+    fn age_warns_past_every_and_a_grace_and_is_critical_past_twice_every() {
+        let cases =
+            [(24, Level::Ok), (25, Level::Ok), (26, Level::Warning), (48, Level::Warning), (49, Level::Critical)];
+        for (hours, expected) in cases {
+            let verdict = assess(&set(vec![backup("b", hours, 10)]), daily(), now());
+            assert_eq!(verdict.level, expected, "{hours}h: {}", verdict.message());
+        }
+        let late = assess(&set(vec![backup("b", 26, 10)]), daily(), now());
+        assert_eq!(late.short, "1 missed");
+        assert!(late.message().contains("newest b 1d02h old, 10 B · never verified"), "{}", late.message());
+    }
+
+    #[test]
+    fn an_empty_newest_backup_is_critical_and_the_one_before_it_is_judged_for_age() {
+        let mut empty = backup("new", 1, 0);
+        empty.flaw = Some(Flaw::Empty("0 bytes".into()));
+        let verdict = assess(&set(vec![empty, backup("old", 30, 10)]), daily(), now());
+        assert_eq!(verdict.level, Level::Critical);
+        assert_eq!(verdict.short, "newest empty · 1 missed");
+        assert_eq!(verdict.problems[0], "newest backup new is empty (0 bytes)");
+        assert!(verdict.facts.contains("last good old 1d06h old"), "{}", verdict.facts);
+    }
+
+    #[test]
+    fn corrupt_backups_are_counted_once_each() {
+        let backups =
+            vec![verified(backup("a", 1, 10), false), verified(backup("b", 25, 10), false), backup("c", 50, 10)];
+        let verdict = assess(&set(backups), daily(), now());
+        assert_eq!(verdict.level, Level::Critical);
+        assert_eq!(verdict.short, "2 corrupt · 2 missed");
+        assert!(verdict.problems.contains(&"1 older backup is corrupt".to_string()), "{:?}", verdict.problems);
+        assert!(verdict.facts.contains("last verified 1h ago"), "{}", verdict.facts);
+    }
+
+    #[test]
+    fn require_verified_skips_unverified_backups() {
+        let mut state = set(vec![backup("new", 1, 10), verified(backup("old", 30, 10), true)]);
+        state.require_verified = true;
+        let verdict = assess(&state, daily(), now());
+        assert_eq!(verdict.level, Level::Warning, "{}", verdict.message());
+        assert!(verdict.facts.contains("last good old 1d06h old"), "{}", verdict.facts);
+        state.backups.pop();
+        assert_eq!(assess(&state, daily(), now()).problems, ["no good backup"]);
+    }
+
+    #[test]
+    fn no_cadence_means_no_age_judgement_but_nothing_at_all_is_critical() {
+        let mut state = set(vec![backup("b", 24 * 40, 10)]);
+        state.every = None;
+        let verdict = assess(&state, Limits::for_set(None, None, None), now());
+        assert_eq!(verdict.level, Level::Ok);
+        assert!(verdict.facts.contains("no cadence"), "{}", verdict.facts);
+        assert_eq!(assess(&set(Vec::new()), daily(), now()).level, Level::Critical);
+        let mut unreadable = set(Vec::new());
+        unreadable.error = Some("folder backups does not exist".into());
+        assert_eq!(assess(&unreadable, daily(), now()).level, Level::Unknown);
+    }
+}
