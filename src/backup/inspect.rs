@@ -102,14 +102,14 @@ fn sqlite(path: &Path, size: u64) -> Look {
     if counted && size < pages * page_size {
         return Err(Flaw::Truncated(format!("{size} bytes, its header says {pages} pages of {page_size}")));
     }
-    if size % page_size != 0 {
+    if !size.is_multiple_of(page_size) {
         return Err(Flaw::Truncated(format!("{size} bytes is not a whole number of {page_size}-byte pages")));
     }
     Ok(())
 }
 
 fn tar(path: &Path, size: u64) -> Look {
-    if size % 512 != 0 || size < 1024 {
+    if !size.is_multiple_of(512) || size < 1024 {
         return Err(Flaw::Truncated(format!("{size} bytes is not a whole number of 512-byte tar blocks")));
     }
     let mut file = File::open(path).map_err(io)?;
