@@ -141,7 +141,11 @@ pub(super) fn verify(sets: &[BackupSet], store: Option<&Store>, request: &Verify
         let Some(result) = check_and_record(set, &backup.entry, store, &mut silent(), &Cancel::new()) else {
             continue;
         };
-        if !result.ok && !ids.is_empty() {
+        // A check that could not run (no room to unpack) is no verdict on the backup: unknown.
+        let could_not_check = !result.ok && result.detail.starts_with("could not check");
+        if could_not_check {
+            named_corrupt = named_corrupt.max(Level::Unknown);
+        } else if !result.ok && !ids.is_empty() {
             named_corrupt = Level::Critical;
         }
         if json {
@@ -160,7 +164,9 @@ pub(super) fn verify(sets: &[BackupSet], store: Option<&Store>, request: &Verify
                 result.duration_ms
             );
         }
-        fresh.insert((state.name.clone(), backup.entry.name.clone()), result);
+        if !could_not_check {
+            fresh.insert((state.name.clone(), backup.entry.name.clone()), result);
+        }
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into()));
