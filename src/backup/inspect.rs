@@ -49,18 +49,12 @@ impl Flaw {
     }
 }
 
-/// Looks at `entry` of `set`; `Ok` when nothing is visibly wrong.
-pub fn quick_look(set: &BackupSet, entry: &BackupEntry) -> Result<(), Flaw> {
+/// Looks at `entry` of `set`; `Ok` when nothing is visibly wrong. A folder whose
+/// size was not measured yet (`files` is `None`) is measured here, in the same walk
+/// that holds it to its manifest.
+pub fn quick_look(set: &BackupSet, entry: &mut BackupEntry) -> Result<(), Flaw> {
     if set.format.is_dir() {
-        if entry.files == Some(0) {
-            return Err(Flaw::Empty("the folder holds no files".into()));
-        }
-        return match &set.check.manifest {
-            Some(manifest) => super::manifest::read(&entry.path, manifest)
-                .and_then(|listed| super::manifest::check_sizes(&entry.path, &listed))
-                .map_err(Flaw::Incomplete),
-            None => Ok(()),
-        };
+        return look_at_folder(set, entry);
     }
     if entry.size_bytes == 0 {
         return Err(Flaw::Empty("0 bytes".into()));
@@ -74,6 +68,31 @@ pub fn quick_look(set: &BackupSet, entry: &BackupEntry) -> Result<(), Flaw> {
 }
 
 type Look = Result<(), Flaw>;
+
+fn look_at_folder(set: &BackupSet, entry: &mut BackupEntry) -> Look {
+    let walked = match (&set.check.manifest, entry.files) {
+        (None, Some(_)) => None,
+        _ => Some(
+            super::manifest::walk(&entry.path)
+                .map_err(|err| Flaw::Damaged(format!("cannot list the folder: {err}")))?,
+        ),
+    };
+    if let Some(found) = &walked
+        && entry.files.is_none()
+    {
+        entry.files = Some(found.len() as u64);
+        entry.size_bytes = found.values().sum();
+    }
+    if entry.files == Some(0) {
+        return Err(Flaw::Empty("the folder holds no files".into()));
+    }
+    match (&set.check.manifest, &walked) {
+        (Some(manifest), Some(found)) => super::manifest::read(&entry.path, manifest)
+            .and_then(|listed| super::manifest::check_sizes(&entry.path, &listed, found))
+            .map_err(Flaw::Incomplete),
+        _ => Ok(()),
+    }
+}
 
 fn io(err: std::io::Error) -> Flaw {
     if err.kind() == std::io::ErrorKind::UnexpectedEof {

@@ -17,6 +17,7 @@
 
 use crate::util::sanitize::sanitize_str;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -104,20 +105,37 @@ pub fn read(folder: &Path, manifest: &Path) -> Result<Vec<Listed>, String> {
     Ok(listed)
 }
 
-/// The cheap part of the check: every listed file is there, a regular file, of its size.
-/// Stops at the first problem, which it describes.
-pub fn check_sizes(folder: &Path, listed: &[Listed]) -> Result<(), String> {
+/// Regular files under `folder` by path relative to it, with their sizes (links are not followed).
+pub fn walk(folder: &Path) -> std::io::Result<HashMap<PathBuf, u64>> {
+    let mut found = HashMap::new();
+    let mut pending = vec![PathBuf::new()];
+    while let Some(relative) = pending.pop() {
+        for item in std::fs::read_dir(folder.join(&relative))? {
+            let item = item?;
+            let kind = item.file_type()?;
+            if kind.is_dir() {
+                pending.push(relative.join(item.file_name()));
+            } else if kind.is_file() {
+                found.insert(relative.join(item.file_name()), item.metadata()?.len());
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The cheap part of the check: every listed file is among the `found` regular files
+/// (see [`walk`]), of its listed size. Stops at the first problem, which it describes.
+pub fn check_sizes(folder: &Path, listed: &[Listed], found: &HashMap<PathBuf, u64>) -> Result<(), String> {
     for file in listed {
         let shown = sanitize_str(&file.path.display().to_string());
-        let metadata = match std::fs::symlink_metadata(folder.join(&file.path)) {
-            Ok(metadata) => metadata,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(format!("`{shown}` is missing")),
-            Err(err) => return Err(format!("cannot read `{shown}`: {err}")),
+        // `a/./b` and `a/b` are the same file.
+        let key: PathBuf = file.path.components().filter(|c| !matches!(c, Component::CurDir)).collect();
+        let Some(&size) = found.get(&key) else {
+            return Err(match std::fs::symlink_metadata(folder.join(&file.path)) {
+                Ok(_) => format!("`{shown}` is not a regular file"),
+                Err(_) => format!("`{shown}` is missing"),
+            });
         };
-        if !metadata.is_file() {
-            return Err(format!("`{shown}` is not a regular file"));
-        }
-        let size = metadata.len();
         if size == 0 && file.size > 0 {
             return Err(format!("`{shown}` is empty (the manifest says {} bytes)", file.size));
         }
@@ -132,7 +150,8 @@ pub fn check_sizes(folder: &Path, listed: &[Listed]) -> Result<(), String> {
 /// The full check: sizes, then the checksum of every file that has one.
 pub fn check_all(folder: &Path, listed: &[Listed], cancel: &super::Cancel) -> Result<(), super::verify::Failure> {
     use super::verify::Failure;
-    check_sizes(folder, listed).map_err(Failure::Corrupt)?;
+    let found = walk(folder).map_err(|err| Failure::Corrupt(format!("cannot list the folder: {err}")))?;
+    check_sizes(folder, listed, &found).map_err(Failure::Corrupt)?;
     let mut buffer = vec![0u8; super::verify::BUFFER];
     for file in listed {
         let Some(expected) = &file.sha256 else { continue };

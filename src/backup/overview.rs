@@ -130,7 +130,7 @@ fn look_at_newest(set: &BackupSet, backups: &mut [BackupState]) {
         if backup.status().is_corrupt() {
             continue;
         }
-        backup.flaw = super::inspect::quick_look(set, &backup.entry).err();
+        backup.flaw = super::inspect::quick_look(set, &mut backup.entry).err();
         if backup.is_good(set.require_verified) {
             break;
         }
@@ -140,6 +140,56 @@ fn look_at_newest(set: &BackupSet, backups: &mut [BackupState]) {
         if backup.entry.size_bytes == 0 {
             backup.flaw = Some(Flaw::Empty("0 bytes".into()));
         }
+    }
+}
+
+/// What a health check needs of a set, read as little as it can: the newest backups
+/// down to the first good one, and those with a stored verification (for the corrupt
+/// count). Sets whose names carry no date are listed in full.
+pub fn survey_for_check(set: &BackupSet, store: Option<&Store>, now: DateTime<Utc>) -> SetState {
+    let named = match listing::names(set) {
+        Ok(Some(named)) => named,
+        Ok(None) => return survey_one(set, store, now),
+        Err(error) => return state_of(set, Vec::new(), Some(error)),
+    };
+    let mut last = store.and_then(|store| records::latest(store, &set.name).ok()).unwrap_or_default();
+    let mut backups = Vec::new();
+    let mut good = false;
+    let mut looks = 0;
+    for named in &named {
+        if good && !last.contains_key(&named.name) {
+            continue;
+        }
+        // A folder is measured by the quick look's own walk when it gets one.
+        let measure = good || looks >= LOOKS;
+        let Some(entry) = listing::entry(set, named, measure) else { continue };
+        let mut backup = BackupState { last: last.remove(&named.name), entry, flaw: None };
+        if !good && looks < LOOKS && !backup.status().is_corrupt() {
+            looks += 1;
+            backup.flaw = super::inspect::quick_look(set, &mut backup.entry).err();
+        } else if backup.entry.files.is_none() && set.format.is_dir() {
+            (backup.entry.size_bytes, backup.entry.files) = listing::folder_size(&backup.entry.path);
+        }
+        if backup.flaw.is_none() && !set.format.is_dir() && backup.entry.size_bytes == 0 {
+            backup.flaw = Some(Flaw::Empty("0 bytes".into()));
+        }
+        good |= backup.is_good(set.require_verified);
+        backups.push(backup);
+    }
+    state_of(set, backups, None)
+}
+
+fn state_of(set: &BackupSet, backups: Vec<BackupState>, error: Option<String>) -> SetState {
+    SetState {
+        name: set.name.clone(),
+        format: set.format,
+        dir: set.dir.clone(),
+        every: set.every,
+        restore_to: set.restore_to.clone(),
+        backups,
+        error,
+        can_create: set.source.is_some(),
+        require_verified: set.require_verified,
     }
 }
 
@@ -161,17 +211,7 @@ pub fn survey_one(set: &BackupSet, store: Option<&Store>, now: DateTime<Utc>) ->
         })
         .collect();
     look_at_newest(set, &mut backups);
-    SetState {
-        name: set.name.clone(),
-        format: set.format,
-        dir: set.dir.clone(),
-        every: set.every,
-        restore_to: set.restore_to.clone(),
-        backups,
-        error: found.error,
-        can_create: set.source.is_some(),
-        require_verified: set.require_verified,
-    }
+    state_of(set, backups, found.error)
 }
 
 /// The JSON shape of one backup for `--json`.

@@ -7,7 +7,7 @@
 use super::{Observed, ProbeError};
 use crate::backup::BackupSet;
 use crate::backup::assess::{self, Limits};
-use crate::backup::overview::survey_one;
+use crate::backup::overview::survey_for_check;
 use crate::config::{CheckConfig, Config};
 use crate::health::Level;
 use crate::health::condition::{Observation, Value};
@@ -70,7 +70,7 @@ impl BackupCheck {
     /// Judges the set now (blocking: lists a folder and reads the store).
     pub fn run(&self, now: chrono::DateTime<chrono::Utc>) -> Observed {
         let store = self.store();
-        let state = survey_one(&self.set, store.as_ref(), now);
+        let state = survey_for_check(&self.set, store.as_ref(), now);
         let verdict = assess::assess(&state, self.limits, now);
         let age = state.last_good().map(|good| crate::backup::listing::age(now, good.entry.created).as_secs());
         let message = verdict.message();
