@@ -40,7 +40,6 @@ format = "sqlite-gz"
 restore_to = "data/app.db"
 source = "data/app.db"
 keep_last = 2
-every = "1d"
 count = ["users", "deals"]
 "#,
         )
@@ -95,25 +94,27 @@ fn list_as_json_carries_the_documented_fields() {
 }
 
 #[test]
-fn verify_exits_one_on_a_corrupt_backup_and_zero_when_all_are_good() {
+fn verify_exits_with_the_verdict_of_the_sets_it_touched() {
     let env = Env::new();
     let all = env.run(&["backups", "verify", "--all"]);
-    assert_eq!(all.status.code(), Some(1), "{}", text(&all));
+    assert_eq!(all.status.code(), Some(1), "an older corrupt backup is a warning: {}", text(&all));
+    assert!(text(&all).contains("WARNING app db: 1 older backup is corrupt"), "{}", text(&all));
     assert!(text(&all).contains("CORRUPT") && text(&all).contains("ends early"), "{}", text(&all));
     assert!(text(&all).contains("users 20"), "row counts are reported: {}", text(&all));
 
     let good = env.run(&["backups", "verify", "app_db_20261128_030000.db.gz", "--json"]);
-    assert_eq!(good.status.code(), Some(0), "{}", text(&good));
     let rows: serde_json::Value = serde_json::from_slice(&good.stdout).unwrap();
     assert_eq!(rows[0]["status"], "ok");
+    assert_eq!(good.status.code(), Some(1), "the set still holds the corrupt one it found: {}", text(&good));
+    assert!(String::from_utf8_lossy(&good.stderr).contains("WARNING app db"), "with --json the reason goes to stderr");
 
     let listed = env.run(&["backups", "list"]);
     assert!(text(&listed).contains("✗ corrupt"), "results are remembered: {}", text(&listed));
 
     let unknown = env.run(&["backups", "verify", "no_such_backup.gz"]);
-    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(unknown.status.code(), Some(3), "nothing could be judged: {}", text(&unknown));
     let no_args = env.run(&["backups", "verify"]);
-    assert_eq!(no_args.status.code(), Some(2), "{}", text(&no_args));
+    assert_eq!(no_args.status.code(), Some(3), "{}", text(&no_args));
 }
 
 #[test]

@@ -18,7 +18,8 @@ fn demo_backups_list_and_verify_find_the_damaged_ones() {
     };
     let list = run(&["backups", "list"]);
     let text = String::from_utf8_lossy(&list.stdout);
-    assert!(list.status.success(), "{text}{}", String::from_utf8_lossy(&list.stderr));
+    // The demo's daily backup ran at 03:00 yesterday: ok before about 04:00, late (a warning) after.
+    assert!(matches!(list.status.code(), Some(0 | 1)), "{text}{}", String::from_utf8_lossy(&list.stderr));
     assert!(text.contains("app db") && text.contains("weekly config") && text.contains("weekly archive"), "{text}");
     // Daily backups at 03:00 from 1 to 9 days ago: those past 7 days would be pruned.
     let pruned = text.matches("[would prune]").count();
@@ -26,7 +27,8 @@ fn demo_backups_list_and_verify_find_the_damaged_ones() {
 
     let verify = run(&["backups", "verify", "--all"]);
     let out = String::from_utf8_lossy(&verify.stdout);
-    assert_eq!(verify.status.code(), Some(1), "a corrupt backup makes verify exit 1:\n{out}");
+    assert_eq!(verify.status.code(), Some(1), "older corrupt backups are a warning:\n{out}");
+    assert!(out.contains("WARNING weekly archive: 1 older backup is corrupt"), "{out}");
     assert_eq!(out.matches("CORRUPT").count(), 2, "the truncated gz and the damaged tar.gz:\n{out}");
     assert!(out.contains("ends early"), "{out}");
 

@@ -144,7 +144,8 @@ fn sets_and_backups_show_at_both_sizes() {
     let mut scene = scene("default-dark", false);
     scene.list();
     let small = scene.screen(80, 24);
-    assert!(small.contains("! app db (sqlite-gz) last good 1d09h ago · every 1d · 1 missed"), "{small}");
+    // Nothing was verified, so the header does not call the newest backup good.
+    assert!(small.contains("! app db (sqlite-gz) last backup 1d09h ago, unverified · every 1d · 1 missed"), "{small}");
     assert!(small.contains("? unverified 11-28 03:00  1d09h"), "{small}");
     assert!(small.contains("[prune]"), "backups past 7d are marked:\n{small}");
     assert!(small.contains("v verify · V all · enter contents · c compare · r restore"), "{small}");
@@ -346,4 +347,31 @@ fn an_overlay_restore_dialog_names_the_mode_and_lists_what_is_set_aside() {
     assert!(screen.contains("sets aside 1 replaced under"), "{screen}");
     assert!(screen.contains("  app.conf"), "{screen}");
     assert!(!screen.contains("app.log"), "what the backup lacks is not listed: {screen}");
+}
+
+#[test]
+fn corrupt_backups_found_by_verification_are_counted_in_the_status_line() {
+    let mut scene = scene("no-color", false);
+    let store_dir = tempfile::tempdir().unwrap();
+    let store = firstwatch::store::Store::open_in(store_dir.path()).unwrap();
+    let sets = BackupSet::all(&scene.config);
+    let listed = survey(&sets, None, noon());
+    // What `V` leaves in the store: the two newest backups failed.
+    for name in ["app_db_20261128_030000.db.gz", "app_db_20261127_030000.db.gz"] {
+        let entry = &listed[0].find(name).unwrap().entry;
+        let failed: Result<firstwatch::backup::verify::Report, _> =
+            Err(firstwatch::backup::verify::Failure::Corrupt("the gzip data ends early (truncated?)".into()));
+        let verification = Verification::of(entry, &failed, noon(), 3);
+        firstwatch::backup::records::save(&store, "app db", name, verification).unwrap();
+    }
+    scene.send(Msg::Listed(Arc::new(survey(&sets, Some(&store), noon()))));
+    let alert = scene.model.status.backups.clone().expect("a corrupt newest backup is a signal");
+    assert_eq!(
+        alert.text, "backup app db: 2 corrupt · 3 missed",
+        "both corrupt ones count, and the age of the last good one"
+    );
+    assert!(alert.critical, "a corrupt newest backup is critical");
+    let screen = scene.screen(120, 40);
+    assert!(screen.contains("✗ app db (sqlite-gz) last backup 3d09h ago, unverified"), "{screen}");
+    assert!(screen.contains("· 2 corrupt"), "the header counts them too:\n{screen}");
 }

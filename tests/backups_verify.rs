@@ -17,6 +17,7 @@ fn options(count: &[&str]) -> CheckOptions {
         integrity: IntegrityCheck::Full,
         max_unpacked: Some(1 << 30),
         max_ratio: None,
+        manifest: None,
     }
 }
 

@@ -132,7 +132,7 @@ mod tests {
     use crate::config::IntegrityCheck;
 
     fn options(max_unpacked: Option<u64>, max_ratio: Option<u64>) -> CheckOptions {
-        CheckOptions { count: Vec::new(), integrity: IntegrityCheck::Full, max_unpacked, max_ratio }
+        CheckOptions { count: Vec::new(), integrity: IntegrityCheck::Full, max_unpacked, max_ratio, manifest: None }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `firstwatch backups`: the backups tab, headless.
 
 use super::contents::{self, Contents};
-use super::overview::{BackupJson, BackupState, SetState, survey};
+use super::overview::{BackupState, SetState, survey};
 use super::progress::{Cancel, silent};
 use super::restore::{self, Plan};
 use super::{BackupSet, check_and_record, human_age, human_bytes};
@@ -20,9 +20,18 @@ use std::process::ExitCode;
 const EXIT_DETACHED: u8 = 5;
 
 const EXIT_CODES: &str = "\
-Exit codes:
-  0  done; every backup checked is good
-  1  a backup is corrupt, or a restore or prune failed, was refused or not confirmed
+Exit codes of list and verify (Nagios, for cron and monitoring), for the worst set:
+  0  ok: every set has a good backup within its cadence
+  1  warning: the newest good backup is late (past `every` and a grace), or an
+     older backup is corrupt
+  2  critical: overdue (past twice `every`), no good backup, or the newest backup
+     is empty, truncated or corrupt; for verify, a named backup is corrupt
+  3  could not read a set's folder, unknown set or backup, nothing to verify
+The reasons are printed last (on stderr with --json).
+
+Exit codes of the other subcommands:
+  0  done
+  1  a restore or prune failed, was refused or not confirmed; show or compare could not read
   2  bad usage: unknown set or backup, invalid config
   5  a restore was detached (Ctrl-C, hang-up here): it goes on under its supervisor;
      see `firstwatch ops list`, `ops follow ID`, `ops cancel ID`
@@ -140,8 +149,20 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
         clear_debris(&sets);
     }
     match command {
-        Sub::List { set, json } => list(&sets, store.as_ref(), set.as_deref(), json, now, zone),
-        Sub::Verify { ids, set, all, json } => verify(&sets, store.as_ref(), &ids, set.as_deref(), all, json),
+        Sub::List { set, json } => match pick_sets(&sets, set.as_deref()) {
+            Ok(chosen) => {
+                let chosen: Vec<BackupSet> = chosen.into_iter().cloned().collect();
+                super::list_cli::list(&survey(&chosen, store.as_ref(), now), json, now, zone)
+            }
+            Err(message) => {
+                eprintln!("firstwatch backups: {message}");
+                ExitCode::from(3)
+            }
+        },
+        Sub::Verify { ids, set, all, json } => {
+            let request = super::list_cli::VerifyRequest { ids: &ids, set: set.as_deref(), all, json };
+            super::list_cli::verify(&sets, store.as_ref(), &request)
+        }
         Sub::Show { id, set, json } => show(&sets, store.as_ref(), &id, set.as_deref(), json),
         Sub::Restore { id, set, to, confirm, yes, force, force_open, dry_run } => {
             let request = RestoreRequest { id, set, to, confirm, yes, force, force_open, dry_run };
@@ -363,7 +384,7 @@ fn usage(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn pick_sets<'a>(sets: &'a [BackupSet], name: Option<&str>) -> Result<Vec<&'a BackupSet>, String> {
+pub(super) fn pick_sets<'a>(sets: &'a [BackupSet], name: Option<&str>) -> Result<Vec<&'a BackupSet>, String> {
     match name {
         None => Ok(sets.iter().collect()),
         Some(name) => match sets.iter().find(|s| s.name == name) {
@@ -383,7 +404,7 @@ fn unknown_set(sets: &[BackupSet], name: &str) -> String {
 }
 
 /// Finds a backup by name (or `latest`) across the chosen sets.
-fn find<'a>(states: &'a [SetState], id: &str) -> Result<(&'a SetState, &'a BackupState), String> {
+pub(super) fn find<'a>(states: &'a [SetState], id: &str) -> Result<(&'a SetState, &'a BackupState), String> {
     let mut found = Vec::new();
     for set in states {
         let hit = if id == "latest" { set.last_good() } else { set.find(id) };
@@ -400,115 +421,6 @@ fn find<'a>(states: &'a [SetState], id: &str) -> Result<(&'a SetState, &'a Backu
 
 fn when(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
     at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
-}
-
-fn list(
-    sets: &[BackupSet],
-    store: Option<&Store>,
-    set: Option<&str>,
-    json: bool,
-    now: DateTime<Utc>,
-    zone: chrono_tz::Tz,
-) -> ExitCode {
-    let chosen = match pick_sets(sets, set) {
-        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
-        Err(message) => return usage(message),
-    };
-    let states = survey(&chosen, store, now);
-    if json {
-        let rows: Vec<BackupJson> =
-            states.iter().flat_map(|s| s.backups.iter().map(move |b| BackupJson::of(s, b, now))).collect();
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into()));
-        return ExitCode::SUCCESS;
-    }
-    if states.is_empty() {
-        println!("no backup sets configured; add a [[backup]] section to the config");
-    }
-    for state in &states {
-        println!("{} ({}, {})  {}", state.name, state.format, state.dir.display(), state.headline(now));
-        if state.backups.is_empty() {
-            continue;
-        }
-        println!("  {:<12} {:<16}  {:>6}  {:>10}  {:>6}  NAME", "STATUS", "CREATED", "AGE", "SIZE", "FILES");
-        for backup in &state.backups {
-            let status = backup.status();
-            let files = backup.files().map_or("-".to_string(), |f| f.to_string());
-            let prune = if backup.entry.prune { "  [would prune]" } else { "" };
-            println!(
-                "  {} {:<10} {:<16}  {:>6}  {:>10}  {:>6}  {}{prune}",
-                status.symbol(),
-                status.word(),
-                when(backup.entry.created, zone),
-                human_age(super::listing::age(now, backup.entry.created)),
-                human_bytes(backup.entry.size_bytes),
-                files,
-                sanitize_str(&backup.entry.name)
-            );
-            if let super::Status::Corrupt(reason) = &status {
-                println!("      {}", sanitize_str(reason));
-            }
-        }
-    }
-    ExitCode::SUCCESS
-}
-
-fn verify(
-    sets: &[BackupSet],
-    store: Option<&Store>,
-    ids: &[String],
-    set: Option<&str>,
-    all: bool,
-    json: bool,
-) -> ExitCode {
-    if ids.is_empty() && !all && set.is_none() {
-        return usage("name backups to verify, or pass --set SET or --all");
-    }
-    let chosen = match pick_sets(sets, set) {
-        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
-        Err(message) => return usage(message),
-    };
-    let now = Utc::now();
-    let states = survey(&chosen, store, now);
-    let mut jobs: Vec<(&SetState, &BackupState)> = Vec::new();
-    if ids.is_empty() {
-        jobs = states.iter().flat_map(|s| s.backups.iter().map(move |b| (s, b))).collect();
-    } else {
-        for id in ids {
-            match find(&states, id) {
-                Ok(job) => jobs.push(job),
-                Err(message) => return usage(message),
-            }
-        }
-    }
-    let mut any_bad = false;
-    let mut rows = Vec::new();
-    for (state, backup) in jobs {
-        let Some(set) = chosen.iter().find(|s| s.name == state.name) else { continue };
-        let Some(result) = check_and_record(set, &backup.entry, store, &mut silent(), &Cancel::new()) else {
-            continue;
-        };
-        any_bad |= !result.ok;
-        if json {
-            let mut row = BackupJson::of(state, backup, now);
-            row.status = if result.ok { "ok" } else { "corrupt" };
-            row.detail = Some(result.detail.clone());
-            row.verified_at = Some(result.verified_at);
-            rows.push(row);
-        } else {
-            let (symbol, word) = if result.ok { ("✓", "ok") } else { ("✗", "CORRUPT") };
-            println!(
-                "{symbol} {word:<7} {} / {}: {} ({} ms)",
-                state.name,
-                sanitize_str(&backup.entry.name),
-                sanitize_str(&result.detail),
-                result.duration_ms
-            );
-        }
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into()));
-    }
-    if any_bad { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
 fn show(sets: &[BackupSet], store: Option<&Store>, id: &str, set: Option<&str>, json: bool) -> ExitCode {

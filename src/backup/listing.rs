@@ -32,44 +32,94 @@ pub struct Listing {
 
 /// Lists the backups of `set`, newest first, with the retention rule applied as of `now`.
 pub fn list(set: &BackupSet, now: DateTime<Utc>) -> Listing {
-    let reader = match std::fs::read_dir(&set.dir) {
+    let reader = match read_folder(set) {
         Ok(reader) => reader,
-        Err(err) => {
-            let error = match err.kind() {
-                std::io::ErrorKind::NotFound => format!("folder {} does not exist", set.dir.display()),
-                _ => format!("cannot read {}: {err}", set.dir.display()),
-            };
-            return Listing { backups: Vec::new(), error: Some(error) };
-        }
+        Err(error) => return Listing { backups: Vec::new(), error: Some(error) },
     };
     let mut backups = Vec::new();
     for item in reader.flatten() {
-        let Ok(name) = item.file_name().into_string() else { continue };
-        // Hidden names are work in progress (a backup being created), never backups.
-        if name.starts_with('.') {
-            continue;
-        }
-        let Some(dated) = set.pattern.matches(&name) else { continue };
+        let Some((name, dated)) = matching_name(set, &item) else { continue };
         let Ok(metadata) = item.metadata() else { continue };
         if metadata.is_dir() != set.pattern.is_dir {
             continue;
         }
-        let modified: DateTime<Utc> = metadata.modified().map(DateTime::from).unwrap_or(DateTime::UNIX_EPOCH);
-        let path = item.path();
-        let (size_bytes, files) = if metadata.is_dir() { folder_size(&path) } else { (metadata.len(), None) };
-        backups.push(BackupEntry {
-            name,
-            path,
-            created: dated.unwrap_or(modified),
-            modified,
-            size_bytes,
-            files,
-            prune: false,
-        });
+        backups.push(entry_from(name, item.path(), dated, &metadata, true));
     }
     backups.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.name.cmp(&a.name)));
     mark_prunable(&mut backups, set.keep, set.keep_last, now);
     Listing { backups, error: None }
+}
+
+fn read_folder(set: &BackupSet) -> Result<std::fs::ReadDir, String> {
+    std::fs::read_dir(&set.dir).map_err(|err| match err.kind() {
+        std::io::ErrorKind::NotFound => format!("folder {} does not exist", set.dir.display()),
+        _ => format!("cannot read {}: {err}", set.dir.display()),
+    })
+}
+
+/// The name of a folder entry that belongs to the set, with the date in it.
+fn matching_name(set: &BackupSet, item: &std::fs::DirEntry) -> Option<(String, Option<DateTime<Utc>>)> {
+    let name = item.file_name().into_string().ok()?;
+    // Hidden names are work in progress (a backup being created), never backups.
+    if name.starts_with('.') {
+        return None;
+    }
+    let dated = set.pattern.matches(&name)?;
+    Some((name, dated))
+}
+
+fn entry_from(
+    name: String,
+    path: PathBuf,
+    dated: Option<DateTime<Utc>>,
+    metadata: &std::fs::Metadata,
+    measure_folders: bool,
+) -> BackupEntry {
+    let modified: DateTime<Utc> = metadata.modified().map(DateTime::from).unwrap_or(DateTime::UNIX_EPOCH);
+    let (size_bytes, files) = match (metadata.is_dir(), measure_folders) {
+        (true, true) => folder_size(&path),
+        (true, false) => (0, None),
+        (false, _) => (metadata.len(), None),
+    };
+    BackupEntry { name, path, created: dated.unwrap_or(modified), modified, size_bytes, files, prune: false }
+}
+
+/// A backup known by its name alone: the date in the name is its time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Named {
+    pub name: String,
+    pub path: PathBuf,
+    pub created: DateTime<Utc>,
+}
+
+/// The set's backups by name, newest first, without reading anything but the folder:
+/// what a health check needs to find the newest ones among thousands. `Ok(None)` when
+/// the pattern carries no date (the times then come from the files).
+pub fn names(set: &BackupSet) -> Result<Option<Vec<Named>>, String> {
+    let reader = read_folder(set)?;
+    let mut named = Vec::new();
+    for item in reader.flatten() {
+        let Some((name, dated)) = matching_name(set, &item) else { continue };
+        let Some(created) = dated else { return Ok(None) };
+        // The kind comes with the folder listing on most filesystems; no stat.
+        if item.file_type().is_ok_and(|kind| kind.is_dir() != set.pattern.is_dir) {
+            continue;
+        }
+        named.push(Named { name, path: item.path(), created });
+    }
+    named.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.name.cmp(&a.name)));
+    Ok(Some(named))
+}
+
+/// Reads one named backup's size and time (a folder's size only with `measure_folders`);
+/// `None` when it vanished or is not the set's kind.
+pub fn entry(set: &BackupSet, named: &Named, measure_folders: bool) -> Option<BackupEntry> {
+    let metadata = std::fs::symlink_metadata(&named.path).ok()?;
+    if metadata.is_dir() != set.pattern.is_dir {
+        return None;
+    }
+    let entry = entry_from(named.name.clone(), named.path.clone(), Some(named.created), &metadata, measure_folders);
+    Some(entry)
 }
 
 /// Marks what the retention rule would remove. A backup is kept when it is
@@ -92,7 +142,7 @@ pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> Duration {
 }
 
 /// Total size and number of files under a folder (links are not followed).
-fn folder_size(path: &Path) -> (u64, Option<u64>) {
+pub(crate) fn folder_size(path: &Path) -> (u64, Option<u64>) {
     let mut size = 0;
     let mut files = 0;
     let mut pending = vec![path.to_path_buf()];

@@ -3,14 +3,18 @@
 //! Nothing here knows about the terminal: the backups tab and
 //! `firstwatch backups` both call into these modules.
 
+pub mod assess;
 mod cap;
 pub mod cli;
 mod cli_overlay;
 pub mod compare;
 pub mod contents;
 pub mod create;
+pub mod inspect;
 pub mod inuse;
+mod list_cli;
 pub mod listing;
+pub mod manifest;
 pub mod overview;
 pub mod pattern;
 pub mod progress;
@@ -27,7 +31,7 @@ pub use listing::{BackupEntry, Freshness, Listing};
 pub use progress::{Cancel, Progress};
 pub use records::{Status, Verification};
 
-use crate::config::{BackupConfig, BackupFormat, Config, IntegrityCheck};
+use crate::config::{BackupConfig, BackupFormat, Config};
 use pattern::NamePattern;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -53,6 +57,8 @@ pub struct BackupSet {
     pub target: Option<String>,
     /// Tree sets: swap the whole target folder, or write the backup's files over it.
     pub restore_mode: crate::config::RestoreMode,
+    /// Only backups verified good count as fresh.
+    pub require_verified: bool,
 }
 
 impl BackupSet {
@@ -74,11 +80,13 @@ impl BackupSet {
                 integrity: set.integrity,
                 max_unpacked: set.max_unpacked(),
                 max_ratio: set.max_ratio(),
+                manifest: set.manifest.as_ref().map(|m| m.get_ref().clone()),
             },
             source: set.source.as_ref().map(|p| config.resolve(p.get_ref())),
             preserve_permissions: set.preserve_permissions,
             target: set.target.clone().filter(|t| !t.trim().is_empty()),
             restore_mode: set.restore_mode.as_ref().map(|mode| *mode.get_ref()).unwrap_or_default(),
+            require_verified: set.require_verified,
         })
     }
 
@@ -99,16 +107,12 @@ impl BackupSet {
             keep: None,
             keep_last: None,
             every: None,
-            check: verify::CheckOptions {
-                count: Vec::new(),
-                integrity: IntegrityCheck::Full,
-                max_unpacked: None,
-                max_ratio: None,
-            },
+            check: verify::CheckOptions::default(),
             source: None,
             preserve_permissions: false,
             target: None,
             restore_mode: crate::config::RestoreMode::Replace,
+            require_verified: false,
         })
     }
 }

@@ -20,7 +20,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// What a set asks of verification.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CheckOptions {
     /// Tables whose row counts are reported (and must exist).
     pub count: Vec<String>,
@@ -30,6 +30,8 @@ pub struct CheckOptions {
     pub max_unpacked: Option<u64>,
     /// The set's `max_ratio` (`None`: [`crate::config::DEFAULT_MAX_RATIO`]).
     pub max_ratio: Option<u64>,
+    /// Folder sets: the manifest inside each backup, relative to it (see [`super::manifest`]).
+    pub manifest: Option<PathBuf>,
 }
 
 /// A good backup, described.
@@ -91,7 +93,7 @@ pub fn verify(
     cancel: &Cancel,
 ) -> Result<Report, Failure> {
     if format.is_dir() {
-        return verify_dir(path, progress, cancel);
+        return verify_dir(path, options.manifest.as_deref(), progress, cancel);
     }
     let (file, size) = open(path)?;
     if size == 0 {
@@ -277,10 +279,23 @@ fn verify_tar(reader: impl Read, cap: &Cap) -> Result<Report, Failure> {
 }
 
 /// Reads every file under a backup folder (sorted, so the checksum is stable).
-fn verify_dir(path: &Path, progress: &mut dyn Progress, cancel: &Cancel) -> Result<Report, Failure> {
+fn verify_dir(
+    path: &Path,
+    manifest: Option<&Path>,
+    progress: &mut dyn Progress,
+    cancel: &Cancel,
+) -> Result<Report, Failure> {
     if !path.is_dir() {
         return Err(Failure::Corrupt("not a folder".into()));
     }
+    let listed = match manifest {
+        Some(manifest) => {
+            let listed = super::manifest::read(path, manifest).map_err(Failure::Corrupt)?;
+            super::manifest::check_all(path, &listed, cancel)?;
+            Some(listed.len())
+        }
+        None => None,
+    };
     let files = walk_files(path).map_err(|err| Failure::Corrupt(format!("cannot list the folder: {err}")))?;
     let total: u64 = files.iter().map(|(_, size)| size).sum();
     let mut hasher = Sha256::new();
@@ -309,8 +324,9 @@ fn verify_dir(path: &Path, progress: &mut dyn Progress, cancel: &Cancel) -> Resu
     if files.is_empty() {
         return Err(Failure::Corrupt("the folder is empty".into()));
     }
+    let matched = listed.map(|n| format!(" · manifest ok ({n} listed)")).unwrap_or_default();
     Ok(Report {
-        summary: format!("{} files readable · {}", files.len(), human_bytes(done)),
+        summary: format!("{} files readable · {}{matched}", files.len(), human_bytes(done)),
         files: Some(files.len() as u64),
         unpacked_bytes: Some(done),
         checksum: Some(hex(&hasher.finalize())),

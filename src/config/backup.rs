@@ -152,6 +152,13 @@ pub struct BackupConfig {
     /// Tree sets: swap the whole folder (`replace`, the default) or write the backup's files over it (`overlay`).
     #[serde(default)]
     pub restore_mode: Option<Spanned<super::RestoreMode>>,
+    /// Only backups verified good count as fresh (an unverified one is not yet a backup).
+    #[serde(default)]
+    pub require_verified: bool,
+    /// For folder sets: the file inside each backup that lists what it must hold
+    /// (see [`crate::backup::manifest`]).
+    #[serde(default)]
+    pub manifest: Option<Spanned<PathBuf>>,
 }
 
 impl BackupConfig {
@@ -241,6 +248,21 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 format!("backup `{name}`: restore_mode is for tar, tar-gz and dir sets"),
                 Some("a single file is always replaced whole, its previous version kept beside it"),
             );
+        }
+        if let Some(manifest) = &set.manifest {
+            if !set.format.is_dir() {
+                problems.push(
+                    manifest.span(),
+                    format!("backup `{name}`: `manifest` is for folder sets (format = \"dir\")"),
+                    Some("an archive or database is checked whole; a folder is checked against its manifest"),
+                );
+            } else if !crate::backup::manifest::is_inside(manifest.get_ref()) {
+                problems.push(
+                    manifest.span(),
+                    format!("backup `{name}`: `manifest` names a file inside each backup folder"),
+                    Some("a relative path without `..`, e.g. manifest = \"MANIFEST\""),
+                );
+            }
         }
         if let Some(keep_last) = &set.keep_last
             && *keep_last.get_ref() == 0

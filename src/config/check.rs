@@ -38,6 +38,9 @@ pub struct CheckConfig {
     pub disk: Option<PathBuf>,
     #[serde(default)]
     pub tls: Option<String>,
+    /// The name of a `[[backup]]` set whose newest good backup is judged.
+    #[serde(default)]
+    pub backup: Option<Spanned<String>>,
 
     // HTTP details.
     #[serde(default)]
@@ -72,6 +75,12 @@ pub struct CheckConfig {
     pub warn_days: Option<u32>,
     #[serde(default)]
     pub critical_days: Option<u32>,
+    /// Backup checks: the age of the newest good backup that warns / turns critical
+    /// (default: the set's `every` plus a little grace, and twice `every`).
+    #[serde(default)]
+    pub warn_after: Option<HumanDuration>,
+    #[serde(default)]
+    pub critical_after: Option<HumanDuration>,
 
     #[serde(default)]
     pub severity: Severity,
@@ -102,6 +111,8 @@ pub enum CheckTarget {
     System(String),
     Disk(PathBuf),
     Tls(String),
+    /// A backup set, by name.
+    Backup(String),
 }
 
 impl CheckConfig {
@@ -129,6 +140,9 @@ impl CheckConfig {
         if let Some(addr) = &self.tls {
             targets.push(CheckTarget::Tls(addr.clone()));
         }
+        if let Some(set) = &self.backup {
+            targets.push(CheckTarget::Backup(set.get_ref().clone()));
+        }
         targets
     }
 
@@ -147,6 +161,7 @@ impl CheckTarget {
             CheckTarget::System(_) => "system",
             CheckTarget::Disk(_) => "disk",
             CheckTarget::Tls(_) => "tls",
+            CheckTarget::Backup(_) => "backup",
         }
     }
 }
@@ -232,6 +247,7 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 Some("command = [\"pg_isready\", \"-h\", \"db\"]"),
             );
         }
+        validate_backup_check(config, check, problems);
         if check.sqlite.is_some() && check.query.is_none() {
             problems.push(
                 check.name.span(),
@@ -239,6 +255,42 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 Some("query = \"SELECT COUNT(*) FROM users\""),
             );
         }
+    }
+}
+
+/// A backup check names a configured set, and its warning comes before its critical.
+fn validate_backup_check(config: &Config, check: &CheckConfig, problems: &mut Problems) {
+    let name = check.name.get_ref();
+    if let Some(set) = &check.backup
+        && !config.backups.iter().any(|b| b.name.get_ref() == set.get_ref())
+    {
+        let known: Vec<&str> = config.backups.iter().map(|b| b.name.get_ref().as_str()).collect();
+        let hint = if known.is_empty() {
+            "no [[backup]] set is configured".to_string()
+        } else {
+            format!("known sets: {}", known.join(", "))
+        };
+        problems.push(set.span(), format!("check `{name}`: no backup set named `{}`", set.get_ref()), Some(&hint));
+    }
+    if (check.warn_after.is_some() || check.critical_after.is_some()) && check.backup.is_none() {
+        problems.push(
+            check.name.span(),
+            format!("check `{name}`: warn_after and critical_after are for backup checks"),
+            Some("backup = \"SET\" judges the age of the set's newest good backup"),
+        );
+    }
+    if let (Some(warn), Some(critical)) = (check.warn_after, check.critical_after)
+        && warn.get() >= critical.get()
+    {
+        problems.push(
+            check.name.span(),
+            format!(
+                "check `{name}`: warn_after ({}) must be shorter than critical_after ({})",
+                crate::backup::human_age(warn.get()),
+                crate::backup::human_age(critical.get())
+            ),
+            None,
+        );
     }
 }
 

@@ -42,6 +42,8 @@ pub struct CheckSpec {
     pub query: Option<String>,
     /// Relative paths (sqlite files, disks, commands' working folder) resolve against this.
     pub base_dir: PathBuf,
+    /// The set and limits of a `backup` check.
+    pub backup: Option<super::probe::backup::BackupCheck>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,7 +73,7 @@ impl CheckSpec {
             CheckTarget::Http(url) | CheckTarget::Tcp(url) | CheckTarget::Tls(url) => url.clone(),
             CheckTarget::Command(argv) => argv.join(" "),
             CheckTarget::Sqlite(path) | CheckTarget::Disk(path) => path.display().to_string(),
-            CheckTarget::System(what) => what.clone(),
+            CheckTarget::System(what) | CheckTarget::Backup(what) => what.clone(),
         }
     }
 
@@ -81,6 +83,8 @@ impl CheckSpec {
         // Certificates change rarely; once an hour is plenty.
         let default_every = match target {
             CheckTarget::Tls(_) => Duration::from_secs(3600),
+            // Backups come hourly at most; a folder listing every minute is plenty.
+            CheckTarget::Backup(_) => Duration::from_secs(60),
             _ if system_like => DEFAULT_EVERY_SYSTEM,
             _ => DEFAULT_EVERY,
         };
@@ -124,6 +128,7 @@ impl CheckSpec {
             },
             query: check.query.clone(),
             base_dir: config.base_dir().to_path_buf(),
+            backup: super::probe::backup::BackupCheck::from_config(check, config)?,
             target,
         })
     }

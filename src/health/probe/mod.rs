@@ -4,6 +4,7 @@
 //! [`Outcome`] when the target could not be reached), and [`judge`] turns
 //! that into the run's level and one-line message.
 
+pub mod backup;
 mod command;
 mod http;
 mod sqlite;
@@ -89,6 +90,10 @@ impl Prober {
             CheckTarget::System(what) => within(deadline, system::probe(&self.system, what, spec)).await,
             CheckTarget::Disk(path) => within(deadline, system::disk(&spec.resolve(path), spec)).await,
             CheckTarget::Tls(address) => within(deadline, tls::probe(&self.tls, spec, address)).await,
+            CheckTarget::Backup(set) => match &spec.backup {
+                Some(check) => within(deadline, backup::probe(check)).await,
+                None => Err(ProbeError::CannotRun(format!("no backup set named `{set}`"))),
+            },
         }
     }
 

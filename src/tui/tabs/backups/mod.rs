@@ -531,21 +531,17 @@ impl BackupsTab {
     }
 }
 
-/// The worst backup set for the status line: "backup app db: 1 missed" (warning) or
-/// "backup app db: no good backup" / "2 missed" (critical).
+/// The worst backup set for the status line, judged as `firstwatch backups list` judges it:
+/// "backup app db: 1 missed" (warning), "backup app db: 2 corrupt · 3 missed" (critical).
 fn overdue(sets: &[SetState], now: chrono::DateTime<chrono::Utc>) -> Option<crate::tui::model::HealthSummary> {
-    use crate::backup::listing::Freshness;
+    use crate::backup::assess::{Limits, assess};
+    use crate::health::Level;
     sets.iter()
-        .filter_map(|set| {
-            let (rank, critical) = match set.freshness(now) {
-                Freshness::Fresh | Freshness::Unknown => return None,
-                Freshness::Missed(1) => (1, false),
-                Freshness::Missed(n) => (1 + n.min(1_000), true),
-                Freshness::NoGoodBackup => (u32::MAX, true),
-            };
-            let text = format!("backup {}: {}", set.name, set.freshness(now).describe());
-            Some((rank, crate::tui::model::HealthSummary { text, critical }))
+        .map(|set| (set, assess(set, Limits::for_set(set.every, None, None), now)))
+        .filter(|(_, verdict)| verdict.level != Level::Ok)
+        .max_by_key(|(_, verdict)| verdict.level)
+        .map(|(set, verdict)| crate::tui::model::HealthSummary {
+            text: format!("backup {}: {}", set.name, verdict.short),
+            critical: verdict.level >= Level::Unknown,
         })
-        .max_by_key(|(rank, _)| *rank)
-        .map(|(_, summary)| summary)
 }

@@ -17,7 +17,7 @@
 use super::dialog::{RestoreDialog, Stage};
 use super::{BackupsTab, Command, PaneState, Row};
 use crate::backup::overview::{BackupState, SetState};
-use crate::backup::{Freshness, Status, human_age, human_bytes, listing};
+use crate::backup::{Status, human_age, human_bytes, listing};
 use crate::tui::action::Action;
 use crate::tui::keymap::Mode;
 use crate::tui::tab::TabId;
@@ -73,17 +73,16 @@ fn render_not_configured(view: &ViewCtx, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).centered(), centered(area, 70, 5));
 }
 
-/// The symbol and style of a set's freshness: readable without colour.
+/// The symbol and style of a set's verdict (as `backups list` judges it): readable without colour.
 fn freshness_mark(set: &SetState, view: &ViewCtx) -> (&'static str, Style) {
+    use crate::backup::assess::{Limits, assess};
+    use crate::health::Level;
     let theme = view.theme;
-    if set.error.is_some() {
-        return ("✗", theme.crit());
-    }
-    match set.freshness(view.wall) {
-        Freshness::Fresh => ("✓", theme.ok()),
-        Freshness::Missed(1) => ("!", theme.warn()),
-        Freshness::Missed(_) | Freshness::NoGoodBackup => ("✗", theme.crit()),
-        Freshness::Unknown => ("·", theme.accent()),
+    match assess(set, Limits::for_set(set.every, None, None), view.wall).level {
+        Level::Ok if set.every.is_none() => ("·", theme.accent()),
+        Level::Ok => ("✓", theme.ok()),
+        Level::Warning => ("!", theme.warn()),
+        Level::Unknown | Level::Critical => ("✗", theme.crit()),
     }
 }
 
@@ -141,9 +140,16 @@ fn backup_line<'a>(tab: &BackupsTab, set: &SetState, backup: &BackupState, view:
         Status::Verifying(percent) => format!("verify {percent}%"),
         other => other.label(),
     };
+    // A flaw seen by the quick look outranks "unverified": an empty newest backup must not look fine.
+    let (symbol, label, style) = match (&backup.flaw, &status) {
+        (Some(flaw), Status::Unverified | Status::Changed) => {
+            ("✗", crate::backup::overview::flaw_word(flaw).to_string(), view.theme.crit())
+        }
+        _ => (status.symbol(), label, status_style(&status, view)),
+    };
     let mut spans = vec![
         Span::raw("  "),
-        Span::styled(format!("{} {label:<10}", status.symbol()), status_style(&status, view)),
+        Span::styled(format!("{symbol} {label:<10}"), style),
         Span::raw(format!(" {date} {age:>6} {:>9}", human_bytes(backup.entry.size_bytes))),
     ];
     if wide {
