@@ -48,7 +48,7 @@ fn send(model: &mut Model, items: Vec<Item>, dropped: u64) {
 }
 
 fn line(source: usize, text: &str) -> Item {
-    Item::Line { source, level: firstwatch::logs::level::detect(text), text: text.to_string() }
+    Item::Line { source, level: firstwatch::logs::level::detect(text), text: text.to_string(), written: None }
 }
 
 fn command(model: &mut Model, command: Command) {
@@ -245,7 +245,8 @@ fn a_hostile_line_reaches_the_screen_without_escape_or_bell() {
     let mut model = model_with_logs("default-dark");
     let parsed = LineParser::default()
         .parse(&RawLine { bytes: b"A\x1b]0;PWNED\x07\x1b]52;c;cm0=\x07\x1b[2JFAKE \xff end".to_vec(), cut: 0 });
-    send(&mut model, vec![Item::Line { source: 0, level: parsed.level, text: parsed.text }, Item::CaughtUp], 0);
+    let item = Item::Line { source: 0, level: parsed.level, text: parsed.text, written: parsed.written };
+    send(&mut model, vec![item, Item::CaughtUp], 0);
     let text = screen(&model, 80, 24);
     assert!(text.contains("AFAKE \u{fffd} end"), "{text}");
     assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains("PWNED"), "{text}");
