@@ -221,7 +221,8 @@ fn grep_reads_json_lines_as_they_are_written() {
     assert!(lines[1].contains("operation=export"), "{lines:?}");
 
     let raw = scratch.run(&["metrics", "--raw", "-g", "\"status\": \"failure\""]);
-    let expected: String = METRICS.lines().filter(|l| l.contains("\"status\": \"failure\"")).map(|l| format!("{l}\n")).collect();
+    let expected: String =
+        METRICS.lines().filter(|l| l.contains("\"status\": \"failure\"")).map(|l| format!("{l}\n")).collect();
     assert_eq!(stdout(&raw), expected, "--raw prints the matching lines byte for byte");
 
     let rendered = scratch.run(&["metrics", "-g", "status=failure"]);
@@ -262,7 +263,11 @@ fn a_bad_where_exits_2_and_points_at_the_problem() {
     scratch.write("logs/metrics.jsonl", METRICS.as_bytes());
     let cases = [
         ("status = \"failure\"", "column 8: use == to compare", "         ^"),
-        ("status == \"failure\" or level == error", "column 21: only `and` joins conditions", "                      ^"),
+        (
+            "status == \"failure\" or level == error",
+            "column 21: only `and` joins conditions",
+            "                      ^",
+        ),
         ("duration_seconds > slow", "column 20: `>` compares numbers", "                     ^"),
         ("status ==", "column 10: expected a value", "           ^"),
     ];
@@ -319,7 +324,9 @@ fn a_fifo_a_socket_and_a_device_are_reported_and_skipped_without_blocking() {
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
     let socket = dir.path().join("socket.log");
     let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
-    for (path, what) in [(fifo.as_path(), "a FIFO"), (socket.as_path(), "a socket"), (Path::new("/dev/zero"), "a character device")] {
+    for (path, what) in
+        [(fifo.as_path(), "a FIFO"), (socket.as_path(), "a socket"), (Path::new("/dev/zero"), "a character device")]
+    {
         let scratch = odd_log(path);
         let child = scratch.command(&[]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         // Opening the FIFO for reading would wait for a writer forever; /dev/zero never ends.
@@ -338,8 +345,7 @@ fn sigterm_ends_a_follow_on_a_fifo_within_a_second_and_a_later_regular_file_is_f
     let path = dir.path().join("metrics.jsonl");
     nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
     let scratch = odd_log(&path);
-    let mut child =
-        scratch.command(&["--follow"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = scratch.command(&["--follow"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let errors = errors_of(&mut child);
     let lines = lines_of(&mut child);
     let reported = errors.recv_timeout(PATIENCE).expect("the FIFO is reported");
@@ -371,8 +377,7 @@ fn sigterm_ends_logs_within_a_second_even_while_its_output_is_stuck() {
     let scratch = Scratch::new(TWO_LOGS);
     scratch.write("logs/app.log", numbered(1, 200_000).as_bytes());
     // Nobody reads past the first line: the pipe fills and writing blocks.
-    let mut child =
-        scratch.command(&["app", "--follow", "-n", "200000"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = scratch.command(&["app", "--follow", "-n", "200000"]).stdout(Stdio::piped()).spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     out.read_line(&mut first).unwrap();

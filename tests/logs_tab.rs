@@ -296,7 +296,8 @@ fn error_lines_are_kept_as_evidence_for_the_incident_timeline() {
 
 /// A metrics line as the bridge hands it over: parsed, with how it was written.
 fn metrics(json: &str) -> Item {
-    let parser = SourceSpec::all(&config::load_str(CONFIG, Path::new("/srv/firstwatch.toml")).unwrap())[1].parser.clone();
+    let parser =
+        SourceSpec::all(&config::load_str(CONFIG, Path::new("/srv/firstwatch.toml")).unwrap())[1].parser.clone();
     let parsed = parser.parse(&RawLine { bytes: json.as_bytes().to_vec(), cut: 0 });
     Item::Line { source: 1, level: parsed.level, text: parsed.text, written: parsed.written }
 }
@@ -311,9 +312,15 @@ fn json_morning(model: &mut Model) {
         model,
         vec![
             line(0, "2026-11-29T10:00:00Z INFO  GET /api/orders 200 12ms"),
-            metrics(r#"{"time": "10:00:01", "level": "info", "operation": "sync", "duration_seconds": 2.5, "status": "success"}"#),
-            metrics(r#"{"time": "10:00:02", "level": "error", "operation": "sync", "duration_seconds": 12.5, "status": "failure"}"#),
-            metrics(r#"{"time": "10:00:03", "level": "warn", "operation": "export", "duration_seconds": 30, "status": "failure"}"#),
+            metrics(
+                r#"{"time": "10:00:01", "level": "info", "operation": "sync", "duration_seconds": 2.5, "status": "success"}"#,
+            ),
+            metrics(
+                r#"{"time": "10:00:02", "level": "error", "operation": "sync", "duration_seconds": 12.5, "status": "failure"}"#,
+            ),
+            metrics(
+                r#"{"time": "10:00:03", "level": "warn", "operation": "export", "duration_seconds": 30, "status": "failure"}"#,
+            ),
             Item::CaughtUp,
         ],
         0,
@@ -367,7 +374,10 @@ fn f_sets_a_field_filter_and_a_bad_one_keeps_the_prompt_open_with_the_reason() {
     assert!(!text.contains("GET /api"), "lines without fields are not kept: {text}");
 
     command(&mut model, Command::FieldFilter);
-    assert!(screen(&model, 120, 40).contains("where: status == failure and duration_seconds > 20█"), "edits the current one");
+    assert!(
+        screen(&model, 120, 40).contains("where: status == failure and duration_seconds > 20█"),
+        "edits the current one"
+    );
     update(&mut model, Action::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)), Instant::now());
     key(&mut model, KeyCode::Enter);
     assert_eq!(shown(&model), 4, "an empty filter clears it");

@@ -282,7 +282,8 @@ impl LogView {
 
     fn shows(&self, line: &LogLine) -> bool {
         let source = line.source as usize;
-        self.focus.is_none_or(|focus| focus == source) && self.filter.keeps(source, line.level, line.texts(), line.marker)
+        self.focus.is_none_or(|focus| focus == source)
+            && self.filter.keeps(source, line.level, line.texts(), line.marker)
     }
 
     pub fn filter(&self) -> &Filter {

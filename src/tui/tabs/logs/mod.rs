@@ -80,9 +80,20 @@ pub struct Batch {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     /// `written` is the line as written when `text` shows it otherwise (see `Parsed`).
-    Line { source: usize, level: Option<Level>, text: String, written: Option<String> },
-    Marker { source: usize, marker: Marker },
-    State { source: usize, state: SourceState },
+    Line {
+        source: usize,
+        level: Option<Level>,
+        text: String,
+        written: Option<String>,
+    },
+    Marker {
+        source: usize,
+        marker: Marker,
+    },
+    State {
+        source: usize,
+        state: SourceState,
+    },
     CaughtUp,
 }
 
@@ -122,12 +133,12 @@ impl Command {
 
     pub fn describe(&self) -> String {
         match self {
-            Command::Search => "search (regex or text, as written or as shown) and highlight matches",
+            Command::Search => "search (regex or text) and highlight matches",
             Command::NextMatch => "next search match",
             Command::PreviousMatch => "previous search match",
             Command::Filter => "keep only lines matching a regex or text",
-            Command::FieldFilter => "keep only JSON lines whose fields match, e.g. status == \"failure\"",
-            Command::InvertFilter => "hide lines matching the text filter instead of keeping them",
+            Command::FieldFilter => "keep JSON lines whose fields match (where)",
+            Command::InvertFilter => "hide the text filter's matches instead",
             Command::ClearFilter => "clear the filters, level floor and search",
             Command::CycleLevel => "level floor: all, debug, info, warn, error",
             Command::TogglePause => "pause or resume following",

@@ -21,8 +21,14 @@
 //! A line is read once per filter with serde_json, borrowing its strings and
 //! skipping every field no condition names, so filtering stays cheap.
 
+mod grammar;
+mod read;
+
 use super::filter::Pattern;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use grammar::Parser;
+use memchr::memmem;
+use read::{Node, Seek};
+use serde::de::DeserializeSeed;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -34,6 +40,10 @@ pub struct FieldFilter {
     conditions: Vec<Condition>,
     /// Every way a condition's dotted field can be found, as a tree of keys.
     paths: Node,
+    /// Text that a line must hold for every `==` on text to be met: a line
+    /// without one (and without escapes, which could spell it otherwise) is
+    /// dropped without being parsed.
+    needles: Vec<memmem::Finder<'static>>,
 }
 
 impl PartialEq for FieldFilter {
@@ -131,11 +141,19 @@ impl FieldFilter {
                 return Err(parser.error(parser.at, "expected a condition after `and`"));
             }
         }
-        Ok(FieldFilter { text: text.to_string(), conditions, paths })
+        let needles = conditions.iter().filter_map(Condition::needle).collect();
+        Ok(FieldFilter { text: text.to_string(), conditions, paths, needles })
     }
 
     /// Whether `line` is a JSON object whose fields meet every condition.
     pub fn matches(&self, line: &str) -> bool {
+        let bytes = line.as_bytes();
+        if !self.needles.is_empty()
+            && memchr::memchr(b'\\', bytes).is_none()
+            && self.needles.iter().any(|needle| needle.find(bytes).is_none())
+        {
+            return false;
+        }
         let mut found: Vec<Found> = vec![Found::Missing; self.conditions.len()];
         let mut reader = serde_json::Deserializer::from_str(line);
         let object = Seek { node: &self.paths, found: &mut found, require_object: true };
@@ -147,6 +165,17 @@ impl FieldFilter {
 }
 
 impl Condition {
+    /// What `field == "text"` needs written in the line: the text itself,
+    /// unless it reads as a number (then `503` may be written `5.03e2`).
+    fn needle(&self) -> Option<memmem::Finder<'static>> {
+        match (&self.operator, &self.value) {
+            (Operator::Equal, Value::Text(text)) if !text.is_empty() && text.trim().parse::<f64>().is_err() => {
+                Some(memmem::Finder::new(text.as_bytes()).into_owned())
+            }
+            _ => None,
+        }
+    }
+
     fn holds(&self, found: &Found) -> bool {
         match self.operator {
             Operator::Equal => self.equals(found),
@@ -214,327 +243,6 @@ impl Found<'_> {
             Found::Null => Some(Cow::Borrowed("null")),
             Found::Missing | Found::Nested => None,
         }
-    }
-}
-
-/// A tree of keys: the conditions whose field ends here, and keys below.
-#[derive(Debug, Clone, Default)]
-struct Node {
-    ends: Vec<usize>,
-    children: Vec<(String, Node)>,
-}
-
-impl Node {
-    /// Adds every grouping of the segments into keys: `a.b.c` is found as
-    /// `a`→`b`→`c`, `a.b`→`c`, `a`→`b.c` and the flat key `a.b.c`.
-    fn insert_every_split(&mut self, segments: &[String], condition: usize) {
-        if segments.is_empty() {
-            self.ends.push(condition);
-            return;
-        }
-        for take in 1..=segments.len() {
-            let key = segments[..take].join(".");
-            let at = match self.children.iter().position(|(k, _)| *k == key) {
-                Some(at) => at,
-                None => {
-                    self.children.push((key, Node::default()));
-                    self.children.len() - 1
-                }
-            };
-            self.children[at].1.insert_every_split(&segments[take..], condition);
-        }
-    }
-
-    fn child(&self, key: &str) -> Option<&Node> {
-        self.children.iter().find(|(k, _)| k == key).map(|(_, node)| node)
-    }
-}
-
-/// Reads one JSON value, recording it for the conditions that end at `node`
-/// and descending into objects only along keys the tree names.
-struct Seek<'n, 'f, 'de> {
-    node: &'n Node,
-    found: &'f mut [Found<'de>],
-    /// The line itself must be an object.
-    require_object: bool,
-}
-
-impl<'de> Seek<'_, '_, 'de> {
-    fn set(&mut self, value: Found<'de>) {
-        for condition in &self.node.ends {
-            if let Some(slot) = self.found.get_mut(*condition) {
-                *slot = value.clone();
-            }
-        }
-    }
-
-    fn scalar<E: serde::de::Error>(mut self, value: Found<'de>) -> Result<(), E> {
-        if self.require_object {
-            return Err(E::custom("not a JSON object"));
-        }
-        self.set(value);
-        Ok(())
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Seek<'_, '_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Seek<'_, '_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
-        self.scalar(Found::Bool(v))
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
-        self.scalar(Found::Number(v as f64))
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
-        self.scalar(Found::Number(v as f64))
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
-        self.scalar(Found::Number(v))
-    }
-
-    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
-        self.scalar(Found::Text(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        self.scalar(Found::Text(Cow::Owned(v.to_string())))
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        self.scalar(Found::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        if self.require_object {
-            return Err(serde::de::Error::custom("not a JSON object"));
-        }
-        self.set(Found::Nested);
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
-        self.set(Found::Nested);
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            match self.node.child(&key) {
-                Some(node) => {
-                    map.next_value_seed(Seek { node, found: &mut *self.found, require_object: false })?
-                }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A key, borrowed from the line unless it holds escapes.
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-
-    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_string()))
-    }
-}
-
-struct Parser<'a> {
-    text: &'a str,
-    at: usize,
-}
-
-/// Characters of a bare field name.
-fn is_name_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '-' | '@' | '$')
-}
-
-const OPERATORS: &str = "==, !=, ~, !~, <, <=, >, >=";
-
-impl<'a> Parser<'a> {
-    fn rest(&self) -> &'a str {
-        &self.text[self.at..]
-    }
-
-    fn error(&self, at: usize, message: impl Into<String>) -> FieldFilterError {
-        FieldFilterError { expression: self.text.to_string(), at, message: message.into() }
-    }
-
-    /// The word at `start`, for messages.
-    fn found(&self, start: usize) -> String {
-        let word: String = self.text[start..].chars().take_while(|c| !c.is_whitespace()).take(20).collect();
-        if word.is_empty() { "the end".into() } else { word }
-    }
-
-    fn skip_space(&mut self) {
-        let rest = self.rest();
-        self.at += rest.len() - rest.trim_start().len();
-    }
-
-    /// Up to the next whitespace.
-    fn bare_word(&mut self) -> &'a str {
-        let rest = self.rest();
-        let length = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        self.at += length;
-        &rest[..length]
-    }
-
-    fn condition(&mut self) -> Result<(Vec<String>, Operator, Value), FieldFilterError> {
-        let segments = self.field()?;
-        self.skip_space();
-        let operator_at = self.at;
-        let operator = self.operator(&segments)?;
-        let symbol = &self.text[operator_at..self.at];
-        self.skip_space();
-        let value_at = self.at;
-        let value = self.value()?;
-        let value = match (operator, value) {
-            (Operator::Matches | Operator::NotMatches, Value::Text(text)) => match Pattern::regex(&text) {
-                Ok(pattern) => Value::Regex(pattern),
-                Err(err) => {
-                    let why = err.to_string().lines().last().unwrap_or("").trim().to_string();
-                    return Err(self.error(value_at, format!("not a valid regex: {why}")));
-                }
-            },
-            (Operator::Matches | Operator::NotMatches, _) => {
-                return Err(self.error(value_at, "`~` and `!~` take a regex in quotes, e.g. msg ~ \"time(d)? out\""));
-            }
-            (Operator::Less | Operator::LessOrEqual | Operator::Greater | Operator::GreaterOrEqual, value) => {
-                if !matches!(value, Value::Number(_)) {
-                    return Err(self.error(value_at, format!("`{symbol}` compares numbers; give a number")));
-                }
-                value
-            }
-            (_, value) => value,
-        };
-        Ok((segments, operator, value))
-    }
-
-    fn field(&mut self) -> Result<Vec<String>, FieldFilterError> {
-        let mut segments = Vec::new();
-        loop {
-            let start = self.at;
-            let segment = if self.rest().starts_with(['"', '\'']) {
-                self.quoted()?
-            } else {
-                let length = self.rest().find(|c: char| !is_name_char(c)).unwrap_or(self.rest().len());
-                self.at += length;
-                self.text[start..self.at].to_string()
-            };
-            if segment.is_empty() {
-                let message = if segments.is_empty() {
-                    format!("expected a field name, found `{}`", self.found(start))
-                } else {
-                    "expected a field name after `.`".to_string()
-                };
-                return Err(self.error(start, message));
-            }
-            segments.push(segment);
-            if !self.rest().starts_with('.') {
-                return Ok(segments);
-            }
-            self.at += 1;
-        }
-    }
-
-    fn operator(&mut self, segments: &[String]) -> Result<Operator, FieldFilterError> {
-        const TABLE: [(&str, Operator); 8] = [
-            ("==", Operator::Equal),
-            ("!=", Operator::NotEqual),
-            ("!~", Operator::NotMatches),
-            ("<=", Operator::LessOrEqual),
-            (">=", Operator::GreaterOrEqual),
-            ("~", Operator::Matches),
-            ("<", Operator::Less),
-            (">", Operator::Greater),
-        ];
-        for (symbol, operator) in TABLE {
-            if self.rest().starts_with(symbol) {
-                self.at += symbol.len();
-                return Ok(operator);
-            }
-        }
-        let field = segments.join(".");
-        let message = if self.rest().starts_with('=') {
-            format!("use == to compare (operators: {OPERATORS})")
-        } else if self.rest().is_empty() {
-            format!("expected an operator after `{field}` ({OPERATORS})")
-        } else {
-            format!("expected an operator after `{field}` ({OPERATORS}), found `{}`", self.found(self.at))
-        };
-        Err(self.error(self.at, message))
-    }
-
-    fn value(&mut self) -> Result<Value, FieldFilterError> {
-        if self.rest().is_empty() {
-            return Err(self.error(self.at, "expected a value: \"text\", a number or null"));
-        }
-        if self.rest().starts_with(['"', '\'']) {
-            return self.quoted().map(Value::Text);
-        }
-        let word = self.bare_word();
-        if word == "null" {
-            return Ok(Value::Null);
-        }
-        Ok(match word.parse::<f64>() {
-            Ok(number) if number.is_finite() && !word.starts_with(['+', '.']) => Value::Number(number),
-            _ => Value::Text(word.to_string()),
-        })
-    }
-
-    /// A string in double or single quotes. `\"` (or `\'`) is the quote itself;
-    /// every other backslash stays as written, so regexes read as they do elsewhere.
-    fn quoted(&mut self) -> Result<String, FieldFilterError> {
-        let start = self.at;
-        let mut chars = self.rest().char_indices().peekable();
-        let Some((_, quote)) = chars.next() else { return Err(self.error(start, "expected a quoted string")) };
-        let mut text = String::new();
-        while let Some((offset, c)) = chars.next() {
-            if c == quote {
-                self.at += offset + c.len_utf8();
-                return Ok(text);
-            }
-            if c == '\\' && chars.peek().is_some_and(|(_, next)| *next == quote) {
-                chars.next();
-                text.push(quote);
-            } else {
-                text.push(c);
-            }
-        }
-        Err(self.error(start, format!("this string has no closing {quote}")))
     }
 }
 
@@ -607,6 +315,8 @@ mod tests {
         }
         assert!(keeps(r#"msg == "a \"b\"""#, r#"{"msg":"a \"b\""}"#), "escaped strings are read");
         assert!(keeps("key == v", r#"{"k\u0065y":"v"}"#), "escaped keys too");
+        assert!(keeps("status == failure", r#"{"status":"f\u0061ilure"}"#), "text spelled with escapes still matches");
+        assert!(keeps("ok == true and note == null", r#"{"ok":true,"note":null}"#));
     }
 
     #[test]
@@ -615,10 +325,16 @@ mod tests {
         assert_eq!((e.column(), e.message.as_str()), (8, "use == to compare (operators: ==, !=, ~, !~, <, <=, >, >=)"));
         assert_eq!(e.to_string().lines().nth(2), Some("         ^"));
         assert_eq!(error("").message, "the filter is empty; write a condition like status == \"failure\"");
-        assert_eq!(error("status").summary(), "column 7: expected an operator after `status` (==, !=, ~, !~, <, <=, >, >=)");
+        assert_eq!(
+            error("status").summary(),
+            "column 7: expected an operator after `status` (==, !=, ~, !~, <, <=, >, >=)"
+        );
         assert_eq!(error("status ==").summary(), "column 10: expected a value: \"text\", a number or null");
         assert_eq!(error(r#"status == "failure"#).summary(), "column 11: this string has no closing \"");
-        assert_eq!(error("a == 1 or b == 2").summary(), "column 8: only `and` joins conditions (`or` is not supported)");
+        assert_eq!(
+            error("a == 1 or b == 2").summary(),
+            "column 8: only `and` joins conditions (`or` is not supported)"
+        );
         assert_eq!(error("a == 1 b == 2").summary(), "column 8: expected `and` or the end, found `b`");
         assert_eq!(error("a == 1 and").summary(), "column 11: expected a condition after `and`");
         assert_eq!(error("duration > slow").summary(), "column 12: `>` compares numbers; give a number");
