@@ -134,13 +134,13 @@ fn json_line(n: u64) -> String {
         "{{\"time\": \"2026-11-29T10:{:02}:{:02}Z\", \"level\": \"{}\", \"operation\": \"{}\", \"duration_seconds\": {}.{}, \"status\": \"{}\", \"host\": \"web-{}\", \"http\": {{\"status\": {}}}}}",
         (n / 60) % 60,
         n % 60,
-        if n % 5 == 0 { "error" } else { "info" },
+        if n.is_multiple_of(5) { "error" } else { "info" },
         OPERATIONS[(n % 4) as usize],
         n % 61,
         n % 10,
-        if n % 5 == 0 { "failure" } else { "success" },
+        if n.is_multiple_of(5) { "failure" } else { "success" },
         n % 8,
-        if n % 5 == 0 { 503 } else { 200 },
+        if n.is_multiple_of(5) { 503 } else { 200 },
     )
 }
 
