@@ -1,14 +1,16 @@
 //! Log engine figures (issue targets in brackets):
 //! - the last 10,000 lines of a 1 GB file, from open to a filled view [< 50 ms for a screen];
 //! - re-filtering a full 100,000-line ring [< 30 ms];
+//! - a `--where` field filter over 100,000 JSON lines [< 50 ms];
 //! - follower throughput, lines/s from append to parsed line [keep up with 200,000 lines/s];
 //! - memory of a full default ring (printed once, from /proc/self/statm).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use firstwatch::logs::fields::FieldFilter;
 use firstwatch::logs::filter::{Filter, Pattern};
 use firstwatch::logs::follow::{FileSpec, FollowEvent, FollowOptions, Follower};
 use firstwatch::logs::level::{self, Level};
-use firstwatch::logs::parse::LineParser;
+use firstwatch::logs::parse::{Format, JsonFields, LineParser};
 use firstwatch::logs::split::LineSplitter;
 use firstwatch::logs::tail::start_of_last_lines;
 use firstwatch::logs::view::{LogView, SourceView};
@@ -124,6 +126,64 @@ fn refilter(c: &mut Criterion) {
     group.finish();
 }
 
+const OPERATIONS: [&str; 4] = ["sync", "export", "backup", "reindex"];
+
+/// A ~190-byte metrics line numbered `n`: one in five failed, durations 0-60 s.
+fn json_line(n: u64) -> String {
+    format!(
+        "{{\"time\": \"2026-11-29T10:{:02}:{:02}Z\", \"level\": \"{}\", \"operation\": \"{}\", \"duration_seconds\": {}.{}, \"status\": \"{}\", \"host\": \"web-{}\", \"http\": {{\"status\": {}}}}}",
+        (n / 60) % 60,
+        n % 60,
+        if n.is_multiple_of(5) { "error" } else { "info" },
+        OPERATIONS[(n % 4) as usize],
+        n % 61,
+        n % 10,
+        if n.is_multiple_of(5) { "failure" } else { "success" },
+        n % 8,
+        if n.is_multiple_of(5) { 503 } else { 200 },
+    )
+}
+
+fn where_filter(c: &mut Criterion) {
+    let lines: Vec<String> = (0..100_000).map(json_line).collect();
+    let bytes: usize = lines.iter().map(String::len).sum();
+    let filter = FieldFilter::parse(r#"status == "failure" and duration_seconds > 30 and http.status >= 500"#).unwrap();
+    let expected = lines.iter().filter(|l| l.contains("\"failure\"")).filter(|l| {
+        let seconds: f64 =
+            l.split("\"duration_seconds\": ").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+        seconds > 30.0
+    });
+    let expected = expected.count();
+    let mut group = c.benchmark_group("--where over 100,000 JSON lines");
+    group.sample_size(20);
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.bench_function("3 conditions, line by line (the CLI)", |b| {
+        b.iter(|| assert_eq!(lines.iter().filter(|line| filter.matches(black_box(line))).count(), expected))
+    });
+    let numbers = FieldFilter::parse("duration_seconds > 30 and http.status >= 500").unwrap();
+    let slow_failures = lines.iter().filter(|line| numbers.matches(line)).count();
+    assert!(slow_failures > 0 && slow_failures < expected + 1);
+    group.bench_function("2 numeric conditions, every line read (the CLI)", |b| {
+        b.iter(|| assert_eq!(lines.iter().filter(|line| numbers.matches(black_box(line))).count(), slow_failures))
+    });
+    let parser = LineParser::new(Format::Jsonl, JsonFields::default());
+    let mut view = LogView::new(vec![SourceView::new("metrics", 100_000, Vec::new())]);
+    for line in &lines {
+        view.push_parsed(
+            0,
+            parser.parse(&firstwatch::logs::split::RawLine { bytes: line.as_bytes().to_vec(), cut: 0 }),
+        );
+    }
+    view.end_batch();
+    group.bench_function("3 conditions, re-filtering the tab's full ring", |b| {
+        b.iter(|| {
+            view.set_filter(Filter { fields: Some(filter.clone()), ..Filter::default() });
+            assert_eq!(view.len(), expected);
+        })
+    });
+    group.finish();
+}
+
 /// Appends `count` lines in 1 MiB writes and waits until the follower has
 /// delivered every one, parsed as the tab's bridge does.
 fn follow_burst(count: u64) -> Duration {
@@ -188,5 +248,5 @@ fn ring_memory(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, ring_memory, tail_of_a_gigabyte, refilter, follower_throughput);
+criterion_group!(benches, ring_memory, tail_of_a_gigabyte, refilter, where_filter, follower_throughput);
 criterion_main!(benches);

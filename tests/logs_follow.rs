@@ -387,3 +387,34 @@ fn a_command_source_reports_its_output_and_how_it_ended() {
     };
     assert_eq!(state, SourceState::Failed("`firstwatch-no-such-program` is not installed on this host".into()));
 }
+
+#[test]
+fn a_fifo_is_reported_not_opened_and_a_regular_file_created_there_later_is_followed_from_its_start() {
+    let (_dir, path) = temp_log();
+    nix::unistd::mkfifo(&path, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let mut harness = Harness::start(&path, 1, fast());
+    // Opening the FIFO would wait for a writer: the follower would never say anything.
+    harness.until(|seen| seen.caught_up);
+    let failed = SourceState::Failed("not a regular file (a FIFO); skipped until a regular file is there".into());
+    assert_eq!(harness.seen.states, vec![(0, failed)]);
+    std::fs::remove_file(&path).unwrap();
+    append(&path, 1, 3);
+    harness.until_number(3);
+    assert_eq!(harness.seen.numbers(), vec![1, 2, 3], "a file that appeared later is new: all of it, not the tail");
+    assert_eq!(harness.seen.states.last().unwrap().1, SourceState::Live);
+    append(&path, 4, 4);
+    harness.until_number(4);
+    assert!(harness.seen.markers.is_empty());
+}
+
+#[test]
+fn a_glob_skips_a_fifo_among_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    nix::unistd::mkfifo(&dir.path().join("a.log"), nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    append(&dir.path().join("b.log"), 1, 2);
+    let mut harness = Harness::start(&dir.path().join("*.log"), 10, fast());
+    harness.until_number(2);
+    harness.until(|seen| seen.caught_up);
+    assert_eq!(harness.seen.numbers(), vec![1, 2]);
+    assert_eq!(harness.seen.states, vec![(0, SourceState::Live)]);
+}

@@ -48,7 +48,7 @@ fn send(model: &mut Model, items: Vec<Item>, dropped: u64) {
 }
 
 fn line(source: usize, text: &str) -> Item {
-    Item::Line { source, level: firstwatch::logs::level::detect(text), text: text.to_string() }
+    Item::Line { source, level: firstwatch::logs::level::detect(text), text: text.to_string(), written: None }
 }
 
 fn command(model: &mut Model, command: Command) {
@@ -245,7 +245,8 @@ fn a_hostile_line_reaches_the_screen_without_escape_or_bell() {
     let mut model = model_with_logs("default-dark");
     let parsed = LineParser::default()
         .parse(&RawLine { bytes: b"A\x1b]0;PWNED\x07\x1b]52;c;cm0=\x07\x1b[2JFAKE \xff end".to_vec(), cut: 0 });
-    send(&mut model, vec![Item::Line { source: 0, level: parsed.level, text: parsed.text }, Item::CaughtUp], 0);
+    let item = Item::Line { source: 0, level: parsed.level, text: parsed.text, written: parsed.written };
+    send(&mut model, vec![item, Item::CaughtUp], 0);
     let text = screen(&model, 80, 24);
     assert!(text.contains("AFAKE \u{fffd} end"), "{text}");
     assert!(!text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains("PWNED"), "{text}");
@@ -291,4 +292,94 @@ fn error_lines_are_kept_as_evidence_for_the_incident_timeline() {
     let kept: Vec<&str> = model.evidence.recent_errors().collect();
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(kept[0], "metrics: ERROR disk full on /data", "the source's name comes first");
+}
+
+/// A metrics line as the bridge hands it over: parsed, with how it was written.
+fn metrics(json: &str) -> Item {
+    let parser =
+        SourceSpec::all(&config::load_str(CONFIG, Path::new("/srv/firstwatch.toml")).unwrap())[1].parser.clone();
+    let parsed = parser.parse(&RawLine { bytes: json.as_bytes().to_vec(), cut: 0 });
+    Item::Line { source: 1, level: parsed.level, text: parsed.text, written: parsed.written }
+}
+
+/// Lines the filters keep.
+fn shown(model: &Model) -> usize {
+    model.tabs.logs.view().unwrap().len()
+}
+
+fn json_morning(model: &mut Model) {
+    send(
+        model,
+        vec![
+            line(0, "2026-11-29T10:00:00Z INFO  GET /api/orders 200 12ms"),
+            metrics(
+                r#"{"time": "10:00:01", "level": "info", "operation": "sync", "duration_seconds": 2.5, "status": "success"}"#,
+            ),
+            metrics(
+                r#"{"time": "10:00:02", "level": "error", "operation": "sync", "duration_seconds": 12.5, "status": "failure"}"#,
+            ),
+            metrics(
+                r#"{"time": "10:00:03", "level": "warn", "operation": "export", "duration_seconds": 30, "status": "failure"}"#,
+            ),
+            Item::CaughtUp,
+        ],
+        0,
+    );
+}
+
+#[test]
+fn search_and_filter_find_json_lines_as_written_and_as_shown() {
+    let mut model = model_with_logs("default-dark");
+    json_morning(&mut model);
+    command(&mut model, Command::Search);
+    typed(&mut model, r#""status": "failure""#);
+    key(&mut model, KeyCode::Enter);
+    let text = screen(&model, 120, 40);
+    assert!(text.contains("\"status\": \"failure\"\": 2 matches"), "the text in the file is found: {text}");
+    let current = text.lines().find(|row| row.contains('▶')).expect("a current match");
+    assert!(current.contains("ERROR operation=sync") || current.contains("WARN  operation=export"), "{current}");
+
+    command(&mut model, Command::Filter);
+    typed(&mut model, "status=failure");
+    key(&mut model, KeyCode::Enter);
+    let text = screen(&model, 120, 40);
+    assert_eq!(shown(&model), 2, "what the tab shows is found too: {text}");
+    assert!(text.contains("only text \"status=failure\"") && !text.contains("GET /api"), "{text}");
+}
+
+#[test]
+fn f_sets_a_field_filter_and_a_bad_one_keeps_the_prompt_open_with_the_reason() {
+    let mut model = model_with_logs("default-dark");
+    json_morning(&mut model);
+    command(&mut model, Command::FieldFilter);
+    assert!(model.tabs.logs.captures_keys());
+    typed(&mut model, "status = failure");
+    assert!(screen(&model, 80, 24).contains("where: status = failure█"));
+    key(&mut model, KeyCode::Enter);
+    assert!(model.tabs.logs.captures_keys(), "an invalid filter is not applied");
+    let text = screen(&model, 120, 40);
+    assert!(text.contains("column 8: use == to compare"), "{text}");
+    assert_eq!(shown(&model), 4, "nothing filtered yet");
+
+    for _ in " = failure".chars() {
+        key(&mut model, KeyCode::Backspace);
+    }
+    assert!(!screen(&model, 120, 40).contains("column 8"), "editing clears the reason");
+    typed(&mut model, " == failure and duration_seconds > 20");
+    key(&mut model, KeyCode::Enter);
+    assert!(!model.tabs.logs.captures_keys());
+    let text = screen(&model, 120, 40);
+    assert!(text.contains("where status == failure and duration_seconds > 20"), "{text}");
+    assert!(shown(&model) == 1 && text.contains("operation=export"), "{text}");
+    assert!(!text.contains("GET /api"), "lines without fields are not kept: {text}");
+
+    command(&mut model, Command::FieldFilter);
+    assert!(
+        screen(&model, 120, 40).contains("where: status == failure and duration_seconds > 20█"),
+        "edits the current one"
+    );
+    update(&mut model, Action::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)), Instant::now());
+    key(&mut model, KeyCode::Enter);
+    assert_eq!(shown(&model), 4, "an empty filter clears it");
+    assert!(!model.tabs.logs.captures_keys());
 }

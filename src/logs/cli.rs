@@ -1,9 +1,11 @@
 //! `firstwatch logs`: the logs tab, headless. Prints the last lines of the
 //! configured logs and, with `--follow`, keeps following through rotation.
 
-use super::filter::{Filter, Pattern};
+use super::fields::FieldFilter;
+use super::filter::{Filter, LineText, Pattern};
 use super::follow::{FollowEvent, FollowOptions, Marker, SourceState};
 use super::level::Level;
+use super::parse::written_bytes;
 use super::source::{self, SourceKind, SourceSpec};
 use super::split::RawLine;
 use crate::cli::Global;
@@ -11,7 +13,7 @@ use crate::config::Config;
 use std::collections::HashSet;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::time::Duration;
 
@@ -19,13 +21,19 @@ use std::time::Duration;
 #[command(after_help = "\
 Exit codes:
   0  done; with --follow, also when stopped with Ctrl-C or SIGTERM
-  1  a log could not be read (missing, a folder, no permission, a command that failed)
-  2  bad usage: an unknown log name, an invalid --grep regex or --level, or config errors
+  1  a log could not be read (missing, not a regular file, no permission, a command that failed)
+  2  bad usage: an unknown log name, an invalid --grep regex, --where filter or --level, or config errors
+
+--grep reads each line as written in the file (a JSON line too, not its key=value rendering).
+--where reads the fields of JSON lines: conditions `FIELD OP VALUE` joined by `and`;
+FIELD may be dotted (http.status); OP is ==, !=, ~ (regex), !~, <, <=, >, >=;
+VALUE is \"text\", 'text', a number, null or a bare word.
 
 Examples:
   firstwatch logs app -n 50
   firstwatch logs --follow --level warn
-  firstwatch logs metrics --grep 'status.*failure' --json")]
+  firstwatch logs metrics -g '\"status\": \"failure\"'
+  firstwatch logs metrics --where 'status == \"failure\" and duration_seconds > 10' --json")]
 pub struct LogsArgs {
     /// Logs to show, by their [[log]] name (default: every log).
     #[arg(value_name = "LOG")]
@@ -33,9 +41,12 @@ pub struct LogsArgs {
     /// Keep following through rotation and truncation, like `tail -F`, until interrupted.
     #[arg(short, long)]
     pub follow: bool,
-    /// Only lines matching this regex (a pattern without capitals ignores case).
+    /// Only lines matching this regex as written in the file (a pattern without capitals ignores case).
     #[arg(short, long, value_name = "RE")]
     pub grep: Option<String>,
+    /// Only JSON lines whose fields meet these conditions, e.g. 'status == "failure" and duration_seconds > 10'.
+    #[arg(long = "where", value_name = "EXPR")]
+    pub where_fields: Option<String>,
     /// With --grep: show the lines that do not match instead.
     #[arg(short = 'v', long, requires = "grep")]
     pub invert_match: bool,
@@ -54,18 +65,59 @@ pub struct LogsArgs {
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The write end of the pipe that wakes the stop watchdog (-1 before it exists).
+static WAKE_WATCHDOG: AtomicI32 = AtomicI32::new(-1);
+
+/// How long a stop may take after Ctrl-C or SIGTERM before the process ends
+/// anyway: output stuck on a full pipe, or a read stuck on a hung filesystem,
+/// must not keep it alive.
+const STOP_GRACE: Duration = Duration::from_millis(700);
 
 extern "C" fn on_signal(_: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
+    let fd = WAKE_WATCHDOG.load(Ordering::SeqCst);
+    if fd >= 0 {
+        // SAFETY: write(2) is async-signal-safe; the pipe is non-blocking, so a full one is ignored.
+        unsafe { libc::write(fd, [1u8].as_ptr().cast(), 1) };
+    }
 }
 
-/// Ctrl-C and SIGTERM end a follow cleanly (exit 0) instead of killing the process mid-line.
+/// Ctrl-C and SIGTERM end a follow cleanly (exit 0) instead of killing the
+/// process mid-line; a watchdog ends it within [`STOP_GRACE`] if the clean
+/// stop is stuck.
 fn catch_interrupts() {
     use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+    start_watchdog();
     let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::SA_RESTART, SigSet::empty());
     for signal in [Signal::SIGINT, Signal::SIGTERM] {
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        // SAFETY: the handler only stores to an atomic and writes to a pipe, both async-signal-safe.
         let _ = unsafe { sigaction(signal, &action) };
+    }
+}
+
+fn start_watchdog() {
+    let mut ends = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 fills the two descriptors it is given.
+    if unsafe { libc::pipe2(ends.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        // Without the watchdog the clean stop still works; only a stuck one would wait.
+        return;
+    }
+    let [read_end, write_end] = ends;
+    // SAFETY: write_end is a descriptor this function owns; O_NONBLOCK keeps the handler from ever waiting.
+    unsafe { libc::fcntl(write_end, libc::F_SETFL, libc::O_NONBLOCK) };
+    // SAFETY: read_end was just created and is owned by nothing else.
+    let mut wake = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(read_end) };
+    WAKE_WATCHDOG.store(write_end, Ordering::SeqCst);
+    let spawned = std::thread::Builder::new().name("stop-watchdog".into()).spawn(move || {
+        let mut byte = [0u8; 1];
+        if matches!(std::io::Read::read(&mut wake, &mut byte), Ok(1)) {
+            std::thread::sleep(STOP_GRACE);
+            // SAFETY: _exit ends the process at once, without running anything that could block.
+            unsafe { libc::_exit(0) };
+        }
+    });
+    if spawned.is_err() {
+        WAKE_WATCHDOG.store(-1, Ordering::SeqCst);
     }
 }
 
@@ -103,7 +155,14 @@ pub fn run(config: Config, args: LogsArgs, _global: &Global) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filter = Filter { pattern, invert: args.invert_match, floor, hidden: Vec::new() };
+    let fields = match args.where_fields.as_deref().map(FieldFilter::parse).transpose() {
+        Ok(fields) => fields,
+        Err(err) => {
+            eprintln!("firstwatch logs: --where {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = Filter { pattern, invert: args.invert_match, fields, floor, hidden: Vec::new() };
     for spec in &mut specs {
         spec.tail_lines = args.lines;
     }
@@ -173,12 +232,15 @@ fn follow(specs: &[SourceSpec], filter: &Filter, args: &LogsArgs) -> ExitCode {
         };
         if printed.and_then(|()| printer.out.flush().map_err(|_| Closed)).is_err() {
             // stdout went away (e.g. `| head`): nothing more to do.
+            drop(events);
             running.stop();
             return ExitCode::SUCCESS;
         }
     }
     let _ = printer.out.flush();
     drop(printer);
+    // Dropped before stopping, so a follower waiting to hand over lines is let go.
+    drop(events);
     running.stop();
     if !args.follow && !unreadable.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
@@ -193,21 +255,29 @@ struct Printer<'a, W: Write> {
 impl<W: Write> Printer<'_, W> {
     fn lines(&mut self, source: usize, lines: &[RawLine], tag_width: usize) -> Result<(), Closed> {
         let spec = &self.specs[source];
-        if self.args.raw && self.filter.pattern.is_none() && self.filter.floor.is_none() {
+        let filter = self.filter;
+        if self.args.raw && filter.pattern.is_none() && filter.fields.is_none() && filter.floor.is_none() {
             // Nothing to decide per line: copy the bytes straight through.
             for line in lines {
                 self.out.write_all(&line.bytes).and_then(|()| self.out.write_all(b"\n")).map_err(|_| Closed)?;
             }
             return Ok(());
         }
+        // Raw output needs the level only for a level floor; the rest reads the line as written.
+        let parse = !self.args.raw || filter.floor.is_some();
         for line in lines {
-            let parsed = spec.parser.parse(line);
-            if !self.filter.keeps(0, parsed.level, &parsed.text, false) {
+            let text = String::from_utf8_lossy(written_bytes(line));
+            let parsed = parse.then(|| spec.parser.parse(line));
+            let level = parsed.as_ref().and_then(|p| p.level);
+            if !filter.keeps(0, level, LineText::same(&text), false) {
                 continue;
             }
-            let written = if self.args.raw {
-                self.out.write_all(&line.bytes).and_then(|()| self.out.write_all(b"\n"))
-            } else if self.args.json {
+            if self.args.raw {
+                self.out.write_all(&line.bytes).and_then(|()| self.out.write_all(b"\n")).map_err(|_| Closed)?;
+                continue;
+            }
+            let parsed = parsed.unwrap_or_else(|| spec.parser.parse(line));
+            let written = if self.args.json {
                 let object = serde_json::json!({
                     "source": spec.name,
                     "level": parsed.level.map(|l| l.label().to_ascii_lowercase()),

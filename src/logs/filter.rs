@@ -1,5 +1,6 @@
 //! Which lines a view shows, and what is searched for.
 
+use super::fields::FieldFilter;
 use super::level::Level;
 use memchr::memmem;
 use regex::{Regex, RegexBuilder};
@@ -118,13 +119,38 @@ fn find_folded(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|at| from + at)
 }
 
+/// A line's text as a filter reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct LineText<'a> {
+    /// As written in the file: what `--grep` and field filters read.
+    pub written: &'a str,
+    /// As shown on screen (JSON lines as `key=value`). The tab's text filter
+    /// and search also find what the user sees; the CLI passes `written` here.
+    pub shown: &'a str,
+}
+
+impl<'a> LineText<'a> {
+    /// A line shown exactly as written.
+    pub fn same(text: &'a str) -> LineText<'a> {
+        LineText { written: text, shown: text }
+    }
+
+    /// Whether `pattern` finds the line as written, or as shown.
+    pub fn matches(&self, pattern: &Pattern) -> bool {
+        pattern.is_match(self.written) || (!std::ptr::eq(self.written, self.shown) && pattern.is_match(self.shown))
+    }
+}
+
 /// What a view keeps: lines matching (or, inverted, not matching) the
-/// pattern, at or above the level floor, from sources that are not hidden.
+/// pattern, whose fields meet the field filter, at or above the level floor,
+/// from sources that are not hidden.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     pub pattern: Option<Pattern>,
     /// `-`: hide the matches instead of keeping them.
     pub invert: bool,
+    /// `--where` / `f`: conditions on a JSON line's fields.
+    pub fields: Option<FieldFilter>,
     pub floor: Option<Level>,
     /// Sources switched off, by index.
     pub hidden: Vec<bool>,
@@ -133,7 +159,7 @@ pub struct Filter {
 impl Filter {
     /// Whether a line of `source` with `level` and `text` is shown. Lines with
     /// no level pass the floor only when there is none; markers always pass.
-    pub fn keeps(&self, source: usize, level: Option<Level>, text: &str, marker: bool) -> bool {
+    pub fn keeps(&self, source: usize, level: Option<Level>, text: LineText, marker: bool) -> bool {
         if self.hidden.get(source).copied().unwrap_or(false) {
             return false;
         }
@@ -145,10 +171,12 @@ impl Filter {
         {
             return false;
         }
-        match &self.pattern {
-            Some(pattern) => pattern.is_match(text) != self.invert,
-            None => true,
+        if let Some(pattern) = &self.pattern
+            && text.matches(pattern) == self.invert
+        {
+            return false;
         }
+        self.fields.as_ref().is_none_or(|fields| fields.matches(text.written))
     }
 
     /// One line describing the filter, or `None` when everything is shown.
@@ -158,6 +186,9 @@ impl Filter {
             let verb = if self.invert { "hiding" } else { "only" };
             let kind = if pattern.literal { "text" } else { "regex" };
             parts.push(format!("{verb} {kind} \"{}\"", pattern.text));
+        }
+        if let Some(fields) = &self.fields {
+            parts.push(format!("where {}", fields.text));
         }
         if let Some(floor) = self.floor {
             parts.push(format!("level >= {}", floor.label()));
@@ -206,18 +237,36 @@ mod tests {
 
     #[test]
     fn filter_combines_pattern_invert_floor_and_hidden_sources() {
+        let same = LineText::same;
         let mut filter = Filter { pattern: Pattern::new("timeout"), ..Filter::default() };
-        assert!(filter.keeps(0, None, "db timeout", false));
-        assert!(!filter.keeps(0, None, "all good", false));
-        assert!(filter.keeps(0, None, "all good", true), "markers always show");
+        assert!(filter.keeps(0, None, same("db timeout"), false));
+        assert!(!filter.keeps(0, None, same("all good"), false));
+        assert!(filter.keeps(0, None, same("all good"), true), "markers always show");
         filter.invert = true;
-        assert!(!filter.keeps(0, None, "db timeout", false));
-        assert!(filter.keeps(0, None, "all good", false));
+        assert!(!filter.keeps(0, None, same("db timeout"), false));
+        assert!(filter.keeps(0, None, same("all good"), false));
         filter = Filter { floor: Some(Level::Warn), hidden: vec![false, true], ..Filter::default() };
-        assert!(filter.keeps(0, Some(Level::Error), "x", false));
-        assert!(!filter.keeps(0, Some(Level::Info), "x", false));
-        assert!(!filter.keeps(0, None, "x", false));
-        assert!(!filter.keeps(1, Some(Level::Error), "x", false), "hidden source");
+        assert!(filter.keeps(0, Some(Level::Error), same("x"), false));
+        assert!(!filter.keeps(0, Some(Level::Info), same("x"), false));
+        assert!(!filter.keeps(0, None, same("x"), false));
+        assert!(!filter.keeps(1, Some(Level::Error), same("x"), false), "hidden source");
         assert_eq!(filter.describe().unwrap(), "level >= WARN, 1 source(s) hidden");
+    }
+
+    #[test]
+    fn text_is_matched_as_written_and_fields_by_name() {
+        let written = r#"{"level":"error","status":"failure"}"#;
+        let shown = "ERROR status=failure";
+        let both = LineText { written, shown };
+        let grep = Filter { pattern: Pattern::new(r#""status":"failure""#), ..Filter::default() };
+        assert!(grep.keeps(0, None, both, false), "the line as written");
+        assert!(!grep.keeps(0, None, LineText::same(shown), false));
+        let seen = Filter { pattern: Pattern::new("status=failure"), ..Filter::default() };
+        assert!(seen.keeps(0, None, both, false), "the tab also finds what it shows");
+        assert!(!seen.keeps(0, None, LineText::same(written), false), "the CLI reads only what is written");
+        let fields = Filter { fields: FieldFilter::parse("status == failure").ok(), ..Filter::default() };
+        assert!(fields.keeps(0, None, both, false));
+        assert!(!fields.keeps(0, None, LineText { written: r#"{"status":"ok"}"#, shown }, false));
+        assert_eq!(fields.describe().unwrap(), "where status == failure");
     }
 }

@@ -10,14 +10,21 @@
 //!   the new file from its start, so nothing written before the switch is lost;
 //! - the same file, now shorter than what was read (copytruncate, truncate):
 //!   a `Truncated` marker and reading starts again at 0;
-//! - no file: `Missing` until one appears; a folder or an unreadable file: `Failed`.
+//! - no file: `Missing` until one appears; a folder or an unreadable file: `Failed`;
+//! - a FIFO, socket or device: `Failed` ("not a regular file") and never
+//!   opened, since opening a FIFO waits for a writer and a device may never
+//!   end; a regular file created there later is followed from its start.
+//!
+//! Files are opened with `O_NONBLOCK` too, so one swapped in between the
+//! check and the open cannot block either; reads stop between chunks when the
+//! follower is stopped.
 
 use super::split::{LineSplitter, RawLine};
 use super::tail::start_of_last_lines;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -174,7 +181,7 @@ fn run(
 ) {
     // Kept alive for as long as the loop runs; None means polling only.
     let _watcher = if options.notify { watch_folders(&files, wake) } else { None };
-    let mut entries: Vec<Entry> = files.into_iter().map(Entry::new).collect();
+    let mut entries: Vec<Entry> = files.into_iter().map(|spec| Entry::new(spec, &stop)).collect();
     let mut first = true;
     loop {
         for entry in &mut entries {
@@ -182,7 +189,7 @@ fn run(
                 Entry::File(file) => file.check(&out),
                 Entry::Glob(group) => group.check(&out, first),
             };
-            if checked.is_err() {
+            if checked.is_err() || stop.load(Ordering::SeqCst) {
                 return;
             }
         }
@@ -227,7 +234,7 @@ enum Entry {
 }
 
 impl Entry {
-    fn new(spec: FileSpec) -> Entry {
+    fn new(spec: FileSpec, stop: &Arc<AtomicBool>) -> Entry {
         let pattern = spec.path.file_name().and_then(|n| n.to_str()).filter(|n| is_glob(n)).map(str::to_string);
         match (pattern, spec.path.parent()) {
             (Some(pattern), Some(folder)) => Entry::Glob(GlobGroup {
@@ -236,8 +243,9 @@ impl Entry {
                 spec,
                 members: BTreeMap::new(),
                 state: None,
+                stop: stop.clone(),
             }),
-            _ => Entry::File(Tracked::new(spec)),
+            _ => Entry::File(Tracked::new(spec, stop.clone())),
         }
     }
 }
@@ -278,6 +286,7 @@ struct GlobGroup {
     pattern: String,
     members: BTreeMap<PathBuf, Tracked>,
     state: Option<SourceState>,
+    stop: Arc<AtomicBool>,
 }
 
 impl GlobGroup {
@@ -296,7 +305,7 @@ impl GlobGroup {
         }
         for path in names {
             self.members.entry(path.clone()).or_insert_with(|| {
-                let mut tracked = Tracked::new(FileSpec { path, ..self.spec.clone() });
+                let mut tracked = Tracked::new(FileSpec { path, ..self.spec.clone() }, self.stop.clone());
                 tracked.report_state = false;
                 tracked.from_start = !first;
                 tracked
@@ -334,6 +343,8 @@ struct Tracked {
     seen: bool,
     splitter: LineSplitter,
     buffer: Vec<u8>,
+    /// Set when the follower stops: a long read ends between chunks.
+    stop: Arc<AtomicBool>,
 }
 
 struct OpenFile {
@@ -343,7 +354,7 @@ struct OpenFile {
 }
 
 impl Tracked {
-    fn new(spec: FileSpec) -> Tracked {
+    fn new(spec: FileSpec, stop: Arc<AtomicBool>) -> Tracked {
         let splitter = LineSplitter::new(spec.max_line_bytes);
         Tracked {
             spec,
@@ -354,6 +365,7 @@ impl Tracked {
             seen: false,
             splitter,
             buffer: vec![0; READ_CHUNK],
+            stop,
         }
     }
 
@@ -363,6 +375,12 @@ impl Tracked {
             Ok(meta) if meta.is_dir() => {
                 self.finish_old(out)?;
                 self.set_state(out, SourceState::Failed("is a directory, not a file".into()))
+            }
+            Ok(meta) if !meta.is_file() => {
+                self.finish_old(out)?;
+                // Whatever regular file replaces it is new: read it whole.
+                self.from_start = true;
+                self.set_state(out, SourceState::Failed(not_a_regular_file(&meta.file_type())))
             }
             Ok(meta) => {
                 let identity = (meta.dev(), meta.ino());
@@ -383,13 +401,13 @@ impl Tracked {
                     Some(false) => {
                         self.finish_old(out)?;
                         send(out, FollowEvent::Marker { source, marker: Marker::Rotated })?;
-                        if let Err(err) = self.open_file(identity, false) {
+                        if let Err(err) = self.open_file(false) {
                             return self.fail(out, &err);
                         }
                     }
                     None => {
                         let rotated = self.seen;
-                        if let Err(err) = self.open_file(identity, !rotated && !self.from_start) {
+                        if let Err(err) = self.open_file(!rotated && !self.from_start) {
                             return self.fail(out, &err);
                         }
                         if rotated {
@@ -403,6 +421,8 @@ impl Tracked {
             }
             Err(err) if err.kind() == ErrorKind::NotFound => {
                 self.finish_old(out)?;
+                // A file that appears later was written after the start: read it whole.
+                self.from_start = true;
                 self.set_state(out, SourceState::Missing)
             }
             Err(err) => {
@@ -412,12 +432,20 @@ impl Tracked {
         }
     }
 
-    fn open_file(&mut self, identity: (u64, u64), from_tail: bool) -> std::io::Result<()> {
-        let mut file = File::open(&self.spec.path)?;
-        let end = file.metadata()?.len();
+    fn open_file(&mut self, from_tail: bool) -> std::io::Result<()> {
+        // O_NONBLOCK: if a FIFO or device was swapped in since the check, the
+        // open returns at once instead of waiting; regular files ignore it.
+        let mut file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&self.spec.path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(std::io::Error::other(not_a_regular_file(&meta.file_type())));
+        }
+        let end = meta.len();
         let offset = if from_tail { start_of_last_lines(&mut file, end, self.spec.tail_lines)? } else { 0 };
         file.seek(SeekFrom::Start(offset))?;
         self.splitter.reset();
+        // The identity of what was opened, which may be newer than what the check saw.
+        let identity = (meta.dev(), meta.ino());
         self.open = Some(OpenFile { file, identity, offset });
         Ok(())
     }
@@ -446,7 +474,7 @@ impl Tracked {
         let source = self.spec.source;
         let Some(open) = &mut self.open else { return Ok(()) };
         let mut lines = Vec::new();
-        loop {
+        while !self.stop.load(Ordering::Relaxed) {
             let read = match open.file.read(&mut self.buffer) {
                 Ok(0) => break,
                 Ok(read) => read,
@@ -485,6 +513,22 @@ impl Tracked {
         }
         Ok(())
     }
+}
+
+/// Why a FIFO, socket or device is skipped.
+fn not_a_regular_file(kind: &std::fs::FileType) -> String {
+    let what = if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else {
+        "not a file"
+    };
+    format!("not a regular file ({what}); skipped until a regular file is there")
 }
 
 fn flush_lines(out: &SyncSender<FollowEvent>, source: usize, lines: &mut Vec<RawLine>) -> Result<(), Closed> {

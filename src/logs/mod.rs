@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod command;
+pub mod fields;
 pub mod filter;
 pub mod follow;
 pub mod level;

@@ -2,7 +2,7 @@
 
 use super::level::{self, Level};
 use super::split::RawLine;
-use crate::util::sanitize::sanitize;
+use crate::util::sanitize::{sanitize, sanitize_str};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
@@ -53,6 +53,17 @@ impl Default for JsonFields {
 pub struct Parsed {
     pub level: Option<Level>,
     pub text: String,
+    /// The line as written in the file, when `text` shows it otherwise (a JSON
+    /// line rendered as `key=value`, tabs expanded, a cut marked). Searches and
+    /// field filters read this; it is never drawn.
+    pub written: Option<String>,
+}
+
+impl Parsed {
+    /// The line as written in the file.
+    pub fn written(&self) -> &str {
+        self.written.as_deref().unwrap_or(&self.text)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -67,13 +78,14 @@ impl LineParser {
     }
 
     pub fn parse(&self, raw: &RawLine) -> Parsed {
-        let bytes = raw.bytes.strip_suffix(b"\r").unwrap_or(&raw.bytes);
+        let bytes = written_bytes(raw);
         let parsed = match self.format {
             Format::Jsonl => self.parse_json(bytes).unwrap_or_else(|| plain(bytes)),
             Format::Plain => plain(bytes),
         };
         if raw.cut > 0 {
-            Parsed { text: format!("{} [… {} bytes cut]", parsed.text, raw.cut), ..parsed }
+            let written = parsed.written.unwrap_or_else(|| parsed.text.clone());
+            Parsed { text: format!("{} [… {} bytes cut]", parsed.text, raw.cut), written: Some(written), ..parsed }
         } else {
             parsed
         }
@@ -116,13 +128,22 @@ impl LineParser {
             text.push('=');
             text.push_str(&scalar(value));
         }
-        Some(Parsed { level, text: sanitize(text.as_bytes()) })
+        let written = Some(String::from_utf8_lossy(bytes).into_owned());
+        Some(Parsed { level, text: sanitize(text.as_bytes()), written })
     }
 }
 
+/// A line's bytes as written, without the newline and a CRLF's carriage return.
+pub fn written_bytes(raw: &RawLine) -> &[u8] {
+    raw.bytes.strip_suffix(b"\r").unwrap_or(&raw.bytes)
+}
+
 fn plain(bytes: &[u8]) -> Parsed {
-    let text = sanitize(bytes);
-    Parsed { level: level::detect(&text), text }
+    let lossy = String::from_utf8_lossy(bytes);
+    let text = sanitize_str(&lossy);
+    // Most lines are shown as written: keep one copy.
+    let written = (text != lossy).then(|| lossy.into_owned());
+    Parsed { level: level::detect(&text), text, written }
 }
 
 fn find<'a>(object: &'a [(String, Value)], names: &'a [String]) -> Option<(&'a str, &'a Value)> {
@@ -175,6 +196,7 @@ mod tests {
         let parsed = parser.parse(&raw(line));
         assert_eq!(parsed.level, Some(Level::Error));
         assert_eq!(parsed.text, "10:00 ERROR operation=sync duration_seconds=10.5 status=failure");
+        assert_eq!(parsed.written(), std::str::from_utf8(line).unwrap(), "searches read the line as written");
         let with_message = parser.parse(&raw(br#"{"msg":"disk full","level":"warn","host":"a b"}"#));
         assert_eq!(with_message.text, "WARN  disk full host=\"a b\"");
     }
@@ -191,7 +213,7 @@ mod tests {
     fn a_line_that_is_not_json_is_shown_as_text() {
         let parser = LineParser::new(Format::Jsonl, JsonFields::default());
         let parsed = parser.parse(&raw(b"ERROR not json {"));
-        assert_eq!(parsed, Parsed { level: Some(Level::Error), text: "ERROR not json {".into() });
+        assert_eq!(parsed, Parsed { level: Some(Level::Error), text: "ERROR not json {".into(), written: None });
     }
 
     #[test]
@@ -199,6 +221,7 @@ mod tests {
         let parser = LineParser::default();
         let parsed = parser.parse(&RawLine { bytes: b"A\x1b]0;PWNED\x07\xff\x00B\r".to_vec(), cut: 7 });
         assert_eq!(parsed.text, "A\u{fffd}\u{2400}B [… 7 bytes cut]");
+        assert_eq!(parsed.written(), "A\x1b]0;PWNED\x07\u{fffd}\x00B", "kept for matching, never drawn");
         let json = LineParser::new(Format::Jsonl, JsonFields::default());
         let hostile = json.parse(&raw(br#"{"msg":"x\u001b[2Jy"}"#));
         assert!(!hostile.text.contains('\u{1b}'), "{:?}", hostile.text);

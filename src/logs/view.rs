@@ -2,9 +2,10 @@
 //! in arrival order, follow/paused scrolling and search. No terminal here;
 //! the tab draws what this holds and the benches drive it directly.
 
-use super::filter::{Filter, Pattern};
+use super::filter::{Filter, LineText, Pattern};
 use super::follow::{Marker, SourceState};
 use super::level::Level;
+use super::parse::Parsed;
 use std::collections::VecDeque;
 
 /// A line as kept in memory: its text is already sanitised.
@@ -15,8 +16,18 @@ pub struct LogLine {
     pub source: u16,
     pub level: Option<Level>,
     pub text: String,
+    /// The line as written, when `text` shows it otherwise (JSON as `key=value`):
+    /// searched and read by field filters, never drawn.
+    pub written: Option<Box<str>>,
     /// A rotation/truncation/restart notice rather than a line of the log.
     pub marker: bool,
+}
+
+impl LogLine {
+    /// Its text as written and as shown.
+    pub fn texts(&self) -> LineText<'_> {
+        LineText { written: self.written.as_deref().unwrap_or(&self.text), shown: &self.text }
+    }
 }
 
 /// A theme role for highlight rules; the tab maps it to a style.
@@ -163,9 +174,19 @@ impl LogView {
         }
     }
 
-    /// Adds a line of `source`. Indented lines without a level of their own
-    /// (stack traces) take the level of the line before them.
+    /// Adds a parsed line of `source`, keeping how it was written when it is shown otherwise.
+    pub fn push_parsed(&mut self, source: usize, parsed: Parsed) {
+        self.add(source, parsed.level, parsed.text, parsed.written.map(String::into_boxed_str), false);
+    }
+
+    /// Adds a line of `source` shown as written (or a marker).
     pub fn push(&mut self, source: usize, level: Option<Level>, text: String, marker: bool) {
+        self.add(source, level, text, None, marker);
+    }
+
+    /// Indented lines without a level of their own (stack traces) take the
+    /// level of the line before them.
+    fn add(&mut self, source: usize, level: Option<Level>, text: String, written: Option<Box<str>>, marker: bool) {
         let Some(view) = self.sources.get_mut(source) else { return };
         let level = match level {
             Some(level) => {
@@ -200,34 +221,26 @@ impl LogView {
             self.matches -= 1;
         }
         let view = &mut self.sources[source];
-        view.ring.push_back(LogLine { seq, source: source as u16, level, text, marker });
-        let keep = {
-            let line = self.sources[source].ring.back().map(|l| (l.level, l.text.as_str()));
-            line.is_some_and(|(level, text)| self.shows(source, level, text, marker))
-        };
-        if keep {
+        view.ring.push_back(LogLine { seq, source: source as u16, level, text, written, marker });
+        let Some(line) = self.sources[source].ring.back() else { return };
+        if self.shows(line) {
+            let found = self.search.as_ref().is_some_and(|pattern| line.texts().matches(pattern));
             self.filtered.push(LineRef { seq, source: source as u16, index });
-            if self
-                .search
-                .as_ref()
-                .is_some_and(|p| self.sources[source].ring.back().is_some_and(|l| p.is_match(&l.text)))
-            {
+            if found {
                 self.matches += 1;
             }
         }
     }
 
     fn counts_as_match(&self, line: &LogLine) -> bool {
-        self.search.as_ref().is_some_and(|pattern| {
-            self.shows(line.source as usize, line.level, &line.text, line.marker) && pattern.is_match(&line.text)
-        })
+        self.search.as_ref().is_some_and(|pattern| self.shows(line) && line.texts().matches(pattern))
     }
 
     fn count_matches(&mut self) {
         self.matches = match &self.search {
             None => 0,
             Some(pattern) => {
-                (0..self.filtered.len()).filter(|i| self.get(*i).is_some_and(|l| pattern.is_match(&l.text))).count()
+                (0..self.filtered.len()).filter(|i| self.get(*i).is_some_and(|l| l.texts().matches(pattern))).count()
             }
         };
     }
@@ -267,8 +280,10 @@ impl LogView {
         }
     }
 
-    fn shows(&self, source: usize, level: Option<Level>, text: &str, marker: bool) -> bool {
-        self.focus.is_none_or(|focus| focus == source) && self.filter.keeps(source, level, text, marker)
+    fn shows(&self, line: &LogLine) -> bool {
+        let source = line.source as usize;
+        self.focus.is_none_or(|focus| focus == source)
+            && self.filter.keeps(source, line.level, line.texts(), line.marker)
     }
 
     pub fn filter(&self) -> &Filter {
@@ -308,7 +323,7 @@ impl LogView {
         for (source, view) in self.sources.iter().enumerate() {
             let mut run = Vec::new();
             for (offset, line) in view.ring.iter().enumerate() {
-                if self.shows(source, line.level, &line.text, line.marker) {
+                if self.shows(line) {
                     run.push(LineRef { seq: line.seq, source: source as u16, index: view.first_index + offset as u64 });
                 }
             }
@@ -433,7 +448,7 @@ impl LogView {
             },
             None => self.bottom().map_or(0, |b| if forward { b.saturating_sub(page) } else { b + 1 }),
         };
-        let hit = |i: &usize| self.get(*i).is_some_and(|line| pattern.is_match(&line.text));
+        let hit = |i: &usize| self.get(*i).is_some_and(|line| line.texts().matches(pattern));
         let found = if forward {
             let start = if self.current_match.is_some() { from + 1 } else { from };
             (start..self.filtered.len()).find(hit)

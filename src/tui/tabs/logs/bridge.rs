@@ -87,7 +87,12 @@ fn add(specs: &[SourceSpec], event: FollowEvent, waiting: &mut VecDeque<Item>) {
             let Some(spec) = specs.get(source) else { return };
             for line in lines {
                 let parsed = spec.parser.parse(&line);
-                waiting.push_back(Item::Line { source, level: parsed.level, text: parsed.text });
+                waiting.push_back(Item::Line {
+                    source,
+                    level: parsed.level,
+                    text: parsed.text,
+                    written: parsed.written,
+                });
             }
         }
         FollowEvent::Marker { source, marker } => waiting.push_back(Item::Marker { source, marker }),

@@ -10,9 +10,11 @@ mod copy;
 mod view;
 
 use super::{Services, TabCtx, ViewCtx};
+use crate::logs::fields::FieldFilter;
 use crate::logs::filter::{Filter, Pattern};
 use crate::logs::follow::{Marker, SourceState};
 use crate::logs::level::Level;
+use crate::logs::parse::Parsed;
 use crate::logs::source::SourceSpec;
 use crate::logs::view::{LogView, SourceView};
 use crate::tui::action::Action;
@@ -45,12 +47,21 @@ pub struct LogsTab {
 struct Prompt {
     kind: PromptKind,
     text: String,
+    /// Why enter did not apply it (a field filter that does not parse).
+    error: Option<String>,
+}
+
+impl Prompt {
+    fn new(kind: PromptKind, text: String) -> Prompt {
+        Prompt { kind, text, error: None }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PromptKind {
     Search,
     Filter,
+    Fields,
 }
 
 /// What this tab's sources report.
@@ -69,9 +80,21 @@ pub struct Batch {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    Line { source: usize, level: Option<Level>, text: String },
-    Marker { source: usize, marker: Marker },
-    State { source: usize, state: SourceState },
+    /// `written` is the line as written when `text` shows it otherwise (see `Parsed`).
+    Line {
+        source: usize,
+        level: Option<Level>,
+        text: String,
+        written: Option<String>,
+    },
+    Marker {
+        source: usize,
+        marker: Marker,
+    },
+    State {
+        source: usize,
+        state: SourceState,
+    },
     CaughtUp,
 }
 
@@ -83,6 +106,7 @@ pub enum Command {
     NextMatch,
     PreviousMatch,
     Filter,
+    FieldFilter,
     InvertFilter,
     ClearFilter,
     CycleLevel,
@@ -98,6 +122,7 @@ impl Command {
         Command::NextMatch,
         Command::PreviousMatch,
         Command::Filter,
+        Command::FieldFilter,
         Command::InvertFilter,
         Command::ClearFilter,
         Command::CycleLevel,
@@ -113,8 +138,9 @@ impl Command {
             Command::NextMatch => "next search match",
             Command::PreviousMatch => "previous search match",
             Command::Filter => "keep only lines matching a regex or text",
-            Command::InvertFilter => "hide matching lines instead of keeping them",
-            Command::ClearFilter => "clear the filter, level floor and search",
+            Command::FieldFilter => "keep JSON lines whose fields match (where)",
+            Command::InvertFilter => "hide the text filter's matches instead",
+            Command::ClearFilter => "clear the filters, level floor and search",
             Command::CycleLevel => "level floor: all, debug, info, warn, error",
             Command::TogglePause => "pause or resume following",
             Command::ToggleWrap => "wrap long lines",
@@ -134,7 +160,8 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
         ("/", Command::Search),
         ("n", Command::NextMatch),
         ("N", Command::PreviousMatch),
-        ("f", Command::Filter),
+        ("&", Command::Filter),
+        ("f", Command::FieldFilter),
         ("-", Command::InvertFilter),
         ("c", Command::ClearFilter),
         ("l", Command::CycleLevel),
@@ -187,14 +214,14 @@ impl LogsTab {
         view.dropped += batch.dropped;
         for item in batch.items {
             match item {
-                Item::Line { source, level, text } => {
+                Item::Line { source, level, text, written } => {
                     // The newest errors go onto the incident timeline when a step is ticked.
                     if level.is_some_and(|l| l >= crate::logs::level::Level::Error)
                         && let Some(name) = view.sources.get(source).map(|s| s.name.as_str())
                     {
                         ctx.evidence.note_error(format!("{name}: {text}"));
                     }
-                    view.push(source, level, text, false)
+                    view.push_parsed(source, Parsed { level, text, written })
                 }
                 Item::Marker { source, marker } => view.mark(source, marker),
                 Item::State { source, state } => view.set_state(source, state),
@@ -209,10 +236,14 @@ impl LogsTab {
         let page = self.page.get();
         let Some(view) = &mut self.view else { return Vec::new() };
         match command {
-            Command::Search => self.prompt = Some(Prompt { kind: PromptKind::Search, text: String::new() }),
+            Command::Search => self.prompt = Some(Prompt::new(PromptKind::Search, String::new())),
             Command::Filter => {
                 let text = view.filter().pattern.as_ref().map(|p| p.text.clone()).unwrap_or_default();
-                self.prompt = Some(Prompt { kind: PromptKind::Filter, text });
+                self.prompt = Some(Prompt::new(PromptKind::Filter, text));
+            }
+            Command::FieldFilter => {
+                let text = view.filter().fields.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+                self.prompt = Some(Prompt::new(PromptKind::Fields, text));
             }
             Command::NextMatch => {
                 view.find(true, page);
@@ -277,6 +308,9 @@ impl LogsTab {
     pub fn on_key(&mut self, key: KeyEvent, _ctx: &mut TabCtx) -> Vec<Effect> {
         let Some(prompt) = &mut self.prompt else { return Vec::new() };
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if key.code != KeyCode::Enter {
+            prompt.error = None;
+        }
         match key.code {
             KeyCode::Esc => self.prompt = None,
             KeyCode::Char('c') if ctrl => self.prompt = None,
@@ -290,9 +324,16 @@ impl LogsTab {
                 prompt.text.pop();
             }
             KeyCode::Enter => {
-                let Prompt { kind, text } = prompt.clone();
-                self.prompt = None;
-                self.apply(kind, &text);
+                let (kind, text) = (prompt.kind, prompt.text.clone());
+                match self.apply(kind, &text) {
+                    Ok(()) => self.prompt = None,
+                    // The prompt stays open with the reason, so the text can be fixed.
+                    Err(why) => {
+                        if let Some(prompt) = &mut self.prompt {
+                            prompt.error = Some(why);
+                        }
+                    }
+                }
             }
             KeyCode::Char(c) if !ctrl && prompt.text.len() < 1024 => prompt.text.push(c),
             _ => {}
@@ -300,9 +341,9 @@ impl LogsTab {
         Vec::new()
     }
 
-    fn apply(&mut self, kind: PromptKind, text: &str) {
+    fn apply(&mut self, kind: PromptKind, text: &str) -> Result<(), String> {
         let page = self.page.get();
-        let Some(view) = &mut self.view else { return };
+        let Some(view) = &mut self.view else { return Ok(()) };
         match kind {
             PromptKind::Search => {
                 view.set_search(Pattern::new(text));
@@ -315,7 +356,16 @@ impl LogsTab {
                 let filter = Filter { pattern: Pattern::new(text), ..view.filter().clone() };
                 view.set_filter(filter);
             }
+            PromptKind::Fields => {
+                // An empty prompt clears the field filter.
+                let fields = match text.trim() {
+                    "" => None,
+                    _ => Some(FieldFilter::parse(text).map_err(|err| err.summary())?),
+                };
+                view.set_filter(Filter { fields, ..view.filter().clone() });
+            }
         }
+        Ok(())
     }
 
     /// Moves the rate windows on; redraws only while some source is writing.

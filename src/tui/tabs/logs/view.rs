@@ -151,12 +151,20 @@ fn footer_line<'a>(tab: &LogsTab, view: &LogView, theme: &Theme) -> Line<'a> {
         let label = match prompt.kind {
             PromptKind::Search => "search: ",
             PromptKind::Filter => "filter: ",
+            PromptKind::Fields => "where: ",
+        };
+        let hint = match (&prompt.error, prompt.kind) {
+            (Some(error), _) => Span::styled(format!("  {}", crate::util::sanitize::sanitize_str(error)), theme.crit()),
+            (None, PromptKind::Fields) => {
+                Span::styled("  e.g. status == \"failure\" and duration_seconds > 10 · esc cancel", theme.muted())
+            }
+            (None, _) => Span::styled("  enter apply · esc cancel", theme.muted()),
         };
         return Line::from(vec![
             Span::styled(label, theme.accent()),
             Span::raw(crate::util::sanitize::sanitize_str(&prompt.text)),
             Span::styled("█", theme.accent()),
-            Span::styled("  enter apply · esc cancel", theme.muted()),
+            hint,
         ]);
     }
     let mut spans = Vec::new();
