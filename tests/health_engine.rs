@@ -47,12 +47,14 @@ async fn runs_on_the_interval_and_alerts_only_after_fail_after_runs() {
     let (_engine, mut rx) = start(specs(UNRUNNABLE));
     let started = tokio::time::Instant::now();
     let first = next_result(&mut rx, 0).await;
-    assert_eq!(first.status, Status::Pending, "one failure is not yet an alert");
+    assert_eq!(first.status, Status::Failing, "one failure is not yet an alert, and not ok either");
+    assert_eq!(first.status.symbol(), "!");
+    assert_eq!(first.status_text(), "failing 1/3");
     assert_eq!(first.failures, 1);
-    assert!(first.message().contains("(1/3 failures before alerting)"), "{}", first.message());
+    assert!(first.message().contains("(1/3 before alerting)"), "{}", first.message());
     assert!(started.elapsed() <= Duration::from_secs(2), "the first run is within the start-up spread");
     let second = next_result(&mut rx, 0).await;
-    assert_eq!(second.status, Status::Pending);
+    assert_eq!(second.status_text(), "failing 2/3");
     let third = next_result(&mut rx, 0).await;
     assert_eq!(third.status, Status::Unknown);
     assert_eq!(third.transitions.len(), 1);

@@ -90,6 +90,12 @@ pub struct CheckConfig {
     /// ... for this long (default 5m).
     #[serde(default)]
     pub slow_for: Option<HumanDuration>,
+    /// A fixed "normal" latency for the slow rule, instead of the measured median.
+    #[serde(default)]
+    pub baseline: Option<HumanDuration>,
+    /// How far back the measured median reaches (default 24h, at most 24h).
+    #[serde(default)]
+    pub baseline_window: Option<HumanDuration>,
 }
 
 /// The kind of a check, taken from whichever target key is set.
@@ -202,6 +208,7 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 None,
             );
         }
+        validate_baseline(check, problems);
         if let (Some(warn), Some(critical)) = (check.warn_days, check.critical_days)
             && warn < critical
         {
@@ -242,6 +249,29 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
     }
 }
 
+/// `baseline` and `baseline_window` belong to the slow rule and say one thing each.
+fn validate_baseline(check: &CheckConfig, problems: &mut Problems) {
+    let name = check.name.get_ref();
+    let mut problem = |message: String, hint: Option<&str>| problems.push(check.name.span(), message, hint);
+    if (check.baseline.is_some() || check.baseline_window.is_some()) && check.slow_factor.is_none() {
+        problem(
+            format!("check `{name}`: baseline and baseline_window need slow_factor"),
+            Some("slow_factor = 2 warns when latency stays above twice the baseline"),
+        );
+    }
+    if check.baseline.is_some() && check.baseline_window.is_some() {
+        problem(format!("check `{name}`: set baseline (fixed) or baseline_window (measured), not both"), None);
+    }
+    if check.baseline.is_some_and(|b| b.get().is_zero()) {
+        problem(format!("check `{name}`: baseline must be longer than 0ms"), None);
+    }
+    if let Some(window) = check.baseline_window
+        && !(crate::health::spec::MIN_BASELINE_WINDOW..=crate::health::spec::MAX_BASELINE_WINDOW).contains(&window.get())
+    {
+        problem(format!("check `{name}`: baseline_window `{window}` is outside 10m..24h"), None);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::load_str;
@@ -273,6 +303,15 @@ mod tests {
             (
                 "tls = \"a:443\"\nwarn_days = 3\ncritical_days = 7\n",
                 "2:8: check `x`: warn_days (3) is below critical_days (7)",
+            ),
+            ("http = \"http://a\"\nbaseline = \"200ms\"\n", "2:8: check `x`: baseline and baseline_window need slow_factor"),
+            (
+                "http = \"http://a\"\nslow_factor = 2\nbaseline_window = \"48h\"\n",
+                "2:8: check `x`: baseline_window `48h` is outside 10m..24h",
+            ),
+            (
+                "http = \"http://a\"\nslow_factor = 2\nbaseline = \"1s\"\nbaseline_window = \"1h\"\n",
+                "2:8: check `x`: set baseline (fixed) or baseline_window (measured), not both",
             ),
         ];
         for (body, expected) in cases {

@@ -10,10 +10,10 @@
 use super::history::History;
 use super::outcome::{Level, Outcome};
 use super::probe::Prober;
-use super::spec::CheckSpec;
+use super::spec::{Baseline, CheckSpec, SlowRule};
 use super::store::{self as persist, Persist};
 use super::tracker::Tracker;
-use super::view::{CheckView, Status, TransitionView};
+use super::view::{BaselineView, CheckView, Status, TransitionView};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -200,12 +200,10 @@ impl Collector {
     /// Folds one run into the check's state; marks what must be re-sent.
     pub fn apply(&mut self, index: usize, mut outcome: Outcome) {
         let Some(check) = self.checks.get_mut(index) else { return };
-        apply_slow_rule(check, &mut outcome);
+        let slow = apply_slow_rule(check, &mut outcome);
         let at = outcome.at;
-        let before = self.status_of(index);
-        let check = &mut self.checks[index];
-        check.history.record(at, outcome.is_ok(), outcome.latency);
-        self.persist.record(&check.spec.name, at, outcome.is_ok(), outcome.latency);
+        check.history.record_run(at, outcome.is_ok(), outcome.latency, slow);
+        self.persist.record_run(&check.spec.name, at, outcome.is_ok(), outcome.latency, slow);
         let change = check.tracker.observe(outcome.level, at);
         check.last = Some(Arc::new(outcome));
         if let Some(change) = change {
@@ -216,26 +214,39 @@ impl Collector {
             check.transitions.truncate(TRANSITIONS_SHOWN);
         }
         self.unsent.insert(index);
-        // Children's suppression follows their parent's state.
-        if self.status_of(index) != before {
-            for (child, state) in self.checks.iter().enumerate() {
-                if state.spec.depends_on == Some(index) {
-                    self.unsent.insert(child);
-                }
+        // Children's suppression follows their parent's latest run, not only its confirmed state.
+        for (child, state) in self.checks.iter().enumerate() {
+            if state.spec.depends_on == Some(index) {
+                self.unsent.insert(child);
             }
         }
     }
 
-    /// The state shown: debounced, and suppressed when the check it depends on is failing too.
+    /// The state shown: debounced, "failing" while a failure is not yet confirmed, and
+    /// suppressed while the latest run of the check it depends on fails too, so the
+    /// root cause is what alerts and what the status line names.
     pub fn status_of(&self, index: usize) -> Status {
-        let own = status_from(&self.checks[index].tracker);
+        let own = self.own_status(index);
         let parent = self.checks[index].spec.depends_on.filter(|&p| p != index);
         match parent {
-            Some(parent) if own.is_failing() && status_from(&self.checks[parent].tracker).is_failing() => {
-                Status::Suppressed
-            }
+            Some(parent) if own.is_failing() && self.parent_failing(parent) => Status::Suppressed,
             _ => own,
         }
+    }
+
+    fn own_status(&self, index: usize) -> Status {
+        let check = &self.checks[index];
+        let last_failed = check.last.as_ref().is_some_and(|o| !o.is_ok());
+        match status_from(&check.tracker) {
+            Status::Pending | Status::Ok if last_failed => Status::Failing,
+            status => status,
+        }
+    }
+
+    /// The parent's latest run failed, or it is still confirmed failing while it recovers.
+    fn parent_failing(&self, parent: usize) -> bool {
+        let check = &self.checks[parent];
+        check.last.as_ref().is_some_and(|o| !o.is_ok()) || status_from(&check.tracker).is_failing()
     }
 
     pub fn view(&self, index: usize, now: DateTime<Utc>) -> CheckView {
@@ -246,12 +257,24 @@ impl Collector {
             status: self.status_of(index),
             since: check.tracker.since,
             failures: check.tracker.failures,
+            failing_since: check.tracker.failing_since(),
             last: check.last.clone(),
             latencies: check.history.latencies(120),
             p50_ms: check.history.percentile(now, hour, 50.0),
             p95_ms: check.history.percentile(now, hour, 95.0),
             uptime_hour: check.history.uptime(now, hour),
             uptime_day: check.history.uptime(now, Duration::from_secs(86_400)),
+            baseline: check.spec.slow.map(|rule| BaselineView {
+                usual_ms: usual_latency(&check.history, rule, now),
+                source: match rule.baseline {
+                    Baseline::Fixed(_) => "fixed".into(),
+                    Baseline::Median(window) => {
+                        format!("median of {}", crate::config::units::format_duration(window))
+                    }
+                },
+                factor: rule.factor,
+                sustained: rule.sustained,
+            }),
             transitions: check.transitions.clone(),
             parent: check.spec.depends_on.map(|p| self.checks[p].spec.name.clone()),
             ..CheckView::pending(&check.spec, index)
@@ -301,23 +324,28 @@ fn status_from(tracker: &Tracker) -> Status {
     }
 }
 
-/// "Latency above N x its usual (median of the last hour) for T" turns an otherwise good run into a warning.
-fn apply_slow_rule(check: &mut CheckState, outcome: &mut Outcome) {
-    let Some(rule) = check.spec.slow else { return };
+/// What "normal" latency is right now: the fixed baseline, or the median of good,
+/// not-slow minutes over the baseline window.
+fn usual_latency(history: &History, rule: SlowRule, now: DateTime<Utc>) -> Option<u32> {
+    match rule.baseline {
+        Baseline::Fixed(usual) => Some(u32::try_from(usual.as_millis()).unwrap_or(u32::MAX)),
+        Baseline::Median(window) => history.baseline(now, window),
+    }
+}
+
+/// "Latency above N x its usual for T" turns an otherwise good run into a warning.
+/// Returns whether this run was above the limit, so its minute is kept out of "normal".
+fn apply_slow_rule(check: &mut CheckState, outcome: &mut Outcome) -> bool {
+    let Some(rule) = check.spec.slow else { return false };
     let (Some(latency), true) = (outcome.latency, outcome.is_ok()) else {
         check.slow_since = None;
-        return;
+        return false;
     };
-    let hour = Duration::from_secs(3600);
-    // Too few runs make a poor "usual".
-    if check.history.samples_in(outcome.at, hour) < 10 {
-        return;
-    }
-    let Some(median) = check.history.percentile(outcome.at, hour, 50.0) else { return };
-    let limit = f64::from(median.max(1)) * rule.factor;
+    let Some(usual) = usual_latency(&check.history, rule, outcome.at) else { return false };
+    let limit = f64::from(usual.max(1)) * rule.factor;
     if (latency.as_millis() as f64) <= limit {
         check.slow_since = None;
-        return;
+        return false;
     }
     let since = *check.slow_since.get_or_insert(outcome.at);
     if (outcome.at - since).to_std().unwrap_or_default() >= rule.sustained {
@@ -326,8 +354,9 @@ fn apply_slow_rule(check: &mut CheckState, outcome: &mut Outcome) {
             "latency {} above {}x its usual {}ms for {}",
             super::condition::format_latency(latency),
             super::condition::format_number(rule.factor),
-            median,
+            usual,
             crate::config::units::format_duration(rule.sustained)
         );
     }
+    true
 }

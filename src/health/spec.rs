@@ -29,7 +29,7 @@ pub struct CheckSpec {
     pub recover_after: u32,
     /// Failing only once failures have lasted this long, as well as `fail_after` runs.
     pub fail_for: Option<Duration>,
-    /// Warning when latency stays above `factor` times its median of the last hour for `for`.
+    /// Warning when latency stays above `factor` times its baseline for `sustained`.
     pub slow: Option<SlowRule>,
     pub depends_on: Option<usize>,
     pub depends_on_name: Option<String>,
@@ -48,7 +48,23 @@ pub struct CheckSpec {
 pub struct SlowRule {
     pub factor: f64,
     pub sustained: Duration,
+    pub baseline: Baseline,
 }
+
+/// What "normal" latency is for the slow rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Baseline {
+    /// Written in the config: `baseline = "200ms"`.
+    Fixed(Duration),
+    /// The median over this window of the stored history, leaving out minutes
+    /// with a failed run or a run flagged slow, so a slow spell never becomes "normal".
+    Median(Duration),
+}
+
+/// The measured baseline's window: 24 h by default, kept in memory at most that long.
+pub const DEFAULT_BASELINE_WINDOW: Duration = Duration::from_secs(24 * 3600);
+pub const MIN_BASELINE_WINDOW: Duration = Duration::from_secs(600);
+pub const MAX_BASELINE_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -95,9 +111,15 @@ impl CheckSpec {
             conditions.push(condition::parse("status < 300").map_err(|e| e.message)?);
         }
         let (warn, critical) = default_thresholds(&target);
-        let slow = check
-            .slow_factor
-            .map(|factor| SlowRule { factor, sustained: check.slow_for.map_or(Duration::from_secs(300), |d| d.get()) });
+        let baseline = match (check.baseline, check.baseline_window) {
+            (Some(fixed), _) => Baseline::Fixed(fixed.get()),
+            (None, window) => Baseline::Median(window.map_or(DEFAULT_BASELINE_WINDOW, |w| w.get())),
+        };
+        let slow = check.slow_factor.map(|factor| SlowRule {
+            factor,
+            sustained: check.slow_for.map_or(Duration::from_secs(300), |d| d.get()),
+            baseline,
+        });
         Ok(CheckSpec {
             name: check.name.get_ref().clone(),
             every: check.every.map_or(default_every, |d| d.get()),
