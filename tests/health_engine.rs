@@ -175,6 +175,9 @@ fn suppression_needs_the_parent_to_be_failing_too() {
     let mut collector = Collector::new(specs, None, Box::new(|_| true));
     collector.apply(0, Outcome::new(Level::Ok, "connected"));
     collector.apply(1, Outcome::new(Level::Critical, "refused"));
+    assert_eq!(collector.status_of(1), Status::Failing, "held until the parent has run again");
+    assert_eq!(collector.waiting_for_parent(1), Some(0));
+    collector.apply(0, Outcome::new(Level::Ok, "connected"));
     assert_eq!(collector.status_of(1), Status::Critical, "a healthy parent explains nothing");
     collector.apply(0, Outcome::new(Level::Critical, "refused"));
     assert_eq!(collector.status_of(1), Status::Suppressed);

@@ -56,17 +56,55 @@ const RETRY: Duration = Duration::from_millis(200);
 /// How often history is written to the store.
 const FLUSH_EVERY: Duration = Duration::from_secs(15);
 
+/// Runs one check once. The real one is [`Prober`]; tests give a scripted one.
+pub trait Probe: Send + Sync + 'static {
+    fn run<'a>(&'a self, spec: &'a CheckSpec) -> futures::future::BoxFuture<'a, Outcome>;
+}
+
+impl Probe for Prober {
+    fn run<'a>(&'a self, spec: &'a CheckSpec) -> futures::future::BoxFuture<'a, Outcome> {
+        Box::pin(Prober::run(self, spec))
+    }
+}
+
+/// The wall-clock time that stamps each result (and so drives `fail_for` and the slow rule).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// Wall time at creation plus tokio's elapsed time: follows paused time in tests.
+pub fn tokio_clock() -> Clock {
+    let (wall, started) = (Utc::now(), Instant::now());
+    Arc::new(move || wall + chrono::Duration::from_std(started.elapsed()).unwrap_or_default())
+}
+
 /// Starts the engine on the current tokio runtime.
 pub fn start(specs: Vec<CheckSpec>, store: Option<Store>, report: Report) -> EngineHandle {
+    start_with(specs, store, report, Arc::new(Prober::new()), system_clock())
+}
+
+/// Starts the engine with a given probe and clock.
+pub fn start_with(
+    specs: Vec<CheckSpec>,
+    store: Option<Store>,
+    report: Report,
+    prober: Arc<dyn Probe>,
+    clock: Clock,
+) -> EngineHandle {
     let specs: Vec<Arc<CheckSpec>> = specs.into_iter().map(Arc::new).collect();
     let (commands, command_rx) = mpsc::channel(64);
     let (results, result_rx) = mpsc::channel(RESULTS_QUEUE);
-    let prober = Prober::new();
     let triggers: Vec<Arc<Notify>> = specs.iter().map(|_| Arc::new(Notify::new())).collect();
     for (index, spec) in specs.iter().enumerate() {
-        tokio::spawn(schedule(index, spec.clone(), prober.clone(), triggers[index].clone(), results.clone()));
+        let stamp = clock.clone();
+        let task = schedule(index, spec.clone(), prober.clone(), stamp, triggers[index].clone(), results.clone());
+        tokio::spawn(task);
     }
-    let collector = Collector::new(specs, store, report);
+    let mut collector = Collector::new(specs, store, report);
+    collector.clock = clock;
     tokio::spawn(collector.run(result_rx, command_rx, triggers));
     EngineHandle { commands }
 }
@@ -75,7 +113,8 @@ pub fn start(specs: Vec<CheckSpec>, store: Option<Store>, report: Report) -> Eng
 async fn schedule(
     index: usize,
     spec: Arc<CheckSpec>,
-    prober: Prober,
+    prober: Arc<dyn Probe>,
+    clock: Clock,
     trigger: Arc<Notify>,
     results: mpsc::Sender<(usize, Outcome)>,
 ) {
@@ -88,7 +127,8 @@ async fn schedule(
             () = trigger.notified() => {}
         }
         let started = Instant::now();
-        let outcome = prober.run(&spec).await;
+        let mut outcome = prober.run(&spec).await;
+        outcome.at = clock();
         if results.send((index, outcome)).await.is_err() {
             return;
         }
@@ -140,6 +180,9 @@ pub struct Collector {
     report: Report,
     unsent: std::collections::BTreeSet<usize>,
     persist: Persist,
+    clock: Clock,
+    /// Parents to run now, because a dependent failed since their last run.
+    reruns: std::collections::BTreeSet<usize>,
 }
 
 impl Collector {
@@ -155,7 +198,15 @@ impl Collector {
                 spec,
             })
             .collect();
-        Collector { checks, store, report, unsent: Default::default(), persist: Persist::default() }
+        Collector {
+            checks,
+            store,
+            report,
+            unsent: Default::default(),
+            persist: Persist::default(),
+            clock: system_clock(),
+            reruns: Default::default(),
+        }
     }
 
     async fn run(
@@ -179,6 +230,11 @@ impl Collector {
                     }
                     for (index, outcome) in batch.drain(..) {
                         self.apply(index, outcome);
+                    }
+                    for parent in std::mem::take(&mut self.reruns) {
+                        if let Some(trigger) = triggers.get(parent) {
+                            trigger.notify_one();
+                        }
                     }
                 }
                 Some(command) = commands.recv() => match command {
@@ -214,6 +270,9 @@ impl Collector {
             check.transitions.truncate(TRANSITIONS_SHOWN);
         }
         self.unsent.insert(index);
+        if let Some(parent) = self.waiting_for_parent(index) {
+            self.reruns.insert(parent);
+        }
         // Children's suppression follows their parent's latest run, not only its confirmed state.
         for (child, state) in self.checks.iter().enumerate() {
             if state.spec.depends_on == Some(index) {
@@ -230,8 +289,20 @@ impl Collector {
         let parent = self.checks[index].spec.depends_on.filter(|&p| p != index);
         match parent {
             Some(parent) if own.is_failing() && self.parent_failing(parent) => Status::Suppressed,
+            // The parent has not run since this one began failing: hold the alert until it has.
+            Some(_) if own.is_failing() && self.waiting_for_parent(index).is_some() => Status::Failing,
             _ => own,
         }
+    }
+
+    /// The parent to ask first: this check is failing and its parent has not run since
+    /// the failure began (it is run at once, so a dependent never alerts before its cause).
+    pub fn waiting_for_parent(&self, index: usize) -> Option<usize> {
+        let check = &self.checks[index];
+        let parent = check.spec.depends_on.filter(|&p| p != index)?;
+        let failing_since = check.tracker.failing_since()?;
+        let parent_ran = self.checks[parent].last.as_ref().map(|o| o.at);
+        (parent_ran.is_none_or(|at| at < failing_since) && !self.parent_failing(parent)).then_some(parent)
     }
 
     fn own_status(&self, index: usize) -> Status {
@@ -268,15 +339,14 @@ impl Collector {
                 usual_ms: usual_latency(&check.history, rule, now),
                 source: match rule.baseline {
                     Baseline::Fixed(_) => "fixed".into(),
-                    Baseline::Median(window) => {
-                        format!("median of {}", crate::config::units::format_duration(window))
-                    }
+                    Baseline::Median(window) => format!("median of {}", window_text(window)),
                 },
                 factor: rule.factor,
                 sustained: rule.sustained,
             }),
             transitions: check.transitions.clone(),
             parent: check.spec.depends_on.map(|p| self.checks[p].spec.name.clone()),
+            waiting_for_parent: self.waiting_for_parent(index).is_some(),
             ..CheckView::pending(&check.spec, index)
         }
     }
@@ -285,7 +355,7 @@ impl Collector {
         if self.unsent.is_empty() {
             return;
         }
-        let now = Utc::now();
+        let now = (self.clock)();
         let views: Vec<Arc<CheckView>> = self.unsent.iter().map(|&i| Arc::new(self.view(i, now))).collect();
         if (self.report)(views) {
             self.unsent.clear();
@@ -321,6 +391,15 @@ fn status_from(tracker: &Tracker) -> Status {
         Some(Level::Warning) => Status::Warning,
         Some(Level::Unknown) => Status::Unknown,
         Some(Level::Critical) => Status::Critical,
+    }
+}
+
+/// A window as written in a config: "24h", "90m".
+fn window_text(window: Duration) -> String {
+    match window.as_secs() {
+        secs if secs % 3600 == 0 => format!("{}h", secs / 3600),
+        secs if secs % 60 == 0 => format!("{}m", secs / 60),
+        _ => crate::config::units::format_duration(window),
     }
 }
 

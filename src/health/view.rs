@@ -99,6 +99,8 @@ pub struct CheckView {
     pub fail_after: u32,
     pub fail_for: Option<Duration>,
     pub parent: Option<String>,
+    /// Failing, and the check it depends on is being run first to see whether it is the cause.
+    pub waiting_for_parent: bool,
     pub status: Status,
     pub since: Option<DateTime<Utc>>,
     /// Failed runs in a row.
@@ -133,6 +135,7 @@ impl CheckView {
             fail_after: spec.fail_after,
             fail_for: spec.fail_for,
             parent: None,
+            waiting_for_parent: false,
             status: Status::Pending,
             since: None,
             failures: 0,
@@ -151,6 +154,9 @@ impl CheckView {
     /// The state in words: "failing 1/2" while a failure is not yet confirmed.
     pub fn status_text(&self) -> String {
         match self.status {
+            Status::Failing if self.waiting_for_parent => {
+                format!("failing, checking {} first", self.parent.as_deref().unwrap_or("its parent"))
+            }
             Status::Failing => format!("failing {}", self.progress()),
             status => status.label().to_string(),
         }
@@ -186,6 +192,9 @@ impl CheckView {
         match (&self.last, self.status) {
             (None, _) if self.kind == "system" && self.target == "cpu" => "measuring…".into(),
             (None, _) => "waiting for the first run".into(),
+            (Some(last), Status::Failing) if self.waiting_for_parent => {
+                format!("{} (checking {} first)", last.message, self.parent.as_deref().unwrap_or("its parent"))
+            }
             (Some(last), Status::Failing) => format!("{} ({} before alerting)", last.message, self.progress()),
             (Some(last), Status::Suppressed) => {
                 format!("{} (suppressed: {} is down)", last.message, self.parent.as_deref().unwrap_or("parent"))

@@ -53,6 +53,8 @@ impl HealthTab {
         // A failing check not yet confirmed is named when nothing worse is: it is the
         // root cause its suppressed dependents point at.
         let failing: Vec<&CheckView> = self.rows.iter().filter(|r| r.status == Status::Failing).map(|r| r.as_ref()).collect();
+        // A dependent held while its parent runs again points at the parent, never at itself.
+        let named = failing.iter().find(|r| !r.waiting_for_parent).or(failing.first());
         let maintenance = self.window.is_some();
         let text = if let Some(first) = critical.first() {
             // Compact: at 80 columns about a dozen cells are left for it.
@@ -60,8 +62,11 @@ impl HealthTab {
             format!("✗{} {first}{expected}", critical.len())
         } else if warning > 0 {
             format!("▲{warning} warning")
-        } else if let Some(first) = failing.first() {
-            format!("!{} {} {}", failing.len(), first.name, first.status_text())
+        } else if let Some(first) = named {
+            match (&first.parent, first.waiting_for_parent) {
+                (Some(parent), true) => format!("!{} checking {parent}", failing.len()),
+                _ => format!("!{} {} {}", failing.len(), first.name, first.status_text()),
+            }
         } else {
             format!("✓{ok}/{} ok", self.rows.len())
         };
