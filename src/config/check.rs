@@ -38,6 +38,12 @@ pub struct CheckConfig {
     pub disk: Option<PathBuf>,
     #[serde(default)]
     pub tls: Option<String>,
+    /// A GPU gauge: memory, temperature, power or utilization.
+    #[serde(default)]
+    pub gpu: Option<Spanned<String>>,
+    /// Which GPU a `gpu` check watches (default: the worst of them).
+    #[serde(default)]
+    pub gpu_index: Option<u32>,
 
     // HTTP details.
     #[serde(default)]
@@ -108,6 +114,7 @@ pub enum CheckTarget {
     System(String),
     Disk(PathBuf),
     Tls(String),
+    Gpu(String),
 }
 
 impl CheckConfig {
@@ -135,6 +142,9 @@ impl CheckConfig {
         if let Some(addr) = &self.tls {
             targets.push(CheckTarget::Tls(addr.clone()));
         }
+        if let Some(gauge) = &self.gpu {
+            targets.push(CheckTarget::Gpu(gauge.get_ref().clone()));
+        }
         targets
     }
 
@@ -153,6 +163,7 @@ impl CheckTarget {
             CheckTarget::System(_) => "system",
             CheckTarget::Disk(_) => "disk",
             CheckTarget::Tls(_) => "tls",
+            CheckTarget::Gpu(_) => "gpu",
         }
     }
 }
@@ -209,6 +220,7 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
             );
         }
         validate_baseline(check, problems);
+        validate_gpu(check, problems);
         if let (Some(warn), Some(critical)) = (check.warn_days, check.critical_days)
             && warn < critical
         {
@@ -246,6 +258,31 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 Some("query = \"SELECT COUNT(*) FROM users\""),
             );
         }
+    }
+}
+
+/// The gauges a `gpu` check can watch.
+pub const GPU_GAUGES: [&str; 4] = ["memory", "temperature", "power", "utilization"];
+
+fn validate_gpu(check: &CheckConfig, problems: &mut Problems) {
+    let name = check.name.get_ref();
+    if let Some(gauge) = &check.gpu {
+        if !GPU_GAUGES.contains(&gauge.get_ref().as_str()) {
+            problems.push(
+                gauge.span(),
+                format!("check `{name}`: unknown gpu gauge `{}`", gauge.get_ref()),
+                Some("gpu = \"memory\", \"temperature\", \"power\" or \"utilization\""),
+            );
+        }
+        if gauge.get_ref() == "utilization" && check.warn.is_none() && check.critical.is_none() {
+            problems.push(
+                gauge.span(),
+                format!("check `{name}`: a gpu utilization check needs warn or critical"),
+                Some("[gpu] has no utilization thresholds; e.g. warn = \"95%\""),
+            );
+        }
+    } else if check.gpu_index.is_some() {
+        problems.push(check.name.span(), format!("check `{name}`: gpu_index belongs to a gpu check"), None);
     }
 }
 

@@ -40,6 +40,8 @@ pub struct CheckSpec {
     pub critical_days: u32,
     pub http: HttpOptions,
     pub query: Option<String>,
+    /// The GPU settings and which GPU, for a gpu check.
+    pub gpu: Option<GpuCheck>,
     /// Relative paths (sqlite files, disks, commands' working folder) resolve against this.
     pub base_dir: PathBuf,
 }
@@ -66,6 +68,13 @@ pub const DEFAULT_BASELINE_WINDOW: Duration = Duration::from_secs(24 * 3600);
 pub const MIN_BASELINE_WINDOW: Duration = Duration::from_secs(600);
 pub const MAX_BASELINE_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
+/// A gpu check's GPU: one by index, or the worst of them; `[gpu]` gives the source and thresholds.
+#[derive(Debug, Clone)]
+pub struct GpuCheck {
+    pub index: Option<u32>,
+    pub settings: crate::config::GpuConfig,
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
     pub method: String,
@@ -88,12 +97,16 @@ impl CheckSpec {
             CheckTarget::Command(argv) => argv.join(" "),
             CheckTarget::Sqlite(path) | CheckTarget::Disk(path) => path.display().to_string(),
             CheckTarget::System(what) => what.clone(),
+            CheckTarget::Gpu(gauge) => match check_gpu_index(&self.gpu) {
+                Some(index) => format!("{gauge} of GPU {index}"),
+                None => format!("{gauge} of the worst GPU"),
+            },
         }
     }
 
     pub fn from_config(check: &CheckConfig, config: &Config, names: &[String]) -> Result<CheckSpec, String> {
         let target = check.target().ok_or_else(|| format!("check `{}` has no target", check.name.get_ref()))?;
-        let system_like = matches!(target, CheckTarget::System(_) | CheckTarget::Disk(_));
+        let system_like = matches!(target, CheckTarget::System(_) | CheckTarget::Disk(_) | CheckTarget::Gpu(_));
         // Certificates change rarely; once an hour is plenty.
         let default_every = match target {
             CheckTarget::Tls(_) => Duration::from_secs(3600),
@@ -145,6 +158,8 @@ impl CheckSpec {
                 body_limit: check.body_limit.map_or(DEFAULT_BODY_LIMIT, |b| b.0),
             },
             query: check.query.clone(),
+            gpu: matches!(target, CheckTarget::Gpu(_))
+                .then(|| GpuCheck { index: check.gpu_index, settings: config.gpu.clone() }),
             base_dir: config.base_dir().to_path_buf(),
             target,
         })
@@ -180,6 +195,10 @@ impl CheckSpec {
     pub fn resolve(&self, path: &std::path::Path) -> PathBuf {
         if path.is_absolute() { path.to_path_buf() } else { self.base_dir.join(path) }
     }
+}
+
+fn check_gpu_index(gpu: &Option<GpuCheck>) -> Option<u32> {
+    gpu.as_ref().and_then(|g| g.index)
 }
 
 /// The users' own thresholds: cpu 80/95 %, memory 85/95 %, swap 50/80 %, load per core 80/100 %, disk 80/90 %.

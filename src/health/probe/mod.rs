@@ -5,6 +5,7 @@
 //! that into the run's level and one-line message.
 
 mod command;
+pub mod gpu;
 mod http;
 mod sqlite;
 mod system;
@@ -45,6 +46,7 @@ pub struct Prober {
     clients: Arc<std::sync::Mutex<std::collections::HashMap<Option<std::path::PathBuf>, reqwest::Client>>>,
     system: Arc<std::sync::Mutex<system::Sampler>>,
     tls: tls::Configs,
+    gpu: gpu::Gpus,
 }
 
 /// Extra time a probe gets beyond its timeout to clean up (kill a process group) before it is abandoned.
@@ -53,6 +55,11 @@ const GRACE: Duration = Duration::from_secs(2);
 impl Prober {
     pub fn new() -> Prober {
         Prober::default()
+    }
+
+    /// A prober whose gpu checks read `source` (a fake in tests).
+    pub fn with_gpu_source(source: Box<dyn crate::gpu::GpuSource>) -> Prober {
+        Prober { gpu: gpu::Gpus::with_source(source), ..Prober::default() }
     }
 
     /// Runs `spec` once, within its timeout, and judges the result.
@@ -89,6 +96,7 @@ impl Prober {
             CheckTarget::System(what) => within(deadline, system::probe(&self.system, what, spec)).await,
             CheckTarget::Disk(path) => within(deadline, system::disk(&spec.resolve(path), spec)).await,
             CheckTarget::Tls(address) => within(deadline, tls::probe(&self.tls, spec, address)).await,
+            CheckTarget::Gpu(gauge) => gpu::probe(&self.gpu, spec, gauge).await,
         }
     }
 
