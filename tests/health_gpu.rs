@@ -61,7 +61,10 @@ async fn memory_watches_the_worst_gpu_unless_one_is_named() {
 #[tokio::test]
 async fn temperature_power_and_utilization_have_their_thresholds() {
     let hot = run("gpu = \"temperature\"", Ok(two_gpus())).await;
-    assert_eq!((hot.level, hot.message.as_str()), (Level::Warning, "GPU 1 (Fake GPU 1) temperature 85°C at or above warn 80°C"));
+    assert_eq!(
+        (hot.level, hot.message.as_str()),
+        (Level::Warning, "GPU 1 (Fake GPU 1) temperature 85°C at or above warn 80°C")
+    );
     let power = run("gpu = \"power\"", Ok(two_gpus())).await;
     assert_eq!(power.level, Level::Ok, "GPU 1 does not report power; GPU 0 is at half: {}", power.message);
     assert!(power.message.contains("GPU 0 (Fake GPU 0) power 50% of its limit (200/400 W)"), "{}", power.message);
@@ -174,7 +177,11 @@ fn without_a_driver_a_gpu_check_could_not_read() {
     let dir = tempfile::tempdir().unwrap();
     let run = firstwatch(&dir, "[[check]]\nname = \"gpu\"\ngpu = \"memory\"\n", &["check"]);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("UNKNOWN") && run.stdout.contains("could not read GPUs: No NVIDIA GPU found"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("UNKNOWN") && run.stdout.contains("could not read GPUs: No NVIDIA GPU found"),
+        "{}",
+        run.stdout
+    );
     let gpu = firstwatch(&dir, "", &["gpu"]);
     assert_eq!(gpu.code, 3);
 }

@@ -303,7 +303,8 @@ fn validate_baseline(check: &CheckConfig, problems: &mut Problems) {
         problem(format!("check `{name}`: baseline must be longer than 0ms"), None);
     }
     if let Some(window) = check.baseline_window
-        && !(crate::health::spec::MIN_BASELINE_WINDOW..=crate::health::spec::MAX_BASELINE_WINDOW).contains(&window.get())
+        && !(crate::health::spec::MIN_BASELINE_WINDOW..=crate::health::spec::MAX_BASELINE_WINDOW)
+            .contains(&window.get())
     {
         problem(format!("check `{name}`: baseline_window `{window}` is outside 10m..24h"), None);
     }
@@ -341,7 +342,10 @@ mod tests {
                 "tls = \"a:443\"\nwarn_days = 3\ncritical_days = 7\n",
                 "2:8: check `x`: warn_days (3) is below critical_days (7)",
             ),
-            ("http = \"http://a\"\nbaseline = \"200ms\"\n", "2:8: check `x`: baseline and baseline_window need slow_factor"),
+            (
+                "http = \"http://a\"\nbaseline = \"200ms\"\n",
+                "2:8: check `x`: baseline and baseline_window need slow_factor",
+            ),
             (
                 "http = \"http://a\"\nslow_factor = 2\nbaseline_window = \"48h\"\n",
                 "2:8: check `x`: baseline_window `48h` is outside 10m..24h",

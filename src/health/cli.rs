@@ -102,8 +102,7 @@ fn select(config: &Config, names: &[String]) -> Result<Plan, String> {
     let mut specs = Vec::new();
     for check in &config.checks {
         specs.push(
-            CheckSpec::from_config(check, config, &known)
-                .map_err(|e| format!("check `{}`: {e}", check.name.get_ref())),
+            CheckSpec::from_config(check, config, &known).map_err(|e| format!("check `{}`: {e}", check.name.get_ref())),
         );
     }
     let shown: Vec<bool> = known.iter().map(|name| names.is_empty() || names.contains(name)).collect();
@@ -154,7 +153,13 @@ pub struct Row {
 /// no worse than its parent, so one outage is one critical line.
 pub fn judge_dependencies(specs: &[CheckSpec], outcomes: Vec<Outcome>) -> Vec<Row> {
     let mut counts: Vec<Option<Level>> = vec![None; specs.len()];
-    fn counts_as(index: usize, specs: &[CheckSpec], outcomes: &[Outcome], memo: &mut [Option<Level>], depth: usize) -> Level {
+    fn counts_as(
+        index: usize,
+        specs: &[CheckSpec],
+        outcomes: &[Outcome],
+        memo: &mut [Option<Level>],
+        depth: usize,
+    ) -> Level {
         if let Some(level) = memo[index] {
             return level;
         }

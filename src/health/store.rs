@@ -13,7 +13,8 @@ use std::time::Duration;
 
 pub const MIGRATIONS: Migrations = Migrations {
     module: "health",
-    steps: &["CREATE TABLE health_minutes (
+    steps: &[
+        "CREATE TABLE health_minutes (
             check_name TEXT NOT NULL,
             minute INTEGER NOT NULL,
             ok INTEGER NOT NULL,

@@ -85,7 +85,9 @@ pub async fn probe(gpus: &Gpus, spec: &CheckSpec, gauge: &str) -> Result<Observe
         }
     }
     // The worst GPU: highest level, then highest value.
-    let Some(worst) = judged.into_iter().max_by(|a, b| (a.level, a.value).partial_cmp(&(b.level, b.value)).unwrap_or(std::cmp::Ordering::Equal))
+    let Some(worst) = judged
+        .into_iter()
+        .max_by(|a, b| (a.level, a.value).partial_cmp(&(b.level, b.value)).unwrap_or(std::cmp::Ordering::Equal))
     else {
         return Err(ProbeError::CannotRun(format!("could not read {gauge}: {}", unread.join("; "))));
     };

@@ -52,7 +52,8 @@ impl HealthTab {
         let warning = count(Status::Warning) + count(Status::Unknown);
         // A failing check not yet confirmed is named when nothing worse is: it is the
         // root cause its suppressed dependents point at.
-        let failing: Vec<&CheckView> = self.rows.iter().filter(|r| r.status == Status::Failing).map(|r| r.as_ref()).collect();
+        let failing: Vec<&CheckView> =
+            self.rows.iter().filter(|r| r.status == Status::Failing).map(|r| r.as_ref()).collect();
         // A dependent held while its parent runs again points at the parent, never at itself.
         let named = failing.iter().find(|r| !r.waiting_for_parent).or(failing.first());
         let maintenance = self.window.is_some();
