@@ -348,7 +348,7 @@ mod tests {
             ),
             (
                 "http = \"http://a\"\nslow_factor = 2\nbaseline_window = \"48h\"\n",
-                "2:8: check `x`: baseline_window `48h` is outside 10m..24h",
+                "2:8: check `x`: baseline_window `2d00h` is outside 10m..24h",
             ),
             (
                 "http = \"http://a\"\nslow_factor = 2\nbaseline = \"1s\"\nbaseline_window = \"1h\"\n",
