@@ -98,6 +98,7 @@ fn bad_gpu_checks_are_config_errors() {
         ("gpu = \"utilization\"\n", "a gpu utilization check needs warn or critical"),
         ("tcp = \"a:1\"\ngpu_index = 1\n", "gpu_index belongs to a gpu check"),
         ("gpu = \"memory\"\nexpect = ['status == 200']\n", "cannot apply to a gpu check"),
+        ("gpu = \"xid\"\ngpu_index = 0\n", "an xid check watches every GPU; leave out gpu_index"),
     ] {
         let text = format!("[[check]]\nname = \"g\"\n{body}");
         let err = load_str(&text, Path::new("f.toml")).expect_err(body);
@@ -184,4 +185,58 @@ fn without_a_driver_a_gpu_check_could_not_read() {
     );
     let gpu = firstwatch(&dir, "", &["gpu"]);
     assert_eq!(gpu.code, 3);
+}
+
+/// Seconds since boot, the clock of the kernel log.
+fn uptime() -> f64 {
+    std::fs::read_to_string("/proc/uptime").unwrap().split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn xid_reports_in_the_kernel_log_are_critical_within_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("kmsg");
+    // A stand-in for /dev/kmsg: one Xid a few minutes ago among other records.
+    let ago = (uptime() / 2.0).min(600.0);
+    let micros = ((uptime() - ago) * 1e6) as u64;
+    std::fs::write(
+        &log,
+        format!(
+            "6,100,{micros},-;usb 1-1: new high-speed USB device\n SUBSYSTEM=usb\n\
+             4,101,{micros},-;NVRM: Xid (PCI:0000:3b:00): 79, pid=1234, name=python3, GPU has fallen off the bus.\n"
+        ),
+    )
+    .unwrap();
+    let config =
+        |window: &str| format!("gpu = \"xid\"\n\n[gpu]\nkernel_log = \"{}\"\nxid_window = \"{window}\"", log.display());
+    let recent = run(&config("24h"), Ok(Vec::new())).await;
+    assert_eq!(recent.level, Level::Critical, "{}", recent.message);
+    assert!(recent.message.starts_with("Xid (PCI:0000:3b:00): 79, pid=1234"), "{}", recent.message);
+    assert!(recent.message.contains("ago; 1 Xid report within 1d00h)"), "{}", recent.message);
+    if ago > 30.0 {
+        let outside = run(&config("10s"), Ok(Vec::new())).await;
+        assert_eq!(outside.level, Level::Ok, "{}", outside.message);
+        assert_eq!(outside.message, "no Xid report in the kernel log within 10s");
+    }
+
+    let kern_log = dir.path().join("kern.log");
+    std::fs::write(
+        &kern_log,
+        "Dec  5 03:00:00 gpu1 kernel: NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus.\n",
+    )
+    .unwrap();
+    let syslog =
+        run(&config("24h").replace(&log.display().to_string(), &kern_log.display().to_string()), Ok(Vec::new())).await;
+    assert_eq!(syslog.level, Level::Unknown, "no false all-clear: {}", syslog.message);
+    assert!(syslog.message.contains("without kernel timestamps"), "{}", syslog.message);
+
+    let missing = run(&config("24h").replace("kmsg", "absent"), Ok(Vec::new())).await;
+    assert_eq!(missing.level, Level::Unknown);
+    assert!(missing.message.starts_with("could not read the kernel log"), "{}", missing.message);
+
+    // A FIFO with no writer never holds the check up.
+    let fifo = dir.path().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let quiet = run(&config("24h").replace("kmsg", "fifo"), Ok(Vec::new())).await;
+    assert_eq!(quiet.level, Level::Ok, "{}", quiet.message);
 }

@@ -38,7 +38,7 @@ pub struct CheckConfig {
     pub disk: Option<PathBuf>,
     #[serde(default)]
     pub tls: Option<String>,
-    /// A GPU gauge: memory, temperature, power or utilization.
+    /// A GPU gauge: memory, temperature, power, utilization, or xid (Xid reports in the kernel log).
     #[serde(default)]
     pub gpu: Option<Spanned<String>>,
     /// Which GPU a `gpu` check watches (default: the worst of them).
@@ -262,7 +262,7 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
 }
 
 /// The gauges a `gpu` check can watch.
-pub const GPU_GAUGES: [&str; 4] = ["memory", "temperature", "power", "utilization"];
+pub const GPU_GAUGES: [&str; 5] = ["memory", "temperature", "power", "utilization", "xid"];
 
 fn validate_gpu(check: &CheckConfig, problems: &mut Problems) {
     let name = check.name.get_ref();
@@ -271,7 +271,7 @@ fn validate_gpu(check: &CheckConfig, problems: &mut Problems) {
             problems.push(
                 gauge.span(),
                 format!("check `{name}`: unknown gpu gauge `{}`", gauge.get_ref()),
-                Some("gpu = \"memory\", \"temperature\", \"power\" or \"utilization\""),
+                Some("gpu = \"memory\", \"temperature\", \"power\", \"utilization\" or \"xid\""),
             );
         }
         if gauge.get_ref() == "utilization" && check.warn.is_none() && check.critical.is_none() {
@@ -279,6 +279,13 @@ fn validate_gpu(check: &CheckConfig, problems: &mut Problems) {
                 gauge.span(),
                 format!("check `{name}`: a gpu utilization check needs warn or critical"),
                 Some("[gpu] has no utilization thresholds; e.g. warn = \"95%\""),
+            );
+        }
+        if gauge.get_ref() == "xid" && check.gpu_index.is_some() {
+            problems.push(
+                gauge.span(),
+                format!("check `{name}`: an xid check watches every GPU; leave out gpu_index"),
+                Some("the kernel log names a GPU by its PCI address, which the message shows"),
             );
         }
     } else if check.gpu_index.is_some() {

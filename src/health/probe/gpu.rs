@@ -1,7 +1,8 @@
 //! GPU checks: one gauge (memory, temperature, power, utilization) of one GPU,
 //! or of the worst GPU, against thresholds, through the same source the gpu
 //! tab reads (NVML, or the simulation of `[gpu] simulate`). Sampling runs on
-//! its own thread with `[gpu] timeout`, never on the async runtime.
+//! its own thread with `[gpu] timeout`, never on the async runtime. Xid
+//! reports come from the kernel log instead (see `xid`).
 
 use super::{Observed, ProbeError};
 use crate::gpu::engine::{SampleError, sample_once};
@@ -58,6 +59,12 @@ impl Gpus {
 
 pub async fn probe(gpus: &Gpus, spec: &CheckSpec, gauge: &str) -> Result<Observed, ProbeError> {
     let check = spec.gpu.as_ref().ok_or_else(|| ProbeError::CannotRun("not a gpu check".into()))?;
+    if gauge == "xid" {
+        let (path, window) = (spec.resolve(&check.settings.kernel_log), check.settings.xid_window());
+        return tokio::task::spawn_blocking(move || super::xid::probe(&path, window))
+            .await
+            .map_err(|_| ProbeError::CannotRun("the reading thread failed".into()))?;
+    }
     let readings =
         gpus.sample(check).await.map_err(|reason| ProbeError::CannotRun(format!("could not read GPUs: {reason}")))?;
     let watched: Vec<&DeviceReading> = match check.index {

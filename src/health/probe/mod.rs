@@ -11,6 +11,7 @@ mod sqlite;
 mod system;
 mod tcp;
 mod tls;
+mod xid;
 
 use super::condition::{Observation, Subject};
 use super::outcome::{Level, Outcome, Response};
