@@ -320,3 +320,31 @@ async fn headless_check_suppresses_dependents_and_counts_them_no_worse_than_thei
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("\"suppressed_by\": null"), "{out}");
 }
+
+#[test]
+fn the_detail_pane_shows_the_usual_latency_and_where_it_came_from() {
+    use firstwatch::health::engine::Collector;
+    let toml = "[[check]]\nname = \"api\"\nhttp = \"http://127.0.0.1:1/\"\nslow_factor = 2\nslow_for = \"5m\"\n";
+    let specs = specs(toml);
+    let mut collector = Collector::new(specs.iter().cloned().map(Arc::new).collect(), None, Box::new(|_| true));
+    let start = chrono::Utc::now() - chrono::Duration::minutes(30);
+    for minute in 0..12 {
+        let mut outcome = Outcome::new(Level::Ok, "200 OK").with_latency(Duration::from_millis(40));
+        outcome.at = start + chrono::Duration::minutes(minute);
+        collector.apply(0, outcome);
+    }
+    let now = start + chrono::Duration::minutes(12);
+    let mut model = support::model("no-color");
+    model.wall = now;
+    model.tabs.health = HealthTab::with_checks(&specs);
+    let views = vec![Arc::new(collector.view(0, now))];
+    update(&mut model, Action::Msg(TabMsg::Health(Msg::Updated(views))), std::time::Instant::now());
+    update(&mut model, Action::Select, std::time::Instant::now());
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|frame| firstwatch::tui::view::render(&model, frame)).unwrap();
+    let screen = format!("{}", terminal.backend());
+    assert!(
+        screen.contains("usual latency 40ms (median of 24h, slow minutes left out) · warn above 2x for 5m00s"),
+        "{screen}"
+    );
+}
