@@ -176,7 +176,25 @@ fn criterion_benches(c: &mut Criterion) {
     c.bench_function("health: evaluate 4 conditions on a JSON body", |b| {
         b.iter(|| conditions.iter().all(|c| c.evaluate(black_box(&seen)).is_ok()))
     });
+    baseline(c);
     frame(c, port);
+}
+
+/// The slow rule asks for the usual latency on every run: a full day of minutes.
+fn baseline(c: &mut Criterion) {
+    let mut history = firstwatch::health::history::History::default();
+    let start = chrono::Utc::now() - chrono::Duration::hours(24);
+    for minute in 0..1440i64 {
+        let at = start + chrono::Duration::minutes(minute);
+        for run in 0..4 {
+            let latency = Duration::from_millis(20 + ((minute + run) % 30) as u64);
+            history.record_run(at + chrono::Duration::seconds(run * 15), true, Some(latency), minute % 97 == 0);
+        }
+    }
+    let now = chrono::Utc::now();
+    c.bench_function("health: usual latency over 24h of stored minutes", |b| {
+        b.iter(|| black_box(history.baseline(black_box(now), Duration::from_secs(86_400))))
+    });
 }
 
 fn frame(c: &mut Criterion, port: u16) {

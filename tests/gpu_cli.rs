@@ -66,7 +66,7 @@ fn without_a_driver_it_says_so_and_exits_3() {
 fn the_table_shows_every_simulated_gpu_and_its_processes() {
     let dir = tempfile::tempdir().unwrap();
     let run = gpu(&simulated(&dir, 4), &[]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 1, "the L40S past 90% memory is a warning: {}", run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines[0].starts_with("source: simulation, seed 1 (SIMULATED: not real GPUs)"), "{}", run.stdout);
     assert!(lines[1].starts_with("GPU NAME"), "{}", run.stdout);
@@ -148,7 +148,8 @@ fn help_documents_the_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let run = gpu(&config(&dir, ""), &["--help"]);
     assert_eq!(run.code, 0);
-    assert!(run.stdout.contains("3  no NVIDIA GPU or driver found"), "{}", run.stdout);
+    assert!(run.stdout.contains("no NVIDIA GPU or driver found on this host"), "{}", run.stdout);
+    assert!(run.stdout.contains("1  a GPU is past a warning threshold"), "{}", run.stdout);
     assert!(run.stdout.contains("--query"), "{}", run.stdout);
 }
 

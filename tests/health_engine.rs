@@ -47,12 +47,14 @@ async fn runs_on_the_interval_and_alerts_only_after_fail_after_runs() {
     let (_engine, mut rx) = start(specs(UNRUNNABLE));
     let started = tokio::time::Instant::now();
     let first = next_result(&mut rx, 0).await;
-    assert_eq!(first.status, Status::Pending, "one failure is not yet an alert");
+    assert_eq!(first.status, Status::Failing, "one failure is not yet an alert, and not ok either");
+    assert_eq!(first.status.symbol(), "!");
+    assert_eq!(first.status_text(), "failing 1/3");
     assert_eq!(first.failures, 1);
-    assert!(first.message().contains("(1/3 failures before alerting)"), "{}", first.message());
+    assert!(first.message().contains("(1/3 before alerting)"), "{}", first.message());
     assert!(started.elapsed() <= Duration::from_secs(2), "the first run is within the start-up spread");
     let second = next_result(&mut rx, 0).await;
-    assert_eq!(second.status, Status::Pending);
+    assert_eq!(second.status_text(), "failing 2/3");
     let third = next_result(&mut rx, 0).await;
     assert_eq!(third.status, Status::Unknown);
     assert_eq!(third.transitions.len(), 1);
@@ -99,7 +101,7 @@ async fn a_child_of_a_failing_parent_is_suppressed() {
     assert_eq!(parent.status, Status::Critical);
     let child = loop {
         let view = next_result(&mut rx, 1).await;
-        if view.status != Status::Pending {
+        if !matches!(view.status, Status::Pending | Status::Failing) {
             break view;
         }
     };
@@ -173,6 +175,9 @@ fn suppression_needs_the_parent_to_be_failing_too() {
     let mut collector = Collector::new(specs, None, Box::new(|_| true));
     collector.apply(0, Outcome::new(Level::Ok, "connected"));
     collector.apply(1, Outcome::new(Level::Critical, "refused"));
+    assert_eq!(collector.status_of(1), Status::Failing, "held until the parent has run again");
+    assert_eq!(collector.waiting_for_parent(1), Some(0));
+    collector.apply(0, Outcome::new(Level::Ok, "connected"));
     assert_eq!(collector.status_of(1), Status::Critical, "a healthy parent explains nothing");
     collector.apply(0, Outcome::new(Level::Critical, "refused"));
     assert_eq!(collector.status_of(1), Status::Suppressed);

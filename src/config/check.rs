@@ -41,6 +41,12 @@ pub struct CheckConfig {
     /// The name of a `[[backup]]` set whose newest good backup is judged.
     #[serde(default)]
     pub backup: Option<Spanned<String>>,
+    /// A GPU gauge: memory, temperature, power, utilization, or xid (Xid reports in the kernel log).
+    #[serde(default)]
+    pub gpu: Option<Spanned<String>>,
+    /// Which GPU a `gpu` check watches (default: the worst of them).
+    #[serde(default)]
+    pub gpu_index: Option<u32>,
 
     // HTTP details.
     #[serde(default)]
@@ -99,6 +105,12 @@ pub struct CheckConfig {
     /// ... for this long (default 5m).
     #[serde(default)]
     pub slow_for: Option<HumanDuration>,
+    /// A fixed "normal" latency for the slow rule, instead of the measured median.
+    #[serde(default)]
+    pub baseline: Option<HumanDuration>,
+    /// How far back the measured median reaches (default 24h, at most 24h).
+    #[serde(default)]
+    pub baseline_window: Option<HumanDuration>,
 }
 
 /// The kind of a check, taken from whichever target key is set.
@@ -113,6 +125,7 @@ pub enum CheckTarget {
     Tls(String),
     /// A backup set, by name.
     Backup(String),
+    Gpu(String),
 }
 
 impl CheckConfig {
@@ -143,6 +156,9 @@ impl CheckConfig {
         if let Some(set) = &self.backup {
             targets.push(CheckTarget::Backup(set.get_ref().clone()));
         }
+        if let Some(gauge) = &self.gpu {
+            targets.push(CheckTarget::Gpu(gauge.get_ref().clone()));
+        }
         targets
     }
 
@@ -162,6 +178,7 @@ impl CheckTarget {
             CheckTarget::Disk(_) => "disk",
             CheckTarget::Tls(_) => "tls",
             CheckTarget::Backup(_) => "backup",
+            CheckTarget::Gpu(_) => "gpu",
         }
     }
 }
@@ -217,6 +234,8 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 None,
             );
         }
+        validate_baseline(check, problems);
+        validate_gpu(check, problems);
         if let (Some(warn), Some(critical)) = (check.warn_days, check.critical_days)
             && warn < critical
         {
@@ -294,6 +313,62 @@ fn validate_backup_check(config: &Config, check: &CheckConfig, problems: &mut Pr
     }
 }
 
+/// The gauges a `gpu` check can watch.
+pub const GPU_GAUGES: [&str; 5] = ["memory", "temperature", "power", "utilization", "xid"];
+
+fn validate_gpu(check: &CheckConfig, problems: &mut Problems) {
+    let name = check.name.get_ref();
+    if let Some(gauge) = &check.gpu {
+        if !GPU_GAUGES.contains(&gauge.get_ref().as_str()) {
+            problems.push(
+                gauge.span(),
+                format!("check `{name}`: unknown gpu gauge `{}`", gauge.get_ref()),
+                Some("gpu = \"memory\", \"temperature\", \"power\", \"utilization\" or \"xid\""),
+            );
+        }
+        if gauge.get_ref() == "utilization" && check.warn.is_none() && check.critical.is_none() {
+            problems.push(
+                gauge.span(),
+                format!("check `{name}`: a gpu utilization check needs warn or critical"),
+                Some("[gpu] has no utilization thresholds; e.g. warn = \"95%\""),
+            );
+        }
+        if gauge.get_ref() == "xid" && check.gpu_index.is_some() {
+            problems.push(
+                gauge.span(),
+                format!("check `{name}`: an xid check watches every GPU; leave out gpu_index"),
+                Some("the kernel log names a GPU by its PCI address, which the message shows"),
+            );
+        }
+    } else if check.gpu_index.is_some() {
+        problems.push(check.name.span(), format!("check `{name}`: gpu_index belongs to a gpu check"), None);
+    }
+}
+
+/// `baseline` and `baseline_window` belong to the slow rule and say one thing each.
+fn validate_baseline(check: &CheckConfig, problems: &mut Problems) {
+    let name = check.name.get_ref();
+    let mut problem = |message: String, hint: Option<&str>| problems.push(check.name.span(), message, hint);
+    if (check.baseline.is_some() || check.baseline_window.is_some()) && check.slow_factor.is_none() {
+        problem(
+            format!("check `{name}`: baseline and baseline_window need slow_factor"),
+            Some("slow_factor = 2 warns when latency stays above twice the baseline"),
+        );
+    }
+    if check.baseline.is_some() && check.baseline_window.is_some() {
+        problem(format!("check `{name}`: set baseline (fixed) or baseline_window (measured), not both"), None);
+    }
+    if check.baseline.is_some_and(|b| b.get().is_zero()) {
+        problem(format!("check `{name}`: baseline must be longer than 0ms"), None);
+    }
+    if let Some(window) = check.baseline_window
+        && !(crate::health::spec::MIN_BASELINE_WINDOW..=crate::health::spec::MAX_BASELINE_WINDOW)
+            .contains(&window.get())
+    {
+        problem(format!("check `{name}`: baseline_window `{window}` is outside 10m..24h"), None);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::load_str;
@@ -325,6 +400,18 @@ mod tests {
             (
                 "tls = \"a:443\"\nwarn_days = 3\ncritical_days = 7\n",
                 "2:8: check `x`: warn_days (3) is below critical_days (7)",
+            ),
+            (
+                "http = \"http://a\"\nbaseline = \"200ms\"\n",
+                "2:8: check `x`: baseline and baseline_window need slow_factor",
+            ),
+            (
+                "http = \"http://a\"\nslow_factor = 2\nbaseline_window = \"48h\"\n",
+                "2:8: check `x`: baseline_window `2d00h` is outside 10m..24h",
+            ),
+            (
+                "http = \"http://a\"\nslow_factor = 2\nbaseline = \"1s\"\nbaseline_window = \"1h\"\n",
+                "2:8: check `x`: set baseline (fixed) or baseline_window (measured), not both",
             ),
         ];
         for (body, expected) in cases {

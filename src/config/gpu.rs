@@ -34,6 +34,10 @@ pub struct GpuConfig {
     /// Power draw as a share of the power limit.
     pub power_warn: Spanned<Percent>,
     pub power_critical: Spanned<Percent>,
+    /// Where `gpu = "xid"` checks read the driver's Xid reports (default the kernel log, /dev/kmsg).
+    pub kernel_log: std::path::PathBuf,
+    /// How long an Xid report keeps an xid check critical (default 24h).
+    pub xid_window: Spanned<HumanDuration>,
 }
 
 fn spanned<T>(value: T) -> Spanned<T> {
@@ -54,6 +58,8 @@ impl Default for GpuConfig {
             temperature_critical: spanned(90),
             power_warn: spanned(Percent(90.0)),
             power_critical: spanned(Percent(100.0)),
+            kernel_log: "/dev/kmsg".into(),
+            xid_window: spanned(HumanDuration(Duration::from_secs(24 * 3600))),
         }
     }
 }
@@ -69,6 +75,10 @@ impl GpuConfig {
 
     pub fn history(&self) -> Duration {
         self.history.get_ref().get()
+    }
+
+    pub fn xid_window(&self) -> Duration {
+        self.xid_window.get_ref().get()
     }
 
     pub fn simulated_gpus(&self) -> Option<u32> {
@@ -110,6 +120,9 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
             format!("simulate = {} is outside 1..={MAX_SIMULATED_GPUS}", count.get_ref()),
             Some("remove `simulate` to read real GPUs through NVML"),
         );
+    }
+    if gpu.xid_window().is_zero() {
+        problems.push(gpu.xid_window.span(), "xid_window must be longer than 0s".to_string(), Some("e.g. \"24h\""));
     }
     warn_below_critical(problems, "memory", &gpu.memory_warn, &gpu.memory_critical);
     warn_below_critical(problems, "power", &gpu.power_warn, &gpu.power_critical);

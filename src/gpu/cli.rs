@@ -12,21 +12,26 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::process::ExitCode;
 
-/// Every GPU was read.
+/// Every GPU was read and is below its warning thresholds.
 pub const EXIT_OK: u8 = 0;
-/// At least one GPU was lost or could not be read; the others were printed.
-pub const EXIT_GPU_PROBLEM: u8 = 1;
+/// A GPU is past a warning threshold ([gpu] memory_warn, temperature_warn, power_warn).
+pub const EXIT_WARNING: u8 = 1;
+/// A GPU is past a critical threshold, or fell off the bus.
+pub const EXIT_CRITICAL: u8 = 2;
 /// Bad arguments (config errors also exit 2, before this runs).
 pub const EXIT_USAGE: u8 = 2;
-/// No NVIDIA GPU or driver on this host, or NVML did not answer in time.
+/// A GPU or the whole sample could not be read: no NVIDIA GPU or driver on this host,
+/// or NVML did not answer in time.
 pub const EXIT_NO_GPU: u8 = 3;
 
 const EXIT_CODES: &str = "\
-Exit codes:
-  0  every GPU was read
-  1  at least one GPU was lost or unreadable (the others are printed)
-  2  bad config or arguments
-  3  no NVIDIA GPU or driver found on this host, or NVML did not answer within [gpu] timeout
+Exit codes (Nagios: critical outranks could-not-read, which outranks warning):
+  0  every GPU was read and is below its [gpu] warning thresholds
+  1  a GPU is past a warning threshold: memory_warn (90%), temperature_warn, power_warn
+  2  a GPU is past a critical threshold or was lost (fell off the bus); also bad config or arguments
+  3  a GPU or the sample could not be read: no NVIDIA GPU or driver found on this host,
+     or NVML did not answer within [gpu] timeout
+With --watch the exit code is the worst seen over the run.
 
 Reads NVML (libnvidia-ml.so.1) at run time, or the simulated GPUs of `[gpu] simulate = N`.
 --query takes nvidia-smi --query-gpu names: index, name, uuid, memory.total, memory.used,
@@ -76,6 +81,7 @@ pub fn run(config: Config, args: GpuArgs, _global: &Global) -> ExitCode {
     let mut source = Some(super::source_for(gpu));
     let mut taken = 0u64;
     let mut code = EXIT_OK;
+    let mut worse = |seen: u8| code = worst_code(code, seen);
     let stdout = std::io::stdout();
     loop {
         let Some(current) = source.take() else { break };
@@ -91,12 +97,12 @@ pub fn run(config: Config, args: GpuArgs, _global: &Global) -> ExitCode {
             Ok(readings) => readings,
             Err(SampleError::Source(SourceError::Failed(reason))) if args.watch => {
                 eprintln!("firstwatch gpu: sample failed, retrying: {reason}");
-                code = EXIT_GPU_PROBLEM;
+                worse(EXIT_NO_GPU);
                 Vec::new()
             }
             Err(err @ SampleError::Source(SourceError::Failed(_))) => {
                 eprintln!("firstwatch gpu: {err}");
-                return ExitCode::from(EXIT_GPU_PROBLEM);
+                return ExitCode::from(EXIT_NO_GPU);
             }
             Err(err) => {
                 eprintln!("firstwatch gpu: {err}");
@@ -109,15 +115,13 @@ pub fn run(config: Config, args: GpuArgs, _global: &Global) -> ExitCode {
             Output::Json => json_line(&describe, simulated, &readings, &thresholds),
             Output::Csv { fields, format } => csv(&readings, fields, *format, taken == 0),
         };
+        readings.iter().for_each(|reading| worse(reading_code(reading, &thresholds)));
         let mut lock = stdout.lock();
         // A closed pipe (`| head`) ends the command quietly.
         if lock.write_all(text.as_bytes()).and_then(|()| lock.flush()).is_err() {
             return ExitCode::from(code);
         }
         drop(lock);
-        if readings.iter().any(|r| !matches!(r, DeviceReading::Sampled(_))) {
-            code = EXIT_GPU_PROBLEM;
-        }
         taken += 1;
         if !args.watch || args.count.is_some_and(|n| taken >= n) {
             break;
@@ -125,6 +129,30 @@ pub fn run(config: Config, args: GpuArgs, _global: &Global) -> ExitCode {
         std::thread::sleep(gpu.every());
     }
     ExitCode::from(code)
+}
+
+/// The Nagios code one GPU's reading asks for.
+pub fn reading_code(reading: &DeviceReading, thresholds: &Thresholds) -> u8 {
+    match reading {
+        DeviceReading::Sampled(sample) => match thresholds.levels(sample).worst() {
+            super::Level::Ok => EXIT_OK,
+            super::Level::Warn => EXIT_WARNING,
+            super::Level::Crit => EXIT_CRITICAL,
+        },
+        DeviceReading::Lost { .. } => EXIT_CRITICAL,
+        DeviceReading::Failed { .. } => EXIT_NO_GPU,
+    }
+}
+
+/// The worse of two Nagios codes: 2 outranks 3, which outranks 1, which outranks 0.
+pub fn worst_code(a: u8, b: u8) -> u8 {
+    let rank = |code: u8| match code {
+        EXIT_OK => 0,
+        EXIT_WARNING => 1,
+        EXIT_NO_GPU => 2,
+        _ => 3,
+    };
+    if rank(b) > rank(a) { b } else { a }
 }
 
 fn csv(readings: &[DeviceReading], fields: &[String], format: CsvFormat, first: bool) -> String {

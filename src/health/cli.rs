@@ -12,6 +12,9 @@ use std::process::ExitCode;
 const AFTER_HELP: &str = "\
 Each selected check runs once, in parallel, and its own result counts: the
 debouncing of fail_after belongs to the live console and to --watch.
+A check with depends_on whose parent failed too is suppressed (drawn ↳, with
+\"suppressed_by\" in --json) and counts no worse than its parent; a parent
+that was not named runs as well, to judge it, and is not printed.
 
 Exit codes follow the Nagios plugin convention, so the command drops into
 cron, CI, Nagios or Icinga:
@@ -27,7 +30,7 @@ pub struct CheckArgs {
     /// Checks to run, by name (default: all).
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
-    /// Print a JSON array: name, kind, status (ok|warning|critical|unknown), latency_ms, message.
+    /// Print a JSON array: name, kind, status (ok|warning|critical|unknown), suppressed_by, latency_ms, message.
     #[arg(long)]
     pub json: bool,
     /// Keep running every check on its interval and print state changes only (Ctrl-C to stop).
@@ -36,8 +39,8 @@ pub struct CheckArgs {
 }
 
 pub fn run(config: Config, args: CheckArgs, _global: &Global) -> ExitCode {
-    let specs = match select(&config, &args.names) {
-        Ok(specs) => specs,
+    let plan = match select(&config, &args.names) {
+        Ok(plan) => plan,
         Err(message) => {
             eprintln!("firstwatch check: {message}");
             return ExitCode::from(3);
@@ -51,16 +54,22 @@ pub fn run(config: Config, args: CheckArgs, _global: &Global) -> ExitCode {
         }
     };
     if args.watch {
-        return runtime.block_on(watch(specs));
+        let specs = plan.specs.into_iter().zip(plan.shown).filter_map(|(spec, shown)| shown.then_some(spec));
+        return runtime.block_on(watch(specs.collect()));
     }
-    let outcomes = runtime.block_on(run_all(&specs));
+    let outcomes = runtime.block_on(run_all(&plan.specs));
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    let rows: Vec<Row> = judge_dependencies(&plan.specs, outcomes)
+        .into_iter()
+        .zip(&plan.shown)
+        .filter_map(|(row, shown)| shown.then_some(row))
+        .collect();
     if args.json {
-        println!("{}", to_json(&specs, &outcomes));
+        println!("{}", to_json(&rows));
     } else {
-        print!("{}", to_table(&specs, &outcomes));
+        print!("{}", to_table(&rows));
     }
-    let worst = outcomes.iter().map(|o| o.level).max().unwrap_or(Level::Ok);
+    let worst = rows.iter().map(|row| row.counts_as).max().unwrap_or(Level::Ok);
     ExitCode::from(exit_code(worst))
 }
 
@@ -69,8 +78,16 @@ pub fn exit_code(worst: Level) -> u8 {
     worst.exit_code()
 }
 
-/// The checks named on the command line, in config order; all when none are named.
-fn select(config: &Config, names: &[String]) -> Result<Vec<CheckSpec>, String> {
+/// What runs: the checks asked for, and the checks they depend on (run to judge them, not shown).
+#[derive(Debug)]
+pub struct Plan {
+    pub specs: Vec<CheckSpec>,
+    pub shown: Vec<bool>,
+}
+
+/// The checks named on the command line (all when none are named), in config order,
+/// with the checks they depend on.
+fn select(config: &Config, names: &[String]) -> Result<Plan, String> {
     let known: Vec<String> = config.checks.iter().map(|c| c.name.get_ref().clone()).collect();
     for name in names {
         if !known.contains(name) {
@@ -84,14 +101,36 @@ fn select(config: &Config, names: &[String]) -> Result<Vec<CheckSpec>, String> {
     }
     let mut specs = Vec::new();
     for check in &config.checks {
-        if names.is_empty() || names.contains(check.name.get_ref()) {
-            specs.push(
-                CheckSpec::from_config(check, config, &known)
-                    .map_err(|e| format!("check `{}`: {e}", check.name.get_ref()))?,
-            );
+        specs.push(
+            CheckSpec::from_config(check, config, &known).map_err(|e| format!("check `{}`: {e}", check.name.get_ref())),
+        );
+    }
+    let shown: Vec<bool> = known.iter().map(|name| names.is_empty() || names.contains(name)).collect();
+    let mut needed = shown.clone();
+    let mut stack: Vec<usize> = (0..needed.len()).filter(|&i| needed[i]).collect();
+    while let Some(index) = stack.pop() {
+        if let Some(Ok(spec)) = specs.get(index)
+            && let Some(parent) = spec.depends_on
+            && !needed[parent]
+        {
+            needed[parent] = true;
+            stack.push(parent);
         }
     }
-    Ok(specs)
+    let mut plan = Plan { specs: Vec::new(), shown: Vec::new() };
+    let mut position = vec![None; specs.len()];
+    for (index, spec) in specs.into_iter().enumerate() {
+        if needed[index] {
+            position[index] = Some(plan.specs.len());
+            plan.specs.push(spec?);
+            plan.shown.push(shown[index]);
+        }
+    }
+    // Parents by position in the plan, not in the config.
+    for spec in &mut plan.specs {
+        spec.depends_on = spec.depends_on.and_then(|parent| position[parent]);
+    }
+    Ok(plan)
 }
 
 pub async fn run_all(specs: &[CheckSpec]) -> Vec<Outcome> {
@@ -99,16 +138,73 @@ pub async fn run_all(specs: &[CheckSpec]) -> Vec<Outcome> {
     futures::future::join_all(specs.iter().map(|spec| prober.run(spec))).await
 }
 
-pub fn to_json(specs: &[CheckSpec], outcomes: &[Outcome]) -> String {
-    let rows: Vec<serde_json::Value> = specs
+/// One line of the result: a check's own outcome and how it counts.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub spec: CheckSpec,
+    pub outcome: Outcome,
+    /// The check it depends on, when that one failed too: its failure explains this one.
+    pub suppressed_by: Option<String>,
+    /// The level for the exit code: never worse than the parent's when suppressed.
+    pub counts_as: Level,
+}
+
+/// Root cause first: a failing check whose parent failed too is suppressed, and counts
+/// no worse than its parent, so one outage is one critical line.
+pub fn judge_dependencies(specs: &[CheckSpec], outcomes: Vec<Outcome>) -> Vec<Row> {
+    let mut counts: Vec<Option<Level>> = vec![None; specs.len()];
+    fn counts_as(
+        index: usize,
+        specs: &[CheckSpec],
+        outcomes: &[Outcome],
+        memo: &mut [Option<Level>],
+        depth: usize,
+    ) -> Level {
+        if let Some(level) = memo[index] {
+            return level;
+        }
+        let own = outcomes[index].level;
+        let level = match specs[index].depends_on.filter(|&p| p != index && depth < specs.len()) {
+            Some(parent) if own != Level::Ok && outcomes[parent].level != Level::Ok => {
+                own.min(counts_as(parent, specs, outcomes, memo, depth + 1))
+            }
+            _ => own,
+        };
+        memo[index] = Some(level);
+        level
+    }
+    for index in 0..specs.len() {
+        counts_as(index, specs, &outcomes, &mut counts, 0);
+    }
+    specs
         .iter()
-        .zip(outcomes)
-        .map(|(spec, outcome)| {
+        .zip(outcomes.iter())
+        .enumerate()
+        .map(|(index, (spec, outcome))| {
+            let suppressed_by = spec
+                .depends_on
+                .filter(|&p| p != index && outcome.level != Level::Ok && outcomes[p].level != Level::Ok)
+                .map(|p| specs[p].name.clone());
+            Row {
+                spec: spec.clone(),
+                outcome: outcome.clone(),
+                suppressed_by,
+                counts_as: counts[index].unwrap_or(outcome.level),
+            }
+        })
+        .collect()
+}
+
+pub fn to_json(rows: &[Row]) -> String {
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|Row { spec, outcome, suppressed_by, .. }| {
             serde_json::json!({
                 "name": spec.name,
                 "kind": spec.kind(),
                 "target": spec.target_text(),
                 "status": outcome.level,
+                "suppressed_by": suppressed_by,
                 "latency_ms": outcome.latency.map(|l| l.as_millis() as u64),
                 "message": outcome.message,
                 "failed_conditions": outcome.failed.iter().filter_map(|&i| spec.conditions.get(i).map(|c| c.text.clone())).collect::<Vec<_>>(),
@@ -119,28 +215,30 @@ pub fn to_json(specs: &[CheckSpec], outcomes: &[Outcome]) -> String {
     serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into())
 }
 
-pub fn to_table(specs: &[CheckSpec], outcomes: &[Outcome]) -> String {
-    let width = specs.iter().map(|s| crate::util::width::width(&s.name)).max().unwrap_or(4).clamp(4, 32);
-    let mut out = format!("{:<8} {:<width$} {:<7} {:>8}  {}\n", "STATUS", "NAME", "KIND", "LATENCY", "MESSAGE");
-    for (spec, outcome) in specs.iter().zip(outcomes) {
+pub fn to_table(rows: &[Row]) -> String {
+    let width = rows.iter().map(|r| crate::util::width::width(&r.spec.name)).max().unwrap_or(4).clamp(4, 32);
+    let mut out = format!("{:<10} {:<width$} {:<7} {:>8}  {}\n", "STATUS", "NAME", "KIND", "LATENCY", "MESSAGE");
+    for Row { spec, outcome, suppressed_by, .. } in rows {
         let name: String = sanitize_str(&spec.name).chars().take(width).collect();
         let latency = outcome.latency.map(format_latency).unwrap_or_else(|| "-".into());
-        out.push_str(&format!(
-            "{:<8} {:<width$} {:<7} {:>8}  {}\n",
-            outcome.level.as_str().to_uppercase(),
-            name,
-            spec.kind(),
-            latency,
-            outcome.message
-        ));
+        let (status, message) = match suppressed_by {
+            Some(parent) => (
+                format!("↳ {}", outcome.level.as_str().to_uppercase()),
+                format!("{} (suppressed: {} is down)", outcome.message, sanitize_str(parent)),
+            ),
+            None => (outcome.level.as_str().to_uppercase(), outcome.message.clone()),
+        };
+        out.push_str(&format!("{status:<10} {name:<width$} {:<7} {latency:>8}  {message}\n", spec.kind()));
     }
-    let count = |level: Level| outcomes.iter().filter(|o| o.level == level).count();
+    let count = |level: Level| rows.iter().filter(|r| r.suppressed_by.is_none() && r.outcome.level == level).count();
+    let suppressed = rows.iter().filter(|r| r.suppressed_by.is_some()).count();
     out.push_str(&format!(
-        "{} ok, {} warning, {} critical, {} unknown\n",
+        "{} ok, {} warning, {} critical, {} unknown{}\n",
         count(Level::Ok),
         count(Level::Warning),
         count(Level::Critical),
-        count(Level::Unknown)
+        count(Level::Unknown),
+        if suppressed > 0 { format!(", {suppressed} suppressed") } else { String::new() }
     ));
     out
 }
@@ -152,7 +250,8 @@ async fn watch(specs: Vec<CheckSpec>) -> ExitCode {
         for view in views {
             let status = view.status;
             let Some(slot) = shown.get_mut(view.index) else { continue };
-            if *slot != Some(status) && status != super::Status::Pending {
+            // An unconfirmed failure is not a change of state; debouncing is the point of --watch.
+            if *slot != Some(status) && !matches!(status, super::Status::Pending | super::Status::Failing) {
                 let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
                 println!("{now} {:<10} {} — {}", status.label().to_uppercase(), view.name, view.message());
                 *slot = Some(status);

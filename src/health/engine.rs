@@ -10,10 +10,10 @@
 use super::history::History;
 use super::outcome::{Level, Outcome};
 use super::probe::Prober;
-use super::spec::CheckSpec;
+use super::spec::{Baseline, CheckSpec, SlowRule};
 use super::store::{self as persist, Persist};
 use super::tracker::Tracker;
-use super::view::{CheckView, Status, TransitionView};
+use super::view::{BaselineView, CheckView, Status, TransitionView};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -56,17 +56,55 @@ const RETRY: Duration = Duration::from_millis(200);
 /// How often history is written to the store.
 const FLUSH_EVERY: Duration = Duration::from_secs(15);
 
+/// Runs one check once. The real one is [`Prober`]; tests give a scripted one.
+pub trait Probe: Send + Sync + 'static {
+    fn run<'a>(&'a self, spec: &'a CheckSpec) -> futures::future::BoxFuture<'a, Outcome>;
+}
+
+impl Probe for Prober {
+    fn run<'a>(&'a self, spec: &'a CheckSpec) -> futures::future::BoxFuture<'a, Outcome> {
+        Box::pin(Prober::run(self, spec))
+    }
+}
+
+/// The wall-clock time that stamps each result (and so drives `fail_for` and the slow rule).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// Wall time at creation plus tokio's elapsed time: follows paused time in tests.
+pub fn tokio_clock() -> Clock {
+    let (wall, started) = (Utc::now(), Instant::now());
+    Arc::new(move || wall + chrono::Duration::from_std(started.elapsed()).unwrap_or_default())
+}
+
 /// Starts the engine on the current tokio runtime.
 pub fn start(specs: Vec<CheckSpec>, store: Option<Store>, report: Report) -> EngineHandle {
+    start_with(specs, store, report, Arc::new(Prober::new()), system_clock())
+}
+
+/// Starts the engine with a given probe and clock.
+pub fn start_with(
+    specs: Vec<CheckSpec>,
+    store: Option<Store>,
+    report: Report,
+    prober: Arc<dyn Probe>,
+    clock: Clock,
+) -> EngineHandle {
     let specs: Vec<Arc<CheckSpec>> = specs.into_iter().map(Arc::new).collect();
     let (commands, command_rx) = mpsc::channel(64);
     let (results, result_rx) = mpsc::channel(RESULTS_QUEUE);
-    let prober = Prober::new();
     let triggers: Vec<Arc<Notify>> = specs.iter().map(|_| Arc::new(Notify::new())).collect();
     for (index, spec) in specs.iter().enumerate() {
-        tokio::spawn(schedule(index, spec.clone(), prober.clone(), triggers[index].clone(), results.clone()));
+        let stamp = clock.clone();
+        let task = schedule(index, spec.clone(), prober.clone(), stamp, triggers[index].clone(), results.clone());
+        tokio::spawn(task);
     }
-    let collector = Collector::new(specs, store, report);
+    let mut collector = Collector::new(specs, store, report);
+    collector.clock = clock;
     tokio::spawn(collector.run(result_rx, command_rx, triggers));
     EngineHandle { commands }
 }
@@ -75,7 +113,8 @@ pub fn start(specs: Vec<CheckSpec>, store: Option<Store>, report: Report) -> Eng
 async fn schedule(
     index: usize,
     spec: Arc<CheckSpec>,
-    prober: Prober,
+    prober: Arc<dyn Probe>,
+    clock: Clock,
     trigger: Arc<Notify>,
     results: mpsc::Sender<(usize, Outcome)>,
 ) {
@@ -88,7 +127,8 @@ async fn schedule(
             () = trigger.notified() => {}
         }
         let started = Instant::now();
-        let outcome = prober.run(&spec).await;
+        let mut outcome = prober.run(&spec).await;
+        outcome.at = clock();
         if results.send((index, outcome)).await.is_err() {
             return;
         }
@@ -140,6 +180,9 @@ pub struct Collector {
     report: Report,
     unsent: std::collections::BTreeSet<usize>,
     persist: Persist,
+    clock: Clock,
+    /// Parents to run now, because a dependent failed since their last run.
+    reruns: std::collections::BTreeSet<usize>,
 }
 
 impl Collector {
@@ -155,7 +198,15 @@ impl Collector {
                 spec,
             })
             .collect();
-        Collector { checks, store, report, unsent: Default::default(), persist: Persist::default() }
+        Collector {
+            checks,
+            store,
+            report,
+            unsent: Default::default(),
+            persist: Persist::default(),
+            clock: system_clock(),
+            reruns: Default::default(),
+        }
     }
 
     async fn run(
@@ -180,6 +231,11 @@ impl Collector {
                     for (index, outcome) in batch.drain(..) {
                         self.apply(index, outcome);
                     }
+                    for parent in std::mem::take(&mut self.reruns) {
+                        if let Some(trigger) = triggers.get(parent) {
+                            trigger.notify_one();
+                        }
+                    }
                 }
                 Some(command) = commands.recv() => match command {
                     EngineCommand::RunNow(Some(index)) => {
@@ -200,12 +256,10 @@ impl Collector {
     /// Folds one run into the check's state; marks what must be re-sent.
     pub fn apply(&mut self, index: usize, mut outcome: Outcome) {
         let Some(check) = self.checks.get_mut(index) else { return };
-        apply_slow_rule(check, &mut outcome);
+        let slow = apply_slow_rule(check, &mut outcome);
         let at = outcome.at;
-        let before = self.status_of(index);
-        let check = &mut self.checks[index];
-        check.history.record(at, outcome.is_ok(), outcome.latency);
-        self.persist.record(&check.spec.name, at, outcome.is_ok(), outcome.latency);
+        check.history.record_run(at, outcome.is_ok(), outcome.latency, slow);
+        self.persist.record_run(&check.spec.name, at, outcome.is_ok(), outcome.latency, slow);
         let change = check.tracker.observe(outcome.level, at);
         check.last = Some(Arc::new(outcome));
         if let Some(change) = change {
@@ -216,26 +270,54 @@ impl Collector {
             check.transitions.truncate(TRANSITIONS_SHOWN);
         }
         self.unsent.insert(index);
-        // Children's suppression follows their parent's state.
-        if self.status_of(index) != before {
-            for (child, state) in self.checks.iter().enumerate() {
-                if state.spec.depends_on == Some(index) {
-                    self.unsent.insert(child);
-                }
+        if let Some(parent) = self.waiting_for_parent(index) {
+            self.reruns.insert(parent);
+        }
+        // Children's suppression follows their parent's latest run, not only its confirmed state.
+        for (child, state) in self.checks.iter().enumerate() {
+            if state.spec.depends_on == Some(index) {
+                self.unsent.insert(child);
             }
         }
     }
 
-    /// The state shown: debounced, and suppressed when the check it depends on is failing too.
+    /// The state shown: debounced, "failing" while a failure is not yet confirmed, and
+    /// suppressed while the latest run of the check it depends on fails too, so the
+    /// root cause is what alerts and what the status line names.
     pub fn status_of(&self, index: usize) -> Status {
-        let own = status_from(&self.checks[index].tracker);
+        let own = self.own_status(index);
         let parent = self.checks[index].spec.depends_on.filter(|&p| p != index);
         match parent {
-            Some(parent) if own.is_failing() && status_from(&self.checks[parent].tracker).is_failing() => {
-                Status::Suppressed
-            }
+            Some(parent) if own.is_failing() && self.parent_failing(parent) => Status::Suppressed,
+            // The parent has not run since this one began failing: hold the alert until it has.
+            Some(_) if own.is_failing() && self.waiting_for_parent(index).is_some() => Status::Failing,
             _ => own,
         }
+    }
+
+    /// The parent to ask first: this check is failing and its parent has not run since
+    /// the failure began (it is run at once, so a dependent never alerts before its cause).
+    pub fn waiting_for_parent(&self, index: usize) -> Option<usize> {
+        let check = &self.checks[index];
+        let parent = check.spec.depends_on.filter(|&p| p != index)?;
+        let failing_since = check.tracker.failing_since()?;
+        let parent_ran = self.checks[parent].last.as_ref().map(|o| o.at);
+        (parent_ran.is_none_or(|at| at < failing_since) && !self.parent_failing(parent)).then_some(parent)
+    }
+
+    fn own_status(&self, index: usize) -> Status {
+        let check = &self.checks[index];
+        let last_failed = check.last.as_ref().is_some_and(|o| !o.is_ok());
+        match status_from(&check.tracker) {
+            Status::Pending | Status::Ok if last_failed => Status::Failing,
+            status => status,
+        }
+    }
+
+    /// The parent's latest run failed, or it is still confirmed failing while it recovers.
+    fn parent_failing(&self, parent: usize) -> bool {
+        let check = &self.checks[parent];
+        check.last.as_ref().is_some_and(|o| !o.is_ok()) || status_from(&check.tracker).is_failing()
     }
 
     pub fn view(&self, index: usize, now: DateTime<Utc>) -> CheckView {
@@ -246,14 +328,25 @@ impl Collector {
             status: self.status_of(index),
             since: check.tracker.since,
             failures: check.tracker.failures,
+            failing_since: check.tracker.failing_since(),
             last: check.last.clone(),
             latencies: check.history.latencies(120),
             p50_ms: check.history.percentile(now, hour, 50.0),
             p95_ms: check.history.percentile(now, hour, 95.0),
             uptime_hour: check.history.uptime(now, hour),
             uptime_day: check.history.uptime(now, Duration::from_secs(86_400)),
+            baseline: check.spec.slow.map(|rule| BaselineView {
+                usual_ms: usual_latency(&check.history, rule, now),
+                source: match rule.baseline {
+                    Baseline::Fixed(_) => "fixed".into(),
+                    Baseline::Median(window) => format!("median of {}", window_text(window)),
+                },
+                factor: rule.factor,
+                sustained: rule.sustained,
+            }),
             transitions: check.transitions.clone(),
             parent: check.spec.depends_on.map(|p| self.checks[p].spec.name.clone()),
+            waiting_for_parent: self.waiting_for_parent(index).is_some(),
             ..CheckView::pending(&check.spec, index)
         }
     }
@@ -262,7 +355,7 @@ impl Collector {
         if self.unsent.is_empty() {
             return;
         }
-        let now = Utc::now();
+        let now = (self.clock)();
         let views: Vec<Arc<CheckView>> = self.unsent.iter().map(|&i| Arc::new(self.view(i, now))).collect();
         if (self.report)(views) {
             self.unsent.clear();
@@ -301,23 +394,37 @@ fn status_from(tracker: &Tracker) -> Status {
     }
 }
 
-/// "Latency above N x its usual (median of the last hour) for T" turns an otherwise good run into a warning.
-fn apply_slow_rule(check: &mut CheckState, outcome: &mut Outcome) {
-    let Some(rule) = check.spec.slow else { return };
+/// A window as written in a config: "24h", "90m".
+fn window_text(window: Duration) -> String {
+    match window.as_secs() {
+        secs if secs % 3600 == 0 => format!("{}h", secs / 3600),
+        secs if secs % 60 == 0 => format!("{}m", secs / 60),
+        _ => crate::config::units::format_duration(window),
+    }
+}
+
+/// What "normal" latency is right now: the fixed baseline, or the median of good,
+/// not-slow minutes over the baseline window.
+fn usual_latency(history: &History, rule: SlowRule, now: DateTime<Utc>) -> Option<u32> {
+    match rule.baseline {
+        Baseline::Fixed(usual) => Some(u32::try_from(usual.as_millis()).unwrap_or(u32::MAX)),
+        Baseline::Median(window) => history.baseline(now, window),
+    }
+}
+
+/// "Latency above N x its usual for T" turns an otherwise good run into a warning.
+/// Returns whether this run was above the limit, so its minute is kept out of "normal".
+fn apply_slow_rule(check: &mut CheckState, outcome: &mut Outcome) -> bool {
+    let Some(rule) = check.spec.slow else { return false };
     let (Some(latency), true) = (outcome.latency, outcome.is_ok()) else {
         check.slow_since = None;
-        return;
+        return false;
     };
-    let hour = Duration::from_secs(3600);
-    // Too few runs make a poor "usual".
-    if check.history.samples_in(outcome.at, hour) < 10 {
-        return;
-    }
-    let Some(median) = check.history.percentile(outcome.at, hour, 50.0) else { return };
-    let limit = f64::from(median.max(1)) * rule.factor;
+    let Some(usual) = usual_latency(&check.history, rule, outcome.at) else { return false };
+    let limit = f64::from(usual.max(1)) * rule.factor;
     if (latency.as_millis() as f64) <= limit {
         check.slow_since = None;
-        return;
+        return false;
     }
     let since = *check.slow_since.get_or_insert(outcome.at);
     if (outcome.at - since).to_std().unwrap_or_default() >= rule.sustained {
@@ -326,8 +433,9 @@ fn apply_slow_rule(check: &mut CheckState, outcome: &mut Outcome) {
             "latency {} above {}x its usual {}ms for {}",
             super::condition::format_latency(latency),
             super::condition::format_number(rule.factor),
-            median,
+            usual,
             crate::config::units::format_duration(rule.sustained)
         );
     }
+    true
 }

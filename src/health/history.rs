@@ -26,7 +26,12 @@ pub struct Bucket {
     pub total: u32,
     pub latency_sum_ms: u64,
     pub latency_max_ms: u32,
+    /// Runs the slow rule flagged as slower than normal: such minutes never count towards "normal".
+    pub slow: u32,
 }
+
+/// Fewer good minutes than this in the window make a poor "normal"; the slow rule waits.
+pub const BASELINE_MIN_MINUTES: usize = 10;
 
 #[derive(Debug, Clone, Default)]
 pub struct History {
@@ -40,6 +45,11 @@ pub fn minute_of(at: DateTime<Utc>) -> i64 {
 
 impl History {
     pub fn record(&mut self, at: DateTime<Utc>, ok: bool, latency: Option<Duration>) {
+        self.record_run(at, ok, latency, false);
+    }
+
+    /// Records one run; `slow` when the slow rule found it above normal.
+    pub fn record_run(&mut self, at: DateTime<Utc>, ok: bool, latency: Option<Duration>, slow: bool) {
         let latency_ms = latency.map_or(0, |l| u32::try_from(l.as_millis()).unwrap_or(u32::MAX));
         if self.samples.len() == SAMPLES {
             self.samples.pop_front();
@@ -57,7 +67,31 @@ impl History {
             bucket.ok += u32::from(ok);
             bucket.latency_sum_ms += u64::from(latency_ms);
             bucket.latency_max_ms = bucket.latency_max_ms.max(latency_ms);
+            bucket.slow += u32::from(slow);
         }
+    }
+
+    /// The usual latency: the median of the per-minute mean latencies within `window`
+    /// before `now`, over minutes whose runs were all good and none flagged slow.
+    /// `None` with fewer than [`BASELINE_MIN_MINUTES`] such minutes.
+    pub fn baseline(&self, now: DateTime<Utc>, window: Duration) -> Option<u32> {
+        let last = minute_of(now);
+        let first = last - (window.as_secs() / 60) as i64;
+        let mut means: Vec<u64> = self
+            .minutes
+            .iter()
+            .rev()
+            .skip_while(|b| b.minute > last)
+            .take_while(|b| b.minute > first)
+            .filter(|b| b.total > 0 && b.ok == b.total && b.slow == 0)
+            .map(|b| b.latency_sum_ms / u64::from(b.total))
+            .collect();
+        if means.len() < BASELINE_MIN_MINUTES {
+            return None;
+        }
+        let middle = means.len() / 2;
+        let (_, median, _) = means.select_nth_unstable(middle);
+        Some(u32::try_from(*median).unwrap_or(u32::MAX))
     }
 
     /// Adds buckets loaded from the store (oldest first), before any live run.
@@ -149,6 +183,25 @@ mod tests {
         assert_eq!(history.percentile(now, Duration::from_secs(3600), 95.0), Some(95));
         assert_eq!(history.latencies(3), vec![98, 99, 100]);
         assert_eq!(history.samples_in(now, Duration::from_secs(9)), 10);
+    }
+
+    #[test]
+    fn the_baseline_leaves_out_slow_and_failed_minutes() {
+        let mut history = History::default();
+        // Twelve normal minutes at 20 ms, then twenty slow ones at 500 ms and five failed ones.
+        for minute in 0..12 {
+            history.record_run(at(minute * 60), true, Some(Duration::from_millis(20)), false);
+        }
+        for minute in 12..32 {
+            history.record_run(at(minute * 60), true, Some(Duration::from_millis(500)), true);
+        }
+        for minute in 32..37 {
+            history.record_run(at(minute * 60), false, Some(Duration::from_millis(900)), false);
+        }
+        let now = at(37 * 60);
+        assert_eq!(history.baseline(now, Duration::from_secs(86_400)), Some(20));
+        // A window that holds only the slow spell has no normal to offer.
+        assert_eq!(history.baseline(now, Duration::from_secs(25 * 60)), None);
     }
 
     #[test]

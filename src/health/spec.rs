@@ -29,7 +29,7 @@ pub struct CheckSpec {
     pub recover_after: u32,
     /// Failing only once failures have lasted this long, as well as `fail_after` runs.
     pub fail_for: Option<Duration>,
-    /// Warning when latency stays above `factor` times its median of the last hour for `for`.
+    /// Warning when latency stays above `factor` times its baseline for `sustained`.
     pub slow: Option<SlowRule>,
     pub depends_on: Option<usize>,
     pub depends_on_name: Option<String>,
@@ -40,6 +40,8 @@ pub struct CheckSpec {
     pub critical_days: u32,
     pub http: HttpOptions,
     pub query: Option<String>,
+    /// The GPU settings and which GPU, for a gpu check.
+    pub gpu: Option<GpuCheck>,
     /// Relative paths (sqlite files, disks, commands' working folder) resolve against this.
     pub base_dir: PathBuf,
     /// The set and limits of a `backup` check.
@@ -50,6 +52,29 @@ pub struct CheckSpec {
 pub struct SlowRule {
     pub factor: f64,
     pub sustained: Duration,
+    pub baseline: Baseline,
+}
+
+/// What "normal" latency is for the slow rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Baseline {
+    /// Written in the config: `baseline = "200ms"`.
+    Fixed(Duration),
+    /// The median over this window of the stored history, leaving out minutes
+    /// with a failed run or a run flagged slow, so a slow spell never becomes "normal".
+    Median(Duration),
+}
+
+/// The measured baseline's window: 24 h by default, kept in memory at most that long.
+pub const DEFAULT_BASELINE_WINDOW: Duration = Duration::from_secs(24 * 3600);
+pub const MIN_BASELINE_WINDOW: Duration = Duration::from_secs(600);
+pub const MAX_BASELINE_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// A gpu check's GPU: one by index, or the worst of them; `[gpu]` gives the source and thresholds.
+#[derive(Debug, Clone)]
+pub struct GpuCheck {
+    pub index: Option<u32>,
+    pub settings: crate::config::GpuConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -74,12 +99,16 @@ impl CheckSpec {
             CheckTarget::Command(argv) => argv.join(" "),
             CheckTarget::Sqlite(path) | CheckTarget::Disk(path) => path.display().to_string(),
             CheckTarget::System(what) | CheckTarget::Backup(what) => what.clone(),
+            CheckTarget::Gpu(gauge) => match check_gpu_index(&self.gpu) {
+                Some(index) => format!("{gauge} of GPU {index}"),
+                None => format!("{gauge} of the worst GPU"),
+            },
         }
     }
 
     pub fn from_config(check: &CheckConfig, config: &Config, names: &[String]) -> Result<CheckSpec, String> {
         let target = check.target().ok_or_else(|| format!("check `{}` has no target", check.name.get_ref()))?;
-        let system_like = matches!(target, CheckTarget::System(_) | CheckTarget::Disk(_));
+        let system_like = matches!(target, CheckTarget::System(_) | CheckTarget::Disk(_) | CheckTarget::Gpu(_));
         // Certificates change rarely; once an hour is plenty.
         let default_every = match target {
             CheckTarget::Tls(_) => Duration::from_secs(3600),
@@ -99,9 +128,15 @@ impl CheckSpec {
             conditions.push(condition::parse("status < 300").map_err(|e| e.message)?);
         }
         let (warn, critical) = default_thresholds(&target);
-        let slow = check
-            .slow_factor
-            .map(|factor| SlowRule { factor, sustained: check.slow_for.map_or(Duration::from_secs(300), |d| d.get()) });
+        let baseline = match (check.baseline, check.baseline_window) {
+            (Some(fixed), _) => Baseline::Fixed(fixed.get()),
+            (None, window) => Baseline::Median(window.map_or(DEFAULT_BASELINE_WINDOW, |w| w.get())),
+        };
+        let slow = check.slow_factor.map(|factor| SlowRule {
+            factor,
+            sustained: check.slow_for.map_or(Duration::from_secs(300), |d| d.get()),
+            baseline,
+        });
         Ok(CheckSpec {
             name: check.name.get_ref().clone(),
             every: check.every.map_or(default_every, |d| d.get()),
@@ -127,6 +162,8 @@ impl CheckSpec {
                 body_limit: check.body_limit.map_or(DEFAULT_BODY_LIMIT, |b| b.0),
             },
             query: check.query.clone(),
+            gpu: matches!(target, CheckTarget::Gpu(_))
+                .then(|| GpuCheck { index: check.gpu_index, settings: config.gpu.clone() }),
             base_dir: config.base_dir().to_path_buf(),
             backup: super::probe::backup::BackupCheck::from_config(check, config)?,
             target,
@@ -163,6 +200,10 @@ impl CheckSpec {
     pub fn resolve(&self, path: &std::path::Path) -> PathBuf {
         if path.is_absolute() { path.to_path_buf() } else { self.base_dir.join(path) }
     }
+}
+
+fn check_gpu_index(gpu: &Option<GpuCheck>) -> Option<u32> {
+    gpu.as_ref().and_then(|g| g.index)
 }
 
 /// The users' own thresholds: cpu 80/95 %, memory 85/95 %, swap 50/80 %, load per core 80/100 %, disk 80/90 %.

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 pub const MIGRATIONS: Migrations = Migrations {
     module: "health",
-    steps: &["CREATE TABLE health_minutes (
+    steps: &[
+        "CREATE TABLE health_minutes (
             check_name TEXT NOT NULL,
             minute INTEGER NOT NULL,
             ok INTEGER NOT NULL,
@@ -30,7 +31,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             to_level TEXT NOT NULL,
             message TEXT NOT NULL
         );
-        CREATE INDEX health_transitions_by_check ON health_transitions (check_name, at_ms);"],
+        CREATE INDEX health_transitions_by_check ON health_transitions (check_name, at_ms);",
+        // Runs flagged slow, so the measured baseline can leave their minutes out after a restart.
+        "ALTER TABLE health_minutes ADD COLUMN slow INTEGER NOT NULL DEFAULT 0;",
+    ],
 };
 
 /// How long history is kept.
@@ -45,6 +49,10 @@ pub struct Persist {
 
 impl Persist {
     pub fn record(&mut self, name: &str, at: DateTime<Utc>, ok: bool, latency: Option<Duration>) {
+        self.record_run(name, at, ok, latency, false);
+    }
+
+    pub fn record_run(&mut self, name: &str, at: DateTime<Utc>, ok: bool, latency: Option<Duration>, slow: bool) {
         let minute = minute_of(at);
         let latency_ms = latency.map_or(0, |l| u32::try_from(l.as_millis()).unwrap_or(u32::MAX));
         let bucket = self.minutes.entry((name.to_string(), minute)).or_insert(Bucket { minute, ..Bucket::default() });
@@ -52,6 +60,7 @@ impl Persist {
         bucket.ok += u32::from(ok);
         bucket.latency_sum_ms += u64::from(latency_ms);
         bucket.latency_max_ms = bucket.latency_max_ms.max(latency_ms);
+        bucket.slow += u32::from(slow);
     }
 
     pub fn transition(&mut self, name: &str, transition: &TransitionView) {
@@ -71,15 +80,23 @@ pub async fn write(store: &Store, batch: Persist) -> Result<(), StoreError> {
             let transaction = connection.transaction()?;
             {
                 let mut upsert = transaction.prepare_cached(
-                    "INSERT INTO health_minutes (check_name, minute, ok, total, latency_sum_ms, latency_max_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    "INSERT INTO health_minutes (check_name, minute, ok, total, latency_sum_ms, latency_max_ms, slow)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (check_name, minute) DO UPDATE SET
-                        ok = ok + excluded.ok, total = total + excluded.total,
+                        ok = ok + excluded.ok, total = total + excluded.total, slow = slow + excluded.slow,
                         latency_sum_ms = latency_sum_ms + excluded.latency_sum_ms,
                         latency_max_ms = max(latency_max_ms, excluded.latency_max_ms)",
                 )?;
                 for ((name, minute), b) in &batch.minutes {
-                    upsert.execute(params![name, minute, b.ok, b.total, b.latency_sum_ms as i64, b.latency_max_ms])?;
+                    upsert.execute(params![
+                        name,
+                        minute,
+                        b.ok,
+                        b.total,
+                        b.latency_sum_ms as i64,
+                        b.latency_max_ms,
+                        b.slow
+                    ])?;
                 }
                 let mut insert = transaction.prepare_cached(
                     "INSERT INTO health_transitions (check_name, at_ms, from_level, to_level, message)
@@ -109,7 +126,7 @@ pub async fn load(store: &Store, names: Vec<String>) -> Result<Vec<(Vec<Bucket>,
     store
         .call_async(move |connection| {
             let mut buckets = connection.prepare(
-                "SELECT minute, ok, total, latency_sum_ms, latency_max_ms FROM health_minutes
+                "SELECT minute, ok, total, latency_sum_ms, latency_max_ms, slow FROM health_minutes
                  WHERE check_name = ?1 AND minute > ?2 ORDER BY minute",
             )?;
             let mut transitions = connection.prepare(
@@ -126,6 +143,7 @@ pub async fn load(store: &Store, names: Vec<String>) -> Result<Vec<(Vec<Bucket>,
                             total: row.get(2)?,
                             latency_sum_ms: row.get::<_, i64>(3)? as u64,
                             latency_max_ms: row.get(4)?,
+                            slow: row.get(5)?,
                         })
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -43,6 +43,11 @@ impl Tracker {
         }
     }
 
+    /// When the current run of failures began (`None` after a good run).
+    pub fn failing_since(&self) -> Option<DateTime<Utc>> {
+        self.failing_since
+    }
+
     pub fn fail_after(&self) -> u32 {
         self.fail_after
     }

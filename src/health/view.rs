@@ -14,16 +14,18 @@ pub enum Status {
     /// No verdict yet (no run, or failures not yet confirmed).
     Pending,
     Ok,
+    /// The last run failed but the failure is not yet confirmed (`fail_after`, `fail_for`).
+    Failing,
     Warning,
     Unknown,
     Critical,
-    /// Failing while a check it depends on is failing too.
+    /// Failing while the latest run of the check it depends on fails too.
     Suppressed,
 }
 
 impl Status {
     pub fn is_failing(self) -> bool {
-        matches!(self, Status::Warning | Status::Unknown | Status::Critical | Status::Suppressed)
+        matches!(self, Status::Failing | Status::Warning | Status::Unknown | Status::Critical | Status::Suppressed)
     }
 
     /// Worst first: the order of the default sort.
@@ -32,9 +34,10 @@ impl Status {
             Status::Critical => 0,
             Status::Unknown => 1,
             Status::Warning => 2,
-            Status::Suppressed => 3,
-            Status::Pending => 4,
-            Status::Ok => 5,
+            Status::Failing => 3,
+            Status::Suppressed => 4,
+            Status::Pending => 5,
+            Status::Ok => 6,
         }
     }
 
@@ -42,6 +45,7 @@ impl Status {
         match self {
             Status::Pending => "pending",
             Status::Ok => "ok",
+            Status::Failing => "failing",
             Status::Warning => "warning",
             Status::Unknown => "unknown",
             Status::Critical => "critical",
@@ -54,12 +58,24 @@ impl Status {
         match self {
             Status::Pending => "…",
             Status::Ok => "✓",
+            Status::Failing => "!",
             Status::Warning => "▲",
             Status::Unknown => "?",
             Status::Critical => "✗",
             Status::Suppressed => "↳",
         }
     }
+}
+
+/// The usual latency the slow rule compares against, and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineView {
+    /// `None` until there is enough history to say.
+    pub usual_ms: Option<u32>,
+    /// "fixed", or the window of the median: "median of 24h".
+    pub source: String,
+    pub factor: f64,
+    pub sustained: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,11 +97,16 @@ pub struct CheckView {
     pub conditions: Vec<String>,
     pub default_conditions: bool,
     pub fail_after: u32,
+    pub fail_for: Option<Duration>,
     pub parent: Option<String>,
+    /// Failing, and the check it depends on is being run first to see whether it is the cause.
+    pub waiting_for_parent: bool,
     pub status: Status,
     pub since: Option<DateTime<Utc>>,
     /// Failed runs in a row.
     pub failures: u32,
+    /// When the current run of failures began.
+    pub failing_since: Option<DateTime<Utc>>,
     pub last: Option<Arc<Outcome>>,
     /// Recent latencies in ms, oldest first.
     pub latencies: Vec<u64>,
@@ -93,6 +114,8 @@ pub struct CheckView {
     pub p95_ms: Option<u32>,
     pub uptime_hour: Option<f64>,
     pub uptime_day: Option<f64>,
+    /// What "normal" latency means for the slow rule, when the check has one.
+    pub baseline: Option<BaselineView>,
     /// Newest first.
     pub transitions: Vec<TransitionView>,
 }
@@ -110,17 +133,52 @@ impl CheckView {
             conditions: spec.conditions.iter().map(|c| crate::util::sanitize::sanitize_str(&c.text)).collect(),
             default_conditions: spec.default_conditions,
             fail_after: spec.fail_after,
+            fail_for: spec.fail_for,
             parent: None,
+            waiting_for_parent: false,
             status: Status::Pending,
             since: None,
             failures: 0,
+            failing_since: None,
             last: None,
             latencies: Vec::new(),
             p50_ms: None,
             p95_ms: None,
             uptime_hour: None,
             uptime_day: None,
+            baseline: None,
             transitions: Vec::new(),
+        }
+    }
+
+    /// The state in words: "failing 1/2" while a failure is not yet confirmed.
+    pub fn status_text(&self) -> String {
+        match self.status {
+            Status::Failing if self.waiting_for_parent => {
+                format!("failing, checking {} first", self.parent.as_deref().unwrap_or("its parent"))
+            }
+            Status::Failing => format!("failing {}", self.progress()),
+            status => status.label().to_string(),
+        }
+    }
+
+    /// How far an unconfirmed failure has come: "1/2", or "40s of 1m00s" once only `fail_for` is left.
+    fn progress(&self) -> String {
+        let lasted = match (self.fail_for, self.failing_since, &self.last) {
+            (Some(need), Some(since), Some(last)) if self.failures >= self.fail_after => {
+                Some(((last.at - since).to_std().unwrap_or_default(), need))
+            }
+            _ => None,
+        };
+        match lasted {
+            Some((lasted, need)) => {
+                let lasted = match lasted.as_secs() {
+                    0 => "0s".to_string(),
+                    secs => crate::config::units::format_duration(Duration::from_secs(secs)),
+                };
+                format!("{lasted} of {}", crate::config::units::format_duration(need))
+            }
+            None => format!("{}/{}", self.failures, self.fail_after),
         }
     }
 
@@ -134,12 +192,10 @@ impl CheckView {
         match (&self.last, self.status) {
             (None, _) if self.kind == "system" && self.target == "cpu" => "measuring…".into(),
             (None, _) => "waiting for the first run".into(),
-            (Some(last), Status::Pending) if !last.is_ok() => {
-                format!("{} ({}/{} failures before alerting)", last.message, self.failures, self.fail_after)
+            (Some(last), Status::Failing) if self.waiting_for_parent => {
+                format!("{} (checking {} first)", last.message, self.parent.as_deref().unwrap_or("its parent"))
             }
-            (Some(last), Status::Ok) if !last.is_ok() => {
-                format!("{} ({}/{} failures before alerting)", last.message, self.failures, self.fail_after)
-            }
+            (Some(last), Status::Failing) => format!("{} ({} before alerting)", last.message, self.progress()),
             (Some(last), Status::Suppressed) => {
                 format!("{} (suppressed: {} is down)", last.message, self.parent.as_deref().unwrap_or("parent"))
             }

@@ -17,7 +17,7 @@ impl Condition {
             Subject::Status | Subject::Header(_) | Subject::Json(_) => &["http"],
             Subject::Body => &["http", "command"],
             Subject::Exit => &["command"],
-            Subject::Value => &["command", "sqlite", "system", "disk", "tls"],
+            Subject::Value => &["command", "sqlite", "system", "disk", "tls", "gpu"],
         };
         if allowed.contains(&kind) {
             Ok(())

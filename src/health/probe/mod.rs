@@ -6,11 +6,13 @@
 
 pub mod backup;
 mod command;
+pub mod gpu;
 mod http;
 mod sqlite;
 mod system;
 mod tcp;
 mod tls;
+mod xid;
 
 use super::condition::{Observation, Subject};
 use super::outcome::{Level, Outcome, Response};
@@ -46,6 +48,7 @@ pub struct Prober {
     clients: Arc<std::sync::Mutex<std::collections::HashMap<Option<std::path::PathBuf>, reqwest::Client>>>,
     system: Arc<std::sync::Mutex<system::Sampler>>,
     tls: tls::Configs,
+    gpu: gpu::Gpus,
 }
 
 /// Extra time a probe gets beyond its timeout to clean up (kill a process group) before it is abandoned.
@@ -54,6 +57,11 @@ const GRACE: Duration = Duration::from_secs(2);
 impl Prober {
     pub fn new() -> Prober {
         Prober::default()
+    }
+
+    /// A prober whose gpu checks read `source` (a fake in tests).
+    pub fn with_gpu_source(source: Box<dyn crate::gpu::GpuSource>) -> Prober {
+        Prober { gpu: gpu::Gpus::with_source(source), ..Prober::default() }
     }
 
     /// Runs `spec` once, within its timeout, and judges the result.
@@ -94,6 +102,7 @@ impl Prober {
                 Some(check) => within(deadline, backup::probe(check)).await,
                 None => Err(ProbeError::CannotRun(format!("no backup set named `{set}`"))),
             },
+            CheckTarget::Gpu(gauge) => gpu::probe(&self.gpu, spec, gauge).await,
         }
     }
 

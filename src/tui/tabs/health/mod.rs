@@ -41,6 +41,8 @@ pub struct HealthTab {
     problems: Vec<String>,
     /// The maintenance window in force (from the status line), so failures read as expected.
     window: Option<String>,
+    /// The last verdict of each check (never pending or an unconfirmed failure), so only real changes are told.
+    verdicts: std::collections::BTreeMap<usize, crate::health::Status>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -20,15 +20,18 @@ impl HealthTab {
                 continue;
             }
             self.requested.remove(&index);
-            let before = self.rows[index].status;
-            if before != view.status && before != Status::Pending && view.status != Status::Pending {
-                changes.push(format!(
-                    "health: {} {} → {}: {}",
-                    view.name,
-                    before.label(),
-                    view.status.label(),
-                    view.message()
-                ));
+            // A failure not yet confirmed is no verdict: a flap must not reach the timeline.
+            if !matches!(view.status, Status::Pending | Status::Failing) {
+                let before = self.verdicts.insert(index, view.status);
+                if let Some(before) = before.filter(|before| *before != view.status) {
+                    changes.push(format!(
+                        "health: {} {} → {}: {}",
+                        view.name,
+                        before.label(),
+                        view.status.label(),
+                        view.message()
+                    ));
+                }
             }
             self.rows[index] = view;
         }
@@ -47,6 +50,12 @@ impl HealthTab {
         let critical: Vec<&str> =
             self.rows.iter().filter(|r| r.status == Status::Critical).map(|r| r.name.as_str()).collect();
         let warning = count(Status::Warning) + count(Status::Unknown);
+        // A failing check not yet confirmed is named when nothing worse is: it is the
+        // root cause its suppressed dependents point at.
+        let failing: Vec<&CheckView> =
+            self.rows.iter().filter(|r| r.status == Status::Failing).map(|r| r.as_ref()).collect();
+        // A dependent held while its parent runs again points at the parent, never at itself.
+        let named = failing.iter().find(|r| !r.waiting_for_parent).or(failing.first());
         let maintenance = self.window.is_some();
         let text = if let Some(first) = critical.first() {
             // Compact: at 80 columns about a dozen cells are left for it.
@@ -54,6 +63,11 @@ impl HealthTab {
             format!("✗{} {first}{expected}", critical.len())
         } else if warning > 0 {
             format!("▲{warning} warning")
+        } else if let Some(first) = named {
+            match (&first.parent, first.waiting_for_parent) {
+                (Some(parent), true) => format!("!{} checking {parent}", failing.len()),
+                _ => format!("!{} {} {}", failing.len(), first.name, first.status_text()),
+            }
         } else {
             format!("✓{ok}/{} ok", self.rows.len())
         };

@@ -71,6 +71,7 @@ fn title(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
         (Status::Warning, theme.warn()),
         (Status::Critical, theme.crit()),
         (Status::Unknown, theme.warn()),
+        (Status::Failing, theme.warn()),
         (Status::Suppressed, theme.muted()),
         (Status::Pending, theme.muted()),
     ] {
@@ -160,12 +161,30 @@ fn render_banner(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect)
     frame.render_widget(Paragraph::new(lines), area);
 }
 
+/// "usual latency 20ms (median of 24h00m, slow minutes left out) · warn above 2x for 5m00s".
+fn baseline_line(baseline: &crate::health::view::BaselineView) -> String {
+    let usual = match baseline.usual_ms {
+        Some(ms) => format!("{ms}ms"),
+        None => "not known yet".into(),
+    };
+    let source = if baseline.source == "fixed" {
+        "fixed".to_string()
+    } else {
+        format!("{}, slow minutes left out", baseline.source)
+    };
+    format!(
+        "usual latency {usual} ({source}) · warn above {}x for {}",
+        crate::health::condition::format_number(baseline.factor),
+        crate::config::units::format_duration(baseline.sustained)
+    )
+}
+
 fn status_style(status: Status, maintenance: bool, view: &ViewCtx) -> Style {
     let theme = view.theme;
     match status {
         _ if maintenance && status.is_failing() => theme.muted(),
         Status::Ok => theme.ok(),
-        Status::Warning | Status::Unknown => theme.warn(),
+        Status::Failing | Status::Warning | Status::Unknown => theme.warn(),
         Status::Critical => theme.crit(),
         Status::Suppressed | Status::Pending => theme.muted(),
     }
@@ -289,7 +308,7 @@ fn render_detail(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut F
             ),
         ]),
         Line::from(vec![
-            Span::styled(format!("{} {}", row.status.symbol(), row.status.label()), style),
+            Span::styled(format!("{} {}", row.status.symbol(), row.status_text()), style),
             Span::raw(match row.since {
                 Some(since) => format!(" since {} ({})", clock(since, view), ago(since, view)),
                 None => String::new(),
@@ -307,6 +326,9 @@ fn render_detail(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut F
         ]),
         Line::styled(row.message(), style),
     ];
+    if let Some(baseline) = &row.baseline {
+        head.push(Line::styled(baseline_line(baseline), theme.muted()));
+    }
     let failed: &[usize] = row.last.as_ref().map_or(&[], |o| o.failed.as_slice());
     let mut conditions = vec![Span::styled(
         if row.default_conditions { "conditions (default): " } else { "conditions: " },
