@@ -149,7 +149,7 @@ fn post_mortem_of_a_fixed_incident() {
     let runbook = runbook::built_in().into_iter().find(|r| r.name == "service-down").unwrap();
     let now = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 4, 0, 0).unwrap();
     let text = post_mortem(&record, Some(&runbook), now);
-    assert!(text.contains("| Duration | 23:40 |"), "{text}");
+    assert!(text.contains("| Duration | 23:40 (opened to closed) |"), "{text}");
     assert!(text.contains("redeployed 2.4.1 \\| verified"), "pipes in cells are escaped:\n{text}");
     insta::assert_snapshot!("post_mortem_fixed_incident", text);
 }
