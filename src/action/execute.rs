@@ -224,7 +224,10 @@ impl ActionContext {
         }
         // What our lock says about us; another run taking the target writes its own.
         let taken = lock::last_taker(&self.lock_dir(), &spec.target);
-        self.timeline(EventKind::Action, format!("{} started: {}", spec.name, spec.argv_line())).await;
+        // A notify's message carries the latest entries: its own start would be one of them.
+        if spec.notify.is_none() {
+            self.timeline(EventKind::Action, format!("{} started: {}", spec.name, spec.argv_line())).await;
+        }
         progress(Progress::Started { argv: spec.argv_line() });
         let request = RunRequest {
             argv: spec.argv.clone(),
