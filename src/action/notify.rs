@@ -173,7 +173,7 @@ mod tests {
         let mut secrets = Vec::new();
         let path = std::env::var("PATH").unwrap_or_default();
         assert_eq!(expand("a ${PATH} b", &mut secrets).unwrap(), format!("a {path} b"));
-        assert_eq!(secrets, [path.clone()]);
+        assert_eq!(secrets, std::slice::from_ref(&path));
         assert_eq!(redact(&format!("x{path}y"), &secrets), "x[secret]y");
         assert_eq!(
             expand("Bearer ${FIRSTWATCH_SURELY_UNSET_2}", &mut secrets),

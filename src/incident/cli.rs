@@ -322,6 +322,15 @@ fn print_status(config: &Config, record: &IncidentRecord) {
             incident.closed_by.as_deref().unwrap_or("?")
         );
     }
+    let milestones = super::milestone::Milestones::from_events(&record.events);
+    if !milestones.reached().is_empty() {
+        let reached: Vec<String> = milestones
+            .reached()
+            .iter()
+            .map(|(milestone, at)| format!("{} T+{}", milestone.label(), export::duration(*at - incident.opened_at)))
+            .collect();
+        println!("milestones: {}", reached.join(", "));
+    }
     if let Some(runbook) = incident.runbook.as_deref().and_then(|name| find_runbook(config, name)) {
         let checklist = Checklist::from_events(&record.events);
         println!("\n{}", runbook.title);

@@ -80,7 +80,9 @@ pub fn post_mortem(record: &IncidentRecord, runbook: Option<&Runbook>, now: chro
     let actions: Vec<_> = record
         .events
         .iter()
-        .filter(|e| matches!(e.kind, EventKind::Action | EventKind::ActionOutcome | EventKind::Verify))
+        .filter(|e| {
+            matches!(e.kind, EventKind::Action | EventKind::ActionOutcome | EventKind::Verify | EventKind::Notify)
+        })
         .collect();
     if actions.is_empty() {
         let _ = writeln!(out, "No actions were run from firstwatch.");

@@ -22,12 +22,13 @@ impl HealthTab {
             self.requested.remove(&index);
             let before = self.rows[index].status;
             if before != view.status && before != Status::Pending && view.status != Status::Pending {
-                changes.push(format!(
-                    "health: {} {} → {}: {}",
-                    view.name,
+                // In the form the incident timeline folds per check.
+                changes.push(crate::incident::timeline::transition_text(
+                    "health",
+                    &view.name,
                     before.label(),
                     view.status.label(),
-                    view.message()
+                    &view.message(),
                 ));
             }
             self.rows[index] = view;
