@@ -298,4 +298,25 @@ mod tests {
         let never = problems(&format!("{custom}{ROLLBACK}"));
         assert!(never.iter().any(|p| p.contains("fw.toml:9:20") && p.contains("would never run")), "{never:?}");
     }
+
+    #[test]
+    fn a_notify_action_gets_its_default_target_and_timeout_and_shows_its_request_without_secrets() {
+        let text = format!(
+            "{CHECK}[[action]]\nname = \"tell\"\nkind = \"notify\"\nwebhook = \"https://hooks.example.com/${{HOOK}}\"\n\
+             headers = {{ Authorization = \"Bearer ${{TOKEN}}\" }}\n"
+        );
+        let config = load_str(&text, Path::new("fw.toml")).unwrap_or_else(|e| panic!("{e}"));
+        let spec = crate::action::ActionSpec::find(&config, "tell").unwrap();
+        assert_eq!(spec.target, "stakeholders");
+        assert_eq!(spec.timeout, crate::action::spec::DEFAULT_NOTIFY_TIMEOUT);
+        assert!(spec.argv.is_empty() && spec.placeholders().is_empty(), "${{VAR}} is not a {{placeholder}}");
+        assert_eq!(spec.argv_line(), "POST https://hooks.example.com/${HOOK} (slack text, headers Authorization)");
+        assert_eq!(crate::action::ActionSpec::first_notify(&config).as_deref(), Some("tell"));
+    }
+
+    #[test]
+    fn webhook_keys_on_another_kind_are_refused() {
+        let all = problems(&redeploy("webhook = \"https://x.example.com\""));
+        assert!(all.iter().any(|p| p.contains("only a notify action takes")), "{all:?}");
+    }
 }
