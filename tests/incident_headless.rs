@@ -164,6 +164,10 @@ fn milestones_are_marked_headless_and_shape_the_export() {
         text(&bad.stderr)
     );
 
+    let status = env.ok(&["incident", "status"]);
+    assert!(status.contains("milestones: acknowledged T+00:0"), "{status}");
+    assert!(status.contains(", mitigated T+") && status.contains(", root cause found T+"), "{status}");
+    assert!(status.contains("milestone ana: mitigated: rolled back to 2.4.0"), "{status}");
     // Before `resolved` the duration runs to now; after it, to the milestone.
     let draft = env.ok(&["incident", "export"]);
     assert!(draft.contains("(opened so far)"), "{draft}");
