@@ -49,17 +49,27 @@ pub fn transition(event: &Event) -> Option<Transition<'_>> {
         EventKind::Note if event.step.is_none() => {}
         _ => return None,
     }
-    let (source, rest) = event.text.split_once(": ")?;
-    if !SOURCES.contains(&source) {
-        return None;
-    }
-    let (left, right) = rest.split_once(" → ").or_else(|| rest.split_once(" -> "))?;
+    let (source, rest) = SOURCES
+        .iter()
+        .find_map(|source| event.text.strip_prefix(source)?.strip_prefix(": ").map(|rest| (*source, rest)))?;
+    let (left, right) = split_arrow(rest)?;
     let (subject, from) = left.trim().rsplit_once(' ')?;
     let (to, detail) = right.split_once(": ").map_or((right.trim(), ""), |(to, detail)| (to.trim(), detail.trim()));
     if subject.is_empty() || to.contains(' ') {
         return None;
     }
     Some(Transition { source, subject: subject.trim(), from, to, detail })
+}
+
+/// Splits at the first ` → ` (or ` -> `); a search for the one character is the cheap one.
+fn split_arrow(text: &str) -> Option<(&str, &str)> {
+    for (at, arrow) in text.match_indices('→') {
+        let (left, right) = (&text[..at], &text[at + arrow.len()..]);
+        if let (Some(left), Some(right)) = (left.strip_suffix(' '), right.strip_prefix(' ')) {
+            return Some((left, right));
+        }
+    }
+    text.split_once(" -> ")
 }
 
 pub fn origin(event: &Event) -> Origin {
@@ -168,7 +178,9 @@ pub fn fold_checks(events: &[Event]) -> Vec<CheckFold> {
             fold.since = event.at;
         }
         fold.recovery = (!is_failing(change.to)).then_some(point);
-        fold.state = change.to.to_string();
+        // Reuses the string's room: a flapping check changes state on every entry.
+        fold.state.clear();
+        fold.state.push_str(change.to);
         fold.entries.push(index);
     }
     for fold in &mut folds {
@@ -187,10 +199,11 @@ pub fn fold_timeline(events: &[Event]) -> Vec<TimelineRow> {
     let mut placed: Vec<(usize, CheckFold)> =
         folds.into_iter().map(|fold| (fold.entries.last().copied().unwrap_or(0), fold)).collect();
     placed.sort_by_key(|(last, _)| *last);
+    let machine = machine_entries(events.len(), placed.iter().map(|(_, fold)| fold));
     let mut placed = placed.into_iter().peekable();
     let mut rows = Vec::with_capacity(events.len().min(1024));
-    for (index, event) in events.iter().enumerate() {
-        if origin(event) == Origin::Human {
+    for index in 0..events.len() {
+        if !machine[index] {
             rows.push(TimelineRow::Human(index));
         }
         while let Some((_, fold)) = placed.next_if(|(last, _)| *last == index) {
@@ -198,6 +211,19 @@ pub fn fold_timeline(events: &[Event]) -> Vec<TimelineRow> {
         }
     }
     rows
+}
+
+/// Which entries are machine ones, from the folds (so no entry is read twice).
+fn machine_entries<'a>(count: usize, folds: impl IntoIterator<Item = &'a CheckFold>) -> Vec<bool> {
+    let mut machine = vec![false; count];
+    for fold in folds {
+        for &index in &fold.entries {
+            if let Some(flag) = machine.get_mut(index) {
+                *flag = true;
+            }
+        }
+    }
+    machine
 }
 
 /// What a post-mortem's timeline keeps of an entry.
@@ -219,12 +245,9 @@ pub enum KeptEntry {
 /// The entries a post-mortem keeps, in time order: every human entry and, per
 /// check, only the first failure and the recovery (its flap count rides on them).
 pub fn post_mortem_entries(events: &[Event], folds: &[CheckFold]) -> Vec<KeptEntry> {
-    let mut marks: Vec<Option<KeptEntry>> = vec![None; events.len()];
-    for (index, event) in events.iter().enumerate() {
-        if origin(event) == Origin::Human {
-            marks[index] = Some(KeptEntry::Human(index));
-        }
-    }
+    let machine = machine_entries(events.len(), folds);
+    let mut marks: Vec<Option<KeptEntry>> =
+        (0..events.len()).map(|index| (!machine[index]).then_some(KeptEntry::Human(index))).collect();
     for (number, fold) in folds.iter().enumerate() {
         if let Some(first) = &fold.first_failure {
             marks[first.index] = Some(KeptEntry::FirstFailure { index: first.index, fold: number });
