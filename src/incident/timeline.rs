@@ -202,8 +202,8 @@ pub fn fold_timeline(events: &[Event]) -> Vec<TimelineRow> {
     let machine = machine_entries(events.len(), placed.iter().map(|(_, fold)| fold));
     let mut placed = placed.into_iter().peekable();
     let mut rows = Vec::with_capacity(events.len().min(1024));
-    for index in 0..events.len() {
-        if !machine[index] {
+    for (index, is_machine) in machine.into_iter().enumerate() {
+        if !is_machine {
             rows.push(TimelineRow::Human(index));
         }
         while let Some((_, fold)) = placed.next_if(|(last, _)| *last == index) {
