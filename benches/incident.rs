@@ -1,6 +1,7 @@
 //! The incident tab's costs: one 120x40 frame of a busy incident (goal: under
 //! 1 ms, like the console frame), the post-mortem of a long incident, and
-//! folding a long timeline into checklist state.
+//! folding a long timeline into checklist state; the export of a 40-step
+//! runbook's incident with 5,000 entries, mostly machine ones (goal: under 20 ms).
 
 use chrono::TimeZone;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -8,6 +9,7 @@ use firstwatch::incident::checklist::Checklist;
 use firstwatch::incident::export::post_mortem;
 use firstwatch::incident::record::{Event, EventKind, Incident, IncidentRecord, Severity};
 use firstwatch::incident::runbook;
+use firstwatch::incident::timeline::fold_timeline;
 use firstwatch::theme::Theme;
 use firstwatch::tui::keymap::Keymap;
 use firstwatch::tui::tab::TabId;
@@ -77,5 +79,64 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(incident, benches);
+/// A 40-step runbook (5 phases of 8) as Markdown.
+fn forty_step_runbook() -> runbook::Runbook {
+    let mut text = String::from("# Orders down, long form\n");
+    for phase in 1..=5 {
+        text.push_str(&format!("\n## Phase {phase} ({} min)\n", phase * 15));
+        for step in 1..=8 {
+            text.push_str(&format!(
+                "- [ ] Step {step} of phase {phase}: look at the dashboards, the logs and the deploys\n"
+            ));
+        }
+    }
+    runbook::parse("orders-long.md", &text).unwrap()
+}
+
+/// 5,000 entries: nine in ten are check transitions (12 checks flapping), the
+/// rest ticks of the 40 steps, notes and milestones.
+fn busy_incident() -> IncidentRecord {
+    let mut record = long_incident(0);
+    record.incident.runbook = Some("orders-long".into());
+    let opened = record.incident.opened_at;
+    let states = ["ok", "warning", "critical"];
+    record.events = (0..5000)
+        .map(|i| {
+            let (kind, step, text) = if i % 10 == 9 {
+                match i / 10 % 4 {
+                    0 => (EventKind::Tick, Some(format!("{}.{}", i / 10 % 5 + 1, i / 50 % 8 + 1)), "done".to_string()),
+                    1 => (EventKind::Milestone, None, "mitigated: rolled back".to_string()),
+                    _ => (EventKind::Note, None, format!("note {i}: the queue is draining, watching the error rate")),
+                }
+            } else {
+                let check = i % 12;
+                let round = i / 12;
+                let (from, to) = (states[round % 3], states[(round + 1) % 3]);
+                (EventKind::Check, None, format!("health: service-{check} {from} → {to}: status 503 after 212 ms"))
+            };
+            Event {
+                id: i as i64,
+                at: opened + chrono::TimeDelta::seconds(i as i64),
+                who: "ana".into(),
+                kind,
+                step,
+                text,
+            }
+        })
+        .collect();
+    record
+}
+
+fn export_benches(c: &mut Criterion) {
+    let record = busy_incident();
+    let runbook = forty_step_runbook();
+    assert_eq!(runbook.step_count(), 40);
+    let wall = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 5, 0, 0).unwrap();
+    c.bench_function("export: 40-step runbook, 5,000 entries (mostly machine)", |b| {
+        b.iter(|| post_mortem(black_box(&record), Some(&runbook), wall))
+    });
+    c.bench_function("fold a 5,000-entry timeline", |b| b.iter(|| fold_timeline(black_box(&record.events))));
+}
+
+criterion_group!(incident, benches, export_benches);
 criterion_main!(incident);

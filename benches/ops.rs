@@ -30,6 +30,7 @@ fn spec(argv: &[&str], dir: &std::path::Path) -> ActionSpec {
         on_failed_verify: None,
         allow_dash: Vec::new(),
         backup: None,
+        notify: None,
     }
 }
 

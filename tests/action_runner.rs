@@ -216,6 +216,7 @@ fn spec(dir: &Path, kind: &'static str, argv: &[&str], timeout: Duration) -> Act
         on_failed_verify: None,
         allow_dash: Vec::new(),
         backup: None,
+        notify: None,
     }
 }
 

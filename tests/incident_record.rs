@@ -149,7 +149,60 @@ fn post_mortem_of_a_fixed_incident() {
     let runbook = runbook::built_in().into_iter().find(|r| r.name == "service-down").unwrap();
     let now = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 4, 0, 0).unwrap();
     let text = post_mortem(&record, Some(&runbook), now);
-    assert!(text.contains("| Duration | 23:40 |"), "{text}");
+    assert!(text.contains("| Duration | 23:40 (opened to closed) |"), "{text}");
     assert!(text.contains("redeployed 2.4.1 \\| verified"), "pipes in cells are escaped:\n{text}");
     insta::assert_snapshot!("post_mortem_fixed_incident", text);
+}
+
+/// Every flap of every check used to land in the post-mortem; now per check only
+/// its first failure and its recovery do, with the flap count, and every
+/// person's entry stays.
+#[test]
+fn the_post_mortem_keeps_every_human_entry_and_per_check_first_failure_recovery_and_flaps() {
+    let mut record = fixed_record();
+    let opened = record.incident.opened_at;
+    let mut events = Vec::new();
+    let mut id = 100;
+    let mut push = |events: &mut Vec<Event>, seconds: i64, kind, text: String| {
+        id += 1;
+        events.push(Event {
+            id,
+            at: opened + chrono::TimeDelta::seconds(seconds),
+            who: "firstwatch".into(),
+            kind,
+            step: None,
+            text,
+        });
+    };
+    // cpu flaps warning <-> critical twenty times and never recovers; orders fails and comes back.
+    push(&mut events, 30, EventKind::Check, "health: orders ok → critical: 503 Service Unavailable".into());
+    for round in 0..20 {
+        let (from, to) = match round {
+            0 => ("ok", "warning"),
+            odd if odd % 2 == 1 => ("warning", "critical"),
+            _ => ("critical", "warning"),
+        };
+        push(&mut events, 40 + round, EventKind::Check, format!("health: cpu {from} → {to}: 91%"));
+    }
+    // An older store's transition, written as a plain note.
+    push(&mut events, 290, EventKind::Note, "health: orders critical → ok: 200 OK".into());
+    push(&mut events, 300, EventKind::Milestone, "fix applied: 2.4.1".into());
+    record.events.extend(events);
+    record.events.sort_by_key(|e| e.at);
+    let runbook = runbook::built_in().into_iter().find(|r| r.name == "service-down").unwrap();
+    let text = post_mortem(&record, Some(&runbook), opened + chrono::TimeDelta::hours(1));
+    let timeline = text.split("## Timeline").nth(1).unwrap().split("\n## ").next().unwrap();
+    let rows: Vec<&str> = timeline.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| Time")).collect();
+    // The nine human entries, the fix milestone, orders' failure and recovery, cpu's first failure.
+    assert_eq!(rows.len(), 9 + 1 + 3, "{timeline}");
+    assert!(rows.iter().any(|r| r.contains("first failure: orders ok → critical: 503")), "{timeline}");
+    assert!(rows.iter().any(|r| r.contains("recovered: orders critical → ok: 200 OK (after 0 flaps)")), "{timeline}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("first failure: cpu ok → warning: 91% (still critical at the end, 19 flaps since)")),
+        "{timeline}"
+    );
+    assert!(rows.iter().any(|r| r.contains("**Fix applied**: 2.4.1")), "{timeline}");
+    assert!(!timeline.contains("cpu warning → critical"), "flaps are counted, not listed:\n{timeline}");
+    assert!(text.contains("| Fix applied | T+05:00 |"), "{text}");
 }

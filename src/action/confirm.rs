@@ -102,6 +102,7 @@ mod tests {
             on_failed_verify: None,
             backup: None,
             allow_dash: Vec::new(),
+            notify: None,
         }
     }
 

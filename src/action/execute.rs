@@ -224,7 +224,10 @@ impl ActionContext {
         }
         // What our lock says about us; another run taking the target writes its own.
         let taken = lock::last_taker(&self.lock_dir(), &spec.target);
-        self.timeline(EventKind::Action, format!("{} started: {}", spec.name, spec.argv_line())).await;
+        // A notify's message carries the latest entries: its own start would be one of them.
+        if spec.notify.is_none() {
+            self.timeline(EventKind::Action, format!("{} started: {}", spec.name, spec.argv_line())).await;
+        }
         progress(Progress::Started { argv: spec.argv_line() });
         let request = RunRequest {
             argv: spec.argv.clone(),
@@ -236,18 +239,31 @@ impl ActionContext {
         let hang_up = HangUpRecord { store: self.store.clone(), who: self.who.clone(), spec: Some(spec.clone()) };
         // Both callbacks report through the one `progress`; a mutex (never contended) lets them share it.
         let shared = std::sync::Mutex::new(&mut progress);
-        let report = runner::run_observed(
-            &request,
-            cancel.clone(),
-            |pid| report_to(&shared, Progress::Spawned { pid }),
-            |line| report_to(&shared, Progress::Output(line.clone())),
-        )
-        .await;
+        let report = match &spec.notify {
+            // A notify action sends where another runs a command; everything around it is the same.
+            Some(notify) => {
+                let on_line = |line: &runner::OutputLine| report_to(&shared, Progress::Output(line.clone()));
+                super::notify::send(notify, spec.timeout, self.store.clone(), cancel.clone(), on_line).await
+            }
+            None => {
+                runner::run_observed(
+                    &request,
+                    cancel.clone(),
+                    |pid| report_to(&shared, Progress::Spawned { pid }),
+                    |line| report_to(&shared, Progress::Output(line.clone())),
+                )
+                .await
+            }
+        };
         hang_up.disarm();
         drop(lock);
         let summary = outcome_summary(&report);
         let _ = self.audit(report.ending.event(), Some(&spec), Some(summary.clone())).await;
-        self.timeline(EventKind::ActionOutcome, format!("{}: {summary}", spec.name)).await;
+        if spec.notify.is_some() && report.ending.succeeded() {
+            self.timeline(EventKind::Notify, format!("notified stakeholders ({}): {summary}", spec.name)).await;
+        } else {
+            self.timeline(EventKind::ActionOutcome, format!("{}: {summary}", spec.name)).await;
+        }
         progress(Progress::Finished { ending: report.ending.clone(), duration: report.duration });
         let verification = if spec.verifies() && report.ending.succeeded() {
             let end = self.verify(&spec, taken, cancel, &mut progress).await;

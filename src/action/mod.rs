@@ -4,6 +4,7 @@
 //! - `confirm`: the only way to a [`confirm::Confirmed`] token (typed target or `y`);
 //! - `runner`: the child process (own group, timeout, cancel, bounded output);
 //! - `lock`: one operator per target on the host;
+//! - `notify`: a notify action's POST to its webhook, in place of a command;
 //! - `watch`: the post-change watch (every check, every interval, the whole window);
 //! - `execute`: audit, lock, run, record, watch, and the declared follow-up.
 
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod confirm;
 pub mod execute;
 pub mod lock;
+pub mod notify;
 pub mod runner;
 pub mod spec;
 pub mod watch;

@@ -108,7 +108,7 @@ pub struct Captured {
 }
 
 impl Captured {
-    fn keep(&mut self, line: OutputLine) {
+    pub(crate) fn keep(&mut self, line: OutputLine) {
         self.total_lines += 1;
         if self.tail.len() == TAIL_LINES {
             self.tail.pop_front();

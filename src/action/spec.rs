@@ -1,6 +1,6 @@
 //! An `[[action]]` resolved for running: paths made absolute, defaults filled in.
 
-use crate::config::{ActionConfig, ActionKind, Config};
+use crate::config::{ActionConfig, ActionKind, Config, NotifyFormat};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,6 +10,10 @@ use std::time::Duration;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 /// How long verification keeps watching after a redeploy or rollback, by default.
 pub const DEFAULT_WATCH: Duration = Duration::from_secs(300);
+/// How long a notify action waits for its webhook when it sets no `timeout`.
+pub const DEFAULT_NOTIFY_TIMEOUT: Duration = Duration::from_secs(15);
+/// What a notify action's operator types to confirm when it names no target.
+pub const NOTIFY_TARGET: &str = "stakeholders";
 
 /// How an action is confirmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +50,18 @@ pub struct ActionSpec {
     /// Placeholders whose value may begin an argument with `-` (an option).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allow_dash: Vec<String>,
+    /// For a notify action: where and how it sends (it has no argv).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifySpec>,
+}
+
+/// A notify action's webhook. Values are kept as written: `${VAR}` is filled
+/// in only when sending, so a secret is never in a job, an audit row or a screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifySpec {
+    pub webhook: String,
+    pub format: NotifyFormat,
+    pub headers: BTreeMap<String, String>,
 }
 
 fn seconds<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
@@ -58,7 +74,7 @@ fn from_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Dur
 }
 
 /// The kinds an action can have, as the names the rest of the code compares against.
-const KINDS: [&str; 4] = ["redeploy", "rollback", "restore", "custom"];
+const KINDS: [&str; 5] = ["redeploy", "rollback", "restore", "custom", "notify"];
 
 impl ActionSpec {
     /// Sets the kind from its name, as a spec read back from JSON needs; unknown names are refused.
@@ -74,7 +90,18 @@ impl ActionSpec {
             ActionKind::Rollback => "rollback",
             ActionKind::Restore => "restore",
             ActionKind::Custom => "custom",
+            ActionKind::Notify => "notify",
         };
+        let notify = (action.kind == ActionKind::Notify).then(|| NotifySpec {
+            webhook: action.webhook.as_ref().map(|w| w.get_ref().clone()).unwrap_or_default(),
+            format: action.format.unwrap_or_default(),
+            headers: action.headers.clone(),
+        });
+        let target = match action.target.trim() {
+            "" if notify.is_some() => NOTIFY_TARGET.to_string(),
+            _ => action.target.clone(),
+        };
+        let default_timeout = if notify.is_some() { DEFAULT_NOTIFY_TIMEOUT } else { DEFAULT_TIMEOUT };
         let risk = match action.risk.as_ref().map(|r| r.get_ref().as_str()) {
             Some("low") => Risk::Low,
             _ => Risk::High,
@@ -82,11 +109,11 @@ impl ActionSpec {
         ActionSpec {
             name: action.name.get_ref().clone(),
             kind,
-            target: action.target.clone(),
+            target,
             argv: action.run.clone(),
             dir: action.dir.as_deref().map(|d| config.resolve(d)).unwrap_or_else(|| config.base_dir().to_path_buf()),
             env: action.env.clone(),
-            timeout: action.timeout.map(|t| t.get()).unwrap_or(DEFAULT_TIMEOUT),
+            timeout: action.timeout.map(|t| t.get()).unwrap_or(default_timeout),
             verify: action.verify.iter().map(|v| v.get_ref().clone()).collect(),
             watch: action.watch.map(|w| w.get()).unwrap_or(DEFAULT_WATCH),
             risk,
@@ -94,7 +121,13 @@ impl ActionSpec {
             on_failed_verify: action.on_failed_verify.as_ref().map(|r| r.get_ref().clone()),
             backup: action.backup.clone(),
             allow_dash: action.allow_dash.iter().map(|name| name.get_ref().clone()).collect(),
+            notify,
         }
+    }
+
+    /// The first configured notify action, which runbooks' `{notify}` steps link to.
+    pub fn first_notify(config: &Config) -> Option<String> {
+        config.actions.iter().find(|a| a.kind == ActionKind::Notify).map(|a| a.name.get_ref().clone())
     }
 
     /// Every configured action, in file order.
@@ -140,8 +173,18 @@ impl ActionSpec {
         }
     }
 
-    /// The argv as one line for people, each argument quoted when it would be ambiguous.
+    /// The argv as one line for people, each argument quoted when it would be ambiguous;
+    /// for a notify action, the request (the address as written, header names only).
     pub fn argv_line(&self) -> String {
+        if let Some(notify) = &self.notify {
+            let format = match notify.format {
+                NotifyFormat::Slack => "slack text",
+                NotifyFormat::Json => "incident JSON",
+            };
+            let headers: Vec<&str> = notify.headers.keys().map(String::as_str).collect();
+            let headers = if headers.is_empty() { String::new() } else { format!(", headers {}", headers.join(", ")) };
+            return format!("POST {} ({format}{headers})", notify.webhook);
+        }
         argv_line(&self.argv)
     }
 }
@@ -272,6 +315,7 @@ mod tests {
             on_failed_verify: None,
             backup: None,
             allow_dash: allow_dash.iter().map(|a| a.to_string()).collect(),
+            notify: None,
         }
     }
 

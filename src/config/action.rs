@@ -16,6 +16,19 @@ pub enum ActionKind {
     Rollback,
     Restore,
     Custom,
+    /// Tells the stakeholders about the open incident through a webhook.
+    Notify,
+}
+
+/// How a notify action's body is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyFormat {
+    /// `{"text": "..."}`, which Slack and most chat webhooks take.
+    #[default]
+    Slack,
+    /// The incident itself as JSON, for a receiver of your own.
+    Json,
 }
 
 /// `[[action]]`: a command on-call can fire after confirming it.
@@ -24,8 +37,22 @@ pub enum ActionKind {
 pub struct ActionConfig {
     pub name: Spanned<String>,
     pub kind: ActionKind,
+    /// What the operator types to confirm; a notify action defaults to `stakeholders`.
+    #[serde(default)]
     pub target: String,
+    /// The command (argv, no shell); a notify action has none.
+    #[serde(default)]
     pub run: Vec<String>,
+    /// A notify action's address, POSTed to; `${VAR}` comes from the environment when sending.
+    #[serde(default)]
+    pub webhook: Option<Spanned<String>>,
+    /// A notify action's body: `slack` (default) or `json`.
+    #[serde(default)]
+    pub format: Option<NotifyFormat>,
+    /// A notify action's request headers; `${VAR}` in a value comes from the environment
+    /// when sending and is never shown or recorded.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub dir: Option<PathBuf>,
     #[serde(default)]
@@ -100,6 +127,42 @@ fn validate_follow_up(
     }
 }
 
+/// A notify action POSTs to its `webhook` and runs nothing.
+fn validate_notify(problems: &mut Problems, action: &ActionConfig) {
+    let name = action.name.get_ref();
+    if !action.run.is_empty() {
+        problems.push(
+            action.name.span(),
+            format!("notify action `{name}` has a `run`; it sends to its `webhook` instead"),
+            Some("remove `run`"),
+        );
+    }
+    let Some(webhook) = &action.webhook else {
+        problems.push(
+            action.name.span(),
+            format!("notify action `{name}` needs a `webhook`"),
+            Some("webhook = \"https://hooks.example.com/...\" (the address is POSTed to)"),
+        );
+        return;
+    };
+    let address = webhook.get_ref();
+    let scheme_ok = address.starts_with("https://") || address.starts_with("http://");
+    // `${VAR}` parts are filled in when sending; the rest must already read as an address.
+    let shape = address.replace("${", "x").replace('}', "x");
+    if !scheme_ok || reqwest::Url::parse(&shape).is_err() {
+        problems.push(
+            webhook.span(),
+            format!("`{address}` is not an http:// or https:// address"),
+            Some("secrets in it may be written ${VAR}"),
+        );
+    }
+    for header in action.headers.keys() {
+        if reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
+            problems.push(action.name.span(), format!("`{header}` is not a valid header name"), None);
+        }
+    }
+}
+
 /// `[[runbook]]`: a Markdown or TOML runbook file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -110,7 +173,19 @@ pub struct RunbookRef {
 pub(super) fn validate(config: &Config, problems: &mut Problems, check_names: &HashSet<String>) {
     let action_names = problems.unique_names("action", config.actions.iter().map(|a| &a.name));
     for action in &config.actions {
-        if action.run.is_empty() {
+        if action.kind == ActionKind::Notify {
+            validate_notify(problems, action);
+        } else if action.webhook.is_some() || action.format.is_some() || !action.headers.is_empty() {
+            problems.push(
+                action.name.span(),
+                format!(
+                    "action `{}` has `webhook`, `format` or `headers`, which only a notify action takes",
+                    action.name.get_ref()
+                ),
+                Some("set kind = \"notify\", or remove them"),
+            );
+        }
+        if action.run.is_empty() && action.kind != ActionKind::Notify {
             problems.push(action.name.span(), format!("action `{}` has an empty `run`", action.name.get_ref()), None);
         }
         for check in &action.verify {
@@ -131,7 +206,7 @@ pub(super) fn validate(config: &Config, problems: &mut Problems, check_names: &H
                 Some("use \"low\" (confirmed with y) or \"high\" (confirmed by typing the target)"),
             );
         }
-        if action.target.trim().is_empty() {
+        if action.target.trim().is_empty() && action.kind != ActionKind::Notify {
             problems.push(
                 action.name.span(),
                 format!("action `{}` has an empty `target`", action.name.get_ref()),
@@ -222,5 +297,26 @@ mod tests {
                       on_failed_verify = \"roll back api\"\n";
         let never = problems(&format!("{custom}{ROLLBACK}"));
         assert!(never.iter().any(|p| p.contains("fw.toml:9:20") && p.contains("would never run")), "{never:?}");
+    }
+
+    #[test]
+    fn a_notify_action_gets_its_default_target_and_timeout_and_shows_its_request_without_secrets() {
+        let text = format!(
+            "{CHECK}[[action]]\nname = \"tell\"\nkind = \"notify\"\nwebhook = \"https://hooks.example.com/${{HOOK}}\"\n\
+             headers = {{ Authorization = \"Bearer ${{TOKEN}}\" }}\n"
+        );
+        let config = load_str(&text, Path::new("fw.toml")).unwrap_or_else(|e| panic!("{e}"));
+        let spec = crate::action::ActionSpec::find(&config, "tell").unwrap();
+        assert_eq!(spec.target, "stakeholders");
+        assert_eq!(spec.timeout, crate::action::spec::DEFAULT_NOTIFY_TIMEOUT);
+        assert!(spec.argv.is_empty() && spec.placeholders().is_empty(), "${{VAR}} is not a {{placeholder}}");
+        assert_eq!(spec.argv_line(), "POST https://hooks.example.com/${HOOK} (slack text, headers Authorization)");
+        assert_eq!(crate::action::ActionSpec::first_notify(&config).as_deref(), Some("tell"));
+    }
+
+    #[test]
+    fn webhook_keys_on_another_kind_are_refused() {
+        let all = problems(&redeploy("webhook = \"https://x.example.com\""));
+        assert!(all.iter().any(|p| p.contains("only a notify action takes")), "{all:?}");
     }
 }

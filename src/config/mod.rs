@@ -15,7 +15,7 @@ mod task;
 pub mod units;
 mod validate;
 
-pub use action::{ActionConfig, ActionKind, RunbookRef};
+pub use action::{ActionConfig, ActionKind, NotifyFormat, RunbookRef};
 pub use backup::{BackupConfig, BackupFormat, DEFAULT_MAX_RATIO, IntegrityCheck, RATIO_FLOOR};
 pub use check::{CheckConfig, CheckTarget, Severity};
 pub use error::{ConfigError, Diagnostic, line_col};

@@ -2,8 +2,10 @@
 
 use super::checklist::Checklist;
 use super::export;
+use super::milestone::Milestone;
 use super::record::{self, EventKind, IncidentError, IncidentRecord, Severity};
 use super::runbook::{self, Runbook};
+use super::timeline::{self, TimelineRow};
 use crate::cli::Global;
 use crate::config::Config;
 use crate::store::Store;
@@ -21,8 +23,8 @@ use std::process::ExitCode;
 /// such step); 2 bad config or arguments.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Only one incident is open at a time on a host, shared by everyone who runs firstwatch \
-there.\n\nExit codes:\n  0  done\n  1  refused or failed (none open, one already open, no such step)\n  \
-2  bad config, arguments or runbook file")]
+there.\n\nExit codes:\n  0  done\n  1  refused or failed (none open, one already open, no such step; nothing \
+is written)\n  2  bad config, arguments, runbook file or unknown runbook (nothing is opened)")]
 pub struct IncidentArgs {
     #[command(subcommand)]
     command: IncidentCommand,
@@ -37,9 +39,16 @@ enum IncidentCommand {
         /// P0 (outage, respond in 15 min), P1 (30 min), P2 (2 h) or P3 (24 h).
         #[arg(long, short, value_parser = parse_severity, default_value = "P2")]
         severity: Severity,
-        /// The runbook to follow (see `firstwatch incident runbooks`).
+        /// The runbook to follow, by name or title, any case (see `firstwatch incident runbooks`).
         #[arg(long)]
         runbook: Option<String>,
+    },
+    /// Mark a milestone of the post-mortem timeline, with an optional remark.
+    Mark {
+        #[arg(value_parser = parse_milestone)]
+        milestone: Milestone,
+        #[arg(default_value = "")]
+        text: String,
     },
     /// Add a note to the open incident's timeline.
     Note {
@@ -96,15 +105,33 @@ enum IncidentCommand {
     CheckRunbook { path: PathBuf },
 }
 
+fn parse_milestone(text: &str) -> Result<Milestone, String> {
+    Milestone::parse(text).ok_or_else(|| {
+        let keys: Vec<&str> = Milestone::ALL.iter().map(|m| m.key()).collect();
+        format!("`{text}` is not a milestone; use {}", keys.join(", "))
+    })
+}
+
 fn parse_severity(text: &str) -> Result<Severity, String> {
     Severity::parse(text).ok_or_else(|| format!("`{text}` is not a severity; use P0, P1, P2 or P3"))
 }
 
-pub fn run(config: Config, args: IncidentArgs, _global: &Global) -> ExitCode {
-    match &args.command {
+pub fn run(config: Config, mut args: IncidentArgs, _global: &Global) -> ExitCode {
+    match &mut args.command {
         IncidentCommand::Runbooks => return list_runbooks(&config),
         IncidentCommand::Runbook { name } => return show_runbook(&config, name),
         IncidentCommand::CheckRunbook { path } => return check_runbook(path),
+        // An incident opened on a runbook nobody can find would have no checklist: refuse it.
+        IncidentCommand::Open { runbook: Some(wanted), .. } => match find_runbook(&config, wanted) {
+            Some(found) => *wanted = found.name,
+            None => {
+                eprintln!("firstwatch incident: no runbook named `{wanted}`; nothing was opened. Runbooks:");
+                for runbook in runbook::load_all(&config).0 {
+                    eprintln!("  {:<20} {}", runbook.name, runbook.title);
+                }
+                return ExitCode::from(2);
+            }
+        },
         _ => {}
     }
     let store = match Store::for_config(&config) {
@@ -128,18 +155,14 @@ fn execute(config: &Config, store: &Store, who: &Identity, command: IncidentComm
     let open = || record::current(store)?.ok_or(IncidentError::NoneOpen);
     match command {
         IncidentCommand::Open { title, severity, runbook } => {
-            if let Some(name) = &runbook
-                && find_runbook(config, name).is_none()
-            {
-                eprintln!(
-                    "firstwatch incident: warning: no runbook named `{name}` (see `firstwatch incident runbooks`)"
-                );
-            }
             let incident = record::open(store, &title, severity, runbook.as_deref(), who)?;
             println!("{}", incident.id);
         }
         IncidentCommand::Note { text, step } => {
             let current = open()?;
+            if let Some(step) = &step {
+                require_step(config, &current, step)?;
+            }
             record::add_event(store, current.incident.id, EventKind::Note, step.as_deref(), &text, who)?;
         }
         IncidentCommand::Tick { step } => {
@@ -151,6 +174,15 @@ fn execute(config: &Config, store: &Store, who: &Identity, command: IncidentComm
             let current = open()?;
             require_step(config, &current, &step)?;
             record::add_event(store, current.incident.id, EventKind::Skip, Some(&step), &reason, who)?;
+        }
+        IncidentCommand::Mark { milestone, text } => {
+            let current = open()?;
+            record::mark_milestone(store, current.incident.id, milestone, &text, who)?;
+            println!(
+                "{} at T+{}",
+                milestone.label(),
+                export::duration(chrono::Utc::now() - current.incident.opened_at)
+            );
         }
         IncidentCommand::Severity { severity } => {
             let current = open()?;
@@ -210,7 +242,7 @@ fn execute(config: &Config, store: &Store, who: &Identity, command: IncidentComm
         IncidentCommand::Export { id, format, output } => {
             let record = match id {
                 Some(id) => record::get(store, id)?,
-                None => open()?,
+                None => record::current(store)?.ok_or_else(|| nothing_to_export(store))?,
             };
             let text = if format == "json" {
                 serde_json::to_string_pretty(&record).unwrap_or_default()
@@ -236,18 +268,37 @@ fn execute(config: &Config, store: &Store, who: &Identity, command: IncidentComm
     Ok(())
 }
 
-/// A runbook by name among the configured and built-in ones.
+/// A runbook by name (its id) or title, in any case, among the configured and built-in ones.
 pub fn find_runbook(config: &Config, name: &str) -> Option<Runbook> {
-    runbook::load_all(config).0.into_iter().find(|r| r.name == name)
+    let runbooks = runbook::load_all(config).0;
+    Runbook::find(&runbooks, name).cloned()
 }
 
+/// Ticking, skipping or noting a step the incident's runbook does not have is
+/// refused before anything is written, as is any step when there is no runbook.
 fn require_step(config: &Config, record: &IncidentRecord, step: &str) -> Result<(), IncidentError> {
-    let runbook = record.incident.runbook.as_deref().and_then(|name| find_runbook(config, name));
-    match runbook {
-        Some(runbook) if !runbook.steps().any(|(key, _, _)| key == step) => {
-            Err(IncidentError::NoSuchStep { runbook: runbook.name, step: step.to_string() })
-        }
-        _ => Ok(()),
+    let Some(name) = record.incident.runbook.as_deref() else {
+        return Err(IncidentError::NoSuchStep {
+            runbook: "(none: the incident has no runbook)".into(),
+            step: step.into(),
+        });
+    };
+    match find_runbook(config, name) {
+        Some(runbook) if runbook.steps().any(|(key, _, _)| key == step) => Ok(()),
+        Some(runbook) => Err(IncidentError::NoSuchStep { runbook: runbook.name, step: step.to_string() }),
+        None => Err(IncidentError::NoSuchStep { runbook: format!("{name} (not found)"), step: step.to_string() }),
+    }
+}
+
+/// Why `export` without an id has nothing to write, pointing at the latest closed incident.
+fn nothing_to_export(store: &Store) -> IncidentError {
+    match record::list(store).ok().and_then(|all| all.into_iter().next()) {
+        Some(latest) => IncidentError::NothingToExport(format!(
+            "no incident is open, so there is nothing to export; the latest is #{} \"{}\": \
+             `firstwatch incident export {}`",
+            latest.id, latest.title, latest.id
+        )),
+        None => IncidentError::NothingToExport("no incident has been recorded, so there is nothing to export".into()),
     }
 }
 
@@ -271,6 +322,15 @@ fn print_status(config: &Config, record: &IncidentRecord) {
             incident.closed_by.as_deref().unwrap_or("?")
         );
     }
+    let milestones = super::milestone::Milestones::from_events(&record.events);
+    if !milestones.reached().is_empty() {
+        let reached: Vec<String> = milestones
+            .reached()
+            .iter()
+            .map(|(milestone, at)| format!("{} T+{}", milestone.label(), export::duration(*at - incident.opened_at)))
+            .collect();
+        println!("milestones: {}", reached.join(", "));
+    }
     if let Some(runbook) = incident.runbook.as_deref().and_then(|name| find_runbook(config, name)) {
         let checklist = Checklist::from_events(&record.events);
         println!("\n{}", runbook.title);
@@ -278,17 +338,26 @@ fn print_status(config: &Config, record: &IncidentRecord) {
             println!("  {} {key} {}", checklist.state(&key).mark(), step.text);
         }
     }
-    println!("\ntimeline:");
-    for event in &record.events {
-        let step = event.step.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default();
-        println!(
-            "  {} {}{} {}: {}",
-            event.at.format("%H:%M:%S"),
-            event.kind.as_str(),
-            step,
-            event.who,
-            event.text.replace('\n', " / ")
-        );
+    println!("\ntimeline (checks folded; `status --json` has every entry):");
+    for row in timeline::fold_timeline(&record.events) {
+        match row {
+            TimelineRow::Human(index) => {
+                let event = &record.events[index];
+                let step = event.step.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default();
+                println!(
+                    "  {} {}{} {}: {}",
+                    event.at.format("%H:%M:%S"),
+                    event.kind.as_str(),
+                    step,
+                    event.who,
+                    event.text.replace('\n', " / ")
+                );
+            }
+            TimelineRow::Machine(fold) => {
+                let at = fold.last_at(&record.events);
+                println!("  {} {}: {}", at.format("%H:%M:%S"), fold.source, fold.summary(incident.opened_at));
+            }
+        }
     }
 }
 

@@ -1,10 +1,16 @@
 //! The post-mortem draft: a blameless Markdown document with what the
 //! store knows filled in (summary, timeline, actions, checklist, notes) and
 //! the parts only people can write left as headed gaps.
+//!
+//! The summary's duration runs from the opening to the `resolved` milestone
+//! (else the close); the timeline keeps every person's entry and, per check,
+//! only its first failure and recovery with the flap count between.
 
 use super::checklist::{Checklist, StepState};
-use super::record::{EventKind, IncidentRecord};
+use super::milestone::{Milestone, Milestones};
+use super::record::{Event, EventKind, IncidentRecord};
 use super::runbook::Runbook;
+use super::timeline::{self, CheckFold, KeptEntry};
 use std::fmt::Write;
 
 /// Renders the draft; `now` ends the duration of an incident still open.
@@ -24,14 +30,22 @@ pub fn post_mortem(record: &IncidentRecord, runbook: Option<&Runbook>, now: chro
     let _ = writeln!(out, "| Started | {} by {} |", time(incident.opened_at), incident.opened_by);
     match (incident.closed_at, &incident.closed_by) {
         (Some(closed), Some(by)) => {
-            let _ = writeln!(out, "| Resolved | {} by {} |", time(closed), by);
+            let _ = writeln!(out, "| Closed | {} by {} |", time(closed), by);
         }
         _ => {
-            let _ = writeln!(out, "| Resolved | still open at {} |", time(now));
+            let _ = writeln!(out, "| Closed | still open at {} |", time(now));
         }
     }
-    let end = incident.closed_at.unwrap_or(now);
-    let _ = writeln!(out, "| Duration | {} |", duration(end - incident.opened_at));
+    let milestones = Milestones::from_events(&record.events);
+    let (end, until) = match (milestones.at(Milestone::Resolved), incident.closed_at) {
+        (Some(resolved), _) => (resolved, "to resolved"),
+        (None, Some(closed)) => (closed, "to closed"),
+        (None, None) => (now, "so far"),
+    };
+    let _ = writeln!(out, "| Duration | {} (opened {until}) |", duration(end - incident.opened_at));
+    for (milestone, at) in milestones.reached() {
+        let _ = writeln!(out, "| {} | T+{} |", capitalised(milestone.label()), duration(*at - incident.opened_at));
+    }
     let _ = writeln!(
         out,
         "| Runbook | {} |",
@@ -44,20 +58,14 @@ pub fn post_mortem(record: &IncidentRecord, runbook: Option<&Runbook>, now: chro
 
     let _ = writeln!(out, "\n## Timeline\n");
     let _ = writeln!(out, "| Time | T+ | Who | What |\n|---|---|---|---|");
-    for event in &record.events {
-        let step_text = |key: &str| {
-            runbook
-                .and_then(|r| r.steps().find(|(k, _, _)| k == key).map(|(_, _, step)| format!(" ({})", step.text)))
-                .unwrap_or_default()
+    let folds = timeline::fold_checks(&record.events);
+    for kept in timeline::post_mortem_entries(&record.events, &folds) {
+        let (index, what) = match kept {
+            KeptEntry::Human(index) => (index, human_entry(&record.events[index], runbook)),
+            KeptEntry::FirstFailure { index, fold } => (index, first_failure(&record.events[index], &folds[fold])),
+            KeptEntry::Recovery { index, fold } => (index, recovery(&record.events[index], &folds[fold])),
         };
-        let what = match (event.kind, event.step.as_deref()) {
-            (EventKind::Tick, Some(key)) => format!("step {key} done{}{}", step_text(key), tick_evidence(&event.text)),
-            (EventKind::Untick, Some(key)) => format!("step {key} reopened{}", step_text(key)),
-            (EventKind::Skip, Some(key)) => format!("step {key} skipped{}: {}", step_text(key), event.text),
-            (EventKind::Note, Some(key)) => format!("note on step {key}: {}", event.text),
-            (EventKind::Note, None) => format!("note: {}", event.text),
-            _ => event.text.clone(),
-        };
+        let event = &record.events[index];
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
@@ -72,7 +80,9 @@ pub fn post_mortem(record: &IncidentRecord, runbook: Option<&Runbook>, now: chro
     let actions: Vec<_> = record
         .events
         .iter()
-        .filter(|e| matches!(e.kind, EventKind::Action | EventKind::ActionOutcome | EventKind::Verify))
+        .filter(|e| {
+            matches!(e.kind, EventKind::Action | EventKind::ActionOutcome | EventKind::Verify | EventKind::Notify)
+        })
         .collect();
     if actions.is_empty() {
         let _ = writeln!(out, "No actions were run from firstwatch.");
@@ -116,6 +126,65 @@ pub fn post_mortem(record: &IncidentRecord, runbook: Option<&Runbook>, now: chro
     }
     let _ = writeln!(out, "\n## Action items\n\n| Owner | Action | Due |\n|---|---|---|\n| _to do_ | | |");
     out
+}
+
+/// A person's entry as the post-mortem's timeline says it.
+fn human_entry(event: &Event, runbook: Option<&Runbook>) -> String {
+    let step_text = |key: &str| {
+        runbook
+            .and_then(|r| r.steps().find(|(k, _, _)| k == key).map(|(_, _, step)| format!(" ({})", step.text)))
+            .unwrap_or_default()
+    };
+    match (event.kind, event.step.as_deref()) {
+        (EventKind::Tick, Some(key)) => format!("step {key} done{}{}", step_text(key), tick_evidence(&event.text)),
+        (EventKind::Untick, Some(key)) => format!("step {key} reopened{}", step_text(key)),
+        (EventKind::Skip, Some(key)) => format!("step {key} skipped{}: {}", step_text(key), event.text),
+        (EventKind::Note, Some(key)) => format!("note on step {key}: {}", event.text),
+        (EventKind::Note, None) => format!("note: {}", event.text),
+        (EventKind::Milestone, _) => match Milestone::of(event) {
+            Some(milestone) => {
+                let remark = Milestone::remark(event);
+                let remark = if remark.is_empty() { String::new() } else { format!(": {remark}") };
+                format!("**{}**{remark}", capitalised(milestone.label()))
+            }
+            None => event.text.clone(),
+        },
+        _ => event.text.clone(),
+    }
+}
+
+/// A check's first failure, with how it went on when it never came back.
+fn first_failure(event: &Event, fold: &CheckFold) -> String {
+    let mut text = format!("first failure: {}", machine_text(event));
+    if fold.recovery.is_none() {
+        let flaps = plural(fold.flaps, "flap");
+        let _ = write!(text, " (still {} at the end, {flaps} since)", fold.state);
+    }
+    text
+}
+
+fn recovery(event: &Event, fold: &CheckFold) -> String {
+    format!("recovered: {} (after {})", machine_text(event), plural(fold.flaps, "flap"))
+}
+
+/// A transition without its source word: `orders ok → critical: 503`.
+fn machine_text(event: &Event) -> String {
+    match timeline::transition(event) {
+        Some(change) => {
+            let detail = if change.detail.is_empty() { String::new() } else { format!(": {}", change.detail) };
+            format!("{} {} → {}{detail}", change.subject, change.from, change.to)
+        }
+        None => event.text.clone(),
+    }
+}
+
+fn plural(count: usize, word: &str) -> String {
+    if count == 1 { format!("1 {word}") } else { format!("{count} {word}s") }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// `T+07:42` style: minutes and seconds, hours when it runs long.

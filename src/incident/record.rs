@@ -113,6 +113,14 @@ pub enum EventKind {
     ActionOutcome,
     Verify,
     Closed,
+    /// A milestone of the post-mortem timeline (acknowledged ... resolved).
+    Milestone,
+    /// Stakeholders were told, by a notify action.
+    Notify,
+    /// A health check changed state (a machine entry).
+    Check,
+    /// An alert changed state (a machine entry).
+    Alert,
 }
 
 impl EventKind {
@@ -128,6 +136,10 @@ impl EventKind {
             EventKind::ActionOutcome => "action-outcome",
             EventKind::Verify => "verify",
             EventKind::Closed => "closed",
+            EventKind::Milestone => "milestone",
+            EventKind::Notify => "notify",
+            EventKind::Check => "check",
+            EventKind::Alert => "alert",
         }
     }
 
@@ -142,6 +154,10 @@ impl EventKind {
             "action-outcome" => EventKind::ActionOutcome,
             "verify" => EventKind::Verify,
             "closed" => EventKind::Closed,
+            "milestone" => EventKind::Milestone,
+            "notify" => EventKind::Notify,
+            "check" => EventKind::Check,
+            "alert" => EventKind::Alert,
             _ => EventKind::Note,
         }
     }
@@ -190,6 +206,8 @@ pub enum IncidentError {
     Closed(i64),
     #[error("runbook `{runbook}` has no step {step}; steps are numbered PHASE.STEP (see `firstwatch incident status`)")]
     NoSuchStep { runbook: String, step: String },
+    #[error("{0}")]
+    NothingToExport(String),
     #[error("the title is empty")]
     EmptyTitle,
     #[error(transparent)]
@@ -431,6 +449,18 @@ pub fn set_severity(store: &Store, id: i64, severity: Severity, identity: &Ident
     })?;
     let text = format!("severity {} -> {}", record.incident.severity.label(), severity.label());
     add_event(store, id, EventKind::Severity, None, &text, identity).map(|_| ())
+}
+
+/// Marks a milestone (acknowledged, mitigated ...) on the open incident `id`,
+/// with an optional word on it; the entry reads `fix applied: deployed 1.4.2`.
+pub fn mark_milestone(
+    store: &Store,
+    id: i64,
+    milestone: super::milestone::Milestone,
+    text: &str,
+    identity: &Identity,
+) -> Result<i64, IncidentError> {
+    add_event(store, id, EventKind::Milestone, None, &milestone.entry_text(text), identity)
 }
 
 /// Closes incident `id` with what resolved it.

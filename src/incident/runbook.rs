@@ -9,6 +9,7 @@
 //!   Detail lines are indented under the step.
 //! - [ ] Verify {check: api}
 //! - [ ] Pick a severity {severity}
+//! - [ ] Tell the stakeholders {notify}   <- the host's notify action, if any
 //! ```
 //!
 //! A phase deadline is the last number of a trailing `(A-B min)`, `(N min)`
@@ -40,6 +41,9 @@ pub struct Step {
     pub text: String,
     pub detail: String,
     pub kind: StepKind,
+    /// Marked `{notify}`: linked to the host's notify action when it has one
+    /// (see [`load_all`]); a manual step otherwise.
+    pub notify: bool,
 }
 
 /// What ticking a step involves.
@@ -63,6 +67,24 @@ impl Runbook {
         self.phases.iter().enumerate().flat_map(|(p, phase)| {
             phase.steps.iter().enumerate().map(move |(s, step)| (format!("{}.{}", p + 1, s + 1), phase, step))
         })
+    }
+
+    /// Points every manual `{notify}` step at the notify action `action`.
+    pub fn link_notify(&mut self, action: &str) {
+        for step in self.phases.iter_mut().flat_map(|p| p.steps.iter_mut()) {
+            if step.notify && step.kind == StepKind::Manual {
+                step.kind = StepKind::Action(action.to_string());
+            }
+        }
+    }
+
+    /// A runbook by its name (the id) or its title, either in any case; the name wins.
+    pub fn find<'a>(runbooks: &'a [Runbook], wanted: &str) -> Option<&'a Runbook> {
+        let wanted = wanted.trim();
+        runbooks
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(wanted))
+            .or_else(|| runbooks.iter().find(|r| r.title.eq_ignore_ascii_case(wanted)))
     }
 
     pub fn step_count(&self) -> usize {
@@ -106,6 +128,11 @@ pub fn load_all(config: &crate::config::Config) -> (Vec<Runbook>, Vec<RunbookErr
     for runbook in built_in() {
         if !runbooks.iter().any(|r: &Runbook| r.name == runbook.name) {
             runbooks.push(runbook);
+        }
+    }
+    if let Some(action) = crate::action::ActionSpec::first_notify(config) {
+        for runbook in &mut runbooks {
+            runbook.link_notify(&action);
         }
     }
     (runbooks, problems)
@@ -181,7 +208,12 @@ fn parse_markdown(file: &str, name: &str, text: &str) -> Result<Runbook, Runbook
         } else if let Some((rest, column)) = checkbox(line) {
             let (text, markers) = markers(rest).map_err(|(col, msg)| error(number, column + col, msg))?;
             let mut kind = StepKind::Manual;
+            let mut notify = false;
             for (key, value, col) in markers {
+                if key == "notify" {
+                    notify = true;
+                    continue;
+                }
                 kind = match (key.as_str(), value.is_empty()) {
                     ("action", false) => StepKind::Action(value),
                     ("check", false) => StepKind::Check(value),
@@ -195,7 +227,7 @@ fn parse_markdown(file: &str, name: &str, text: &str) -> Result<Runbook, Runbook
                             number,
                             column + col,
                             format!(
-                                "unknown step marker `{other}`; use {{action: NAME}}, {{check: NAME}}, {{severity}} or {{note}}"
+                                "unknown step marker `{other}`; use {{action: NAME}}, {{check: NAME}}, {{severity}}, {{note}} or {{notify}}"
                             ),
                         ));
                     }
@@ -208,7 +240,7 @@ fn parse_markdown(file: &str, name: &str, text: &str) -> Result<Runbook, Runbook
                 phases.push(Phase { title: "Steps".into(), deadline: None, steps: Vec::new() });
             }
             if let Some(phase) = phases.last_mut() {
-                phase.steps.push(Step { text: clean(&text), detail: String::new(), kind });
+                phase.steps.push(Step { text: clean(&text), detail: String::new(), kind, notify });
             }
             in_step = true;
         } else if let Some(column) = malformed_checkbox(line) {
@@ -337,7 +369,7 @@ fn parse_toml(file: &str, name: &str, text: &str) -> Result<Runbook, RunbookErro
             let missing =
                 |what: &str| at(step.kind.as_ref().map(|k| k.span()), format!("a `{kind_name}` step needs `{what}`"));
             let kind = match kind_name {
-                "manual" => StepKind::Manual,
+                "manual" | "notify" => StepKind::Manual,
                 "severity" => StepKind::Severity,
                 "note" => StepKind::Note,
                 "action" => StepKind::Action(step.action.clone().ok_or_else(|| missing("action"))?),
@@ -345,11 +377,12 @@ fn parse_toml(file: &str, name: &str, text: &str) -> Result<Runbook, RunbookErro
                 other => {
                     return Err(at(
                         step.kind.as_ref().map(|k| k.span()),
-                        format!("unknown step kind `{other}`; use manual, severity, action, check or note"),
+                        format!("unknown step kind `{other}`; use manual, severity, action, check, note or notify"),
                     ));
                 }
             };
-            steps.push(Step { text: clean(&step.text), detail: clean_lines(&step.detail), kind });
+            let notify = kind_name == "notify";
+            steps.push(Step { text: clean(&step.text), detail: clean_lines(&step.detail), kind, notify });
         }
         phases.push(Phase { title: clean(&phase.title), deadline: phase.deadline.map(|d| d.get()), steps });
     }

@@ -195,7 +195,7 @@ fn record_changes(
 ) -> Result<(), crate::incident::record::IncidentError> {
     use crate::incident::record::{self, EventKind};
     for change in changes {
-        record::add_event_once(store, EventKind::Note, change, SAME_CHANGE_WITHIN, identity)?;
+        record::add_event_once(store, EventKind::Check, change, SAME_CHANGE_WITHIN, identity)?;
     }
     Ok(())
 }

@@ -24,12 +24,13 @@ impl HealthTab {
             if !matches!(view.status, Status::Pending | Status::Failing) {
                 let before = self.verdicts.insert(index, view.status);
                 if let Some(before) = before.filter(|before| *before != view.status) {
-                    changes.push(format!(
-                        "health: {} {} → {}: {}",
-                        view.name,
+                    // In the form the incident timeline folds per check.
+                    changes.push(crate::incident::timeline::transition_text(
+                        "health",
+                        &view.name,
                         before.label(),
                         view.status.label(),
-                        view.message()
+                        &view.message(),
                     ));
                 }
             }
