@@ -199,5 +199,5 @@ fn declaration(row: &CheckView) -> Effect {
     } else {
         format!("{}: {}", row.name, row.status.label())
     };
-    Effect::Declare { title, evidence, severity }
+    Effect::Declare { check: row.name.clone(), title, evidence, severity }
 }
