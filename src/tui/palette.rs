@@ -7,7 +7,7 @@ use super::keymap::{Keymap, Mode};
 use super::tab::TabId;
 use super::tabs::TabCommand;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config, Matcher};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Palette {
@@ -28,6 +28,8 @@ pub struct PaletteEntry {
     pub key: Option<String>,
     /// What the query is matched against: the tab's name and the label, lower case.
     haystack: String,
+    /// The command's own name in words ("pick severity"), as `[keys]` tables spell it.
+    name: String,
 }
 
 impl AsRef<str> for PaletteEntry {
@@ -96,13 +98,18 @@ impl Palette {
         let mut matcher = Matcher::new(Config::DEFAULT);
         let pattern = Pattern::parse(&self.query, CaseMatching::Ignore, Normalization::Smart);
         let words: Vec<String> = self.query.split_whitespace().map(str::to_lowercase).collect();
-        let mut scored: Vec<(u8, u32, usize)> = pattern
-            .match_list(self.all.iter().enumerate().map(|(i, e)| Indexed(i, e)), &mut matcher)
+        let matched = pattern.match_list(self.all.iter().enumerate().map(|(i, e)| Indexed(i, e)), &mut matcher);
+        // Best tier first; then entries whose own name the letters also spell; then the fuzzy score.
+        let mut scored: Vec<(u8, bool, u32, usize)> = matched
             .into_iter()
-            .map(|(Indexed(index, entry), score)| (tier(&entry.haystack, &words), score, index))
+            .map(|(Indexed(index, entry), score)| {
+                let mut buffer = Vec::new();
+                let by_name = pattern.score(Utf32Str::new(&entry.name, &mut buffer), &mut matcher).is_some();
+                (tier(entry, &words), !by_name, score, index)
+            })
             .collect();
-        scored.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        self.matches = scored.into_iter().map(|(_, _, index)| self.all[index].clone()).collect();
+        scored.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)).then(a.3.cmp(&b.3)));
+        self.matches = scored.into_iter().map(|(_, _, _, index)| self.all[index].clone()).collect();
     }
 }
 
@@ -112,8 +119,24 @@ impl PaletteEntry {
             Some(tab) => format!("{} {}", tab.title(), label).to_lowercase(),
             None => label.to_lowercase(),
         };
-        PaletteEntry { action, label, tab, key, haystack }
+        let name = command_name(&action);
+        PaletteEntry { action, label, tab, key, haystack, name }
     }
+}
+
+/// The innermost variant name of an action, split into lower-case words:
+/// `Tab(Incident(PickSeverity))` is "pick severity".
+fn command_name(action: &Action) -> String {
+    let debug = format!("{action:?}");
+    let inner = debug.trim_end_matches(')').rsplit('(').next().unwrap_or_default();
+    let mut words = String::new();
+    for c in inner.chars() {
+        if c.is_uppercase() && !words.is_empty() {
+            words.push(' ');
+        }
+        words.extend(c.to_lowercase());
+    }
+    words
 }
 
 /// An entry with its place in the list, so equal scores keep the list's order.
@@ -125,21 +148,28 @@ impl AsRef<str> for Indexed<'_> {
     }
 }
 
-/// 0 when every query word is a whole word of `haystack`, 1 when each starts one, 2 otherwise.
-fn tier(haystack: &str, words: &[String]) -> u8 {
-    let hay: Vec<&str> = haystack.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    if words.iter().all(|w| hay.contains(&w.as_str())) {
+/// How well `entry` answers the query `words`, best first: 0 when each word is a word of the
+/// command's own name, 1 when each is a whole word of its label, 2 when each starts one, 3 otherwise.
+fn tier(entry: &PaletteEntry, words: &[String]) -> u8 {
+    let split = |text: &str| -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect()
+    };
+    let (name, hay) = (split(&entry.name), split(&entry.haystack));
+    if words.iter().all(|w| name.contains(w)) {
         0
-    } else if words.iter().all(|w| hay.iter().any(|h| h.starts_with(w.as_str()))) {
+    } else if words.iter().all(|w| hay.contains(w)) {
         1
-    } else {
+    } else if words.iter().all(|w| hay.iter().any(|h| h.starts_with(w.as_str()))) {
         2
+    } else {
+        3
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::tabs::incident::Command as IncidentCommand;
 
     fn search(query: &str) -> Palette {
         let mut palette = Palette::new(&Keymap::defaults(), Mode::Tab(TabId::Health));
@@ -159,9 +189,14 @@ mod tests {
 
     #[test]
     fn whole_words_rank_before_prefixes_and_prefixes_before_scattered_letters() {
-        assert_eq!(tier("backups verify the selected backup", &["verify".into()]), 0);
-        assert_eq!(tier("backups verify every backup", &["veri".into()]), 1);
-        assert_eq!(tier("incident pick the severity", &["pts".into()]), 2);
+        let entry = |action, label: &str| PaletteEntry::new(action, label.into(), Some(TabId::Incident), None);
+        let pick = entry(Action::Tab(TabCommand::Incident(IncidentCommand::PickSeverity)), "pick the severity (P0-P3)");
+        let open = entry(Action::Tab(TabCommand::Incident(IncidentCommand::NewIncident)), "open (title, severity)");
+        assert_eq!(pick.name, "pick severity");
+        assert_eq!(tier(&pick, &["severity".into()]), 0);
+        assert_eq!(tier(&open, &["severity".into()]), 1);
+        assert_eq!(tier(&open, &["sev".into()]), 2);
+        assert_eq!(tier(&open, &["otl".into()]), 3);
         let palette = search("verify");
         assert!(!palette.matches.is_empty());
         assert!(palette.matches[0].haystack.split(' ').any(|w| w == "verify"), "{:?}", palette.matches[0]);

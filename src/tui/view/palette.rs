@@ -43,7 +43,7 @@ pub fn render(model: &Model, palette: &Palette, frame: &mut Frame, body: Rect) {
         return;
     }
     // The label is cut, never the tab or the key: they say where it runs and how to reach it next time.
-    let label_width = list.width.saturating_sub(2 + 10 + 8) as usize;
+    let label_width = list.width.saturating_sub(2 + 10 + 10) as usize;
     let items: Vec<ListItem> = palette
         .matches
         .iter()
@@ -52,7 +52,7 @@ pub fn render(model: &Model, palette: &Palette, frame: &mut Frame, body: Rect) {
             ListItem::new(Line::from(vec![
                 Span::raw(format!("{label:<label_width$}")),
                 Span::styled(format!("{:>10}", entry.tab.map_or("", |t| t.title())), theme.info()),
-                Span::styled(format!("{:>8}", entry.key.as_deref().unwrap_or("")), theme.muted()),
+                Span::styled(format!("{:>10}", entry.key.as_deref().unwrap_or("")), theme.muted()),
             ]))
         })
         .collect();
