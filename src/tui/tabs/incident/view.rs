@@ -51,8 +51,9 @@ pub fn render(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
     frame.render_widget(block, area);
     let [header, body, footer] =
         Layout::vertical([Constraint::Length(2), Constraint::Min(6), Constraint::Length(1)]).areas(inner);
-    render_header(tab, view, frame, header);
-    let (checklist, actions, timeline) = if inner.width >= SIDE_BY_SIDE {
+    let wide = area.width >= SIDE_BY_SIDE;
+    render_header(tab, view, frame, header, wide);
+    let (checklist, actions, timeline) = if wide {
         let timeline_share = if tab.focus == Focus::Timeline { 60 } else { 40 };
         let [middle, timeline] =
             Layout::vertical([Constraint::Min(6), Constraint::Percentage(timeline_share)]).areas(body);
@@ -61,7 +62,10 @@ pub fn render(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
         (left, right, timeline)
     } else {
         let size = |pane: Focus| {
-            if tab.focus == pane { Constraint::Min(STACKED_UNFOCUSED) } else { Constraint::Length(STACKED_UNFOCUSED) }
+            // A running action's pane keeps room for its newest output lines.
+            let rows =
+                if pane == Focus::Actions && tab.run.is_some() { STACKED_UNFOCUSED + 1 } else { STACKED_UNFOCUSED };
+            if tab.focus == pane { Constraint::Min(rows) } else { Constraint::Length(rows) }
         };
         let [checklist, actions, timeline] =
             Layout::vertical([size(Focus::Checklist), size(Focus::Actions), size(Focus::Timeline)]).areas(body);
@@ -82,7 +86,7 @@ pub fn render(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
     }
 }
 
-fn render_header(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
+fn render_header(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect, wide: bool) {
     let theme = view.theme;
     let lines = match &tab.record {
         None if !tab.configured => vec![
@@ -97,7 +101,7 @@ fn render_header(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rec
             let incident = &record.incident;
             let elapsed = view.wall - incident.opened_at;
             // Narrow, the level's meaning gives way to how soon to respond.
-            let about = if area.width >= SIDE_BY_SIDE {
+            let about = if wide {
                 format!("  · {} · {}", incident.severity.meaning(), incident.severity.response_target())
             } else {
                 format!("  · {}", incident.severity.response_target())
@@ -207,9 +211,12 @@ fn render_checklist(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: 
     // Rows for phase headings and steps; a step's text wraps under itself. The cursor counts steps.
     let width = inner.width as usize;
     let mut rows: Vec<Line> = Vec::new();
+    // Where each heading and step begins, so the window never opens on half a step.
+    let mut starts: Vec<usize> = Vec::new();
     let mut cursor_rows = 0..0;
     for (index, (key, phase, step)) in runbook.steps().enumerate() {
         if key.ends_with(".1") {
+            starts.push(rows.len());
             // A heading like "Triage (0-15 min)" already says its deadline.
             let deadline = match phase.deadline {
                 Some(d) if !phase.title.ends_with(')') => format!(" (by T+{} min)", d.as_secs() / 60),
@@ -240,6 +247,7 @@ fn render_checklist(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: 
         let tail = format!("{link}{notes}");
         let last_fits = text.last().is_some_and(|l| l.width() + tail.width() + indent <= width);
         let first = rows.len();
+        starts.push(first);
         for (n, piece) in text.drain(..).enumerate() {
             let lead = if n == 0 { prefix.clone() } else { " ".repeat(indent) };
             rows.push(Line::from(vec![Span::styled(lead, style), Span::styled(piece, style)]));
@@ -269,6 +277,10 @@ fn render_checklist(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: 
     let mut visible = window(cursor_rows.end.saturating_sub(1), rows.len(), height);
     if cursor_rows.start < visible.start {
         visible = cursor_rows.start..(cursor_rows.start + height).min(rows.len());
+    } else if let Some(&start) = starts.iter().find(|&&s| s >= visible.start)
+        && start <= cursor_rows.start
+    {
+        visible = start..(start + height).min(rows.len());
     }
     let lines: Vec<Line> = rows.into_iter().skip(visible.start).take(visible.len()).collect();
     frame.render_widget(Paragraph::new(lines), inner);
@@ -350,8 +362,10 @@ fn render_actions(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Re
     let block = pane("actions".into(), focused, view);
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    // With a run to show, the list gives way to its output; in a short pane, down to the selected action.
+    let most = if inner.height < 6 { 1 } else { 3 };
     let list_height =
-        if tab.run.is_some() { (tab.actions.len() as u16).clamp(1, 3).min(inner.height) } else { inner.height };
+        if tab.run.is_some() { (tab.actions.len() as u16).clamp(1, most).min(inner.height) } else { inner.height };
     let [list_area, run_area] = Layout::vertical([Constraint::Length(list_height), Constraint::Min(0)]).areas(inner);
     let mut lines = Vec::new();
     if tab.read_only {
