@@ -418,12 +418,26 @@ fn check_transitions_are_dimmed_and_m_hides_them() {
     events.push(event(20, EventKind::Note, None, "provider says degraded"));
     load(&mut model, record(events));
     apply(&mut model, &[Action::Right, Action::Right]);
+    // Twelve flaps of one check are one dimmed row: where it is now, how many changes since when.
     let screen = draw(&model, 80, 24);
-    assert!(screen.contains("cpu warning → critical"), "{screen}");
-    assert!(screen.contains("m hides check entries"), "{screen}");
+    assert!(screen.contains("cpu → critical · 12 changes since 03:02:20"), "{screen}");
+    assert_eq!(screen.matches("cpu").count(), 1, "{screen}");
+    assert!(screen.contains("12 check changes folded (m hides)"), "{screen}");
+    // Dimmed: the row is drawn in the theme's muted style, a person's note is not.
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|frame| view::render(&model, frame)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let style_of = |needle: &str| {
+        let y = screen.lines().position(|l| l.contains(needle)).unwrap() as u16;
+        let x = screen.lines().nth(y as usize).unwrap().trim_start_matches('"').find(needle).unwrap();
+        let x = screen.lines().nth(y as usize).unwrap().trim_start_matches('"')[..x].chars().count() as u16;
+        buffer[(x, y)].fg
+    };
+    assert_eq!(style_of("cpu →"), model.theme.muted().fg.unwrap_or_default());
+    assert_ne!(style_of("provider says"), model.theme.muted().fg.unwrap_or_default());
     apply(&mut model, &[command(Command::ToggleMachineEntries)]);
     let screen = draw(&model, 80, 24);
-    assert!(!screen.contains("cpu warning"), "{screen}");
-    assert!(screen.contains("12 check entries hidden"), "{screen}");
+    assert!(!screen.contains("cpu"), "{screen}");
+    assert!(screen.contains("12 check changes hidden"), "{screen}");
     assert!(screen.contains("provider says degraded") && screen.contains("opened"), "{screen}");
 }

@@ -1,12 +1,16 @@
-//! Which timeline entries a person wrote and which the machine did.
+//! Which timeline entries a person wrote and which the machine did, and the
+//! rows the timeline pane shows.
 //!
 //! Machine entries are check transitions the health tab records while an
-//! incident is open ("health: orders ok → critical: ..."). The view dims them
-//! and `m` hides them, so the engineer's own notes stay on screen. This is the
-//! one place that tells them apart; a richer record of entry kinds can replace
-//! [`is_machine`] without touching the view.
+//! incident is open ("health: orders ok → critical: ..."). A flapping check
+//! writes dozens of them, so they are folded into one row per check, placed at
+//! its newest change ("cpu warning since 03:10:40 · 24 changes since
+//! 03:03:00"), drawn dimmed; `m` hides them, so the engineer's own notes stay
+//! on screen. This is the one place that tells entries apart and folds them; a
+//! richer record of entry kinds can replace it without touching the view.
 
 use crate::incident::record::{Event, EventKind};
+use std::collections::HashMap;
 
 /// A check's state change written by the console, not by a person.
 pub fn is_machine(event: &Event) -> bool {
@@ -16,9 +20,56 @@ pub fn is_machine(event: &Event) -> bool {
         && event.text.contains(" → ")
 }
 
-/// The entries to show, oldest first: all of them, or only people's.
-pub fn visible(events: &[Event], hide_machine: bool) -> Vec<&Event> {
-    events.iter().filter(|event| !(hide_machine && is_machine(event))).collect()
+/// A machine entry read back: the check, and the state it went to.
+fn transition(event: &Event) -> Option<(&str, &str)> {
+    let rest = event.text.strip_prefix("health: ")?;
+    let (left, right) = rest.split_once(" → ")?;
+    let (check, _before) = left.rsplit_once(' ')?;
+    let after = right.split_once(':').map_or(right, |(state, _)| state);
+    Some((check, after.trim()))
+}
+
+/// One row of the timeline pane.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Row<'a> {
+    /// An entry as written.
+    Entry(&'a Event),
+    /// A check's transitions folded together: where it is now, since when, and how many changes.
+    Check { check: &'a str, state: &'a str, since: &'a Event, first: &'a Event, changes: usize },
+}
+
+/// The rows to show, oldest first: people's entries as they are, each check's
+/// transitions folded into one row at its newest change, or left out.
+pub fn rows(events: &[Event], hide_machine: bool) -> Vec<Row<'_>> {
+    // The newest transition of each check, and its first one and count.
+    let mut folded: HashMap<&str, (usize, &Event, usize)> = HashMap::new();
+    if !hide_machine {
+        for (index, event) in events.iter().enumerate() {
+            let Some((check, _)) = transition(event) else { continue };
+            let entry = folded.entry(check).or_insert((index, event, 0));
+            entry.0 = index;
+            entry.2 += 1;
+        }
+    }
+    let mut rows = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        if !is_machine(event) {
+            rows.push(Row::Entry(event));
+            continue;
+        }
+        match transition(event) {
+            Some((check, state)) => {
+                if let Some(&(newest, first, changes)) = folded.get(check)
+                    && newest == index
+                {
+                    rows.push(Row::Check { check, state, since: event, first, changes });
+                }
+            }
+            None if !hide_machine => rows.push(Row::Entry(event)),
+            None => {}
+        }
+    }
+    rows
 }
 
 #[cfg(test)]
@@ -43,11 +94,30 @@ mod tests {
         assert!(!is_machine(&event(EventKind::Note, None, "health: orders critical since 03:01: 503")));
         assert!(!is_machine(&event(EventKind::Note, Some("1.2"), "health: a → b")));
         assert!(!is_machine(&event(EventKind::Tick, None, "health: a → b")));
+    }
+
+    #[test]
+    fn each_check_s_transitions_fold_into_one_row_at_its_newest_change() {
         let events = vec![
             event(EventKind::Note, None, "health: cpu ok → warning: 85 %"),
+            event(EventKind::Note, None, "health: disk /data ok → critical: 96 %"),
             event(EventKind::Note, None, "rolled back at 03:12"),
+            event(EventKind::Note, None, "health: cpu warning → critical: 93 %"),
+            event(EventKind::Note, None, "health: cpu critical → warning: 88 %"),
         ];
-        assert_eq!(visible(&events, false).len(), 2);
-        assert_eq!(visible(&events, true)[0].text, "rolled back at 03:12");
+        let shown = rows(&events, false);
+        assert_eq!(shown.len(), 3, "{shown:?}");
+        assert!(matches!(shown[0], Row::Check { check: "disk /data", state: "critical", changes: 1, .. }));
+        assert!(matches!(shown[1], Row::Entry(e) if e.text == "rolled back at 03:12"));
+        match &shown[2] {
+            Row::Check { check, state, since, first, changes } => {
+                assert_eq!((*check, *state, *changes), ("cpu", "warning", 3));
+                assert!(since.text.contains("88 %") && first.text.contains("85 %"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // m: people's entries only.
+        let shown = rows(&events, true);
+        assert_eq!(shown, vec![Row::Entry(&events[2])]);
     }
 }

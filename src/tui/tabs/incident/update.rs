@@ -324,7 +324,7 @@ impl IncidentTab {
 
     pub fn on_nav(&mut self, action: &Action, ctx: &mut TabCtx) -> Option<Vec<Effect>> {
         let steps = self.runbook().map_or(0, |r| r.step_count());
-        let timeline = self.record.as_ref().map_or(0, |r| r.events.len());
+        let timeline = self.record.as_ref().map_or(0, |r| super::timeline::rows(&r.events, self.hide_machine).len());
         // The timeline counts back from its newest entry, so "up" scrolls to older ones.
         let action = match (self.focus, action) {
             (Focus::Timeline, Action::Up) => &Action::Down,

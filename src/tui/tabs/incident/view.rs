@@ -446,8 +446,8 @@ fn render_timeline(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: R
     let machine = tab.record.as_ref().map_or(0, |r| r.events.iter().filter(|e| timeline::is_machine(e)).count());
     let title = match machine {
         0 => "timeline".to_string(),
-        n if tab.hide_machine => format!("timeline · {n} check entries hidden (m shows)"),
-        _ => "timeline · m hides check entries".to_string(),
+        n if tab.hide_machine => format!("timeline · {n} check changes hidden (m shows)"),
+        n => format!("timeline · {n} check changes folded (m hides)"),
     };
     let block = pane(title, tab.focus == Focus::Timeline, view);
     let inner = block.inner(area);
@@ -460,31 +460,38 @@ fn render_timeline(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: R
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
         return;
     };
-    let events = timeline::visible(&record.events, tab.hide_machine);
+    let rows = timeline::rows(&record.events, tab.hide_machine);
     let height = inner.height as usize;
-    let end = events.len().saturating_sub(tab.timeline_scroll.min(events.len().saturating_sub(1)));
+    let end = rows.len().saturating_sub(tab.timeline_scroll.min(rows.len().saturating_sub(1)));
     let start = end.saturating_sub(height);
-    let lines: Vec<Line> = events[start..end]
+    let clock = |at: &chrono::DateTime<chrono::Utc>| at.with_timezone(&view.zone).format("%H:%M:%S").to_string();
+    let lines: Vec<Line> = rows[start..end]
         .iter()
-        .map(|event| {
-            let step = event.step.as_deref().map(|s| format!("[{s}] ")).unwrap_or_default();
-            let text = event.text.lines().collect::<Vec<_>>().join(" / ");
-            // Entries whose text says what happened need no label; ticks, skips and notes do.
-            let label = match event.kind {
-                EventKind::Skip => "skipped: ",
-                EventKind::Note if !timeline::is_machine(event) => "note: ",
-                _ => "",
-            };
-            let at = event.at.with_timezone(&view.zone).format("%H:%M:%S ").to_string();
-            if timeline::is_machine(event) {
-                return Line::styled(format!("{at}{text}"), theme.muted());
+        .map(|row| match row {
+            timeline::Row::Check { check, state, since, first, changes } => {
+                let flaps = if *changes > 1 {
+                    format!(" · {changes} changes since {}", clock(&first.at))
+                } else {
+                    String::new()
+                };
+                Line::styled(format!("{} {check} → {state}{flaps}", clock(&since.at)), theme.muted())
             }
-            Line::from(vec![
-                Span::styled(at, theme.muted()),
-                Span::styled(format!("{} ", event.who), theme.info()),
-                Span::styled(format!("{step}{label}"), theme.accent()),
-                Span::styled(text, theme.base()),
-            ])
+            timeline::Row::Entry(event) => {
+                let step = event.step.as_deref().map(|s| format!("[{s}] ")).unwrap_or_default();
+                let text = event.text.lines().collect::<Vec<_>>().join(" / ");
+                // Entries whose text says what happened need no label; ticks, skips and notes do.
+                let label = match event.kind {
+                    EventKind::Skip => "skipped: ",
+                    EventKind::Note => "note: ",
+                    _ => "",
+                };
+                Line::from(vec![
+                    Span::styled(format!("{} ", clock(&event.at)), theme.muted()),
+                    Span::styled(format!("{} ", event.who), theme.info()),
+                    Span::styled(format!("{step}{label}"), theme.accent()),
+                    Span::styled(text, theme.base()),
+                ])
+            }
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
