@@ -441,3 +441,22 @@ fn check_transitions_are_dimmed_and_m_hides_them() {
     assert!(screen.contains("12 check changes hidden"), "{screen}");
     assert!(screen.contains("provider says degraded") && screen.contains("opened"), "{screen}");
 }
+
+#[test]
+fn a_keymap_written_for_the_old_cycle_severity_still_binds_the_picker() {
+    let parsed = TabCommand::parse(TabId::Incident, toml::Value::String("cycle-severity".into()));
+    assert_eq!(parsed, Some(TabCommand::Incident(Command::PickSeverity)));
+    let parsed = TabCommand::parse(TabId::Incident, toml::Value::String("toggle-machine-entries".into()));
+    assert_eq!(parsed, Some(TabCommand::Incident(Command::ToggleMachineEntries)));
+}
+
+#[test]
+fn an_unknown_incident_severity_on_a_check_is_a_config_error_at_its_place() {
+    let text = "[[check]]\nname = \"api\"\nhttp = \"http://127.0.0.1:9/\"\nincident_severity = \"P7\"\n";
+    let Err(err) = firstwatch::config::load_str(text, std::path::Path::new("/etc/firstwatch/firstwatch.toml")) else {
+        panic!("P7 accepted")
+    };
+    let message = format!("{err:?}");
+    assert!(message.contains("unknown incident severity `P7`"), "{message}");
+    assert!(message.contains("P0"), "the hint lists the levels: {message}");
+}
