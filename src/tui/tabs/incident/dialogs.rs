@@ -67,7 +67,7 @@ pub(super) fn render_severity(picker: &SeverityPicker, view: &ViewCtx, frame: &m
         Some(step) => format!("severity (ticks step {step})"),
         None => "severity".to_string(),
     };
-    let inner = popup(title, view, frame, area, 66, 8);
+    let inner = popup(title, view, frame, area, 70, 8);
     let mut lines: Vec<Line> = Severity::ALL
         .iter()
         .enumerate()
@@ -77,7 +77,7 @@ pub(super) fn render_severity(picker: &SeverityPicker, view: &ViewCtx, frame: &m
             let line = Line::from(vec![
                 Span::styled(format!("{pointer} {index} "), theme.muted()),
                 Span::styled(level.label(), theme.crit()),
-                Span::raw(format!(" {:<28}", level.meaning())),
+                Span::raw(format!(" {:<30}", level.meaning())),
                 Span::styled(format!("{}{current}", level.response_target()), theme.muted()),
             ]);
             if *level == picker.selected { line.style(theme.selection()) } else { line }
