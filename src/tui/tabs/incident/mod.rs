@@ -61,6 +61,8 @@ pub struct IncidentTab {
     host: String,
     /// Check and alert entries are left out of the timeline (`m`).
     hide_machine: bool,
+    /// The timeline's rows, folded when the record or `hide_machine` changes.
+    folded: timeline::Folded,
     /// Per check name: the severity and runbook `i` suggests for it.
     check_hints: std::collections::HashMap<String, CheckHint>,
 }

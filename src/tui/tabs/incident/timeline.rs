@@ -38,38 +38,71 @@ pub enum Row<'a> {
     Check { check: &'a str, state: &'a str, since: &'a Event, first: &'a Event, changes: usize },
 }
 
+/// A row by the places of its entries in the timeline, so it can be kept between frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Entry(usize),
+    Check { newest: usize, first: usize, changes: usize },
+}
+
+/// The timeline's rows, worked out once per change of the record (not per frame).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Folded {
+    pub slots: Vec<Slot>,
+    /// How many machine entries the timeline holds, shown or not.
+    pub machine: usize,
+}
+
+impl Slot {
+    pub fn row<'a>(&self, events: &'a [Event]) -> Option<Row<'a>> {
+        match *self {
+            Slot::Entry(index) => events.get(index).map(Row::Entry),
+            Slot::Check { newest, first, changes } => {
+                let (since, first) = (events.get(newest)?, events.get(first)?);
+                let (check, state) = transition(since)?;
+                Some(Row::Check { check, state, since, first, changes })
+            }
+        }
+    }
+}
+
 /// The rows to show, oldest first: people's entries as they are, each check's
 /// transitions folded into one row at its newest change, or left out.
-pub fn rows(events: &[Event], hide_machine: bool) -> Vec<Row<'_>> {
+pub fn fold(events: &[Event], hide_machine: bool) -> Folded {
     // The newest transition of each check, and its first one and count.
-    let mut folded: HashMap<&str, (usize, &Event, usize)> = HashMap::new();
-    if !hide_machine {
-        for (index, event) in events.iter().enumerate() {
-            let Some((check, _)) = transition(event) else { continue };
-            let entry = folded.entry(check).or_insert((index, event, 0));
+    let mut folded: HashMap<&str, (usize, usize, usize)> = HashMap::new();
+    let mut machine = 0;
+    for (index, event) in events.iter().enumerate() {
+        if !is_machine(event) {
+            continue;
+        }
+        machine += 1;
+        if let Some((check, _)) = transition(event) {
+            let entry = folded.entry(check).or_insert((index, index, 0));
             entry.0 = index;
             entry.2 += 1;
         }
     }
-    let mut rows = Vec::new();
+    let mut slots = Vec::new();
     for (index, event) in events.iter().enumerate() {
         if !is_machine(event) {
-            rows.push(Row::Entry(event));
-            continue;
-        }
-        match transition(event) {
-            Some((check, state)) => {
-                if let Some(&(newest, first, changes)) = folded.get(check)
-                    && newest == index
-                {
-                    rows.push(Row::Check { check, state, since: event, first, changes });
+            slots.push(Slot::Entry(index));
+        } else if !hide_machine {
+            match transition(event).and_then(|(check, _)| folded.get(check)) {
+                Some(&(newest, first, changes)) if newest == index => {
+                    slots.push(Slot::Check { newest, first, changes })
                 }
+                Some(_) => {}
+                None => slots.push(Slot::Entry(index)),
             }
-            None if !hide_machine => rows.push(Row::Entry(event)),
-            None => {}
         }
     }
-    rows
+    Folded { slots, machine }
+}
+
+/// [`fold`], read back as rows.
+pub fn rows(events: &[Event], hide_machine: bool) -> Vec<Row<'_>> {
+    fold(events, hide_machine).slots.iter().filter_map(|slot| slot.row(events)).collect()
 }
 
 #[cfg(test)]

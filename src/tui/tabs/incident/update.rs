@@ -22,6 +22,7 @@ impl IncidentTab {
             Msg::Loaded(record) => {
                 self.checklist = record.as_ref().map(|r| Checklist::from_events(&r.events)).unwrap_or_default();
                 self.record = record;
+                self.refold();
                 self.store_error = None;
                 let steps = self.runbook().map_or(0, |r| r.step_count());
                 self.step_cursor = self.step_cursor.min(steps.saturating_sub(1));
@@ -147,6 +148,7 @@ impl IncidentTab {
             },
             Command::ToggleMachineEntries => {
                 self.hide_machine = !self.hide_machine;
+                self.refold();
                 self.timeline_scroll = 0;
                 Vec::new()
             }
@@ -155,6 +157,12 @@ impl IncidentTab {
                 None => self.say("no incident is open to export (closed ones: firstwatch incident export ID)"),
             },
         }
+    }
+
+    /// Works out the timeline's rows again, after the record or the filter changed.
+    fn refold(&mut self) {
+        self.folded =
+            self.record.as_ref().map(|r| super::timeline::fold(&r.events, self.hide_machine)).unwrap_or_default();
     }
 
     fn say(&mut self, text: &str) -> Vec<Effect> {
@@ -324,7 +332,7 @@ impl IncidentTab {
 
     pub fn on_nav(&mut self, action: &Action, ctx: &mut TabCtx) -> Option<Vec<Effect>> {
         let steps = self.runbook().map_or(0, |r| r.step_count());
-        let timeline = self.record.as_ref().map_or(0, |r| super::timeline::rows(&r.events, self.hide_machine).len());
+        let timeline = self.folded.slots.len();
         // The timeline counts back from its newest entry, so "up" scrolls to older ones.
         let action = match (self.focus, action) {
             (Focus::Timeline, Action::Up) => &Action::Down,

@@ -443,7 +443,7 @@ fn render_run(run: &RunPane, view: &ViewCtx, frame: &mut Frame, area: Rect) {
 
 fn render_timeline(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
     let theme = view.theme;
-    let machine = tab.record.as_ref().map_or(0, |r| r.events.iter().filter(|e| timeline::is_machine(e)).count());
+    let machine = tab.folded.machine;
     let title = match machine {
         0 => "timeline".to_string(),
         n if tab.hide_machine => format!("timeline · {n} check changes hidden (m shows)"),
@@ -460,12 +460,13 @@ fn render_timeline(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: R
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
         return;
     };
-    let rows = timeline::rows(&record.events, tab.hide_machine);
+    let slots = &tab.folded.slots;
     let height = inner.height as usize;
-    let end = rows.len().saturating_sub(tab.timeline_scroll.min(rows.len().saturating_sub(1)));
+    let end = slots.len().saturating_sub(tab.timeline_scroll.min(slots.len().saturating_sub(1)));
     let start = end.saturating_sub(height);
     let clock = |at: &chrono::DateTime<chrono::Utc>| at.with_timezone(&view.zone).format("%H:%M:%S").to_string();
-    let lines: Vec<Line> = rows[start..end]
+    let rows: Vec<timeline::Row> = slots[start..end].iter().filter_map(|slot| slot.row(&record.events)).collect();
+    let lines: Vec<Line> = rows
         .iter()
         .map(|row| match row {
             timeline::Row::Check { check, state, since, first, changes } => {
