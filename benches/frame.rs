@@ -1,4 +1,6 @@
-//! Render time of a full console frame at 120x40 (goal: under 1 ms).
+//! Render time of a full console frame at 120x40 (goal: under 1 ms), and of the
+//! incident tab with a 40-step runbook and 5,000 timeline entries, most of them
+//! check transitions (goal: under 1 ms too).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use firstwatch::theme::Theme;
@@ -37,5 +39,82 @@ fn full_frame(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, full_frame);
+/// A 40-step runbook (4 phases of 10) and `entries` timeline entries, 9 in 10 of them check transitions.
+fn busy_incident(dir: &std::path::Path, entries: usize) -> Model {
+    use chrono::TimeZone;
+    use firstwatch::incident::record::{Event, EventKind, Incident, IncidentRecord, Severity};
+    use firstwatch::tui::tab::TabId;
+    use firstwatch::tui::tabs::TabMsg;
+    use firstwatch::tui::tabs::incident::{IncidentTab, Msg};
+    let mut runbook = String::from("# Long runbook\n");
+    for phase in 1..=4 {
+        runbook.push_str(&format!("## Phase {phase} ({} min)\n", phase * 15));
+        for step in 1..=10 {
+            runbook.push_str(&format!(
+                "- [ ] Step {phase}.{step}: look at the dashboards, the recent deployments and the error logs of every service involved\n"
+            ));
+        }
+    }
+    std::fs::write(dir.join("long.md"), runbook).unwrap();
+    let config =
+        firstwatch::config::load_str("[[runbook]]\npath = \"long.md\"\n", &dir.join("firstwatch.toml")).unwrap();
+    let opened = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 3, 0, 0).unwrap();
+    let events = (0..entries)
+        .map(|i| {
+            let machine = i % 10 != 0;
+            Event {
+                id: i as i64,
+                at: opened + chrono::TimeDelta::seconds(i as i64),
+                who: "ana".into(),
+                kind: if machine || i % 20 == 0 { EventKind::Note } else { EventKind::Tick },
+                step: if machine { None } else { Some(format!("{}.{}", i % 4 + 1, i % 10 + 1)) },
+                text: if machine {
+                    format!("health: cpu warning → critical: load {}", i % 100)
+                } else {
+                    format!("entry {i}: checked the dashboards and the logs again")
+                },
+            }
+        })
+        .collect();
+    let record = IncidentRecord {
+        incident: Incident {
+            id: 1,
+            title: "Orders checkout failing".into(),
+            severity: Severity::P1,
+            runbook: Some("long".into()),
+            opened_at: opened,
+            opened_by: "ana".into(),
+            closed_at: None,
+            closed_by: None,
+            resolution: None,
+        },
+        events,
+    };
+    let mut model = self::model();
+    model.tabs.incident = IncidentTab::new(&config, true, false, "bench-host");
+    for action in [
+        Action::SelectTab(TabId::Incident),
+        Action::Msg(TabMsg::Incident(Msg::Loaded(Some(std::sync::Arc::new(record))))),
+        Action::Tick(opened + chrono::TimeDelta::minutes(25)),
+        Action::Down,
+        Action::Down,
+    ] {
+        update(&mut model, action, Instant::now());
+    }
+    model
+}
+
+fn incident_frame(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let model = busy_incident(dir.path(), 5000);
+    c.bench_function("render 120x40 incident tab, 40 steps, 5000 entries", |b| {
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        b.iter(|| {
+            terminal.clear().unwrap();
+            terminal.draw(|frame| view::render(black_box(&model), frame)).unwrap();
+        })
+    });
+}
+
+criterion_group!(benches, full_frame, incident_frame);
 criterion_main!(benches);

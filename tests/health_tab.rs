@@ -250,17 +250,28 @@ fn i_opens_an_incident_about_the_failing_check_and_goes_there() {
     use firstwatch::tui::tabs::health::{Command, Effect};
     use firstwatch::tui::tabs::{Services, TabCommand, TabEffect};
     let mut model = model_with_history("no-color");
+    model.tabs.incident = firstwatch::tui::tabs::incident::IncidentTab::new(
+        &firstwatch::config::Config::default(),
+        true,
+        false,
+        "demo-host",
+    );
     // The second row, worst first, is orders: failing with a bad body.
     update(&mut model, Action::Down, Instant::now());
     let effects = update(&mut model, Action::Tab(TabCommand::Health(Command::Declare)), Instant::now());
-    let [firstwatch::tui::Effect::Tab(TabEffect::Health(effect @ Effect::Declare { title, evidence, .. }))] =
-        effects.as_slice()
-    else {
-        panic!("one declare effect expected, got {effects:?}")
-    };
-    assert_eq!(title, "orders failing");
-    assert!(evidence.contains(r#"json.status was "down""#), "{evidence}");
+    // In the console, the incident tab's dialog opens filled in; nothing is written before it is confirmed.
+    assert!(effects.is_empty(), "{effects:?}");
+    assert_eq!(model.tab, firstwatch::tui::tab::TabId::Incident);
+    let screen = draw(&model, 120, 40);
+    assert!(screen.contains("new incident") && screen.contains("orders failing"), "{screen}");
+    assert!(screen.contains("evidence  health: orders critical"), "the check's state is the evidence: {screen}");
 
+    let effect = Effect::Declare {
+        check: "orders".into(),
+        title: "orders failing".into(),
+        evidence: "health: orders critical: json.status was \"down\"".into(),
+        severity: record::Severity::P2,
+    };
     // Carried out against a real store: a new incident with the evidence, then the incident tab.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -295,7 +295,9 @@ fn ticking_notes_and_closing_produce_store_writes() {
 
     apply(&mut model, &[command(Command::CloseIncident)]);
     assert!(apply(&mut model, &[key(KeyCode::Esc)]).is_empty(), "esc cancels closing");
-    apply(&mut model, &[command(Command::CloseIncident)]);
+    assert!(!model.tab_captures_keys());
+    // Steps are still open, so closing asks first.
+    apply(&mut model, &[command(Command::CloseIncident), key(KeyCode::Char('y'))]);
     let mut keys = typed("rolled back");
     keys.push(Action::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
     let effects = apply(&mut model, &keys);
@@ -517,7 +519,7 @@ fn a_step_that_names_a_check_runs_that_check() {
         &mut model,
         &[Action::SelectTab(TabId::Incident), Action::Msg(TabMsg::Incident(Msg::Loaded(Some(Arc::new(incident)))))],
     );
-    let effects = apply(&mut model, &[Action::Select]);
+    let effects = apply(&mut model, &[command(Command::RunAction)]);
     assert!(
         matches!(effects.as_slice(), [Effect::RunCheck { incident: Some(3), step, check }] if step == "1.1" && check == "orders"),
         "{effects:?}"

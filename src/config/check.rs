@@ -111,6 +111,13 @@ pub struct CheckConfig {
     /// How far back the measured median reaches (default 24h, at most 24h).
     #[serde(default)]
     pub baseline_window: Option<HumanDuration>,
+    /// The severity `i` suggests for an incident about this check ("P0".."P3"; P2 when unset).
+    /// Not `severity`, which already says how bad a failure of the check is.
+    #[serde(default)]
+    pub incident_severity: Option<Spanned<String>>,
+    /// The runbook `i` suggests for an incident about this check (its name or title).
+    #[serde(default)]
+    pub runbook: Option<String>,
 }
 
 /// The kind of a check, taken from whichever target key is set.
@@ -186,6 +193,15 @@ impl CheckTarget {
 /// Conditions parse, apply to the check's kind, and methods and thresholds make sense.
 pub(super) fn validate(config: &Config, problems: &mut Problems) {
     for check in &config.checks {
+        if let Some(level) = &check.incident_severity
+            && crate::incident::record::Severity::parse(level.get_ref()).is_none()
+        {
+            problems.push(
+                level.span(),
+                format!("unknown incident severity `{}`", level.get_ref()),
+                Some("use \"P0\", \"P1\", \"P2\" or \"P3\""),
+            );
+        }
         let kind = check.target().map(|t| t.kind()).unwrap_or("http");
         for text in &check.expect {
             // The span covers the quotes; offsets inside a plain string map one to one.

@@ -125,10 +125,9 @@ impl Action {
         }
     }
 
-    /// Actions offered in the command palette: everything a user can bind, the visible tab's own first.
-    pub fn palette_entries(visible: TabId) -> Vec<Action> {
-        let mut entries: Vec<Action> = TabCommand::all(visible).into_iter().map(Action::Tab).collect();
-        entries.extend(TabId::ALL.iter().map(|tab| Action::SelectTab(*tab)));
+    /// The global actions offered in the command palette (each tab's commands are added by the palette).
+    pub fn palette_entries() -> Vec<Action> {
+        let mut entries: Vec<Action> = TabId::ALL.iter().map(|tab| Action::SelectTab(*tab)).collect();
         entries.extend([
             Action::ToggleHelp,
             Action::NextTab,

@@ -5,6 +5,8 @@ use super::action::Action;
 use super::effect::Effect;
 use super::model::{Model, Overlay};
 use super::palette::Palette;
+use super::tab::TabId;
+use super::tabs::{TabEffect, health};
 use crate::util::sanitize::sanitize_str;
 use std::time::Instant;
 
@@ -73,7 +75,8 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
     }
     if let Action::Tab(command) = action {
         let (tabs, mut ctx) = model.tab_parts();
-        return tabs.on_command(command, &mut ctx).into_iter().map(Effect::Tab).collect();
+        let effects = tabs.on_command(command, &mut ctx);
+        return hand_over_declarations(model, effects).into_iter().map(Effect::Tab).collect();
     }
     if is_navigation(&action) {
         let tab = model.tab;
@@ -126,6 +129,23 @@ fn copy_selection(model: &mut Model) -> Vec<Effect> {
     vec![Effect::Raw(sequence)]
 }
 
+/// `i` on a check opens the incident tab's own dialog, prefilled, for the operator to
+/// confirm; every other effect passes through.
+fn hand_over_declarations(model: &mut Model, effects: Vec<TabEffect>) -> Vec<TabEffect> {
+    let mut out = Vec::with_capacity(effects.len());
+    for effect in effects {
+        match effect {
+            TabEffect::Health(health::Effect::Declare { check, title, evidence, .. }) => {
+                model.tab = TabId::Incident;
+                let declared = model.tabs.incident.declare_from_check(&check, title, evidence);
+                out.extend(declared.into_iter().map(TabEffect::Incident));
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Keys shared by all tabs, offered to the visible tab before their global meaning.
 fn is_navigation(action: &Action) -> bool {
     matches!(
@@ -173,10 +193,14 @@ fn update_palette(model: &mut Model, action: Action, now: Instant) -> Vec<Effect
         Action::Up => palette.move_selection(-1),
         Action::Down => palette.move_selection(1),
         Action::Select => {
-            let chosen = palette.chosen().cloned();
+            let chosen = palette.matches.get(palette.selected).cloned();
             model.overlay = Overlay::None;
-            if let Some(action) = chosen {
-                return update_normal(model, action, now);
+            if let Some(entry) = chosen {
+                // A tab's command runs on its own tab, which is then shown.
+                if let Some(tab) = entry.tab {
+                    model.tab = tab;
+                }
+                return update_normal(model, entry.action, now);
             }
         }
         _ => {}

@@ -4,6 +4,7 @@
 //!        ┌ command ────────────────────────────┐
 //!        │ > gpu▏                               │
 //!        │ ▶ go to the gpu tab              3   │
+//!        │   verify the selected …  backups  v   │
 //!        │   ...                                │
 //!        └──────────────────────────────────────┘
 //! ```
@@ -41,14 +42,17 @@ pub fn render(model: &Model, palette: &Palette, frame: &mut Frame, body: Rect) {
         frame.render_widget(Paragraph::new(Span::styled("  nothing matches", theme.muted())), list);
         return;
     }
-    let label_width = list.width.saturating_sub(12) as usize;
+    // The label is cut, never the tab or the key: they say where it runs and how to reach it next time.
+    let label_width = list.width.saturating_sub(2 + 10 + 10) as usize;
     let items: Vec<ListItem> = palette
         .matches
         .iter()
         .map(|entry| {
+            let label: String = entry.label.chars().take(label_width).collect();
             ListItem::new(Line::from(vec![
-                Span::raw(format!("{:<label_width$}", entry.label)),
-                Span::styled(format!("{:>8}", entry.key.as_deref().unwrap_or("")), theme.muted()),
+                Span::raw(format!("{label:<label_width$}")),
+                Span::styled(format!("{:>10}", entry.tab.map_or("", |t| t.title())), theme.info()),
+                Span::styled(format!("{:>10}", entry.key.as_deref().unwrap_or("")), theme.muted()),
             ]))
         })
         .collect();

@@ -126,7 +126,8 @@ pub enum Effect {
     /// Record state changes on the open incident's timeline.
     Timeline(Vec<String>),
     /// Open an incident about a failing check, or add it as evidence to the open one.
-    Declare { title: String, evidence: String, severity: IncidentSeverity },
+    /// The console hands it to the incident tab's dialog (see `tui::update`); executed, it opens directly.
+    Declare { check: String, title: String, evidence: String, severity: IncidentSeverity },
 }
 
 pub fn default_keys() -> Vec<(&'static str, Command)> {
@@ -166,7 +167,7 @@ pub fn execute(effect: Effect, services: &Services) {
             // A failure here is not worth the status line: the health tab itself shows the change.
             tokio::task::spawn_blocking(move || record_changes(&store, &changes, &identity));
         }
-        Effect::Declare { title, evidence, severity } => {
+        Effect::Declare { title, evidence, severity, .. } => {
             let Some(store) = services.store.clone() else { return };
             let (sources, identity) = (services.sources.clone(), services.identity.clone());
             let config = services.config.clone();

@@ -214,5 +214,5 @@ fn declaration(row: &CheckView) -> Effect {
     } else {
         format!("{}: {}", row.name, row.status.label())
     };
-    Effect::Declare { title, evidence, severity }
+    Effect::Declare { check: row.name.clone(), title, evidence, severity }
 }

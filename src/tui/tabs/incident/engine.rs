@@ -77,8 +77,12 @@ pub fn execute(effect: Effect, services: &Services) {
         Effect::Refresh => {
             tokio::spawn(async move { load_and_send(&store, &sources).await });
         }
-        Effect::Open { title, severity, runbook } => write(store, sources, move |s| {
-            record::open(s, &title, severity, runbook.as_deref(), &who).map(|i| format!("incident #{} opened", i.id))
+        Effect::Open { title, severity, runbook, evidence } => write(store, sources, move |s| {
+            let incident = record::open(s, &title, severity, runbook.as_deref(), &who)?;
+            if let Some(evidence) = evidence {
+                record::add_event(s, incident.id, record::EventKind::Note, None, &evidence, &who)?;
+            }
+            Ok(format!("incident #{} opened", incident.id))
         }),
         Effect::AddEvent { incident, kind, step, text } => write(store, sources, move |s| {
             record::add_event(s, incident, kind, step.as_deref(), &text, &who).map(|_| String::new())

@@ -8,8 +8,10 @@
 //! `view.rs` draws.
 
 mod copy;
+mod dialogs;
 mod engine;
 mod prompt;
+pub mod timeline;
 mod update;
 mod view;
 
@@ -58,6 +60,19 @@ pub struct IncidentTab {
     wall: chrono::DateTime<chrono::Utc>,
     /// Shown in the confirmation dialog, so nobody runs a command on the wrong box.
     host: String,
+    /// Check and alert entries are left out of the timeline (`m`).
+    hide_machine: bool,
+    /// The timeline's rows, folded when the record or `hide_machine` changes.
+    folded: timeline::Folded,
+    /// Per check name: the severity and runbook `i` suggests for it.
+    check_hints: std::collections::HashMap<String, CheckHint>,
+}
+
+/// What a `[[check]]` suggests for an incident opened about it.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct CheckHint {
+    severity: Option<Severity>,
+    runbook: Option<String>,
 }
 
 /// Which pane the movement keys act on.
@@ -136,9 +151,13 @@ pub enum Command {
     Note,
     RunAction,
     CancelAction,
-    CycleSeverity,
+    /// Opens the P0-P3 picker (`cycle-severity` is the old name of the binding).
+    #[serde(alias = "cycle-severity")]
+    PickSeverity,
     CloseIncident,
     Export,
+    ShowStep,
+    ToggleMachineEntries,
 }
 
 impl Command {
@@ -149,9 +168,11 @@ impl Command {
         Command::Note,
         Command::RunAction,
         Command::CancelAction,
-        Command::CycleSeverity,
+        Command::PickSeverity,
         Command::CloseIncident,
         Command::Export,
+        Command::ShowStep,
+        Command::ToggleMachineEntries,
     ];
 
     pub fn describe(&self) -> String {
@@ -162,9 +183,11 @@ impl Command {
             Command::Note => "write a note (on the selected step, if any)",
             Command::RunAction => "run the selected action (after confirming it) or the step's check",
             Command::CancelAction => "cancel the running action (press twice)",
-            Command::CycleSeverity => "change the incident's severity (P0-P3)",
+            Command::PickSeverity => "pick the incident's severity (P0-P3)",
             Command::CloseIncident => "close the incident with a resolution",
             Command::Export => "write the post-mortem draft to a file",
+            Command::ShowStep => "show the selected step's full text, links and evidence",
+            Command::ToggleMachineEntries => "show or hide check and alert entries on the timeline",
         }
         .into()
     }
@@ -179,6 +202,8 @@ pub enum Effect {
         title: String,
         severity: Severity,
         runbook: Option<String>,
+        /// Written as the first note (what the check said when `i` was pressed).
+        evidence: Option<String>,
     },
     AddEvent {
         incident: i64,
@@ -225,9 +250,10 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
         ("e", Command::Note),
         ("r", Command::RunAction),
         ("c", Command::CancelAction),
-        ("S", Command::CycleSeverity),
+        ("S", Command::PickSeverity),
         ("C", Command::CloseIncident),
         ("X", Command::Export),
+        ("m", Command::ToggleMachineEntries),
     ]
 }
 
@@ -254,6 +280,14 @@ impl IncidentTab {
             runbooks,
             runbook_problems: problems.iter().map(|p| p.to_string()).collect(),
             host: host.to_string(),
+            check_hints: config
+                .checks
+                .iter()
+                .map(|check| {
+                    let severity = check.incident_severity.as_ref().and_then(|s| Severity::parse(s.get_ref()));
+                    (check.name.get_ref().clone(), CheckHint { severity, runbook: check.runbook.clone() })
+                })
+                .collect(),
             ..IncidentTab::default()
         }
     }

@@ -1,5 +1,9 @@
 //! The tab's dialogs, each with its own key handling: opening an incident,
-//! confirming an action, and the multi-line note editor.
+//! picking the severity, confirming an action, the multi-line note editor,
+//! a yes/no question and a step's full text.
+//!
+//! They share one grammar: esc cancels (asking first when typed text would be
+//! lost), ctrl-s saves, and so does enter where the input is a single line.
 //!
 //! The confirmation dialog is the only road to a [`Confirmed`] token in the
 //! console. It fixes the action (argv, target, directory) when it opens, so a
@@ -20,17 +24,27 @@ const MAX_TYPED: usize = 200;
 
 pub enum Prompt {
     Open(OpenForm),
+    Severity(SeverityPicker),
     Confirm(Box<ConfirmDialog>),
     Editor(Box<Editor>),
+    Ask(Question),
+    /// A step's full text, links and evidence (by step key).
+    Step(String),
 }
 
-/// `n`: a new incident.
+/// `n`, or `i` on a check: a new incident.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenForm {
     pub title: String,
     pub severity: Severity,
     /// 0 = no runbook, `i + 1` = the tab's runbook `i`.
     pub runbook: usize,
+    /// What the check said when `i` was pressed: the new incident's first note.
+    pub evidence: Option<String>,
+    /// The title was typed here (not only prefilled), so esc asks before dropping it.
+    pub edited: bool,
+    /// esc was pressed once over typed text: the next esc (or y) discards it.
+    pub discard_asked: bool,
 }
 
 pub enum FormOutcome {
@@ -40,23 +54,96 @@ pub enum FormOutcome {
 }
 
 impl OpenForm {
+    pub fn new(title: String, severity: Severity, runbook: usize, evidence: Option<String>) -> OpenForm {
+        OpenForm { title, severity, runbook, evidence, edited: false, discard_asked: false }
+    }
+
     /// Title typed; up/down change severity; left/right pick the runbook.
     pub fn on_key(&mut self, key: KeyEvent, runbooks: usize) -> FormOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         let plain = !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        if self.discard_asked {
+            self.discard_asked = false;
+            match key.code {
+                KeyCode::Esc | KeyCode::Char('y') => return FormOutcome::Cancelled,
+                KeyCode::Char('n') => return FormOutcome::Pending,
+                _ => {}
+            }
+        }
         match key.code {
+            KeyCode::Esc if self.edited && !self.title.trim().is_empty() => self.discard_asked = true,
             KeyCode::Esc => return FormOutcome::Cancelled,
             KeyCode::Enter if !self.title.trim().is_empty() => return FormOutcome::Submit,
+            KeyCode::Char('s') if ctrl && !self.title.trim().is_empty() => return FormOutcome::Submit,
             KeyCode::Backspace => {
+                self.edited = true;
                 self.title.pop();
             }
             KeyCode::Up => self.severity = step(Severity::ALL, self.severity, -1),
             KeyCode::Down => self.severity = step(Severity::ALL, self.severity, 1),
             KeyCode::Left => self.runbook = (self.runbook + runbooks) % (runbooks + 1),
             KeyCode::Right => self.runbook = (self.runbook + 1) % (runbooks + 1),
-            KeyCode::Char(c) if plain && self.title.chars().count() < MAX_TYPED => self.title.push(c),
+            KeyCode::Char(c) if plain && self.title.chars().count() < MAX_TYPED => {
+                self.edited = true;
+                self.title.push(c);
+            }
             _ => {}
         }
         FormOutcome::Pending
+    }
+}
+
+/// `S`, or ticking a step bound to the severity: one of P0-P3, the current one selected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeverityPicker {
+    pub current: Severity,
+    pub selected: Severity,
+    /// The runbook step ticked when the choice is saved.
+    pub step: Option<String>,
+}
+
+pub enum PickOutcome {
+    Pending,
+    Cancelled,
+    Chosen(Severity),
+}
+
+impl SeverityPicker {
+    pub fn new(current: Severity, step: Option<String>) -> SeverityPicker {
+        SeverityPicker { current, selected: current, step }
+    }
+
+    /// up/down (or k/j) move, 0-3 jump, enter or ctrl-s choose, esc cancels.
+    pub fn on_key(&mut self, key: KeyEvent) -> PickOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => return PickOutcome::Cancelled,
+            KeyCode::Enter => return PickOutcome::Chosen(self.selected),
+            KeyCode::Char('s') if ctrl => return PickOutcome::Chosen(self.selected),
+            KeyCode::Up | KeyCode::Char('k') => self.selected = step(Severity::ALL, self.selected, -1),
+            KeyCode::Down | KeyCode::Char('j') => self.selected = step(Severity::ALL, self.selected, 1),
+            KeyCode::Char(c @ '0'..='3') => {
+                self.selected = Severity::ALL[c as usize - '0' as usize];
+            }
+            _ => {}
+        }
+        PickOutcome::Pending
+    }
+}
+
+/// A yes/no question before something that cannot be taken back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Question {
+    /// Closing while `open` of `total` steps are neither done nor skipped.
+    CloseWithOpenSteps { open: usize, total: usize },
+}
+
+/// y answers yes; n and esc answer no; other keys are ignored.
+pub fn answer(key: KeyEvent) -> Option<bool> {
+    match key.code {
+        KeyCode::Char('y' | 'Y') => Some(true),
+        KeyCode::Char('n' | 'N') | KeyCode::Esc => Some(false),
+        _ => None,
     }
 }
 
@@ -158,6 +245,10 @@ pub enum EditorPurpose {
 pub struct Editor {
     pub purpose: EditorPurpose,
     pub area: TextArea<'static>,
+    /// Saving also ticks the note's step (a step bound to writing a note).
+    pub ticks_step: bool,
+    /// esc was pressed over typed text: the next esc (or y) discards it.
+    pub discard_asked: bool,
 }
 
 pub enum EditorOutcome {
@@ -174,21 +265,36 @@ impl Editor {
             EditorPurpose::Skip { .. } => "why this step is skipped",
             EditorPurpose::Close => "what fixed it",
         });
-        Editor { purpose, area }
+        Editor { purpose, area, ticks_step: false, discard_asked: false }
     }
 
-    /// ctrl-s saves; esc saves a note or skip but cancels closing, which must be deliberate.
+    /// ctrl-s saves; esc cancels, asking first when something was written.
     pub fn on_key(&mut self, key: KeyEvent) -> EditorOutcome {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.discard_asked {
+            self.discard_asked = false;
+            match key.code {
+                KeyCode::Esc | KeyCode::Char('y') => return EditorOutcome::Cancelled,
+                KeyCode::Char('n') => return EditorOutcome::Pending,
+                _ => {}
+            }
+        }
         match key.code {
             KeyCode::Char('s') if ctrl => self.save(),
-            KeyCode::Esc if self.purpose == EditorPurpose::Close => EditorOutcome::Cancelled,
-            KeyCode::Esc => self.save(),
+            KeyCode::Esc if self.has_text() => {
+                self.discard_asked = true;
+                EditorOutcome::Pending
+            }
+            KeyCode::Esc => EditorOutcome::Cancelled,
             _ => {
                 self.area.input(key);
                 EditorOutcome::Pending
             }
         }
+    }
+
+    fn has_text(&self) -> bool {
+        self.area.lines().iter().any(|line| !line.trim().is_empty())
     }
 
     fn save(&self) -> EditorOutcome {

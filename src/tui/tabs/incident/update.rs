@@ -2,7 +2,8 @@
 //! of work goes out as an [`Effect`].
 
 use super::prompt::{
-    ConfirmDialog, ConfirmOutcome, Editor, EditorOutcome, EditorPurpose, FormOutcome, OpenForm, Prompt,
+    ConfirmDialog, ConfirmOutcome, Editor, EditorOutcome, EditorPurpose, FormOutcome, OpenForm, PickOutcome, Prompt,
+    Question, SeverityPicker, answer,
 };
 use super::{Command, Effect, Focus, IncidentTab, Msg, RunPane};
 use crate::action::cancel_pair;
@@ -12,7 +13,7 @@ use crate::incident::runbook::StepKind;
 use crate::tui::action::Action;
 use crate::tui::tabs::TabCtx;
 use crate::util::sanitize::sanitize_str;
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyCode, KeyEvent};
 use std::collections::VecDeque;
 
 impl IncidentTab {
@@ -21,6 +22,7 @@ impl IncidentTab {
             Msg::Loaded(record) => {
                 self.checklist = record.as_ref().map(|r| Checklist::from_events(&r.events)).unwrap_or_default();
                 self.record = record;
+                self.refold();
                 self.store_error = None;
                 let steps = self.runbook().map_or(0, |r| r.step_count());
                 self.step_cursor = self.step_cursor.min(steps.saturating_sub(1));
@@ -47,6 +49,10 @@ impl IncidentTab {
                 }
             }
             Msg::Finished { nonce, outcome, failed } => {
+                let mut ticks = Vec::new();
+                if let Some(run) = self.run.as_ref().filter(|r| r.nonce == nonce && !failed && !r.dry_run) {
+                    ticks = self.tick_steps_bound_to(&run.name.clone());
+                }
                 if let Some(run) = self.run.as_mut().filter(|r| r.nonce == nonce) {
                     run.outcome = Some(outcome);
                     run.failed = failed;
@@ -60,10 +66,30 @@ impl IncidentTab {
                         self.focus = Focus::Actions;
                     }
                 }
+                return ticks;
             }
             Msg::Notice(text) => self.notice = Some(text),
         }
         Vec::new()
+    }
+
+    /// A successful run of `action` (from the actions pane or through its step) ticks
+    /// every open step bound to it.
+    fn tick_steps_bound_to(&self, action: &str) -> Vec<Effect> {
+        let (Some(incident), Some(runbook)) = (self.open_incident_id(), self.runbook()) else { return Vec::new() };
+        runbook
+            .steps()
+            .filter(|(key, _, step)| {
+                matches!(&step.kind, StepKind::Action(name) if name == action)
+                    && !self.checklist.state(key).is_settled()
+            })
+            .map(|(key, _, _)| Effect::AddEvent {
+                incident,
+                kind: EventKind::Tick,
+                step: Some(key),
+                text: format!("done: {action} ran"),
+            })
+            .collect()
     }
 
     /// The status line: which incident is open and for how long (minutes, so it changes rarely).
@@ -97,19 +123,33 @@ impl IncidentTab {
             }
             Command::RunAction => self.run_selected(),
             Command::CancelAction => self.cancel_run(),
-            Command::CycleSeverity => match &self.record {
-                Some(record) => {
-                    let current = record.incident.severity;
-                    let next = Severity::ALL[(Severity::ALL.iter().position(|s| *s == current).unwrap_or(0) + 1) % 4];
-                    vec![Effect::SetSeverity { incident: record.incident.id, severity: next }]
-                }
-                None => self.say("no incident is open"),
-            },
+            Command::PickSeverity => self.pick_severity(None),
             Command::CloseIncident => {
                 if self.open_incident_id().is_none() {
                     return self.say("no incident is open");
                 }
-                self.prompt = Some(Prompt::Editor(Box::new(Editor::new(EditorPurpose::Close))));
+                let total = self.runbook().map_or(0, |r| r.step_count());
+                let open = self
+                    .runbook()
+                    .map_or(0, |r| r.steps().filter(|(key, _, _)| !self.checklist.state(key).is_settled()).count());
+                self.prompt = Some(if open > 0 {
+                    Prompt::Ask(Question::CloseWithOpenSteps { open, total })
+                } else {
+                    Prompt::Editor(Box::new(Editor::new(EditorPurpose::Close)))
+                });
+                Vec::new()
+            }
+            Command::ShowStep => match self.selected_step() {
+                Some((step, _)) => {
+                    self.prompt = Some(Prompt::Step(step));
+                    Vec::new()
+                }
+                None => self.say("no runbook step to show"),
+            },
+            Command::ToggleMachineEntries => {
+                self.hide_machine = !self.hide_machine;
+                self.refold();
+                self.timeline_scroll = 0;
                 Vec::new()
             }
             Command::Export => match self.open_incident_id() {
@@ -117,6 +157,12 @@ impl IncidentTab {
                 None => self.say("no incident is open to export (closed ones: firstwatch incident export ID)"),
             },
         }
+    }
+
+    /// Works out the timeline's rows again, after the record or the filter changed.
+    fn refold(&mut self) {
+        self.folded =
+            self.record.as_ref().map(|r| super::timeline::fold(&r.events, self.hide_machine)).unwrap_or_default();
     }
 
     fn say(&mut self, text: &str) -> Vec<Effect> {
@@ -132,21 +178,78 @@ impl IncidentTab {
             let text = format!("incident #{} is already open; close it first (C)", record.incident.id);
             return self.say(&text);
         }
-        // The host's own runbooks come first in the list; without any, the built-in first-15-minutes.
-        let runbook = if self.configured_runbooks > 0 {
+        let runbook = self.default_runbook();
+        self.prompt = Some(Prompt::Open(OpenForm::new(String::new(), Severity::P1, runbook, None)));
+        Vec::new()
+    }
+
+    /// The runbook a new incident is offered (as an [`OpenForm::runbook`] index): the host's
+    /// own first runbook, else the built-in first 15 minutes.
+    fn default_runbook(&self) -> usize {
+        if self.configured_runbooks > 0 {
             1
         } else {
             self.runbooks.iter().position(|r| r.name == "first-15-minutes").map_or(0, |i| i + 1)
-        };
-        self.prompt = Some(Prompt::Open(OpenForm { title: String::new(), severity: Severity::P1, runbook }));
+        }
+    }
+
+    /// `i` on a check: the same dialog as `n`, filled in from the check (title, its
+    /// `incident_severity` or P2, its `runbook` or the host's default) for the operator
+    /// to confirm or change. With an incident already open, the evidence goes onto it.
+    pub fn declare_from_check(&mut self, check: &str, title: String, evidence: String) -> Vec<Effect> {
+        if !self.configured {
+            return self.say("no store is open, so incidents cannot be kept");
+        }
+        if let Some(incident) = self.open_incident_id() {
+            self.notice = Some(format!("{check}: noted on incident #{incident}"));
+            return vec![Effect::AddEvent { incident, kind: EventKind::Note, step: None, text: evidence }];
+        }
+        let hint = self.check_hints.get(check).cloned().unwrap_or_default();
+        let runbook = hint
+            .runbook
+            .as_deref()
+            .and_then(|wanted| {
+                self.runbooks.iter().position(|r| {
+                    r.name.eq_ignore_ascii_case(wanted.trim()) || r.title.eq_ignore_ascii_case(wanted.trim())
+                })
+            })
+            .map_or_else(|| self.default_runbook(), |i| i + 1);
+        let severity = hint.severity.unwrap_or(Severity::P2);
+        self.prompt = Some(Prompt::Open(OpenForm::new(title, severity, runbook, Some(evidence))));
+        Vec::new()
+    }
+
+    /// Opens the P0-P3 picker; `step` is ticked once a level is chosen.
+    fn pick_severity(&mut self, step: Option<String>) -> Vec<Effect> {
+        let Some(record) = &self.record else { return self.say("no incident is open") };
+        self.prompt = Some(Prompt::Severity(SeverityPicker::new(record.incident.severity, step)));
         Vec::new()
     }
 
     /// Ticks or unticks the selected step; a tick carries `evidence` (what the checks and logs said then).
+    /// A step bound to a control opens that control instead, and completing it ticks the step.
     fn toggle_step(&mut self, evidence: &str) -> Vec<Effect> {
-        let (Some(incident), Some((step, _))) = (self.open_incident_id(), self.selected_step()) else {
+        let (Some(incident), Some((step, definition))) = (self.open_incident_id(), self.selected_step()) else {
             return self.say("select a runbook step of the open incident to tick it");
         };
+        let settled = self.checklist.state(&step).is_settled();
+        match definition.kind.clone() {
+            StepKind::Severity if !settled => return self.pick_severity(Some(step)),
+            StepKind::Action(name) if !settled => {
+                let effects = self.request_action(&name);
+                if self.prompt.is_some() {
+                    self.notice = Some(format!("step {step} is ticked once {name} has run"));
+                }
+                return effects;
+            }
+            StepKind::Note if !settled => {
+                let mut editor = Editor::new(EditorPurpose::Note { step: Some(step) });
+                editor.ticks_step = true;
+                self.prompt = Some(Prompt::Editor(Box::new(editor)));
+                return Vec::new();
+            }
+            _ => {}
+        }
         let (kind, text) = match self.checklist.state(&step) {
             StepState::Done { .. } => (EventKind::Untick, "reopened".to_string()),
             _ if evidence.is_empty() => (EventKind::Tick, "done".to_string()),
@@ -227,9 +330,9 @@ impl IncidentTab {
         vec![Effect::Cancel(canceller)]
     }
 
-    pub fn on_nav(&mut self, action: &Action, _ctx: &mut TabCtx) -> Option<Vec<Effect>> {
+    pub fn on_nav(&mut self, action: &Action, ctx: &mut TabCtx) -> Option<Vec<Effect>> {
         let steps = self.runbook().map_or(0, |r| r.step_count());
-        let timeline = self.record.as_ref().map_or(0, |r| r.events.len());
+        let timeline = self.folded.slots.len();
         // The timeline counts back from its newest entry, so "up" scrolls to older ones.
         let action = match (self.focus, action) {
             (Focus::Timeline, Action::Up) => &Action::Down,
@@ -263,6 +366,9 @@ impl IncidentTab {
                 let by = if *action == Action::Right { 1 } else { order.len() - 1 };
                 self.focus = order[(at + by) % order.len()];
             }
+            Action::Select if self.focus == Focus::Checklist => {
+                return Some(self.on_command(super::Command::ShowStep, ctx));
+            }
             Action::Select => return Some(self.run_selected()),
             Action::Close if self.notice.is_some() => self.notice = None,
             _ => return None,
@@ -282,12 +388,57 @@ impl IncidentTab {
                 FormOutcome::Submit => {
                     let runbook =
                         form.runbook.checked_sub(1).and_then(|i| self.runbooks.get(i)).map(|r| r.name.clone());
-                    let effect =
-                        Effect::Open { title: form.title.trim().to_string(), severity: form.severity, runbook };
+                    let effect = Effect::Open {
+                        title: form.title.trim().to_string(),
+                        severity: form.severity,
+                        runbook,
+                        evidence: form.evidence.clone(),
+                    };
                     self.prompt = None;
                     vec![effect]
                 }
             },
+            Prompt::Severity(picker) => match picker.on_key(key) {
+                PickOutcome::Pending => Vec::new(),
+                PickOutcome::Cancelled => {
+                    self.prompt = None;
+                    Vec::new()
+                }
+                PickOutcome::Chosen(severity) => {
+                    let (current, step) = (picker.current, picker.step.clone());
+                    self.prompt = None;
+                    let Some(incident) = self.open_incident_id() else {
+                        return self.say("the incident was closed meanwhile; nothing saved");
+                    };
+                    // One change, one timeline entry: choosing the level it already has writes nothing.
+                    let mut effects = Vec::new();
+                    if severity != current {
+                        effects.push(Effect::SetSeverity { incident, severity });
+                    }
+                    if let Some(step) = step {
+                        let text = format!("done: severity {}", severity.label());
+                        effects.push(Effect::AddEvent { incident, kind: EventKind::Tick, step: Some(step), text });
+                    }
+                    effects
+                }
+            },
+            Prompt::Ask(Question::CloseWithOpenSteps { .. }) => match answer(key) {
+                Some(true) => {
+                    self.prompt = Some(Prompt::Editor(Box::new(Editor::new(EditorPurpose::Close))));
+                    Vec::new()
+                }
+                Some(false) => {
+                    self.prompt = None;
+                    self.say("the incident stays open")
+                }
+                None => Vec::new(),
+            },
+            Prompt::Step(_) => {
+                if matches!(key.code, KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q')) {
+                    self.prompt = None;
+                }
+                Vec::new()
+            }
             Prompt::Confirm(dialog) => match dialog.on_key(key, self.read_only) {
                 ConfirmOutcome::Pending => Vec::new(),
                 ConfirmOutcome::Cancelled => {
@@ -331,12 +482,21 @@ impl IncidentTab {
                     Vec::new()
                 }
                 EditorOutcome::Save(text) => {
-                    let purpose = editor.purpose.clone();
+                    let (purpose, ticks_step) = (editor.purpose.clone(), editor.ticks_step);
                     self.prompt = None;
                     let Some(incident) = self.open_incident_id() else {
                         return self.say("the incident was closed meanwhile; nothing saved");
                     };
                     match purpose {
+                        EditorPurpose::Note { step: Some(step) } if ticks_step => vec![
+                            Effect::AddEvent { incident, kind: EventKind::Note, step: Some(step.clone()), text },
+                            Effect::AddEvent {
+                                incident,
+                                kind: EventKind::Tick,
+                                step: Some(step),
+                                text: "done: note written".into(),
+                            },
+                        ],
                         EditorPurpose::Note { step } => {
                             vec![Effect::AddEvent { incident, kind: EventKind::Note, step, text }]
                         }

@@ -1,21 +1,27 @@
 //! Drawing the incident tab.
 //!
+//! From 100 columns, checklist and actions side by side:
 //! ```text
 //! ┌ incident ───────────────────────────────────────────────────────────┐
 //! │ T+07:42  #3 P1 orders down · respond within 30 min                  │ header
 //! │ opened 03:02 by ana · Service down · Redeploy: 7 min left           │
-//! ├ checklist ─────────────────────┬ actions ───────────────────────────┤
-//! │ Triage (0-15 min)              │ > redeploy orders  orders  high    │
-//! │ > [x] 1.1 Acknowledge          │ ─ redeploy orders | 00:03 ─        │ run pane
-//! │   [ ] 1.2 Redeploy  → action   │ output ...                         │
-//! ├ timeline ──────────────────────┴────────────────────────────────────┤
+//! ├ checklist ────────────────────┐ ┌ actions ──────────────────────────┤
+//! │ Triage (0-15 min)             │ │ > redeploy orders  orders  high   │
+//! │ > [x] 1.1 Acknowledge the     │ │ ─ redeploy orders | 00:03 ─       │ run pane
+//! │           alert               │ │ output ...                        │
+//! ├ timeline ─────────────────────┴─┴───────────────────────────────────┤
 //! │ 03:02:10 ana  opened: P1 orders down                                │
 //! │ notice or key hints                                                 │
 //! └─────────────────────────────────────────────────────────────────────┘
 //! ```
-//! Dialogs (new incident, confirmation, note editor) draw centred on top.
+//! Narrower, the three panes stack (checklist, actions and output, timeline)
+//! and the focused one takes the room the others leave. Step text wraps under
+//! its own key, so no pane writes into another. Dialogs draw centred on top
+//! (see `dialogs.rs`).
 
-use super::prompt::{ConfirmDialog, Editor, EditorPurpose, OpenForm, Prompt};
+use super::dialogs;
+use super::prompt::Prompt;
+use super::timeline;
 use super::{Focus, IncidentTab, RunPane};
 use crate::action::Risk;
 use crate::incident::checklist::StepState;
@@ -23,13 +29,17 @@ use crate::incident::export::duration;
 use crate::incident::record::EventKind;
 use crate::incident::runbook::StepKind;
 use crate::tui::tabs::ViewCtx;
-use crate::tui::view::centered;
-use crate::util::sanitize::sanitize_str;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// From this many columns the checklist and the actions sit side by side.
+const SIDE_BY_SIDE: u16 = 100;
+/// Rows (with the title rule) of a pane without focus when the panes stack.
+const STACKED_UNFOCUSED: u16 = 4;
 
 pub fn render(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
     let theme = view.theme;
@@ -39,28 +49,44 @@ pub fn render(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
         .title(Span::styled(" incident ", theme.accent()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [header, middle, timeline, footer] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(6),
-        Constraint::Length(if inner.height >= 30 { 10 } else { 5 }),
-        Constraint::Length(1),
-    ])
-    .areas(inner);
-    render_header(tab, view, frame, header);
-    let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(middle);
-    render_checklist(tab, view, frame, left);
-    render_actions(tab, view, frame, right);
+    let [header, body, footer] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(6), Constraint::Length(1)]).areas(inner);
+    let wide = area.width >= SIDE_BY_SIDE;
+    render_header(tab, view, frame, header, wide);
+    let (checklist, actions, timeline) = if wide {
+        let timeline_share = if tab.focus == Focus::Timeline { 60 } else { 40 };
+        let [middle, timeline] =
+            Layout::vertical([Constraint::Min(6), Constraint::Percentage(timeline_share)]).areas(body);
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).spacing(2).areas(middle);
+        (left, right, timeline)
+    } else {
+        let size = |pane: Focus| {
+            // A running action's pane keeps room for its newest output lines.
+            let rows =
+                if pane == Focus::Actions && tab.run.is_some() { STACKED_UNFOCUSED + 1 } else { STACKED_UNFOCUSED };
+            if tab.focus == pane { Constraint::Min(rows) } else { Constraint::Length(rows) }
+        };
+        let [checklist, actions, timeline] =
+            Layout::vertical([size(Focus::Checklist), size(Focus::Actions), size(Focus::Timeline)]).areas(body);
+        (checklist, actions, timeline)
+    };
+    render_checklist(tab, view, frame, checklist);
+    render_actions(tab, view, frame, actions);
     render_timeline(tab, view, frame, timeline);
     render_footer(tab, view, frame, footer);
     match &tab.prompt {
         None => {}
-        Some(Prompt::Open(form)) => render_open_form(tab, form, view, frame, area),
-        Some(Prompt::Confirm(dialog)) => render_confirm(dialog, view, frame, area),
-        Some(Prompt::Editor(editor)) => render_editor(editor, view, frame, area),
+        Some(Prompt::Open(form)) => dialogs::render_open_form(tab, form, view, frame, area),
+        Some(Prompt::Severity(picker)) => dialogs::render_severity(picker, view, frame, area),
+        Some(Prompt::Confirm(dialog)) => dialogs::render_confirm(dialog, view, frame, area),
+        Some(Prompt::Editor(editor)) => dialogs::render_editor(editor, view, frame, area),
+        Some(Prompt::Ask(question)) => dialogs::render_question(question, view, frame, area),
+        Some(Prompt::Step(key)) => dialogs::render_step(tab, key, view, frame, area),
     }
 }
 
-fn render_header(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
+fn render_header(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect, wide: bool) {
     let theme = view.theme;
     let lines = match &tab.record {
         None if !tab.configured => vec![
@@ -74,23 +100,20 @@ fn render_header(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rec
         Some(record) => {
             let incident = &record.incident;
             let elapsed = view.wall - incident.opened_at;
+            // Narrow, the level's meaning gives way to how soon to respond.
+            let about = if wide {
+                format!("  · {} · {}", incident.severity.meaning(), incident.severity.response_target())
+            } else {
+                format!("  · {}", incident.severity.response_target())
+            };
             let first = Line::from(vec![
                 Span::styled(format!("T+{} ", duration(elapsed)), theme.crit()),
                 Span::styled(format!(" #{} {} ", incident.id, incident.severity.label()), theme.crit()),
                 Span::styled(incident.title.clone(), theme.accent()),
-                Span::styled(
-                    format!("  · {} · {}", incident.severity.meaning(), incident.severity.response_target()),
-                    theme.muted(),
-                ),
+                Span::styled(about, theme.muted()),
             ]);
-            let mut second = vec![Span::styled(
-                format!(
-                    "opened {} by {} · ",
-                    incident.opened_at.with_timezone(&view.zone).format("%H:%M"),
-                    incident.opened_by
-                ),
-                theme.muted(),
-            )];
+            // The runbook and its deadline first; who opened it is what a narrow screen cuts.
+            let mut second = Vec::new();
             match tab.runbook() {
                 Some(runbook) => {
                     second.push(Span::styled(runbook.title.clone(), theme.base()));
@@ -107,6 +130,14 @@ fn render_header(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rec
                     theme.muted(),
                 )),
             }
+            second.push(Span::styled(
+                format!(
+                    " · opened {} by {}",
+                    incident.opened_at.with_timezone(&view.zone).format("%H:%M"),
+                    incident.opened_by
+                ),
+                theme.muted(),
+            ));
             vec![first, Line::from(second)]
         }
     };
@@ -177,11 +208,15 @@ fn render_checklist(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: 
     } else {
         inner
     };
-    // One row per phase heading and per step; the cursor counts steps only.
+    // Rows for phase headings and steps; a step's text wraps under itself. The cursor counts steps.
+    let width = inner.width as usize;
     let mut rows: Vec<Line> = Vec::new();
-    let mut cursor_row = 0;
+    // Where each heading and step begins, so the window never opens on half a step.
+    let mut starts: Vec<usize> = Vec::new();
+    let mut cursor_rows = 0..0;
     for (index, (key, phase, step)) in runbook.steps().enumerate() {
         if key.ends_with(".1") {
+            starts.push(rows.len());
             // A heading like "Triage (0-15 min)" already says its deadline.
             let deadline = match phase.deadline {
                 Some(d) if !phase.title.ends_with(')') => format!(" (by T+{} min)", d.as_secs() / 60),
@@ -191,9 +226,6 @@ fn render_checklist(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: 
         }
         let state = tab.checklist.state(&key);
         let selected = focused && index == tab.step_cursor;
-        if index == tab.step_cursor {
-            cursor_row = rows.len();
-        }
         let style = match state {
             StepState::Done { .. } => theme.ok(),
             StepState::Skipped { .. } => theme.muted(),
@@ -203,25 +235,96 @@ fn render_checklist(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: 
             StepKind::Action(name) => format!(" → {name}"),
             StepKind::Check(name) => format!(" ? {name}"),
             StepKind::Severity => " (severity)".into(),
-            _ => String::new(),
+            StepKind::Note => " (note)".into(),
+            StepKind::Manual => String::new(),
         };
         let notes = tab.checklist.notes.get(&key).map_or(0, |n| n.len());
         let notes = if notes > 0 { format!(" ✎{notes}") } else { String::new() };
         let pointer = if index == tab.step_cursor { ">" } else { " " };
-        let mut line = Line::from(vec![
-            Span::styled(format!("{pointer}{} {key} ", state.mark()), style),
-            Span::styled(step.text.clone(), style),
-            Span::styled(link, theme.info()),
-            Span::styled(notes, theme.muted()),
-        ]);
-        if selected {
-            line = line.style(theme.selection());
+        let prefix = format!("{pointer}{} {key} ", state.mark());
+        let indent = prefix.width();
+        let mut text = wrap(&step.text, width.saturating_sub(indent).max(8));
+        let tail = format!("{link}{notes}");
+        let last_fits = text.last().is_some_and(|l| l.width() + tail.width() + indent <= width);
+        let first = rows.len();
+        starts.push(first);
+        for (n, piece) in text.drain(..).enumerate() {
+            let lead = if n == 0 { prefix.clone() } else { " ".repeat(indent) };
+            rows.push(Line::from(vec![Span::styled(lead, style), Span::styled(piece, style)]));
         }
-        rows.push(line);
+        if last_fits {
+            if let Some(line) = rows.last_mut() {
+                line.spans.push(Span::styled(link, theme.info()));
+                line.spans.push(Span::styled(notes, theme.muted()));
+            }
+        } else if !tail.is_empty() {
+            rows.push(Line::from(vec![
+                Span::raw(" ".repeat(indent)),
+                Span::styled(link.trim_start().to_string(), theme.info()),
+                Span::styled(notes, theme.muted()),
+            ]));
+        }
+        if selected {
+            for line in &mut rows[first..] {
+                line.style = theme.selection();
+            }
+        }
+        if index == tab.step_cursor {
+            cursor_rows = first..rows.len();
+        }
     }
-    let visible = window(cursor_row, rows.len(), inner.height as usize);
+    let height = inner.height as usize;
+    let mut visible = window(cursor_rows.end.saturating_sub(1), rows.len(), height);
+    if cursor_rows.start < visible.start {
+        visible = cursor_rows.start..(cursor_rows.start + height).min(rows.len());
+    } else if let Some(&start) = starts.iter().find(|&&s| s >= visible.start)
+        && start <= cursor_rows.start
+    {
+        visible = start..(start + height).min(rows.len());
+    }
     let lines: Vec<Line> = rows.into_iter().skip(visible.start).take(visible.len()).collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Splits `text` into lines at most `width` columns wide, at spaces where it can
+/// (a word longer than a line is cut).
+pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0;
+    for word in text.split_whitespace() {
+        let word_width = word.width();
+        if used > 0 && used + 1 + word_width <= width {
+            line.push(' ');
+            line.push_str(word);
+            used += 1 + word_width;
+            continue;
+        }
+        if used > 0 {
+            lines.push(std::mem::take(&mut line));
+            used = 0;
+        }
+        if word_width <= width {
+            line.push_str(word);
+            used = word_width;
+            continue;
+        }
+        // A single word wider than the line: cut it.
+        for c in word.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width {
+                lines.push(std::mem::take(&mut line));
+                used = 0;
+            }
+            line.push(c);
+            used += w;
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn render_step_detail(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
@@ -259,8 +362,10 @@ fn render_actions(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Re
     let block = pane("actions".into(), focused, view);
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    // With a run to show, the list gives way to its output; in a short pane, down to the selected action.
+    let most = if inner.height < 6 { 1 } else { 3 };
     let list_height =
-        if tab.run.is_some() { (tab.actions.len() as u16).clamp(1, 3).min(inner.height) } else { inner.height };
+        if tab.run.is_some() { (tab.actions.len() as u16).clamp(1, most).min(inner.height) } else { inner.height };
     let [list_area, run_area] = Layout::vertical([Constraint::Length(list_height), Constraint::Min(0)]).areas(inner);
     let mut lines = Vec::new();
     if tab.read_only {
@@ -338,7 +443,13 @@ fn render_run(run: &RunPane, view: &ViewCtx, frame: &mut Frame, area: Rect) {
 
 fn render_timeline(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
     let theme = view.theme;
-    let block = pane("timeline".into(), tab.focus == Focus::Timeline, view);
+    let machine = tab.folded.machine;
+    let title = match machine {
+        0 => "timeline".to_string(),
+        n if tab.hide_machine => format!("timeline · {n} check changes hidden (m shows)"),
+        n => format!("timeline · {n} check changes folded (m hides)"),
+    };
+    let block = pane(title, tab.focus == Focus::Timeline, view);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(record) = &tab.record else {
@@ -346,141 +457,84 @@ fn render_timeline(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: R
             Some(err) => Line::styled(format!("store: {err}"), theme.crit()),
             None => Line::styled("Every tick, note, action and outcome will be listed here.", theme.muted()),
         };
-        frame.render_widget(Paragraph::new(text), inner);
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
         return;
     };
+    let slots = &tab.folded.slots;
     let height = inner.height as usize;
-    let end = record.events.len().saturating_sub(tab.timeline_scroll.min(record.events.len().saturating_sub(1)));
+    let end = slots.len().saturating_sub(tab.timeline_scroll.min(slots.len().saturating_sub(1)));
     let start = end.saturating_sub(height);
-    let lines: Vec<Line> = record.events[start..end]
+    let clock = |at: &chrono::DateTime<chrono::Utc>| at.with_timezone(&view.zone).format("%H:%M:%S").to_string();
+    let rows: Vec<timeline::Row> = slots[start..end].iter().filter_map(|slot| slot.row(&record.events)).collect();
+    let lines: Vec<Line> = rows
         .iter()
-        .map(|event| {
-            let step = event.step.as_deref().map(|s| format!("[{s}] ")).unwrap_or_default();
-            let text = event.text.lines().collect::<Vec<_>>().join(" / ");
-            // Entries whose text says what happened need no label; ticks, skips and notes do.
-            let label = match event.kind {
-                EventKind::Tick | EventKind::Untick => "",
-                EventKind::Skip => "skipped: ",
-                EventKind::Note => "note: ",
-                _ => "",
-            };
-            Line::from(vec![
-                Span::styled(event.at.with_timezone(&view.zone).format("%H:%M:%S ").to_string(), theme.muted()),
-                Span::styled(format!("{} ", event.who), theme.info()),
-                Span::styled(format!("{step}{label}"), theme.accent()),
-                Span::styled(text, theme.base()),
-            ])
+        .map(|row| match row {
+            timeline::Row::Check { check, state, since, first, changes } => {
+                let flaps = if *changes > 1 {
+                    format!(" · {changes} changes since {}", clock(&first.at))
+                } else {
+                    String::new()
+                };
+                Line::styled(format!("{} {check} → {state}{flaps}", clock(&since.at)), theme.muted())
+            }
+            timeline::Row::Entry(event) => {
+                let step = event.step.as_deref().map(|s| format!("[{s}] ")).unwrap_or_default();
+                let text = event.text.lines().collect::<Vec<_>>().join(" / ");
+                // Entries whose text says what happened need no label; ticks, skips and notes do.
+                let label = match event.kind {
+                    EventKind::Skip => "skipped: ",
+                    EventKind::Note => "note: ",
+                    _ => "",
+                };
+                Line::from(vec![
+                    Span::styled(format!("{} ", clock(&event.at)), theme.muted()),
+                    Span::styled(format!("{} ", event.who), theme.info()),
+                    Span::styled(format!("{step}{label}"), theme.accent()),
+                    Span::styled(text, theme.base()),
+                ])
+            }
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// The notice, or as many key hints as fit, most needed first.
 fn render_footer(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
     let theme = view.theme;
+    let hints: &[&str] = if tab.record.is_some() {
+        &[
+            "space tick",
+            "enter step",
+            "e note",
+            "r run",
+            "S severity",
+            "s skip",
+            "C close",
+            "X export",
+            "m checks",
+            "←→ panes",
+        ]
+    } else {
+        &["n new incident", "r run action", "←→ panes"]
+    };
     let line = match (&tab.notice, &tab.store_error) {
         (Some(notice), _) => Line::styled(notice.clone(), theme.warn()),
         (None, Some(err)) => Line::styled(format!("store: {err}"), theme.crit()),
-        (None, None) if tab.record.is_some() => Line::styled(
-            "space tick · s skip · e note · r run · S severity · X export · C close · ←→ panes",
-            theme.muted(),
-        ),
-        (None, None) => Line::styled("n new incident · r run action · ←→ panes · ? help", theme.muted()),
+        (None, None) => Line::styled(fit_hints(hints, area.width as usize), theme.muted()),
     };
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn popup(title: String, view: &ViewCtx, frame: &mut Frame, area: Rect, width: u16, height: u16) -> Rect {
-    let rect = centered(area, width, height);
-    frame.render_widget(Clear, rect);
-    let block = Block::new()
-        .borders(Borders::ALL)
-        .border_style(view.theme.accent())
-        .style(view.theme.base())
-        .title(Span::styled(format!(" {title} "), view.theme.accent()));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    inner
-}
-
-fn render_open_form(tab: &IncidentTab, form: &OpenForm, view: &ViewCtx, frame: &mut Frame, area: Rect) {
-    let theme = view.theme;
-    let inner = popup("new incident".into(), view, frame, area, 70, 9);
-    let runbook = match form.runbook.checked_sub(1).and_then(|i| tab.runbooks.get(i)) {
-        Some(runbook) => runbook.title.clone(),
-        None => "none".into(),
-    };
-    let lines = vec![
-        Line::from(vec![Span::styled("title     ", theme.muted()), Span::raw(format!("{}_", form.title))]),
-        Line::from(vec![
-            Span::styled("severity  ", theme.muted()),
-            Span::styled(form.severity.label(), theme.crit()),
-            Span::raw(format!(" {} · {}", form.severity.meaning(), form.severity.response_target())),
-        ]),
-        Line::from(vec![Span::styled("runbook   ", theme.muted()), Span::raw(runbook)]),
-        Line::raw(""),
-        Line::styled("type the title · ↑↓ severity · ←→ runbook · enter open · esc cancel", theme.muted()),
-    ];
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-}
-
-fn render_confirm(dialog: &ConfirmDialog, view: &ViewCtx, frame: &mut Frame, area: Rect) {
-    let theme = view.theme;
-    let spec = &dialog.spec;
-    let risk = match spec.risk {
-        Risk::High => "high risk",
-        Risk::Low => "low risk",
-    };
-    let watch = spec.watch_summary();
-    let follow_up = dialog.follow_up.clone();
-    let extra = u16::from(watch.is_some()) + u16::from(follow_up.is_some());
-    let title = format!("confirm: {} ({}, {risk})", spec.name, spec.kind);
-    let inner = popup(title, view, frame, area, 76, 14 + extra);
-    let field = |name: &str, value: String| {
-        Line::from(vec![Span::styled(format!("{name:<9}"), theme.muted()), Span::styled(value, theme.base())])
-    };
-    let mut lines = vec![
-        field("host", dialog.host.clone()),
-        field("target", spec.target.clone()),
-        field("runs", sanitize_str(&spec.argv_line())),
-        field("in", sanitize_str(&spec.dir.display().to_string())),
-        field("timeout", format!("{} s", spec.timeout.as_secs())),
-        field(
-            "dry run",
-            if dialog.dry_run { "ON: record only, nothing runs (ctrl-d)".into() } else { "off (ctrl-d)".into() },
-        ),
-    ];
-    if let Some(backup) = &spec.backup {
-        lines.push(field("restores", format!("from backup set `{backup}`, overwriting {}", spec.target)));
+/// `hints` joined with " · " as far as they fit in `width`, always ending with the help key.
+fn fit_hints(hints: &[&str], width: usize) -> String {
+    const END: &str = "? keys";
+    let mut text = String::new();
+    for hint in hints {
+        let grown = if text.is_empty() { hint.to_string() } else { format!("{text} · {hint}") };
+        if grown.width() + " · ".width() + END.width() > width {
+            break;
+        }
+        text = grown;
     }
-    if let Some(watch) = watch {
-        lines.push(field("watch", watch));
-    }
-    if let Some(follow_up) = follow_up {
-        lines.push(field("if fails", sanitize_str(&follow_up)));
-    }
-    lines.push(Line::raw(""));
-    // The question is on the first frame that shows the dialog: keys read after that frame answer it.
-    let ask = match spec.risk {
-        Risk::High => format!("type the target `{}` and press enter; esc or an empty enter cancels", spec.target),
-        Risk::Low => "press y to run it; n, esc or enter cancels".to_string(),
-    };
-    lines.push(Line::styled(ask, theme.warn()));
-    if spec.risk == Risk::High {
-        lines.push(Line::from(vec![Span::styled("> ", theme.accent()), Span::raw(format!("{}_", dialog.typed))]));
-    }
-    if let Some(error) = &dialog.error {
-        lines.push(Line::styled(format!("refused: {error}"), theme.crit()));
-    }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-}
-
-fn render_editor(editor: &Editor, view: &ViewCtx, frame: &mut Frame, area: Rect) {
-    let (title, keys) = match &editor.purpose {
-        EditorPurpose::Note { step: Some(step) } => (format!("note on step {step}"), "ctrl-s or esc save"),
-        EditorPurpose::Note { step: None } => ("note".to_string(), "ctrl-s or esc save"),
-        EditorPurpose::Skip { step } => (format!("skip step {step}: why?"), "ctrl-s or esc save"),
-        EditorPurpose::Close => ("close the incident: resolution".to_string(), "ctrl-s close · esc cancel"),
-    };
-    let inner = popup(format!("{title} · {keys}"), view, frame, area, 72, 12);
-    frame.render_widget(&editor.area, inner);
+    if text.is_empty() { END.to_string() } else { format!("{text} · {END}") }
 }
