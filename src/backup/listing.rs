@@ -88,7 +88,6 @@ fn entry_from(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Named {
     pub name: String,
-    pub path: PathBuf,
     pub created: DateTime<Utc>,
 }
 
@@ -105,7 +104,7 @@ pub fn names(set: &BackupSet) -> Result<Option<Vec<Named>>, String> {
         if item.file_type().is_ok_and(|kind| kind.is_dir() != set.pattern.is_dir) {
             continue;
         }
-        named.push(Named { name, path: item.path(), created });
+        named.push(Named { name, created });
     }
     named.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.name.cmp(&a.name)));
     Ok(Some(named))
@@ -114,11 +113,12 @@ pub fn names(set: &BackupSet) -> Result<Option<Vec<Named>>, String> {
 /// Reads one named backup's size and time (a folder's size only with `measure_folders`);
 /// `None` when it vanished or is not the set's kind.
 pub fn entry(set: &BackupSet, named: &Named, measure_folders: bool) -> Option<BackupEntry> {
-    let metadata = std::fs::symlink_metadata(&named.path).ok()?;
+    let path = set.dir.join(&named.name);
+    let metadata = std::fs::symlink_metadata(&path).ok()?;
     if metadata.is_dir() != set.pattern.is_dir {
         return None;
     }
-    let entry = entry_from(named.name.clone(), named.path.clone(), Some(named.created), &metadata, measure_folders);
+    let entry = entry_from(named.name.clone(), path, Some(named.created), &metadata, measure_folders);
     Some(entry)
 }
 

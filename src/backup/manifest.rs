@@ -61,7 +61,12 @@ pub fn parse(text: &str) -> Result<Vec<Listed>, String> {
                 ));
             }
         };
-        let path = PathBuf::from(path.trim_end_matches(['\r', '\n']));
+        // `find .` writes `./a/b`; the folder's own files are keyed `a/b`.
+        let mut path = path.trim_end_matches(['\r', '\n']);
+        while let Some(rest) = path.strip_prefix("./") {
+            path = rest;
+        }
+        let path = PathBuf::from(path);
         if !is_inside(&path) {
             return Err(format!(
                 "manifest line {number}: `{}` is not a path inside the folder",
@@ -128,9 +133,8 @@ pub fn walk(folder: &Path) -> std::io::Result<HashMap<PathBuf, u64>> {
 pub fn check_sizes(folder: &Path, listed: &[Listed], found: &HashMap<PathBuf, u64>) -> Result<(), String> {
     for file in listed {
         let shown = sanitize_str(&file.path.display().to_string());
-        // `a/./b` and `a/b` are the same file.
-        let key: PathBuf = file.path.components().filter(|c| !matches!(c, Component::CurDir)).collect();
-        let Some(&size) = found.get(&key) else {
+        // Paths compare by component, so `a/./b` finds `a/b`.
+        let Some(&size) = found.get(&file.path) else {
             return Err(match std::fs::symlink_metadata(folder.join(&file.path)) {
                 Ok(_) => format!("`{shown}` is not a regular file"),
                 Err(_) => format!("`{shown}` is missing"),
@@ -184,10 +188,11 @@ mod tests {
     #[test]
     fn lines_give_size_checksum_and_a_path_that_may_hold_spaces() {
         let sum = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
-        let text = format!("# comment\n\n12 {sum} config/app.toml\n3\t-\tmy notes.txt\n");
+        let text = format!("# comment\n\n12 {sum} ./config/app.toml\n3\t-\tmy notes.txt\n");
         let listed = parse(&text).unwrap();
         assert_eq!(listed.len(), 2);
         assert_eq!(listed[0].sha256.as_deref(), Some(sum.to_ascii_lowercase().as_str()));
+        assert_eq!(listed[0].path, PathBuf::from("config/app.toml"), "a leading ./ is dropped");
         assert_eq!(listed[1], Listed { path: "my notes.txt".into(), size: 3, sha256: None });
     }
 
