@@ -9,24 +9,19 @@
 //! on screen. This is the one place that tells entries apart and folds them; a
 //! richer record of entry kinds can replace it without touching the view.
 
-use crate::incident::record::{Event, EventKind};
+use crate::incident::record::Event;
 use std::collections::HashMap;
 
-/// A check's state change written by the console, not by a person.
+/// A check's or an alert's state change written by firstwatch, not by a person
+/// (the record's own reading: `check` and `alert` entries, and older plain notes).
 pub fn is_machine(event: &Event) -> bool {
-    event.kind == EventKind::Note
-        && event.step.is_none()
-        && event.text.starts_with("health: ")
-        && event.text.contains(" → ")
+    crate::incident::timeline::origin(event) == crate::incident::timeline::Origin::Machine
 }
 
 /// A machine entry read back: the check, and the state it went to.
 fn transition(event: &Event) -> Option<(&str, &str)> {
-    let rest = event.text.strip_prefix("health: ")?;
-    let (left, right) = rest.split_once(" → ")?;
-    let (check, _before) = left.rsplit_once(' ')?;
-    let after = right.split_once(':').map_or(right, |(state, _)| state);
-    Some((check, after.trim()))
+    let transition = crate::incident::timeline::transition(event)?;
+    Some((transition.subject, transition.to))
 }
 
 /// One row of the timeline pane.
@@ -108,6 +103,7 @@ pub fn rows(events: &[Event], hide_machine: bool) -> Vec<Row<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::incident::record::EventKind;
 
     fn event(kind: EventKind, step: Option<&str>, text: &str) -> Event {
         Event {
@@ -123,6 +119,8 @@ mod tests {
     #[test]
     fn check_transitions_are_machine_entries_and_people_s_notes_are_not() {
         assert!(is_machine(&event(EventKind::Note, None, "health: cpu warning → critical: 93 %")));
+        // What the health tab writes now: a `check` entry.
+        assert!(is_machine(&event(EventKind::Check, None, "health: cpu warning → critical: 93 %")));
         // The evidence `i` attaches names the check but is no transition.
         assert!(!is_machine(&event(EventKind::Note, None, "health: orders critical since 03:01: 503")));
         assert!(!is_machine(&event(EventKind::Note, Some("1.2"), "health: a → b")));
@@ -136,7 +134,7 @@ mod tests {
             event(EventKind::Note, None, "health: disk /data ok → critical: 96 %"),
             event(EventKind::Note, None, "rolled back at 03:12"),
             event(EventKind::Note, None, "health: cpu warning → critical: 93 %"),
-            event(EventKind::Note, None, "health: cpu critical → warning: 88 %"),
+            event(EventKind::Check, None, "health: cpu critical → warning: 88 %"),
         ];
         let shown = rows(&events, false);
         assert_eq!(shown.len(), 3, "{shown:?}");
