@@ -460,3 +460,32 @@ fn an_unknown_incident_severity_on_a_check_is_a_config_error_at_its_place() {
     assert!(message.contains("unknown incident severity `P7`"), "{message}");
     assert!(message.contains("P0"), "the hint lists the levels: {message}");
 }
+
+#[test]
+fn p_marks_a_milestone_once_and_shows_which_are_marked() {
+    let Setup { mut model, _dir } = setup();
+    load(
+        &mut model,
+        record(vec![
+            event(1, EventKind::Opened, None, "P2 opened: Orders down"),
+            event(2, EventKind::Milestone, None, "acknowledged"),
+        ]),
+    );
+    assert!(apply(&mut model, &[command(Command::MarkMilestone)]).is_empty());
+    assert!(model.tab_captures_keys(), "the picker takes the keys");
+    let screen = draw(&model, 80, 24);
+    for label in ["acknowledged", "mitigated", "root cause found", "fix applied", "resolved"] {
+        assert!(screen.contains(label), "{label} missing: {screen}");
+    }
+    assert!(screen.contains("✓ marked"), "acknowledged is shown as marked: {screen}");
+    // The cursor starts on the first one not marked; 4 jumps to "fix applied".
+    let effects = apply(&mut model, &[key(KeyCode::Char('4')), key(KeyCode::Enter)]);
+    assert_eq!(
+        effects,
+        vec![Effect::AddEvent { incident: 7, kind: EventKind::Milestone, step: None, text: "fix applied".into() }]
+    );
+    assert!(!model.tab_captures_keys());
+    // esc marks nothing.
+    assert!(apply(&mut model, &[command(Command::MarkMilestone), key(KeyCode::Esc)]).is_empty());
+    assert!(!model.tab_captures_keys());
+}

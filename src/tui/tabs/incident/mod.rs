@@ -10,6 +10,7 @@
 mod copy;
 mod dialogs;
 mod engine;
+mod milestones;
 mod prompt;
 pub mod timeline;
 mod update;
@@ -158,6 +159,7 @@ pub enum Command {
     Export,
     ShowStep,
     ToggleMachineEntries,
+    MarkMilestone,
 }
 
 impl Command {
@@ -173,6 +175,7 @@ impl Command {
         Command::Export,
         Command::ShowStep,
         Command::ToggleMachineEntries,
+        Command::MarkMilestone,
     ];
 
     pub fn describe(&self) -> String {
@@ -188,6 +191,7 @@ impl Command {
             Command::Export => "write the post-mortem draft to a file",
             Command::ShowStep => "show the selected step's full text, links and evidence",
             Command::ToggleMachineEntries => "show or hide check and alert entries on the timeline",
+            Command::MarkMilestone => "mark a milestone: acknowledged, mitigated, root cause, fixed, resolved",
         }
         .into()
     }
@@ -251,6 +255,7 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
         ("r", Command::RunAction),
         ("c", Command::CancelAction),
         ("S", Command::PickSeverity),
+        ("p", Command::MarkMilestone),
         ("C", Command::CloseIncident),
         ("X", Command::Export),
         ("m", Command::ToggleMachineEntries),

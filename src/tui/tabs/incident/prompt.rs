@@ -25,6 +25,7 @@ const MAX_TYPED: usize = 200;
 pub enum Prompt {
     Open(OpenForm),
     Severity(SeverityPicker),
+    Milestone(super::milestones::MilestonePicker),
     Confirm(Box<ConfirmDialog>),
     Editor(Box<Editor>),
     Ask(Question),

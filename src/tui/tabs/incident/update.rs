@@ -124,6 +124,7 @@ impl IncidentTab {
             Command::RunAction => self.run_selected(),
             Command::CancelAction => self.cancel_run(),
             Command::PickSeverity => self.pick_severity(None),
+            Command::MarkMilestone => self.pick_milestone(),
             Command::CloseIncident => {
                 if self.open_incident_id().is_none() {
                     return self.say("no incident is open");
@@ -165,7 +166,7 @@ impl IncidentTab {
             self.record.as_ref().map(|r| super::timeline::fold(&r.events, self.hide_machine)).unwrap_or_default();
     }
 
-    fn say(&mut self, text: &str) -> Vec<Effect> {
+    pub(super) fn say(&mut self, text: &str) -> Vec<Effect> {
         self.notice = Some(text.to_string());
         Vec::new()
     }
@@ -398,6 +399,7 @@ impl IncidentTab {
                     vec![effect]
                 }
             },
+            Prompt::Milestone(_) => self.on_milestone_key(key),
             Prompt::Severity(picker) => match picker.on_key(key) {
                 PickOutcome::Pending => Vec::new(),
                 PickOutcome::Cancelled => {

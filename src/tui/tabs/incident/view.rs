@@ -79,6 +79,7 @@ pub fn render(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
         None => {}
         Some(Prompt::Open(form)) => dialogs::render_open_form(tab, form, view, frame, area),
         Some(Prompt::Severity(picker)) => dialogs::render_severity(picker, view, frame, area),
+        Some(Prompt::Milestone(picker)) => super::milestones::render(picker, view, frame, area),
         Some(Prompt::Confirm(dialog)) => dialogs::render_confirm(dialog, view, frame, area),
         Some(Prompt::Editor(editor)) => dialogs::render_editor(editor, view, frame, area),
         Some(Prompt::Ask(question)) => dialogs::render_question(question, view, frame, area),
