@@ -1,8 +1,8 @@
 //! The first fifteen minutes of an incident at 80x24, in a pseudo-terminal with
 //! the real binary and the demo: open it from the failing check, set the
 //! severity through its runbook step, tick, write a note, run a confirmed
-//! action (which ticks its step), close with steps still open, and find there
-//! is nothing left to export.
+//! action (which ticks its step), mark the fix applied, export the post-mortem,
+//! close with steps still open, and find there is nothing left to export.
 
 mod support;
 
@@ -61,6 +61,21 @@ fn the_first_fifteen_minutes_at_80x24() {
     // Its step is ticked once the run (with its 30 s watch) has ended well.
     wait(&mut session, "done: redeploy orders ran", 60);
 
+    // Mark the fix applied: a milestone, which the post-mortem's timeline lists.
+    session.send("p");
+    wait(&mut session, "mark a milestone", 5);
+    session.send("4\r");
+    wait(&mut session, "marked: fix applied", 5);
+
+    // The post-mortem draft, written while the incident is open.
+    session.send("X");
+    wait(&mut session, "post-mortem written to", 10);
+    let draft = find_post_mortem(&demo).expect("a post-mortem file under the demo's data folder");
+    let text = std::fs::read_to_string(&draft).unwrap();
+    for expected in ["P1", "Fix applied", "checkout answers 500 since 2.4.1", "redeploy orders"] {
+        assert!(text.contains(expected), "the post-mortem lacks `{expected}`:\n{text}");
+    }
+
     // Closing with steps open says how many and asks.
     session.send("C");
     wait(&mut session, "runbook steps are still open", 5);
@@ -76,4 +91,22 @@ fn the_first_fifteen_minutes_at_80x24() {
     session.send("q");
     assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(0));
     assert!(session.terminal_restored());
+}
+
+/// The newest `incident-*.md` anywhere under `dir`.
+fn find_post_mortem(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let mut found = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found = find_post_mortem(&path).or(found);
+        } else if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("incident-") && n.ends_with(".md"))
+        {
+            found = Some(path);
+        }
+    }
+    found
 }
