@@ -14,7 +14,9 @@ pub const MINUTES: usize = 1440;
 pub struct Sample {
     pub at: DateTime<Utc>,
     pub ok: bool,
-    pub latency_ms: u32,
+    /// In microseconds: loopback answers take well under a millisecond, and a
+    /// trend kept in whole milliseconds would draw them as nothing.
+    pub latency_us: u32,
 }
 
 /// The runs of one minute, the unit the store keeps.
@@ -51,10 +53,11 @@ impl History {
     /// Records one run; `slow` when the slow rule found it above normal.
     pub fn record_run(&mut self, at: DateTime<Utc>, ok: bool, latency: Option<Duration>, slow: bool) {
         let latency_ms = latency.map_or(0, |l| u32::try_from(l.as_millis()).unwrap_or(u32::MAX));
+        let latency_us = latency.map_or(0, |l| u32::try_from(l.as_micros()).unwrap_or(u32::MAX));
         if self.samples.len() == SAMPLES {
             self.samples.pop_front();
         }
-        self.samples.push_back(Sample { at, ok, latency_ms });
+        self.samples.push_back(Sample { at, ok, latency_us });
         let minute = minute_of(at);
         if self.minutes.back().is_none_or(|b| b.minute != minute) {
             if self.minutes.len() == MINUTES {
@@ -125,7 +128,7 @@ impl History {
     pub fn percentile(&self, now: DateTime<Utc>, window: Duration, pct: f64) -> Option<u32> {
         let since = now - chrono::Duration::from_std(window).unwrap_or_default();
         let mut values: Vec<u32> =
-            self.samples.iter().rev().take_while(|s| s.at >= since).map(|s| s.latency_ms).collect();
+            self.samples.iter().rev().take_while(|s| s.at >= since).map(|s| s.latency_us / 1000).collect();
         if values.is_empty() {
             return None;
         }
@@ -134,10 +137,10 @@ impl History {
         values.get(rank.min(values.len() - 1)).copied()
     }
 
-    /// The last `count` latencies, oldest first, for a sparkline.
+    /// The last `count` latencies in microseconds, oldest first, for a sparkline.
     pub fn latencies(&self, count: usize) -> Vec<u64> {
         let skip = self.samples.len().saturating_sub(count);
-        self.samples.iter().skip(skip).map(|s| u64::from(s.latency_ms)).collect()
+        self.samples.iter().skip(skip).map(|s| u64::from(s.latency_us)).collect()
     }
 
     pub fn samples_in(&self, now: DateTime<Utc>, window: Duration) -> usize {
@@ -181,8 +184,16 @@ mod tests {
         let now = at(100);
         assert_eq!(history.percentile(now, Duration::from_secs(3600), 50.0), Some(51));
         assert_eq!(history.percentile(now, Duration::from_secs(3600), 95.0), Some(95));
-        assert_eq!(history.latencies(3), vec![98, 99, 100]);
+        assert_eq!(history.latencies(3), vec![98_000, 99_000, 100_000]);
         assert_eq!(history.samples_in(now, Duration::from_secs(9)), 10);
+    }
+
+    #[test]
+    fn sub_millisecond_latencies_are_kept_for_the_sparkline() {
+        let mut history = History::default();
+        history.record(at(1), true, Some(Duration::from_micros(700)));
+        history.record(at(2), true, Some(Duration::from_micros(350)));
+        assert_eq!(history.latencies(2), vec![700, 350], "not rounded down to nothing");
     }
 
     #[test]

@@ -108,7 +108,7 @@ pub struct CheckView {
     /// When the current run of failures began.
     pub failing_since: Option<DateTime<Utc>>,
     pub last: Option<Arc<Outcome>>,
-    /// Recent latencies in ms, oldest first.
+    /// Recent latencies in µs, oldest first.
     pub latencies: Vec<u64>,
     pub p50_ms: Option<u32>,
     pub p95_ms: Option<u32>,

@@ -265,18 +265,27 @@ fn render_strip(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut Fr
     let peak = row.latencies.iter().copied().max().unwrap_or(0);
     let text = vec![
         Line::styled(truncate(&row.name, 28), theme.accent()),
-        // The trend is kept in whole milliseconds; loopback answers are faster than that.
-        Line::styled(
-            if peak == 0 { "latency, max <1ms".to_string() } else { format!("latency, max {peak}ms") },
-            theme.muted(),
-        ),
+        Line::styled(format!("latency, max {}", micros(peak)), theme.muted()),
     ];
     frame.render_widget(Paragraph::new(text), label);
     let points = tail(&row.latencies, chart.width as usize);
     frame.render_widget(
-        Sparkline::default().data(points).max(peak.max(10)).style(status_style(row.status, tab.window.is_some(), view)),
+        Sparkline::default().data(points).max(peak.max(SPARK_FLOOR_US)).style(status_style(
+            row.status,
+            tab.window.is_some(),
+            view,
+        )),
         chart,
     );
+}
+
+/// The latency a full sparkline bar stands for at least (1 ms): sub-millisecond
+/// answers are drawn against it instead of vanishing, slower ones against their peak.
+const SPARK_FLOOR_US: u64 = 1_000;
+
+/// A latency kept in microseconds, as the table writes latencies (`0.7ms`, `35ms`, `1.20s`).
+fn micros(us: u64) -> String {
+    crate::health::condition::format_latency(std::time::Duration::from_micros(us))
 }
 
 fn render_detail(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut Frame, area: Rect) {
@@ -355,13 +364,16 @@ fn render_detail(tab: &HealthTab, row: &CheckView, view: &ViewCtx, frame: &mut F
     frame.render_widget(
         Paragraph::new(vec![
             Line::styled("latency", theme.muted()),
-            Line::styled(format!("max {peak}ms"), theme.muted()),
+            Line::styled(format!("max {}", micros(peak)), theme.muted()),
             Line::styled(format!("{} runs", row.latencies.len()), theme.muted()),
         ]),
         chart_label,
     );
     frame.render_widget(
-        Sparkline::default().data(tail(&row.latencies, chart.width as usize)).max(peak.max(10)).style(style),
+        Sparkline::default()
+            .data(tail(&row.latencies, chart.width as usize))
+            .max(peak.max(SPARK_FLOOR_US))
+            .style(style),
         chart,
     );
     let mut rest = Vec::new();
