@@ -160,7 +160,7 @@ fn scrolling_up_pauses_with_a_count_and_end_resumes() {
 }
 
 #[test]
-fn the_filter_prompt_takes_raw_keys_and_applies_on_enter_or_cancels_on_esc() {
+fn the_filter_prompt_takes_raw_keys_previews_as_typed_and_esc_puts_the_old_filter_back() {
     let mut model = model_with_logs("default-dark");
     a_busy_morning(&mut model);
     command(&mut model, Command::Filter);
@@ -168,7 +168,8 @@ fn the_filter_prompt_takes_raw_keys_and_applies_on_enter_or_cancels_on_esc() {
     typed(&mut model, "timed? out");
     let text = screen(&model, 80, 24);
     assert!(text.contains("filter: timed? out█"), "{text}");
-    assert!(text.contains("GET /api/orders"), "nothing changes before enter");
+    assert!(!text.contains("GET /api/orders"), "the filter is previewed while it is typed: {text}");
+    assert!(text.contains("esc undo"), "the hint says esc undoes the preview: {text}");
     key(&mut model, KeyCode::Enter);
     assert!(!model.tabs.logs.captures_keys());
     let text = screen(&model, 80, 24);
@@ -183,7 +184,9 @@ fn the_filter_prompt_takes_raw_keys_and_applies_on_enter_or_cancels_on_esc() {
     command(&mut model, Command::Filter);
     typed(&mut model, "zzz");
     key(&mut model, KeyCode::Esc);
-    assert!(screen(&model, 80, 24).contains("hiding regex \"timed? out\""), "esc keeps the old filter");
+    let text = screen(&model, 80, 24);
+    assert!(text.contains("hiding regex \"timed? out\""), "esc puts the old filter back: {text}");
+    assert!(text.contains("GET /api/orders"), "and what it showed: {text}");
     command(&mut model, Command::ClearFilter);
     assert!(screen(&model, 80, 24).contains("5/5 lines"));
 }
@@ -213,7 +216,7 @@ fn search_highlights_matches_in_reverse_video_without_colour_and_n_moves() {
     let terminal = draw(&model, 80, 24);
     let buffer = terminal.backend().buffer();
     let text = screen(&model, 80, 24);
-    assert!(text.contains("search \"payments\": 1 matches"), "{text}");
+    assert!(text.contains("search \"payments\": match 1/1"), "{text}");
     assert!(text.contains("PAUSED"), "a search jump holds the screen: {text}");
     let (y, row) = text.lines().enumerate().find(|(_, row)| row.contains("payments-api")).expect("match on screen");
     let x = row.chars().position(|_| true).map(|_| row.find("payments").unwrap()).unwrap();
@@ -335,7 +338,7 @@ fn search_and_filter_find_json_lines_as_written_and_as_shown() {
     typed(&mut model, r#""status": "failure""#);
     key(&mut model, KeyCode::Enter);
     let text = screen(&model, 120, 40);
-    assert!(text.contains("\"status\": \"failure\"\": 2 matches"), "the text in the file is found: {text}");
+    assert!(text.contains("\"status\": \"failure\"\": match 2/2"), "the text in the file is found: {text}");
     let current = text.lines().find(|row| row.contains('▶')).expect("a current match");
     assert!(current.contains("ERROR operation=sync") || current.contains("WARN  operation=export"), "{current}");
 
@@ -382,4 +385,25 @@ fn f_sets_a_field_filter_and_a_bad_one_keeps_the_prompt_open_with_the_reason() {
     key(&mut model, KeyCode::Enter);
     assert_eq!(shown(&model), 4, "an empty filter clears it");
     assert!(!model.tabs.logs.captures_keys());
+}
+
+#[test]
+fn the_tab_shows_its_keys_and_the_place_of_the_current_match() {
+    let mut model = model_with_logs("default-dark");
+    a_busy_morning(&mut model);
+    send(&mut model, (0..30).map(|n| line(0, &format!("INFO payments retry {n}"))).collect(), 0);
+    let text = screen(&model, 100, 30);
+    for hint in ["/ search", "& filter", "f fields", "L level"] {
+        assert!(text.contains(hint), "`{hint}` missing from the footer: {text}");
+    }
+    command(&mut model, Command::Search);
+    typed(&mut model, "payments");
+    key(&mut model, KeyCode::Enter);
+    let first = screen(&model, 100, 30);
+    let place = |text: &str| text.split("match ").nth(1).and_then(|rest| rest.split('/').next()).map(str::to_string);
+    let before = place(&first).expect("the search says which match is current");
+    command(&mut model, Command::PreviousMatch);
+    let after = place(&screen(&model, 100, 30)).unwrap();
+    assert_eq!(after.parse::<usize>().unwrap() + 1, before.parse::<usize>().unwrap(), "N moves one match back");
+    assert!(first.contains("/31"), "31 lines match: {first}");
 }

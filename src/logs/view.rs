@@ -150,6 +150,8 @@ pub struct LogView {
     current_match: Option<u64>,
     /// Shown lines matching the search, kept up to date as lines come and go.
     matches: usize,
+    /// Which match (1-based, oldest first) `n`/`N` last moved to, for "match 3/80".
+    match_position: Option<usize>,
     /// Lines that never reached the view because it could not keep up.
     pub dropped: u64,
     next_seq: u64,
@@ -168,6 +170,7 @@ impl LogView {
             search: None,
             current_match: None,
             matches: 0,
+            match_position: None,
             dropped: 0,
             next_seq: 0,
             evicted: false,
@@ -435,6 +438,7 @@ impl LogView {
     pub fn set_search(&mut self, pattern: Option<Pattern>) {
         self.search = pattern;
         self.current_match = None;
+        self.match_position = None;
         self.count_matches();
     }
 
@@ -456,6 +460,9 @@ impl LogView {
             (0..from.min(self.filtered.len())).rev().find(hit)
         };
         let Some(index) = found else { return false };
+        // Counted once per jump, not per frame: the matches above this one.
+        let position = (0..index).filter(hit).count() + 1;
+        self.match_position = Some(position);
         self.current_match = Some(self.filtered[index].seq);
         // Keep the match in the middle of the screen where possible.
         let bottom = (index + page / 2).min(self.filtered.len() - 1);
@@ -466,6 +473,11 @@ impl LogView {
     /// How many shown lines match the search.
     pub fn match_count(&self) -> usize {
         self.matches
+    }
+
+    /// The current match's place among them, once `n`/`N` has moved to one.
+    pub fn match_position(&self) -> Option<usize> {
+        self.match_position.filter(|_| self.current_match.is_some())
     }
 }
 

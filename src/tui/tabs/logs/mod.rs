@@ -49,11 +49,14 @@ struct Prompt {
     text: String,
     /// Why enter did not apply it (a field filter that does not parse).
     error: Option<String>,
+    /// The text filter as it was when the prompt opened: the filter is previewed
+    /// while it is typed, and esc puts this one back.
+    before: Option<Filter>,
 }
 
 impl Prompt {
     fn new(kind: PromptKind, text: String) -> Prompt {
-        Prompt { kind, text, error: None }
+        Prompt { kind, text, error: None, before: None }
     }
 }
 
@@ -164,7 +167,7 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
         ("f", Command::FieldFilter),
         ("-", Command::InvertFilter),
         ("c", Command::ClearFilter),
-        ("l", Command::CycleLevel),
+        ("L", Command::CycleLevel),
         ("space", Command::TogglePause),
         ("p", Command::TogglePause),
         ("w", Command::ToggleWrap),
@@ -239,7 +242,9 @@ impl LogsTab {
             Command::Search => self.prompt = Some(Prompt::new(PromptKind::Search, String::new())),
             Command::Filter => {
                 let text = view.filter().pattern.as_ref().map(|p| p.text.clone()).unwrap_or_default();
-                self.prompt = Some(Prompt::new(PromptKind::Filter, text));
+                let mut prompt = Prompt::new(PromptKind::Filter, text);
+                prompt.before = Some(view.filter().clone());
+                self.prompt = Some(prompt);
             }
             Command::FieldFilter => {
                 let text = view.filter().fields.as_ref().map(|f| f.text.clone()).unwrap_or_default();
@@ -311,9 +316,10 @@ impl LogsTab {
         if key.code != KeyCode::Enter {
             prompt.error = None;
         }
+        let before_text = prompt.text.clone();
         match key.code {
-            KeyCode::Esc => self.prompt = None,
-            KeyCode::Char('c') if ctrl => self.prompt = None,
+            KeyCode::Esc => return self.cancel_prompt(),
+            KeyCode::Char('c') if ctrl => return self.cancel_prompt(),
             KeyCode::Char('u') if ctrl => prompt.text.clear(),
             KeyCode::Char('w') if ctrl => {
                 let trimmed = prompt.text.trim_end().len();
@@ -337,6 +343,24 @@ impl LogsTab {
             }
             KeyCode::Char(c) if !ctrl && prompt.text.len() < 1024 => prompt.text.push(c),
             _ => {}
+        }
+        // The text filter shows what it keeps while it is typed.
+        if let Some(prompt) = &self.prompt
+            && prompt.kind == PromptKind::Filter
+            && prompt.text != before_text
+        {
+            let text = prompt.text.clone();
+            let _ = self.apply(PromptKind::Filter, &text);
+        }
+        Vec::new()
+    }
+
+    /// Closes the prompt; a previewed text filter goes back to what it was.
+    fn cancel_prompt(&mut self) -> Vec<Effect> {
+        if let Some(Prompt { before: Some(before), .. }) = self.prompt.take()
+            && let Some(view) = &mut self.view
+        {
+            view.set_filter(before);
         }
         Vec::new()
     }

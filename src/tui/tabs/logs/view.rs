@@ -11,7 +11,7 @@
 //! ```
 //! Every state is spelled out in text or symbols, so it reads without colour.
 
-use super::{LogsTab, PromptKind};
+use super::{Command, LogsTab, PromptKind};
 use crate::logs::follow::{Marker, SourceState};
 use crate::logs::level::Level;
 use crate::logs::view::{LogLine, LogView, Role, SourceView};
@@ -39,8 +39,11 @@ pub fn render(tab: &LogsTab, ctx: &ViewCtx, frame: &mut Frame, area: Rect) {
         },
         None => " logs ".to_string(),
     };
-    let block =
-        Block::new().borders(Borders::ALL).border_style(theme.border()).title(Span::styled(title, theme.accent()));
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Span::styled(title, theme.accent()))
+        .title_bottom(Line::raw(key_hints(tab, ctx)).style(theme.muted()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(view) = &tab.view else {
@@ -178,7 +181,11 @@ fn footer_line<'a>(tab: &LogsTab, view: &LogView, theme: &Theme) -> Line<'a> {
         parts.push(Span::styled(filter, theme.accent()));
     }
     if let Some(search) = view.search() {
-        parts.push(Span::styled(format!("search \"{}\": {} matches", search.text, view.match_count()), theme.accent()));
+        let place = match view.match_position() {
+            Some(position) => format!("match {position}/{}", view.match_count()),
+            None => format!("{} matches", view.match_count()),
+        };
+        parts.push(Span::styled(format!("search \"{}\": {place}", search.text), theme.accent()));
     }
     if tab.wrap {
         parts.push(Span::styled("wrap", theme.muted()));
@@ -347,4 +354,37 @@ mod tests {
         let texts: Vec<String> = rows.iter().map(|l| l.to_string()).collect();
         assert_eq!(texts, vec!["ééé", "éé", "漢", "字"]);
     }
+}
+
+/// The keys of this tab, as every tab shows them in its bottom border.
+fn key_hints(tab: &LogsTab, view: &ViewCtx) -> String {
+    if tab.view.is_none() {
+        return String::new();
+    }
+    if let Some(prompt) = &tab.prompt {
+        return match prompt.kind {
+            PromptKind::Filter => " type to filter (shown as you type) · enter keep · esc undo ".into(),
+            _ => " enter apply · esc cancel ".into(),
+        };
+    }
+    let mode = crate::tui::keymap::Mode::Tab(crate::tui::tab::TabId::Logs);
+    let key = |command: Command| {
+        view.keymap.key_for(mode, &crate::tui::action::Action::Tab(crate::tui::tabs::TabCommand::Logs(command)))
+    };
+    let mut hints = String::from(" ");
+    for (command, label) in [
+        (Command::Search, "search"),
+        (Command::NextMatch, "next"),
+        (Command::Filter, "filter"),
+        (Command::FieldFilter, "fields"),
+        (Command::CycleLevel, "level"),
+        (Command::TogglePause, "pause"),
+        (Command::OnlySource, "only"),
+        (Command::ToggleWrap, "wrap"),
+    ] {
+        if let Some(key) = key(command) {
+            hints.push_str(&format!("{key} {label}  "));
+        }
+    }
+    hints
 }
