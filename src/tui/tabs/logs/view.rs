@@ -336,26 +336,6 @@ fn wrap_spans<'a>(spans: Vec<Span<'a>>, width: usize) -> Vec<Line<'a>> {
     rows
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn marks_split_text_and_overlaps_keep_the_first() {
-        let bold = Style::new().add_modifier(ratatui::style::Modifier::BOLD);
-        let spans = styled("abcdef", Style::default(), vec![(1..3, bold), (2..4, bold), (4..5, bold)]);
-        let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
-        assert_eq!(texts, vec!["a", "bc", "d", "e", "f"]);
-    }
-
-    #[test]
-    fn wrapping_counts_columns_not_bytes() {
-        let rows = wrap_spans(vec![Span::raw("ééééé"), Span::raw("漢字")], 3);
-        let texts: Vec<String> = rows.iter().map(|l| l.to_string()).collect();
-        assert_eq!(texts, vec!["ééé", "éé", "漢", "字"]);
-    }
-}
-
 /// The keys of this tab, as every tab shows them in its bottom border.
 fn key_hints(tab: &LogsTab, view: &ViewCtx) -> String {
     if tab.view.is_none() {
@@ -387,4 +367,24 @@ fn key_hints(tab: &LogsTab, view: &ViewCtx) -> String {
         }
     }
     hints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_split_text_and_overlaps_keep_the_first() {
+        let bold = Style::new().add_modifier(ratatui::style::Modifier::BOLD);
+        let spans = styled("abcdef", Style::default(), vec![(1..3, bold), (2..4, bold), (4..5, bold)]);
+        let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(texts, vec!["a", "bc", "d", "e", "f"]);
+    }
+
+    #[test]
+    fn wrapping_counts_columns_not_bytes() {
+        let rows = wrap_spans(vec![Span::raw("ééééé"), Span::raw("漢字")], 3);
+        let texts: Vec<String> = rows.iter().map(|l| l.to_string()).collect();
+        assert_eq!(texts, vec!["ééé", "éé", "漢", "字"]);
+    }
 }
