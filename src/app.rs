@@ -57,6 +57,7 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
     model.ascii = ascii;
     model.clipboard = config.settings.clipboard;
     model.mouse = config.settings.mouse;
+    model.themes = switchable_themes(&config);
     model.read_only = read_only;
     let (source_tx, source_rx) = tokio::sync::mpsc::channel(1024);
     let frame_rate = config.settings.frame_rate;
@@ -114,6 +115,21 @@ pub fn console_settings(config: &Config, theme_flag: Option<&str>) -> Result<(Th
             Err(problems)
         }
     }
+}
+
+/// Every theme that loads, fitted to the terminal's colours, for the palette's
+/// "theme: NAME"; under `NO_COLOR` there is nothing to switch to.
+fn switchable_themes(config: &Config) -> Vec<Theme> {
+    if theme::no_color_requested() {
+        return Vec::new();
+    }
+    let user_dir = theme::user_theme_dir();
+    let depth = config.settings.color.depth();
+    theme::available(user_dir.as_deref())
+        .iter()
+        .filter_map(|name| Theme::load(name, user_dir.as_deref()).ok())
+        .map(|loaded| theme::reduce(&loaded, depth))
+        .collect()
 }
 
 /// The config's theme, or `--theme`, or no colour at all under `NO_COLOR`.

@@ -102,3 +102,20 @@ fn m_turns_the_mouse_on_and_off_and_the_wheel_and_tab_bar_then_work() {
     assert_eq!(firstwatch::tui::input::event_to_action(&model, click(3)), None, "the name is not a tab");
     assert_eq!(update(&mut model, Action::ToggleMouse, Instant::now()), vec![Effect::Mouse(false)]);
 }
+
+#[test]
+fn the_palette_switches_the_theme_for_the_session() {
+    let mut model = support::model("default-dark");
+    model.themes = ["default-dark", "light"].map(firstwatch::theme::Theme::built_in).to_vec();
+    update(&mut model, Action::OpenPalette, Instant::now());
+    for c in "theme light".chars() {
+        update(&mut model, Action::Input(c), Instant::now());
+    }
+    update(&mut model, Action::Select, Instant::now());
+    assert_eq!(model.theme.name, "light");
+    assert!(model.status.notice.as_ref().is_some_and(|(n, _)| n.contains("theme light")));
+    // A theme that is not loaded is named, and nothing changes.
+    update(&mut model, Action::SetTheme("neon".into()), Instant::now());
+    assert_eq!(model.theme.name, "light");
+    assert!(model.status.notice.as_ref().is_some_and(|(n, _)| n.contains("no theme named neon")));
+}

@@ -18,6 +18,8 @@ pub enum Action {
     Copy,
     /// Turn mouse reporting on or off.
     ToggleMouse,
+    /// Draw with another theme for the rest of the session.
+    SetTheme(String),
     ToggleHelp,
     OpenPalette,
     /// Closes the topmost overlay.
@@ -78,6 +80,7 @@ impl Action {
             Action::Suspend => "suspend to the shell (fg to come back)".into(),
             Action::Copy => "copy the selection to your clipboard (OSC 52)".into(),
             Action::ToggleMouse => "mouse on or off (off keeps the terminal's copy and paste)".into(),
+            Action::SetTheme(name) => format!("theme: {name} (for this session)"),
             Action::ToggleHelp => "show or hide this help".into(),
             Action::OpenPalette => "open the command palette".into(),
             Action::Close => "close the overlay, or dismiss the last error".into(),

@@ -34,6 +34,8 @@ pub struct Model {
     pub clipboard: bool,
     /// The terminal reports the mouse (`settings.mouse`, toggled with `M`).
     pub mouse: bool,
+    /// Themes the palette can switch to, loaded and fitted to the terminal at start.
+    pub themes: Vec<crate::theme::Theme>,
 }
 
 /// What tabs pass to the incident timeline: the newest error lines of the
@@ -127,6 +129,7 @@ impl Model {
             ascii: false,
             clipboard: true,
             mouse: false,
+            themes: Vec::new(),
         }
     }
 

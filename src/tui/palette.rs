@@ -64,6 +64,16 @@ impl Palette {
         Palette { query: String::new(), selected: 0, matches: all.clone(), all }
     }
 
+    /// Adds "theme: NAME" for each theme that can be switched to while running.
+    pub fn with_themes<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Palette {
+        for name in names {
+            let action = Action::SetTheme(name.to_string());
+            self.all.push(PaletteEntry::new(action.clone(), action.describe(), None, None));
+        }
+        self.matches = self.all.clone();
+        self
+    }
+
     pub fn type_char(&mut self, c: char) {
         if !c.is_control() && self.query.chars().count() < 64 {
             self.query.push(c);

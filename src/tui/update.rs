@@ -96,7 +96,21 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
             return vec![Effect::Mouse(model.mouse)];
         }
         Action::ToggleHelp => model.overlay = Overlay::Help { scroll: 0 },
-        Action::OpenPalette => model.overlay = Overlay::Palette(Palette::new(&model.keymap, model.mode())),
+        Action::OpenPalette => {
+            let palette =
+                Palette::new(&model.keymap, model.mode()).with_themes(model.themes.iter().map(|t| t.name.as_str()));
+            model.overlay = Overlay::Palette(palette);
+        }
+        Action::SetTheme(name) => {
+            let until = model.wall + chrono::TimeDelta::seconds(5);
+            match model.themes.iter().find(|theme| theme.name == name) {
+                Some(theme) => {
+                    model.theme = theme.clone();
+                    model.status.notice = Some((format!("theme {name} (for this session)"), until));
+                }
+                None => model.status.notice = Some((format!("no theme named {name}"), until)),
+            }
+        }
         Action::NextTab => model.tab = model.tab.next(),
         Action::PreviousTab => model.tab = model.tab.previous(),
         Action::SelectTab(tab) => model.tab = tab,
