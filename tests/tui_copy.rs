@@ -119,3 +119,30 @@ fn the_palette_switches_the_theme_for_the_session() {
     assert_eq!(model.theme.name, "light");
     assert!(model.status.notice.as_ref().is_some_and(|(n, _)| n.contains("no theme named neon")));
 }
+
+#[test]
+fn with_the_mouse_on_a_click_selects_the_health_row_under_it() {
+    let config = load_str(
+        "[[check]]\nname = \"orders\"\nhttp = \"http://127.0.0.1:8080/orders\"\n\n[[check]]\nname = \"payments\"\nhttp = \"http://127.0.0.1:8080/payments\"\n",
+        Path::new("/tmp/firstwatch.toml"),
+    )
+    .unwrap();
+    let (specs, _) = CheckSpec::build_all(&config);
+    let mut model = support::model("default-dark");
+    model.tabs.health = HealthTab::with_checks(&specs);
+    model.mouse = true;
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    terminal.draw(|frame| firstwatch::tui::view::render(&model, frame)).unwrap();
+    let screen = format!("{}", terminal.backend());
+    let y = screen.lines().position(|line| line.contains("payments")).expect("payments is listed") as u16;
+    let click = crossterm::event::Event::Mouse(crossterm::event::MouseEvent {
+        kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+        column: 8,
+        row: y,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    });
+    let action = firstwatch::tui::input::event_to_action(&model, click).expect("a click on the body is an action");
+    update(&mut model, action, Instant::now());
+    let copied = copied_text(&update(&mut model, Action::Copy, Instant::now()));
+    assert!(copied.starts_with("payments"), "the clicked row is selected: {copied}");
+}

@@ -20,6 +20,12 @@ pub enum Action {
     ToggleMouse,
     /// Draw with another theme for the rest of the session.
     SetTheme(String),
+    /// A left click at a cell of the body (mouse on).
+    #[serde(skip)]
+    Click {
+        x: u16,
+        y: u16,
+    },
     ToggleHelp,
     OpenPalette,
     /// Closes the topmost overlay.

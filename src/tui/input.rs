@@ -45,6 +45,7 @@ fn mouse_action(model: &Model, mouse: MouseEvent) -> Option<Action> {
         MouseEventKind::Down(MouseButton::Left) if mouse.row == 0 => {
             super::view::tab_bar::tab_at(mouse.column).map(Action::SelectTab)
         }
+        MouseEventKind::Down(MouseButton::Left) => Some(Action::Click { x: mouse.column, y: mouse.row }),
         _ => None,
     }
 }

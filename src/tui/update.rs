@@ -89,6 +89,10 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
         Action::Quit => model.running = false,
         Action::Suspend => return vec![Effect::Suspend],
         Action::Copy => return copy_selection(model),
+        Action::Click { x, y } => {
+            let tab = model.tab;
+            model.tabs.on_click(tab, x, y);
+        }
         Action::ToggleMouse => {
             model.mouse = !model.mouse;
             let word = if model.mouse { "mouse on: click tabs, wheel scrolls (M turns it off)" } else { "mouse off" };

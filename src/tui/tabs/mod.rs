@@ -88,6 +88,22 @@ pub struct ViewCtx<'a> {
     pub read_only: bool,
 }
 
+/// Where a tab last drew its list, so a mouse click can be turned into a row:
+/// the rows' area, and the position in the list of the area's first row.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ListHits {
+    pub rows: Rect,
+    pub first: usize,
+}
+
+impl ListHits {
+    /// The list position under a click at (`x`, `y`), if the click is on a row.
+    pub fn position_at(&self, x: u16, y: u16) -> Option<usize> {
+        let inside = (self.rows.x..self.rows.right()).contains(&x) && (self.rows.y..self.rows.bottom()).contains(&y);
+        inside.then(|| self.first + usize::from(y - self.rows.y))
+    }
+}
+
 /// Every tab's state.
 #[derive(Default)]
 pub struct Tabs {
@@ -137,6 +153,17 @@ fn wrap<E>(effects: Vec<E>, into: fn(E) -> TabEffect) -> Vec<TabEffect> {
 }
 
 impl Tabs {
+    /// A left click at (`x`, `y`) on the visible tab: lists select the row under it.
+    pub fn on_click(&mut self, tab: TabId, x: u16, y: u16) -> bool {
+        match tab {
+            TabId::Health => self.health.click(x, y),
+            TabId::Backups => self.backups.click(x, y),
+            TabId::Calendar => self.calendar.click(x, y),
+            // The GPU, logs and incident panes move with keys only.
+            _ => false,
+        }
+    }
+
     /// The visible tab's selected item as text for the clipboard (`y`).
     pub fn copy(&self, tab: TabId) -> Option<super::clipboard::Copied> {
         match tab {

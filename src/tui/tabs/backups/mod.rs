@@ -44,6 +44,8 @@ pub struct BackupsTab {
     minute: i64,
     /// Numbers verification jobs, so a cancelled job's late reports are ignored.
     generation: u64,
+    /// Where the list's rows were last drawn, for mouse clicks.
+    hits: std::cell::Cell<super::ListHits>,
 }
 
 /// A background verification of one or more backups.

@@ -100,6 +100,7 @@ fn render_list(tab: &BackupsTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
     let rows = tab.rows();
     let height = area.height as usize;
     let offset = if tab.selected >= height { tab.selected + 1 - height } else { 0 };
+    tab.hits.set(crate::tui::tabs::ListHits { rows: area, first: offset });
     let mut lines = Vec::with_capacity(height);
     for (index, row) in rows.iter().enumerate().skip(offset).take(height) {
         let mut line = match *row {

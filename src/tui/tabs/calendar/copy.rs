@@ -4,6 +4,17 @@ use super::CalendarTab;
 use crate::tui::clipboard::Copied;
 
 impl CalendarTab {
+    /// A click on an agenda row selects it (and gives the agenda the focus).
+    pub fn click(&mut self, x: u16, y: u16) -> bool {
+        let Some(position) = self.hits.get().position_at(x, y) else { return false };
+        if position >= self.rows.len() {
+            return false;
+        }
+        self.selected_row = position;
+        self.focus = super::Focus::Agenda;
+        true
+    }
+
     pub fn copy(&self) -> Option<Copied> {
         let task = self.plan.tasks.get(self.selected_task()?)?;
         let text = match &task.command {

@@ -72,6 +72,8 @@ pub struct CalendarTab {
     rows: Vec<AgendaRow>,
     states: HashMap<String, TaskState>,
     minute: i64,
+    /// Where the agenda's rows were last drawn, for mouse clicks.
+    hits: std::cell::Cell<super::ListHits>,
 }
 
 /// What this tab's sources report.

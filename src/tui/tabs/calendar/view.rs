@@ -173,6 +173,7 @@ fn render_agenda(tab: &CalendarTab, view: &ViewCtx, frame: &mut Frame, area: Rec
     let name_width = if wide { 30 } else { (inner.width as usize).saturating_sub(30).clamp(10, 24) };
     let visible = inner.height as usize;
     let first = tab.selected_row.saturating_sub(visible.saturating_sub(1));
+    tab.hits.set(crate::tui::tabs::ListHits { rows: inner, first });
     let lines: Vec<Line> = tab
         .rows
         .iter()

@@ -43,6 +43,8 @@ pub struct HealthTab {
     window: Option<String>,
     /// The last verdict of each check (never pending or an unconfirmed failure), so only real changes are told.
     verdicts: std::collections::BTreeMap<usize, crate::health::Status>,
+    /// Where the table's rows were last drawn, for mouse clicks.
+    hits: std::cell::Cell<super::ListHits>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

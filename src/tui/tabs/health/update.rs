@@ -173,6 +173,15 @@ impl HealthTab {
         Some(Vec::new())
     }
 
+    /// A click on a row selects that check.
+    pub fn click(&mut self, x: u16, y: u16) -> bool {
+        let Some(position) = self.hits.get().position_at(x, y) else { return false };
+        let Some(&check) = self.order.get(position) else { return false };
+        self.selected = Some(check);
+        self.moved = true;
+        true
+    }
+
     /// Keys while the filter prompt is open: text edits it live; enter keeps it, esc clears it.
     pub(super) fn filter_key(&mut self, key: KeyEvent) {
         match key.code {

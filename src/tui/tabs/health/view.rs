@@ -207,6 +207,9 @@ fn render_table(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
     let visible = usize::from(area.height.saturating_sub(1)).max(1);
     let position = tab.position();
     let offset = position.map_or(0, |p| (p + 1).saturating_sub(visible));
+    // The header takes the first line; the rows follow it.
+    let body = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
+    tab.hits.set(super::super::ListHits { rows: body, first: offset });
     let rows = tab.order.iter().skip(offset).take(visible).map(|&index| {
         let row = &tab.rows[index];
         let style = status_style(row.status, maintenance, view);
