@@ -6,11 +6,11 @@
 //! writes dozens of them, so they are folded into one row per check, placed at
 //! its newest change ("cpu warning since 03:10:40 · 24 changes since
 //! 03:03:00"), drawn dimmed; `m` hides them, so the engineer's own notes stay
-//! on screen. This is the one place that tells entries apart and folds them; a
-//! richer record of entry kinds can replace it without touching the view.
+//! on screen. Telling entries apart and folding them is the record's own work
+//! (`crate::incident::timeline`); this module keeps the result between frames.
 
 use crate::incident::record::Event;
-use std::collections::HashMap;
+use crate::incident::timeline::TimelineRow;
 
 /// A check's or an alert's state change written by firstwatch, not by a person
 /// (the record's own reading: `check` and `alert` entries, and older plain notes).
@@ -62,37 +62,24 @@ impl Slot {
 }
 
 /// The rows to show, oldest first: people's entries as they are, each check's
-/// transitions folded into one row at its newest change, or left out.
+/// transitions folded into one row at its newest change (the record's own
+/// folding), or left out.
 pub fn fold(events: &[Event], hide_machine: bool) -> Folded {
-    // The newest transition of each check, and its first one and count.
-    let mut folded: HashMap<&str, (usize, usize, usize)> = HashMap::new();
-    let mut machine = 0;
-    for (index, event) in events.iter().enumerate() {
-        if !is_machine(event) {
-            continue;
-        }
-        machine += 1;
-        if let Some((check, _)) = transition(event) {
-            let entry = folded.entry(check).or_insert((index, index, 0));
-            entry.0 = index;
-            entry.2 += 1;
-        }
-    }
-    let mut slots = Vec::new();
-    for (index, event) in events.iter().enumerate() {
-        if !is_machine(event) {
-            slots.push(Slot::Entry(index));
-        } else if !hide_machine {
-            match transition(event).and_then(|(check, _)| folded.get(check)) {
-                Some(&(newest, first, changes)) if newest == index => {
-                    slots.push(Slot::Check { newest, first, changes })
+    let mut folded = Folded::default();
+    for row in crate::incident::timeline::fold_timeline(events) {
+        match row {
+            TimelineRow::Human(index) => folded.slots.push(Slot::Entry(index)),
+            TimelineRow::Machine(check) => {
+                folded.machine += check.entries.len();
+                if let (false, Some(&first), Some(&newest)) =
+                    (hide_machine, check.entries.first(), check.entries.last())
+                {
+                    folded.slots.push(Slot::Check { newest, first, changes: check.entries.len() });
                 }
-                Some(_) => {}
-                None => slots.push(Slot::Entry(index)),
             }
         }
     }
-    Folded { slots, machine }
+    folded
 }
 
 /// [`fold`], read back as rows.
