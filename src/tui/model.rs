@@ -100,6 +100,13 @@ pub struct HealthSummary {
 }
 
 impl Model {
+    /// A short answer to a global command on the status line, gone after a few seconds.
+    pub fn say(&mut self, text: &str) {
+        /// How long a notice stays.
+        const NOTICE_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+        self.status.notice = Some((text.to_string(), self.wall + NOTICE_FOR));
+    }
+
     pub fn new(keymap: Keymap, theme: Theme, host: String, zone: chrono_tz::Tz) -> Model {
         Model {
             tab: TabId::Health,

@@ -96,7 +96,7 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
         Action::ToggleMouse => {
             model.mouse = !model.mouse;
             let word = if model.mouse { "mouse on: click tabs, wheel scrolls (M turns it off)" } else { "mouse off" };
-            model.status.notice = Some((word.into(), model.wall + chrono::TimeDelta::seconds(5)));
+            model.say(word);
             return vec![Effect::Mouse(model.mouse)];
         }
         Action::ToggleHelp => model.overlay = Overlay::Help { scroll: 0 },
@@ -105,16 +105,13 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
                 Palette::new(&model.keymap, model.mode()).with_themes(model.themes.iter().map(|t| t.name.as_str()));
             model.overlay = Overlay::Palette(palette);
         }
-        Action::SetTheme(name) => {
-            let until = model.wall + chrono::TimeDelta::seconds(5);
-            match model.themes.iter().find(|theme| theme.name == name) {
-                Some(theme) => {
-                    model.theme = theme.clone();
-                    model.status.notice = Some((format!("theme {name} (for this session)"), until));
-                }
-                None => model.status.notice = Some((format!("no theme named {name}"), until)),
+        Action::SetTheme(name) => match model.themes.iter().find(|theme| theme.name == name).cloned() {
+            Some(theme) => {
+                model.theme = theme;
+                model.say(&format!("theme {name} (for this session)"));
             }
-        }
+            None => model.say(&format!("no theme named {name}")),
+        },
         Action::NextTab => model.tab = model.tab.next(),
         Action::PreviousTab => model.tab = model.tab.previous(),
         Action::SelectTab(tab) => model.tab = tab,
@@ -129,21 +126,18 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
 
 /// `y`: the visible tab's selected item, to the operator's clipboard.
 fn copy_selection(model: &mut Model) -> Vec<Effect> {
-    /// How long the status line says what was copied.
-    const NOTICE_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
-    let until = model.wall + NOTICE_FOR;
     if !model.clipboard {
-        model.status.notice = Some(("copying is off (settings.clipboard)".into(), until));
+        model.say("copying is off (settings.clipboard)");
         return Vec::new();
     }
     let Some(copied) = model.tabs.copy(model.tab) else {
-        model.status.notice = Some(("nothing selected to copy".into(), until));
+        model.say("nothing selected to copy");
         return Vec::new();
     };
     let (sequence, cut) = super::clipboard::osc52(&copied.text);
     let size = copied.text.chars().count();
     let note = if cut { ", cut to 64 KiB" } else { "" };
-    model.status.notice = Some((format!("copied {} ({size} chars{note})", copied.what), until));
+    model.say(&format!("copied {} ({size} chars{note})", copied.what));
     vec![Effect::Raw(sequence)]
 }
 
