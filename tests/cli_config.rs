@@ -54,6 +54,11 @@ fn every_invalid_fixture_names_its_line_and_problem() {
         ("unterminated.toml", "2:12", "invalid basic string"),
         ("allow_dash_unknown.toml", "6:23", "`allow_dash` names `flags`, which is not a placeholder of `run`"),
         ("shared_group_unknown.toml", "2:16", "no group named `no-such-group-fw`"),
+        (
+            "color_unknown.toml",
+            "2:9",
+            "unknown variant `blue`, expected one of `auto`, `truecolor`, `256`, `16`, `none`",
+        ),
     ];
     for (name, position, message) in cases {
         let path = fixture(&format!("invalid/{name}"));
