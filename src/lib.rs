@@ -9,6 +9,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod engine;
 pub mod gpu;
 pub mod health;
 pub mod incident;

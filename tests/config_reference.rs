@@ -20,6 +20,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("[[action]]", "[[action]]\nzz_unknown = 1\n"),
     ("[[runbook]]", "[[runbook]]\nzz_unknown = 1\n"),
     ("[gpu]", "[gpu]\nzz_unknown = 1\n"),
+    ("[[engine]]", "[[engine]]\nzz_unknown = 1\n"),
 ];
 
 /// The keys the loader accepts in one section, from its "unknown field" error.

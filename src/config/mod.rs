@@ -6,6 +6,7 @@
 mod action;
 mod backup;
 mod check;
+mod engine;
 mod error;
 mod gpu;
 mod load;
@@ -18,6 +19,9 @@ mod validate;
 pub use action::{ActionConfig, ActionKind, NotifyFormat, RunbookRef};
 pub use backup::{BackupConfig, BackupFormat, DEFAULT_MAX_RATIO, IntegrityCheck, RATIO_FLOOR};
 pub use check::{CheckConfig, CheckTarget, Severity};
+pub use engine::{
+    BasicAuth, DEFAULT_ENGINE_BODY_LIMIT, DEFAULT_ENGINE_TIMEOUT, DEFAULT_MAX_SERIES, EngineConfig, EngineKind,
+};
 pub use error::{ConfigError, Diagnostic, line_col};
 pub use gpu::GpuConfig;
 pub use load::{STARTER_CONFIG, default_config_path, load, load_str, resolve_config_path};
@@ -52,6 +56,9 @@ pub struct Config {
     pub runbooks: Vec<RunbookRef>,
     #[serde(default)]
     pub gpu: GpuConfig,
+    /// `[[engine]]`: Prometheus-compatible servers and Alertmanagers read for the fleet.
+    #[serde(default, rename = "engine")]
+    pub engines: Vec<EngineConfig>,
     /// `[keys.<mode>]` tables: key chord -> action, overriding the defaults.
     #[serde(default)]
     pub keys: BTreeMap<String, BTreeMap<String, Spanned<toml::Value>>>,

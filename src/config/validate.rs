@@ -70,6 +70,7 @@ pub(super) fn validate(config: &Config, source: &str, file: &Path) -> Vec<Diagno
     super::backup::validate(config, &mut problems);
     super::action::validate(config, &mut problems, &check_names);
     super::gpu::validate(config, &mut problems);
+    super::engine::validate(config, &mut problems);
     problems.list
 }
 

@@ -8,6 +8,7 @@ pub mod backup;
 mod command;
 pub mod gpu;
 mod http;
+pub use http::expand_env;
 mod sqlite;
 mod system;
 mod tcp;
