@@ -69,6 +69,12 @@ fn still_ours(recorded: Option<i64>, leader_now: Option<u64>) -> bool {
     }
 }
 
+fn remove_staging(row: &OperationRow) -> Option<std::path::PathBuf> {
+    let staging = row.staging.clone()?;
+    let removed = if staging.is_dir() { std::fs::remove_dir_all(&staging) } else { std::fs::remove_file(&staging) };
+    removed.ok().map(|()| staging)
+}
+
 #[cfg(test)]
 mod tests {
     use super::still_ours;
@@ -80,10 +86,4 @@ mod tests {
         assert!(still_ours(Some(500), None), "the leader died; its group lives on");
         assert!(still_ours(None, Some(9000)), "rows from before start times were kept");
     }
-}
-
-fn remove_staging(row: &OperationRow) -> Option<std::path::PathBuf> {
-    let staging = row.staging.clone()?;
-    let removed = if staging.is_dir() { std::fs::remove_dir_all(&staging) } else { std::fs::remove_file(&staging) };
-    removed.ok().map(|()| staging)
 }
