@@ -15,7 +15,7 @@ pub mod tracker;
 pub mod view;
 
 pub use engine::EngineHandle;
-pub use outcome::{Level, Outcome, Response};
+pub use outcome::{Level, Outcome, Response, SeriesResult};
 pub use probe::Prober;
 pub use spec::CheckSpec;
 pub use view::{CheckView, Status};
