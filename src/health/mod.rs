@@ -9,6 +9,7 @@ pub mod history;
 pub mod once;
 pub mod outcome;
 pub mod probe;
+pub mod series;
 pub mod spec;
 pub mod store;
 pub mod tracker;

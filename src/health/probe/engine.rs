@@ -7,7 +7,7 @@
 //! its API's JSON) makes the check unknown, with the engine named.
 
 use super::failure_level;
-use crate::engine::prometheus::{self, distinguishing_labels, row_name};
+use crate::engine::prometheus::{self, naming_labels, row_name};
 use crate::engine::{EngineError, Labels, format_value};
 use crate::health::condition::{Observation, Value, format_latency};
 use crate::health::outcome::{Level, Outcome, SeriesResult};
@@ -41,7 +41,7 @@ async fn promql(spec: &CheckSpec, check: &EngineCheck, query: &str) -> Result<Ou
     let started = Instant::now();
     let samples = prometheus::query(&check.engine, query, None).await?;
     let latency = started.elapsed();
-    let keys = distinguishing_labels(samples.iter().map(|s| &s.labels));
+    let keys = naming_labels(samples.iter().map(|s| &s.labels));
     let mut series: Vec<SeriesResult> = samples
         .into_iter()
         .map(|sample| {
@@ -109,7 +109,7 @@ async fn targets(spec: &CheckSpec, check: &EngineCheck) -> Result<Outcome, Engin
     let latency = started.elapsed();
     let down: Vec<&prometheus::Target> = all.iter().filter(|t| t.is_down()).collect();
     let mut keys = vec!["job".to_string(), "instance".to_string()];
-    for key in distinguishing_labels(down.iter().map(|t| &t.labels)) {
+    for key in naming_labels(down.iter().map(|t| &t.labels)) {
         if !keys.contains(&key) {
             keys.push(key);
         }
