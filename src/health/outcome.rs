@@ -55,6 +55,8 @@ pub struct SeriesResult {
     /// The row's name: the check's name and the labels that tell its series apart
     /// (`gpu memory{Hostname="gpu-a",gpu="0"}`), already sanitised.
     pub name: String,
+    /// The same with label values only (`gpu memory{gpu-a,0}`), for narrow tables.
+    pub short: String,
     /// Every label of the series, as the engine sent them (sanitise before drawing).
     pub labels: crate::engine::Labels,
     /// The sample's value (NaN and the infinities included); `None` for a target.

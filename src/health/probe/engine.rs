@@ -45,8 +45,8 @@ async fn promql(spec: &CheckSpec, check: &EngineCheck, query: &str) -> Result<Ou
     let mut series: Vec<SeriesResult> = samples
         .into_iter()
         .map(|sample| {
-            let name = sanitize_str(&row_name(&spec.name, &sample.labels, &keys));
-            judge_series(spec, name, sample.labels, sample.value, latency)
+            let names = (row_name(&spec.name, &sample.labels, &keys), short_name(&spec.name, &sample.labels, &keys));
+            judge_series(spec, names, sample.labels, sample.value, latency)
         })
         .collect();
     series.sort_by(|a, b| a.name.cmp(&b.name));
@@ -63,7 +63,13 @@ async fn promql(spec: &CheckSpec, check: &EngineCheck, query: &str) -> Result<Ou
 }
 
 /// Judges one series' value against the check's conditions.
-fn judge_series(spec: &CheckSpec, name: String, labels: Labels, value: f64, latency: Duration) -> SeriesResult {
+fn judge_series(
+    spec: &CheckSpec,
+    (name, short): (String, String),
+    labels: Labels,
+    value: f64,
+    latency: Duration,
+) -> SeriesResult {
     let observation =
         Observation { value: Some(Value::Number(value)), latency: Some(latency), ..Observation::default() };
     let mut failed = Vec::new();
@@ -79,7 +85,21 @@ fn judge_series(spec: &CheckSpec, name: String, labels: Labels, value: f64, late
     } else {
         (failure_level(spec.severity), sanitize_str(&messages.join("; ")))
     };
-    SeriesResult { name, labels, value: Some(value), level, message, failed }
+    SeriesResult {
+        name: sanitize_str(&name),
+        short: sanitize_str(&short),
+        labels,
+        value: Some(value),
+        level,
+        message,
+        failed,
+    }
+}
+
+/// `name{v1,v2}`: the row's name with label values only, for tables too narrow for the keys.
+fn short_name(name: &str, labels: &Labels, keys: &[String]) -> String {
+    let values: Vec<&str> = keys.iter().filter_map(|key| labels.get(key).map(String::as_str)).collect();
+    if values.is_empty() { name.to_string() } else { format!("{name}{{{}}}", values.join(",")) }
 }
 
 /// The check as a whole: the worst of its series, and a message naming the worst one.
@@ -128,6 +148,7 @@ async fn targets(spec: &CheckSpec, check: &EngineCheck) -> Result<Outcome, Engin
             let error = target.last_error.trim();
             SeriesResult {
                 name: sanitize_str(&row_name(&spec.name, &labels, &keys)),
+                short: sanitize_str(&short_name(&spec.name, &labels, &keys)),
                 message: if error.is_empty() { "down".into() } else { sanitize_str(&format!("down: {error}")) },
                 labels,
                 value: None,
