@@ -528,6 +528,55 @@ mod tests {
     }
 
     #[test]
+    fn engine_checks_name_a_prometheus_engine_where_they_say_it() {
+        let prom =
+            |name: &str| format!("[[engine]]\nname = \"{name}\"\nkind = \"prometheus\"\nurl = \"http://p:9090\"\n");
+        let am = "[[engine]]\nname = \"am\"\nkind = \"alertmanager\"\nurl = \"http://a:9093\"\n";
+        let check = "[[check]]\nname = \"x\"\n";
+        let cases = [
+            (
+                format!("{check}promql = 'up'\n"),
+                "3:10: check `x`: no prometheus engine is configured ([[engine]] kind = \"prometheus\")",
+            ),
+            (
+                format!("{}{}{check}promql = 'up'\n", prom("a"), prom("b")),
+                "11:10: check `x`: several prometheus engines; name one with engine = \"NAME\" (prometheus engines: a, b)",
+            ),
+            (
+                format!("{}{am}{check}promql = 'up'\nengine = \"am\"\n", prom("a")),
+                "12:10: check `x`: engine `am` is alertmanager, not prometheus (prometheus engines: a)",
+            ),
+            (
+                format!("{}{check}promql = 'up'\nengine = \"nope\"\n", prom("a")),
+                "8:10: check `x`: no engine named `nope` (prometheus engines: a)",
+            ),
+            (format!("{}{check}targets = \"nope\"\n", prom("a")), "7:11: check `x`: no engine named `nope`"),
+            (
+                format!("{}{check}http = \"http://a\"\nengine = \"a\"\n", prom("a")),
+                "8:10: check `x`: engine belongs to a promql check",
+            ),
+            (
+                format!("{check}http = \"http://a\"\nexpect_series = true\n"),
+                "2:8: check `x`: expect_series belongs to a promql check",
+            ),
+            (
+                format!("{}{check}targets = \"a\"\nexpect = ['value < 1']\n", prom("a")),
+                "8:11: `value < 1` cannot apply to a targets check",
+            ),
+            (format!("{}{check}promql = ' '\n", prom("a")), "7:10: check `x`: promql is empty"),
+        ];
+        for (text, expected) in cases {
+            let problem = first_problem(&text);
+            assert!(problem.starts_with(expected), "{text}\ngot {problem}");
+        }
+        let good = format!(
+            "{}{am}{check}promql = 'up'\nexpect = ['value == 1']\nexpect_series = true\n\n[[check]]\nname = \"t\"\ntargets = \"a\"\n",
+            prom("a")
+        );
+        load_str(&good, Path::new("f.toml")).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
     fn the_issue_example_is_valid() {
         let text = r#"
 [[check]]
