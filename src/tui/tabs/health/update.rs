@@ -1,7 +1,7 @@
 //! The health tab's state changes: reports in, keys in, no I/O.
 
-use super::{Command, Effect, HealthTab, Sort};
-use crate::health::{CheckView, Status};
+use super::{Command, Effect, HealthTab, RowRef, Selection, Sort};
+use crate::health::{CheckView, SeriesResult, Status};
 use crate::tui::action::Action;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
@@ -75,49 +75,121 @@ impl HealthTab {
         Some(crate::tui::model::HealthSummary { text, critical: !critical.is_empty() && !maintenance })
     }
 
+    /// The table's rows before sorting and filtering: each check, or its series when it has some.
+    pub(super) fn all_rows(&self) -> impl Iterator<Item = RowRef> + '_ {
+        self.rows.iter().enumerate().flat_map(|(check, view)| {
+            let count = view.series().len();
+            let series: Box<dyn Iterator<Item = Option<usize>>> =
+                if count == 0 { Box::new(std::iter::once(None)) } else { Box::new((0..count).map(Some)) };
+            series.map(move |series| RowRef { check, series })
+        })
+    }
+
+    pub(super) fn series_of(&self, row: RowRef) -> Option<&SeriesResult> {
+        row.series.and_then(|index| self.rows.get(row.check)?.series().get(index))
+    }
+
+    /// The state a row shows: the check's, or its series' own.
+    pub(super) fn row_status(&self, row: RowRef) -> Status {
+        let view = &self.rows[row.check];
+        match self.series_of(row) {
+            Some(series) => view.series_status(series),
+            None => view.status,
+        }
+    }
+
+    pub(super) fn row_name(&self, row: RowRef) -> &str {
+        match self.series_of(row) {
+            Some(series) => &series.name,
+            None => &self.rows[row.check].name,
+        }
+    }
+
+    pub(super) fn row_message(&self, row: RowRef) -> String {
+        let view = &self.rows[row.check];
+        match self.series_of(row) {
+            Some(series) => view.series_message(series),
+            None => view.message(),
+        }
+    }
+
+    /// The name drawn in a Name column `width` cells wide: a series too long for it
+    /// drops its label keys (`gpu memory{gpu-a,1}`), so what tells rows apart stays.
+    pub(super) fn row_label(&self, row: RowRef, width: usize) -> &str {
+        match self.series_of(row) {
+            Some(series) if crate::util::width::width(&series.name) > width => &series.short,
+            Some(series) => &series.name,
+            None => &self.rows[row.check].name,
+        }
+    }
+
+    fn selection_of(&self, row: RowRef) -> Selection {
+        Selection { check: row.check, series: self.series_of(row).map(|s| s.name.clone()) }
+    }
+
+    fn is_selected(&self, row: RowRef) -> bool {
+        self.selected.as_ref().is_some_and(|selected| {
+            selected.check == row.check && selected.series.as_deref() == self.series_of(row).map(|s| s.name.as_str())
+        })
+    }
+
     /// Recomputes the display order after a report, a sort or a filter change.
     pub(super) fn reorder(&mut self) {
         let needle = self.filter.to_lowercase();
-        let mut order: Vec<usize> = (0..self.rows.len())
-            .filter(|&i| {
-                let row = &self.rows[i];
-                (!self.failing_only || row.status.is_failing() || row.failures > 0)
+        let mut order: Vec<RowRef> = self
+            .all_rows()
+            .filter(|&r| {
+                let view = &self.rows[r.check];
+                let failed_before =
+                    view.failures > 0 && self.series_of(r).is_none_or(|s| !s.level.eq(&crate::health::Level::Ok));
+                (!self.failing_only || self.row_status(r).is_failing() || failed_before)
                     && (needle.is_empty()
-                        || row.name.to_lowercase().contains(&needle)
-                        || row.kind.contains(&needle)
-                        || row.target.to_lowercase().contains(&needle)
-                        || row.message().to_lowercase().contains(&needle))
+                        || self.row_name(r).to_lowercase().contains(&needle)
+                        || view.kind.contains(&needle)
+                        || view.target.to_lowercase().contains(&needle)
+                        || self.row_message(r).to_lowercase().contains(&needle))
             })
             .collect();
-        let rows = &self.rows;
         match self.sort {
-            Sort::Status => order
-                .sort_by(|&a, &b| (rows[a].status.rank(), &rows[a].name).cmp(&(rows[b].status.rank(), &rows[b].name))),
-            Sort::Name => order.sort_by(|&a, &b| rows[a].name.cmp(&rows[b].name)),
+            Sort::Status => order.sort_by(|&a, &b| {
+                (self.row_status(a).rank(), self.row_name(a)).cmp(&(self.row_status(b).rank(), self.row_name(b)))
+            }),
+            Sort::Name => order.sort_by(|&a, &b| self.row_name(a).cmp(self.row_name(b))),
             Sort::Latency => order.sort_by(|&a, &b| {
-                let key = |i: usize| std::cmp::Reverse(rows[i].latency_ms().map_or(-1, |l| l as i64));
-                (key(a), &rows[a].name).cmp(&(key(b), &rows[b].name))
+                let key = |r: RowRef| std::cmp::Reverse(self.rows[r.check].latency_ms().map_or(-1, |l| l as i64));
+                (key(a), self.row_name(a)).cmp(&(key(b), self.row_name(b)))
             }),
         }
         self.order = order;
-        if !self.moved || self.selected.is_none_or(|s| !self.order.contains(&s)) {
-            self.selected = self.order.first().copied();
+        if !self.moved || self.position().is_none() {
+            self.selected = self.order.first().map(|&r| self.selection_of(r));
         }
     }
 
     /// Position of the selection in the display order.
     pub(super) fn position(&self) -> Option<usize> {
-        self.selected.and_then(|s| self.order.iter().position(|&i| i == s))
+        self.selected.as_ref()?;
+        self.order.iter().position(|&r| self.is_selected(r))
     }
 
+    /// The check of the selected row.
     pub(super) fn selected_row(&self) -> Option<&CheckView> {
-        self.selected.and_then(|s| self.rows.get(s)).map(|row| row.as_ref())
+        self.selected.as_ref().and_then(|s| self.rows.get(s.check)).map(|row| row.as_ref())
+    }
+
+    /// The selected series, when the selected row is one.
+    pub(super) fn selected_series(&self) -> Option<&SeriesResult> {
+        let selected = self.selected.as_ref()?;
+        let name = selected.series.as_ref()?;
+        self.rows.get(selected.check)?.series().iter().find(|s| &s.name == name)
     }
 
     pub(super) fn command(&mut self, command: Command) -> Vec<Effect> {
         match command {
             Command::RunSelected => {
-                let (Some(engine), Some(check)) = (&self.engine, self.selected) else { return Vec::new() };
+                let (Some(engine), Some(check)) = (&self.engine, self.selected.as_ref().map(|s| s.check)) else {
+                    return Vec::new();
+                };
                 self.requested.insert(check);
                 return vec![Effect::RunNow { engine: engine.clone(), check: Some(check) }];
             }
@@ -128,7 +200,7 @@ impl HealthTab {
             }
             Command::Declare => {
                 let Some(row) = self.selected_row() else { return Vec::new() };
-                return vec![declaration(row)];
+                return vec![declaration(row, self.selected_series())];
             }
             Command::CycleSort => self.sort = self.sort.next(),
             Command::ToggleFailingOnly => self.failing_only = !self.failing_only,
@@ -136,7 +208,7 @@ impl HealthTab {
             Command::ToggleDetail => self.detail = !self.detail,
         }
         self.reorder();
-        Vec::new()
+        self.fetch_range(false).into_iter().collect()
     }
 
     pub(super) fn navigate(&mut self, action: &Action) -> Option<Vec<Effect>> {
@@ -154,7 +226,7 @@ impl HealthTab {
             Action::Bottom => last,
             Action::Select => {
                 self.detail = !self.detail;
-                return Some(Vec::new());
+                return Some(self.fetch_range(false).into_iter().collect());
             }
             Action::Close if self.detail => {
                 self.detail = false;
@@ -164,20 +236,20 @@ impl HealthTab {
                 self.filter.clear();
                 self.failing_only = false;
                 self.reorder();
-                return Some(Vec::new());
+                return Some(self.fetch_range(false).into_iter().collect());
             }
             _ => return None,
         };
-        self.selected = self.order.get(target).copied();
+        self.selected = self.order.get(target).map(|&r| self.selection_of(r));
         self.moved = true;
-        Some(Vec::new())
+        Some(self.fetch_range(false).into_iter().collect())
     }
 
-    /// A click on a row selects that check.
+    /// A click on a row selects that row (a series' sparkline follows with its check's next run).
     pub fn click(&mut self, x: u16, y: u16) -> bool {
         let Some(position) = self.hits.get().position_at(x, y) else { return false };
-        let Some(&check) = self.order.get(position) else { return false };
-        self.selected = Some(check);
+        let Some(&row) = self.order.get(position) else { return false };
+        self.selected = Some(self.selection_of(row));
         self.moved = true;
         true
     }
@@ -207,21 +279,21 @@ impl HealthTab {
     }
 }
 
-/// What `i` records about a check: a title for a new incident and the evidence for its timeline.
-fn declaration(row: &CheckView) -> Effect {
+/// What `i` records about a check (or one of its series): a title for a new incident and the
+/// evidence for its timeline.
+fn declaration(row: &CheckView, series: Option<&SeriesResult>) -> Effect {
     use crate::incident::record::Severity as IncidentSeverity;
     let since = row.since.map(|t| format!(" since {}", t.format("%H:%M:%S UTC"))).unwrap_or_default();
-    let evidence =
-        format!("health: {} {}{since}: {} ({} {})", row.name, row.status.label(), row.message(), row.kind, row.target);
-    let severity = match row.status {
+    let (name, status, message) = match series {
+        Some(series) => (series.name.as_str(), row.series_status(series), row.series_message(series)),
+        None => (row.name.as_str(), row.status, row.message()),
+    };
+    let evidence = format!("health: {name} {}{since}: {message} ({} {})", status.label(), row.kind, row.target);
+    let severity = match status {
         // One service down is "limited impact" until someone decides otherwise; S changes it.
         Status::Critical | Status::Unknown => IncidentSeverity::P2,
         _ => IncidentSeverity::P3,
     };
-    let title = if row.status.is_failing() {
-        format!("{} failing", row.name)
-    } else {
-        format!("{}: {}", row.name, row.status.label())
-    };
+    let title = if status.is_failing() { format!("{name} failing") } else { format!("{name}: {}", status.label()) };
     Effect::Declare { check: row.name.clone(), title, evidence, severity }
 }
