@@ -481,11 +481,11 @@ mod tests {
         let silenced = result("am", vec![vec![alert("Down", Some("critical"), "suppressed", 5)]]);
         let critical = result("am", vec![vec![alert("Down", Some("critical"), "active", 5)]]);
         let down = EngineAlerts { engine: "am2".into(), read: Err("engine `am2`: unreachable".into()), at: now() };
-        assert_eq!(exit_code(&[info.clone()]), 0);
-        assert_eq!(exit_code(&[silenced.clone()]), 0, "a silenced critical does not count");
-        assert_eq!(exit_code(&[warning.clone()]), 1);
+        assert_eq!(exit_code(std::slice::from_ref(&info)), 0);
+        assert_eq!(exit_code(std::slice::from_ref(&silenced)), 0, "a silenced critical does not count");
+        assert_eq!(exit_code(std::slice::from_ref(&warning)), 1);
         assert_eq!(exit_code(&[unset]), 1, "no severity counts as a warning");
-        assert_eq!(exit_code(&[critical.clone()]), 2);
+        assert_eq!(exit_code(std::slice::from_ref(&critical)), 2);
         assert_eq!(exit_code(&[warning.clone(), down.clone()]), 3, "unknown outranks warning");
         assert_eq!(exit_code(&[critical, down.clone()]), 2, "critical outranks unknown");
         assert_eq!(exit_code(&[silenced, down]), 3);

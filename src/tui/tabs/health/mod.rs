@@ -3,11 +3,17 @@
 //! (`crate::health`) does the work; this module only folds its reports into
 //! rows and draws them.
 
+mod alerts;
+mod alerts_view;
 mod copy;
 mod update;
 mod view;
 
+pub use alerts::{AlertLine, AlertsSection};
+
 use super::{Services, TabCtx, ViewCtx};
+use crate::engine::alerts::{AlertView, EngineAlerts};
+use crate::engine::poll::{self, AlertPoller};
 use crate::health::{CheckSpec, CheckView, EngineHandle, engine};
 use crate::incident::record::Severity as IncidentSeverity;
 use crate::tui::action::Action;
@@ -45,6 +51,8 @@ pub struct HealthTab {
     verdicts: std::collections::BTreeMap<usize, crate::health::Status>,
     /// Where the table's rows were last drawn, for mouse clicks.
     hits: std::cell::Cell<super::ListHits>,
+    /// The alerts of every Alertmanager, under the checks.
+    alerts: AlertsSection,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -80,6 +88,8 @@ impl Sort {
 pub enum Msg {
     /// New views of the checks that changed.
     Updated(Vec<Arc<CheckView>>),
+    /// One Alertmanager's latest answer.
+    Alerts(Arc<EngineAlerts>),
 }
 
 /// What keys can be bound to in `[keys.health]`.
@@ -130,6 +140,11 @@ pub enum Effect {
     /// Open an incident about a failing check, or add it as evidence to the open one.
     /// The console hands it to the incident tab's dialog (see `tui::update`); executed, it opens directly.
     Declare { check: String, title: String, evidence: String, severity: IncidentSeverity },
+    /// Read every Alertmanager again now.
+    RefreshAlerts(AlertPoller),
+    /// Open an incident about an alert (as `Declare`); `runbooks` are the names its
+    /// annotations give, best first, to be matched against the runbooks' names and titles.
+    DeclareAlert { alert: String, title: String, evidence: String, severity: IncidentSeverity, runbooks: Vec<String> },
 }
 
 pub fn default_keys() -> Vec<(&'static str, Command)> {
@@ -148,6 +163,8 @@ pub fn start(services: &Services) -> HealthTab {
     let (specs, problems) = CheckSpec::build_all(&services.config);
     let mut tab = HealthTab::with_checks(&specs);
     tab.problems = problems;
+    tab.alerts = start_alerts(services);
+    tab.rebuild_alerts();
     if specs.is_empty() {
         return tab;
     }
@@ -158,8 +175,49 @@ pub fn start(services: &Services) -> HealthTab {
     tab
 }
 
+/// Starts reading every Alertmanager of the config, when there is one.
+fn start_alerts(services: &Services) -> AlertsSection {
+    let config = &services.config;
+    let Ok((engines, unbuilt)) = crate::engine::alerts::alertmanagers(config, None) else {
+        return AlertsSection::default();
+    };
+    let names = config
+        .engines
+        .iter()
+        .filter(|e| e.kind == crate::config::EngineKind::Alertmanager)
+        .map(|e| crate::util::sanitize::sanitize_str(e.name.get_ref()))
+        .collect();
+    let sources = services.sources.clone();
+    let report: poll::Report =
+        Arc::new(move |answer| sources.try_send(Action::Msg(TabMsg::Health(Msg::Alerts(answer)))).is_ok());
+    let mut section = AlertsSection::new(names, Some(poll::start(engines, poll::EVERY, report)));
+    for answer in unbuilt {
+        section.apply(Arc::new(answer));
+    }
+    section
+}
+
 pub fn execute(effect: Effect, services: &Services) {
     match effect {
+        Effect::RefreshAlerts(poller) => poller.refresh(),
+        Effect::DeclareAlert { title, evidence, severity, runbooks, .. } => {
+            let Some(store) = services.store.clone() else { return };
+            let (sources, identity) = (services.sources.clone(), services.identity.clone());
+            let config = services.config.clone();
+            tokio::task::spawn_blocking(move || {
+                let (all, _) = crate::incident::runbook::load_all(&config);
+                let runbook = runbooks
+                    .iter()
+                    .find_map(|wanted| crate::incident::runbook::Runbook::find(&all, wanted))
+                    .map(|runbook| runbook.name.clone())
+                    .or_else(|| default_runbook(&config));
+                let reply = match declare(&store, &title, &evidence, severity, runbook.as_deref(), &identity) {
+                    Ok(()) => Action::SelectTab(crate::tui::tab::TabId::Incident),
+                    Err(err) => Action::Error(format!("could not open an incident: {err}")),
+                };
+                let _ = sources.try_send(reply);
+            });
+        }
         Effect::RunNow { engine, check } => {
             engine.run_now(check);
         }
@@ -240,6 +298,20 @@ impl HealthTab {
         tab
     }
 
+    /// The alert under the selection, if the selection is on one: its engine and
+    /// labels (`raw_labels()` as sent, for matchers) are what a silence starts from.
+    pub fn selected_alert(&self) -> Option<&AlertView> {
+        match self.alerts.selected()? {
+            AlertLine::Alert(alert) => Some(alert),
+            _ => None,
+        }
+    }
+
+    /// The alerts section, as drawn (tests and benches read it).
+    pub fn alerts(&self) -> &AlertsSection {
+        &self.alerts
+    }
+
     /// Connects an engine, so re-run keys have somewhere to go.
     pub fn with_engine(mut self, engine: EngineHandle) -> HealthTab {
         self.engine = Some(engine);
@@ -250,6 +322,11 @@ impl HealthTab {
         self.window.clone_from(&ctx.status.window);
         let changes = match msg {
             Msg::Updated(views) => self.apply(views),
+            Msg::Alerts(answer) => {
+                self.alerts.apply(answer);
+                self.rebuild_alerts();
+                Vec::new()
+            }
         };
         ctx.status.health = self.summary();
         // While an incident is open, every change of a check's state goes onto its timeline.
