@@ -141,7 +141,7 @@ fn copy_selection(model: &mut Model) -> Vec<Effect> {
     vec![Effect::Raw(sequence)]
 }
 
-/// `i` on a check opens the incident tab's own dialog, prefilled, for the operator to
+/// `i` on a check or an alert opens the incident tab's own dialog, prefilled, for the operator to
 /// confirm; every other effect passes through.
 fn hand_over_declarations(model: &mut Model, effects: Vec<TabEffect>) -> Vec<TabEffect> {
     let mut out = Vec::with_capacity(effects.len());
@@ -150,6 +150,11 @@ fn hand_over_declarations(model: &mut Model, effects: Vec<TabEffect>) -> Vec<Tab
             TabEffect::Health(health::Effect::Declare { check, title, evidence, .. }) => {
                 model.tab = TabId::Incident;
                 let declared = model.tabs.incident.declare_from_check(&check, title, evidence);
+                out.extend(declared.into_iter().map(TabEffect::Incident));
+            }
+            TabEffect::Health(health::Effect::DeclareAlert { alert, title, evidence, severity, runbooks }) => {
+                model.tab = TabId::Incident;
+                let declared = model.tabs.incident.declare_from_alert(&alert, title, evidence, severity, &runbooks);
                 out.extend(declared.into_iter().map(TabEffect::Incident));
             }
             other => out.push(other),

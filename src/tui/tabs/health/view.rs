@@ -43,17 +43,31 @@ pub fn render(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
         .title_bottom(Line::from(key_hints(tab, view)).style(theme.muted()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if tab.rows.is_empty() {
+    if tab.rows.is_empty() && !tab.alerts.present() {
         render_empty(tab, view, frame, inner);
         return;
     }
     let banner_height = u16::from(tab.window.is_some()) + tab.problems.len().min(2) as u16;
     let detail_height = if tab.detail { (inner.height / 2).max(9) } else { 2 };
-    let [banner, table, detail] =
+    let [banner, lists, detail] =
         Layout::vertical([Constraint::Length(banner_height), Constraint::Min(3), Constraint::Length(detail_height)])
             .areas(inner);
     render_banner(tab, view, frame, banner);
-    render_table(tab, view, frame, table);
+    let (table, alerts) = super::alerts_view::split(tab, lists);
+    if !tab.rows.is_empty() {
+        render_table(tab, view, frame, table);
+    }
+    if let Some(area) = alerts {
+        super::alerts_view::render_section(tab, view, frame, area);
+    }
+    if let Some(line) = tab.alerts.selected() {
+        if tab.detail {
+            super::alerts_view::render_detail(line, view, frame, detail);
+        } else {
+            super::alerts_view::render_strip(line, view, frame, detail);
+        }
+        return;
+    }
     let maintenance = tab.window.is_some();
     match (tab.selected_row(), tab.selected_series()) {
         (Some(row), Some(series)) => {
@@ -120,7 +134,7 @@ fn view_state(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
 }
 
 fn key_hints(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
-    if tab.rows.is_empty() {
+    if tab.rows.is_empty() && !tab.alerts.present() {
         return Vec::new();
     }
     if tab.filter_open {
