@@ -6,6 +6,7 @@
 use crate::action::{ActionSpec, Confirmed};
 use crate::backup::restore::Plan;
 use crate::config::Config;
+use crate::silence::confirm::{ConfirmedBatch, ConfirmedExpiry};
 use crate::util::identity::Identity;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -34,6 +35,10 @@ pub(super) enum Body {
     /// A confirmed restore: the supervisor plans it again from the config (the same
     /// set, backup file and target the operator was shown) and carries it out.
     Restore { set: String, backup: PathBuf, to: PathBuf, forced: bool, force_open: bool },
+    /// Confirmed silences to create on one Alertmanager (one by hand, or a window's).
+    Silence { batch: Box<crate::silence::plan::WireBatch> },
+    /// A confirmed silence to expire.
+    ExpireSilence { expiry: Box<crate::silence::plan::Expiry> },
 }
 
 /// An [`ActionSpec`] on the wire: its kind is a `&'static str` that JSON cannot
@@ -82,6 +87,32 @@ impl Job {
                 forced: plan.forced,
                 force_open: plan.force_open,
             },
+            config_path: config.path.clone(),
+            store_path,
+            who,
+            grace_ms: 0,
+        }
+    }
+}
+
+impl Job {
+    /// The job for silences the operator confirmed. One request each, but on the same road as
+    /// every other change: its row in `ops list`, a start and an outcome in the audit log, and
+    /// a request in flight when the terminal goes away still ends and is recorded.
+    pub fn silences(confirmed: &ConfirmedBatch, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job {
+            body: Body::Silence { batch: Box::new(confirmed.batch().wire()) },
+            config_path: config.path.clone(),
+            store_path,
+            who,
+            grace_ms: 0,
+        }
+    }
+
+    /// The job for a silence the operator confirmed expiring.
+    pub fn expire_silence(confirmed: &ConfirmedExpiry, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job {
+            body: Body::ExpireSilence { expiry: Box::new(confirmed.expiry().clone()) },
             config_path: config.path.clone(),
             store_path,
             who,
