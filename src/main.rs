@@ -67,6 +67,8 @@ enum Command {
     Gpu(firstwatch::gpu::cli::GpuArgs),
     /// Open, follow and close incidents; export a post-mortem (the incident tab, headless).
     Incident(firstwatch::incident::cli::IncidentArgs),
+    /// Create, list and expire Alertmanager silences (confirmed and audited like actions).
+    Silence(firstwatch::silence::cli::SilenceArgs),
     /// Run a configured action after confirming it.
     Action(firstwatch::action::cli::ActionArgs),
     /// List, follow and cancel running operations (they outlive the terminal that started them).
@@ -150,6 +152,9 @@ fn main() -> ExitCode {
         }
         Some(Command::Gpu(args)) => with_config(cli.config.as_deref(), |c| gpu::cli::run(c, args, &global)),
         Some(Command::Incident(args)) => with_config(cli.config.as_deref(), |c| incident::cli::run(c, args, &global)),
+        Some(Command::Silence(args)) => {
+            with_config(cli.config.as_deref(), |c| firstwatch::silence::cli::run(c, args, &global))
+        }
         Some(Command::Action(args)) => with_config(cli.config.as_deref(), |c| action::cli::run(c, args, &global)),
         Some(Command::Runbook(args)) => {
             with_config(cli.config.as_deref(), |c| incident::cli::run_runbook(c, args, &global))

@@ -5,6 +5,7 @@ use super::action::Action;
 use super::effect::Effect;
 use super::model::{Model, Overlay};
 use super::palette::Palette;
+use super::silence;
 use super::tab::TabId;
 use super::tabs::{TabEffect, health};
 use crate::util::sanitize::sanitize_str;
@@ -47,8 +48,14 @@ pub fn update(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
             // A frame that said "terminal too small" showed nothing of the tab.
             if model.overlay == Overlay::None && crate::tui::view::fits(model.size.0, model.size.1) {
                 model.tabs.on_frame_drawn(model.tab);
+            } else if crate::tui::view::fits(model.size.0, model.size.1) {
+                silence::on_frame_drawn(model);
             }
             Vec::new()
+        }
+        Action::Silence(msg) => {
+            model.dirty = true;
+            silence::on_msg(model, msg).into_iter().map(Effect::Silence).collect()
         }
         Action::Error(message) => {
             model.status.last_error = Some(sanitize_str(&message));
@@ -59,6 +66,9 @@ pub fn update(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
             let effects = match &model.overlay {
                 Overlay::Help { .. } => update_help(model, action),
                 Overlay::Palette(_) => update_palette(model, action, now),
+                Overlay::Silence(_) | Overlay::Silences(_) => {
+                    silence::on_action(model, action).into_iter().map(Effect::Silence).collect()
+                }
                 Overlay::None => update_normal(model, action, now),
             };
             model.dirty = true;
@@ -100,6 +110,10 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
             return vec![Effect::Mouse(model.mouse)];
         }
         Action::ToggleHelp => model.overlay = Overlay::Help { scroll: 0 },
+        Action::OpenSilences => return silence::open_list(model).into_iter().map(Effect::Silence).collect(),
+        Action::SilenceAlert(seed) => {
+            return silence::open_dialog(model, *seed).into_iter().map(Effect::Silence).collect();
+        }
         Action::OpenPalette => {
             let palette =
                 Palette::new(&model.keymap, model.mode()).with_themes(model.themes.iter().map(|t| t.name.as_str()));

@@ -212,6 +212,17 @@ fn render_agenda(tab: &CalendarTab, view: &ViewCtx, frame: &mut Frame, area: Rec
             if let Some(window) = &row.in_window {
                 spans.push(Span::styled(if wide { format!(" ~{window}") } else { " ~".into() }, theme.info()));
             }
+            if let Some(Some(mark)) = tab.row_silences.get(index) {
+                let (text, style) = silence_words(mark, view);
+                spans.push(Span::styled(
+                    if wide {
+                        format!(" {text}")
+                    } else {
+                        format!(" {}", &text[..text.find(' ').unwrap_or(text.len())])
+                    },
+                    style,
+                ));
+            }
             let line = Line::from(spans);
             if index == tab.selected_row && tab.focus == Focus::Agenda { line.style(theme.selection()) } else { line }
         })
@@ -297,22 +308,41 @@ fn render_details(tab: &CalendarTab, view: &ViewCtx, frame: &mut Frame, area: Re
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// How a window's silence reads: a symbol and words, so it reads without colour too.
+fn silence_words(mark: &super::SilenceMark, view: &ViewCtx) -> (String, Style) {
+    match mark {
+        super::SilenceMark::Silenced(id) => {
+            (format!("✓ silenced ({})", crate::silence::plan::short_id(id)), view.theme.ok())
+        }
+        super::SilenceMark::Missing => ("✗ no silence (schedule silences --apply)".into(), view.theme.warn()),
+        super::SilenceMark::Unknown => ("? silence unknown".into(), view.theme.muted()),
+    }
+}
+
 fn windows_lines<'a>(tab: &CalendarTab, view: &ViewCtx) -> Vec<Line<'a>> {
     let zone = tab.zone();
     tab.plan
         .windows
         .iter()
-        .map(|window| match (window.active_at(tab.now), window.next_after(tab.now)) {
-            (Some(span), _) => Line::styled(
-                format!("● {} active until {}", window.name, span.end.with_timezone(&zone).format("%a %H:%M")),
-                view.theme.warn(),
-            ),
-            (None, Some(span)) => Line::raw(format!(
-                "○ {} next {}",
-                window.name,
-                span.start.with_timezone(&zone).format("%a %d %b %H:%M")
-            )),
-            (None, None) => Line::raw(format!("○ {}", window.name)),
+        .map(|window| {
+            let span = window.active_at(tab.now).or_else(|| window.next_after(tab.now));
+            let mut line = match (window.active_at(tab.now), window.next_after(tab.now)) {
+                (Some(span), _) => Line::styled(
+                    format!("● {} active until {}", window.name, span.end.with_timezone(&zone).format("%a %H:%M")),
+                    view.theme.warn(),
+                ),
+                (None, Some(span)) => Line::raw(format!(
+                    "○ {} next {}",
+                    window.name,
+                    span.start.with_timezone(&zone).format("%a %d %b %H:%M")
+                )),
+                (None, None) => Line::raw(format!("○ {}", window.name)),
+            };
+            if let Some(mark) = span.and_then(|span| tab.silence_mark(window, span)) {
+                let (text, style) = silence_words(&mark, view);
+                line.spans.push(Span::styled(format!(" · {text}"), style));
+            }
+            line
         })
         .collect()
 }
