@@ -240,6 +240,28 @@ fn the_selected_alert_gives_its_engine_and_labels_for_a_silence() {
     assert_eq!(model.tabs.health.selected_alert().map(|a| a.silenced_by.clone()), Some(vec!["6c3e2f0a".into()]));
 }
 
+#[test]
+fn z_on_an_alert_opens_the_silence_dialog_with_matchers_from_its_labels() {
+    let mut model = model("", "no-color");
+    let silence = Action::Tab(TabCommand::Health(Command::SilenceAlert));
+    let effects = update(&mut model, silence, Instant::now());
+    let firstwatch::tui::model::Overlay::Silence(dialog) = &model.overlay else {
+        panic!("no silence dialog: {:?}", effects);
+    };
+    assert_eq!(dialog.engine, "am");
+    assert!(dialog.matchers.iter().any(|m| m == "alertname=\"ApiDown\""), "{:?}", dialog.matchers);
+    assert!(dialog.matchers.iter().any(|m| m == "instance=\"api-1\""), "{:?}", dialog.matchers);
+    let screen = draw(&model, 80, 24);
+    assert!(screen.contains("ApiDown"), "{screen}");
+}
+
+#[test]
+fn z_on_a_check_opens_nothing() {
+    let mut model = model(CHECKS, "no-color");
+    update(&mut model, Action::Tab(TabCommand::Health(Command::SilenceAlert)), Instant::now());
+    assert!(matches!(model.overlay, firstwatch::tui::model::Overlay::None));
+}
+
 /// A model whose incident tab can open incidents and knows a runbook called `orders-down`.
 fn with_incidents(model: &mut Model, dir: &Path) {
     std::fs::write(dir.join("orders-down.md"), "# Orders down\n## Triage\n- [ ] Look\n").unwrap();

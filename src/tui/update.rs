@@ -86,7 +86,19 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
     if let Action::Tab(command) = action {
         let (tabs, mut ctx) = model.tab_parts();
         let effects = tabs.on_command(command, &mut ctx);
-        return hand_over_declarations(model, effects).into_iter().map(Effect::Tab).collect();
+        // `z` on an alert opens the silence dialog over the tab.
+        let (silences, effects): (Vec<TabEffect>, Vec<TabEffect>) = effects
+            .into_iter()
+            .partition(|effect| matches!(effect, TabEffect::Health(health::Effect::SilenceAlert { .. })));
+        let mut out = Vec::new();
+        for effect in silences {
+            if let TabEffect::Health(health::Effect::SilenceAlert { engine, labels }) = effect {
+                let seed = silence::Seed { engine, labels };
+                out.extend(silence::open_dialog(model, seed).into_iter().map(Effect::Silence));
+            }
+        }
+        out.extend(hand_over_declarations(model, effects).into_iter().map(Effect::Tab));
+        return out;
     }
     if is_navigation(&action) {
         let tab = model.tab;

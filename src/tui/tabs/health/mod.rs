@@ -182,6 +182,7 @@ pub enum Command {
     Filter,
     ToggleDetail,
     Declare,
+    SilenceAlert,
 }
 
 impl Command {
@@ -193,6 +194,7 @@ impl Command {
         Command::Filter,
         Command::ToggleDetail,
         Command::Declare,
+        Command::SilenceAlert,
     ];
 
     pub fn describe(&self) -> String {
@@ -204,6 +206,7 @@ impl Command {
             Command::Filter => "health: filter checks by text",
             Command::ToggleDetail => "health: show or hide the detail pane",
             Command::Declare => "health: open an incident about the selected check (or note it on the open one)",
+            Command::SilenceAlert => "health: silence the selected alert (matchers from its labels, confirmed)",
         }
         .into()
     }
@@ -223,6 +226,9 @@ pub enum Effect {
     FetchRange(RangeRequest),
     /// Read every Alertmanager again now.
     RefreshAlerts(AlertPoller),
+    /// Open the silence dialog for an alert: its engine and its labels as the engine sent them.
+    /// The console hands it to the silence overlay (see `tui::update`).
+    SilenceAlert { engine: String, labels: Labels },
     /// Open an incident about an alert (as `Declare`); `runbooks` are the names its
     /// annotations give, best first, to be matched against the runbooks' names and titles.
     DeclareAlert { alert: String, title: String, evidence: String, severity: IncidentSeverity, runbooks: Vec<String> },
@@ -237,6 +243,7 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
         ("/", Command::Filter),
         ("d", Command::ToggleDetail),
         ("i", Command::Declare),
+        ("z", Command::SilenceAlert),
     ]
 }
 
@@ -299,6 +306,8 @@ pub fn execute(effect: Effect, services: &Services) {
             });
         }
         Effect::RefreshAlerts(poller) => poller.refresh(),
+        // Handed to the silence dialog before it gets here; nothing to do on its own.
+        Effect::SilenceAlert { .. } => {}
         Effect::DeclareAlert { title, evidence, severity, runbooks, .. } => {
             let Some(store) = services.store.clone() else { return };
             let (sources, identity) = (services.sources.clone(), services.identity.clone());

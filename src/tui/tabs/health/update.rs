@@ -272,6 +272,11 @@ impl HealthTab {
                 }
                 return effects;
             }
+            Command::SilenceAlert => {
+                let Some(alert) = self.selected_alert() else { return Vec::new() };
+                let (engine, labels) = (alert.engine.clone(), alert.raw_labels().clone());
+                return vec![Effect::SilenceAlert { engine, labels }];
+            }
             Command::Declare if self.alerts.cursor.is_some() => {
                 return self.selected_alert().map(super::alerts::declaration).into_iter().collect();
             }
