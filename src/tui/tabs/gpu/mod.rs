@@ -123,9 +123,8 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
 /// Starts sampling (NVML, or the simulation of `[gpu] simulate`) on the current runtime.
 pub fn start(services: &Services) -> GpuTab {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else { return GpuTab::default() };
-    let config = &services.config.gpu;
-    let source = crate::gpu::source_for(config);
-    let options = EngineOptions::from_config(config);
+    let source = crate::gpu::source_for(&services.config);
+    let options = EngineOptions::from_config(&services.config);
     let sender = services.sources.clone();
     runtime.spawn(engine::run(source, options, move |state| {
         match sender.try_send(Action::Msg(TabMsg::Gpu(Msg::State(state)))) {
