@@ -551,3 +551,55 @@ fn a_tick_carries_the_health_summary_and_the_newest_log_errors() {
         "the newest three errors, oldest first"
     );
 }
+
+fn operation(id: i64) -> firstwatch::tui::tabs::incident::HostOperation {
+    firstwatch::tui::tabs::incident::HostOperation {
+        id,
+        name: "redeploy orders".into(),
+        target: "orders".into(),
+        who: "ana@bastion (pts/3)".into(),
+        started: Some(wall() - chrono::Duration::seconds(95)),
+        output: format!("/var/lib/firstwatch/ops/{id}.out").into(),
+        watching: false,
+    }
+}
+
+#[test]
+fn another_terminals_operation_is_listed_followed_and_cancelled_only_on_the_second_press() {
+    let mut model = model(false);
+    loaded(&mut model);
+    let report = |msg| Action::Msg(TabMsg::Incident(msg));
+    apply(&mut model, &[report(Msg::Operations(vec![operation(7)]))]);
+    let screen = draw(&model, 120, 40);
+    assert!(screen.contains("#7 redeploy orders") && screen.contains("ana@bastion"), "{screen}");
+    assert!(screen.contains("running 01:35"), "{screen}");
+    // The three configured actions come first; the operation is the fourth row.
+    let mut moves = vec![Action::Right];
+    moves.extend([Action::Down, Action::Down, Action::Down]);
+    moves.push(command(Command::RunAction));
+    let effects = apply(&mut model, &moves);
+    let [Effect::Follow { nonce, id: 7, output }] = effects.as_slice() else { panic!("{effects:?}") };
+    assert!(output.ends_with("7.out"));
+    let nonce = *nonce;
+    apply(&mut model, &[report(Msg::Output { nonce, line: "pulling image".into() })]);
+    let screen = draw(&model, 120, 40);
+    assert!(screen.contains("pulling image") && screen.contains("(by ana@bastion"), "{screen}");
+    assert!(!screen.contains("▶ #7"), "the followed operation is in the pane, not listed twice:\n{screen}");
+    let first = apply(&mut model, &[command(Command::CancelAction)]);
+    assert!(first.is_empty(), "the first press only asks: {first:?}");
+    let second = apply(&mut model, &[command(Command::CancelAction)]);
+    assert_eq!(second, vec![Effect::CancelOperation { id: 7 }]);
+    apply(&mut model, &[report(Msg::Finished { nonce, outcome: "operation #7 cancelled".into(), failed: true })]);
+    apply(&mut model, &[report(Msg::Operations(Vec::new()))]);
+    let screen = draw(&model, 120, 40);
+    assert!(screen.contains("operation #7 cancelled") && !screen.contains("▶ #7"), "{screen}");
+}
+
+#[test]
+fn a_read_only_console_lists_no_operations_to_cancel() {
+    let mut model = model(true);
+    loaded(&mut model);
+    apply(&mut model, &[Action::Msg(TabMsg::Incident(Msg::Operations(vec![operation(3)])))]);
+    let screen = draw(&model, 120, 40);
+    assert!(!screen.contains("#3 redeploy"), "{screen}");
+}

@@ -364,3 +364,59 @@ fn a_rollback_that_starts_and_ends_between_two_watch_rounds_still_supersedes_the
     assert!(!stderr.contains("on_failed_verify"), "a superseded watch is not a failed one: {stderr}");
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// A console that did not start an operation sees it among the actions (through
+/// its incident tab's engine), follows its output and cancels it, audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_console_sees_follows_and_cancels_a_running_operation() {
+    use firstwatch::tui::Action;
+    use firstwatch::tui::tabs::TabMsg;
+    use firstwatch::tui::tabs::incident::{Effect, Msg};
+    let fixture = Fixture::new();
+    let mut cli = fixture.start_action();
+    fixture.wait_started();
+    firstwatch::ops::set_supervisor_program(env!("CARGO_BIN_EXE_firstwatch").into());
+    let config = firstwatch::config::load(&fixture.path("fw.toml")).unwrap();
+    let (mut services, mut reports) = firstwatch::tui::tabs::Services::detached();
+    services.store = Some(firstwatch::store::Store::open_in(&fixture.path("data")).unwrap());
+    services.config = std::sync::Arc::new(config);
+    let _tab = firstwatch::tui::tabs::incident::start(&services);
+    let operation = loop {
+        if let Action::Msg(TabMsg::Incident(Msg::Operations(list))) = next_report(&mut reports).await
+            && let Some(first) = list.into_iter().next()
+        {
+            break first;
+        }
+    };
+    assert_eq!(operation.name, "deploy web");
+    assert!(operation.who.starts_with("ana@"), "{}", operation.who);
+    firstwatch::tui::tabs::incident::execute(
+        Effect::Follow { nonce: 1, id: operation.id, output: operation.output.clone() },
+        &services,
+    );
+    loop {
+        if let Action::Msg(TabMsg::Incident(Msg::Output { line, .. })) = next_report(&mut reports).await
+            && line.contains("started")
+        {
+            break;
+        }
+    }
+    firstwatch::tui::tabs::incident::execute(Effect::CancelOperation { id: operation.id }, &services);
+    let outcome = loop {
+        if let Action::Msg(TabMsg::Incident(Msg::Finished { outcome, failed, .. })) = next_report(&mut reports).await {
+            assert!(failed);
+            break outcome;
+        }
+    };
+    assert!(outcome.contains("cancelled"), "{outcome}");
+    let _ = cli.wait();
+    let audit = fixture.run(&["audit", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&audit.stdout).unwrap();
+    let events: Vec<&str> = rows.iter().filter_map(|r| r["event"].as_str()).collect();
+    assert!(events.contains(&"cancel-request") && events.contains(&"cancel-sent"), "{events:?}");
+    assert!(!fixture.path("finished").exists(), "the command was stopped before its end");
+}
+
+async fn next_report(reports: &mut tokio::sync::mpsc::Receiver<firstwatch::tui::Action>) -> firstwatch::tui::Action {
+    tokio::time::timeout(Duration::from_secs(20), reports.recv()).await.expect("a report in time").unwrap()
+}

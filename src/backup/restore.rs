@@ -461,7 +461,9 @@ fn restore_tree(plan: &Plan, progress: &mut dyn Progress, cancel: &Cancel) -> Re
     })
 }
 
-/// What marks a staging file or folder: `.<target name>.firstwatch-restore-<pid>-<random>`.
+/// What marks a staging file or folder: `.<target name>.firstwatch-restore-<pid>-<host>@<random>`.
+/// The host matters where the folder is a shared mount: a pid says nothing about
+/// a restore running on another machine, so only this host's debris is swept.
 const STAGING_MARK: &str = ".firstwatch-restore-";
 
 fn staging_lead(target: &Path) -> String {
@@ -471,7 +473,12 @@ fn staging_lead(target: &Path) -> String {
 
 /// This process's staging names beside `target` start with this; the rest is random.
 fn staging_prefix(target: &Path) -> String {
-    format!("{}{}-", staging_lead(target), std::process::id())
+    format!(
+        "{}{}-{}@",
+        staging_lead(target),
+        std::process::id(),
+        crate::util::identity::hostname().replace(['/', '@'], "_")
+    )
 }
 
 /// Removes what restores of `target` left behind when they were killed: staging
@@ -482,14 +489,15 @@ fn staging_prefix(target: &Path) -> String {
 /// runs is a restore in progress and is left alone.
 pub fn sweep_debris(target: &Path) -> Vec<PathBuf> {
     let lead = staging_lead(target);
+    let this_host = crate::util::identity::hostname().replace(['/', '@'], "_");
     let Ok(entries) = std::fs::read_dir(parent_of(target)) else { return Vec::new() };
     let mut removed = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|name| name.strip_prefix(&lead)).and_then(staging_pid) else {
+        let Some((pid, host)) = name.to_str().and_then(|name| name.strip_prefix(&lead)).and_then(staging_owner) else {
             continue;
         };
-        if crate::util::process::alive(pid) {
+        if host.is_some_and(|host| host != this_host) || crate::util::process::alive(pid) {
             continue;
         }
         let path = entry.path();
@@ -507,13 +515,15 @@ pub fn sweep_debris(target: &Path) -> Vec<PathBuf> {
     removed
 }
 
-/// The pid in `<pid>-<random>`.
-fn staging_pid(rest: &str) -> Option<u32> {
-    let (pid, random) = rest.split_once('-')?;
-    if random.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+/// The pid and host in `<pid>-<host>@<random>` (no host in names written before hosts were).
+fn staging_owner(rest: &str) -> Option<(u32, Option<&str>)> {
+    let (pid, after) = rest.split_once('-')?;
+    if after.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    pid.parse::<u32>().ok().filter(|pid| *pid > 0)
+    let pid = pid.parse::<u32>().ok().filter(|pid| *pid > 0)?;
+    let host = after.rsplit_once('@').map(|(host, _)| host);
+    Some((pid, host))
 }
 
 /// Runs a confirmed restore with an audit row before it starts and one when it ends.
@@ -605,4 +615,35 @@ pub fn audit_not_run(store: &Store, who: &Identity, set: &str, target: Option<&P
         detail: Some(reason.into()),
     };
     let _ = store.audit(entry, who);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_hosts_debris_of_dead_restores_is_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("db.sqlite");
+        // A pid that is certainly gone: a child this test started and reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let host = crate::util::identity::hostname().replace(['/', '@'], "_");
+        let lead = staging_lead(&target);
+        let ours = dir.path().join(format!("{lead}{dead}-{host}@abc123"));
+        let other_host = dir.path().join(format!("{lead}{dead}-elsewhere.example@abc123"));
+        let live = dir.path().join(format!("{lead}{}-{host}@abc123", std::process::id()));
+        let older_format = dir.path().join(format!("{lead}{dead}-xyz789"));
+        for path in [&ours, &other_host, &live, &older_format] {
+            std::fs::write(path, b"part of a backup").unwrap();
+        }
+        assert!(staging_prefix(&target).ends_with(&format!("-{host}@")));
+        let removed = sweep_debris(&target);
+        let mut expected = vec![ours, older_format];
+        expected.sort();
+        assert_eq!(removed, expected);
+        assert!(other_host.exists(), "another host's restore may still be running");
+        assert!(live.exists(), "a running restore's staging is left alone");
+    }
 }

@@ -1,10 +1,10 @@
 //! `firstwatch ops`: the operations running on this host, from any terminal.
 
-use super::output::{Line, follow, supervisor_alive};
+use super::output::{Line, follow};
 use super::record::{self, OperationRow, State};
 use crate::cli::Global;
 use crate::config::Config;
-use crate::store::{AuditEntry, Store};
+use crate::store::Store;
 use crate::util::identity::Identity;
 use clap::Subcommand;
 use std::io::{IsTerminal, Write};
@@ -213,17 +213,7 @@ fn cancel(store: &Store, who: &Identity, id: i64, typed: Option<&str>, yes: bool
         Ok(row) => row,
         Err(code) => return code,
     };
-    let audit = |event: &str, detail: String| {
-        let entry = AuditEntry {
-            event: event.into(),
-            action: Some(row.name.clone()),
-            target: Some(row.target.clone()),
-            argv: row.argv.clone(),
-            incident_id: crate::incident::record::open_incident_id(store).ok().flatten(),
-            detail: Some(format!("operation #{id}: {detail}")),
-        };
-        store.audit(entry, who)
-    };
+    let audit = |event: &str, detail: String| super::cancel::audit(store, who, &row, event, &detail);
     if let Err(err) = audit("cancel-request", "from the command line".into()) {
         eprintln!("firstwatch ops: refused: the audit log cannot be written: {err}");
         return ExitCode::from(3);
@@ -250,21 +240,13 @@ fn cancel(store: &Store, who: &Identity, id: i64, typed: Option<&str>, yes: bool
         eprintln!("firstwatch ops: refused: {why}; operation #{id} goes on");
         return ExitCode::from(3);
     }
-    if row.state.is_final() || !supervisor_alive(&row.output) {
-        let _ = audit("cancel-refused", "the operation is not running".into());
-        eprintln!("firstwatch ops: operation #{id} is not running ({})", row.state.as_str());
-        return ExitCode::from(1);
+    match super::cancel::signal(store, who, &row) {
+        Ok(_) => {}
+        Err(super::cancel::NotCancelled::NotRunning(why)) | Err(super::cancel::NotCancelled::Failed(why)) => {
+            eprintln!("firstwatch ops: {why}");
+            return ExitCode::from(1);
+        }
     }
-    let Some(pid) = row.pid.and_then(|pid| i32::try_from(pid).ok()) else {
-        return store_failed(format!("operation #{id} has no supervisor pid on record"));
-    };
-    use nix::sys::signal::{Signal, kill};
-    if let Err(err) = kill(nix::unistd::Pid::from_raw(pid), Signal::SIGTERM) {
-        let _ = audit("cancel-refused", format!("cannot signal the supervisor: {err}"));
-        eprintln!("firstwatch ops: cannot signal operation #{id}'s supervisor (pid {pid}): {err}");
-        return ExitCode::from(1);
-    }
-    let _ = audit("cancel-sent", format!("SIGTERM to supervisor pid {pid}"));
     println!("cancelling operation #{id}; its outcome will be in `firstwatch ops list` and the audit log");
     ExitCode::SUCCESS
 }

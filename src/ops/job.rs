@@ -34,6 +34,13 @@ pub(super) enum Body {
     /// A confirmed restore: the supervisor plans it again from the config (the same
     /// set, backup file and target the operator was shown) and carries it out.
     Restore { set: String, backup: PathBuf, to: PathBuf, forced: bool, force_open: bool },
+    /// A confirmed prune: exactly the backups the operator was shown, those the
+    /// set's retention rule still marks when the supervisor looks again.
+    Prune { set: String, backups: Vec<PathBuf> },
+    /// A new backup of a set's `source`.
+    CreateBackup { set: String },
+    /// A scheduled task run now by an operator (the calendar's run-now).
+    RunTask { task: String },
 }
 
 /// An [`ActionSpec`] on the wire: its kind is a `&'static str` that JSON cannot
@@ -87,6 +94,25 @@ impl Job {
             who,
             grace_ms: 0,
         }
+    }
+
+    /// The job for a prune of `backups` (the list the operator confirmed) in `set`.
+    pub fn prune(set: &str, backups: Vec<PathBuf>, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job::plain(Body::Prune { set: set.to_string(), backups }, config, store_path, who)
+    }
+
+    /// The job for making a backup of `set` now.
+    pub fn create_backup(set: &str, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job::plain(Body::CreateBackup { set: set.to_string() }, config, store_path, who)
+    }
+
+    /// The job for running `task` now, outside its schedule.
+    pub fn run_task(task: &str, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job::plain(Body::RunTask { task: task.to_string() }, config, store_path, who)
+    }
+
+    fn plain(body: Body, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job { body, config_path: config.path.clone(), store_path, who, grace_ms: 0 }
     }
 }
 

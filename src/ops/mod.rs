@@ -20,6 +20,7 @@
 //! - `recover`: abandoned runs;
 //! - `cli`: `firstwatch ops list|follow|cancel`.
 
+pub mod cancel;
 pub mod cli;
 pub mod front;
 pub mod job;

@@ -1,6 +1,7 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+pub mod engines;
 pub mod pty;
 
 use firstwatch::theme::Theme;

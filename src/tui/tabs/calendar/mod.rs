@@ -13,8 +13,8 @@ mod week;
 use super::{Services, TabCtx, ViewCtx};
 use crate::schedule::flags::TaskState;
 use crate::schedule::import::{self, Imported};
-use crate::schedule::runner::{Echo, TaskCommand, run_operation};
-use crate::schedule::{How, Plan, RunRecord, history};
+use crate::schedule::runner::TaskCommand;
+use crate::schedule::{Plan, RunRecord, history};
 use crate::tui::action::Action;
 use crate::tui::tabs::TabMsg;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
@@ -200,35 +200,36 @@ pub fn execute(effect: Effect, services: &Services) {
             });
         }
         Effect::RunTask(pending) => {
-            let store = services.store.clone();
-            let who = services.identity.clone();
-            tokio::task::spawn_blocking(move || {
-                let lock_dir = crate::action::lock::dir_for(store.as_ref());
-                let ran = run_operation(
-                    store.as_ref(),
-                    &lock_dir,
-                    &pending.task,
-                    &pending.command,
-                    How::Run,
-                    &who,
-                    Echo::Quiet,
-                );
-                let finished = match ran {
-                    Ok(finished) => finished,
-                    Err(why) => {
-                        report(Msg::RunFinished {
-                            task: pending.task,
-                            exit_code: 3,
-                            store_error: Some(why.to_string()),
-                        });
-                        return;
-                    }
-                };
+            // Under a supervisor, like every operation: quitting the console or losing SSH
+            // does not cut the task short, and `ops list` shows it to every operator.
+            let Some(store) = services.store.clone() else {
                 report(Msg::RunFinished {
                     task: pending.task,
-                    exit_code: finished.exit_code,
-                    store_error: finished.store_error,
+                    exit_code: 3,
+                    store_error: Some("no store is open, so the run cannot be audited; it was not started".into()),
                 });
+                return;
+            };
+            let job = crate::ops::Job::run_task(
+                &pending.task,
+                &services.config,
+                store.path().to_path_buf(),
+                services.identity.clone(),
+            );
+            tokio::spawn(async move {
+                let followed = crate::ops::launch_and_follow(job, &store, |_| {}, std::future::pending()).await;
+                let (exit_code, store_error) = match followed {
+                    Ok(crate::ops::Followed::Ended(Some(row))) => {
+                        let code = row.exit.and_then(|code| i32::try_from(code).ok()).unwrap_or(1);
+                        let refused =
+                            (row.state == crate::ops::record::State::Refused).then(|| row.detail.unwrap_or_default());
+                        (code, refused)
+                    }
+                    Ok(crate::ops::Followed::Ended(None)) => (1, Some("the run's record cannot be read".into())),
+                    Ok(crate::ops::Followed::Detached { id, .. }) => (1, Some(format!("operation #{id} goes on"))),
+                    Err(why) => (3, Some(why)),
+                };
+                report(Msg::RunFinished { task: pending.task, exit_code, store_error });
             });
         }
     }

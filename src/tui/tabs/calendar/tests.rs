@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::config::load_str;
-use crate::schedule::NewRun;
+use crate::schedule::{How, NewRun};
 use crate::theme::Theme;
 use crate::tui::keymap::Keymap;
 use crate::tui::model::Status;

@@ -1,7 +1,7 @@
 //! The tab's background work: polling the store's incident revision, and
 //! carrying out effects (store writes, audit rows, action runs, exports).
 
-use super::{Effect, Msg};
+use super::{Effect, HostOperation, Msg};
 use crate::action::execute::ActionContext;
 use crate::action::runner;
 use crate::incident::record;
@@ -21,14 +21,23 @@ fn wrap(msg: Msg) -> Action {
     Action::Msg(TabMsg::Incident(msg))
 }
 
-/// Watches the store for incident changes from any process on the host.
+/// Watches the store for incident changes, and for operations running on the
+/// host, from any process.
 pub fn watch(store: Store, sources: mpsc::Sender<Action>) {
     tokio::spawn(async move {
         let mut seen: Option<i64> = None;
+        let mut operations: Vec<HostOperation> = Vec::new();
         let mut clock = tokio::time::interval(POLL);
         clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         while !sources.is_closed() {
             clock.tick().await;
+            let reader = store.clone();
+            if let Ok(Ok(running)) = tokio::task::spawn_blocking(move || running_operations(&reader)).await
+                && running != operations
+            {
+                operations = running.clone();
+                let _ = sources.send(wrap(Msg::Operations(running))).await;
+            }
             let reader = store.clone();
             match tokio::task::spawn_blocking(move || record::revision(&reader)).await {
                 Ok(Ok(revision)) if seen != Some(revision) => {
@@ -44,6 +53,27 @@ pub fn watch(store: Store, sources: mpsc::Sender<Action>) {
             }
         }
     });
+}
+
+/// Operations whose supervisor is still at work, as the actions pane lists them.
+fn running_operations(store: &Store) -> Result<Vec<HostOperation>, crate::store::StoreError> {
+    let rows = ops::record::open(store)?;
+    Ok(rows
+        .into_iter()
+        .filter(|row| !row.state.is_final() || row.verification.as_deref() == Some("watching"))
+        .map(|row| {
+            let place = row.tty.clone().or(row.ssh_client.clone()).map(|t| format!(" ({t})")).unwrap_or_default();
+            HostOperation {
+                id: row.id,
+                name: crate::util::sanitize::sanitize_str(&row.name),
+                target: crate::util::sanitize::sanitize_str(&row.target),
+                who: crate::util::sanitize::sanitize_str(&format!("{}@{}{place}", row.user, row.host)),
+                started: chrono::DateTime::parse_from_rfc3339(&row.started).ok().map(|t| t.to_utc()),
+                watching: row.state.is_final(),
+                output: row.output,
+            }
+        })
+        .collect())
 }
 
 async fn load_and_send(store: &Store, sources: &mpsc::Sender<Action>) {
@@ -122,6 +152,20 @@ pub fn execute(effect: Effect, services: &Services) {
             });
         }
         Effect::Cancel(canceller) => canceller.cancel(),
+        Effect::Follow { nonce, id, output } => {
+            tokio::spawn(async move {
+                let msg = follow_existing(id, &output, nonce, &store, &sources).await;
+                let _ = sources.send(wrap(msg)).await;
+            });
+        }
+        Effect::CancelOperation { id } => {
+            tokio::spawn(async move {
+                let notice = tokio::task::spawn_blocking(move || cancel_operation(&store, &who, id))
+                    .await
+                    .unwrap_or_else(|err| err.to_string());
+                let _ = sources.send(wrap(Msg::Notice(notice))).await;
+            });
+        }
         Effect::RunCheck { incident, step, check } => {
             let config = services.config.clone();
             tokio::spawn(async move {
@@ -173,6 +217,7 @@ async fn follow_operation(
     sources: &mpsc::Sender<Action>,
 ) -> Msg {
     let ops::Launched { id, output, mut supervisor } = launched;
+    let _ = sources.send(wrap(Msg::Launched { nonce, id })).await;
     let pid = supervisor.id();
     // Reaped off the runtime, so a finished supervisor never lingers as a zombie.
     std::thread::spawn(move || supervisor.wait());
@@ -225,6 +270,54 @@ async fn follow_operation(
         _ => {
             Msg::Finished { nonce, outcome: format!("operation #{id} ended; its record cannot be read"), failed: true }
         }
+    }
+}
+
+/// Shows an operation started elsewhere until its supervisor lets go of its output.
+async fn follow_existing(
+    id: i64,
+    output: &std::path::Path,
+    nonce: u64,
+    store: &Store,
+    sources: &mpsc::Sender<Action>,
+) -> Msg {
+    let lines = sources.clone();
+    let followed = ops::follow(output, move |line| {
+        let msg = match line {
+            ops::Line::Stdout(text) | ops::Line::Stderr(text) => Msg::Output { nonce, line: text },
+            ops::Line::Running(argv) => Msg::Output { nonce, line: format!("$ {argv}") },
+            ops::Line::FollowUp(name) => Msg::FollowUp { nonce, name },
+            ops::Line::Note(text) => Msg::Progress { nonce, text },
+            ops::Line::Percent(_) => return,
+        };
+        let _ = lines.try_send(wrap(msg));
+    })
+    .await;
+    if let Err(err) = followed {
+        return Msg::Finished { nonce, outcome: format!("cannot follow operation #{id}: {err}"), failed: true };
+    }
+    let reader = store.clone();
+    match tokio::task::spawn_blocking(move || ops::record::get(&reader, id)).await {
+        Ok(Ok(Some(row))) => Msg::Finished { nonce, failed: row.exit != Some(0), outcome: ops::cli::ending(&row) },
+        _ => {
+            Msg::Finished { nonce, outcome: format!("operation #{id} ended; its record cannot be read"), failed: true }
+        }
+    }
+}
+
+/// The console's cancel of an operation it did not start: audited like `ops cancel`.
+fn cancel_operation(store: &Store, who: &crate::util::identity::Identity, id: i64) -> String {
+    let row = match ops::record::get(store, id) {
+        Ok(Some(row)) => row,
+        Ok(None) => return format!("no operation #{id}"),
+        Err(err) => return format!("cannot read operation #{id}: {err}"),
+    };
+    if let Err(err) = ops::cancel::audit(store, who, &row, "cancel-request", "from the console") {
+        return format!("refused: the audit log cannot be written: {err}");
+    }
+    match ops::cancel::signal(store, who, &row) {
+        Ok(_) => format!("cancelling operation #{id}; its outcome follows in the pane"),
+        Err(why) => why.to_string(),
     }
 }
 

@@ -54,6 +54,8 @@ pub struct IncidentTab {
     prompt: Option<Prompt>,
     /// The running (or last finished) action's pane.
     run: Option<RunPane>,
+    /// Operations running on this host, started by any terminal, as last read.
+    operations: Vec<HostOperation>,
     next_nonce: u64,
     /// A one-line answer to the last command ("post-mortem written to ...").
     notice: Option<String>,
@@ -102,6 +104,23 @@ pub struct RunPane {
     pub rollback: Option<String>,
     /// The first cancel press asks; the second cancels.
     pub cancel_asked: bool,
+    /// The operation (its id in the operations table) this pane follows.
+    pub operation: Option<i64>,
+}
+
+/// An operation running on this host under its supervisor, whoever started it:
+/// listed under the actions so a reconnecting or second operator can follow or cancel it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostOperation {
+    pub id: i64,
+    pub name: String,
+    pub target: String,
+    /// `user@host (tty)`: who started it.
+    pub who: String,
+    pub started: Option<chrono::DateTime<chrono::Utc>>,
+    pub output: std::path::PathBuf,
+    /// The command ended and the service is being watched.
+    pub watching: bool,
 }
 
 impl RunPane {
@@ -140,6 +159,13 @@ pub enum Msg {
         failed: bool,
     },
     Notice(String),
+    /// The operations running on this host changed.
+    Operations(Vec<HostOperation>),
+    /// The pane's run became operation `id` under a supervisor.
+    Launched {
+        nonce: u64,
+        id: i64,
+    },
 }
 
 /// What keys can be bound to in `[keys.incident]`.
@@ -235,6 +261,16 @@ pub enum Effect {
         cancel: CancelSignal,
     },
     Cancel(Canceller),
+    /// Show an operation another front end started in the pane, until it ends.
+    Follow {
+        nonce: u64,
+        id: i64,
+        output: std::path::PathBuf,
+    },
+    /// Ask operation `id`'s supervisor to stop it (confirmed; audited).
+    CancelOperation {
+        id: i64,
+    },
     /// Run a runbook step's health check once and put its verdict on the timeline.
     RunCheck {
         incident: Option<i64>,

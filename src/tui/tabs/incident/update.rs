@@ -5,7 +5,7 @@ use super::prompt::{
     ConfirmDialog, ConfirmOutcome, Editor, EditorOutcome, EditorPurpose, FormOutcome, OpenForm, PickOutcome, Prompt,
     Question, SeverityPicker, answer,
 };
-use super::{Command, Effect, Focus, IncidentTab, Msg, RunPane};
+use super::{Command, Effect, Focus, HostOperation, IncidentTab, Msg, RunPane};
 use crate::action::cancel_pair;
 use crate::incident::checklist::{Checklist, StepState};
 use crate::incident::record::{EventKind, Severity};
@@ -69,8 +69,53 @@ impl IncidentTab {
                 return ticks;
             }
             Msg::Notice(text) => self.notice = Some(text),
+            Msg::Operations(operations) => {
+                self.operations = operations;
+                self.action_cursor = self.action_cursor.min(self.action_rows().saturating_sub(1));
+            }
+            Msg::Launched { nonce, id } => {
+                if let Some(run) = self.run.as_mut().filter(|r| r.nonce == nonce) {
+                    run.operation = Some(id);
+                }
+            }
         }
         Vec::new()
+    }
+
+    /// Operations on this host other than the one this console's pane already shows.
+    pub(super) fn other_operations(&self) -> impl Iterator<Item = &HostOperation> {
+        let shown = self.run.as_ref().filter(|r| r.outcome.is_none()).and_then(|r| r.operation);
+        self.operations.iter().filter(move |op| Some(op.id) != shown)
+    }
+
+    /// Rows of the actions pane: the configured actions, then running operations.
+    pub(super) fn action_rows(&self) -> usize {
+        if self.read_only { 0 } else { self.actions.len() + self.other_operations().count() }
+    }
+
+    /// Follows another front end's operation in the pane.
+    fn follow_operation(&mut self, operation: HostOperation) -> Vec<Effect> {
+        if self.run.as_ref().is_some_and(|r| r.outcome.is_none()) {
+            return self
+                .say("this console's own run is still going; wait for it, or follow with firstwatch ops follow");
+        }
+        self.next_nonce += 1;
+        let nonce = self.next_nonce;
+        self.run = Some(RunPane {
+            nonce,
+            name: format!("#{} {} (by {})", operation.id, operation.name, operation.who),
+            started: operation.started.unwrap_or(self.wall),
+            lines: VecDeque::new(),
+            dropped: 0,
+            outcome: None,
+            failed: false,
+            dry_run: false,
+            canceller: None,
+            rollback: None,
+            cancel_asked: false,
+            operation: Some(operation.id),
+        });
+        vec![Effect::Follow { nonce, id: operation.id, output: operation.output }]
     }
 
     /// A successful run of `action` (from the actions pane or through its step) ticks
@@ -268,6 +313,13 @@ impl IncidentTab {
             self.notice = Some(format!("checking {check}…"));
             return vec![effect];
         }
+        let operation = match self.action_cursor.checked_sub(self.actions.len()) {
+            Some(index) if self.focus == Focus::Actions => self.other_operations().nth(index).cloned(),
+            _ => None,
+        };
+        if let Some(operation) = operation {
+            return self.follow_operation(operation);
+        }
         let name = match self.focus {
             Focus::Actions => self.actions.get(self.action_cursor).map(|a| a.name.clone()),
             _ => match self.selected_step() {
@@ -322,7 +374,21 @@ impl IncidentTab {
         let Some(run) = self.run.as_mut().filter(|r| r.outcome.is_none()) else {
             return self.say("no action is running");
         };
-        let Some(canceller) = run.canceller.clone() else { return Vec::new() };
+        if self.read_only {
+            return self.say("read-only session: nothing can be cancelled");
+        }
+        let Some(canceller) = run.canceller.clone() else {
+            // Followed, not started here: its supervisor is asked, through the audited road.
+            let Some(id) = run.operation else { return Vec::new() };
+            if !run.cancel_asked {
+                run.cancel_asked = true;
+                let question = format!("press c again to cancel {} (its supervisor stops it)", run.name);
+                return self.say(&question);
+            }
+            run.cancel_asked = false;
+            self.notice = Some(format!("asking operation #{id} to stop"));
+            return vec![Effect::CancelOperation { id }];
+        };
         if !run.cancel_asked {
             run.cancel_asked = true;
             return self.say("press c again to stop it (SIGTERM to its process group, then SIGKILL)");
@@ -346,7 +412,10 @@ impl IncidentTab {
         };
         let (cursor, len) = match self.focus {
             Focus::Checklist => (&mut self.step_cursor, steps),
-            Focus::Actions => (&mut self.action_cursor, self.actions.len()),
+            Focus::Actions => {
+                let rows = self.action_rows();
+                (&mut self.action_cursor, rows)
+            }
             Focus::Timeline => (&mut self.timeline_scroll, timeline),
         };
         let last = len.saturating_sub(1);
@@ -473,6 +542,7 @@ impl IncidentTab {
                         canceller: Some(canceller),
                         rollback: spec.rollback_with.clone(),
                         cancel_asked: false,
+                        operation: None,
                     });
                     vec![Effect::Run { nonce, confirmed, cancel }]
                 }

@@ -22,7 +22,7 @@
 use super::dialogs;
 use super::prompt::Prompt;
 use super::timeline;
-use super::{Focus, IncidentTab, RunPane};
+use super::{Focus, HostOperation, IncidentTab, RunPane};
 use crate::action::Risk;
 use crate::incident::checklist::StepState;
 use crate::incident::export::duration;
@@ -363,28 +363,34 @@ fn render_actions(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Re
     let block = pane("actions".into(), focused, view);
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    let operations: Vec<&HostOperation> = tab.other_operations().collect();
+    let rows = tab.actions.len() + operations.len();
     // With a run to show, the list gives way to its output; in a short pane, down to the selected action.
     let most = if inner.height < 6 { 1 } else { 3 };
-    let list_height =
-        if tab.run.is_some() { (tab.actions.len() as u16).clamp(1, most).min(inner.height) } else { inner.height };
+    let list_height = if tab.run.is_some() { (rows as u16).clamp(1, most).min(inner.height) } else { inner.height };
     let [list_area, run_area] = Layout::vertical([Constraint::Length(list_height), Constraint::Min(0)]).areas(inner);
     let mut lines = Vec::new();
     if tab.read_only {
         lines.push(Line::styled("read-only session: actions are hidden", theme.warn()));
-    } else if tab.actions.is_empty() {
+    } else if rows == 0 {
         lines.push(Line::styled("no actions configured ([[action]] in the config)", theme.muted()));
     } else {
-        let visible = window(tab.action_cursor, tab.actions.len(), list_area.height as usize);
-        for (index, action) in tab.actions.iter().enumerate().skip(visible.start).take(visible.len()) {
-            let risk = match action.risk {
-                Risk::High => "high",
-                Risk::Low => "low",
-            };
+        let visible = window(tab.action_cursor, rows, list_area.height as usize);
+        for index in visible {
             let pointer = if index == tab.action_cursor { ">" } else { " " };
-            let mut line = Line::from(vec![
-                Span::styled(format!("{pointer} {}", action.name), theme.base()),
-                Span::styled(format!("  {} → {} · {risk}", action.kind, action.target), theme.muted()),
-            ]);
+            let mut line = match tab.actions.get(index) {
+                Some(action) => {
+                    let risk = match action.risk {
+                        Risk::High => "high",
+                        Risk::Low => "low",
+                    };
+                    Line::from(vec![
+                        Span::styled(format!("{pointer} {}", action.name), theme.base()),
+                        Span::styled(format!("  {} → {} · {risk}", action.kind, action.target), theme.muted()),
+                    ])
+                }
+                None => operation_line(operations[index - tab.actions.len()], pointer, view),
+            };
             if focused && index == tab.action_cursor {
                 line = line.style(theme.selection());
             }
@@ -395,6 +401,18 @@ fn render_actions(tab: &IncidentTab, view: &ViewCtx, frame: &mut Frame, area: Re
     if let Some(run) = &tab.run {
         render_run(run, view, frame, run_area);
     }
+}
+
+/// An operation some terminal on this host started: who, on what, for how long.
+fn operation_line(operation: &HostOperation, pointer: &str, view: &ViewCtx) -> Line<'static> {
+    let theme = view.theme;
+    let age = operation.started.map(|at| duration(view.wall - at)).unwrap_or_default();
+    let state = if operation.watching { "watching" } else { "running" };
+    Line::from(vec![
+        Span::styled(format!("{pointer} ▶ #{} {}", operation.id, operation.name), theme.warn()),
+        // Who comes before the target: in a narrow pane, whose operation it is matters most.
+        Span::styled(format!("  {state} {age} · {} → {}", operation.who, operation.target), theme.muted()),
+    ])
 }
 
 fn render_run(run: &RunPane, view: &ViewCtx, frame: &mut Frame, area: Rect) {
