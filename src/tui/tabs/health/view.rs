@@ -242,9 +242,10 @@ fn render_table(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
     let body = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
     tab.hits.set(super::super::ListHits { rows: body, first: offset });
     let shown: Vec<super::RowRef> = tab.order.iter().skip(offset).take(visible).copied().collect();
-    // Series names carry labels: the column widens for them, up to 2/5 of the table.
+    // Series names carry labels: the column widens for them, up to a quarter of the
+    // table (longer ones drop their label keys), so the message keeps its room.
     let base = if wide { 22 } else { 18 };
-    let most = usize::from(area.width * 2 / 5).max(base);
+    let most = usize::from(area.width / 4).max(base);
     let longest = shown.iter().map(|&r| crate::util::width::width(tab.row_label(r, most))).max().unwrap_or(0);
     let name_width = longest.clamp(base, most) as u16;
     let rows = shown.into_iter().map(|item| {
