@@ -236,6 +236,11 @@ fn the_selected_alert_gives_its_engine_and_labels_for_a_silence() {
     assert_eq!(alert.engine, "am");
     assert_eq!(alert.raw_labels()["alertname"], "ApiDown");
     assert_eq!(alert.raw_labels()["instance"], "api-1");
+    let copied = model.tabs.health.copy().expect("y copies the alert");
+    assert_eq!(
+        copied.text,
+        "ApiDown {alertname=\"ApiDown\", instance=\"api-1\", job=\"api\", severity=\"critical\"} active: api-1 answers no health checks"
+    );
     update(&mut model, Action::Down, Instant::now());
     assert_eq!(model.tabs.health.selected_alert().map(|a| a.silenced_by.clone()), Some(vec!["6c3e2f0a".into()]));
 }

@@ -98,6 +98,11 @@ impl AlertsSection {
         }
     }
 
+    /// The lines drawn, in order.
+    pub fn lines(&self) -> &[AlertLine] {
+        &self.lines
+    }
+
     pub fn selected(&self) -> Option<&AlertLine> {
         self.cursor.and_then(|c| self.lines.get(c))
     }
