@@ -104,6 +104,8 @@ fn firing() -> Option<(Fixture, Prometheus)> {
 #[test]
 fn a_silence_suppresses_the_firing_alert_until_it_is_expired() {
     let Some((fixture, _prometheus)) = firing() else { return };
+    let opened = fixture.run(&["incident", "open", "api on fire"]);
+    assert!(opened.status.success(), "{}", stderr(&opened));
     let added = fixture.run(&[
         "silence",
         "add",
@@ -166,6 +168,20 @@ fn a_silence_suppresses_the_firing_alert_until_it_is_expired() {
     let rows = fixture.audit("expire silence");
     assert_eq!(events(&rows), ["request", "confirmed", "start", "succeeded"], "{rows:?}");
     assert!(rows[3]["detail"].as_str().unwrap().contains(&id), "{rows:?}");
+
+    // The open incident's timeline tells the story: the silence, its outcome, and its end.
+    let timeline = fixture.json(&["incident", "status", "--json"]);
+    let lines: Vec<(String, String)> = timeline["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["kind"].as_str().unwrap().to_string(), e["text"].as_str().unwrap().to_string()))
+        .collect();
+    let has = |kind: &str, text: &str| lines.iter().any(|(k, t)| k == kind && t.contains(text));
+    assert!(has("action", "silence on am: alertname=\"AlwaysFiring\""), "{lines:?}");
+    assert!(has("action-outcome", &format!("silence {short} created on am")), "{lines:?}");
+    assert!(has("action-outcome", &format!("silence {short} on am expired")), "{lines:?}");
+    assert!(rows.iter().all(|row| row["incident_id"] == 1), "audit rows name the open incident: {rows:?}");
 
     let again = fixture.run(&["silence", "expire", &id, "--yes"]);
     assert_eq!(code(&again), 1, "an expired silence cannot be expired again: {}", stderr(&again));
@@ -252,4 +268,106 @@ fn schedule_silences_creates_each_window_silence_once() {
     let succeeded = rows.iter().filter(|r| r["event"] == "succeeded").count();
     assert_eq!(succeeded, planned, "one outcome row per silence: {rows:?}");
     assert_eq!(rows.iter().filter(|r| r["event"] == "request").count(), 2, "the refused run and the applied one");
+}
+
+/// Folds `action` into the model and carries out the silence effects it asks for, as the runtime would.
+fn drive(
+    model: &mut firstwatch::tui::Model,
+    action: firstwatch::tui::Action,
+    services: &firstwatch::tui::tabs::Services,
+) {
+    for effect in firstwatch::tui::update(model, action, std::time::Instant::now()) {
+        if let firstwatch::tui::Effect::Silence(effect) = effect {
+            firstwatch::tui::silence::execute(effect, services);
+        }
+    }
+}
+
+/// Waits for the next report of the overlays' background work and folds it in.
+async fn answer(
+    model: &mut firstwatch::tui::Model,
+    reports: &mut tokio::sync::mpsc::Receiver<firstwatch::tui::Action>,
+    services: &firstwatch::tui::tabs::Services,
+) {
+    let action = tokio::time::timeout(engines::DEADLINE, reports.recv()).await.expect("an answer in time").unwrap();
+    drive(model, action, services);
+}
+
+fn keys(model: &mut firstwatch::tui::Model, services: &firstwatch::tui::tabs::Services, text: &str) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    for c in text.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\t' => KeyCode::BackTab,
+            c => KeyCode::Char(c),
+        };
+        drive(model, firstwatch::tui::Action::Key(KeyEvent::new(code, KeyModifiers::NONE)), services);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_silences_an_alert_and_expires_it_on_the_same_road() {
+    use firstwatch::tui::model::Overlay;
+    use firstwatch::tui::silence::dialog::Stage;
+    use firstwatch::tui::{Action, silence};
+    let Some((fixture, _prometheus)) = firing() else { return };
+    firstwatch::ops::set_supervisor_program(env!("CARGO_BIN_EXE_firstwatch").into());
+    let config = firstwatch::config::load(&fixture.config()).unwrap();
+    let store = firstwatch::store::Store::for_config(&config).unwrap();
+    let (sources, mut reports) = tokio::sync::mpsc::channel(64);
+    let identity =
+        firstwatch::util::identity::Identity { user: "ana".into(), host: "bastion".into(), ..Default::default() };
+    let services = firstwatch::tui::tabs::Services {
+        config: std::sync::Arc::new(config),
+        store: Some(store),
+        sources,
+        read_only: false,
+        identity,
+    };
+    let mut model = support::model("default-dark");
+    model.operator = "ana@bastion".into();
+    model.wall = chrono::Utc::now();
+
+    let alert = fixture.alert(engines::ALWAYS_FIRING);
+    let labels: firstwatch::engine::Labels = serde_json::from_value(alert["labels"].clone()).unwrap();
+    drive(&mut model, silence::silence_alert("am", &labels), &services);
+    answer(&mut model, &mut reports, &services).await;
+    let Overlay::Silence(dialog) = &model.overlay else { panic!("the dialog") };
+    assert_eq!(dialog.preview(model.wall).unwrap().reach.unwrap().newly, 1, "AlwaysFiring, counted from the server");
+    keys(&mut model, &services, "\tdisk swap\n");
+    drive(&mut model, Action::FrameDrawn, &services);
+    keys(&mut model, &services, "am\n");
+    answer(&mut model, &mut reports, &services).await;
+    let Overlay::Silence(dialog) = &model.overlay else { panic!("the dialog") };
+    let Stage::Done(Ok(id)) = &dialog.stage else { panic!("created: {:?}", dialog.stage) };
+    let id = id.clone();
+    let suppressed = engines::wait_until(engines::DEADLINE, || {
+        let alert = fixture.alert(engines::ALWAYS_FIRING);
+        (alert["status"]["state"] == "suppressed").then_some(alert)
+    })
+    .expect("suppressed");
+    assert_eq!(suppressed["status"]["silencedBy"], serde_json::json!([id]));
+    let server = fixture.server_silences();
+    assert_eq!(server[0]["createdBy"], "ana@bastion");
+    assert_eq!(server[0]["comment"], "disk swap");
+    let rows = fixture.audit("silence");
+    assert_eq!(events(&rows), ["request", "confirmed", "start", "succeeded"], "{rows:?}");
+    let operations = fixture.json(&["ops", "list", "--json"]);
+    assert_eq!(operations[0]["kind"], "silence", "carried by a supervisor: {operations}");
+
+    // The silences overlay: x on it, its id typed, and the alert is active again.
+    keys(&mut model, &services, "\n");
+    drive(&mut model, Action::OpenSilences, &services);
+    answer(&mut model, &mut reports, &services).await;
+    keys(&mut model, &services, "x");
+    drive(&mut model, Action::FrameDrawn, &services);
+    keys(&mut model, &services, &format!("{}\n", &id[..8]));
+    answer(&mut model, &mut reports, &services).await;
+    let Overlay::Silences(list) = &model.overlay else { panic!("the list") };
+    assert_eq!(list.notice.as_deref(), Some(format!("✓ expired {}", &id[..8]).as_str()));
+    engines::wait_until(engines::DEADLINE, || {
+        (fixture.alert(engines::ALWAYS_FIRING)["status"]["state"] == "active").then_some(())
+    })
+    .expect("active again");
+    assert_eq!(events(&fixture.audit("expire silence")), ["request", "confirmed", "start", "succeeded"]);
 }
