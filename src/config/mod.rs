@@ -23,7 +23,7 @@ pub use engine::{
     BasicAuth, DEFAULT_ENGINE_BODY_LIMIT, DEFAULT_ENGINE_TIMEOUT, DEFAULT_MAX_SERIES, EngineConfig, EngineKind,
 };
 pub use error::{ConfigError, Diagnostic, line_col};
-pub use gpu::GpuConfig;
+pub use gpu::{FLEET_EVERY, GpuConfig, GpuSourceKind, LOCAL_EVERY};
 pub use load::{STARTER_CONFIG, default_config_path, load, load_str, resolve_config_path};
 pub use log::{DEFAULT_BUFFER_LINES, DEFAULT_MAX_LINE_BYTES, DEFAULT_TAIL_LINES, HighlightConfig, LogConfig};
 pub use restore_mode::RestoreMode;

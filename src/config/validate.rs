@@ -43,7 +43,7 @@ pub(super) fn validate(config: &Config, source: &str, file: &Path) -> Vec<Diagno
                     check.name.get_ref(),
                     if found.is_empty() { "none".to_string() } else { found.join(", ") }
                 ),
-                Some("set one of http, tcp, command, sqlite, system, disk, tls or backup"),
+                Some("set one of http, tcp, command, sqlite, system, disk, tls, backup, gpu, promql or targets"),
             );
         }
         if let Some(what) = &check.system

@@ -5,6 +5,7 @@ use super::Labels;
 use super::client::{Engine, EngineError, Problem};
 use super::value::parse_value;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 /// One series' value at one instant.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +14,14 @@ pub struct Sample {
     pub value: f64,
     /// Seconds since the epoch.
     pub at: f64,
+}
+
+/// One series' value at one instant, with only the labels `M` reads: the
+/// others are skipped as they are parsed, which keeps a fleet-wide answer small.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypedSample<M> {
+    pub labels: M,
+    pub value: f64,
 }
 
 /// One series over a range.
@@ -121,6 +130,22 @@ struct RawSample {
 }
 
 #[derive(Deserialize)]
+#[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
+enum TypedData<M> {
+    Vector(Vec<TypedRaw<M>>),
+    Matrix(serde::de::IgnoredAny),
+    Scalar(serde::de::IgnoredAny),
+    String(serde::de::IgnoredAny),
+}
+
+#[derive(Deserialize)]
+struct TypedRaw<M> {
+    metric: M,
+    #[serde(default)]
+    value: Option<RawPoint>,
+}
+
+#[derive(Deserialize)]
 struct RawSeries {
     #[serde(default)]
     metric: Labels,
@@ -177,6 +202,42 @@ pub async fn query(engine: &Engine, promql: &str, at: Option<f64>) -> Result<Vec
         }
     };
     Ok(samples)
+}
+
+/// Evaluates `promql` now, keeping of each series only the labels `M` reads.
+/// The same series cap applies; samples whose value is not a number are left out.
+pub async fn query_as<M: DeserializeOwned>(engine: &Engine, promql: &str) -> Result<Vec<TypedSample<M>>, EngineError> {
+    let data: TypedData<M> = unwrap(engine, engine.get("/api/v1/query", &[("query", promql)]).await?)?;
+    typed_vector(data, engine.max_series()).map_err(|problem| engine.error(problem))
+}
+
+/// Decodes a recorded `/api/v1/query` answer as `query_as` does (for replaying answers).
+pub fn vector_as<M: DeserializeOwned>(body: &[u8], max_series: usize) -> Result<Vec<TypedSample<M>>, Problem> {
+    let envelope: Envelope<TypedData<M>> =
+        serde_json::from_slice(body).map_err(|err| Problem::NotJson(err.to_string()))?;
+    if envelope.status != "success" {
+        return Err(Problem::Api(envelope.error.unwrap_or_else(|| format!("status {}", envelope.status))));
+    }
+    let data = envelope.data.ok_or_else(|| Problem::Api("a successful answer without data".into()))?;
+    typed_vector(data, max_series)
+}
+
+fn typed_vector<M>(data: TypedData<M>, max_series: usize) -> Result<Vec<TypedSample<M>>, Problem> {
+    match data {
+        TypedData::Vector(raw) => {
+            if raw.len() > max_series {
+                return Err(Problem::TooManySeries { found: raw.len(), limit: max_series });
+            }
+            Ok(raw
+                .into_iter()
+                .filter_map(|s| {
+                    let RawPoint(_, value) = s.value?;
+                    Some(TypedSample { labels: s.metric, value: parse_value(&value)? })
+                })
+                .collect())
+        }
+        _ => Err(Problem::Api("the query must give an instant vector".into())),
+    }
 }
 
 /// Evaluates `promql` over `[start, end]` every `step` seconds: one series per label set.
@@ -253,6 +314,28 @@ pub fn distinguishing_labels<'a>(series: impl IntoIterator<Item = &'a Labels> + 
         .collect()
 }
 
+/// The fewest of [`distinguishing_labels`] that still tell every series apart, for short
+/// row names: a label implied by the others (a GPU's UUID beside its host and index) is
+/// dropped, the longest values first, so `{Hostname="gpu-a",gpu="0"}` is what remains.
+pub fn naming_labels<'a>(series: impl IntoIterator<Item = &'a Labels> + Clone) -> Vec<String> {
+    let all: Vec<&Labels> = series.into_iter().collect();
+    let mut keys = distinguishing_labels(all.iter().copied());
+    let mut by_length: Vec<(usize, String)> = keys
+        .iter()
+        .map(|key| (all.iter().map(|l| l.get(key).map_or(0, String::len)).sum::<usize>(), key.clone()))
+        .collect();
+    by_length.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    for (_, key) in by_length {
+        let rest: Vec<&String> = keys.iter().filter(|k| **k != key).collect();
+        let mut seen = std::collections::HashSet::with_capacity(all.len());
+        let unique = all.iter().all(|labels| seen.insert(rest.iter().map(|k| labels.get(*k)).collect::<Vec<_>>()));
+        if unique {
+            keys.retain(|k| *k != key);
+        }
+    }
+    keys
+}
+
 /// `name{a="1",b="2"}` with just `keys` (or the bare name when there are none).
 pub fn row_name(name: &str, labels: &Labels, keys: &[String]) -> String {
     let shown: Vec<String> = keys
@@ -281,6 +364,24 @@ mod tests {
         assert_eq!(keys, vec!["Hostname".to_string(), "gpu".to_string()]);
         assert_eq!(row_name("gpu memory", &b, &keys), "gpu memory{Hostname=\"gpu-a\",gpu=\"1\"}");
         assert_eq!(row_name("one", &a, &distinguishing_labels([&a])), "one");
+    }
+
+    #[test]
+    fn naming_labels_drop_those_the_others_imply() {
+        let gpu = |host: &str, index: &str, uuid: &str| {
+            labels(&[("Hostname", host), ("gpu", index), ("UUID", uuid), ("device", &format!("nvidia{index}"))])
+        };
+        let series = [
+            gpu("gpu-a", "0", "GPU-0000-aaaa"),
+            gpu("gpu-a", "1", "GPU-0000-bbbb"),
+            gpu("gpu-b", "0", "GPU-0000-cccc"),
+            gpu("gpu-b", "1", "GPU-0000-dddd"),
+        ];
+        assert_eq!(distinguishing_labels(&series).len(), 4);
+        assert_eq!(naming_labels(&series), vec!["Hostname".to_string(), "gpu".to_string()]);
+        assert_eq!(naming_labels(&series[..1]), Vec::<String>::new());
+        // One host: its GPUs are told apart by their index alone.
+        assert_eq!(naming_labels(&series[..2]), vec!["gpu".to_string()]);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! busy screen cannot stall the checks either.
 
 use super::history::History;
-use super::outcome::{Level, Outcome};
+use super::outcome::{Level, Outcome, SeriesResult};
 use super::probe::Prober;
 use super::spec::{Baseline, CheckSpec, SlowRule};
 use super::store::{self as persist, Persist};
@@ -256,6 +256,7 @@ impl Collector {
     /// Folds one run into the check's state; marks what must be re-sent.
     pub fn apply(&mut self, index: usize, mut outcome: Outcome) {
         let Some(check) = self.checks.get_mut(index) else { return };
+        carry_series(check, &mut outcome);
         let slow = apply_slow_rule(check, &mut outcome);
         let at = outcome.at;
         check.history.record_run(at, outcome.is_ok(), outcome.latency, slow);
@@ -382,6 +383,25 @@ impl Collector {
             });
         }
     }
+}
+
+/// An engine that could not be read leaves the check's series as they were last seen,
+/// each unknown with the engine's error, so its rows stay put and say why.
+fn carry_series(check: &CheckState, outcome: &mut Outcome) {
+    if check.spec.engine.is_none() || outcome.level != Level::Unknown || !outcome.series.is_empty() {
+        return;
+    }
+    let Some(previous) = &check.last else { return };
+    outcome.series = previous
+        .series
+        .iter()
+        .map(|series| SeriesResult {
+            level: Level::Unknown,
+            message: outcome.message.clone(),
+            failed: Vec::new(),
+            ..series.clone()
+        })
+        .collect();
 }
 
 fn status_from(tracker: &Tracker) -> Status {

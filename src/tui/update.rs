@@ -86,7 +86,19 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
     if let Action::Tab(command) = action {
         let (tabs, mut ctx) = model.tab_parts();
         let effects = tabs.on_command(command, &mut ctx);
-        return hand_over_declarations(model, effects).into_iter().map(Effect::Tab).collect();
+        // `z` on an alert opens the silence dialog over the tab.
+        let (silences, effects): (Vec<TabEffect>, Vec<TabEffect>) = effects
+            .into_iter()
+            .partition(|effect| matches!(effect, TabEffect::Health(health::Effect::SilenceAlert { .. })));
+        let mut out = Vec::new();
+        for effect in silences {
+            if let TabEffect::Health(health::Effect::SilenceAlert { engine, labels }) = effect {
+                let seed = silence::Seed { engine, labels };
+                out.extend(silence::open_dialog(model, seed).into_iter().map(Effect::Silence));
+            }
+        }
+        out.extend(hand_over_declarations(model, effects).into_iter().map(Effect::Tab));
+        return out;
     }
     if is_navigation(&action) {
         let tab = model.tab;
@@ -155,7 +167,7 @@ fn copy_selection(model: &mut Model) -> Vec<Effect> {
     vec![Effect::Raw(sequence)]
 }
 
-/// `i` on a check opens the incident tab's own dialog, prefilled, for the operator to
+/// `i` on a check or an alert opens the incident tab's own dialog, prefilled, for the operator to
 /// confirm; every other effect passes through.
 fn hand_over_declarations(model: &mut Model, effects: Vec<TabEffect>) -> Vec<TabEffect> {
     let mut out = Vec::with_capacity(effects.len());
@@ -164,6 +176,11 @@ fn hand_over_declarations(model: &mut Model, effects: Vec<TabEffect>) -> Vec<Tab
             TabEffect::Health(health::Effect::Declare { check, title, evidence, .. }) => {
                 model.tab = TabId::Incident;
                 let declared = model.tabs.incident.declare_from_check(&check, title, evidence);
+                out.extend(declared.into_iter().map(TabEffect::Incident));
+            }
+            TabEffect::Health(health::Effect::DeclareAlert { alert, title, evidence, severity, runbooks }) => {
+                model.tab = TabId::Incident;
+                let declared = model.tabs.incident.declare_from_alert(&alert, title, evidence, severity, &runbooks);
                 out.extend(declared.into_iter().map(TabEffect::Incident));
             }
             other => out.push(other),

@@ -6,6 +6,18 @@ use crate::tui::clipboard::Copied;
 impl HealthTab {
     pub fn copy(&self) -> Option<Copied> {
         let row = self.selected_row()?;
+        if let Some(series) = self.selected_series() {
+            let labels: Vec<String> = series.labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+            let text = format!(
+                "{} ({} {}): {} [{}]",
+                series.name,
+                row.kind,
+                row.target,
+                series.message,
+                crate::util::sanitize::sanitize_str(&labels.join(" "))
+            );
+            return Some(Copied { what: "the series, its labels and its last result", text });
+        }
         let mut text = format!("{} ({} {})", row.name, row.kind, row.target);
         if let Some(last) = &row.last {
             text.push_str(&format!(": {}", last.message));
