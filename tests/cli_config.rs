@@ -55,6 +55,12 @@ fn every_invalid_fixture_names_its_line_and_problem() {
         ("allow_dash_unknown.toml", "6:23", "`allow_dash` names `flags`, which is not a placeholder of `run`"),
         ("shared_group_unknown.toml", "2:16", "no group named `no-such-group-fw`"),
         (
+            "window_silence_bad_matcher.toml",
+            "5:25",
+            "window `nightly`: silence matcher `(prod` is not a regular expression: unclosed group",
+        ),
+        ("window_silence_too_broad.toml", "5:12", "window `nightly`: silence is too broad"),
+        (
             "color_unknown.toml",
             "2:9",
             "unknown variant `blue`, expected one of `auto`, `truecolor`, `256`, `16`, `none`",

@@ -243,24 +243,21 @@ pub fn execute(effect: Effect, services: &Services) {
             });
         }
         Effect::Audit { what, engine, event, detail } => {
-            let log = log_for(services, &what, &engine);
-            tokio::spawn(async move {
-                let written = match log {
-                    Some(log) => {
-                        tokio::task::spawn_blocking(move || log.audit(event, detail).map_err(|e| e.to_string()))
-                            .await
-                            .unwrap_or_else(|err| Err(err.to_string()))
-                    }
-                    None => Err("no store to write the audit log to".into()),
-                };
-                if let Err(err) = written {
-                    report(Msg::Notice(format!("audit log not written: {err}"))).await;
+            let Some(log) = log_for(services, &what, &engine) else {
+                tokio::spawn(report(Msg::Notice("audit log not written: no store".into())));
+                return;
+            };
+            let sources = services.sources.clone();
+            in_order(move || {
+                if let Err(err) = log.audit(event, detail) {
+                    // Said on the status line when there is room; the console may be quitting.
+                    let _ = sources.try_send(Action::Silence(Msg::Notice(format!("audit log not written: {err}"))));
                 }
             });
         }
         Effect::Refused { what, engine, why } => {
             if let Some(log) = log_for(services, &what, &engine) {
-                tokio::task::spawn_blocking(move || log.refused(&why));
+                in_order(move || log.refused(&why));
             }
         }
         Effect::Create { nonce, confirmed } => {
@@ -274,11 +271,11 @@ pub fn execute(effect: Effect, services: &Services) {
                     services.identity.clone(),
                 )
             });
-            let log = log_for(services, batch.what(), batch.engine());
+            let confirmed_row = confirm_in_order(log_for(services, batch.what(), batch.engine()), summary);
             let store = services.store.clone();
             tokio::spawn(async move {
-                let result = match (job, log, store) {
-                    (Some(job), Some(log), Some(store)) => confirmed_and_run(job, log, store, summary).await,
+                let result = match (job, store) {
+                    (Some(job), Some(store)) => run_confirmed(job, confirmed_row, store).await,
                     _ => Err("no store to write the audit log to, so nothing was sent".into()),
                 };
                 let result = result
@@ -297,11 +294,12 @@ pub fn execute(effect: Effect, services: &Services) {
                     services.identity.clone(),
                 )
             });
-            let log = log_for(services, crate::silence::plan::EXPIRE, &expiry.engine);
+            let confirmed_row =
+                confirm_in_order(log_for(services, crate::silence::plan::EXPIRE, &expiry.engine), summary);
             let store = services.store.clone();
             tokio::spawn(async move {
-                let result = match (job, log, store) {
-                    (Some(job), Some(log), Some(store)) => confirmed_and_run(job, log, store, summary).await,
+                let result = match (job, store) {
+                    (Some(job), Some(store)) => run_confirmed(job, confirmed_row, store).await,
                     _ => Err("no store to write the audit log to, so nothing was sent".into()),
                 };
                 let result = result
@@ -312,22 +310,65 @@ pub fn execute(effect: Effect, services: &Services) {
     }
 }
 
+/// Runs the overlays' audit and timeline writes one after another on a thread of their own, in
+/// the order they were asked for, so a request's row always comes before its confirmation's.
+fn in_order(write: impl FnOnce() + Send + 'static) {
+    type Write = Box<dyn FnOnce() + Send>;
+    static WRITER: std::sync::OnceLock<Option<std::sync::mpsc::SyncSender<Write>>> = std::sync::OnceLock::new();
+    let writer = WRITER.get_or_init(|| {
+        // People type these one at a time; 256 waiting writes means the store is stuck.
+        let (sender, writes) = std::sync::mpsc::sync_channel::<Write>(256);
+        let spawned = std::thread::Builder::new().name("silence-log".into()).spawn(move || {
+            for write in writes {
+                write();
+            }
+        });
+        spawned.ok().map(|_| sender)
+    });
+    let write: Write = Box::new(write);
+    let refused = match writer {
+        Some(sender) => sender.try_send(write).err().map(|err| match err {
+            std::sync::mpsc::TrySendError::Full(write) | std::sync::mpsc::TrySendError::Disconnected(write) => write,
+        }),
+        None => Some(write),
+    };
+    // No writer thread, or a full queue: written now on a blocking thread rather than lost.
+    if let Some(write) = refused {
+        tokio::task::spawn_blocking(write);
+    }
+}
+
 fn log_for(services: &Services, what: &str, engine: &str) -> Option<Log> {
     services.store.as_ref().map(|store| Log::new(store, &services.identity, what, engine))
 }
 
-/// Records the confirmation, hands the job to a supervisor and waits for its outcome.
-async fn confirmed_and_run(
+type Written = tokio::sync::oneshot::Receiver<Result<(), String>>;
+
+/// Queues the `confirmed` row behind the rows asked for before it; the receiver says whether it was written.
+fn confirm_in_order(log: Option<Log>, summary: String) -> Written {
+    let (done, written) = tokio::sync::oneshot::channel();
+    match log {
+        Some(log) => in_order(move || {
+            // The waiting task may be gone (the console quit): then nothing is launched either way.
+            let _ = done.send(log.audit("confirmed", summary).map_err(|err| err.to_string()));
+        }),
+        None => {
+            let _ = done.send(Err("no store to write the audit log to".into()));
+        }
+    }
+    written
+}
+
+/// Once its confirmation is on record, hands the job to a supervisor and waits for its outcome.
+async fn run_confirmed(
     job: crate::ops::Job,
-    log: Log,
+    confirmed_row: Written,
     store: crate::store::Store,
-    summary: String,
 ) -> Result<Outcome, String> {
-    let written = tokio::task::spawn_blocking(move || log.audit("confirmed", summary)).await;
-    match written {
+    match confirmed_row.await {
         Ok(Ok(())) => {}
         Ok(Err(err)) => return Err(format!("refused: the audit log cannot be written ({err})")),
-        Err(err) => return Err(format!("refused: {err}")),
+        Err(_) => return Err("refused: the audit log writer is gone".into()),
     }
     // Quitting the console stops only this wait: the supervisor carries the request to its end.
     match crate::ops::launch_and_follow(job, &store, |_| {}, std::future::pending()).await {

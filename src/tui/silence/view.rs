@@ -44,7 +44,7 @@ fn popup(title: String, theme: &Theme, frame: &mut Frame, rect: Rect) -> Rect {
 }
 
 fn field<'a>(name: &str, value: String, style: Style, theme: &Theme) -> Line<'a> {
-    Line::from(vec![Span::styled(format!("{name:<9}"), theme.muted()), Span::styled(value, style)])
+    Line::from(vec![Span::styled(format!("{name:<10}"), theme.muted()), Span::styled(value, style)])
 }
 
 pub fn render_dialog(model: &Model, dialog: &SilenceDialog, frame: &mut Frame, area: Rect) {
@@ -83,7 +83,7 @@ pub fn render_dialog(model: &Model, dialog: &SilenceDialog, frame: &mut Frame, a
         sanitize_str(&dialog.comment)
     };
     lines.push(field(name, format!("{comment}{}", cursor(focused)), theme.base(), theme));
-    lines.push(Line::raw(""));
+    let mut bottom: Vec<Line> = vec![Line::raw("")];
     let reach = match (&dialog.alerts, &preview) {
         (Alerts::Loading, _) => ("reading the alerts …".to_string(), theme.muted()),
         (Alerts::Failed(why), _) => (format!("alerts not counted: {}", sanitize_str(why)), theme.warn()),
@@ -93,54 +93,64 @@ pub fn render_dialog(model: &Model, dialog: &SilenceDialog, frame: &mut Frame, a
         },
         (Alerts::Loaded(_), Err(why)) => (sanitize_str(why), theme.crit()),
     };
-    lines.push(field(" reach", reach.0, reach.1, theme));
+    bottom.push(field(" reach", reach.0, reach.1, theme));
     if let Ok(Some(why)) = preview.as_ref().map(|p| p.broad.clone()) {
-        let text =
-            if dialog.force { format!("⚠ FORCED: {why}") } else { format!("⚠ too broad: {why} (ctrl-f forces)") };
-        lines.push(field(" broad", text, theme.crit(), theme));
+        let text = if dialog.force { format!("⚠ FORCED: {why}") } else { format!("⚠ {why}; ctrl-f forces") };
+        bottom.push(field(" broad", text, theme.crit(), theme));
     }
-    lines.push(field(" by", sanitize_str(&dialog.created_by), theme.muted(), theme));
-    lines.push(Line::raw(""));
+    bottom.push(field(" by", sanitize_str(&dialog.created_by), theme.muted(), theme));
+    bottom.push(Line::raw(""));
     match &dialog.stage {
         Stage::Edit => {
             if let Some(error) = &dialog.error {
-                lines.push(Line::styled(format!("✗ {}", sanitize_str(error)), theme.crit()));
+                bottom.push(Line::styled(format!("✗ {}", sanitize_str(error)), theme.crit()));
             }
-            lines.push(Line::styled(
+            bottom.push(Line::styled(
                 "tab/↑↓ field · ctrl-n add · ctrl-d drop matcher · ctrl-f force · enter confirm · esc cancel",
                 theme.muted(),
             ));
         }
         Stage::Confirm { batch, typed, error, .. } => {
-            lines.push(Line::styled(
+            bottom.push(Line::styled(
                 format!("type the engine name `{}` and press enter; esc or an empty enter goes back", batch.engine()),
                 theme.warn(),
             ));
-            lines.push(Line::from(vec![Span::styled("> ", theme.accent()), Span::raw(format!("{typed}_"))]));
+            bottom.push(Line::from(vec![Span::styled("> ", theme.accent()), Span::raw(format!("{typed}_"))]));
             if let Some(error) = error {
-                lines.push(Line::styled(format!("refused: {error}"), theme.crit()));
+                bottom.push(Line::styled(format!("refused: {error}"), theme.crit()));
             }
         }
         Stage::Sending => {
-            lines.push(Line::styled(
+            bottom.push(Line::styled(
                 "creating the silence … (esc closes; it goes on under its supervisor)",
                 theme.warn(),
             ));
         }
         Stage::Done(Ok(id)) => {
-            lines.push(Line::styled(format!("✓ silence {} created", sanitize_str(id)), theme.ok()));
-            lines.push(Line::styled("enter or esc closes", theme.muted()));
+            bottom.push(Line::styled(format!("✓ silence {} created", sanitize_str(id)), theme.ok()));
+            bottom.push(Line::styled("enter or esc closes", theme.muted()));
         }
         Stage::Done(Err(why)) => {
-            lines.push(Line::styled(format!("✗ not created: {}", sanitize_str(why)), theme.crit()));
-            lines.push(Line::styled("enter or esc closes", theme.muted()));
+            bottom.push(Line::styled(format!("✗ not created: {}", sanitize_str(why)), theme.crit()));
+            bottom.push(Line::styled("enter or esc closes", theme.muted()));
         }
     }
+    // The fields scroll (an alert may carry many labels); what it would do and the question stay in view.
     let width = area.width.saturating_sub(4).min(96);
-    let height = (lines.len() as u16 + 4).min(area.height);
+    let inner_width = usize::from(width.saturating_sub(2)).max(1);
+    let bottom_height: u16 = bottom.iter().map(|line| line.width().max(1).div_ceil(inner_width) as u16).sum();
+    let height = (lines.len() as u16 + bottom_height + 2).min(area.height);
     let rect = centered(area, width, height);
     let inner = popup(format!("silence on {}", sanitize_str(&dialog.engine)), theme, frame, rect);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    let [top, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(bottom_height)]).areas(inner);
+    let focus_row = match dialog.focus {
+        Field::Matcher(index) => index,
+        Field::Duration => dialog.matchers.len(),
+        Field::Comment => dialog.matchers.len() + 1,
+    };
+    let scroll = focus_row.saturating_sub(usize::from(top.height).saturating_sub(1));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), top);
+    frame.render_widget(Paragraph::new(bottom).wrap(Wrap { trim: false }), foot);
 }
 
 pub fn render_list(model: &Model, list: &SilencesOverlay, frame: &mut Frame, area: Rect) {
@@ -151,7 +161,7 @@ pub fn render_list(model: &Model, list: &SilencesOverlay, frame: &mut Frame, are
     } else {
         format!("silences: {} active, {} pending, {} expired", count("active"), count("pending"), count("expired"))
     };
-    let rect = centered(area, area.width.saturating_sub(2).min(130), area.height.saturating_sub(1));
+    let rect = centered(area, area.width.saturating_sub(4).min(130), area.height.saturating_sub(2));
     let inner = popup(title, theme, frame, rect);
     let footer_height = 2 + u16::from(list.confirm.is_some()) * 2;
     let [body, footer] = Layout::vertical([Constraint::Min(1), Constraint::Length(footer_height)]).areas(inner);

@@ -209,18 +209,16 @@ fn render_agenda(tab: &CalendarTab, view: &ViewCtx, frame: &mut Frame, area: Rec
                     ));
                 }
             }
-            if let Some(window) = &row.in_window {
-                spans.push(Span::styled(if wide { format!(" ~{window}") } else { " ~".into() }, theme.info()));
-            }
+            // A window's silence as one symbol before its name (the name may be cut); the task pane says it in words.
             if let Some(Some(mark)) = tab.row_silences.get(index) {
                 let (text, style) = silence_words(mark, view);
+                spans.push(Span::styled(format!(" {}", text.split(' ').next().unwrap_or_default()), style));
+            }
+            if let Some(window) = &row.in_window {
+                let space = if tab.row_silences.get(index).is_some_and(Option::is_some) { "" } else { " " };
                 spans.push(Span::styled(
-                    if wide {
-                        format!(" {text}")
-                    } else {
-                        format!(" {}", &text[..text.find(' ').unwrap_or(text.len())])
-                    },
-                    style,
+                    if wide { format!("{space}~{window}") } else { format!("{space}~") },
+                    theme.info(),
                 ));
             }
             let line = Line::from(spans);
@@ -260,6 +258,16 @@ fn render_details(tab: &CalendarTab, view: &ViewCtx, frame: &mut Frame, area: Re
         summary.push(Span::styled(format!(" · {}", state.label()), style));
     }
     let mut lines = vec![Line::from(summary)];
+    if let (Some(row), Some(Some(mark))) = (tab.rows.get(tab.selected_row), tab.row_silences.get(tab.selected_row))
+        && let Some(window) = &row.in_window
+    {
+        let (text, style) = silence_words(mark, view);
+        lines.push(Line::from(vec![
+            Span::styled("in    ", theme.muted()),
+            Span::raw(format!("{} ", sanitize_str(window))),
+            Span::styled(text, style),
+        ]));
+    }
     if let Some(notice) = &tab.notice {
         lines.push(Line::styled(notice.clone(), theme.warn()));
     }
