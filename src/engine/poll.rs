@@ -52,7 +52,8 @@ pub fn start(engines: Vec<Arc<Engine>>, every: Duration, report: Report) -> Aler
 async fn poll(engine: Arc<Engine>, every: Duration, report: Report, mut refresh: watch::Receiver<u64>) {
     use tokio::time::{Instant, sleep_until};
     loop {
-        // A refresh asked for while this read runs is answered by it.
+        // A refresh asked for before this read is answered by it; one asked for while
+        // it runs, by another read right after (the answer may predate the ask).
         refresh.mark_unchanged();
         let mut unsent = Some(Arc::new(alerts::read(&engine).await));
         let next = Instant::now() + every;
@@ -78,5 +79,51 @@ async fn poll(engine: Arc<Engine>, every: Duration, report: Report, mut refresh:
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::time::Instant;
+
+    /// An engine on a port nothing listens on: every read is an answer naming it.
+    fn engine() -> Arc<Engine> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let text = format!(
+            "[[engine]]\nname = \"am\"\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:{port}\"\ntimeout = \"1s\"\n"
+        );
+        let config = crate::config::load_str(&text, std::path::Path::new("/tmp/firstwatch.toml")).unwrap();
+        Arc::new(Engine::new(&config.engines[0], std::path::Path::new("/tmp")).unwrap())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_engine_is_read_at_once_then_every_interval_and_again_on_refresh() {
+        let (answers, mut received) = tokio::sync::mpsc::channel(8);
+        // The first answer is refused, as by a full channel: it is offered again shortly.
+        let offers = Arc::new(AtomicUsize::new(0));
+        let counted = offers.clone();
+        let report: Report =
+            Arc::new(move |answer| counted.fetch_add(1, Ordering::SeqCst) > 0 && answers.try_send(answer).is_ok());
+        let poller = start(vec![engine()], EVERY, report);
+
+        let first = received.recv().await.expect("the first answer");
+        assert!(first.read.as_ref().is_err_and(|e| e.starts_with("engine `am`")), "{first:?}");
+        assert_eq!(offers.load(Ordering::SeqCst), 2, "refused once, then taken");
+
+        let since = Instant::now();
+        received.recv().await.expect("the next read");
+        assert!(since.elapsed() >= EVERY - RETRY, "not before the interval: {:?}", since.elapsed());
+
+        let asked = Instant::now();
+        poller.refresh();
+        poller.refresh();
+        received.recv().await.expect("a read on refresh");
+        assert!(asked.elapsed() < EVERY / 2, "at once: {:?}", asked.elapsed());
+
+        // Dropping the poller stops its tasks, which closes the channel.
+        drop(poller);
+        assert!(received.recv().await.is_none());
     }
 }
