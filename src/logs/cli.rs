@@ -173,10 +173,16 @@ pub fn run(config: Config, args: LogsArgs, _global: &Global) -> ExitCode {
 /// Output problems (a closed pipe) end the command quietly.
 struct Closed;
 
+/// Events read ahead of what stdout has taken. An event holds about 64 KiB at
+/// most, so a slow reader holds the followers back once about half a MiB
+/// waits, as `tail -F` waits for its reader, instead of growing memory.
+const EVENTS_AHEAD: usize = 8;
+
 fn follow(specs: &[SourceSpec], filter: &Filter, args: &LogsArgs) -> ExitCode {
-    let (out, events) = sync_channel(256);
-    // Without --follow the files are read once: no watcher to set up.
-    let options = FollowOptions { notify: args.follow, ..FollowOptions::default() };
+    let (out, events) = sync_channel(EVENTS_AHEAD);
+    // Without --follow the files are read once: no watcher to set up. Raw
+    // output with nothing to decide per line takes files' bytes in blocks.
+    let options = FollowOptions { notify: args.follow, raw: args.raw && filter.is_empty(), ..FollowOptions::default() };
     let running = match source::start(specs, options, args.follow, out) {
         Ok(running) => running,
         Err(err) => {
@@ -206,6 +212,7 @@ fn follow(specs: &[SourceSpec], filter: &Filter, args: &LogsArgs) -> ExitCode {
         };
         let printed = match event {
             FollowEvent::Lines { source, lines } => printer.lines(source, &lines, tag_width),
+            FollowEvent::Raw { bytes, .. } => printer.out.write_all(&bytes).map_err(|_| Closed),
             FollowEvent::Marker { source, marker } => printer.marker(source, marker, tag_width),
             FollowEvent::State { source, state } => {
                 match &state {
@@ -256,7 +263,7 @@ impl<W: Write> Printer<'_, W> {
     fn lines(&mut self, source: usize, lines: &[RawLine], tag_width: usize) -> Result<(), Closed> {
         let spec = &self.specs[source];
         let filter = self.filter;
-        if self.args.raw && filter.pattern.is_none() && filter.fields.is_none() && filter.floor.is_none() {
+        if self.args.raw && filter.is_empty() {
             // Nothing to decide per line: copy the bytes straight through.
             for line in lines {
                 self.out.write_all(&line.bytes).and_then(|()| self.out.write_all(b"\n")).map_err(|_| Closed)?;

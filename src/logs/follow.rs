@@ -32,9 +32,13 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// Lines are sent in batches of at most this many, so one event stays small.
+/// Lines are sent in batches of at most this many lines or about this many
+/// bytes, so one event stays small: what waits in a bounded channel is bounded
+/// in bytes too, and a reader that falls behind holds the follower back
+/// instead of making it buffer.
 const BATCH_LINES: usize = 2048;
-const READ_CHUNK: usize = 256 * 1024;
+const BATCH_BYTES: usize = 64 * 1024;
+const READ_CHUNK: usize = 64 * 1024;
 
 /// A file to follow under a source id shared with other kinds of sources.
 #[derive(Debug, Clone)]
@@ -99,6 +103,12 @@ pub enum FollowEvent {
         source: usize,
         lines: Vec<RawLine>,
     },
+    /// Whole lines as read, each ending in a newline, cut at `max_line_bytes`
+    /// like `Lines` (files followed with [`FollowOptions::raw`]).
+    Raw {
+        source: usize,
+        bytes: Vec<u8>,
+    },
     Marker {
         source: usize,
         marker: Marker,
@@ -117,11 +127,14 @@ pub struct FollowOptions {
     pub poll: Duration,
     /// Whether to use notify at all (off: polling only, as on a network filesystem).
     pub notify: bool,
+    /// Send files' lines as blocks of bytes (`FollowEvent::Raw`), for output
+    /// that copies them as they are.
+    pub raw: bool,
 }
 
 impl Default for FollowOptions {
     fn default() -> Self {
-        FollowOptions { poll: Duration::from_millis(500), notify: true }
+        FollowOptions { poll: Duration::from_millis(500), notify: true, raw: false }
     }
 }
 
@@ -181,7 +194,7 @@ fn run(
 ) {
     // Kept alive for as long as the loop runs; None means polling only.
     let _watcher = if options.notify { watch_folders(&files, wake) } else { None };
-    let mut entries: Vec<Entry> = files.into_iter().map(|spec| Entry::new(spec, &stop)).collect();
+    let mut entries: Vec<Entry> = files.into_iter().map(|spec| Entry::new(spec, &stop, options.raw)).collect();
     let mut first = true;
     loop {
         for entry in &mut entries {
@@ -234,7 +247,7 @@ enum Entry {
 }
 
 impl Entry {
-    fn new(spec: FileSpec, stop: &Arc<AtomicBool>) -> Entry {
+    fn new(spec: FileSpec, stop: &Arc<AtomicBool>, raw: bool) -> Entry {
         let pattern = spec.path.file_name().and_then(|n| n.to_str()).filter(|n| is_glob(n)).map(str::to_string);
         match (pattern, spec.path.parent()) {
             (Some(pattern), Some(folder)) => Entry::Glob(GlobGroup {
@@ -244,8 +257,9 @@ impl Entry {
                 members: BTreeMap::new(),
                 state: None,
                 stop: stop.clone(),
+                raw,
             }),
-            _ => Entry::File(Tracked::new(spec, stop.clone())),
+            _ => Entry::File(Tracked::new(spec, stop.clone(), raw)),
         }
     }
 }
@@ -287,6 +301,7 @@ struct GlobGroup {
     members: BTreeMap<PathBuf, Tracked>,
     state: Option<SourceState>,
     stop: Arc<AtomicBool>,
+    raw: bool,
 }
 
 impl GlobGroup {
@@ -305,7 +320,7 @@ impl GlobGroup {
         }
         for path in names {
             self.members.entry(path.clone()).or_insert_with(|| {
-                let mut tracked = Tracked::new(FileSpec { path, ..self.spec.clone() }, self.stop.clone());
+                let mut tracked = Tracked::new(FileSpec { path, ..self.spec.clone() }, self.stop.clone(), self.raw);
                 tracked.report_state = false;
                 tracked.from_start = !first;
                 tracked
@@ -343,8 +358,58 @@ struct Tracked {
     seen: bool,
     splitter: LineSplitter,
     buffer: Vec<u8>,
+    outbox: Outbox,
     /// Set when the follower stops: a long read ends between chunks.
     stop: Arc<AtomicBool>,
+}
+
+/// Lines read and not sent yet: `RawLine`s, or (raw) one block of bytes.
+struct Outbox {
+    source: usize,
+    raw: bool,
+    lines: Vec<RawLine>,
+    /// The bytes in `lines`.
+    held: usize,
+    bytes: Vec<u8>,
+}
+
+impl Outbox {
+    fn feed(&mut self, splitter: &mut LineSplitter, chunk: &[u8]) {
+        if self.raw {
+            splitter.feed_raw(chunk, &mut self.bytes);
+        } else {
+            splitter.feed(chunk, |line| {
+                self.held += line.bytes.len();
+                self.lines.push(line);
+            });
+        }
+    }
+
+    fn add(&mut self, line: RawLine) {
+        if self.raw {
+            self.bytes.extend_from_slice(&line.bytes);
+            self.bytes.push(b'\n');
+        } else {
+            self.held += line.bytes.len();
+            self.lines.push(line);
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.lines.len() >= BATCH_LINES || self.held >= BATCH_BYTES || self.bytes.len() >= BATCH_BYTES
+    }
+
+    fn send(&mut self, out: &SyncSender<FollowEvent>) -> Result<(), Closed> {
+        let source = self.source;
+        if !self.lines.is_empty() {
+            self.held = 0;
+            send(out, FollowEvent::Lines { source, lines: std::mem::take(&mut self.lines) })?;
+        }
+        if !self.bytes.is_empty() {
+            send(out, FollowEvent::Raw { source, bytes: std::mem::take(&mut self.bytes) })?;
+        }
+        Ok(())
+    }
 }
 
 struct OpenFile {
@@ -354,8 +419,9 @@ struct OpenFile {
 }
 
 impl Tracked {
-    fn new(spec: FileSpec, stop: Arc<AtomicBool>) -> Tracked {
+    fn new(spec: FileSpec, stop: Arc<AtomicBool>, raw: bool) -> Tracked {
         let splitter = LineSplitter::new(spec.max_line_bytes);
+        let outbox = Outbox { source: spec.source, raw, lines: Vec::new(), held: 0, bytes: Vec::new() };
         Tracked {
             spec,
             report_state: true,
@@ -365,6 +431,7 @@ impl Tracked {
             seen: false,
             splitter,
             buffer: vec![0; READ_CHUNK],
+            outbox,
             stop,
         }
     }
@@ -392,9 +459,7 @@ impl Tracked {
                             if let Err(err) = self.restart_at_zero() {
                                 return self.fail(out, &err);
                             }
-                            if let Some(line) = self.splitter.flush() {
-                                send(out, FollowEvent::Lines { source, lines: vec![line] })?;
-                            }
+                            self.send_unfinished(out)?;
                             send(out, FollowEvent::Marker { source, marker: Marker::Truncated })?;
                         }
                     }
@@ -462,18 +527,22 @@ impl Tracked {
     fn finish_old(&mut self, out: &SyncSender<FollowEvent>) -> Result<(), Closed> {
         if self.open.is_some() {
             self.read_available(out)?;
-            if let Some(line) = self.splitter.flush() {
-                send(out, FollowEvent::Lines { source: self.spec.source, lines: vec![line] })?;
-            }
+            self.send_unfinished(out)?;
             self.open = None;
         }
         Ok(())
     }
 
+    /// Sends the line the file ended in without a newline.
+    fn send_unfinished(&mut self, out: &SyncSender<FollowEvent>) -> Result<(), Closed> {
+        if let Some(line) = self.splitter.flush() {
+            self.outbox.add(line);
+        }
+        self.outbox.send(out)
+    }
+
     fn read_available(&mut self, out: &SyncSender<FollowEvent>) -> Result<(), Closed> {
-        let source = self.spec.source;
         let Some(open) = &mut self.open else { return Ok(()) };
-        let mut lines = Vec::new();
         while !self.stop.load(Ordering::Relaxed) {
             let read = match open.file.read(&mut self.buffer) {
                 Ok(0) => break,
@@ -482,17 +551,18 @@ impl Tracked {
                 Err(err) => {
                     let why = err.to_string();
                     self.open = None;
-                    flush_lines(out, source, &mut lines)?;
+                    self.outbox.send(out)?;
                     return self.set_state(out, SourceState::Failed(why));
                 }
             };
             open.offset += read as u64;
-            self.splitter.feed(&self.buffer[..read], |line| lines.push(line));
-            if lines.len() >= BATCH_LINES {
-                flush_lines(out, source, &mut lines)?;
+            self.outbox.feed(&mut self.splitter, &self.buffer[..read]);
+            if self.outbox.full() {
+                // Waits here while the reader is behind: nothing more is read until it catches up.
+                self.outbox.send(out)?;
             }
         }
-        flush_lines(out, source, &mut lines)
+        self.outbox.send(out)
     }
 
     fn fail(&mut self, out: &SyncSender<FollowEvent>, err: &std::io::Error) -> Result<(), Closed> {
@@ -529,13 +599,6 @@ fn not_a_regular_file(kind: &std::fs::FileType) -> String {
         "not a file"
     };
     format!("not a regular file ({what}); skipped until a regular file is there")
-}
-
-fn flush_lines(out: &SyncSender<FollowEvent>, source: usize, lines: &mut Vec<RawLine>) -> Result<(), Closed> {
-    if lines.is_empty() {
-        return Ok(());
-    }
-    send(out, FollowEvent::Lines { source, lines: std::mem::take(lines) })
 }
 
 fn send(out: &SyncSender<FollowEvent>, event: FollowEvent) -> Result<(), Closed> {
