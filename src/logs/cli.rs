@@ -272,10 +272,11 @@ impl<W: Write> Printer<'_, W> {
         }
         // Raw output needs the level only for a level floor; the rest reads the line as written.
         let parse = !self.args.raw || filter.floor.is_some();
+        let reads_text = filter.pattern.is_some() || filter.fields.is_some();
         for line in lines {
-            let text = String::from_utf8_lossy(written_bytes(line));
             let parsed = parse.then(|| spec.parser.parse(line));
             let level = parsed.as_ref().and_then(|p| p.level);
+            let text = if reads_text { String::from_utf8_lossy(written_bytes(line)) } else { "".into() };
             if !filter.keeps(0, level, LineText::same(&text), false) {
                 continue;
             }
@@ -293,11 +294,27 @@ impl<W: Write> Printer<'_, W> {
                 });
                 writeln!(self.out, "{object}")
             } else {
-                writeln!(self.out, "{:<tag_width$} {}", spec.name, parsed.text)
+                self.tagged(&spec.name, tag_width, &parsed.text)
             };
             written.map_err(|_| Closed)?;
         }
         Ok(())
+    }
+
+    /// `text` after the source's name padded to `width`, as `{:<width$} {}` would
+    /// write it, without the formatting machinery for every line.
+    fn tagged(&mut self, name: &str, width: usize, text: &str) -> std::io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        // Padded by characters, as the format would.
+        let mut padding = width.saturating_sub(name.chars().count()) + 1;
+        self.out.write_all(name.as_bytes())?;
+        while padding > 0 {
+            let now = padding.min(SPACES.len());
+            self.out.write_all(&SPACES[..now])?;
+            padding -= now;
+        }
+        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(b"\n")
     }
 
     fn marker(&mut self, source: usize, marker: Marker, tag_width: usize) -> Result<(), Closed> {
