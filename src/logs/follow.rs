@@ -1,9 +1,9 @@
 //! Following files by name, like `tail -F`.
 //!
-//! One thread follows every file of a set. notify wakes it when a watched
-//! folder changes; a poll timer wakes it anyway, because network filesystems
-//! send no events and inotify can overflow or run out of watches. On each wake
-//! every file is checked by name:
+//! One thread follows every file of a set. inotify wakes it when a watched
+//! folder changes (see [`super::wake`]); a poll timer wakes it anyway, because
+//! network filesystems send no events and inotify can overflow or run out of
+//! watches. On each wake every file is checked by name:
 //!
 //! - another file under the name (rename-and-create, delete-and-recreate):
 //!   the old handle is read to its end first, then a `Rotated` marker, then
@@ -21,16 +21,17 @@
 
 use super::split::{LineSplitter, RawLine};
 use super::tail::start_of_last_lines;
+use super::wake::{self, StopSignal, Wakeup};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::mpsc::SyncSender;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Lines are sent in batches of at most this many lines or about this many
 /// bytes, so one event stays small: what waits in a bounded channel is bounded
@@ -125,7 +126,7 @@ pub enum FollowEvent {
 pub struct FollowOptions {
     /// The fallback check interval when no event arrives.
     pub poll: Duration,
-    /// Whether to use notify at all (off: polling only, as on a network filesystem).
+    /// Whether to watch folders with inotify at all (off: polling only, as on a network filesystem).
     pub notify: bool,
     /// Send files' lines as blocks of bytes (`FollowEvent::Raw`), for output
     /// that copies them as they are.
@@ -141,7 +142,8 @@ impl Default for FollowOptions {
 /// A running follower; dropping it stops the thread at its next wake-up.
 pub struct Follower {
     stop: Arc<AtomicBool>,
-    wake: SyncSender<()>,
+    /// Dropped to wake the thread when it should stop.
+    signal: Option<StopSignal>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -152,13 +154,12 @@ impl Follower {
         out: SyncSender<FollowEvent>,
     ) -> std::io::Result<Follower> {
         let stop = Arc::new(AtomicBool::new(false));
-        let (wake, woken) = sync_channel::<()>(1);
+        let (signal, wakeup) = wake::stop_pair()?;
         let thread_stop = stop.clone();
-        let thread_wake = wake.clone();
         let thread = std::thread::Builder::new()
             .name("log-follower".into())
-            .spawn(move || run(files, options, out, thread_wake, woken, thread_stop))?;
-        Ok(Follower { stop, wake, thread: Some(thread) })
+            .spawn(move || run(files, options, out, wakeup, thread_stop))?;
+        Ok(Follower { stop, signal: Some(signal), thread: Some(thread) })
     }
 
     /// Stops the thread and waits for it.
@@ -169,9 +170,9 @@ impl Follower {
         }
     }
 
-    fn signal_stop(&self) {
+    fn signal_stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = self.wake.try_send(());
+        self.signal = None;
     }
 }
 
@@ -188,15 +189,17 @@ fn run(
     files: Vec<FileSpec>,
     options: FollowOptions,
     out: SyncSender<FollowEvent>,
-    wake: SyncSender<()>,
-    woken: Receiver<()>,
+    mut wakeup: Wakeup,
     stop: Arc<AtomicBool>,
 ) {
-    // Kept alive for as long as the loop runs; None means polling only.
-    let _watcher = if options.notify { watch_folders(&files, wake) } else { None };
+    if options.notify {
+        wakeup.watch_folders(&files);
+    }
     let mut entries: Vec<Entry> = files.into_iter().map(|spec| Entry::new(spec, &stop, options.raw)).collect();
     let mut first = true;
     loop {
+        let started = Instant::now();
+        let mut busy = false;
         for entry in &mut entries {
             let checked = match entry {
                 Entry::File(file) => file.check(&out),
@@ -205,6 +208,7 @@ fn run(
             if checked.is_err() || stop.load(Ordering::SeqCst) {
                 return;
             }
+            busy |= entry.take_busy();
         }
         if first {
             first = false;
@@ -212,33 +216,17 @@ fn run(
                 return;
             }
         }
-        match woken.recv_timeout(options.poll) {
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+        if busy {
+            // A log that is being written gathers more lines before the next read.
+            wakeup.pause(wake::COALESCE.saturating_sub(started.elapsed()));
+        }
+        if !stop.load(Ordering::SeqCst) {
+            wakeup.wait(options.poll);
         }
         if stop.load(Ordering::SeqCst) {
             return;
         }
     }
-}
-
-/// Watches the folders that hold the files (so creation and renames are seen).
-fn watch_folders(files: &[FileSpec], wake: SyncSender<()>) -> Option<notify::RecommendedWatcher> {
-    use notify::Watcher;
-    let mut watcher = notify::recommended_watcher(move |_event: notify::Result<notify::Event>| {
-        // A full channel already means "check soon": events coalesce.
-        let _ = wake.try_send(());
-    })
-    .ok()?;
-    let mut folders: Vec<PathBuf> = files.iter().filter_map(|f| f.path.parent().map(Path::to_path_buf)).collect();
-    folders.sort();
-    folders.dedup();
-    for folder in folders {
-        let folder = if folder.as_os_str().is_empty() { PathBuf::from(".") } else { folder };
-        // A folder that does not exist yet is covered by the poll.
-        let _ = watcher.watch(&folder, notify::RecursiveMode::NonRecursive);
-    }
-    Some(watcher)
 }
 
 enum Entry {
@@ -247,6 +235,21 @@ enum Entry {
 }
 
 impl Entry {
+    /// Whether it read anything since the last call.
+    fn take_busy(&mut self) -> bool {
+        match self {
+            Entry::File(file) => std::mem::take(&mut file.busy),
+            Entry::Glob(group) => {
+                // Every member's flag is taken, not only up to the first set one.
+                let mut busy = false;
+                for member in group.members.values_mut() {
+                    busy |= std::mem::take(&mut member.busy);
+                }
+                busy
+            }
+        }
+    }
+
     fn new(spec: FileSpec, stop: &Arc<AtomicBool>, raw: bool) -> Entry {
         let pattern = spec.path.file_name().and_then(|n| n.to_str()).filter(|n| is_glob(n)).map(str::to_string);
         match (pattern, spec.path.parent()) {
@@ -356,6 +359,8 @@ struct Tracked {
     state: Option<SourceState>,
     /// Whether a file was ever seen under the name: a later one is a rotation, read from its start.
     seen: bool,
+    /// Whether bytes were read since the loop last asked.
+    busy: bool,
     splitter: LineSplitter,
     buffer: Vec<u8>,
     outbox: Outbox,
@@ -429,6 +434,7 @@ impl Tracked {
             open: None,
             state: None,
             seen: false,
+            busy: false,
             splitter,
             buffer: vec![0; READ_CHUNK],
             outbox,
@@ -556,6 +562,7 @@ impl Tracked {
                 }
             };
             open.offset += read as u64;
+            self.busy = true;
             self.outbox.feed(&mut self.splitter, &self.buffer[..read]);
             if self.outbox.full() {
                 // Waits here while the reader is behind: nothing more is read until it catches up.

@@ -17,3 +17,4 @@ pub mod split;
 pub mod store;
 pub mod tail;
 pub mod view;
+pub mod wake;
