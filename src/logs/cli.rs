@@ -5,11 +5,12 @@ use super::fields::FieldFilter;
 use super::filter::{Filter, LineText, Pattern};
 use super::follow::{FollowEvent, FollowOptions, Marker, SourceState};
 use super::level::Level;
-use super::parse::written_bytes;
+use super::parse::{Format, written_bytes};
 use super::source::{self, SourceKind, SourceSpec};
 use super::split::RawLine;
 use crate::cli::Global;
 use crate::config::Config;
+use crate::util::sanitize::is_printable_ascii;
 use std::collections::HashSet;
 use std::io::Write;
 use std::process::ExitCode;
@@ -273,10 +274,17 @@ impl<W: Write> Printer<'_, W> {
         // Raw output needs the level only for a level floor; the rest reads the line as written.
         let parse = !self.args.raw || filter.floor.is_some();
         let reads_text = filter.pattern.is_some() || filter.fields.is_some();
+        // Plain text with nothing to decide is shown as written where that is safe.
+        let as_written = !self.args.raw && !self.args.json && filter.is_empty() && spec.parser.format == Format::Plain;
         for line in lines {
+            let bytes = written_bytes(line);
+            if as_written && line.cut == 0 && is_printable_ascii(bytes) {
+                self.tagged(&spec.name, tag_width, bytes).map_err(|_| Closed)?;
+                continue;
+            }
             let parsed = parse.then(|| spec.parser.parse(line));
             let level = parsed.as_ref().and_then(|p| p.level);
-            let text = if reads_text { String::from_utf8_lossy(written_bytes(line)) } else { "".into() };
+            let text = if reads_text { String::from_utf8_lossy(bytes) } else { "".into() };
             if !filter.keeps(0, level, LineText::same(&text), false) {
                 continue;
             }
@@ -294,7 +302,7 @@ impl<W: Write> Printer<'_, W> {
                 });
                 writeln!(self.out, "{object}")
             } else {
-                self.tagged(&spec.name, tag_width, &parsed.text)
+                self.tagged(&spec.name, tag_width, parsed.text.as_bytes())
             };
             written.map_err(|_| Closed)?;
         }
@@ -303,7 +311,7 @@ impl<W: Write> Printer<'_, W> {
 
     /// `text` after the source's name padded to `width`, as `{:<width$} {}` would
     /// write it, without the formatting machinery for every line.
-    fn tagged(&mut self, name: &str, width: usize, text: &str) -> std::io::Result<()> {
+    fn tagged(&mut self, name: &str, width: usize, text: &[u8]) -> std::io::Result<()> {
         const SPACES: &[u8] = &[b' '; 64];
         // Padded by characters, as the format would.
         let mut padding = width.saturating_sub(name.chars().count()) + 1;
@@ -313,7 +321,7 @@ impl<W: Write> Printer<'_, W> {
             self.out.write_all(&SPACES[..now])?;
             padding -= now;
         }
-        self.out.write_all(text.as_bytes())?;
+        self.out.write_all(text)?;
         self.out.write_all(b"\n")
     }
 

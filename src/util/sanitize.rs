@@ -17,10 +17,16 @@ pub fn sanitize(bytes: &[u8]) -> String {
     sanitize_str(&String::from_utf8_lossy(bytes))
 }
 
+/// Whether `bytes` are all printable ASCII (space to `~`), which
+/// [`sanitize`] leaves as they are.
+pub fn is_printable_ascii(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| (b' '..=b'~').contains(b))
+}
+
 /// Like [`sanitize`] for text that is already UTF-8.
 pub fn sanitize_str(text: &str) -> String {
     // Most log text is printable ASCII, which passes unchanged.
-    if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+    if is_printable_ascii(text.as_bytes()) {
         return text.to_owned();
     }
     let mut out = String::with_capacity(text.len());
