@@ -14,7 +14,9 @@
 //!
 //! `FIRSTWATCH_BENCH_SECS` sets how long each rate is written (default 10),
 //! `FIRSTWATCH_BENCH_RATES` the rates (default `20000,100000`);
-//! `FIRSTWATCH_BIN` measures another build of firstwatch.
+//! `FIRSTWATCH_BIN` measures another build of firstwatch. The scratch folder
+//! needs room for the log and the three outputs: about 400 MB at 100,000
+//! lines/s for 10 s.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -23,6 +25,34 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const LINE: usize = 100;
+
+/// Scratch folders and processes to remove if the bench panics: release
+/// builds abort on a panic, so nothing would be dropped, and the logs are
+/// hundreds of megabytes.
+static LEFT: std::sync::Mutex<(Vec<PathBuf>, Vec<u32>)> = std::sync::Mutex::new((Vec::new(), Vec::new()));
+
+fn clean_up_on_panic() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(left) = LEFT.lock() {
+            for pid in &left.1 {
+                // Gone already is fine.
+                let _ =
+                    nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid as i32), nix::sys::signal::Signal::SIGTERM);
+            }
+            for dir in &left.0 {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        report(info);
+    }));
+}
+
+fn remember_process(child: &Child) {
+    if let Ok(mut left) = LEFT.lock() {
+        left.1.push(child.id());
+    }
+}
 
 fn line(n: u64) -> String {
     let head = format!("2026-11-29T10:00:00.000Z INFO  GET /api/orders 200 12ms req={n:010} ");
@@ -65,6 +95,7 @@ impl Follower {
     fn spawn(name: &'static str, mut command: Command, output: PathBuf) -> Follower {
         let file = File::create(&output).unwrap();
         let child = command.stdout(file).stderr(Stdio::null()).spawn().unwrap();
+        remember_process(&child);
         Follower { name, child, output }
     }
 
@@ -89,6 +120,9 @@ fn firstwatch_command(config: &Path, extra: &[&str]) -> Command {
 
 fn scratch() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
+    if let Ok(mut left) = LEFT.lock() {
+        left.0.push(dir.path().to_path_buf());
+    }
     let log = dir.path().join("app.log");
     File::create(&log).unwrap();
     let config = dir.path().join("firstwatch.toml");
@@ -185,6 +219,7 @@ fn cpu_beside_tail(rate: u64, seconds: u64) {
 fn memory_with_a_slow_reader(extra: &[&str], rate: u64, seconds: u64, reader_rate: usize) {
     let (_dir, log, config) = scratch();
     let mut child = firstwatch_command(&config, extra).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    remember_process(&child);
     let pid = child.id();
     let mut stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
@@ -238,6 +273,7 @@ fn memory_with_a_slow_reader(extra: &[&str], rate: u64, seconds: u64, reader_rat
 
 fn main() {
     // cargo bench passes --bench; criterion-style filters are not used here.
+    clean_up_on_panic();
     let seconds: u64 = std::env::var("FIRSTWATCH_BENCH_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
     println!("firstwatch: {}", firstwatch().display());
     let rates: Vec<u64> = std::env::var("FIRSTWATCH_BENCH_RATES")
