@@ -161,15 +161,31 @@ impl HealthTab {
             }),
         }
         self.order = order;
-        if !self.moved || self.position().is_none() {
-            self.selected = self.order.first().map(|&r| self.selection_of(r));
+        self.at = self.selected.as_ref().and_then(|_| self.order.iter().position(|&r| self.is_selected(r)));
+        if !self.moved || self.at.is_none() {
+            self.select(0);
         }
+        let mut counts = std::collections::HashMap::new();
+        for row in self.all_rows() {
+            *counts.entry(self.row_status(row)).or_insert(0) += 1;
+        }
+        self.counts = counts;
+    }
+
+    /// Selects the row at `position` in the display order (none when the list is empty).
+    fn select(&mut self, position: usize) {
+        self.selected = self.order.get(position).map(|&r| self.selection_of(r));
+        self.at = self.selected.as_ref().map(|_| position);
     }
 
     /// Position of the selection in the display order.
     pub(super) fn position(&self) -> Option<usize> {
-        self.selected.as_ref()?;
-        self.order.iter().position(|&r| self.is_selected(r))
+        self.at
+    }
+
+    /// How many rows (a check's series one each) are in `status`.
+    pub(super) fn count(&self, status: Status) -> usize {
+        self.counts.get(&status).copied().unwrap_or(0)
     }
 
     /// The check of the selected row.
@@ -240,7 +256,7 @@ impl HealthTab {
             }
             _ => return None,
         };
-        self.selected = self.order.get(target).map(|&r| self.selection_of(r));
+        self.select(target);
         self.moved = true;
         Some(self.fetch_range(false).into_iter().collect())
     }
@@ -248,8 +264,10 @@ impl HealthTab {
     /// A click on a row selects that row (a series' sparkline follows with its check's next run).
     pub fn click(&mut self, x: u16, y: u16) -> bool {
         let Some(position) = self.hits.get().position_at(x, y) else { return false };
-        let Some(&row) = self.order.get(position) else { return false };
-        self.selected = Some(self.selection_of(row));
+        if position >= self.order.len() {
+            return false;
+        }
+        self.select(position);
         self.moved = true;
         true
     }
