@@ -360,3 +360,49 @@ async fn the_sparkline_asks_for_the_one_series_over_its_window() {
     assert!(points.iter().all(|(_, v)| *v == wanted.temp), "only this GPU's temperature: {points:?}");
     assert!(gpus.iter().filter(|g| g.temp == wanted.temp).count() == 1, "the fleet's temperatures differ");
 }
+
+#[test]
+fn a_query_over_max_series_is_unknown_and_says_how_to_narrow_it() {
+    let Some(fleet) = fleet(false) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[[engine]]\nname = \"capped\"\nkind = \"prometheus\"\nurl = \"{}\"\nmax_series = 3\n\n\
+         [[check]]\nname = \"temps\"\npromql = 'DCGM_FI_DEV_GPU_TEMP'\n\n\
+         [[check]]\nname = \"some temps\"\npromql = 'DCGM_FI_DEV_GPU_TEMP{{Hostname=\"gpu-node-00\"}}'\n",
+        fleet.prometheus.url()
+    );
+    let (code, rows, _) = check_json(dir.path(), &config, &[]);
+    assert_eq!(code, 3);
+    let temps = row(&rows, "temps");
+    assert_eq!(temps["status"], "unknown");
+    assert_eq!(
+        temps["message"],
+        "engine `capped`: query returned 4 series, more than max_series 3; narrow it (by labels) or raise max_series"
+    );
+    assert_eq!(rows.iter().filter(|r| r["check"] == "some temps").count(), 2, "a narrower query fits: {rows:#?}");
+}
+
+#[test]
+fn a_promql_check_under_a_failing_parent_is_suppressed_series_by_series() {
+    let Some(fleet) = fleet(false) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{}[[check]]\nname = \"exporter\"\ntcp = \"127.0.0.1:{}\"\ntimeout = \"1s\"\n\n\
+         [[check]]\nname = \"temp\"\npromql = 'DCGM_FI_DEV_GPU_TEMP'\nexpect = ['value < 40']\ndepends_on = \"exporter\"\nseverity = \"warning\"\n",
+        engine_block("prom", &fleet.prometheus.url()),
+        closed_port()
+    );
+    let (code, rows, _) = check_json(dir.path(), &config, &["temp"]);
+    let failing: Vec<&Value> = rows.iter().filter(|r| r["status"] == "warning").collect();
+    assert!(!failing.is_empty(), "{rows:#?}");
+    for row in &failing {
+        assert_eq!(row["suppressed_by"], "exporter", "{row:#}");
+    }
+    for row in rows.iter().filter(|r| r["status"] == "ok") {
+        assert_eq!(row["suppressed_by"], Value::Null, "an ok series is not suppressed: {row:#}");
+    }
+    assert_eq!(code, 1, "a warning under a critical parent counts as the warning it is");
+    let table = check_table(dir.path(), &["temp"]);
+    assert!(table.contains("↳ WARNING  temp{Hostname="), "{table}");
+    assert!(table.contains("(suppressed: exporter is down)"), "{table}");
+}

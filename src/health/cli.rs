@@ -239,6 +239,13 @@ fn printed(row: &Row) -> Vec<Printed<'_>> {
         .collect()
 }
 
+impl Printed<'_> {
+    /// The parent that explains this line: a failing series is suppressed with its check, an ok one is not.
+    fn suppressed_by<'r>(&self, row: &'r Row) -> Option<&'r String> {
+        row.suppressed_by.as_ref().filter(|_| self.level != Level::Ok)
+    }
+}
+
 /// A sample value as the Prometheus API writes it: "0.25", "NaN", "+Inf".
 fn value_text(value: f64) -> String {
     if value.is_finite() { value.to_string() } else { crate::engine::format_value(value) }
@@ -247,7 +254,7 @@ fn value_text(value: f64) -> String {
 pub fn to_json(rows: &[Row]) -> String {
     let mut lines: Vec<serde_json::Value> = Vec::new();
     for row in rows {
-        let Row { spec, outcome, suppressed_by, .. } = row;
+        let Row { spec, outcome, .. } = row;
         for line in printed(row) {
             let labels: serde_json::Map<String, serde_json::Value> = line
                 .labels
@@ -264,7 +271,7 @@ pub fn to_json(rows: &[Row]) -> String {
                 "labels": labels,
                 "value": line.value.map(value_text),
                 "status": line.level,
-                "suppressed_by": suppressed_by,
+                "suppressed_by": line.suppressed_by(row),
                 "latency_ms": outcome.latency.map(|l| l.as_millis() as u64),
                 "message": line.message,
                 "failed_conditions": line.failed.iter().filter_map(|&i| spec.conditions.get(i).map(|c| c.text.clone())).collect::<Vec<_>>(),
@@ -287,7 +294,7 @@ pub fn to_table(rows: &[Row]) -> String {
         let name = crate::util::width::truncate(&sanitize_str(line.name), width);
         let pad = width.saturating_sub(crate::util::width::width(&name));
         let latency = row.outcome.latency.map(format_latency).unwrap_or_else(|| "-".into());
-        let (status, message) = match &row.suppressed_by {
+        let (status, message) = match line.suppressed_by(row) {
             Some(parent) => (
                 format!("↳ {}", line.level.as_str().to_uppercase()),
                 format!("{} (suppressed: {} is down)", line.message, sanitize_str(parent)),
@@ -296,9 +303,10 @@ pub fn to_table(rows: &[Row]) -> String {
         };
         out.push_str(&format!("{status:<10} {name}{:pad$} {:<7} {latency:>8}  {message}\n", "", row.spec.kind()));
     }
-    let count =
-        |level: Level| all.iter().filter(|(row, line)| row.suppressed_by.is_none() && line.level == level).count();
-    let suppressed = all.iter().filter(|(row, _)| row.suppressed_by.is_some()).count();
+    let count = |level: Level| {
+        all.iter().filter(|(row, line)| line.suppressed_by(row).is_none() && line.level == level).count()
+    };
+    let suppressed = all.iter().filter(|(row, line)| line.suppressed_by(row).is_some()).count();
     out.push_str(&format!(
         "{} ok, {} warning, {} critical, {} unknown{}\n",
         count(Level::Ok),

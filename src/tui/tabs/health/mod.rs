@@ -37,6 +37,10 @@ pub struct HealthTab {
     order: Vec<RowRef>,
     /// The selected row (by check index and series name, so it stays put when the order changes).
     selected: Option<Selection>,
+    /// Where the selected row is in `order` (kept with it, so a frame does not search for it).
+    at: Option<usize>,
+    /// Rows per state over all rows, for the title (kept with `order`).
+    counts: std::collections::HashMap<crate::health::Status, usize>,
     /// Until the user moves, the selection follows the top row (the worst check).
     moved: bool,
     sort: Sort,

@@ -180,15 +180,31 @@ impl HealthTab {
             }),
         }
         self.order = order;
-        if !self.moved || self.position().is_none() {
-            self.selected = self.order.first().map(|&r| self.selection_of(r));
+        self.at = self.selected.as_ref().and_then(|_| self.order.iter().position(|&r| self.is_selected(r)));
+        if !self.moved || self.at.is_none() {
+            self.select(0);
         }
+        let mut counts = std::collections::HashMap::new();
+        for row in self.all_rows() {
+            *counts.entry(self.row_status(row)).or_insert(0) += 1;
+        }
+        self.counts = counts;
+    }
+
+    /// Selects the row at `position` in the display order (none when the list is empty).
+    fn select(&mut self, position: usize) {
+        self.selected = self.order.get(position).map(|&r| self.selection_of(r));
+        self.at = self.selected.as_ref().map(|_| position);
     }
 
     /// Position of the selection in the display order.
     pub(super) fn position(&self) -> Option<usize> {
-        self.selected.as_ref()?;
-        self.order.iter().position(|&r| self.is_selected(r))
+        self.at
+    }
+
+    /// How many rows (a check's series one each) are in `status`.
+    pub(super) fn count(&self, status: Status) -> usize {
+        self.counts.get(&status).copied().unwrap_or(0)
     }
 
     /// The check of the selected row; none while the selection is on the alerts.
@@ -231,7 +247,7 @@ impl HealthTab {
     fn select_position(&mut self, target: usize, down: bool) {
         let checks = self.order.len();
         if target < checks {
-            self.selected = Some(self.selection_of(self.order[target]));
+            self.select(target);
             self.alerts.cursor = None;
             return;
         }
@@ -244,7 +260,7 @@ impl HealthTab {
         match landed {
             Some(line) => self.alerts.cursor = Some(line),
             None if checks > 0 => {
-                self.selected = Some(self.selection_of(self.order[checks - 1]));
+                self.select(checks - 1);
                 self.alerts.cursor = None;
             }
             None => self.alerts.cursor = self.alerts.settle(line, true),
@@ -332,9 +348,9 @@ impl HealthTab {
     /// A click on a row selects that check or series, or that alert.
     pub fn click(&mut self, x: u16, y: u16) -> bool {
         if let Some(position) = self.hits.get().position_at(x, y)
-            && let Some(&row) = self.order.get(position)
+            && position < self.order.len()
         {
-            self.selected = Some(self.selection_of(row));
+            self.select(position);
             self.alerts.cursor = None;
             self.moved = true;
             return true;

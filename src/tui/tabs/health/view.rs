@@ -87,11 +87,7 @@ pub fn render(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
 fn title(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
     let theme = view.theme;
     // Rows as drawn: a check's series count one each.
-    let mut counts = std::collections::HashMap::new();
-    for row in tab.all_rows() {
-        *counts.entry(tab.row_status(row)).or_insert(0usize) += 1;
-    }
-    let count = |status: Status| counts.get(&status).copied().unwrap_or(0);
+    let count = |status: Status| tab.count(status);
     let mut spans = vec![Span::styled(" health ", theme.accent())];
     if tab.rows.is_empty() {
         return spans;
