@@ -55,6 +55,15 @@ count = ["users", "deals"]
         run_with(&self.config, args, self.dir.path())
     }
 
+    /// `(kind, name, state)` of every operation `ops list` shows.
+    fn operations(&self) -> Vec<(String, String, String)> {
+        let listed = self.run(&["ops", "list", "--json"]);
+        assert!(listed.status.success(), "{}", text(&listed));
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+        let field = |row: &serde_json::Value, key: &str| row[key].as_str().unwrap_or_default().to_string();
+        rows.iter().map(|row| (field(row, "kind"), field(row, "name"), field(row, "state"))).collect()
+    }
+
     fn audit_events(&self) -> Vec<String> {
         let store = firstwatch::store::Store::open_in(&self.path("state")).unwrap();
         store.audit_since(None).unwrap().into_iter().map(|r| r.event).collect()
@@ -201,6 +210,9 @@ fn prune_removes_what_retention_marks_after_confirmation() {
     assert!(!oldest.exists(), "keep_last = 2 removes the third newest");
     assert!(env.path("backups/app_db_20261128_030000.db.gz").exists());
     assert_eq!(env.audit_events(), ["prune-refused", "prune-start", "prune-done"]);
+    // It ran as an operation under a supervisor, as restores and actions do.
+    assert_eq!(env.operations(), [("prune".into(), "prune app db".into(), "ok".into())]);
+    assert!(text(&done).contains("removed app_db_20261126_030000.db.gz"), "{}", text(&done));
 }
 
 #[test]
@@ -218,6 +230,7 @@ fn create_makes_a_named_backup_that_verifies() {
     let read_only = env.run(&["--read-only", "backups", "create", "app db"]);
     assert_eq!(read_only.status.code(), Some(1));
     assert_eq!(env.audit_events(), ["backup-create-start", "backup-create"]);
+    assert_eq!(env.operations(), [("backup-create".into(), "create app db".into(), "ok".into())]);
 }
 
 #[test]

@@ -97,9 +97,11 @@ impl Scene {
         }
     }
 
-    fn screen(&self, width: u16, height: u16) -> String {
+    /// Draws a frame and, as the runtime does, tells the model it was drawn.
+    fn screen(&mut self, width: u16, height: u16) -> String {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal.draw(|frame| view::render(&self.model, frame)).unwrap();
+        self.act(Action::FrameDrawn);
         format!("{}", terminal.backend())
     }
 }
@@ -374,4 +376,26 @@ fn corrupt_backups_found_by_verification_are_counted_in_the_status_line() {
     let screen = scene.screen(120, 40);
     assert!(screen.contains("✗ app db (sqlite-gz) last backup 3d09h ago, unverified"), "{screen}");
     assert!(screen.contains("· 2 corrupt"), "the header counts them too:\n{screen}");
+}
+
+#[test]
+fn keys_typed_before_the_restore_dialog_was_drawn_are_not_an_answer() {
+    let mut scene = scene("default-dark", false);
+    scene.list();
+    scene.act(Action::Down);
+    let effects = scene.command(Command::Restore);
+    let [Effect::PlanRestore { entry, .. }] = effects.as_slice() else { panic!("{effects:?}") };
+    let sets = BackupSet::all(&scene.config);
+    let plan = firstwatch::backup::restore::plan(&sets[0], entry, None, noon()).unwrap();
+    let name = entry.name.clone();
+    scene.send(Msg::Planned { set: "app db".into(), name, result: Ok(Arc::new(plan)) });
+    // Typed ahead over a slow link, before any frame showed the dialog.
+    scene.type_text("app db");
+    assert!(scene.key(KeyCode::Enter, KeyModifiers::NONE).is_empty(), "type-ahead must not confirm");
+    let screen = scene.screen(80, 24);
+    assert!(!screen.contains("app db█") && screen.contains("type the set name to confirm"), "{screen}");
+    // Once it has been seen, fast typing is all kept.
+    scene.type_text("app db");
+    let run = scene.key(KeyCode::Enter, KeyModifiers::NONE);
+    assert!(matches!(run.as_slice(), [Effect::Restore { .. }]), "{run:?}");
 }

@@ -31,7 +31,11 @@ fn start_demo(extra_env: &[(&str, &str)]) -> (PtySession, tempfile::TempDir) {
 fn demo_draws_switches_tabs_shows_help_and_quits_cleanly() {
     let (mut session, _dir) = start_demo(&[]);
     session.send("3");
-    assert!(session.wait_for(Duration::from_secs(5), |s| s.contents().contains("SIMULATED")), "{}", session.contents());
+    assert!(
+        session.wait_for(Duration::from_secs(5), |s| s.contents().contains("(simulated)")),
+        "{}",
+        session.contents()
+    );
     session.send("?");
     assert!(session.wait_for(Duration::from_secs(5), |s| s.contents().contains("keys: gpu")), "{}", session.contents());
     session.send("q"); // closes help
@@ -112,7 +116,7 @@ fn every_tab_of_the_demo_has_its_own_body_at_80x24() {
     assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("? help")));
     // What each tab shows once its engine has reported, in tab order.
     let bodies =
-        [("1", "✓ api"), ("2", "agenda"), ("3", "SIMULATED"), ("4", "● live"), ("5", "app db"), ("6", "Runbooks")];
+        [("1", "✓ api"), ("2", "agenda"), ("3", "(simulated)"), ("4", "● live"), ("5", "app db"), ("6", "Runbooks")];
     for (key, body) in bodies {
         session.send(key);
         assert!(

@@ -1,5 +1,6 @@
 //! The gpu tab in the real binary, in a pseudo-terminal: the demo's simulated
-//! GPUs with their process table, and a host without a driver (this one).
+//! fleet (served by the demo over Prometheus's API), simulated local GPUs with
+//! their process table, and a host without a driver (this one).
 
 mod support;
 
@@ -12,10 +13,40 @@ fn env(home: &std::path::Path) -> Vec<(&str, &str)> {
 }
 
 #[test]
-fn the_demo_shows_simulated_gpus_and_their_processes() {
+fn the_demo_starts_with_its_simulated_fleet_on_the_gpu_tab() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");
-    let mut session = PtySession::spawn(&["demo", "--dir", demo.to_str().unwrap()], &env(dir.path()), 120, 40);
+    let mut session = PtySession::spawn(&["demo", "--dir", demo.to_str().unwrap()], &env(dir.path()), 80, 24);
+    assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("? help")));
+    session.send("3");
+    let shown = session.wait_for(Duration::from_secs(15), |s| {
+        let text = s.contents();
+        text.contains("engine `demo-fleet (simulated)` · 4 hosts · 22 GPUs") && text.contains("live")
+    });
+    assert!(shown, "{}", session.contents());
+    // Worst first: the host with the GPU that runs hot, its summary line saying so.
+    let first = session.contents().lines().nth(3).unwrap_or_default().to_string();
+    assert!(first.contains("h100-02 · 8 GPUs") && first.contains("CRIT 1/8"), "{}", session.contents());
+    session.send("f");
+    assert!(
+        session.wait_for(Duration::from_secs(5), |s| s.contents().contains("+ t4-edge-04 · 2 GPUs")),
+        "f folds every host to its summary line: {}",
+        session.contents()
+    );
+    session.send("s");
+    assert!(session.wait_for(Duration::from_secs(5), |s| s.contents().contains("sort: by name")));
+    session.send("q");
+    assert_eq!(session.wait_exit(Duration::from_secs(5)), Some(0));
+    assert!(session.terminal_restored());
+}
+
+#[test]
+fn simulated_local_gpus_show_their_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("firstwatch.toml");
+    let data = dir.path().join("data");
+    std::fs::write(&config, format!("[settings]\ndata_dir = \"{}\"\n[gpu]\nsimulate = 4\n", data.display())).unwrap();
+    let mut session = PtySession::spawn(&["--config", config.to_str().unwrap()], &env(dir.path()), 120, 40);
     assert!(session.wait_for(Duration::from_secs(20), |s| s.contents().contains("? help")));
     session.send("3");
     let shown = session.wait_for(Duration::from_secs(10), |s| {

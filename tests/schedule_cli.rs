@@ -325,3 +325,42 @@ env = { "" = "x" }
     assert!(stderr.contains("`env` is for `run`"), "{stderr}");
     assert!(stderr.contains("cannot be an environment variable name"), "{stderr}");
 }
+
+/// The calendar's run-now hands the task to a supervisor: it shows in `ops list`
+/// for every operator, writes its run history and audit rows, and its output
+/// lands in the operation's file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calendars_run_now_is_an_operation_under_a_supervisor() {
+    use firstwatch::tui::Action;
+    use firstwatch::tui::tabs::TabMsg;
+    use firstwatch::tui::tabs::calendar::{Effect, Msg, PendingRun};
+    let env = Env::new(TASKS);
+    firstwatch::ops::set_supervisor_program(env!("CARGO_BIN_EXE_firstwatch").into());
+    let config = firstwatch::config::load(&env.config()).unwrap();
+    let (mut services, mut reports) = firstwatch::tui::tabs::Services::detached();
+    services.store = Some(firstwatch::store::Store::open_in(&env.dir.path().join("data")).unwrap());
+    services.config = std::sync::Arc::new(config);
+    let pending = PendingRun { task: "database backup".into(), command: Default::default() };
+    firstwatch::tui::tabs::calendar::execute(Effect::RunTask(pending), &services);
+    let (task, exit_code, store_error) = loop {
+        let report = tokio::time::timeout(std::time::Duration::from_secs(30), reports.recv()).await.unwrap().unwrap();
+        if let Action::Msg(TabMsg::Calendar(Msg::RunFinished { task, exit_code, store_error })) = report {
+            break (task, exit_code, store_error);
+        }
+    };
+    assert_eq!((task.as_str(), exit_code, store_error), ("database backup", 4, None));
+    let listed = env.run(&["ops", "list", "--json"]);
+    let operations: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(operations.len(), 1, "{operations:?}");
+    assert_eq!(operations[0]["kind"], "task");
+    assert_eq!(operations[0]["state"], "failed");
+    let followed = env.run(&["ops", "follow", &operations[0]["id"].to_string()]);
+    assert!(text(&followed.stdout).contains("dumping"), "{}", text(&followed.stdout));
+    let history = env.run(&["schedule", "history", "database backup", "--json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&history.stdout).unwrap();
+    assert_eq!(runs[0]["exit_code"], 4);
+    let audit = env.run(&["audit", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&audit.stdout).unwrap();
+    let events: Vec<&str> = rows.iter().filter_map(|r| r["event"].as_str()).collect();
+    assert_eq!(events, ["start", "end"], "{rows:?}");
+}

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::process::Command;
 use tokio::sync::{mpsc, watch};
 
 /// Lines longer than this are cut (the rest is counted, not kept).
@@ -195,29 +194,11 @@ pub async fn run_observed(
     mut on_line: impl FnMut(&OutputLine),
 ) -> RunReport {
     let started = Instant::now();
-    let Some((program, args)) = request.argv.split_first() else {
+    let Some(mut command) = crate::util::child::async_command(&request.argv) else {
         return report(Ending::FailedToStart("empty command".into()), started, Captured::default());
     };
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .current_dir(&request.dir)
-        .envs(&request.env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let program = &request.argv[0];
+    command.current_dir(&request.dir).envs(&request.env).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {
@@ -225,12 +206,12 @@ pub async fn run_observed(
             return report(Ending::FailedToStart(sanitize(why.as_bytes())), started, Captured::default());
         }
     };
-    let group = child.id().and_then(|id| i32::try_from(id).ok());
+    let group = crate::util::child::group_of(child.id());
     if let Some(pid) = child.id() {
         on_spawn(pid);
     }
     // If this future is dropped mid-run (the console quits or its runtime shuts down), the group goes too.
-    let mut guard = GroupGuard { group };
+    let mut guard = crate::util::child::GroupGuard::new(group, Duration::from_millis(200));
     let (lines_tx, mut lines) = mpsc::channel::<(OutputLine, usize)>(256);
     let mut readers = Vec::new();
     if let Some(stdout) = child.stdout.take() {
@@ -282,36 +263,13 @@ pub async fn run_observed(
     for reader in readers {
         reader.abort();
     }
-    guard.group = None;
+    guard.disarm();
     let ending = match (stopped_by, status) {
         (Some(ending), _) => ending,
         (None, Ok(status)) => exit_ending(status),
         (None, Err(err)) => Ending::FailedToStart(format!("lost track of the process: {err}")),
     };
     report(ending, started, captured)
-}
-
-/// Stops the process group when a run is abandoned rather than finished.
-struct GroupGuard {
-    group: Option<i32>,
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        use nix::sys::signal::{Signal, killpg};
-        use nix::unistd::Pid;
-        let Some(group) = self.group else { return };
-        let group = Pid::from_raw(group);
-        let _ = killpg(group, Signal::SIGTERM);
-        // A short grace, blocking: this only runs while the program is going away.
-        for _ in 0..10 {
-            if killpg(group, None::<Signal>).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = killpg(group, Signal::SIGKILL);
-    }
 }
 
 fn report(ending: Ending, started: Instant, output: Captured) -> RunReport {
@@ -333,11 +291,11 @@ async fn stop(
     group: Option<i32>,
     grace: Duration,
 ) -> std::io::Result<std::process::ExitStatus> {
-    use nix::sys::signal::{Signal, killpg};
-    use nix::unistd::Pid;
-    let signal_group = |signal: Signal| {
+    use crate::util::child::{group_alive, signal_group as signal};
+    use nix::sys::signal::Signal;
+    let signal_group = |which: Signal| {
         if let Some(group) = group {
-            let _ = killpg(Pid::from_raw(group), signal);
+            signal(group, which);
         }
     };
     signal_group(Signal::SIGTERM);
@@ -354,7 +312,7 @@ async fn stop(
     // so "stopped" means no member of it still runs when the caller hears so.
     if let Some(group) = group {
         for _ in 0..50 {
-            if killpg(Pid::from_raw(group), None::<Signal>).is_err() {
+            if !group_alive(group) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;

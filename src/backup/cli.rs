@@ -33,7 +33,7 @@ Exit codes of the other subcommands:
   0  done
   1  a restore or prune failed, was refused or not confirmed; show or compare could not read
   2  bad usage: unknown set or backup, invalid config
-  5  a restore was detached (Ctrl-C, hang-up here): it goes on under its supervisor;
+  5  a restore, prune or create was detached (Ctrl-C, hang-up here): it goes on under its supervisor;
      see `firstwatch ops list`, `ops follow ID`, `ops cancel ID`
 
 A backup is named by its file or folder name (as `list` shows it); `latest`
@@ -169,10 +169,10 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
             restore_command(&config, &sets, store.as_ref(), &request, read_only, now, zone)
         }
         Sub::Compare { id, set, to, json } => compare_command(&sets, store.as_ref(), &id, set.as_deref(), to, json),
-        Sub::Create { set } => create_command(&sets, store.as_ref(), &set, read_only),
+        Sub::Create { set } => create_command(&config, &sets, store.as_ref(), &set, read_only),
         Sub::Prune { set, confirm, yes, dry_run } => {
             let request = PruneRequest { set, confirm, yes, dry_run };
-            prune_command(&sets, store.as_ref(), &request, read_only, now)
+            prune_command(&config, &sets, store.as_ref(), &request, read_only, now)
         }
     }
 }
@@ -255,7 +255,7 @@ fn compare_command(
     }
 }
 
-fn create_command(sets: &[BackupSet], store: Option<&Store>, name: &str, read_only: bool) -> ExitCode {
+fn create_command(config: &Config, sets: &[BackupSet], store: Option<&Store>, name: &str, read_only: bool) -> ExitCode {
     let set = match pick_sets(sets, Some(name)) {
         Ok(chosen) => chosen[0],
         Err(message) => return usage(message),
@@ -267,15 +267,37 @@ fn create_command(sets: &[BackupSet], store: Option<&Store>, name: &str, read_on
     if set.source.is_none() {
         return usage(format!("backup set `{name}` has no `source` to copy"));
     }
-    let result = super::create::create_audited(set, store, &Identity::current());
-    match result {
-        Ok(created) => {
-            println!("created {}", created.path.display());
-            println!("  {}", sanitize_str(&created.summary));
-            ExitCode::SUCCESS
+    let Some(store) = store else {
+        eprintln!("firstwatch backups: create refused: the store cannot be opened, so it could not be audited");
+        return ExitCode::from(1);
+    };
+    let job = ops::Job::create_backup(&set.name, config, store.path().to_path_buf(), Identity::current());
+    supervised(job, store, "create")
+}
+
+/// Hands a confirmed backup operation to a supervisor and follows it: it runs
+/// to its end whatever happens to this terminal, like a restore.
+fn supervised(job: ops::Job, store: &Store, what: &str) -> ExitCode {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        eprintln!("firstwatch backups: cannot start a runtime; nothing was changed");
+        return ExitCode::from(1);
+    };
+    match runtime.block_on(ops::launch_and_follow(job, store, ops::cli::print_line, ops::stop_signal())) {
+        Ok(ops::Followed::Ended(Some(row))) if row.state == ops::record::State::Ok => ExitCode::SUCCESS,
+        Ok(ops::Followed::Ended(Some(row))) => {
+            eprintln!("firstwatch backups: {what} {}: {}", row.state.as_str(), row.detail.unwrap_or_default());
+            ExitCode::from(1)
         }
-        Err(reason) => {
-            eprintln!("firstwatch backups: cannot create a backup of `{name}`: {reason}");
+        Ok(ops::Followed::Ended(None)) => {
+            eprintln!("firstwatch backups: the {what} ended but its record cannot be read; see `firstwatch audit`");
+            ExitCode::from(1)
+        }
+        Ok(ops::Followed::Detached { id, supervisor }) => {
+            ops::cli::say_detached(id, supervisor);
+            ExitCode::from(EXIT_DETACHED)
+        }
+        Err(why) => {
+            eprintln!("firstwatch backups: {what} refused: {why}; nothing was changed");
             ExitCode::from(1)
         }
     }
@@ -289,6 +311,7 @@ struct PruneRequest {
 }
 
 fn prune_command(
+    config: &Config,
     sets: &[BackupSet],
     store: Option<&Store>,
     request: &PruneRequest,
@@ -358,25 +381,9 @@ fn prune_command(
         Confirmation::Given => {}
         Confirmation::Refused(reason) | Confirmation::Cancelled(reason) => return refuse(&reason),
     }
-    let entries: Vec<_> = marked.iter().map(|b| b.entry.clone()).collect();
-    let removals = match super::prune::prune(&set.name, &entries, store, &who) {
-        Ok(removals) => removals,
-        Err(busy) => {
-            eprintln!("firstwatch backups: prune refused: {busy}; nothing was removed");
-            return ExitCode::from(1);
-        }
-    };
-    let mut failed = false;
-    for removal in removals {
-        match removal.result {
-            Ok(()) => println!("removed {}", sanitize_str(&removal.name)),
-            Err(reason) => {
-                failed = true;
-                eprintln!("firstwatch backups: cannot remove {}: {reason}", sanitize_str(&removal.name));
-            }
-        }
-    }
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    let shown: Vec<_> = marked.iter().map(|b| b.entry.path.clone()).collect();
+    let job = ops::Job::prune(&set.name, shown, config, store.path().to_path_buf(), who);
+    supervised(job, store, "prune")
 }
 
 fn usage(message: impl std::fmt::Display) -> ExitCode {

@@ -113,6 +113,7 @@ pub fn config_text(port: u16) -> String {
         include_str!("config/backups.toml"),
         include_str!("config/incident.toml"),
         include_str!("config/gpu.toml"),
+        include_str!("config/fleet.toml"),
     ];
     let url = format!("http://127.0.0.1:{port}");
     let mut text = String::from("# The demo environment's config, written by `firstwatch demo`.\n");

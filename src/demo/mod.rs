@@ -2,11 +2,14 @@
 //!
 //! It makes a scratch folder with a config, a small SQLite database and real
 //! backups of it, starts an HTTP service on 127.0.0.1 with healthy, slow,
-//! flaky and broken endpoints, and a writer that appends log lines and
+//! flaky and broken endpoints and a simulated fleet behind Prometheus and
+//! Alertmanager APIs (`fleet`), and a writer that appends log lines and
 //! rotates its file. Nothing leaves loopback; the folder is kept and printed
 //! on exit so it can be looked at afterwards.
 
 mod files;
+pub mod fleet;
+pub mod http;
 mod incident;
 mod logwriter;
 mod rng;

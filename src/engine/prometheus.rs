@@ -5,6 +5,7 @@ use super::Labels;
 use super::client::{Engine, EngineError, Problem};
 use super::value::parse_value;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 /// One series' value at one instant.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +14,14 @@ pub struct Sample {
     pub value: f64,
     /// Seconds since the epoch.
     pub at: f64,
+}
+
+/// One series' value at one instant, with only the labels `M` reads: the
+/// others are skipped as they are parsed, which keeps a fleet-wide answer small.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypedSample<M> {
+    pub labels: M,
+    pub value: f64,
 }
 
 /// One series over a range.
@@ -121,6 +130,22 @@ struct RawSample {
 }
 
 #[derive(Deserialize)]
+#[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
+enum TypedData<M> {
+    Vector(Vec<TypedRaw<M>>),
+    Matrix(serde::de::IgnoredAny),
+    Scalar(serde::de::IgnoredAny),
+    String(serde::de::IgnoredAny),
+}
+
+#[derive(Deserialize)]
+struct TypedRaw<M> {
+    metric: M,
+    #[serde(default)]
+    value: Option<RawPoint>,
+}
+
+#[derive(Deserialize)]
 struct RawSeries {
     #[serde(default)]
     metric: Labels,
@@ -177,6 +202,42 @@ pub async fn query(engine: &Engine, promql: &str, at: Option<f64>) -> Result<Vec
         }
     };
     Ok(samples)
+}
+
+/// Evaluates `promql` now, keeping of each series only the labels `M` reads.
+/// The same series cap applies; samples whose value is not a number are left out.
+pub async fn query_as<M: DeserializeOwned>(engine: &Engine, promql: &str) -> Result<Vec<TypedSample<M>>, EngineError> {
+    let data: TypedData<M> = unwrap(engine, engine.get("/api/v1/query", &[("query", promql)]).await?)?;
+    typed_vector(data, engine.max_series()).map_err(|problem| engine.error(problem))
+}
+
+/// Decodes a recorded `/api/v1/query` answer as `query_as` does (for replaying answers).
+pub fn vector_as<M: DeserializeOwned>(body: &[u8], max_series: usize) -> Result<Vec<TypedSample<M>>, Problem> {
+    let envelope: Envelope<TypedData<M>> =
+        serde_json::from_slice(body).map_err(|err| Problem::NotJson(err.to_string()))?;
+    if envelope.status != "success" {
+        return Err(Problem::Api(envelope.error.unwrap_or_else(|| format!("status {}", envelope.status))));
+    }
+    let data = envelope.data.ok_or_else(|| Problem::Api("a successful answer without data".into()))?;
+    typed_vector(data, max_series)
+}
+
+fn typed_vector<M>(data: TypedData<M>, max_series: usize) -> Result<Vec<TypedSample<M>>, Problem> {
+    match data {
+        TypedData::Vector(raw) => {
+            if raw.len() > max_series {
+                return Err(Problem::TooManySeries { found: raw.len(), limit: max_series });
+            }
+            Ok(raw
+                .into_iter()
+                .filter_map(|s| {
+                    let RawPoint(_, value) = s.value?;
+                    Some(TypedSample { labels: s.metric, value: parse_value(&value)? })
+                })
+                .collect())
+        }
+        _ => Err(Problem::Api("the query must give an instant vector".into())),
+    }
 }
 
 /// Evaluates `promql` over `[start, end]` every `step` seconds: one series per label set.

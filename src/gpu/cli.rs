@@ -21,7 +21,7 @@ pub const EXIT_CRITICAL: u8 = 2;
 /// Bad arguments (config errors also exit 2, before this runs).
 pub const EXIT_USAGE: u8 = 2;
 /// A GPU or the whole sample could not be read: no NVIDIA GPU or driver on this host,
-/// or NVML did not answer in time.
+/// NVML did not answer in time, or the fleet's engine could not be read.
 pub const EXIT_NO_GPU: u8 = 3;
 
 const EXIT_CODES: &str = "\
@@ -30,13 +30,15 @@ Exit codes (Nagios: critical outranks could-not-read, which outranks warning):
   1  a GPU is past a warning threshold: memory_warn (90%), temperature_warn, power_warn
   2  a GPU is past a critical threshold or was lost (fell off the bus); also bad config or arguments
   3  a GPU or the sample could not be read: no NVIDIA GPU or driver found on this host,
-     or NVML did not answer within [gpu] timeout
+     NVML did not answer within [gpu] timeout, or the [gpu] engine could not be read
 With --watch the exit code is the worst seen over the run.
 
-Reads NVML (libnvidia-ml.so.1) at run time, or the simulated GPUs of `[gpu] simulate = N`.
+Reads NVML (libnvidia-ml.so.1) at run time, the simulated GPUs of `[gpu] simulate = N`,
+or with `[gpu] source = \"prometheus\"` every host's GPUs from the DCGM exporter's metrics
+in that engine (one query per metric; each GPU then has a host).
 --query takes nvidia-smi --query-gpu names: index, name, uuid, memory.total, memory.used,
 memory.free, temperature.gpu, utilization.gpu, utilization.memory, power.draw, power.limit,
-fan.speed, clocks.sm, clocks.mem, persistence_mode.";
+fan.speed, clocks.sm, clocks.mem, persistence_mode, and host (not nvidia-smi's).";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXIT_CODES)]
@@ -78,7 +80,9 @@ pub fn run(config: Config, args: GpuArgs, _global: &Global) -> ExitCode {
     };
     let gpu = &config.gpu;
     let thresholds = Thresholds::from_config(gpu);
-    let mut source = Some(super::source_for(gpu));
+    let timeout = super::sample_timeout(&config);
+    let mut source = Some(super::source_for(&config));
+    let local = crate::util::identity::hostname();
     let mut taken = 0u64;
     let mut code = EXIT_OK;
     let mut worse = |seen: u8| code = worst_code(code, seen);
@@ -87,11 +91,16 @@ pub fn run(config: Config, args: GpuArgs, _global: &Global) -> ExitCode {
         let Some(current) = source.take() else { break };
         let describe = current.describe();
         let simulated = current.simulated();
-        let (returned, result) = sample_once(current, gpu.timeout());
+        let fleet = current.fleet();
+        let (returned, result) = sample_once(current, timeout);
         source = returned;
         let readings = match result {
             Ok(readings) if readings.is_empty() => {
                 eprintln!("firstwatch gpu: {}", SourceError::NoGpu("the NVIDIA driver reports no GPU".into()));
+                return ExitCode::from(EXIT_NO_GPU);
+            }
+            Err(SampleError::Source(SourceError::NoGpu(reason))) if fleet.is_some() => {
+                eprintln!("firstwatch gpu: no GPU found: {reason}");
                 return ExitCode::from(EXIT_NO_GPU);
             }
             Ok(readings) => readings,
@@ -112,7 +121,7 @@ pub fn run(config: Config, args: GpuArgs, _global: &Global) -> ExitCode {
         let describe = source.as_ref().map_or(describe, |s| s.describe());
         let text = match &output {
             Output::Table => table(&describe, simulated, &readings, &thresholds, args.watch),
-            Output::Json => json_line(&describe, simulated, &readings, &thresholds),
+            Output::Json => json_line(&describe, simulated, fleet.as_deref(), &readings, &thresholds, &local),
             Output::Csv { fields, format } => csv(&readings, fields, *format, taken == 0),
         };
         readings.iter().for_each(|reading| worse(reading_code(reading, &thresholds)));
@@ -181,6 +190,13 @@ fn table(describe: &str, simulated: bool, readings: &[DeviceReading], thresholds
     let stamp = if watch { format!(" at {}", chrono::Utc::now().format("%H:%M:%S UTC")) } else { String::new() };
     let label = if simulated { " (SIMULATED: not real GPUs)" } else { "" };
     out.push_str(&format!("source: {describe}{label}{stamp}\n"));
+    // A fleet's GPUs are named by host first; the column is as wide as the longest host.
+    let host_width = readings.iter().filter_map(DeviceReading::host).map(crate::util::width::width).max();
+    let host = |name: Option<&str>| match host_width {
+        Some(width) => format!("{:<width$} ", truncate(name.unwrap_or("?"), width.min(40)), width = width.min(40)),
+        None => String::new(),
+    };
+    out.push_str(&host(Some("HOST")));
     out.push_str(&format!(
         "{:<3} {:<24} {:>5} {:>15} {:>5} {:>6} {:>13} {:>5}  {}\n",
         "GPU", "NAME", "UTIL", "MEMORY", "MEM%", "TEMP", "POWER", "FAN", "STATE"
@@ -206,6 +222,10 @@ fn table(describe: &str, simulated: bool, readings: &[DeviceReading], thresholds
                 state.push(format!("{} {what}", level.word()));
             }
         }
+        if let Some(xid) = sample.xid.get().and_then(super::xid::describe) {
+            state.push(format!("last {xid}"));
+        }
+        out.push_str(&host(sample.host.as_deref()));
         out.push_str(&format!(
             "{:<3} {:<24} {:>5} {:>15} {:>5} {:>6} {:>13} {:>5}  {}\n",
             sample.index,
@@ -247,10 +267,31 @@ fn truncate(text: &str, width: usize) -> String {
     crate::util::width::truncate(text, width)
 }
 
-fn json_line(describe: &str, simulated: bool, readings: &[DeviceReading], thresholds: &Thresholds) -> String {
-    let gpus: Vec<Value> = readings.iter().map(|r| gpu_json(r, thresholds)).collect();
+fn json_line(
+    describe: &str,
+    simulated: bool,
+    fleet: Option<&str>,
+    readings: &[DeviceReading],
+    thresholds: &Thresholds,
+    local: &str,
+) -> String {
+    let gpus: Vec<Value> = readings
+        .iter()
+        .map(|r| {
+            let mut value = gpu_json(r, thresholds);
+            // This host's own GPUs are on the host firstwatch runs on.
+            if let Some(object) = value.as_object_mut()
+                && object.get("host").is_none_or(Value::is_null)
+                && fleet.is_none()
+            {
+                object.insert("host".into(), Value::from(local));
+            }
+            value
+        })
+        .collect();
     let value = json!({
         "source": describe,
+        "engine": fleet,
         "simulated": simulated,
         "sampled_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "gpus": gpus,
@@ -262,9 +303,11 @@ fn json_line(describe: &str, simulated: bool, readings: &[DeviceReading], thresh
 pub fn gpu_json(reading: &DeviceReading, thresholds: &Thresholds) -> Value {
     let sample = match reading {
         DeviceReading::Sampled(sample) => sample,
-        DeviceReading::Lost { index, reason } => return json!({"index": index, "state": "lost", "error": reason}),
+        DeviceReading::Lost { index, reason } => {
+            return json!({"host": null, "index": index, "state": "lost", "error": reason});
+        }
         DeviceReading::Failed { index, reason } => {
-            return json!({"index": index, "state": "unreadable", "error": reason});
+            return json!({"host": null, "index": index, "state": "unreadable", "error": reason});
         }
     };
     let memory = sample.memory.get();
@@ -272,6 +315,7 @@ pub fn gpu_json(reading: &DeviceReading, thresholds: &Thresholds) -> Value {
     let errors: serde_json::Map<String, Value> =
         sample.failed_fields().into_iter().map(|(k, v)| (k.to_string(), Value::from(v))).collect();
     json!({
+        "host": sample.host,
         "index": sample.index,
         "name": sample.name,
         "uuid": sample.uuid,
@@ -306,6 +350,8 @@ pub fn gpu_json(reading: &DeviceReading, thresholds: &Thresholds) -> Value {
             "gpu_percent": p.gpu_percent,
             "kind": p.kind,
         })).collect::<Vec<_>>()),
+        "xid": sample.xid,
+        "xid_meaning": sample.xid.get().and_then(super::xid::meaning),
         "errors": errors,
     })
 }

@@ -8,7 +8,7 @@ use super::sample::{DeviceReading, SourceError};
 use super::source::GpuSource;
 use super::state::{GpuState, SourceHealth};
 use super::thresholds::Thresholds;
-use crate::config::GpuConfig;
+use crate::config::Config;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,12 +26,13 @@ pub struct EngineOptions {
 }
 
 impl EngineOptions {
-    pub fn from_config(config: &GpuConfig) -> EngineOptions {
+    pub fn from_config(config: &Config) -> EngineOptions {
+        let gpu = &config.gpu;
         EngineOptions {
-            every: config.every(),
-            timeout: config.timeout(),
-            history: config.history(),
-            thresholds: Thresholds::from_config(config),
+            every: gpu.every(),
+            timeout: super::sample_timeout(config),
+            history: gpu.history(),
+            thresholds: Thresholds::from_config(gpu),
         }
     }
 }
@@ -59,7 +60,8 @@ pub async fn run(
     mut deliver: impl FnMut(Arc<GpuState>) -> Delivery,
 ) {
     let mut state =
-        GpuState::new(source.describe(), source.simulated(), options.every, options.history, options.thresholds);
+        GpuState::new(source.describe(), source.simulated(), options.every, options.history, options.thresholds)
+            .with_fleet(source.fleet());
     let mut delivered_key = None;
     let mut publish = |state: &GpuState| -> bool {
         let key = state.view_key();

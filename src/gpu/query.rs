@@ -20,6 +20,8 @@ pub const FIELDS: &[&str] = &[
     "clocks.sm",
     "clocks.mem",
     "persistence_mode",
+    // Not nvidia-smi's: the host of a fleet GPU ([N/A] for this host's own).
+    "host",
 ];
 
 /// Splits and checks a `--query` list; an unknown name is an error naming it.
@@ -92,6 +94,7 @@ fn cell(sample: &GpuSample, field: &str, format: CsvFormat) -> String {
     let memory = sample.memory.get();
     let value: Option<String> = match field {
         "index" => Some(sample.index.to_string()),
+        "host" => sample.host.as_deref().map(|h| h.replace(',', " ")),
         "name" => Some(sample.name.replace(',', " ")),
         "uuid" => sample.uuid.value().cloned(),
         "memory.total" => memory.map(|m| (m.total / MIB).to_string()),

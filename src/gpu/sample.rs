@@ -98,6 +98,8 @@ pub struct GpuProcess {
 /// Everything read from one GPU in one sample. Text fields are sanitised.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GpuSample {
+    /// The host the GPU is in, for GPUs read from a fleet's metrics; `None` for this host's own.
+    pub host: Option<String>,
     pub index: u32,
     pub name: String,
     pub uuid: Reading<String>,
@@ -129,12 +131,15 @@ pub struct GpuSample {
     pub persistence_mode: Reading<bool>,
     pub mig_mode: Reading<bool>,
     pub processes: Reading<Vec<GpuProcess>>,
+    /// The last Xid the driver reported for this GPU (0: none), where the source keeps it (DCGM).
+    pub xid: Reading<u32>,
 }
 
 impl GpuSample {
     /// A sample with only an index and a name; every other field unsupported.
     pub fn bare(index: u32, name: impl Into<String>) -> GpuSample {
         GpuSample {
+            host: None,
             index,
             name: name.into(),
             uuid: Reading::NotSupported,
@@ -156,6 +161,7 @@ impl GpuSample {
             persistence_mode: Reading::NotSupported,
             mig_mode: Reading::NotSupported,
             processes: Reading::NotSupported,
+            xid: Reading::NotSupported,
         }
     }
 
@@ -203,6 +209,14 @@ pub enum DeviceReading {
 }
 
 impl DeviceReading {
+    /// The host of a fleet GPU; `None` for this host's own.
+    pub fn host(&self) -> Option<&str> {
+        match self {
+            DeviceReading::Sampled(sample) => sample.host.as_deref(),
+            DeviceReading::Lost { .. } | DeviceReading::Failed { .. } => None,
+        }
+    }
+
     pub fn index(&self) -> u32 {
         match self {
             DeviceReading::Sampled(sample) => sample.index,

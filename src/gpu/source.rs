@@ -16,6 +16,11 @@ pub trait GpuSource: Send {
         false
     }
 
+    /// The engine's name when the GPUs are a fleet's, read from its metrics.
+    fn fleet(&self) -> Option<String> {
+        None
+    }
+
     /// One reading per GPU, in index order. `Err(NoGpu)` when there is nothing
     /// to watch on this host; an empty list means the same.
     fn sample(&mut self) -> Result<Vec<DeviceReading>, SourceError>;

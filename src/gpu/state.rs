@@ -8,7 +8,7 @@
 use super::sample::{DeviceReading, GpuSample, SourceError};
 use super::thresholds::{Level, Levels, Thresholds};
 use chrono::{DateTime, Utc};
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
@@ -100,6 +100,8 @@ pub struct History {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GpuEntry {
+    /// The host of a fleet GPU; `None` for this host's own.
+    pub host: Option<String>,
     pub index: u32,
     /// The last good sample, if any.
     pub sample: Option<GpuSample>,
@@ -111,6 +113,14 @@ impl GpuEntry {
     pub fn name(&self) -> &str {
         self.sample.as_ref().map_or("?", |s| s.name.as_str())
     }
+
+    /// `GPU 3`, or `gpu-a GPU 3` for a fleet GPU.
+    pub fn label(&self) -> String {
+        match &self.host {
+            Some(host) => format!("{host} GPU {}", self.index),
+            None => format!("GPU {}", self.index),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +128,8 @@ pub struct GpuState {
     /// "NVML, driver 550.54.15" or "simulated, 4 GPUs".
     pub source: String,
     pub simulated: bool,
+    /// The engine's name when the GPUs are a fleet's (grouped by host on screen).
+    pub fleet: Option<String>,
     pub health: SourceHealth,
     pub gpus: Vec<GpuEntry>,
     pub sampled_at: Option<DateTime<Utc>>,
@@ -133,6 +145,7 @@ impl GpuState {
         GpuState {
             source,
             simulated,
+            fleet: None,
             health: SourceHealth::Waiting,
             gpus: Vec::new(),
             sampled_at: None,
@@ -142,12 +155,27 @@ impl GpuState {
         }
     }
 
+    /// Marks the GPUs as a fleet's, read from engine `name`.
+    pub fn with_fleet(mut self, name: Option<String>) -> Self {
+        self.fleet = name;
+        self
+    }
+
     pub fn capacity(&self) -> usize {
         self.capacity
     }
 
     pub fn levels(&self, entry: &GpuEntry) -> Levels {
         entry.sample.as_ref().map(|s| self.thresholds.levels(s)).unwrap_or_default()
+    }
+
+    /// How worried to be about one GPU: lost is critical, stale a warning, else its worst threshold.
+    pub fn level(&self, entry: &GpuEntry) -> Level {
+        match entry.condition {
+            GpuCondition::Lost { .. } => Level::Crit,
+            GpuCondition::Stale { .. } => Level::Warn.max(self.levels(entry).worst()),
+            GpuCondition::Live => self.levels(entry).worst(),
+        }
     }
 
     /// The worst threshold crossing of any GPU, e.g. `(Warn, "GPU 2 WARN mem")`,
@@ -165,7 +193,7 @@ impl GpuState {
                 } else {
                     "power"
                 };
-                (worst > Level::Ok).then(|| (worst, format!("GPU {} {} {gauge}", gpu.index, worst.word())))
+                (worst > Level::Ok).then(|| (worst, format!("{} {} {gauge}", gpu.label(), worst.word())))
             })
             .max_by_key(|(level, _)| *level)
     }
@@ -193,23 +221,48 @@ impl GpuState {
     }
 
     fn fold_readings(&mut self, readings: Vec<DeviceReading>, at: DateTime<Utc>) {
-        let listed: Vec<u32> = readings.iter().map(DeviceReading::index).collect();
+        let listed: HashSet<(Option<&str>, u32)> = readings.iter().map(|r| (r.host(), r.index())).collect();
+        let fleet = self.fleet.clone();
         for entry in &mut self.gpus {
-            if !listed.contains(&entry.index) && !matches!(entry.condition, GpuCondition::Lost { .. }) {
-                entry.condition = GpuCondition::Lost { since: at, reason: "no longer listed by the driver".into() };
+            if listed.contains(&(entry.host.as_deref(), entry.index)) {
+                continue;
+            }
+            match &fleet {
+                // A fleet GPU missing from the answer: its exporter or host stopped reporting.
+                Some(engine) if !matches!(entry.condition, GpuCondition::Stale { .. }) => {
+                    entry.condition = GpuCondition::Stale {
+                        since: at,
+                        reason: format!("no longer in engine `{engine}`'s metrics (exporter or host down?)"),
+                    };
+                }
+                Some(_) => {}
+                None if !matches!(entry.condition, GpuCondition::Lost { .. }) => {
+                    entry.condition = GpuCondition::Lost { since: at, reason: "no longer listed by the driver".into() };
+                }
+                None => {}
             }
         }
+        drop(listed);
+        if self.fleet.is_some() {
+            // A fleet GPU gone for longer than the history is forgotten (a host taken out of service).
+            let keep = chrono::Duration::from_std(self.every * self.capacity as u32).unwrap_or(chrono::Duration::MAX);
+            self.gpus.retain(|g| !matches!(&g.condition, GpuCondition::Stale { since, .. } if at - *since > keep));
+        }
+        let mut positions: HashMap<(Option<String>, u32), usize> =
+            self.gpus.iter().enumerate().map(|(i, g)| ((g.host.clone(), g.index), i)).collect();
         for reading in readings {
-            let index = reading.index();
-            let position = match self.gpus.iter().position(|g| g.index == index) {
-                Some(position) => position,
+            let key = (reading.host().map(str::to_string), reading.index());
+            let position = match positions.get(&key) {
+                Some(position) => *position,
                 None => {
                     self.gpus.push(GpuEntry {
-                        index,
+                        host: key.0.clone(),
+                        index: key.1,
                         sample: None,
                         condition: GpuCondition::Live,
                         history: History::default(),
                     });
+                    positions.insert(key, self.gpus.len() - 1);
                     self.gpus.len() - 1
                 }
             };
@@ -239,7 +292,10 @@ impl GpuState {
                 }
             }
         }
-        self.gpus.sort_by_key(|g| g.index);
+        self.gpus.sort_by(|a, b| match (&a.host, &b.host) {
+            (Some(x), Some(y)) => super::dcgm::natural_cmp(x, y).then(a.index.cmp(&b.index)),
+            _ => a.host.cmp(&b.host).then(a.index.cmp(&b.index)),
+        });
     }
 
     /// A sample did not come back within `timeout`.
@@ -258,6 +314,7 @@ impl GpuState {
     pub fn view_key(&self) -> u64 {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         self.source.hash(&mut hasher);
+        self.fleet.hash(&mut hasher);
         match &self.health {
             SourceHealth::Waiting => 0u8.hash(&mut hasher),
             SourceHealth::Live => 1u8.hash(&mut hasher),
@@ -267,6 +324,7 @@ impl GpuState {
             SourceHealth::Stopped(reason) => (5u8, reason).hash(&mut hasher),
         }
         for entry in &self.gpus {
+            entry.host.hash(&mut hasher);
             entry.index.hash(&mut hasher);
             match &entry.condition {
                 GpuCondition::Live => 0u8.hash(&mut hasher),
@@ -276,9 +334,12 @@ impl GpuState {
             if let Some(sample) = &entry.sample {
                 hash_shown(sample, &mut hasher);
             }
-            let history = &entry.history;
-            history.utilization.last(SPARK_POINTS).hash(&mut hasher);
-            history.memory.last(SPARK_POINTS).hash(&mut hasher);
+            // A fleet is drawn one line per GPU, without sparklines.
+            if self.fleet.is_none() {
+                let history = &entry.history;
+                history.utilization.last(SPARK_POINTS).hash(&mut hasher);
+                history.memory.last(SPARK_POINTS).hash(&mut hasher);
+            }
         }
         hasher.finish()
     }
@@ -286,6 +347,8 @@ impl GpuState {
 
 /// Hashes a sample at the precision views show it (memory in tenths of GiB, power in W, processes in MiB).
 fn hash_shown(sample: &GpuSample, hasher: &mut impl Hasher) {
+    sample.host.hash(hasher);
+    sample.xid.hash(hasher);
     sample.name.hash(hasher);
     sample.uuid.hash(hasher);
     sample.utilization_gpu.hash(hasher);

@@ -1,4 +1,6 @@
-//! A program's output as a log source (`kubectl logs -f ...`, `journalctl -f`).
+//! A program's output as a log source (`kubectl logs -f ...`, `journalctl -f`),
+//! started as every firstwatch child is (util::child: its own process group,
+//! killed with the thread that started it), and stopped as a whole group.
 //!
 //! stdout and stderr are both read, line by line with the same cap as files.
 //! When the program exits it is started again after a back-off that doubles
@@ -7,7 +9,7 @@
 use super::follow::{FollowEvent, Marker, SourceState};
 use super::split::LineSplitter;
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,6 +50,10 @@ impl Drop for CommandSource {
         if let Ok(mut child) = self.child.lock()
             && let Some(child) = child.as_mut()
         {
+            // The whole group: `sh -c "tail -f a | grep x"` leaves no tail behind.
+            if let Some(group) = crate::util::child::group_of(Some(child.id())) {
+                crate::util::child::signal_group(group, nix::sys::signal::Signal::SIGTERM);
+            }
             let _ = child.kill();
         }
     }
@@ -88,9 +94,8 @@ fn run_once(
     out: &SyncSender<FollowEvent>,
     slot: &Arc<Mutex<Option<Child>>>,
 ) -> std::io::Result<String> {
-    let (program, args) = spec.argv.split_first().ok_or_else(|| std::io::Error::other("empty command"))?;
-    let mut child =
-        Command::new(program).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut command = crate::util::child::command(&spec.argv).ok_or_else(|| std::io::Error::other("empty command"))?;
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     if let Ok(mut guard) = slot.lock() {
@@ -136,5 +141,48 @@ fn pump(mut pipe: impl Read, source: usize, cap: usize, out: &SyncSender<FollowE
     }
     if let Some(line) = splitter.flush() {
         let _ = out.send(FollowEvent::Lines { source, lines: vec![line] });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `pid` runs (a zombie left for an absent reaper does not count).
+    fn running(pid: i32) -> bool {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.split(") ").nth(1).is_some_and(|rest| !rest.starts_with('Z'))
+    }
+
+    #[test]
+    fn dropping_the_source_stops_the_programs_whole_group() {
+        let (out, events) = sync_channel(64);
+        let spec = CommandSpec {
+            source: 0,
+            argv: vec!["sh".into(), "-c".into(), "sleep 1000 & echo $!; wait".into()],
+            max_line_bytes: 4096,
+            restart: false,
+        };
+        let source = CommandSource::spawn(spec, out).unwrap();
+        let grandchild = loop {
+            match events.recv_timeout(Duration::from_secs(10)).expect("the program's first line") {
+                FollowEvent::Lines { lines, .. } => {
+                    break String::from_utf8_lossy(&lines[0].bytes).trim().parse::<i32>().unwrap();
+                }
+                _ => continue,
+            }
+        };
+        assert!(running(grandchild));
+        drop(source);
+        // The source ends once its program is gone: its final state is the last event.
+        while events.recv_timeout(Duration::from_secs(10)).is_ok() {}
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while running(grandchild) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the program's background child {grandchild} outlived the source"
+            );
+            std::thread::yield_now();
+        }
     }
 }

@@ -38,6 +38,8 @@ pub(crate) const MIGRATIONS: Migrations = Migrations {
         CREATE INDEX operations_open ON operations(done);",
         // What an in-process operation (a restore) came to, as JSON for the front end that follows it.
         "ALTER TABLE operations ADD COLUMN result TEXT;",
+        // When the group's leader started (clock ticks since boot), so a reused pgid is never signalled.
+        "ALTER TABLE operations ADD COLUMN leader_started INTEGER;",
     ],
 };
 
@@ -129,6 +131,9 @@ pub struct OperationRow {
     /// For a restore: its outcome or error, as JSON.
     #[serde(skip)]
     pub result: Option<String>,
+    /// When the command's group leader started, in clock ticks since boot.
+    #[serde(skip)]
+    pub leader_started: Option<i64>,
 }
 
 fn now() -> String {
@@ -136,7 +141,8 @@ fn now() -> String {
 }
 
 const COLUMNS: &str = "id, kind, name, target, argv, state, supervisor_pid, pgid, user, host, tty, ssh_client, \
-                       started, ended, exit_code, detail, verification, output, staging, incident_id, done, result";
+                       started, ended, exit_code, detail, verification, output, staging, incident_id, done, result, \
+                       leader_started";
 
 fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OperationRow> {
     let argv: Option<String> = row.get(4)?;
@@ -166,6 +172,7 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<OperationRow> {
         incident_id: row.get(19)?,
         done: row.get::<_, i64>(20)? != 0,
         result: row.get(21)?,
+        leader_started: row.get(22)?,
     })
 }
 
@@ -197,9 +204,14 @@ pub fn insert(store: &Store, operation: NewOperation, who: &Identity) -> Result<
     })
 }
 
-/// The child's process group, once it runs (to stop leftovers of an abandoned run).
+/// The child's process group, once it runs (to stop leftovers of an abandoned run),
+/// with its leader's start time, which tells that group from a later one given the same number.
 pub fn set_pgid(store: &Store, id: i64, pgid: u32) -> Result<(), StoreError> {
-    store.call(move |c| c.execute("UPDATE operations SET pgid = ?2 WHERE id = ?1", params![id, pgid]).map(|_| ()))
+    let started = crate::util::process::start_ticks(pgid).and_then(|t| i64::try_from(t).ok());
+    store.call(move |c| {
+        c.execute("UPDATE operations SET pgid = ?2, leader_started = ?3 WHERE id = ?1", params![id, pgid, started])
+            .map(|_| ())
+    })
 }
 
 /// Files a restore is writing, to be removed if its supervisor dies.

@@ -44,16 +44,46 @@ pub fn recover(store: &Store, who: &Identity) -> Result<Vec<String>, StoreError>
 fn stop_leftovers(row: &OperationRow) -> bool {
     use nix::sys::signal::{Signal, killpg};
     use nix::unistd::Pid;
-    let Some(group) = row.pgid.and_then(|g| i32::try_from(g).ok()).filter(|g| *g > 1) else { return false };
-    let group = Pid::from_raw(group);
+    let Some(number) = row.pgid.and_then(|g| u32::try_from(g).ok()).filter(|g| *g > 1) else { return false };
+    let group = Pid::from_raw(number as i32);
     if killpg(group, None::<Signal>).is_err() {
         return false;
     }
+    let leader = crate::util::process::start_ticks(number);
+    if !still_ours(row.leader_started, leader) {
+        return false;
+    }
     killpg(group, Signal::SIGKILL).is_ok()
+}
+
+/// Whether a live group with the recorded number is still the operation's.
+/// Linux never hands out a number still in use as a group id, so a group whose
+/// leader is gone is the same group; a leader that started at another time is
+/// a new process that got the number after the whole old group ended.
+fn still_ours(recorded: Option<i64>, leader_now: Option<u64>) -> bool {
+    match (recorded, leader_now) {
+        (_, None) => true,
+        (Some(recorded), Some(now)) => u64::try_from(recorded).is_ok_and(|recorded| recorded == now),
+        // Recorded before start times were: trust it as before.
+        (None, Some(_)) => true,
+    }
 }
 
 fn remove_staging(row: &OperationRow) -> Option<std::path::PathBuf> {
     let staging = row.staging.clone()?;
     let removed = if staging.is_dir() { std::fs::remove_dir_all(&staging) } else { std::fs::remove_file(&staging) };
     removed.ok().map(|()| staging)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::still_ours;
+
+    #[test]
+    fn a_group_number_taken_by_a_later_process_is_not_ours() {
+        assert!(still_ours(Some(500), Some(500)), "the same leader");
+        assert!(!still_ours(Some(500), Some(9000)), "a new leader with the old number");
+        assert!(still_ours(Some(500), None), "the leader died; its group lives on");
+        assert!(still_ours(None, Some(9000)), "rows from before start times were kept");
+    }
 }

@@ -19,11 +19,14 @@ use crate::action::execute::{ActionContext, Attempt, Progress};
 use crate::action::runner::{self, Ending};
 use crate::action::{ActionSpec, Verification, confirm};
 use crate::store::Store;
+use crate::util::sanitize::sanitize_str;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
+
+mod silence;
 
 /// The hidden subcommand that runs a supervisor.
 pub const SUPERVISE_ARG: &str = "__supervise";
@@ -118,6 +121,19 @@ async fn supervise(job: Job, handshake: &mut Handshake) -> i32 {
             let restore = RestoreJob { set, backup, to, forced, force_open };
             run_restore(&job, &config, restore, store, &mut output, handshake).await
         }
+        Body::Silence { batch } => match batch.into_batch() {
+            Ok(batch) => silence::run(&job, &config, silence::Work::Create(batch), store, &mut output, handshake).await,
+            Err(why) => {
+                handshake.refuse(&why);
+                3
+            }
+        },
+        Body::ExpireSilence { expiry } => {
+            silence::run(&job, &config, silence::Work::Expire(*expiry), store, &mut output, handshake).await
+        }
+        Body::Prune { set, backups } => run_prune(&job, &config, set, backups, store, &mut output, handshake).await,
+        Body::CreateBackup { set } => run_create(&job, &config, set, store, &mut output, handshake).await,
+        Body::RunTask { task } => run_task(&job, &config, task, store, &mut output, handshake).await,
         Body::Action { action, follow_up } => {
             let specs = action.into_spec().and_then(|spec| Ok((spec, follow_up.map(|f| f.into_spec()).transpose()?)));
             match specs {
@@ -391,6 +407,198 @@ async fn run_restore(
         if let Ok(json) = serde_json::to_string(&shared) {
             let _ = record::set_result(&store, id, &json);
         }
+        let _ = record::mark_done(&store, id);
+    }
+    exit
+}
+
+/// Prunes what the operator confirmed and the retention rule still marks, one
+/// audited removal at a time (`prune::prune` takes the set's lock).
+async fn run_prune(
+    job: &Job,
+    config: &crate::config::Config,
+    set: String,
+    shown: Vec<std::path::PathBuf>,
+    store: Store,
+    output: &mut OutputWriter,
+    handshake: &mut Handshake,
+) -> i32 {
+    use crate::backup::{BackupSet, listing, prune};
+    let Some(backup_set) = BackupSet::all(config).into_iter().find(|s| s.name == set) else {
+        handshake.refuse(&format!("the backup set `{set}` is no longer configured"));
+        return 3;
+    };
+    // Never more than was shown, and nothing the rule no longer marks (a newer backup may have failed meanwhile).
+    let marked: Vec<_> = listing::list(&backup_set, chrono::Utc::now())
+        .backups
+        .into_iter()
+        .filter(|b| b.prune && shown.contains(&b.path))
+        .collect();
+    let target = format!("backups of {set}");
+    let work = move |store: &Store, who: &crate::util::identity::Identity, output: &mut Option<OutputWriter>| {
+        let say = |output: &mut Option<OutputWriter>, line: &str, error: bool| {
+            if let Some(output) = output.as_mut() {
+                if error { output.stderr(line) } else { output.stdout(line) }
+            }
+        };
+        if marked.is_empty() {
+            say(output, "nothing left to prune: the rule no longer marks what was shown", false);
+            return (State::Ok, 0, "nothing to prune".to_string());
+        }
+        match prune::prune(&set, &marked, store, who) {
+            Err(busy) => (State::Refused, 1, format!("{busy}; nothing was removed")),
+            Ok(removals) => {
+                let mut failed = 0;
+                for removal in &removals {
+                    match &removal.result {
+                        Ok(()) => say(output, &format!("removed {}", sanitize_str(&removal.name)), false),
+                        Err(why) => {
+                            failed += 1;
+                            say(output, &format!("cannot remove {}: {why}", sanitize_str(&removal.name)), true);
+                        }
+                    }
+                }
+                let removed = removals.len() - failed;
+                match failed {
+                    0 => (State::Ok, 0, format!("removed {removed} backups")),
+                    _ => (State::Failed, 1, format!("removed {removed} backups; {failed} could not be removed")),
+                }
+            }
+        }
+    };
+    let what = ("prune", format!("prune {}", backup_set.name), target);
+    run_blocking(job, store, output, handshake, what, None, work).await
+}
+
+/// Makes a backup of a set's source (`create::create_audited` takes the set's lock).
+async fn run_create(
+    job: &Job,
+    config: &crate::config::Config,
+    set: String,
+    store: Store,
+    output: &mut OutputWriter,
+    handshake: &mut Handshake,
+) -> i32 {
+    use crate::backup::{BackupSet, create};
+    let Some(backup_set) = BackupSet::all(config).into_iter().find(|s| s.name == set) else {
+        handshake.refuse(&format!("the backup set `{set}` is no longer configured"));
+        return 3;
+    };
+    let target = backup_set.source.as_ref().map_or_else(|| set.clone(), |p| p.display().to_string());
+    let name = format!("create {set}");
+    let work = move |store: &Store, who: &crate::util::identity::Identity, output: &mut Option<OutputWriter>| {
+        match create::create_audited(&backup_set, Some(store), who) {
+            Ok(created) => {
+                if let Some(output) = output.as_mut() {
+                    output.stdout(&format!("created {}", created.path.display()));
+                    output.stdout(&format!("  {}", sanitize_str(&created.summary)));
+                }
+                (State::Ok, 0, format!("created {}", created.path.display()))
+            }
+            Err(why) => (State::Failed, 1, sanitize_str(&why)),
+        }
+    };
+    run_blocking(job, store, output, handshake, ("backup-create", name, target), None, work).await
+}
+
+/// Runs a scheduled task now: the task's lock, audit rows and run history as
+/// `schedule run` writes them, its output into the operation's file, and
+/// SIGTERM (`ops cancel`) stopping its process group.
+async fn run_task(
+    job: &Job,
+    config: &crate::config::Config,
+    task: String,
+    store: Store,
+    output: &mut OutputWriter,
+    handshake: &mut Handshake,
+) -> i32 {
+    use crate::schedule::runner::{Echo, NotRun, run_operation};
+    let plan = crate::schedule::plan::Plan::from_config(config);
+    let Some(command) = plan.task(&task).map(|t| t.command()).filter(|c| !c.argv.is_empty()) else {
+        handshake.refuse(&format!("the task `{task}` is no longer configured with a `run` command"));
+        return 3;
+    };
+    let (canceller, cancel) = crate::action::cancel_pair();
+    let what = ("task", format!("run {task}"), task.clone());
+    let work = move |store: &Store, who: &crate::util::identity::Identity, output: &mut Option<OutputWriter>| {
+        let mut lines = output.take();
+        let sink = Box::new(move |stream: runner::Stream, text: &str| {
+            if let Some(lines) = lines.as_mut() {
+                match stream {
+                    runner::Stream::Stdout => lines.stdout(text),
+                    runner::Stream::Stderr => lines.stderr(text),
+                }
+            }
+        });
+        let lock_dir = crate::action::lock::dir_for(Some(store));
+        let how = crate::schedule::history::How::Run;
+        match run_operation(Some(store), &lock_dir, &task, &command, how, who, Echo::Sink(sink, cancel)) {
+            Err(NotRun::Busy(why)) => (State::Refused, 3, why),
+            Err(why) => (State::Refused, 3, why.to_string()),
+            Ok(finished) => {
+                let state = match finished.exit_code {
+                    0 => State::Ok,
+                    124 => State::TimedOut,
+                    130 => State::Cancelled,
+                    _ => State::Failed,
+                };
+                (state, finished.exit_code, format!("exit {}", finished.exit_code))
+            }
+        }
+    };
+    run_blocking(job, store, output, handshake, what, Some(canceller), work).await
+}
+
+/// Records an operation, runs `work` on a worker thread and records how it ended.
+/// A SIGTERM (`ops cancel`) fires `cancel` when there is one; otherwise it is
+/// noted, not obeyed: a prune or a backup in the making is short and is not
+/// left half-done.
+async fn run_blocking<W>(
+    job: &Job,
+    store: Store,
+    output: &mut OutputWriter,
+    handshake: &mut Handshake,
+    (kind, name, target): (&str, String, String),
+    cancel: Option<crate::action::Canceller>,
+    work: W,
+) -> i32
+where
+    W: FnOnce(&Store, &crate::util::identity::Identity, &mut Option<OutputWriter>) -> (State, i32, String)
+        + Send
+        + 'static,
+{
+    let new = NewOperation {
+        kind: kind.into(),
+        name,
+        target,
+        argv: None,
+        supervisor_pid: std::process::id(),
+        output: output.path().to_path_buf(),
+        incident_id: crate::incident::record::open_incident_id(&store).ok().flatten(),
+    };
+    let id = record::insert(&store, new, &job.who).ok();
+    handshake.started(id.unwrap_or(0), output.path());
+    if let Ok(mut terms) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        && let Ok(mut noted) = output.try_clone()
+    {
+        tokio::spawn(async move {
+            if terms.recv().await.is_some() {
+                match cancel {
+                    Some(cancel) => {
+                        noted.note("cancel asked: stopping its process group");
+                        cancel.cancel();
+                    }
+                    None => noted.note("cancel asked: this operation is not stopped half-way; it ends shortly"),
+                }
+            }
+        });
+    }
+    let (worker_store, who) = (store.clone(), job.who.clone());
+    let mut worker_output = output.try_clone().ok();
+    let ended = tokio::task::spawn_blocking(move || work(&worker_store, &who, &mut worker_output)).await;
+    let (state, exit, detail) = ended.unwrap_or_else(|err| (State::Failed, 1, err.to_string()));
+    if let Some(id) = id {
+        let _ = record::finish(&store, id, state, exit, &detail);
         let _ = record::mark_done(&store, id);
     }
     exit

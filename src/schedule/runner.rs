@@ -43,13 +43,18 @@ pub struct Finished {
 }
 
 /// Whether the child's output is passed through to ours as well as kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Echo {
     /// Copy to our stdout/stderr (the CLI; cron mails it as usual).
     PassThrough,
-    /// Keep only the tail (the console, where output would garble the screen).
+    /// Keep only the tail.
     Quiet,
+    /// Hand each line to a sink (a supervisor's output file, followed by the console),
+    /// and stop the run when the signal fires (`ops cancel`).
+    Sink(LineSink, crate::action::runner::CancelSignal),
 }
+
+/// Where [`Echo::Sink`] sends each line of output, with the stream it came on.
+pub type LineSink = Box<dyn FnMut(crate::action::runner::Stream, &str) + Send>;
 
 /// Runs `argv` to completion, recording it under `task`. Blocking: call it off the UI thread.
 pub fn run_and_record(
@@ -110,12 +115,20 @@ fn run_child(command: &TaskCommand, echo: Echo) -> (i32, String) {
         Err(err) => return (127, format!("cannot start `{}`: {err}", argv.first().map_or("", String::as_str))),
     };
     let mut tail: Vec<u8> = Vec::new();
-    let report = runtime.block_on(runner::run(&request, runner::CancelSignal::never(), |line| {
-        if echo == Echo::PassThrough {
+    let pass_through = matches!(echo, Echo::PassThrough);
+    let (mut sink, cancel) = match echo {
+        Echo::Sink(sink, cancel) => (Some(sink), cancel),
+        _ => (None, runner::CancelSignal::never()),
+    };
+    let report = runtime.block_on(runner::run(&request, cancel, |line| {
+        if pass_through {
             let _ = match line.stream {
                 Stream::Stdout => writeln!(std::io::stdout(), "{}", line.text),
                 Stream::Stderr => writeln!(std::io::stderr(), "{}", line.text),
             };
+        }
+        if let Some(sink) = sink.as_mut() {
+            sink(line.stream, &line.text);
         }
         tail.extend_from_slice(line.text.as_bytes());
         tail.push(b'\n');

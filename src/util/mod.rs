@@ -1,5 +1,6 @@
 //! Small pieces shared by several modules.
 
+pub mod child;
 pub mod identity;
 pub mod perms;
 pub mod pipe;

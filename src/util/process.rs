@@ -9,6 +9,15 @@ pub fn alive(pid: u32) -> bool {
     }
 }
 
+/// When `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat);
+/// with the pid, it names one process even after the number is reused.
+pub fn start_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from its closing one.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -16,5 +25,16 @@ mod tests {
         assert!(super::alive(std::process::id()));
         assert!(!super::alive(u32::MAX - 1));
         assert!(!super::alive(u32::MAX));
+    }
+
+    #[test]
+    fn a_start_time_is_read_and_stays_the_same() {
+        let ours = super::start_ticks(std::process::id()).expect("our own start time");
+        assert_eq!(super::start_ticks(std::process::id()), Some(ours));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let theirs = super::start_ticks(child.id());
+        child.wait().unwrap();
+        assert!(theirs.is_some_and(|t| t >= ours), "a later process starts no earlier: {theirs:?} vs {ours}");
+        assert_eq!(super::start_ticks(u32::MAX), None);
     }
 }

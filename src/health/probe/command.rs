@@ -1,34 +1,30 @@
-//! Command checks: a real child process (argv, no shell) in its own process
-//! group, with captured and capped output. On timeout the whole group is
-//! killed, so a script's children do not outlive it.
+//! Command checks: a real child process started as every firstwatch child is
+//! (util::child: argv, no shell, its own process group), with captured and
+//! capped output. On timeout the whole group is killed, so a script's
+//! children do not outlive it.
 
 use super::{Observed, ProbeError};
 use crate::health::condition::{Observation, Value};
 use crate::health::spec::CheckSpec;
 use crate::util::sanitize::sanitize_str;
 use std::process::Stdio;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Output kept per stream; the rest is read and dropped so the child never blocks on a full pipe.
 const OUTPUT_CAP: usize = 16 * 1024;
 
 pub async fn probe(spec: &CheckSpec, argv: &[String]) -> Result<Observed, ProbeError> {
-    let Some((program, args)) = argv.split_first() else {
+    let Some(mut command) = crate::util::child::async_command(argv) else {
         return Err(ProbeError::CannotRun("the command is empty".into()));
     };
-    let mut command = tokio::process::Command::new(program);
-    command
-        .args(args)
-        .current_dir(&spec.base_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .process_group(0);
+    let program = &argv[0];
+    command.current_dir(&spec.base_dir).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command
         .spawn()
         .map_err(|err| ProbeError::CannotRun(format!("cannot run `{}`: {err}", sanitize_str(program))))?;
-    let guard = GroupKiller(child.id().and_then(|pid| i32::try_from(pid).ok()));
+    // A check past its timeout is abandoned at once: no grace for a probe.
+    let mut guard = crate::util::child::GroupGuard::new(crate::util::child::group_of(child.id()), Duration::ZERO);
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let run = async {
@@ -85,23 +81,6 @@ async fn read_capped(pipe: Option<impl AsyncRead + Unpin>) -> Vec<u8> {
                 let room = OUTPUT_CAP.saturating_sub(kept.len());
                 kept.extend_from_slice(&buffer[..n.min(room)]);
             }
-        }
-    }
-}
-
-/// Kills the child's whole process group unless disarmed after a normal exit.
-struct GroupKiller(Option<i32>);
-
-impl GroupKiller {
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for GroupKiller {
-    fn drop(&mut self) {
-        if let Some(pgid) = self.0.take() {
-            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), nix::sys::signal::Signal::SIGKILL);
         }
     }
 }

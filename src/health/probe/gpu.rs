@@ -40,7 +40,7 @@ impl Gpus {
         {
             return result.clone();
         }
-        let source = state.source.take().unwrap_or_else(|| crate::gpu::source_for(&check.settings));
+        let source = state.source.take().unwrap_or_else(|| crate::gpu::local_source(&check.settings));
         let timeout = check.settings.timeout();
         let (source, result) = tokio::task::spawn_blocking(move || sample_once(source, timeout))
             .await

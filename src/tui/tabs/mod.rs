@@ -247,8 +247,10 @@ impl Tabs {
 
     /// A frame showing `visible` (with no overlay over it) has been drawn.
     pub fn on_frame_drawn(&mut self, visible: TabId) {
-        if visible == TabId::Incident {
-            self.incident.on_frame_drawn();
+        match visible {
+            TabId::Incident => self.incident.on_frame_drawn(),
+            TabId::Backups => self.backups.on_frame_drawn(),
+            _ => {}
         }
     }
 

@@ -33,6 +33,9 @@ pub(super) struct RestoreDialog {
     pub hint: Option<&'static str>,
     /// How far a running restore has read its backup.
     pub progress: Option<u8>,
+    /// Keys count only once the dialog has been on screen: what was typed
+    /// before it was drawn (type-ahead over a slow link) is not read as an answer.
+    pub armed: bool,
 }
 
 #[derive(Debug)]
@@ -69,6 +72,7 @@ impl RestoreDialog {
             force: false,
             hint: None,
             progress: None,
+            armed: false,
         }
     }
 
@@ -95,6 +99,9 @@ impl RestoreDialog {
     }
 
     pub fn on_key(&mut self, key: KeyEvent) -> Reply {
+        if !self.armed {
+            return Reply::Stay;
+        }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match &self.stage {
             Stage::Running(_) => return Reply::Stay,

@@ -166,16 +166,7 @@ fn run_restore(services: &Services, plan: &restore::Plan) -> Result<Arc<restore:
             let _ = services.sources.try_send(Action::Msg(TabMsg::Backups(Msg::RestoreProgress { percent })));
         }
     };
-    let follow = crate::ops::launch_and_follow(job, store, on_line, std::future::pending());
-    let followed = match tokio::runtime::Handle::try_current() {
-        Ok(runtime) => runtime.block_on(follow),
-        Err(_) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|err| err.to_string())?
-            .block_on(follow),
-    };
-    match followed? {
+    match follow_blocking(job, store, on_line)? {
         crate::ops::Followed::Ended(Some(row)) => {
             let result: Option<Result<restore::Outcome, String>> =
                 row.result.as_deref().and_then(|json| serde_json::from_str(json).ok());
@@ -189,10 +180,49 @@ fn run_restore(services: &Services, plan: &restore::Plan) -> Result<Arc<restore:
     }
 }
 
+/// Launches `job` under a supervisor and follows it from this (worker) thread.
+fn follow_blocking(
+    job: crate::ops::Job,
+    store: &crate::store::Store,
+    on_line: impl FnMut(crate::ops::Line),
+) -> Result<crate::ops::Followed, String> {
+    let follow = crate::ops::launch_and_follow(job, store, on_line, std::future::pending());
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => runtime.block_on(follow),
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|err| err.to_string())?
+            .block_on(follow),
+    }
+}
+
+/// A new backup, made under a supervisor like every operation (quitting the console does not cut it short).
 fn create_audited(services: &Services, set: &BackupSet) -> Result<String, String> {
     if services.read_only {
         return Err("read-only: creating backups is disabled".into());
     }
-    crate::backup::create::create_audited(set, services.store.as_ref(), &services.identity)
-        .map(|created| created.summary)
+    let Some(store) = &services.store else {
+        return Err("no store is open, so the backup cannot be audited; nothing was made".into());
+    };
+    let job = crate::ops::Job::create_backup(
+        &set.name,
+        &services.config,
+        store.path().to_path_buf(),
+        services.identity.clone(),
+    );
+    let mut made = Vec::new();
+    let on_line = |line: crate::ops::Line| {
+        if let crate::ops::Line::Stdout(text) = line {
+            made.push(text);
+        }
+    };
+    match follow_blocking(job, store, on_line)? {
+        crate::ops::Followed::Ended(Some(row)) if row.state == crate::ops::record::State::Ok => {
+            Ok(made.last().map(|l| l.trim().to_string()).unwrap_or_else(|| row.detail.unwrap_or_default()))
+        }
+        crate::ops::Followed::Ended(Some(row)) => Err(row.detail.unwrap_or_else(|| row.state.as_str().to_string())),
+        crate::ops::Followed::Ended(None) => Err("the backup ended but its record cannot be read".into()),
+        crate::ops::Followed::Detached { id, .. } => Err(format!("operation #{id} goes on without this console")),
+    }
 }

@@ -493,6 +493,13 @@ impl BackupsTab {
         vec![Effect::LoadContents { set: key.0, name: key.1, path }]
     }
 
+    /// A frame showing this tab was drawn: an open dialog has now been seen.
+    pub fn on_frame_drawn(&mut self) {
+        if let Some(dialog) = self.dialog.as_mut() {
+            dialog.armed = true;
+        }
+    }
+
     pub fn captures_keys(&self) -> bool {
         self.dialog.is_some()
     }

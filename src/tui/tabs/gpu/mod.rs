@@ -1,8 +1,12 @@
 //! The gpu tab: one block of gauges per GPU, their history, and the process
-//! table of the selected one. The engine (`crate::gpu::engine`) samples on its
-//! own thread and sends a new state only when something shown has changed.
+//! table of the selected one; for a fleet read from a Prometheus engine, its
+//! hosts with a summary line each and one line per GPU (`fleet`). The engine
+//! (`crate::gpu::engine`) samples on its own thread and sends a new state
+//! only when something shown has changed.
 
 mod copy;
+mod fleet;
+mod fleet_view;
 mod parts;
 mod view;
 
@@ -29,6 +33,8 @@ pub struct GpuTab {
     sort: ProcessSort,
     /// Selected row of the process table.
     process_row: usize,
+    /// The host list, when the state is a fleet's.
+    fleet: fleet::Fleet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,16 +101,21 @@ pub enum Command {
     Sort,
     /// Note the selected GPU or process on the open incident's timeline.
     Note,
+    /// Fold every host of a fleet to its summary line, or unfold them.
+    Fold,
 }
 
 impl Command {
-    pub const ALL: &'static [Command] = &[Command::Processes, Command::Sort, Command::Note];
+    pub const ALL: &'static [Command] = &[Command::Processes, Command::Sort, Command::Note, Command::Fold];
 
     pub fn describe(&self) -> String {
         match self {
             Command::Processes => "show or hide the selected GPU's processes".into(),
-            Command::Sort => "sort processes by memory, pid, name or user".into(),
+            Command::Sort => {
+                "sort processes by memory, pid, name or user; a fleet's hosts worst first or in name order".into()
+            }
             Command::Note => "note the selected GPU or process (pid, user, memory) on the open incident".into(),
+            Command::Fold => "fold every host of a fleet to its summary line, or unfold them all".into(),
         }
     }
 }
@@ -117,15 +128,14 @@ pub enum Effect {
 }
 
 pub fn default_keys() -> Vec<(&'static str, Command)> {
-    vec![("p", Command::Processes), ("s", Command::Sort), ("n", Command::Note)]
+    vec![("p", Command::Processes), ("s", Command::Sort), ("n", Command::Note), ("f", Command::Fold)]
 }
 
 /// Starts sampling (NVML, or the simulation of `[gpu] simulate`) on the current runtime.
 pub fn start(services: &Services) -> GpuTab {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else { return GpuTab::default() };
-    let config = &services.config.gpu;
-    let source = crate::gpu::source_for(config);
-    let options = EngineOptions::from_config(config);
+    let source = crate::gpu::source_for(&services.config);
+    let options = EngineOptions::from_config(&services.config);
     let sender = services.sources.clone();
     runtime.spawn(engine::run(source, options, move |state| {
         match sender.try_send(Action::Msg(TabMsg::Gpu(Msg::State(state)))) {
@@ -163,7 +173,12 @@ pub fn execute(effect: Effect, services: &Services) {
 impl GpuTab {
     /// A tab showing `state`, as if the engine had sent it (for tests, benches and snapshots).
     pub fn with_state(state: GpuState) -> GpuTab {
-        GpuTab { state: Some(Arc::new(state)), started: true, ..GpuTab::default() }
+        let mut tab = GpuTab { started: true, ..GpuTab::default() };
+        if state.fleet.is_some() {
+            tab.fleet.rebuild(&state);
+        }
+        tab.state = Some(Arc::new(state));
+        tab
     }
 
     pub fn state(&self) -> Option<&GpuState> {
@@ -180,6 +195,16 @@ impl GpuTab {
 
     pub fn sort(&self) -> ProcessSort {
         self.sort
+    }
+
+    /// The fleet's state, when the GPUs are a fleet's.
+    fn fleet_state(&self) -> Option<&Arc<GpuState>> {
+        self.state.as_ref().filter(|s| s.fleet.is_some())
+    }
+
+    /// The order of a fleet's hosts.
+    pub fn host_order(&self) -> crate::gpu::fleet::HostOrder {
+        self.fleet.order
     }
 
     fn gpu_count(&self) -> usize {
@@ -203,6 +228,9 @@ impl GpuTab {
                     text,
                     critical: level == crate::gpu::thresholds::Level::Crit,
                 });
+                if state.fleet.is_some() {
+                    self.fleet.rebuild(&state);
+                }
                 self.state = Some(state);
                 self.selected = self.selected.min(self.gpu_count().saturating_sub(1));
                 self.process_row = self.process_row.min(self.process_count().saturating_sub(1));
@@ -214,8 +242,23 @@ impl GpuTab {
         Vec::new()
     }
 
-    pub fn on_command(&mut self, command: Command, _ctx: &mut TabCtx) -> Vec<Effect> {
+    pub fn on_command(&mut self, command: Command, ctx: &mut TabCtx) -> Vec<Effect> {
+        if let Some(state) = self.fleet_state().cloned() {
+            match command {
+                Command::Sort => self.fleet.next_order(&state),
+                Command::Fold => self.fleet.toggle_all(&state),
+                Command::Note => return self.note().map(Effect::Note).into_iter().collect(),
+                Command::Processes => {
+                    ctx.status.notice = Some((
+                        "the DCGM exporter's metrics carry no process list; run firstwatch on that host".into(),
+                        ctx.wall + chrono::TimeDelta::seconds(5),
+                    ));
+                }
+            }
+            return Vec::new();
+        }
         match command {
+            Command::Fold => {}
             Command::Processes => self.toggle_processes(),
             Command::Sort => self.sort = self.sort.next(),
             Command::Note => return self.note().map(Effect::Note).into_iter().collect(),
@@ -227,6 +270,9 @@ impl GpuTab {
     /// process table, otherwise the GPU and its worst threshold.
     fn note(&self) -> Option<String> {
         let state = self.state.as_ref()?;
+        if state.fleet.is_some() {
+            return self.fleet_note(state);
+        }
         let gpu = state.gpus.get(self.selected)?;
         let sample = gpu.sample.as_ref()?;
         let heading = format!("gpu: GPU {} {}", gpu.index, gpu.name());
@@ -258,6 +304,35 @@ impl GpuTab {
         })
     }
 
+    /// The note for a fleet's selected host (its summary) or GPU (its state and last Xid).
+    fn fleet_note(&self, state: &GpuState) -> Option<String> {
+        let engine = state.fleet.as_deref().unwrap_or("?");
+        match self.fleet.selected()? {
+            fleet::Row::Host(host) => {
+                let host = self.fleet.hosts.get(host)?;
+                Some(format!("gpu: {} ({engine}): {}", host.host, fleet_view::host_facts(host)))
+            }
+            fleet::Row::Gpu { gpu, .. } => {
+                let entry = state.gpus.get(gpu)?;
+                let level = state.level(entry);
+                let levels = state.levels(entry);
+                let mut text = format!("gpu: {} {} ({engine}): {}", entry.label(), entry.name(), level.word());
+                if level > crate::gpu::thresholds::Level::Ok {
+                    text.push_str(&format!(
+                        " (memory {}, temperature {}, power {})",
+                        levels.memory.word(),
+                        levels.temperature.word(),
+                        levels.power.word()
+                    ));
+                }
+                if let Some(xid) = entry.sample.as_ref().and_then(|s| s.xid.get()).and_then(crate::gpu::xid::describe) {
+                    text.push_str(&format!(", last {xid}"));
+                }
+                Some(text)
+            }
+        }
+    }
+
     fn toggle_processes(&mut self) {
         self.pane = match self.pane {
             Pane::Gpus if self.gpu_count() > 0 => Pane::Processes,
@@ -276,6 +351,22 @@ impl GpuTab {
     }
 
     pub fn on_nav(&mut self, action: &Action, _ctx: &mut TabCtx) -> Option<Vec<Effect>> {
+        if let Some(state) = self.fleet_state().cloned() {
+            let fleet = &mut self.fleet;
+            match action {
+                Action::Up => fleet.up(&state, 1),
+                Action::Down => fleet.down(&state, 1),
+                Action::PageUp => fleet.up(&state, fleet.page_size()),
+                Action::PageDown => fleet.down(&state, fleet.page_size()),
+                Action::Top => fleet.go(&state, 0),
+                Action::Bottom => fleet.go(&state, usize::MAX),
+                Action::Left => fleet.next_host(&state, false),
+                Action::Right => fleet.next_host(&state, true),
+                Action::Select => fleet.toggle_host(&state),
+                _ => return None,
+            }
+            return Some(Vec::new());
+        }
         let gpu = self.selected;
         match (self.pane, action) {
             (_, Action::Select) if self.gpu_count() > 0 => self.toggle_processes(),

@@ -46,6 +46,10 @@ pub fn render(tab: &GpuTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
         notice(frame, area, theme, vec![Line::styled(text, theme.muted())]);
         return;
     };
+    if state.fleet.is_some() {
+        super::fleet_view::render(tab, state, view, frame, area);
+        return;
+    }
     if state.gpus.is_empty() {
         render_without_gpus(state, view, frame, area);
         return;
@@ -61,7 +65,7 @@ pub fn render(tab: &GpuTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
     }
 }
 
-fn notice(frame: &mut Frame, area: Rect, theme: &Theme, lines: Vec<Line>) {
+pub(super) fn notice(frame: &mut Frame, area: Rect, theme: &Theme, lines: Vec<Line>) {
     let block =
         Block::new().borders(Borders::ALL).border_style(theme.border()).title(Span::styled(" gpu ", theme.accent()));
     let inner = block.inner(area);
@@ -71,7 +75,7 @@ fn notice(frame: &mut Frame, area: Rect, theme: &Theme, lines: Vec<Line>) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), box_area);
 }
 
-fn clock(view: &ViewCtx, at: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn clock(view: &ViewCtx, at: chrono::DateTime<chrono::Utc>) -> String {
     at.with_timezone(&view.zone).format("%H:%M:%S").to_string()
 }
 
@@ -171,7 +175,7 @@ pub fn grid(count: usize, area: Rect) -> Option<(u16, u16)> {
 }
 
 /// "ok", "WARN mem", "CRIT temp, power", "LOST", "STALE".
-fn state_word(state: &GpuState, entry: &GpuEntry) -> (String, Level) {
+pub(super) fn state_word(state: &GpuState, entry: &GpuEntry) -> (String, Level) {
     match &entry.condition {
         GpuCondition::Lost { .. } => return ("LOST".into(), Level::Crit),
         GpuCondition::Stale { .. } => return ("STALE".into(), Level::Warn),
@@ -190,7 +194,7 @@ fn state_word(state: &GpuState, entry: &GpuEntry) -> (String, Level) {
     (format!("{} {}", worst.word(), names.join(",")), worst)
 }
 
-fn short_name(name: &str) -> &str {
+pub(super) fn short_name(name: &str) -> &str {
     name.strip_prefix("NVIDIA ").unwrap_or(name)
 }
 
@@ -358,7 +362,7 @@ fn render_compact(tab: &GpuTab, state: &GpuState, view: &ViewCtx, frame: &mut Fr
     }
 }
 
-fn key(view: &ViewCtx, action: Action) -> String {
+pub(super) fn key(view: &ViewCtx, action: Action) -> String {
     view.keymap.key_for(Mode::Tab(TabId::Gpu), &action).unwrap_or_else(|| "?".into())
 }
 

@@ -4,12 +4,18 @@
 //! engine (`crate::health`) does the work; this module only folds its reports
 //! into rows and draws them.
 
+mod alerts;
+mod alerts_view;
 mod copy;
 mod series;
 mod update;
 mod view;
 
+pub use alerts::{AlertLine, AlertsSection};
+
 use super::{Services, TabCtx, ViewCtx};
+use crate::engine::alerts::{AlertView, EngineAlerts};
+use crate::engine::poll::{self, AlertPoller};
 use crate::engine::{Engine, Labels};
 use crate::health::{CheckSpec, CheckView, EngineHandle, engine};
 use crate::incident::record::Severity as IncidentSeverity;
@@ -53,6 +59,8 @@ pub struct HealthTab {
     verdicts: std::collections::BTreeMap<usize, crate::health::Status>,
     /// Where the table's rows were last drawn, for mouse clicks.
     hits: std::cell::Cell<super::ListHits>,
+    /// The alerts of every Alertmanager, under the checks.
+    alerts: AlertsSection,
     /// What a series row's sparkline asks, per check (`promql` checks only).
     sources: Vec<Option<RangeSource>>,
     /// The selected series over its window, for the detail pane.
@@ -163,6 +171,8 @@ pub enum Msg {
     Updated(Vec<Arc<CheckView>>),
     /// The selected series over its window.
     Range(RangeAnswer),
+    /// One Alertmanager's latest answer.
+    Alerts(Arc<EngineAlerts>),
 }
 
 /// What keys can be bound to in `[keys.health]`.
@@ -176,6 +186,7 @@ pub enum Command {
     Filter,
     ToggleDetail,
     Declare,
+    SilenceAlert,
 }
 
 impl Command {
@@ -187,6 +198,7 @@ impl Command {
         Command::Filter,
         Command::ToggleDetail,
         Command::Declare,
+        Command::SilenceAlert,
     ];
 
     pub fn describe(&self) -> String {
@@ -198,6 +210,7 @@ impl Command {
             Command::Filter => "health: filter checks by text",
             Command::ToggleDetail => "health: show or hide the detail pane",
             Command::Declare => "health: open an incident about the selected check (or note it on the open one)",
+            Command::SilenceAlert => "health: silence the selected alert (matchers from its labels, confirmed)",
         }
         .into()
     }
@@ -215,6 +228,14 @@ pub enum Effect {
     Declare { check: String, title: String, evidence: String, severity: IncidentSeverity },
     /// Fetch the selected series over its window, for its sparkline.
     FetchRange(RangeRequest),
+    /// Read every Alertmanager again now.
+    RefreshAlerts(AlertPoller),
+    /// Open the silence dialog for an alert: its engine and its labels as the engine sent them.
+    /// The console hands it to the silence overlay (see `tui::update`).
+    SilenceAlert { engine: String, labels: Labels },
+    /// Open an incident about an alert (as `Declare`); `runbooks` are the names its
+    /// annotations give, best first, to be matched against the runbooks' names and titles.
+    DeclareAlert { alert: String, title: String, evidence: String, severity: IncidentSeverity, runbooks: Vec<String> },
 }
 
 pub fn default_keys() -> Vec<(&'static str, Command)> {
@@ -226,6 +247,7 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
         ("/", Command::Filter),
         ("d", Command::ToggleDetail),
         ("i", Command::Declare),
+        ("z", Command::SilenceAlert),
     ]
 }
 
@@ -233,6 +255,8 @@ pub fn start(services: &Services) -> HealthTab {
     let (specs, problems) = CheckSpec::build_all(&services.config);
     let mut tab = HealthTab::with_checks(&specs);
     tab.problems = problems;
+    tab.alerts = start_alerts(services);
+    tab.rebuild_alerts();
     if specs.is_empty() {
         return tab;
     }
@@ -241,6 +265,28 @@ pub fn start(services: &Services) -> HealthTab {
         Box::new(move |views| sources.try_send(Action::Msg(TabMsg::Health(Msg::Updated(views)))).is_ok());
     tab.engine = Some(engine::start(specs, services.store.clone(), report));
     tab
+}
+
+/// Starts reading every Alertmanager of the config, when there is one.
+fn start_alerts(services: &Services) -> AlertsSection {
+    let config = &services.config;
+    let Ok((engines, unbuilt)) = crate::engine::alerts::alertmanagers(config, None) else {
+        return AlertsSection::default();
+    };
+    let names = config
+        .engines
+        .iter()
+        .filter(|e| e.kind == crate::config::EngineKind::Alertmanager)
+        .map(|e| crate::util::sanitize::sanitize_str(e.name.get_ref()))
+        .collect();
+    let sources = services.sources.clone();
+    let report: poll::Report =
+        Arc::new(move |answer| sources.try_send(Action::Msg(TabMsg::Health(Msg::Alerts(answer)))).is_ok());
+    let mut section = AlertsSection::new(names, Some(poll::start(engines, poll::EVERY, report)));
+    for answer in unbuilt {
+        section.apply(Arc::new(answer));
+    }
+    section
 }
 
 pub fn execute(effect: Effect, services: &Services) {
@@ -261,6 +307,27 @@ pub fn execute(effect: Effect, services: &Services) {
                 let answer = RangeAnswer { key: request.key, generation: request.generation, points };
                 // A full queue drops the answer; the next refresh of the check asks again.
                 let _ = sources.try_send(Action::Msg(TabMsg::Health(Msg::Range(answer))));
+            });
+        }
+        Effect::RefreshAlerts(poller) => poller.refresh(),
+        // Handed to the silence dialog before it gets here; nothing to do on its own.
+        Effect::SilenceAlert { .. } => {}
+        Effect::DeclareAlert { title, evidence, severity, runbooks, .. } => {
+            let Some(store) = services.store.clone() else { return };
+            let (sources, identity) = (services.sources.clone(), services.identity.clone());
+            let config = services.config.clone();
+            tokio::task::spawn_blocking(move || {
+                let (all, _) = crate::incident::runbook::load_all(&config);
+                let runbook = runbooks
+                    .iter()
+                    .find_map(|wanted| crate::incident::runbook::Runbook::find(&all, wanted))
+                    .map(|runbook| runbook.name.clone())
+                    .or_else(|| default_runbook(&config));
+                let reply = match declare(&store, &title, &evidence, severity, runbook.as_deref(), &identity) {
+                    Ok(()) => Action::SelectTab(crate::tui::tab::TabId::Incident),
+                    Err(err) => Action::Error(format!("could not open an incident: {err}")),
+                };
+                let _ = sources.try_send(reply);
             });
         }
         Effect::RunNow { engine, check } => {
@@ -352,6 +419,20 @@ impl HealthTab {
         tab
     }
 
+    /// The alert under the selection, if the selection is on one: its engine and
+    /// labels (`raw_labels()` as sent, for matchers) are what a silence starts from.
+    pub fn selected_alert(&self) -> Option<&AlertView> {
+        match self.alerts.selected()? {
+            AlertLine::Alert(alert) => Some(alert),
+            _ => None,
+        }
+    }
+
+    /// The alerts section, as drawn (tests and benches read it).
+    pub fn alerts(&self) -> &AlertsSection {
+        &self.alerts
+    }
+
     /// Connects an engine, so re-run keys have somewhere to go.
     pub fn with_engine(mut self, engine: EngineHandle) -> HealthTab {
         self.engine = Some(engine);
@@ -364,6 +445,12 @@ impl HealthTab {
             Msg::Updated(views) => views,
             Msg::Range(answer) => {
                 self.take_range(answer);
+                return Vec::new();
+            }
+            Msg::Alerts(answer) => {
+                self.alerts.apply(answer);
+                self.rebuild_alerts();
+                ctx.status.health = self.summary();
                 return Vec::new();
             }
         };

@@ -43,14 +43,15 @@ impl HealthTab {
     /// The phrase for the status line of every tab.
     pub(super) fn summary(&self) -> Option<crate::tui::model::HealthSummary> {
         use crate::health::Status;
+        let alerts = &self.alerts.counts;
         if self.rows.is_empty() {
-            return None;
+            return self.alerts_summary();
         }
         let count = |status: Status| self.rows.iter().filter(|r| r.status == status).count();
         let ok = count(Status::Ok);
         let critical: Vec<&str> =
             self.rows.iter().filter(|r| r.status == Status::Critical).map(|r| r.name.as_str()).collect();
-        let warning = count(Status::Warning) + count(Status::Unknown);
+        let warning = count(Status::Warning) + count(Status::Unknown) + alerts.warning + alerts.unreadable;
         // A failing check not yet confirmed is named when nothing worse is: it is the
         // root cause its suppressed dependents point at.
         let failing: Vec<&CheckView> =
@@ -61,7 +62,9 @@ impl HealthTab {
         let text = if let Some(first) = critical.first() {
             // Compact: at 80 columns about a dozen cells are left for it.
             let expected = if maintenance { " (maintenance)" } else { "" };
-            format!("✗{} {first}{expected}", critical.len())
+            format!("✗{} {first}{expected}", critical.len() + alerts.critical)
+        } else if let Some(summary) = self.alerts_summary().filter(|s| s.critical) {
+            return Some(summary);
         } else if warning > 0 {
             format!("▲{warning} warning")
         } else if let Some(first) = named {
@@ -133,6 +136,22 @@ impl HealthTab {
         })
     }
 
+    /// The status line's phrase from the alerts alone: an active critical alert by
+    /// name, else how many active alerts warn (or engines cannot be read).
+    fn alerts_summary(&self) -> Option<crate::tui::model::HealthSummary> {
+        let alerts = &self.alerts.counts;
+        let (text, critical) = if let Some(first) = &alerts.first_critical {
+            (format!("✗{} {first}", alerts.critical), true)
+        } else if alerts.warning + alerts.unreadable > 0 {
+            (format!("▲{} warning", alerts.warning + alerts.unreadable), false)
+        } else if self.alerts.present() && self.rows.is_empty() {
+            ("✓ no alerts".to_string(), false)
+        } else {
+            return None;
+        };
+        Some(crate::tui::model::HealthSummary { text, critical })
+    }
+
     /// Recomputes the display order after a report, a sort or a filter change.
     pub(super) fn reorder(&mut self) {
         let needle = self.filter.to_lowercase();
@@ -188,20 +207,71 @@ impl HealthTab {
         self.counts.get(&status).copied().unwrap_or(0)
     }
 
-    /// The check of the selected row.
+    /// The check of the selected row; none while the selection is on the alerts.
     pub(super) fn selected_row(&self) -> Option<&CheckView> {
+        if self.alerts.cursor.is_some() {
+            return None;
+        }
         self.selected.as_ref().and_then(|s| self.rows.get(s.check)).map(|row| row.as_ref())
     }
 
     /// The selected series, when the selected row is one.
     pub(super) fn selected_series(&self) -> Option<&SeriesResult> {
+        if self.alerts.cursor.is_some() {
+            return None;
+        }
         let selected = self.selected.as_ref()?;
         let name = selected.series.as_ref()?;
         self.rows.get(selected.check)?.series().iter().find(|s| &s.name == name)
     }
 
+    /// Lays the alerts out again after an answer, a filter or a failing-only change;
+    /// with no check listed, the selection starts on the first alert.
+    pub(super) fn rebuild_alerts(&mut self) {
+        self.alerts.rebuild(&self.filter.to_lowercase(), self.failing_only);
+        if self.alerts.cursor.is_none() && self.order.is_empty() {
+            self.alerts.cursor = self.alerts.settle(0, true);
+        }
+    }
+
+    /// Where the selection is in the one list of checks then alert lines.
+    fn list_position(&self) -> usize {
+        match self.alerts.cursor {
+            Some(line) => self.order.len() + line,
+            None => self.position().unwrap_or(0),
+        }
+    }
+
+    /// Selects list position `target` (checks, then alert lines); a group heading is
+    /// stepped over in the direction of travel, and above the first alert lies the last check.
+    fn select_position(&mut self, target: usize, down: bool) {
+        let checks = self.order.len();
+        if target < checks {
+            self.select(target);
+            self.alerts.cursor = None;
+            return;
+        }
+        let line = target - checks;
+        let landed = if down {
+            self.alerts.settle(line, true).or_else(|| self.alerts.settle(line, false))
+        } else {
+            self.alerts.settle(line, false)
+        };
+        match landed {
+            Some(line) => self.alerts.cursor = Some(line),
+            None if checks > 0 => {
+                self.select(checks - 1);
+                self.alerts.cursor = None;
+            }
+            None => self.alerts.cursor = self.alerts.settle(line, true),
+        }
+    }
+
     pub(super) fn command(&mut self, command: Command) -> Vec<Effect> {
         match command {
+            Command::RunSelected if self.alerts.cursor.is_some() => {
+                return self.alerts.poller.iter().map(|p| Effect::RefreshAlerts(p.clone())).collect();
+            }
             Command::RunSelected => {
                 let (Some(engine), Some(check)) = (&self.engine, self.selected.as_ref().map(|s| s.check)) else {
                     return Vec::new();
@@ -210,9 +280,21 @@ impl HealthTab {
                 return vec![Effect::RunNow { engine: engine.clone(), check: Some(check) }];
             }
             Command::RunAll => {
-                let Some(engine) = &self.engine else { return Vec::new() };
-                self.requested.extend(0..self.rows.len());
-                return vec![Effect::RunNow { engine: engine.clone(), check: None }];
+                let mut effects: Vec<Effect> =
+                    self.alerts.poller.iter().map(|p| Effect::RefreshAlerts(p.clone())).collect();
+                if let Some(engine) = &self.engine {
+                    self.requested.extend(0..self.rows.len());
+                    effects.push(Effect::RunNow { engine: engine.clone(), check: None });
+                }
+                return effects;
+            }
+            Command::SilenceAlert => {
+                let Some(alert) = self.selected_alert() else { return Vec::new() };
+                let (engine, labels) = (alert.engine.clone(), alert.raw_labels().clone());
+                return vec![Effect::SilenceAlert { engine, labels }];
+            }
+            Command::Declare if self.alerts.cursor.is_some() => {
+                return self.selected_alert().map(super::alerts::declaration).into_iter().collect();
             }
             Command::Declare => {
                 let Some(row) = self.selected_row() else { return Vec::new() };
@@ -224,22 +306,23 @@ impl HealthTab {
             Command::ToggleDetail => self.detail = !self.detail,
         }
         self.reorder();
+        self.rebuild_alerts();
         self.fetch_range(false).into_iter().collect()
     }
 
     pub(super) fn navigate(&mut self, action: &Action) -> Option<Vec<Effect>> {
-        if self.rows.is_empty() {
+        if self.rows.is_empty() && self.alerts.lines.is_empty() {
             return None;
         }
-        let last = self.order.len().saturating_sub(1);
-        let position = self.position().unwrap_or(0);
-        let target = match action {
-            Action::Up => position.saturating_sub(1),
-            Action::Down => (position + 1).min(last),
-            Action::PageUp => position.saturating_sub(PAGE),
-            Action::PageDown => (position + PAGE).min(last),
-            Action::Top => 0,
-            Action::Bottom => last,
+        let last = (self.order.len() + self.alerts.lines.len()).saturating_sub(1);
+        let position = self.list_position();
+        let (target, down) = match action {
+            Action::Up => (position.saturating_sub(1), false),
+            Action::Down => ((position + 1).min(last), true),
+            Action::PageUp => (position.saturating_sub(PAGE), false),
+            Action::PageDown => ((position + PAGE).min(last), true),
+            Action::Top => (0, true),
+            Action::Bottom => (last, false),
             Action::Select => {
                 self.detail = !self.detail;
                 return Some(self.fetch_range(false).into_iter().collect());
@@ -252,22 +335,31 @@ impl HealthTab {
                 self.filter.clear();
                 self.failing_only = false;
                 self.reorder();
+                self.rebuild_alerts();
                 return Some(self.fetch_range(false).into_iter().collect());
             }
             _ => return None,
         };
-        self.select(target);
+        self.select_position(target, down);
         self.moved = true;
         Some(self.fetch_range(false).into_iter().collect())
     }
 
-    /// A click on a row selects that row (a series' sparkline follows with its check's next run).
+    /// A click on a row selects that check or series, or that alert.
     pub fn click(&mut self, x: u16, y: u16) -> bool {
-        let Some(position) = self.hits.get().position_at(x, y) else { return false };
-        if position >= self.order.len() {
+        if let Some(position) = self.hits.get().position_at(x, y)
+            && position < self.order.len()
+        {
+            self.select(position);
+            self.alerts.cursor = None;
+            self.moved = true;
+            return true;
+        }
+        let Some(line) = self.alerts.hits.get().position_at(x, y) else { return false };
+        if !self.alerts.lines.get(line).is_some_and(|l| l.selectable()) {
             return false;
         }
-        self.select(position);
+        self.alerts.cursor = Some(line);
         self.moved = true;
         true
     }
@@ -294,6 +386,7 @@ impl HealthTab {
             _ => {}
         }
         self.reorder();
+        self.rebuild_alerts();
     }
 }
 

@@ -43,17 +43,31 @@ pub fn render(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
         .title_bottom(Line::from(key_hints(tab, view)).style(theme.muted()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if tab.rows.is_empty() {
+    if tab.rows.is_empty() && !tab.alerts.present() {
         render_empty(tab, view, frame, inner);
         return;
     }
     let banner_height = u16::from(tab.window.is_some()) + tab.problems.len().min(2) as u16;
     let detail_height = if tab.detail { (inner.height / 2).max(9) } else { 2 };
-    let [banner, table, detail] =
+    let [banner, lists, detail] =
         Layout::vertical([Constraint::Length(banner_height), Constraint::Min(3), Constraint::Length(detail_height)])
             .areas(inner);
     render_banner(tab, view, frame, banner);
-    render_table(tab, view, frame, table);
+    let (table, alerts) = super::alerts_view::split(tab, lists);
+    if !tab.rows.is_empty() {
+        render_table(tab, view, frame, table);
+    }
+    if let Some(area) = alerts {
+        super::alerts_view::render_section(tab, view, frame, area);
+    }
+    if let Some(line) = tab.alerts.selected() {
+        if tab.detail {
+            super::alerts_view::render_detail(line, view, frame, detail);
+        } else {
+            super::alerts_view::render_strip(line, view, frame, detail);
+        }
+        return;
+    }
     let maintenance = tab.window.is_some();
     match (tab.selected_row(), tab.selected_series()) {
         (Some(row), Some(series)) => {
@@ -116,7 +130,7 @@ fn view_state(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
 }
 
 fn key_hints(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
-    if tab.rows.is_empty() {
+    if tab.rows.is_empty() && !tab.alerts.present() {
         return Vec::new();
     }
     if tab.filter_open {
@@ -224,9 +238,10 @@ fn render_table(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
     let body = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
     tab.hits.set(super::super::ListHits { rows: body, first: offset });
     let shown: Vec<super::RowRef> = tab.order.iter().skip(offset).take(visible).copied().collect();
-    // Series names carry labels: the column widens for them, up to 2/5 of the table.
+    // Series names carry labels: the column widens for them, up to a quarter of the
+    // table (longer ones drop their label keys), so the message keeps its room.
     let base = if wide { 22 } else { 18 };
-    let most = usize::from(area.width * 2 / 5).max(base);
+    let most = usize::from(area.width / 4).max(base);
     let longest = shown.iter().map(|&r| crate::util::width::width(tab.row_label(r, most))).max().unwrap_or(0);
     let name_width = longest.clamp(base, most) as u16;
     let rows = shown.into_iter().map(|item| {
