@@ -53,8 +53,12 @@ pub type Report = Box<dyn FnMut(Vec<Arc<CheckView>>) -> bool + Send>;
 const RESULTS_QUEUE: usize = 1024;
 /// How soon unsent reports are retried when the receiver was full.
 const RETRY: Duration = Duration::from_millis(200);
-/// How often history is written to the store.
-const FLUSH_EVERY: Duration = Duration::from_secs(15);
+/// How often history is written to the store. The first write is one period
+/// after the start: loading history writes nothing, and the first results go in
+/// one transaction rather than trickling in as each check first answers.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(15);
+/// How often a write also sweeps the rows of checks no longer configured.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs one check once. The real one is [`Prober`]; tests give a scripted one.
 pub trait Probe: Send + Sync + 'static {
@@ -183,6 +187,8 @@ pub struct Collector {
     clock: Clock,
     /// Parents to run now, because a dependent failed since their last run.
     reruns: std::collections::BTreeSet<usize>,
+    /// When the store was last swept of rows past retention (or the engine started).
+    swept: Instant,
 }
 
 impl Collector {
@@ -206,6 +212,7 @@ impl Collector {
             persist: Persist::default(),
             clock: system_clock(),
             reruns: Default::default(),
+            swept: Instant::now(),
         }
     }
 
@@ -219,7 +226,7 @@ impl Collector {
         self.unsent.extend(0..self.checks.len());
         self.send();
         let mut batch = Vec::with_capacity(256);
-        let mut flush = tokio::time::interval(FLUSH_EVERY);
+        let mut flush = tokio::time::interval_at(Instant::now() + FLUSH_EVERY, FLUSH_EVERY);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let retry = !self.unsent.is_empty();
@@ -373,11 +380,18 @@ impl Collector {
         }
     }
 
+    /// Writes what is new since the last flush; with nothing new, nothing at all
+    /// (not even pruning, which waits for the next write).
     fn flush(&mut self) {
-        let batch = std::mem::take(&mut self.persist);
-        if let Some(store) = self.store.clone()
-            && !batch.is_empty()
-        {
+        if self.persist.is_empty() {
+            return;
+        }
+        let mut batch = std::mem::take(&mut self.persist);
+        if self.swept.elapsed() >= SWEEP_EVERY {
+            batch.sweep();
+            self.swept = Instant::now();
+        }
+        if let Some(store) = self.store.clone() {
             tokio::spawn(async move {
                 let _ = persist::write(&store, batch).await;
             });
