@@ -181,6 +181,19 @@ impl Engine {
         self.exchange(Method::GET, path, query, None).await
     }
 
+    /// GET `path` and return the answer's bytes and content type once its status
+    /// says it is an answer, for callers that decode it themselves (borrowing from it).
+    pub(crate) async fn get_body(&self, path: &str, query: &[(&str, &str)]) -> Result<(Vec<u8>, String), EngineError> {
+        let work = async {
+            let (status, content_type, bytes) = self.fetch(Method::GET, path, query, None).await?;
+            check_status(&bytes, status).map_err(|problem| self.error(problem))?;
+            Ok((bytes, content_type))
+        };
+        tokio::time::timeout(self.timeout, work)
+            .await
+            .unwrap_or_else(|_| Err(self.error(Problem::Timeout(self.timeout))))
+    }
+
     /// Sends `body` as JSON with `method` and decodes the JSON answer.
     pub(crate) async fn send<T: DeserializeOwned>(
         &self,
@@ -285,19 +298,28 @@ impl Engine {
 /// Turns an answer into `T`, or the most telling problem: the API's own error
 /// message first, then auth, then "this is not JSON at all".
 fn decode<T: DeserializeOwned>(bytes: &[u8], status: u16, content_type: &str) -> Result<T, Problem> {
+    check_status(bytes, status)?;
+    serde_json::from_slice::<T>(bytes).map_err(|err| not_json(bytes, content_type, &err))
+}
+
+/// Auth refused, or any other status that is not 2xx, with the API's own message when it gave one.
+fn check_status(bytes: &[u8], status: u16) -> Result<(), Problem> {
     if status == 401 || status == 403 {
         return Err(Problem::Refused(status));
     }
     if !(200..300).contains(&status) {
         return Err(Problem::Status(status, api_message(bytes).unwrap_or_else(|| snippet(bytes))));
     }
-    match serde_json::from_slice::<T>(bytes) {
-        Ok(value) => Ok(value),
-        Err(_) if serde_json::from_slice::<serde_json::Value>(bytes).is_err() => {
-            let kind = if content_type.is_empty() { "no content type".to_string() } else { sanitize_str(content_type) };
-            Err(Problem::NotJson(format!("{kind}: {}", snippet(bytes))))
-        }
-        Err(err) => Err(Problem::NotJson(format!("unexpected JSON: {}", sanitize_str(&err.to_string())))),
+    Ok(())
+}
+
+/// A 2xx answer that did not decode: not JSON at all (a proxy's page), or not the JSON expected.
+pub(crate) fn not_json(bytes: &[u8], content_type: &str, err: &serde_json::Error) -> Problem {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+        let kind = if content_type.is_empty() { "no content type".to_string() } else { sanitize_str(content_type) };
+        Problem::NotJson(format!("{kind}: {}", snippet(bytes)))
+    } else {
+        Problem::NotJson(format!("unexpected JSON: {}", sanitize_str(&err.to_string())))
     }
 }
 

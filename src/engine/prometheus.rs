@@ -5,7 +5,6 @@ use super::Labels;
 use super::client::{Engine, EngineError, Problem};
 use super::value::parse_value;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 /// One series' value at one instant.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,19 +130,23 @@ struct RawSample {
 
 #[derive(Deserialize)]
 #[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
-enum TypedData<M> {
-    Vector(Vec<TypedRaw<M>>),
+enum TypedData<'a, M> {
+    Vector(#[serde(borrow)] Vec<TypedRaw<'a, M>>),
     Matrix(serde::de::IgnoredAny),
     Scalar(serde::de::IgnoredAny),
     String(serde::de::IgnoredAny),
 }
 
 #[derive(Deserialize)]
-struct TypedRaw<M> {
+struct TypedRaw<'a, M> {
     metric: M,
-    #[serde(default)]
-    value: Option<RawPoint>,
+    #[serde(default, borrow)]
+    value: Option<BorrowedPoint<'a>>,
 }
+
+/// `[time, "value"]` with the value borrowed from the answer.
+#[derive(Deserialize)]
+struct BorrowedPoint<'a>(#[allow(dead_code)] f64, #[serde(borrow)] std::borrow::Cow<'a, str>);
 
 #[derive(Deserialize)]
 struct RawSeries {
@@ -204,40 +207,58 @@ pub async fn query(engine: &Engine, promql: &str, at: Option<f64>) -> Result<Vec
     Ok(samples)
 }
 
-/// Evaluates `promql` now, keeping of each series only the labels `M` reads.
-/// The same series cap applies; samples whose value is not a number are left out.
-pub async fn query_as<M: DeserializeOwned>(engine: &Engine, promql: &str) -> Result<Vec<TypedSample<M>>, EngineError> {
-    let data: TypedData<M> = unwrap(engine, engine.get("/api/v1/query", &[("query", promql)]).await?)?;
-    typed_vector(data, engine.max_series()).map_err(|problem| engine.error(problem))
+/// An instant query's answer as it came, to be decoded by `vector` with labels
+/// borrowed from it: a fleet-wide answer then costs no allocation per label.
+pub struct Answer {
+    bytes: Vec<u8>,
+    content_type: String,
 }
 
-/// Decodes a recorded `/api/v1/query` answer as `query_as` does (for replaying answers).
-pub fn vector_as<M: DeserializeOwned>(body: &[u8], max_series: usize) -> Result<Vec<TypedSample<M>>, Problem> {
-    let envelope: Envelope<TypedData<M>> =
-        serde_json::from_slice(body).map_err(|err| Problem::NotJson(err.to_string()))?;
-    if envelope.status != "success" {
-        return Err(Problem::Api(envelope.error.unwrap_or_else(|| format!("status {}", envelope.status))));
+impl Answer {
+    /// A recorded answer body (to replay one).
+    pub fn recorded(bytes: Vec<u8>) -> Answer {
+        Answer { bytes, content_type: "application/json".into() }
     }
-    let data = envelope.data.ok_or_else(|| Problem::Api("a successful answer without data".into()))?;
-    typed_vector(data, max_series)
-}
 
-fn typed_vector<M>(data: TypedData<M>, max_series: usize) -> Result<Vec<TypedSample<M>>, Problem> {
-    match data {
-        TypedData::Vector(raw) => {
-            if raw.len() > max_series {
-                return Err(Problem::TooManySeries { found: raw.len(), limit: max_series });
-            }
-            Ok(raw
-                .into_iter()
-                .filter_map(|s| {
-                    let RawPoint(_, value) = s.value?;
-                    Some(TypedSample { labels: s.metric, value: parse_value(&value)? })
-                })
-                .collect())
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The instant vector, keeping of each series only the labels `M` reads (the
+    /// others are skipped unparsed); samples whose value is not a number are left out.
+    pub fn vector<'a, M: Deserialize<'a>>(&'a self, max_series: usize) -> Result<Vec<TypedSample<M>>, Problem> {
+        let envelope: Envelope<TypedData<'a, M>> = serde_json::from_slice(&self.bytes)
+            .map_err(|err| super::client::not_json(&self.bytes, &self.content_type, &err))?;
+        if envelope.status != "success" {
+            let message = envelope.error.unwrap_or_else(|| format!("status {}", envelope.status));
+            return Err(Problem::Api(crate::util::sanitize::sanitize_str(&message)));
         }
-        _ => Err(Problem::Api("the query must give an instant vector".into())),
+        match envelope.data.ok_or_else(|| Problem::Api("a successful answer without data".into()))? {
+            TypedData::Vector(raw) => {
+                if raw.len() > max_series {
+                    return Err(Problem::TooManySeries { found: raw.len(), limit: max_series });
+                }
+                Ok(raw
+                    .into_iter()
+                    .filter_map(|s| {
+                        let value = parse_value(&s.value?.1)?;
+                        Some(TypedSample { labels: s.metric, value })
+                    })
+                    .collect())
+            }
+            _ => Err(Problem::Api("the query must give an instant vector".into())),
+        }
     }
+}
+
+/// Evaluates `promql` now and returns the answer undecoded (see `Answer::vector`).
+pub async fn query_answer(engine: &Engine, promql: &str) -> Result<Answer, EngineError> {
+    let (bytes, content_type) = engine.get_body("/api/v1/query", &[("query", promql)]).await?;
+    Ok(Answer { bytes, content_type })
 }
 
 /// Evaluates `promql` over `[start, end]` every `step` seconds: one series per label set.

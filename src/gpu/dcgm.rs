@@ -9,6 +9,7 @@ use super::sample::{DeviceReading, GpuSample, Memory, Reading};
 use crate::engine::prometheus::TypedSample;
 use crate::util::sanitize::sanitize_str;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The metrics read, one query each per refresh.
@@ -55,22 +56,23 @@ impl Metric {
     }
 }
 
-/// The labels a DCGM series is joined by; every other label is skipped unparsed.
+/// The labels a DCGM series is joined by, borrowed from the answer; every
+/// other label is skipped unparsed.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct DcgmLabels {
-    #[serde(rename = "Hostname", default)]
-    pub hostname: Option<String>,
-    #[serde(default)]
-    pub instance: Option<String>,
-    #[serde(default)]
-    pub gpu: Option<String>,
-    #[serde(rename = "UUID", default)]
-    pub uuid: Option<String>,
-    #[serde(rename = "modelName", default)]
-    pub model: Option<String>,
+pub struct DcgmLabels<'a> {
+    #[serde(rename = "Hostname", default, borrow)]
+    pub hostname: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub instance: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub gpu: Option<Cow<'a, str>>,
+    #[serde(rename = "UUID", default, borrow)]
+    pub uuid: Option<Cow<'a, str>>,
+    #[serde(rename = "modelName", default, borrow)]
+    pub model: Option<Cow<'a, str>>,
 }
 
-impl DcgmLabels {
+impl DcgmLabels<'_> {
     /// The host: the exporter's `Hostname`, else the scrape's `instance`.
     fn host(&self) -> Option<&str> {
         self.hostname.as_deref().filter(|h| !h.is_empty()).or(self.instance.as_deref().filter(|i| !i.is_empty()))
@@ -102,7 +104,7 @@ pub struct Fleet {
 
 impl Fleet {
     /// Folds one metric's answer in; a value that is not a finite number counts as missing.
-    pub fn add(&mut self, metric: Metric, answer: Vec<TypedSample<DcgmLabels>>) {
+    pub fn add(&mut self, metric: Metric, answer: Vec<TypedSample<DcgmLabels<'_>>>) {
         let slot = Metric::ALL.iter().position(|m| *m == metric).unwrap_or(0);
         for sample in answer {
             let labels = sample.labels;
@@ -122,10 +124,10 @@ impl Fleet {
                 partial.index = labels.gpu.as_deref().and_then(|g| g.parse().ok());
             }
             if partial.uuid.is_none() {
-                partial.uuid = labels.uuid;
+                partial.uuid = labels.uuid.map(Cow::into_owned);
             }
             if partial.model.is_none() {
-                partial.model = labels.model;
+                partial.model = labels.model.map(Cow::into_owned);
             }
             if sample.value.is_finite() {
                 partial.values[slot] = Some(sample.value);
@@ -223,13 +225,13 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 mod tests {
     use super::*;
 
-    fn series(host: &str, gpu: &str, value: f64) -> TypedSample<DcgmLabels> {
+    fn series(host: &str, gpu: &str, value: f64) -> TypedSample<DcgmLabels<'static>> {
         TypedSample {
             labels: DcgmLabels {
-                hostname: Some(host.into()),
+                hostname: Some(host.to_string().into()),
                 instance: Some("10.0.0.9:9400".into()),
-                gpu: Some(gpu.into()),
-                uuid: Some(format!("GPU-{host}-{gpu}")),
+                gpu: Some(gpu.to_string().into()),
+                uuid: Some(format!("GPU-{host}-{gpu}").into()),
                 model: Some("NVIDIA H100 80GB HBM3".into()),
             },
             value,
@@ -292,6 +294,28 @@ mod tests {
         let gpu = &samples(fleet.readings())[0];
         assert!(!gpu.host.as_deref().unwrap().contains('\u{1b}'), "{:?}", gpu.host);
         assert!(!gpu.name.contains('\u{7}') && !gpu.name.contains('\n'), "{:?}", gpu.name);
+    }
+
+    #[test]
+    fn a_recorded_answer_decodes_with_escaped_labels_and_odd_values() {
+        use crate::engine::prometheus::Answer;
+        let body = r#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"__name__":"DCGM_FI_DEV_GPU_TEMP","Hostname":"gpu-\"a\"","gpu":"0","job":"dcgm"},"value":[1.5,"71"]},
+            {"metric":{"Hostname":"gpu-b","gpu":"1","UUID":"GPU-1"},"value":[1.5,"NaN"]},
+            {"metric":{"Hostname":"gpu-b","gpu":"2"},"histogram":[1.5,{}]}]}}"#;
+        let answer = Answer::recorded(body.as_bytes().to_vec());
+        let series = answer.vector::<DcgmLabels>(100).unwrap();
+        assert_eq!(series.len(), 2, "a sample without a value is left out");
+        assert_eq!(series[0].labels.hostname.as_deref(), Some("gpu-\"a\""), "escapes decoded");
+        let mut fleet = Fleet::default();
+        fleet.add(Metric::Temperature, series);
+        let gpus = samples(fleet.readings());
+        assert_eq!(gpus[0].temperature.get(), Some(71));
+        assert_eq!(gpus[1].temperature, Reading::NotSupported, "NaN is no temperature");
+        let too_many = answer.vector::<DcgmLabels>(1).unwrap_err();
+        assert_eq!(too_many, crate::engine::Problem::TooManySeries { found: 3, limit: 1 });
+        let html = Answer::recorded(b"<html>login</html>".to_vec()).vector::<DcgmLabels>(100).unwrap_err();
+        assert!(matches!(html, crate::engine::Problem::NotJson(ref text) if text.contains("<html>login")), "{html:?}");
     }
 
     #[test]

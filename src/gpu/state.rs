@@ -221,6 +221,17 @@ impl GpuState {
     }
 
     fn fold_readings(&mut self, readings: Vec<DeviceReading>, at: DateTime<Utc>) {
+        // The usual case: the same GPUs in the same order as last time (a fleet's
+        // answer is sorted the way the list is), so no lookup or re-sort is needed.
+        let aligned = readings.len() == self.gpus.len()
+            && self.gpus.iter().zip(&readings).all(|(g, r)| g.index == r.index() && g.host.as_deref() == r.host());
+        if aligned {
+            let capacity = self.capacity;
+            for (entry, reading) in self.gpus.iter_mut().zip(readings) {
+                fold_one(entry, reading, at, capacity);
+            }
+            return;
+        }
         let listed: HashSet<(Option<&str>, u32)> = readings.iter().map(|r| (r.host(), r.index())).collect();
         let fleet = self.fleet.clone();
         for entry in &mut self.gpus {
@@ -266,31 +277,7 @@ impl GpuState {
                     self.gpus.len() - 1
                 }
             };
-            let capacity = self.capacity;
-            let entry = &mut self.gpus[position];
-            match reading {
-                DeviceReading::Sampled(sample) => {
-                    let history = &mut entry.history;
-                    history.utilization.push(sample.utilization_gpu.get().map(f64::from), capacity);
-                    history.memory.push(sample.memory.get().map(|m| m.percent()), capacity);
-                    history.temperature.push(sample.temperature.get().map(f64::from), capacity);
-                    history.power.push(sample.power_percent(), capacity);
-                    entry.sample = Some(*sample);
-                    entry.condition = GpuCondition::Live;
-                }
-                DeviceReading::Lost { reason, .. } => {
-                    if !matches!(entry.condition, GpuCondition::Lost { .. }) {
-                        entry.condition = GpuCondition::Lost { since: at, reason };
-                    }
-                }
-                DeviceReading::Failed { reason, .. } => {
-                    let since = match &entry.condition {
-                        GpuCondition::Stale { since, .. } => *since,
-                        _ => at,
-                    };
-                    entry.condition = GpuCondition::Stale { since, reason };
-                }
-            }
+            fold_one(&mut self.gpus[position], reading, at, self.capacity);
         }
         self.gpus.sort_by(|a, b| match (&a.host, &b.host) {
             (Some(x), Some(y)) => super::dcgm::natural_cmp(x, y).then(a.index.cmp(&b.index)),
@@ -342,6 +329,33 @@ impl GpuState {
             }
         }
         hasher.finish()
+    }
+}
+
+/// Folds one GPU's reading into its entry: a sample and its history, or its loss.
+fn fold_one(entry: &mut GpuEntry, reading: DeviceReading, at: DateTime<Utc>, capacity: usize) {
+    match reading {
+        DeviceReading::Sampled(sample) => {
+            let history = &mut entry.history;
+            history.utilization.push(sample.utilization_gpu.get().map(f64::from), capacity);
+            history.memory.push(sample.memory.get().map(|m| m.percent()), capacity);
+            history.temperature.push(sample.temperature.get().map(f64::from), capacity);
+            history.power.push(sample.power_percent(), capacity);
+            entry.sample = Some(*sample);
+            entry.condition = GpuCondition::Live;
+        }
+        DeviceReading::Lost { reason, .. } => {
+            if !matches!(entry.condition, GpuCondition::Lost { .. }) {
+                entry.condition = GpuCondition::Lost { since: at, reason };
+            }
+        }
+        DeviceReading::Failed { reason, .. } => {
+            let since = match &entry.condition {
+                GpuCondition::Stale { since, .. } => *since,
+                _ => at,
+            };
+            entry.condition = GpuCondition::Stale { since, reason };
+        }
     }
 }
 
