@@ -113,7 +113,7 @@ fn serve() {
                 .iter()
                 .map(|m| {
                     let name = m.name();
-                    (name.to_string(), [0, 1].map(|turn| dcgm_bodies::body(name, HOSTS, GPUS, turn).into_bytes()))
+                    (m.query(), [0, 1].map(|turn| dcgm_bodies::body(name, HOSTS, GPUS, turn).into_bytes()))
                 })
                 .collect(),
         );

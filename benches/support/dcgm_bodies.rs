@@ -1,6 +1,7 @@
 //! `/api/v1/query` answers as a Prometheus scraping NVIDIA's DCGM exporter on
-//! `hosts` hosts of `gpus` GPUs gives them, every label the exporter sets
-//! included, for replaying a large fleet without one.
+//! `hosts` hosts of `gpus` GPUs gives them to the fleet source's queries
+//! (`max by (Hostname, instance, gpu, UUID, modelName) (METRIC)`: those labels,
+//! in Prometheus's order), for replaying a large fleet without one.
 
 use std::fmt::Write as _;
 
@@ -26,11 +27,10 @@ pub fn body(metric: &str, hosts: usize, gpus: usize, turn: usize) -> String {
             }
             let _ = write!(
                 out,
-                r#"{{"metric":{{"__name__":"{metric}","DCGM_FI_DRIVER_VERSION":"550.54.15","Hostname":"gpu-node-{host:03}","UUID":"GPU-{host:08x}-{gpu:04x}-4f57-8a3c-{:012x}","device":"nvidia{gpu}","gpu":"{gpu}","instance":"10.1.{}.{}:9400","job":"dcgm-exporter","modelName":"NVIDIA H100 80GB HBM3","pci_bus_id":"00000000:{:02X}:00.0"}},"value":[1800000000.123,"{value}"]}}"#,
+                r#"{{"metric":{{"Hostname":"gpu-node-{host:03}","UUID":"GPU-{host:08x}-{gpu:04x}-4f57-8a3c-{:012x}","gpu":"{gpu}","instance":"10.1.{}.{}:9400","modelName":"NVIDIA H100 80GB HBM3"}},"value":[1800000000.123,"{value}"]}}"#,
                 host * 1000 + gpu,
                 host / 250,
                 host % 250,
-                0x18 + gpu * 0x10,
             );
         }
     }

@@ -2,6 +2,13 @@
 //! (never one per host), joined per GPU by host (`Hostname`, else `instance`)
 //! and GPU (`gpu`, else `UUID`).
 //!
+//! Each query asks the server for the joining labels only
+//! (`max by (Hostname, instance, gpu, UUID, modelName) (METRIC)`): the
+//! exporter and the scrape add many more (driver version, PCI address, pod,
+//! job, whatever relabelling adds), which would double the answer's size for
+//! nothing. A GPU appears once per series set, so `max` changes no value; it
+//! only merges the same GPU scraped twice.
+//!
 //! UI-free and I/O-free: `Fleet` takes each metric's answer as it comes and
 //! `readings` turns them into one `DeviceReading` per GPU, host by host.
 
@@ -42,7 +49,12 @@ impl Metric {
         Metric::Xid,
     ];
 
-    /// The metric's name, which is also its whole query.
+    /// The instant query for this metric: its series, keeping only the labels a GPU is joined by.
+    pub fn query(self) -> String {
+        format!("max by (Hostname, instance, gpu, UUID, modelName) ({})", self.name())
+    }
+
+    /// The metric's name as the exporter writes it.
     pub fn name(self) -> &'static str {
         match self {
             Metric::Utilization => "DCGM_FI_DEV_GPU_UTIL",
@@ -146,7 +158,7 @@ impl Fleet {
         hosts.sort_by(|a, b| natural_cmp(&a.0, &b.0));
         let mut out = Vec::with_capacity(hosts.iter().map(|(_, gpus)| gpus.len()).sum());
         for (host, gpus) in hosts {
-            let host = sanitize_str(&host);
+            let host = clean(&host);
             let mut gpus: Vec<(String, Partial)> = gpus.into_iter().collect();
             gpus.sort_by(|a, b| a.1.index.cmp(&b.1.index).then_with(|| natural_cmp(&a.0, &b.0)));
             // A GPU without an index label takes the next free number on its host.
@@ -163,14 +175,19 @@ impl Fleet {
     }
 }
 
+/// Label text made safe for the terminal; plain printable ASCII (nearly always) is taken as it is.
+fn clean(text: &str) -> String {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) { text.to_string() } else { sanitize_str(text) }
+}
+
 fn sample(host: &str, index: u32, partial: Partial) -> GpuSample {
     let value = |metric: Metric| partial.values[Metric::ALL.iter().position(|m| *m == metric).unwrap_or(0)];
     let whole = |metric: Metric| value(metric).filter(|v| *v >= 0.0).map(|v| v.round().min(f64::from(u32::MAX)) as u32);
     let reading = |v: Option<u32>| v.map_or(Reading::NotSupported, Reading::Value);
-    let model = partial.model.as_deref().map_or_else(|| "GPU".to_string(), sanitize_str);
+    let model = partial.model.as_deref().map_or_else(|| "GPU".to_string(), clean);
     let mut gpu = GpuSample::bare(index, model);
     gpu.host = Some(host.to_string());
-    gpu.uuid = partial.uuid.as_deref().map_or(Reading::NotSupported, |u| Reading::Value(sanitize_str(u)));
+    gpu.uuid = partial.uuid.as_deref().map_or(Reading::NotSupported, |u| Reading::Value(clean(u)));
     gpu.utilization_gpu = reading(whole(Metric::Utilization).map(|u| u.min(100)));
     const MIB: f64 = (1u64 << 20) as f64;
     gpu.memory = match (value(Metric::FbUsed), value(Metric::FbFree)) {

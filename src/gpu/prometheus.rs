@@ -51,7 +51,7 @@ impl Drop for PrometheusSource {
 pub async fn fetch(engine: &Engine) -> Result<Fleet, EngineError> {
     let mut fleet = Fleet::default();
     for metric in Metric::ALL {
-        let answer = query_answer(engine, metric.name()).await?;
+        let answer = query_answer(engine, &metric.query()).await?;
         let series = answer.vector::<DcgmLabels>(engine.max_series()).map_err(|problem| engine.error(problem))?;
         fleet.add(metric, series);
     }

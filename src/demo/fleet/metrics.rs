@@ -175,6 +175,46 @@ fn series(name: &str, matchers: &[Matcher], t: f64) -> Vec<(Labels, f64)> {
     out
 }
 
+/// What the fleet answers: a selector, optionally under `max by (labels) (...)`
+/// (the form firstwatch's GPU source asks in).
+struct Query {
+    name: String,
+    matchers: Vec<Matcher>,
+    /// `max by` these labels, when aggregated.
+    by: Option<Vec<String>>,
+}
+
+impl Query {
+    fn parse(text: &str) -> Option<Query> {
+        let text = text.trim();
+        let Some(rest) = text.strip_prefix("max") else {
+            let (name, matchers) = selector(text)?;
+            return Some(Query { name, matchers, by: None });
+        };
+        let rest = rest.trim_start().strip_prefix("by")?.trim_start().strip_prefix('(')?;
+        let (labels, inner) = rest.split_once(')')?;
+        let inner = inner.trim().strip_prefix('(')?.strip_suffix(')')?;
+        let by = labels.split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+        let (name, matchers) = selector(inner)?;
+        Some(Query { name, matchers, by: Some(by) })
+    }
+
+    /// The series at `t`, aggregated when asked: one per distinct set of the `by` labels, at the greatest value.
+    fn series(&self, t: f64) -> Vec<(Labels, f64)> {
+        let all = series(&self.name, &self.matchers, t);
+        let Some(by) = &self.by else { return all };
+        let mut out: Vec<(Labels, f64)> = Vec::new();
+        for (labels, value) in all {
+            let kept: Labels = labels.into_iter().filter(|(k, _)| by.contains(k)).collect();
+            match out.iter_mut().find(|(l, _)| *l == kept) {
+                Some((_, max)) => *max = max.max(value),
+                None => out.push((kept, value)),
+            }
+        }
+        out
+    }
+}
+
 /// `name` or `name{a="b",c=~"d.*"}`; anything else (functions, operators) is `None`.
 fn selector(query: &str) -> Option<(String, Vec<Matcher>)> {
     let query = query.trim();
@@ -220,8 +260,9 @@ pub fn query(request: &Request, started: DateTime<Utc>, now: DateTime<Utc>) -> R
         },
         None => seconds(now),
     };
-    let result: Vec<Value> = match selector(text) {
-        Some((name, matchers)) => series(&name, &matchers, elapsed(started, at))
+    let result: Vec<Value> = match Query::parse(text) {
+        Some(query) => query
+            .series(elapsed(started, at))
             .into_iter()
             .map(|(labels, value)| json!({"metric": labels, "value": [at, format(value)]}))
             .collect(),
@@ -251,11 +292,11 @@ pub fn query_range(request: &Request, started: DateTime<Utc>) -> Response {
         );
     }
     let mut result: Vec<Value> = Vec::new();
-    if let Some((name, matchers)) = selector(text) {
+    if let Some(query) = Query::parse(text) {
         let times: Vec<f64> = (0..).map(|i| start + f64::from(i) * step).take_while(|t| *t <= end).collect();
         let mut by_series: Vec<(Labels, Vec<Value>)> = Vec::new();
         for at in times {
-            for (position, (labels, value)) in series(&name, &matchers, elapsed(started, at)).into_iter().enumerate() {
+            for (position, (labels, value)) in query.series(elapsed(started, at)).into_iter().enumerate() {
                 if by_series.len() <= position {
                     by_series.push((labels, Vec::new()));
                 }
@@ -301,6 +342,13 @@ mod tests {
         assert_eq!(name, "DCGM_FI_DEV_GPU_TEMP");
         assert_eq!(matchers.len(), 2);
         assert!(selector("sum(DCGM_FI_DEV_GPU_UTIL)").is_none());
+        let max = Query::parse("max by (Hostname, gpu) (DCGM_FI_DEV_GPU_UTIL)").unwrap();
+        let aggregated = max.series(0.0);
+        assert_eq!(aggregated.len(), 22);
+        assert_eq!(aggregated[0].0.keys().collect::<Vec<_>>(), vec!["Hostname", "gpu"], "only the by labels are kept");
+        let per_host = Query::parse("max by (Hostname) (DCGM_FI_DEV_GPU_TEMP)").unwrap().series(0.0);
+        assert_eq!(per_host.len(), 4);
+        assert!(per_host.iter().any(|(l, v)| l["Hostname"] == "h100-02" && *v >= 90.0));
         assert!(selector("DCGM_FI_DEV_FB_USED / DCGM_FI_DEV_FB_FREE").is_none());
         assert_eq!(series("node_load1", &[], 0.0), Vec::new(), "an unknown metric has no series");
     }
