@@ -6,7 +6,9 @@
 //! - hung: 500 checks stuck on an endpoint that never answers, while a
 //!   "frame" timer asks for a wake-up every 16 ms; prints the worst lateness;
 //! - criterion: one HTTP check, a batch of 100 in parallel, condition
-//!   evaluation, and one health tab frame at 120x40 with 100 checks.
+//!   evaluation, and one health tab frame at 120x40 with 100 checks;
+//! - series: a promql check over 500 hosts x 8 GPUs (4,000 series rows): a
+//!   report folded into the tab (sorted worst first), and a frame at 120x40.
 
 use criterion::{Criterion, criterion_group};
 use firstwatch::config::load_str;
@@ -178,6 +180,58 @@ fn criterion_benches(c: &mut Criterion) {
     });
     baseline(c);
     frame(c, port);
+    series(c);
+}
+
+/// A fleet-wide promql check: 4,000 series, each its own row.
+fn series(c: &mut Criterion) {
+    use firstwatch::health::SeriesResult;
+    use firstwatch::tui::tabs::{TabMsg, health};
+    use firstwatch::tui::{Action, Model, update, view};
+    let text = "[[engine]]\nname = \"prom\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:9\"\n\n\
+                [[check]]\nname = \"gpu memory\"\npromql = 'DCGM_FI_DEV_FB_USED'\nexpect = ['value < 0.9']\n";
+    let (specs, _) = CheckSpec::build_all(&load_str(text, Path::new("/tmp/fw.toml")).unwrap());
+    let mut collector = Collector::new(specs.iter().cloned().map(Arc::new).collect(), None, Box::new(|_| true));
+    let mut outcome = Outcome::new(Level::Critical, "fleet").with_latency(Duration::from_millis(40));
+    for host in 0..500 {
+        for gpu in 0..8 {
+            let value = ((host * 8 + gpu) % 100) as f64 / 100.0;
+            let hostname = format!("gpu-node-{host:03}");
+            let labels = [("Hostname", hostname.as_str()), ("gpu", &gpu.to_string()), ("job", "dcgm")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let level = if value < 0.9 { Level::Ok } else { Level::Critical };
+            outcome.series.push(SeriesResult {
+                name: format!("gpu memory{{Hostname=\"{hostname}\",gpu=\"{gpu}\"}}"),
+                short: format!("gpu memory{{{hostname},{gpu}}}"),
+                labels,
+                value: Some(value),
+                level,
+                message: format!("value {value}"),
+                failed: Vec::new(),
+            });
+        }
+    }
+    collector.apply(0, outcome);
+    let views: Vec<_> = vec![Arc::new(collector.view(0, chrono::Utc::now()))];
+    let mut model = Model::new(
+        firstwatch::tui::keymap::Keymap::defaults(),
+        firstwatch::theme::Theme::built_in("default-dark"),
+        "bench".into(),
+        chrono_tz::UTC,
+    );
+    model.tabs.health = health::HealthTab::with_checks(&specs);
+    c.bench_function("health: report of a 4,000-series promql check folded into the tab", |b| {
+        b.iter(|| update(&mut model, Action::Msg(TabMsg::Health(health::Msg::Updated(views.clone()))), Instant::now()))
+    });
+    c.bench_function("health: tab frame 120x40 with 4,000 series rows", |b| {
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        b.iter(|| {
+            terminal.clear().unwrap();
+            terminal.draw(|f| view::render(black_box(&model), f)).unwrap();
+        })
+    });
 }
 
 /// The slow rule asks for the usual latency on every run: a full day of minutes.

@@ -59,6 +59,7 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
     model.mouse = config.settings.mouse;
     model.themes = switchable_themes(&config);
     model.read_only = read_only;
+    model.operator = crate::silence::plan::created_by(&Identity::current());
     let (source_tx, source_rx) = tokio::sync::mpsc::channel(1024);
     let frame_rate = config.settings.frame_rate;
     let sync_output = config.settings.sync_output;

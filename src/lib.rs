@@ -16,6 +16,7 @@ pub mod incident;
 pub mod logs;
 pub mod ops;
 pub mod schedule;
+pub mod silence;
 pub mod store;
 pub mod theme;
 pub mod tui;

@@ -61,10 +61,14 @@ enum Command {
     Schedule(firstwatch::schedule::cli::ScheduleArgs),
     /// List, verify and restore backups (the backups tab, headless).
     Backups(firstwatch::backup::cli::BackupsArgs),
+    /// List the alerts of every Alertmanager, worst first (the health tab's alerts, headless).
+    Alerts(firstwatch::engine::alerts_cli::AlertsArgs),
     /// Show GPUs and their processes (the gpu tab, headless).
     Gpu(firstwatch::gpu::cli::GpuArgs),
     /// Open, follow and close incidents; export a post-mortem (the incident tab, headless).
     Incident(firstwatch::incident::cli::IncidentArgs),
+    /// Create, list and expire Alertmanager silences (confirmed and audited like actions).
+    Silence(firstwatch::silence::cli::SilenceArgs),
     /// Run a configured action after confirming it.
     Action(firstwatch::action::cli::ActionArgs),
     /// List, follow and cancel running operations (they outlive the terminal that started them).
@@ -127,6 +131,9 @@ fn main() -> ExitCode {
         },
         Some(Command::Store(command)) => with_config(cli.config.as_deref(), |config| store(command, &config)),
         Some(Command::Check(args)) => with_config(cli.config.as_deref(), |c| health::cli::run(c, args, &global)),
+        Some(Command::Alerts(args)) => {
+            with_config(cli.config.as_deref(), |c| firstwatch::engine::alerts_cli::run(c, args, &global))
+        }
         Some(Command::Logs(args)) => with_config(cli.config.as_deref(), |c| logs::cli::run(c, args, &global)),
         // `schedule next EXPR` evaluates an expression, so it works before any config exists.
         Some(Command::Schedule(args))
@@ -145,6 +152,9 @@ fn main() -> ExitCode {
         }
         Some(Command::Gpu(args)) => with_config(cli.config.as_deref(), |c| gpu::cli::run(c, args, &global)),
         Some(Command::Incident(args)) => with_config(cli.config.as_deref(), |c| incident::cli::run(c, args, &global)),
+        Some(Command::Silence(args)) => {
+            with_config(cli.config.as_deref(), |c| firstwatch::silence::cli::run(c, args, &global))
+        }
         Some(Command::Action(args)) => with_config(cli.config.as_deref(), |c| action::cli::run(c, args, &global)),
         Some(Command::Runbook(args)) => {
             with_config(cli.config.as_deref(), |c| incident::cli::run_runbook(c, args, &global))

@@ -54,6 +54,14 @@ fn every_invalid_fixture_names_its_line_and_problem() {
         ("unterminated.toml", "2:12", "invalid basic string"),
         ("allow_dash_unknown.toml", "6:23", "`allow_dash` names `flags`, which is not a placeholder of `run`"),
         ("shared_group_unknown.toml", "2:16", "no group named `no-such-group-fw`"),
+        ("memory_budget_small.toml", "3:17", "memory_budget of 524288 bytes is below the smallest, 1MiB"),
+        ("memory_budget_unit.toml", "2:17", "`parsecs` is not a size unit"),
+        (
+            "window_silence_bad_matcher.toml",
+            "5:25",
+            "window `nightly`: silence matcher `(prod` is not a regular expression: unclosed group",
+        ),
+        ("window_silence_too_broad.toml", "5:12", "window `nightly`: silence is too broad"),
         (
             "color_unknown.toml",
             "2:9",

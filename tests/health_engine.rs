@@ -216,3 +216,138 @@ fn latency_above_twice_its_usual_for_five_minutes_is_a_warning() {
     run(&mut collector, 31, 20);
     assert_eq!(collector.status_of(0), Status::Ok);
 }
+
+/// A probe that answers only as often as the test lets it.
+struct Gated(Arc<tokio::sync::Semaphore>);
+
+impl engine::Probe for Gated {
+    fn run<'a>(&'a self, _spec: &'a CheckSpec) -> futures::future::BoxFuture<'a, firstwatch::health::Outcome> {
+        Box::pin(async move {
+            self.0.acquire().await.expect("the gate stays open").forget();
+            firstwatch::health::Outcome::new(firstwatch::health::Level::Ok, "ok").with_latency(Duration::from_millis(5))
+        })
+    }
+}
+
+/// Length of the store's write-ahead log, where every commit lands first.
+fn wal_len(dir: &Path) -> u64 {
+    std::fs::metadata(dir.join("firstwatch.db-wal")).map_or(0, |m| m.len())
+}
+
+/// Commits in the write-ahead log: frames whose "database size after commit" is set.
+fn wal_commits(dir: &Path) -> usize {
+    let wal = std::fs::read(dir.join("firstwatch.db-wal")).unwrap();
+    let page = u32::from_be_bytes(wal[8..12].try_into().unwrap()) as usize;
+    wal[32..].chunks(24 + page).filter(|frame| frame.len() >= 8 && frame[4..8] != [0; 4]).count()
+}
+
+/// A week (and two hours more, as after a stop) of per-minute history for `names`.
+async fn week_of_history(store: &firstwatch::store::Store, names: &[&str]) {
+    let now = chrono::Utc::now();
+    let mut batch = firstwatch::health::store::Persist::default();
+    for name in names {
+        for minute in 1..(7 * 1440 + 180) {
+            batch.record(name, now - chrono::Duration::minutes(minute), true, Some(Duration::from_millis(20)));
+        }
+    }
+    firstwatch::health::store::write(store, batch).await.unwrap();
+}
+
+/// The oldest minute kept for `name`, and how many.
+fn kept(store: &firstwatch::store::Store, name: &'static str) -> (i64, i64) {
+    store
+        .call(move |c| {
+            c.query_row("SELECT min(minute), count(*) FROM health_minutes WHERE check_name = ?1", [name], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+        })
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn starting_on_a_week_of_history_writes_nothing_before_the_first_new_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    week_of_history(&store, &["a", "b", "c"]).await;
+    store.call(|c| c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))).unwrap();
+    assert_eq!(wal_len(dir.path()), 0, "the history is in the database file, the log is empty");
+
+    let checks = (["a", "b", "c"]
+        .map(|n| format!("[[check]]\nname = \"{n}\"\ntcp = \"127.0.0.1:1\"\nevery = \"10s\"\n")))
+    .concat();
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let report: engine::Report = Box::new(move |views| {
+        for view in views {
+            let _ = tx.send(view);
+        }
+        true
+    });
+    let _engine = engine::start_with(
+        specs(&checks),
+        Some(store.clone()),
+        report,
+        Arc::new(Gated(gate.clone())),
+        engine::tokio_clock(),
+    );
+    let loaded = rx.recv().await.expect("the first report: history loaded");
+    assert!(loaded.uptime_day.is_some() && loaded.last.is_none(), "history, and no new result yet");
+    // Hours of flush periods, and a sweep's worth, with every probe held: nothing is new.
+    tokio::time::sleep(Duration::from_secs(2 * 3600)).await;
+    assert_eq!(wal_len(dir.path()), 0, "nothing was written before a check answered");
+
+    gate.add_permits(1);
+    let first = loop {
+        let view = rx.recv().await.expect("open");
+        if view.last.is_some() {
+            break view;
+        }
+    };
+    tokio::time::sleep(engine::FLUSH_EVERY).await;
+    // The write runs on the store's thread; once it has begun, a call queued behind it waits for its end.
+    for _ in 0..1_000_000 {
+        if wal_len(dir.path()) > 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    store.call(|_| Ok(())).unwrap();
+    assert_eq!(wal_commits(dir.path()), 1, "the new result went in one transaction");
+    let name = ["a", "b", "c"][first.index];
+    let at = firstwatch::health::history::minute_of(first.last.as_ref().unwrap().at);
+    let total: i64 = store
+        .call(move |c| {
+            c.query_row("SELECT total FROM health_minutes WHERE check_name = ?1 AND minute = ?2", (name, at), |r| {
+                r.get(0)
+            })
+        })
+        .unwrap();
+    assert_eq!(total, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_past_retention_goes_a_step_per_write_and_a_sweep_takes_removed_checks() {
+    use firstwatch::health::store::{Persist, write};
+    let dir = tempfile::tempdir().unwrap();
+    let store = firstwatch::store::Store::open_in(dir.path()).unwrap();
+    // Three hours past retention; writing it already took the first step of an hour.
+    week_of_history(&store, &["api", "gone"]).await;
+    let (oldest, count) = kept(&store, "api");
+    assert_eq!(count, 7 * 1440 + 179 - 60);
+    let record_api = |sweep: bool| {
+        let mut batch = Persist::default();
+        batch.record("api", chrono::Utc::now(), true, None);
+        if sweep {
+            batch.sweep();
+        }
+        batch
+    };
+    write(&store, record_api(false)).await.unwrap();
+    let (next, _) = kept(&store, "api");
+    assert_eq!(next, oldest + 60, "one step further");
+    assert_eq!(kept(&store, "gone").1, 7 * 1440 + 179 - 60, "a check not written is not pruned");
+    write(&store, record_api(true)).await.unwrap();
+    let cutoff = firstwatch::health::history::minute_of(chrono::Utc::now() - chrono::Duration::days(7));
+    let (gone_oldest, _) = kept(&store, "gone");
+    assert!(gone_oldest >= cutoff, "the sweep dropped what is past retention: {gone_oldest} < {cutoff}");
+}

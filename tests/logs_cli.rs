@@ -115,6 +115,16 @@ fn raw_prints_the_bytes_as_read_and_the_default_is_sanitised() {
 }
 
 #[test]
+fn plain_lines_are_printed_as_written_and_the_others_made_safe_tabs_cuts_and_crlf_included() {
+    let scratch = Scratch::new("[[log]]\nname = \"app\"\npath = \"logs/app.log\"\nmax_line_bytes = 256\n");
+    let long = "x".repeat(300);
+    scratch.write("logs/app.log", format!("plain ascii\ntab\there\ncrlf\r\ncafé\n{long}\n").as_bytes());
+    let expected =
+        format!("app plain ascii\napp tab here\napp crlf\napp café\napp {} [… 44 bytes cut]\n", &long[..256]);
+    assert_eq!(stdout(&scratch.run(&["app"])), expected);
+}
+
+#[test]
 fn bad_usage_exits_2_and_unreadable_logs_exit_1() {
     let scratch = Scratch::new(TWO_LOGS);
     let unknown = scratch.run(&["nope"]);

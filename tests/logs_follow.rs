@@ -59,6 +59,10 @@ impl Harness {
         let event = self.events.recv_timeout(PATIENCE).expect("the follower went quiet");
         match &event {
             FollowEvent::Lines { source, lines } => self.seen.lines.extend(lines.iter().map(|l| (*source, l.clone()))),
+            FollowEvent::Raw { source, bytes } => {
+                let lines = bytes.strip_suffix(b"\n").unwrap_or(bytes).split(|b| *b == b'\n');
+                self.seen.lines.extend(lines.map(|l| (*source, RawLine { bytes: l.to_vec(), cut: 0 })));
+            }
             FollowEvent::Marker { source, marker } => {
                 self.seen.markers.push((*source, *marker));
                 self.seen.marker_at.push(self.seen.lines.len());
@@ -81,7 +85,7 @@ impl Harness {
 }
 
 fn fast() -> FollowOptions {
-    FollowOptions { poll: Duration::from_millis(200), notify: true }
+    FollowOptions { poll: Duration::from_millis(200), ..FollowOptions::default() }
 }
 
 fn append(path: &Path, from: u64, to: u64) {
@@ -264,7 +268,11 @@ fn a_file_that_appears_later_is_picked_up() {
 fn polling_alone_keeps_following_through_rotation() {
     let (_dir, path) = temp_log();
     append(&path, 1, 10);
-    let mut harness = Harness::start(&path, 100, FollowOptions { poll: Duration::from_millis(20), notify: false });
+    let mut harness = Harness::start(
+        &path,
+        100,
+        FollowOptions { poll: Duration::from_millis(20), notify: false, ..FollowOptions::default() },
+    );
     harness.until_number(10);
     std::fs::rename(&path, path.with_extension("log.1")).unwrap();
     append(&path, 11, 20);
@@ -336,6 +344,30 @@ fn a_one_megabyte_line_is_cut_and_binary_bytes_pass_through_untouched() {
     assert_eq!((lines[0].bytes.len(), lines[0].cut), (64 * 1024, 1024 * 1024 - 64 * 1024));
     assert_eq!(lines[1].bytes, b"\xff\xfe\x00\x1b[2J binary", "raw bytes are kept; the view sanitises");
     assert_eq!(number(&lines[2].bytes), 7);
+}
+
+#[test]
+fn raw_blocks_carry_the_same_lines_through_rotation_and_cuts() {
+    let (_dir, path) = temp_log();
+    append(&path, 1, 3);
+    let mut harness = Harness::start(&path, 2, FollowOptions { raw: true, ..fast() });
+    harness.until(|seen| seen.caught_up);
+    assert_eq!(harness.seen.numbers(), vec![2, 3], "the tail comes as a block too");
+    // A line left without its newline is sent whole when the file is rotated away.
+    append(&path, 4, 4);
+    OpenOptions::new().append(true).open(&path).unwrap().write_all(b"line 5 unfinished").unwrap();
+    std::fs::rename(&path, path.with_extension("log.1")).unwrap();
+    append(&path, 6, 7);
+    harness.until(|seen| seen.lines.len() == 6);
+    assert_eq!(harness.seen.numbers(), vec![2, 3, 4, 5, 6, 7]);
+    assert_eq!(harness.seen.markers, vec![(0, Marker::Rotated)]);
+    assert_eq!(harness.seen.marker_at, vec![4], "the marker sits between the old file's lines and the new");
+    let mut long = vec![b'z'; 100 * 1024];
+    long.extend_from_slice(b"\nline 8 after a long one\n");
+    OpenOptions::new().append(true).open(&path).unwrap().write_all(&long).unwrap();
+    harness.until(|seen| seen.lines.len() == 8);
+    assert_eq!(harness.seen.lines[6].1.bytes.len(), 64 * 1024, "cut at max_line_bytes as lines are");
+    assert_eq!(number(&harness.seen.lines[7].1.bytes), 8);
 }
 
 #[test]

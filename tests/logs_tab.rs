@@ -269,6 +269,26 @@ fn wrap_shows_a_long_line_on_several_rows_and_floods_show_as_dropped() {
 }
 
 #[test]
+fn a_source_that_lost_lines_to_the_memory_budget_says_so_and_the_others_do_not() {
+    let config = format!("[settings]\nmemory_budget = \"1MiB\"\n{CONFIG}");
+    let config = config::load_str(&config, Path::new("/srv/firstwatch.toml")).unwrap();
+    let mut model = support::model("default-dark");
+    let budget = config.settings.memory_budget.get_ref().0;
+    model.tabs.logs = LogsTab::for_sources(&SourceSpec::all(&config)).with_budget(budget);
+    update(&mut model, Action::SelectTab(TabId::Logs), Instant::now());
+    send(&mut model, vec![line(1, "10:00:02 WARN  operation=sync"), Item::CaughtUp], 0);
+    let flood: Vec<Item> = (0..20_000).map(|n| line(0, &format!("INFO request {n:06} {}", "x".repeat(80)))).collect();
+    send(&mut model, flood, 0);
+    let text = screen(&model, 120, 40);
+    assert!(text.contains("app … opening older lines dropped: budget"), "{text}");
+    assert_eq!(text.matches("older lines dropped").count(), 1, "metrics kept its line: {text}");
+    assert!(text.contains("INFO request 019999"), "the newest lines stay: {text}");
+    let view = model.tabs.logs.view().unwrap();
+    assert!(view.memory() <= 1 << 20);
+    assert!(view.buffered() < 10_000, "about 140 bytes a line fit 1 MiB {} times", view.buffered());
+}
+
+#[test]
 fn an_idle_tab_asks_for_no_redraw_on_tick_and_a_busy_one_does() {
     let mut model = model_with_logs("default-dark");
     let mut status = model.status.clone();

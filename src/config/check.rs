@@ -47,6 +47,18 @@ pub struct CheckConfig {
     /// Which GPU a `gpu` check watches (default: the worst of them).
     #[serde(default)]
     pub gpu_index: Option<u32>,
+    /// A PromQL expression evaluated by a prometheus `[[engine]]`: one result per returned series.
+    #[serde(default)]
+    pub promql: Option<Spanned<String>>,
+    /// The engine a `promql` check asks (may be left out when exactly one prometheus engine exists).
+    #[serde(default)]
+    pub engine: Option<Spanned<String>>,
+    /// A `promql` check whose query returns no series fails (default: an empty result is ok).
+    #[serde(default)]
+    pub expect_series: Option<bool>,
+    /// A prometheus engine whose scrape targets are checked: one result per target that is down.
+    #[serde(default)]
+    pub targets: Option<Spanned<String>>,
 
     // HTTP details.
     #[serde(default)]
@@ -133,6 +145,10 @@ pub enum CheckTarget {
     /// A backup set, by name.
     Backup(String),
     Gpu(String),
+    /// A PromQL expression, evaluated by the check's engine.
+    Promql(String),
+    /// The scrape targets of a prometheus engine, by the engine's name.
+    Targets(String),
 }
 
 impl CheckConfig {
@@ -166,6 +182,12 @@ impl CheckConfig {
         if let Some(gauge) = &self.gpu {
             targets.push(CheckTarget::Gpu(gauge.get_ref().clone()));
         }
+        if let Some(query) = &self.promql {
+            targets.push(CheckTarget::Promql(query.get_ref().clone()));
+        }
+        if let Some(engine) = &self.targets {
+            targets.push(CheckTarget::Targets(engine.get_ref().clone()));
+        }
         targets
     }
 
@@ -186,6 +208,8 @@ impl CheckTarget {
             CheckTarget::Tls(_) => "tls",
             CheckTarget::Backup(_) => "backup",
             CheckTarget::Gpu(_) => "gpu",
+            CheckTarget::Promql(_) => "promql",
+            CheckTarget::Targets(_) => "targets",
         }
     }
 }
@@ -283,6 +307,7 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
             );
         }
         validate_backup_check(config, check, problems);
+        validate_engine_check(config, check, problems);
         if check.sqlite.is_some() && check.query.is_none() {
             problems.push(
                 check.name.span(),
@@ -326,6 +351,72 @@ fn validate_backup_check(config: &Config, check: &CheckConfig, problems: &mut Pr
             ),
             None,
         );
+    }
+}
+
+impl Config {
+    /// The prometheus engine a `promql` or `targets` check asks: the one it names, or the only
+    /// one there is. `Err` says why there is none, naming the prometheus engines there are.
+    pub fn prometheus_engine(&self, named: Option<&str>) -> Result<&super::EngineConfig, String> {
+        prometheus_engine(self, named)
+    }
+}
+
+fn prometheus_engine<'c>(config: &'c Config, named: Option<&str>) -> Result<&'c super::EngineConfig, String> {
+    let prometheus: Vec<&super::EngineConfig> =
+        config.engines.iter().filter(|e| e.kind == super::EngineKind::Prometheus).collect();
+    let names = || {
+        if prometheus.is_empty() {
+            "no prometheus engine is configured ([[engine]] kind = \"prometheus\")".to_string()
+        } else {
+            let names: Vec<&str> = prometheus.iter().map(|e| e.name.get_ref().as_str()).collect();
+            format!("prometheus engines: {}", names.join(", "))
+        }
+    };
+    match named {
+        Some(name) => match config.engines.iter().find(|e| e.name.get_ref() == name) {
+            Some(engine) if engine.kind == super::EngineKind::Prometheus => Ok(engine),
+            Some(engine) => Err(format!("engine `{name}` is {}, not prometheus ({})", engine.kind.as_str(), names())),
+            None => Err(format!("no engine named `{name}` ({})", names())),
+        },
+        None => match prometheus.as_slice() {
+            [only] => Ok(only),
+            [] => Err(names()),
+            _ => Err(format!("several prometheus engines; name one with engine = \"NAME\" ({})", names())),
+        },
+    }
+}
+
+/// `promql` and `targets` checks name a prometheus engine (or there is exactly one),
+/// and the keys that belong to them are not set on other checks.
+fn validate_engine_check(config: &Config, check: &CheckConfig, problems: &mut Problems) {
+    let name = check.name.get_ref();
+    if let Some(query) = &check.promql {
+        if query.get_ref().trim().is_empty() {
+            problems.push(query.span(), format!("check `{name}`: promql is empty"), None);
+        }
+        let named = check.engine.as_ref().map(|e| e.get_ref().as_str());
+        if let Err(why) = prometheus_engine(config, named) {
+            let span = check.engine.as_ref().map_or(query.span(), |e| e.span());
+            problems.push(span, format!("check `{name}`: {why}"), None);
+        }
+    } else {
+        if let Some(engine) = &check.engine {
+            let hint = if check.targets.is_some() {
+                Some("a targets check names its engine: targets = \"ENGINE\"")
+            } else {
+                None
+            };
+            problems.push(engine.span(), format!("check `{name}`: engine belongs to a promql check"), hint);
+        }
+        if check.expect_series.is_some() {
+            problems.push(check.name.span(), format!("check `{name}`: expect_series belongs to a promql check"), None);
+        }
+    }
+    if let Some(engine) = &check.targets
+        && let Err(why) = prometheus_engine(config, Some(engine.get_ref()))
+    {
+        problems.push(engine.span(), format!("check `{name}`: {why}"), None);
     }
 }
 
@@ -434,6 +525,55 @@ mod tests {
             let problem = first_problem(&format!("{head}{body}"));
             assert!(problem.starts_with(expected), "{body}: got {problem}");
         }
+    }
+
+    #[test]
+    fn engine_checks_name_a_prometheus_engine_where_they_say_it() {
+        let prom =
+            |name: &str| format!("[[engine]]\nname = \"{name}\"\nkind = \"prometheus\"\nurl = \"http://p:9090\"\n");
+        let am = "[[engine]]\nname = \"am\"\nkind = \"alertmanager\"\nurl = \"http://a:9093\"\n";
+        let check = "[[check]]\nname = \"x\"\n";
+        let cases = [
+            (
+                format!("{check}promql = 'up'\n"),
+                "3:10: check `x`: no prometheus engine is configured ([[engine]] kind = \"prometheus\")",
+            ),
+            (
+                format!("{}{}{check}promql = 'up'\n", prom("a"), prom("b")),
+                "11:10: check `x`: several prometheus engines; name one with engine = \"NAME\" (prometheus engines: a, b)",
+            ),
+            (
+                format!("{}{am}{check}promql = 'up'\nengine = \"am\"\n", prom("a")),
+                "12:10: check `x`: engine `am` is alertmanager, not prometheus (prometheus engines: a)",
+            ),
+            (
+                format!("{}{check}promql = 'up'\nengine = \"nope\"\n", prom("a")),
+                "8:10: check `x`: no engine named `nope` (prometheus engines: a)",
+            ),
+            (format!("{}{check}targets = \"nope\"\n", prom("a")), "7:11: check `x`: no engine named `nope`"),
+            (
+                format!("{}{check}http = \"http://a\"\nengine = \"a\"\n", prom("a")),
+                "8:10: check `x`: engine belongs to a promql check",
+            ),
+            (
+                format!("{check}http = \"http://a\"\nexpect_series = true\n"),
+                "2:8: check `x`: expect_series belongs to a promql check",
+            ),
+            (
+                format!("{}{check}targets = \"a\"\nexpect = ['value < 1']\n", prom("a")),
+                "8:11: `value < 1` cannot apply to a targets check",
+            ),
+            (format!("{}{check}promql = ' '\n", prom("a")), "7:10: check `x`: promql is empty"),
+        ];
+        for (text, expected) in cases {
+            let problem = first_problem(&text);
+            assert!(problem.starts_with(expected), "{text}\ngot {problem}");
+        }
+        let good = format!(
+            "{}{am}{check}promql = 'up'\nexpect = ['value == 1']\nexpect_series = true\n\n[[check]]\nname = \"t\"\ntargets = \"a\"\n",
+            prom("a")
+        );
+        load_str(&good, Path::new("f.toml")).unwrap_or_else(|e| panic!("{e}"));
     }
 
     #[test]

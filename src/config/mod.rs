@@ -121,7 +121,15 @@ pub struct Settings {
     pub clipboard: bool,
     /// Report the mouse from the start (clicks on tabs, the wheel); `M` toggles it.
     pub mouse: bool,
+    /// Most memory buffered log lines take, all sources together; the oldest
+    /// lines of the source holding the most go first.
+    pub memory_budget: Spanned<units::ByteSize>,
 }
+
+/// `settings.memory_budget` unless set.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 64 * 1024 * 1024;
+/// The smallest budget accepted: a few chunks of text for a few sources.
+pub const MIN_MEMORY_BUDGET: u64 = 1024 * 1024;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -137,6 +145,7 @@ impl Default for Settings {
             color: crate::theme::ColorSetting::Auto,
             clipboard: true,
             mouse: false,
+            memory_budget: Spanned::new(0..0, units::ByteSize(DEFAULT_MEMORY_BUDGET)),
         }
     }
 }

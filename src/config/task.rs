@@ -46,6 +46,10 @@ pub struct WindowConfig {
     /// IANA zone the start is read in; default `[settings] timezone`.
     #[serde(default)]
     pub tz: Option<Spanned<String>>,
+    /// Alertmanager matchers (`job="api"`) silenced for each occurrence of the
+    /// window by `firstwatch schedule silences --apply`.
+    #[serde(default)]
+    pub silence: Vec<Spanned<String>>,
 }
 
 /// Longest window accepted: a week-long window would hide every alert.
@@ -87,6 +91,33 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 Some("a window lasts minutes or hours, e.g. duration = \"2h\""),
             );
         }
+        check_silence(window, problems);
+    }
+}
+
+/// `silence` holds matchers that parse, and together name something: a window may
+/// not silence every alert (no `--force` exists for a file).
+fn check_silence(window: &WindowConfig, problems: &mut Problems) {
+    let mut parsed = Vec::new();
+    for text in &window.silence {
+        match crate::engine::matcher::Matcher::parse(text.get_ref()) {
+            Ok(matcher) => parsed.push(matcher),
+            Err(why) => problems.push(
+                text.span(),
+                format!("window `{}`: silence matcher {why}", window.name.get_ref()),
+                Some("write matchers as Alertmanager does, e.g. silence = ['job=\"api\"', 'env=~\"prod.*\"']"),
+            ),
+        }
+    }
+    if parsed.len() == window.silence.len()
+        && let Some(first) = window.silence.first()
+        && let Some(why) = crate::engine::matcher::too_broad(&parsed, &[])
+    {
+        problems.push(
+            first.span(),
+            format!("window `{}`: silence is too broad: {why}", window.name.get_ref()),
+            Some("name what the window silences with at least one equality, e.g. 'job=\"api\"'"),
+        );
     }
 }
 
@@ -164,5 +195,10 @@ impl TaskConfig {
 impl WindowConfig {
     pub fn zone(&self, default: chrono_tz::Tz) -> chrono_tz::Tz {
         self.tz.as_ref().and_then(|tz| tz.get_ref().parse().ok()).unwrap_or(default)
+    }
+
+    /// The `silence` matchers; the config has been validated, so none fails to parse.
+    pub fn silence_matchers(&self) -> Vec<crate::engine::matcher::Matcher> {
+        self.silence.iter().filter_map(|text| crate::engine::matcher::Matcher::parse(text.get_ref()).ok()).collect()
     }
 }

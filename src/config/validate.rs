@@ -30,6 +30,14 @@ pub(super) fn validate(config: &Config, source: &str, file: &Path) -> Vec<Diagno
     if !(1..=120).contains(&settings.frame_rate) {
         problems.push(0..0, format!("frame_rate {} is outside 1..=120", settings.frame_rate), None);
     }
+    let budget = settings.memory_budget.get_ref().0;
+    if budget < super::MIN_MEMORY_BUDGET {
+        problems.push(
+            settings.memory_budget.span(),
+            format!("memory_budget of {budget} bytes is below the smallest, 1MiB"),
+            Some("write a size such as \"64MiB\""),
+        );
+    }
 
     let check_names = problems.unique_names("check", config.checks.iter().map(|c| &c.name));
     for check in &config.checks {
@@ -43,7 +51,7 @@ pub(super) fn validate(config: &Config, source: &str, file: &Path) -> Vec<Diagno
                     check.name.get_ref(),
                     if found.is_empty() { "none".to_string() } else { found.join(", ") }
                 ),
-                Some("set one of http, tcp, command, sqlite, system, disk, tls or backup"),
+                Some("set one of http, tcp, command, sqlite, system, disk, tls, backup, gpu, promql or targets"),
             );
         }
         if let Some(what) = &check.system

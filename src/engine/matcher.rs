@@ -63,7 +63,7 @@ impl Matcher {
         let pattern = match op {
             MatchOp::Regex | MatchOp::NotRegex => Some(
                 Regex::new(&format!("^(?:{value})$"))
-                    .map_err(|err| format!("`{value}` is not a regular expression: {err}"))?,
+                    .map_err(|err| format!("`{value}` is not a regular expression: {}", one_line(&err)))?,
             ),
             _ => None,
         };
@@ -141,6 +141,13 @@ impl fmt::Display for Matcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}\"{}\"", self.name, self.op.as_str(), self.value.replace('"', "\\\""))
     }
+}
+
+/// The regex crate's message without its drawing of the pattern: "unclosed group".
+fn one_line(err: &regex::Error) -> String {
+    let text = err.to_string();
+    let last = text.lines().map(str::trim).rfind(|line| !line.is_empty()).unwrap_or_default();
+    last.trim_start_matches("error: ").to_string()
 }
 
 /// Whether every matcher holds for `labels`.

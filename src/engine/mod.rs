@@ -7,8 +7,11 @@
 //! cap and (for queries) a series cap, and every failure names the engine.
 
 pub mod alertmanager;
+pub mod alerts;
+pub mod alerts_cli;
 mod client;
 pub mod matcher;
+pub mod poll;
 pub mod prometheus;
 mod value;
 

@@ -335,6 +335,28 @@ pub fn distinguishing_labels<'a>(series: impl IntoIterator<Item = &'a Labels> + 
         .collect()
 }
 
+/// The fewest of [`distinguishing_labels`] that still tell every series apart, for short
+/// row names: a label implied by the others (a GPU's UUID beside its host and index) is
+/// dropped, the longest values first, so `{Hostname="gpu-a",gpu="0"}` is what remains.
+pub fn naming_labels<'a>(series: impl IntoIterator<Item = &'a Labels> + Clone) -> Vec<String> {
+    let all: Vec<&Labels> = series.into_iter().collect();
+    let mut keys = distinguishing_labels(all.iter().copied());
+    let mut by_length: Vec<(usize, String)> = keys
+        .iter()
+        .map(|key| (all.iter().map(|l| l.get(key).map_or(0, String::len)).sum::<usize>(), key.clone()))
+        .collect();
+    by_length.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    for (_, key) in by_length {
+        let rest: Vec<&String> = keys.iter().filter(|k| **k != key).collect();
+        let mut seen = std::collections::HashSet::with_capacity(all.len());
+        let unique = all.iter().all(|labels| seen.insert(rest.iter().map(|k| labels.get(*k)).collect::<Vec<_>>()));
+        if unique {
+            keys.retain(|k| *k != key);
+        }
+    }
+    keys
+}
+
 /// `name{a="1",b="2"}` with just `keys` (or the bare name when there are none).
 pub fn row_name(name: &str, labels: &Labels, keys: &[String]) -> String {
     let shown: Vec<String> = keys
@@ -363,6 +385,24 @@ mod tests {
         assert_eq!(keys, vec!["Hostname".to_string(), "gpu".to_string()]);
         assert_eq!(row_name("gpu memory", &b, &keys), "gpu memory{Hostname=\"gpu-a\",gpu=\"1\"}");
         assert_eq!(row_name("one", &a, &distinguishing_labels([&a])), "one");
+    }
+
+    #[test]
+    fn naming_labels_drop_those_the_others_imply() {
+        let gpu = |host: &str, index: &str, uuid: &str| {
+            labels(&[("Hostname", host), ("gpu", index), ("UUID", uuid), ("device", &format!("nvidia{index}"))])
+        };
+        let series = [
+            gpu("gpu-a", "0", "GPU-0000-aaaa"),
+            gpu("gpu-a", "1", "GPU-0000-bbbb"),
+            gpu("gpu-b", "0", "GPU-0000-cccc"),
+            gpu("gpu-b", "1", "GPU-0000-dddd"),
+        ];
+        assert_eq!(distinguishing_labels(&series).len(), 4);
+        assert_eq!(naming_labels(&series), vec!["Hostname".to_string(), "gpu".to_string()]);
+        assert_eq!(naming_labels(&series[..1]), Vec::<String>::new());
+        // One host: its GPUs are told apart by their index alone.
+        assert_eq!(naming_labels(&series[..2]), vec!["gpu".to_string()]);
     }
 
     #[test]

@@ -15,6 +15,10 @@ debouncing of fail_after belongs to the live console and to --watch.
 A check with depends_on whose parent failed too is suppressed (drawn ↳, with
 \"suppressed_by\" in --json) and counts no worse than its parent; a parent
 that was not named runs as well, to judge it, and is not printed.
+A promql check prints one line per series it returned (a targets check, one
+per scrape target that is down), named by the labels that tell them apart;
+the check counts as its worst line. An engine that cannot be read makes the
+check unknown, naming the engine.
 
 Exit codes follow the Nagios plugin convention, so the command drops into
 cron, CI, Nagios or Icinga:
@@ -30,7 +34,8 @@ pub struct CheckArgs {
     /// Checks to run, by name (default: all).
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
-    /// Print a JSON array: name, kind, status (ok|warning|critical|unknown), suppressed_by, latency_ms, message.
+    /// Print a JSON array: name, kind, status (ok|warning|critical|unknown), suppressed_by, latency_ms, message;
+    /// a promql or targets check gives one object per series, with its labels and engine.
     #[arg(long)]
     pub json: bool,
     /// Keep running every check on its interval and print state changes only (Ctrl-C to stop).
@@ -100,9 +105,11 @@ fn select(config: &Config, names: &[String]) -> Result<Plan, String> {
         }
     }
     let mut specs = Vec::new();
+    let mut engines = super::spec::EngineCache::default();
     for check in &config.checks {
         specs.push(
-            CheckSpec::from_config(check, config, &known).map_err(|e| format!("check `{}`: {e}", check.name.get_ref())),
+            CheckSpec::build(check, config, &known, &mut engines)
+                .map_err(|e| format!("check `{}`: {e}", check.name.get_ref())),
         );
     }
     let shown: Vec<bool> = known.iter().map(|name| names.is_empty() || names.contains(name)).collect();
@@ -195,43 +202,111 @@ pub fn judge_dependencies(specs: &[CheckSpec], outcomes: Vec<Outcome>) -> Vec<Ro
         .collect()
 }
 
-pub fn to_json(rows: &[Row]) -> String {
-    let rows: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|Row { spec, outcome, suppressed_by, .. }| {
-            serde_json::json!({
-                "name": spec.name,
-                "kind": spec.kind(),
-                "target": spec.target_text(),
-                "status": outcome.level,
-                "suppressed_by": suppressed_by,
-                "latency_ms": outcome.latency.map(|l| l.as_millis() as u64),
-                "message": outcome.message,
-                "failed_conditions": outcome.failed.iter().filter_map(|&i| spec.conditions.get(i).map(|c| c.text.clone())).collect::<Vec<_>>(),
-                "at": outcome.at.to_rfc3339(),
-            })
-        })
-        .collect();
-    serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into())
+/// One printed line: a check, or one series of a check that returns several.
+struct Printed<'a> {
+    name: &'a str,
+    level: Level,
+    message: &'a str,
+    labels: Option<&'a crate::engine::Labels>,
+    value: Option<f64>,
+    failed: &'a [usize],
 }
 
-pub fn to_table(rows: &[Row]) -> String {
-    let width = rows.iter().map(|r| crate::util::width::width(&r.spec.name)).max().unwrap_or(4).clamp(4, 32);
-    let mut out = format!("{:<10} {:<width$} {:<7} {:>8}  {}\n", "STATUS", "NAME", "KIND", "LATENCY", "MESSAGE");
-    for Row { spec, outcome, suppressed_by, .. } in rows {
-        let name: String = sanitize_str(&spec.name).chars().take(width).collect();
-        let latency = outcome.latency.map(format_latency).unwrap_or_else(|| "-".into());
-        let (status, message) = match suppressed_by {
-            Some(parent) => (
-                format!("↳ {}", outcome.level.as_str().to_uppercase()),
-                format!("{} (suppressed: {} is down)", outcome.message, sanitize_str(parent)),
-            ),
-            None => (outcome.level.as_str().to_uppercase(), outcome.message.clone()),
-        };
-        out.push_str(&format!("{status:<10} {name:<width$} {:<7} {latency:>8}  {message}\n", spec.kind()));
+/// A `promql` or `targets` check prints one line per series; any other check (or one
+/// whose engine could not be read, or that returned nothing) prints itself.
+fn printed(row: &Row) -> Vec<Printed<'_>> {
+    if row.outcome.series.is_empty() {
+        return vec![Printed {
+            name: &row.spec.name,
+            level: row.outcome.level,
+            message: &row.outcome.message,
+            labels: None,
+            value: None,
+            failed: &row.outcome.failed,
+        }];
     }
-    let count = |level: Level| rows.iter().filter(|r| r.suppressed_by.is_none() && r.outcome.level == level).count();
-    let suppressed = rows.iter().filter(|r| r.suppressed_by.is_some()).count();
+    row.outcome
+        .series
+        .iter()
+        .map(|series| Printed {
+            name: &series.name,
+            level: series.level,
+            message: &series.message,
+            labels: Some(&series.labels),
+            value: series.value,
+            failed: &series.failed,
+        })
+        .collect()
+}
+
+impl Printed<'_> {
+    /// The parent that explains this line: a failing series is suppressed with its check, an ok one is not.
+    fn suppressed_by<'r>(&self, row: &'r Row) -> Option<&'r String> {
+        row.suppressed_by.as_ref().filter(|_| self.level != Level::Ok)
+    }
+}
+
+/// A sample value as the Prometheus API writes it: "0.25", "NaN", "+Inf".
+fn value_text(value: f64) -> String {
+    if value.is_finite() { value.to_string() } else { crate::engine::format_value(value) }
+}
+
+pub fn to_json(rows: &[Row]) -> String {
+    let mut lines: Vec<serde_json::Value> = Vec::new();
+    for row in rows {
+        let Row { spec, outcome, .. } = row;
+        for line in printed(row) {
+            let labels: serde_json::Map<String, serde_json::Value> = line
+                .labels
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            lines.push(serde_json::json!({
+                "name": line.name,
+                "check": spec.name,
+                "kind": spec.kind(),
+                "target": spec.target_text(),
+                "engine": spec.engine_name(),
+                "labels": labels,
+                "value": line.value.map(value_text),
+                "status": line.level,
+                "suppressed_by": line.suppressed_by(row),
+                "latency_ms": outcome.latency.map(|l| l.as_millis() as u64),
+                "message": line.message,
+                "failed_conditions": line.failed.iter().filter_map(|&i| spec.conditions.get(i).map(|c| c.text.clone())).collect::<Vec<_>>(),
+                "at": outcome.at.to_rfc3339(),
+            }));
+        }
+    }
+    serde_json::to_string_pretty(&lines).unwrap_or_else(|_| "[]".into())
+}
+
+/// The widest a name is printed before it is cut (a series' labels can run long).
+const NAME_WIDTH: usize = 48;
+
+pub fn to_table(rows: &[Row]) -> String {
+    let all: Vec<(&Row, Printed<'_>)> =
+        rows.iter().flat_map(|row| printed(row).into_iter().map(move |p| (row, p))).collect();
+    let width = all.iter().map(|(_, p)| crate::util::width::width(p.name)).max().unwrap_or(4).clamp(4, NAME_WIDTH);
+    let mut out = format!("{:<10} {:<width$} {:<7} {:>8}  {}\n", "STATUS", "NAME", "KIND", "LATENCY", "MESSAGE");
+    for (row, line) in &all {
+        let name = crate::util::width::truncate(&sanitize_str(line.name), width);
+        let pad = width.saturating_sub(crate::util::width::width(&name));
+        let latency = row.outcome.latency.map(format_latency).unwrap_or_else(|| "-".into());
+        let (status, message) = match line.suppressed_by(row) {
+            Some(parent) => (
+                format!("↳ {}", line.level.as_str().to_uppercase()),
+                format!("{} (suppressed: {} is down)", line.message, sanitize_str(parent)),
+            ),
+            None => (line.level.as_str().to_uppercase(), line.message.to_string()),
+        };
+        out.push_str(&format!("{status:<10} {name}{:pad$} {:<7} {latency:>8}  {message}\n", "", row.spec.kind()));
+    }
+    let count = |level: Level| {
+        all.iter().filter(|(row, line)| line.suppressed_by(row).is_none() && line.level == level).count()
+    };
+    let suppressed = all.iter().filter(|(row, line)| line.suppressed_by(row).is_some()).count();
     out.push_str(&format!(
         "{} ok, {} warning, {} critical, {} unknown{}\n",
         count(Level::Ok),

@@ -8,7 +8,7 @@
 //! busy screen cannot stall the checks either.
 
 use super::history::History;
-use super::outcome::{Level, Outcome};
+use super::outcome::{Level, Outcome, SeriesResult};
 use super::probe::Prober;
 use super::spec::{Baseline, CheckSpec, SlowRule};
 use super::store::{self as persist, Persist};
@@ -53,8 +53,12 @@ pub type Report = Box<dyn FnMut(Vec<Arc<CheckView>>) -> bool + Send>;
 const RESULTS_QUEUE: usize = 1024;
 /// How soon unsent reports are retried when the receiver was full.
 const RETRY: Duration = Duration::from_millis(200);
-/// How often history is written to the store.
-const FLUSH_EVERY: Duration = Duration::from_secs(15);
+/// How often history is written to the store. The first write is one period
+/// after the start: loading history writes nothing, and the first results go in
+/// one transaction rather than trickling in as each check first answers.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(15);
+/// How often a write also sweeps the rows of checks no longer configured.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs one check once. The real one is [`Prober`]; tests give a scripted one.
 pub trait Probe: Send + Sync + 'static {
@@ -183,6 +187,8 @@ pub struct Collector {
     clock: Clock,
     /// Parents to run now, because a dependent failed since their last run.
     reruns: std::collections::BTreeSet<usize>,
+    /// When the store was last swept of rows past retention (or the engine started).
+    swept: Instant,
 }
 
 impl Collector {
@@ -206,6 +212,7 @@ impl Collector {
             persist: Persist::default(),
             clock: system_clock(),
             reruns: Default::default(),
+            swept: Instant::now(),
         }
     }
 
@@ -219,7 +226,7 @@ impl Collector {
         self.unsent.extend(0..self.checks.len());
         self.send();
         let mut batch = Vec::with_capacity(256);
-        let mut flush = tokio::time::interval(FLUSH_EVERY);
+        let mut flush = tokio::time::interval_at(Instant::now() + FLUSH_EVERY, FLUSH_EVERY);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let retry = !self.unsent.is_empty();
@@ -256,6 +263,7 @@ impl Collector {
     /// Folds one run into the check's state; marks what must be re-sent.
     pub fn apply(&mut self, index: usize, mut outcome: Outcome) {
         let Some(check) = self.checks.get_mut(index) else { return };
+        carry_series(check, &mut outcome);
         let slow = apply_slow_rule(check, &mut outcome);
         let at = outcome.at;
         check.history.record_run(at, outcome.is_ok(), outcome.latency, slow);
@@ -372,16 +380,42 @@ impl Collector {
         }
     }
 
+    /// Writes what is new since the last flush; with nothing new, nothing at all
+    /// (not even pruning, which waits for the next write).
     fn flush(&mut self) {
-        let batch = std::mem::take(&mut self.persist);
-        if let Some(store) = self.store.clone()
-            && !batch.is_empty()
-        {
+        if self.persist.is_empty() {
+            return;
+        }
+        let mut batch = std::mem::take(&mut self.persist);
+        if self.swept.elapsed() >= SWEEP_EVERY {
+            batch.sweep();
+            self.swept = Instant::now();
+        }
+        if let Some(store) = self.store.clone() {
             tokio::spawn(async move {
                 let _ = persist::write(&store, batch).await;
             });
         }
     }
+}
+
+/// An engine that could not be read leaves the check's series as they were last seen,
+/// each unknown with the engine's error, so its rows stay put and say why.
+fn carry_series(check: &CheckState, outcome: &mut Outcome) {
+    if check.spec.engine.is_none() || outcome.level != Level::Unknown || !outcome.series.is_empty() {
+        return;
+    }
+    let Some(previous) = &check.last else { return };
+    outcome.series = previous
+        .series
+        .iter()
+        .map(|series| SeriesResult {
+            level: Level::Unknown,
+            message: outcome.message.clone(),
+            failed: Vec::new(),
+            ..series.clone()
+        })
+        .collect();
 }
 
 fn status_from(tracker: &Tracker) -> Status {

@@ -9,13 +9,14 @@ pub mod history;
 pub mod once;
 pub mod outcome;
 pub mod probe;
+pub mod series;
 pub mod spec;
 pub mod store;
 pub mod tracker;
 pub mod view;
 
 pub use engine::EngineHandle;
-pub use outcome::{Level, Outcome, Response};
+pub use outcome::{Level, Outcome, Response, SeriesResult};
 pub use probe::Prober;
 pub use spec::CheckSpec;
 pub use view::{CheckView, Status};

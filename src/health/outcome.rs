@@ -48,6 +48,26 @@ pub struct Response {
     pub redirects: u32,
 }
 
+/// One series of a check that returns many (a PromQL query, the down targets of an engine):
+/// each is judged on its own, and the check's level is the worst of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesResult {
+    /// The row's name: the check's name and the labels that tell its series apart
+    /// (`gpu memory{Hostname="gpu-a",gpu="0"}`), already sanitised.
+    pub name: String,
+    /// The same with label values only (`gpu memory{gpu-a,0}`), for narrow tables.
+    pub short: String,
+    /// Every label of the series, as the engine sent them (sanitise before drawing).
+    pub labels: crate::engine::Labels,
+    /// The sample's value (NaN and the infinities included); `None` for a target.
+    pub value: Option<f64>,
+    pub level: Level,
+    /// One line for people, already sanitised: "value 0.42" or what failed.
+    pub message: String,
+    /// Indexes into the check's conditions of those that failed for this series.
+    pub failed: Vec<usize>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub level: Level,
@@ -58,6 +78,9 @@ pub struct Outcome {
     pub failed: Vec<usize>,
     pub response: Option<Response>,
     pub at: chrono::DateTime<chrono::Utc>,
+    /// Per-series results of a `promql` or `targets` check (empty for other kinds, and
+    /// when the engine could not be read: then the check itself is unknown).
+    pub series: Vec<SeriesResult>,
 }
 
 impl Outcome {
@@ -69,6 +92,7 @@ impl Outcome {
             failed: Vec::new(),
             response: None,
             at: chrono::Utc::now(),
+            series: Vec::new(),
         }
     }
 

@@ -3,7 +3,10 @@
 
 use super::condition::{self, Condition};
 use crate::config::{CheckConfig, CheckTarget, Config, Severity};
+use crate::engine::Engine;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Defaults when the config is silent.
@@ -46,6 +49,45 @@ pub struct CheckSpec {
     pub base_dir: PathBuf,
     /// The set and limits of a `backup` check.
     pub backup: Option<super::probe::backup::BackupCheck>,
+    /// The engine a `promql` or `targets` check asks.
+    pub engine: Option<EngineCheck>,
+}
+
+/// The engine behind a `promql` or `targets` check, shared by every check that names it
+/// (one HTTP client, so connections are reused).
+#[derive(Clone)]
+pub struct EngineCheck {
+    pub engine: Arc<Engine>,
+    /// A query that returns no series fails (`expect_series = true`).
+    pub expect_series: bool,
+}
+
+impl std::fmt::Debug for EngineCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineCheck")
+            .field("engine", &self.engine.name())
+            .field("expect_series", &self.expect_series)
+            .finish()
+    }
+}
+
+/// Engines built while checks are built, once per engine name, so checks share them.
+#[derive(Default)]
+pub struct EngineCache(HashMap<String, Result<Arc<Engine>, String>>);
+
+impl EngineCache {
+    fn get(&mut self, config: &Config, named: Option<&str>) -> Result<Arc<Engine>, String> {
+        let engine = config.prometheus_engine(named)?;
+        let name = engine.name.get_ref().clone();
+        self.0
+            .entry(name.clone())
+            .or_insert_with(|| {
+                Engine::new(engine, config.base_dir())
+                    .map(Arc::new)
+                    .map_err(|why| format!("engine `{name}` cannot be used: {why}"))
+            })
+            .clone()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,10 +145,27 @@ impl CheckSpec {
                 Some(index) => format!("{gauge} of GPU {index}"),
                 None => format!("{gauge} of the worst GPU"),
             },
+            CheckTarget::Promql(query) => query.clone(),
+            CheckTarget::Targets(engine) => format!("scrape targets of {engine}"),
         }
     }
 
+    /// The engine a `promql` or `targets` check asks, by name.
+    pub fn engine_name(&self) -> Option<&str> {
+        self.engine.as_ref().map(|e| e.engine.name())
+    }
+
     pub fn from_config(check: &CheckConfig, config: &Config, names: &[String]) -> Result<CheckSpec, String> {
+        CheckSpec::build(check, config, names, &mut EngineCache::default())
+    }
+
+    /// Builds one check, taking its engine (if it asks one) from `engines`.
+    pub fn build(
+        check: &CheckConfig,
+        config: &Config,
+        names: &[String],
+        engines: &mut EngineCache,
+    ) -> Result<CheckSpec, String> {
         let target = check.target().ok_or_else(|| format!("check `{}` has no target", check.name.get_ref()))?;
         let system_like = matches!(target, CheckTarget::System(_) | CheckTarget::Disk(_) | CheckTarget::Gpu(_));
         // Certificates change rarely; once an hour is plenty.
@@ -137,10 +196,18 @@ impl CheckSpec {
             sustained: check.slow_for.map_or(Duration::from_secs(300), |d| d.get()),
             baseline,
         });
+        let engine = match &target {
+            CheckTarget::Promql(_) => Some(engines.get(config, check.engine.as_ref().map(|e| e.get_ref().as_str()))?),
+            CheckTarget::Targets(name) => Some(engines.get(config, Some(name))?),
+            _ => None,
+        };
+        // An engine check waits as long as its engine does unless it says otherwise, so a slow
+        // engine is reported as the engine's own timeout, naming it.
+        let default_timeout = engine.as_ref().map_or(DEFAULT_TIMEOUT, |e| e.timeout());
         Ok(CheckSpec {
             name: check.name.get_ref().clone(),
             every: check.every.map_or(default_every, |d| d.get()),
-            timeout: check.timeout.map_or(DEFAULT_TIMEOUT, |d| d.get()),
+            timeout: check.timeout.map_or(default_timeout, |d| d.get()),
             conditions,
             default_conditions,
             severity: check.severity,
@@ -166,6 +233,7 @@ impl CheckSpec {
                 .then(|| GpuCheck { index: check.gpu_index, settings: config.gpu.clone() }),
             base_dir: config.base_dir().to_path_buf(),
             backup: super::probe::backup::BackupCheck::from_config(check, config)?,
+            engine: engine.map(|engine| EngineCheck { engine, expect_series: check.expect_series.unwrap_or(false) }),
             target,
         })
     }
@@ -173,10 +241,13 @@ impl CheckSpec {
     /// Every check of a config; those that cannot be built are reported, not dropped silently.
     pub fn all(config: &Config) -> Vec<Result<CheckSpec, (String, String)>> {
         let names: Vec<String> = config.checks.iter().map(|c| c.name.get_ref().clone()).collect();
+        let mut engines = EngineCache::default();
         config
             .checks
             .iter()
-            .map(|check| CheckSpec::from_config(check, config, &names).map_err(|e| (check.name.get_ref().clone(), e)))
+            .map(|check| {
+                CheckSpec::build(check, config, &names, &mut engines).map_err(|e| (check.name.get_ref().clone(), e))
+            })
             .collect()
     }
 

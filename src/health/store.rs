@@ -8,7 +8,7 @@ use crate::store::migrations::Migrations;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 pub const MIGRATIONS: Migrations = Migrations {
@@ -40,11 +40,20 @@ pub const MIGRATIONS: Migrations = Migrations {
 /// How long history is kept.
 pub const RETENTION: Duration = Duration::from_secs(7 * 86_400);
 
+/// The most past-retention minutes one write removes for a check. After a long
+/// stop the backlog goes over the following writes, a step each, rather than in
+/// one transaction of thousands of pages.
+const PRUNE_STEP_MINUTES: i64 = 60;
+/// The most rows one sweep removes, for the same reason.
+const SWEEP_STEP_ROWS: i64 = 10_000;
+
 /// Writes waiting for the next flush.
 #[derive(Debug, Default)]
 pub struct Persist {
     minutes: HashMap<(String, i64), Bucket>,
     transitions: Vec<(String, TransitionView)>,
+    /// Also drop every other check's rows past retention (a scan of the whole table).
+    sweep: bool,
 }
 
 impl Persist {
@@ -67,13 +76,21 @@ impl Persist {
         self.transitions.push((name.to_string(), transition.clone()));
     }
 
+    /// Past-retention rows of checks not in this batch (removed from the config)
+    /// are dropped too. It reads the whole table, so the engine asks for it rarely.
+    pub fn sweep(&mut self) {
+        self.sweep = true;
+    }
+
+    /// Nothing new to write (a sweep alone does not count).
     pub fn is_empty(&self) -> bool {
         self.minutes.is_empty() && self.transitions.is_empty()
     }
 }
 
 /// Adds the buckets (two processes may both write one minute: counts add up) and
-/// transitions in one transaction, then drops what is past retention.
+/// transitions in one transaction, then drops what is past retention for the
+/// checks written: through the primary key, at most [`PRUNE_STEP_MINUTES`] each.
 pub async fn write(store: &Store, batch: Persist) -> Result<(), StoreError> {
     store
         .call_async(move |connection| {
@@ -112,8 +129,31 @@ pub async fn write(store: &Store, batch: Persist) -> Result<(), StoreError> {
                     ])?;
                 }
                 let cutoff = Utc::now() - chrono::Duration::from_std(RETENTION).unwrap_or_default();
-                transaction.execute("DELETE FROM health_minutes WHERE minute < ?1", [minute_of(cutoff)])?;
-                transaction.execute("DELETE FROM health_transitions WHERE at_ms < ?1", [cutoff.timestamp_millis()])?;
+                let mut prune_minutes = transaction.prepare_cached(
+                    "DELETE FROM health_minutes WHERE check_name = ?1 AND minute < min(?2,
+                        (SELECT min(minute) FROM health_minutes WHERE check_name = ?1) + ?3)",
+                )?;
+                let mut prune_transitions = transaction
+                    .prepare_cached("DELETE FROM health_transitions WHERE check_name = ?1 AND at_ms < ?2")?;
+                let names: BTreeSet<&str> = batch
+                    .minutes
+                    .keys()
+                    .map(|(name, _)| name.as_str())
+                    .chain(batch.transitions.iter().map(|(name, _)| name.as_str()))
+                    .collect();
+                for name in names {
+                    prune_minutes.execute(params![name, minute_of(cutoff), PRUNE_STEP_MINUTES])?;
+                    prune_transitions.execute(params![name, cutoff.timestamp_millis()])?;
+                }
+                if batch.sweep {
+                    transaction.execute(
+                        "DELETE FROM health_minutes WHERE (check_name, minute) IN
+                            (SELECT check_name, minute FROM health_minutes WHERE minute < ?1 LIMIT ?2)",
+                        params![minute_of(cutoff), SWEEP_STEP_ROWS],
+                    )?;
+                    transaction
+                        .execute("DELETE FROM health_transitions WHERE at_ms < ?1", [cutoff.timestamp_millis()])?;
+                }
             }
             transaction.commit()
         })

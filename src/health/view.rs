@@ -1,7 +1,7 @@
 //! What the engine reports about one check: everything a screen or a script
 //! needs, already computed, so drawing does no work beyond layout.
 
-use super::outcome::{Level, Outcome};
+use super::outcome::{Level, Outcome, SeriesResult};
 use super::spec::CheckSpec;
 use crate::config::Severity;
 use chrono::{DateTime, Utc};
@@ -92,6 +92,8 @@ pub struct CheckView {
     pub name: String,
     pub kind: &'static str,
     pub target: String,
+    /// The engine a `promql` or `targets` check asks.
+    pub engine: Option<String>,
     pub every: Duration,
     pub severity: Severity,
     pub conditions: Vec<String>,
@@ -128,6 +130,7 @@ impl CheckView {
             name: crate::util::sanitize::sanitize_str(&spec.name),
             kind: spec.kind(),
             target: crate::util::sanitize::sanitize_str(&spec.target_text()),
+            engine: spec.engine_name().map(crate::util::sanitize::sanitize_str),
             every: spec.every,
             severity: spec.severity,
             conditions: spec.conditions.iter().map(|c| crate::util::sanitize::sanitize_str(&c.text)).collect(),
@@ -179,6 +182,41 @@ impl CheckView {
                 format!("{lasted} of {}", crate::config::units::format_duration(need))
             }
             None => format!("{}/{}", self.failures, self.fail_after),
+        }
+    }
+
+    /// The series of the last run (a `promql` or `targets` check), each its own row.
+    pub fn series(&self) -> &[SeriesResult] {
+        self.last.as_ref().map_or(&[], |o| o.series.as_slice())
+    }
+
+    /// The state shown for one series: its own verdict, held back as the check's is
+    /// (failing while the check's failure is unconfirmed, suppressed with the check).
+    pub fn series_status(&self, series: &SeriesResult) -> Status {
+        match (series.level, self.status) {
+            (Level::Ok, _) => Status::Ok,
+            (_, Status::Failing | Status::Suppressed) => self.status,
+            (_, Status::Pending | Status::Ok) => Status::Failing,
+            (Level::Warning, _) => Status::Warning,
+            (Level::Unknown, _) => Status::Unknown,
+            (Level::Critical, _) => Status::Critical,
+        }
+    }
+
+    /// One series' message, with what holds it back, as [`CheckView::message`] says it for the check.
+    pub fn series_message(&self, series: &SeriesResult) -> String {
+        if series.level == Level::Ok {
+            return series.message.clone();
+        }
+        match self.status {
+            Status::Failing if self.waiting_for_parent => {
+                format!("{} (checking {} first)", series.message, self.parent.as_deref().unwrap_or("its parent"))
+            }
+            Status::Failing => format!("{} ({} before alerting)", series.message, self.progress()),
+            Status::Suppressed => {
+                format!("{} (suppressed: {} is down)", series.message, self.parent.as_deref().unwrap_or("parent"))
+            }
+            _ => series.message.clone(),
         }
     }
 

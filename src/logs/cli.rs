@@ -5,11 +5,12 @@ use super::fields::FieldFilter;
 use super::filter::{Filter, LineText, Pattern};
 use super::follow::{FollowEvent, FollowOptions, Marker, SourceState};
 use super::level::Level;
-use super::parse::written_bytes;
+use super::parse::{Format, written_bytes};
 use super::source::{self, SourceKind, SourceSpec};
 use super::split::RawLine;
 use crate::cli::Global;
 use crate::config::Config;
+use crate::util::sanitize::is_printable_ascii;
 use std::collections::HashSet;
 use std::io::Write;
 use std::process::ExitCode;
@@ -173,10 +174,16 @@ pub fn run(config: Config, args: LogsArgs, _global: &Global) -> ExitCode {
 /// Output problems (a closed pipe) end the command quietly.
 struct Closed;
 
+/// Events read ahead of what stdout has taken. An event holds about 64 KiB at
+/// most, so a slow reader holds the followers back once about half a MiB
+/// waits, as `tail -F` waits for its reader, instead of growing memory.
+const EVENTS_AHEAD: usize = 8;
+
 fn follow(specs: &[SourceSpec], filter: &Filter, args: &LogsArgs) -> ExitCode {
-    let (out, events) = sync_channel(256);
-    // Without --follow the files are read once: no watcher to set up.
-    let options = FollowOptions { notify: args.follow, ..FollowOptions::default() };
+    let (out, events) = sync_channel(EVENTS_AHEAD);
+    // Without --follow the files are read once: no watcher to set up. Raw
+    // output with nothing to decide per line takes files' bytes in blocks.
+    let options = FollowOptions { notify: args.follow, raw: args.raw && filter.is_empty(), ..FollowOptions::default() };
     let running = match source::start(specs, options, args.follow, out) {
         Ok(running) => running,
         Err(err) => {
@@ -206,6 +213,7 @@ fn follow(specs: &[SourceSpec], filter: &Filter, args: &LogsArgs) -> ExitCode {
         };
         let printed = match event {
             FollowEvent::Lines { source, lines } => printer.lines(source, &lines, tag_width),
+            FollowEvent::Raw { bytes, .. } => printer.out.write_all(&bytes).map_err(|_| Closed),
             FollowEvent::Marker { source, marker } => printer.marker(source, marker, tag_width),
             FollowEvent::State { source, state } => {
                 match &state {
@@ -256,7 +264,7 @@ impl<W: Write> Printer<'_, W> {
     fn lines(&mut self, source: usize, lines: &[RawLine], tag_width: usize) -> Result<(), Closed> {
         let spec = &self.specs[source];
         let filter = self.filter;
-        if self.args.raw && filter.pattern.is_none() && filter.fields.is_none() && filter.floor.is_none() {
+        if self.args.raw && filter.is_empty() {
             // Nothing to decide per line: copy the bytes straight through.
             for line in lines {
                 self.out.write_all(&line.bytes).and_then(|()| self.out.write_all(b"\n")).map_err(|_| Closed)?;
@@ -265,10 +273,18 @@ impl<W: Write> Printer<'_, W> {
         }
         // Raw output needs the level only for a level floor; the rest reads the line as written.
         let parse = !self.args.raw || filter.floor.is_some();
+        let reads_text = filter.pattern.is_some() || filter.fields.is_some();
+        // Plain text with nothing to decide is shown as written where that is safe.
+        let as_written = !self.args.raw && !self.args.json && filter.is_empty() && spec.parser.format == Format::Plain;
         for line in lines {
-            let text = String::from_utf8_lossy(written_bytes(line));
+            let bytes = written_bytes(line);
+            if as_written && line.cut == 0 && is_printable_ascii(bytes) {
+                self.tagged(&spec.name, tag_width, bytes).map_err(|_| Closed)?;
+                continue;
+            }
             let parsed = parse.then(|| spec.parser.parse(line));
             let level = parsed.as_ref().and_then(|p| p.level);
+            let text = if reads_text { String::from_utf8_lossy(bytes) } else { "".into() };
             if !filter.keeps(0, level, LineText::same(&text), false) {
                 continue;
             }
@@ -286,11 +302,27 @@ impl<W: Write> Printer<'_, W> {
                 });
                 writeln!(self.out, "{object}")
             } else {
-                writeln!(self.out, "{:<tag_width$} {}", spec.name, parsed.text)
+                self.tagged(&spec.name, tag_width, parsed.text.as_bytes())
             };
             written.map_err(|_| Closed)?;
         }
         Ok(())
+    }
+
+    /// `text` after the source's name padded to `width`, as `{:<width$} {}` would
+    /// write it, without the formatting machinery for every line.
+    fn tagged(&mut self, name: &str, width: usize, text: &[u8]) -> std::io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        // Padded by characters, as the format would.
+        let mut padding = width.saturating_sub(name.chars().count()) + 1;
+        self.out.write_all(name.as_bytes())?;
+        while padding > 0 {
+            let now = padding.min(SPACES.len());
+            self.out.write_all(&SPACES[..now])?;
+            padding -= now;
+        }
+        self.out.write_all(text)?;
+        self.out.write_all(b"\n")
     }
 
     fn marker(&mut self, source: usize, marker: Marker, tag_width: usize) -> Result<(), Closed> {

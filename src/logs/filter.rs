@@ -157,6 +157,11 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether it keeps every line of every shown source without looking at them.
+    pub fn is_empty(&self) -> bool {
+        self.pattern.is_none() && self.fields.is_none() && self.floor.is_none()
+    }
+
     /// Whether a line of `source` with `level` and `text` is shown. Lines with
     /// no level pass the floor only when there is none; markers always pass.
     pub fn keeps(&self, source: usize, level: Option<Level>, text: LineText, marker: bool) -> bool {

@@ -1,9 +1,9 @@
 //! Following files by name, like `tail -F`.
 //!
-//! One thread follows every file of a set. notify wakes it when a watched
-//! folder changes; a poll timer wakes it anyway, because network filesystems
-//! send no events and inotify can overflow or run out of watches. On each wake
-//! every file is checked by name:
+//! One thread follows every file of a set. inotify wakes it when a watched
+//! folder changes (see [`super::wake`]); a poll timer wakes it anyway, because
+//! network filesystems send no events and inotify can overflow or run out of
+//! watches. On each wake every file is checked by name:
 //!
 //! - another file under the name (rename-and-create, delete-and-recreate):
 //!   the old handle is read to its end first, then a `Rotated` marker, then
@@ -21,20 +21,25 @@
 
 use super::split::{LineSplitter, RawLine};
 use super::tail::start_of_last_lines;
+use super::wake::{self, StopSignal, Wakeup};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::mpsc::SyncSender;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Lines are sent in batches of at most this many, so one event stays small.
+/// Lines are sent in batches of at most this many lines or about this many
+/// bytes, so one event stays small: what waits in a bounded channel is bounded
+/// in bytes too, and a reader that falls behind holds the follower back
+/// instead of making it buffer.
 const BATCH_LINES: usize = 2048;
-const READ_CHUNK: usize = 256 * 1024;
+const BATCH_BYTES: usize = 64 * 1024;
+const READ_CHUNK: usize = 64 * 1024;
 
 /// A file to follow under a source id shared with other kinds of sources.
 #[derive(Debug, Clone)]
@@ -99,6 +104,12 @@ pub enum FollowEvent {
         source: usize,
         lines: Vec<RawLine>,
     },
+    /// Whole lines as read, each ending in a newline, cut at `max_line_bytes`
+    /// like `Lines` (files followed with [`FollowOptions::raw`]).
+    Raw {
+        source: usize,
+        bytes: Vec<u8>,
+    },
     Marker {
         source: usize,
         marker: Marker,
@@ -115,20 +126,24 @@ pub enum FollowEvent {
 pub struct FollowOptions {
     /// The fallback check interval when no event arrives.
     pub poll: Duration,
-    /// Whether to use notify at all (off: polling only, as on a network filesystem).
+    /// Whether to watch folders with inotify at all (off: polling only, as on a network filesystem).
     pub notify: bool,
+    /// Send files' lines as blocks of bytes (`FollowEvent::Raw`), for output
+    /// that copies them as they are.
+    pub raw: bool,
 }
 
 impl Default for FollowOptions {
     fn default() -> Self {
-        FollowOptions { poll: Duration::from_millis(500), notify: true }
+        FollowOptions { poll: Duration::from_millis(500), notify: true, raw: false }
     }
 }
 
 /// A running follower; dropping it stops the thread at its next wake-up.
 pub struct Follower {
     stop: Arc<AtomicBool>,
-    wake: SyncSender<()>,
+    /// Dropped to wake the thread when it should stop.
+    signal: Option<StopSignal>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -139,13 +154,12 @@ impl Follower {
         out: SyncSender<FollowEvent>,
     ) -> std::io::Result<Follower> {
         let stop = Arc::new(AtomicBool::new(false));
-        let (wake, woken) = sync_channel::<()>(1);
+        let (signal, wakeup) = wake::stop_pair()?;
         let thread_stop = stop.clone();
-        let thread_wake = wake.clone();
         let thread = std::thread::Builder::new()
             .name("log-follower".into())
-            .spawn(move || run(files, options, out, thread_wake, woken, thread_stop))?;
-        Ok(Follower { stop, wake, thread: Some(thread) })
+            .spawn(move || run(files, options, out, wakeup, thread_stop))?;
+        Ok(Follower { stop, signal: Some(signal), thread: Some(thread) })
     }
 
     /// Stops the thread and waits for it.
@@ -156,9 +170,9 @@ impl Follower {
         }
     }
 
-    fn signal_stop(&self) {
+    fn signal_stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = self.wake.try_send(());
+        self.signal = None;
     }
 }
 
@@ -175,15 +189,17 @@ fn run(
     files: Vec<FileSpec>,
     options: FollowOptions,
     out: SyncSender<FollowEvent>,
-    wake: SyncSender<()>,
-    woken: Receiver<()>,
+    mut wakeup: Wakeup,
     stop: Arc<AtomicBool>,
 ) {
-    // Kept alive for as long as the loop runs; None means polling only.
-    let _watcher = if options.notify { watch_folders(&files, wake) } else { None };
-    let mut entries: Vec<Entry> = files.into_iter().map(|spec| Entry::new(spec, &stop)).collect();
+    if options.notify {
+        wakeup.watch_folders(&files);
+    }
+    let mut entries: Vec<Entry> = files.into_iter().map(|spec| Entry::new(spec, &stop, options.raw)).collect();
     let mut first = true;
     loop {
+        let started = Instant::now();
+        let mut busy = false;
         for entry in &mut entries {
             let checked = match entry {
                 Entry::File(file) => file.check(&out),
@@ -192,6 +208,7 @@ fn run(
             if checked.is_err() || stop.load(Ordering::SeqCst) {
                 return;
             }
+            busy |= entry.take_busy();
         }
         if first {
             first = false;
@@ -199,33 +216,17 @@ fn run(
                 return;
             }
         }
-        match woken.recv_timeout(options.poll) {
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+        if busy {
+            // A log that is being written gathers more lines before the next read.
+            wakeup.pause(wake::COALESCE.saturating_sub(started.elapsed()));
+        }
+        if !stop.load(Ordering::SeqCst) {
+            wakeup.wait(options.poll);
         }
         if stop.load(Ordering::SeqCst) {
             return;
         }
     }
-}
-
-/// Watches the folders that hold the files (so creation and renames are seen).
-fn watch_folders(files: &[FileSpec], wake: SyncSender<()>) -> Option<notify::RecommendedWatcher> {
-    use notify::Watcher;
-    let mut watcher = notify::recommended_watcher(move |_event: notify::Result<notify::Event>| {
-        // A full channel already means "check soon": events coalesce.
-        let _ = wake.try_send(());
-    })
-    .ok()?;
-    let mut folders: Vec<PathBuf> = files.iter().filter_map(|f| f.path.parent().map(Path::to_path_buf)).collect();
-    folders.sort();
-    folders.dedup();
-    for folder in folders {
-        let folder = if folder.as_os_str().is_empty() { PathBuf::from(".") } else { folder };
-        // A folder that does not exist yet is covered by the poll.
-        let _ = watcher.watch(&folder, notify::RecursiveMode::NonRecursive);
-    }
-    Some(watcher)
 }
 
 enum Entry {
@@ -234,7 +235,22 @@ enum Entry {
 }
 
 impl Entry {
-    fn new(spec: FileSpec, stop: &Arc<AtomicBool>) -> Entry {
+    /// Whether it read anything since the last call.
+    fn take_busy(&mut self) -> bool {
+        match self {
+            Entry::File(file) => std::mem::take(&mut file.busy),
+            Entry::Glob(group) => {
+                // Every member's flag is taken, not only up to the first set one.
+                let mut busy = false;
+                for member in group.members.values_mut() {
+                    busy |= std::mem::take(&mut member.busy);
+                }
+                busy
+            }
+        }
+    }
+
+    fn new(spec: FileSpec, stop: &Arc<AtomicBool>, raw: bool) -> Entry {
         let pattern = spec.path.file_name().and_then(|n| n.to_str()).filter(|n| is_glob(n)).map(str::to_string);
         match (pattern, spec.path.parent()) {
             (Some(pattern), Some(folder)) => Entry::Glob(GlobGroup {
@@ -244,8 +260,9 @@ impl Entry {
                 members: BTreeMap::new(),
                 state: None,
                 stop: stop.clone(),
+                raw,
             }),
-            _ => Entry::File(Tracked::new(spec, stop.clone())),
+            _ => Entry::File(Tracked::new(spec, stop.clone(), raw)),
         }
     }
 }
@@ -287,6 +304,7 @@ struct GlobGroup {
     members: BTreeMap<PathBuf, Tracked>,
     state: Option<SourceState>,
     stop: Arc<AtomicBool>,
+    raw: bool,
 }
 
 impl GlobGroup {
@@ -305,7 +323,7 @@ impl GlobGroup {
         }
         for path in names {
             self.members.entry(path.clone()).or_insert_with(|| {
-                let mut tracked = Tracked::new(FileSpec { path, ..self.spec.clone() }, self.stop.clone());
+                let mut tracked = Tracked::new(FileSpec { path, ..self.spec.clone() }, self.stop.clone(), self.raw);
                 tracked.report_state = false;
                 tracked.from_start = !first;
                 tracked
@@ -341,10 +359,62 @@ struct Tracked {
     state: Option<SourceState>,
     /// Whether a file was ever seen under the name: a later one is a rotation, read from its start.
     seen: bool,
+    /// Whether bytes were read since the loop last asked.
+    busy: bool,
     splitter: LineSplitter,
     buffer: Vec<u8>,
+    outbox: Outbox,
     /// Set when the follower stops: a long read ends between chunks.
     stop: Arc<AtomicBool>,
+}
+
+/// Lines read and not sent yet: `RawLine`s, or (raw) one block of bytes.
+struct Outbox {
+    source: usize,
+    raw: bool,
+    lines: Vec<RawLine>,
+    /// The bytes in `lines`.
+    held: usize,
+    bytes: Vec<u8>,
+}
+
+impl Outbox {
+    fn feed(&mut self, splitter: &mut LineSplitter, chunk: &[u8]) {
+        if self.raw {
+            splitter.feed_raw(chunk, &mut self.bytes);
+        } else {
+            splitter.feed(chunk, |line| {
+                self.held += line.bytes.len();
+                self.lines.push(line);
+            });
+        }
+    }
+
+    fn add(&mut self, line: RawLine) {
+        if self.raw {
+            self.bytes.extend_from_slice(&line.bytes);
+            self.bytes.push(b'\n');
+        } else {
+            self.held += line.bytes.len();
+            self.lines.push(line);
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.lines.len() >= BATCH_LINES || self.held >= BATCH_BYTES || self.bytes.len() >= BATCH_BYTES
+    }
+
+    fn send(&mut self, out: &SyncSender<FollowEvent>) -> Result<(), Closed> {
+        let source = self.source;
+        if !self.lines.is_empty() {
+            self.held = 0;
+            send(out, FollowEvent::Lines { source, lines: std::mem::take(&mut self.lines) })?;
+        }
+        if !self.bytes.is_empty() {
+            send(out, FollowEvent::Raw { source, bytes: std::mem::take(&mut self.bytes) })?;
+        }
+        Ok(())
+    }
 }
 
 struct OpenFile {
@@ -354,8 +424,9 @@ struct OpenFile {
 }
 
 impl Tracked {
-    fn new(spec: FileSpec, stop: Arc<AtomicBool>) -> Tracked {
+    fn new(spec: FileSpec, stop: Arc<AtomicBool>, raw: bool) -> Tracked {
         let splitter = LineSplitter::new(spec.max_line_bytes);
+        let outbox = Outbox { source: spec.source, raw, lines: Vec::new(), held: 0, bytes: Vec::new() };
         Tracked {
             spec,
             report_state: true,
@@ -363,8 +434,10 @@ impl Tracked {
             open: None,
             state: None,
             seen: false,
+            busy: false,
             splitter,
             buffer: vec![0; READ_CHUNK],
+            outbox,
             stop,
         }
     }
@@ -392,9 +465,7 @@ impl Tracked {
                             if let Err(err) = self.restart_at_zero() {
                                 return self.fail(out, &err);
                             }
-                            if let Some(line) = self.splitter.flush() {
-                                send(out, FollowEvent::Lines { source, lines: vec![line] })?;
-                            }
+                            self.send_unfinished(out)?;
                             send(out, FollowEvent::Marker { source, marker: Marker::Truncated })?;
                         }
                     }
@@ -462,18 +533,22 @@ impl Tracked {
     fn finish_old(&mut self, out: &SyncSender<FollowEvent>) -> Result<(), Closed> {
         if self.open.is_some() {
             self.read_available(out)?;
-            if let Some(line) = self.splitter.flush() {
-                send(out, FollowEvent::Lines { source: self.spec.source, lines: vec![line] })?;
-            }
+            self.send_unfinished(out)?;
             self.open = None;
         }
         Ok(())
     }
 
+    /// Sends the line the file ended in without a newline.
+    fn send_unfinished(&mut self, out: &SyncSender<FollowEvent>) -> Result<(), Closed> {
+        if let Some(line) = self.splitter.flush() {
+            self.outbox.add(line);
+        }
+        self.outbox.send(out)
+    }
+
     fn read_available(&mut self, out: &SyncSender<FollowEvent>) -> Result<(), Closed> {
-        let source = self.spec.source;
         let Some(open) = &mut self.open else { return Ok(()) };
-        let mut lines = Vec::new();
         while !self.stop.load(Ordering::Relaxed) {
             let read = match open.file.read(&mut self.buffer) {
                 Ok(0) => break,
@@ -482,17 +557,19 @@ impl Tracked {
                 Err(err) => {
                     let why = err.to_string();
                     self.open = None;
-                    flush_lines(out, source, &mut lines)?;
+                    self.outbox.send(out)?;
                     return self.set_state(out, SourceState::Failed(why));
                 }
             };
             open.offset += read as u64;
-            self.splitter.feed(&self.buffer[..read], |line| lines.push(line));
-            if lines.len() >= BATCH_LINES {
-                flush_lines(out, source, &mut lines)?;
+            self.busy = true;
+            self.outbox.feed(&mut self.splitter, &self.buffer[..read]);
+            if self.outbox.full() {
+                // Waits here while the reader is behind: nothing more is read until it catches up.
+                self.outbox.send(out)?;
             }
         }
-        flush_lines(out, source, &mut lines)
+        self.outbox.send(out)
     }
 
     fn fail(&mut self, out: &SyncSender<FollowEvent>, err: &std::io::Error) -> Result<(), Closed> {
@@ -529,13 +606,6 @@ fn not_a_regular_file(kind: &std::fs::FileType) -> String {
         "not a file"
     };
     format!("not a regular file ({what}); skipped until a regular file is there")
-}
-
-fn flush_lines(out: &SyncSender<FollowEvent>, source: usize, lines: &mut Vec<RawLine>) -> Result<(), Closed> {
-    if lines.is_empty() {
-        return Ok(());
-    }
-    send(out, FollowEvent::Lines { source, lines: std::mem::take(lines) })
 }
 
 fn send(out: &SyncSender<FollowEvent>, event: FollowEvent) -> Result<(), Closed> {

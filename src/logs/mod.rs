@@ -14,5 +14,7 @@ pub mod level;
 pub mod parse;
 pub mod source;
 pub mod split;
+pub mod store;
 pub mod tail;
 pub mod view;
+pub mod wake;

@@ -33,6 +33,43 @@ impl LineSplitter {
         self.keep(&chunk[start..]);
     }
 
+    /// Splits `chunk` like [`feed`](Self::feed), appending the lines it
+    /// completes to `out`, each ending in a newline. Where no line can be
+    /// longer than the cap (the chunk is shorter than it), the lines are copied
+    /// in one piece without being looked at one by one.
+    pub fn feed_raw(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        let Some(last) = memchr::memrchr(b'\n', chunk) else {
+            self.keep(chunk);
+            return;
+        };
+        let (mut whole, rest) = chunk.split_at(last + 1);
+        if self.has_partial() {
+            // The first newline ends a line begun in an earlier chunk.
+            let end = memchr::memchr(b'\n', whole).unwrap_or(last);
+            self.keep(&whole[..end]);
+            out.extend_from_slice(&self.partial);
+            out.push(b'\n');
+            self.reset();
+            whole = &whole[end + 1..];
+        }
+        if whole.len() <= self.cap {
+            out.extend_from_slice(whole);
+        } else {
+            // Copy runs of lines, cutting only those over the cap.
+            let (mut run, mut start) = (0, 0);
+            for newline in memchr::memchr_iter(b'\n', whole) {
+                if newline - start > self.cap {
+                    out.extend_from_slice(&whole[run..start + self.cap]);
+                    out.push(b'\n');
+                    run = newline + 1;
+                }
+                start = newline + 1;
+            }
+            out.extend_from_slice(&whole[run..]);
+        }
+        self.keep(rest);
+    }
+
     /// Whether bytes of an unfinished line are waiting.
     pub fn has_partial(&self) -> bool {
         !self.partial.is_empty() || self.cut > 0
@@ -83,6 +120,36 @@ mod tests {
         assert_eq!(texts, vec![&b"one"[..], b"two"]);
         assert_eq!(splitter.flush().unwrap().bytes, b"thr");
         assert!(splitter.flush().is_none());
+    }
+
+    /// What `feed` makes of `chunks`, each line followed by a newline.
+    fn joined(cap: usize, chunks: &[&[u8]]) -> Vec<u8> {
+        let (lines, _) = split(cap, chunks);
+        lines.iter().flat_map(|line| line.bytes.iter().copied().chain([b'\n'])).collect()
+    }
+
+    #[test]
+    fn raw_feeding_gives_the_same_bytes_as_line_by_line() {
+        let long = [b'y'; 300];
+        let cases: Vec<Vec<&[u8]>> = vec![
+            vec![b"one\ntwo\nthr", b"ee\nfour", b"\n"],
+            vec![b"no newline yet", b" still none", b" done\nnext\n"],
+            vec![&long, b"\nshort\n", &long, &long, b"\n"],
+            vec![b"a\n", &long, b"\nb\n", b"\n\n"],
+            vec![b"", b"\n", b"x"],
+        ];
+        for cap in [4, 100, 1000] {
+            for chunks in &cases {
+                let mut splitter = LineSplitter::new(cap);
+                let mut out = Vec::new();
+                for chunk in chunks {
+                    splitter.feed_raw(chunk, &mut out);
+                }
+                assert_eq!(out, joined(cap, chunks), "cap {cap}, {chunks:?}");
+                let (_, mut reference) = split(cap, chunks);
+                assert_eq!(splitter.flush(), reference.flush(), "the unfinished line waits in both");
+            }
+        }
     }
 
     #[test]

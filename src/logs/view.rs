@@ -2,33 +2,18 @@
 //! in arrival order, follow/paused scrolling and search. No terminal here;
 //! the tab draws what this holds and the benches drive it directly.
 
-use super::filter::{Filter, LineText, Pattern};
+use super::filter::{Filter, Pattern};
 use super::follow::{Marker, SourceState};
 use super::level::Level;
 use super::parse::Parsed;
+use super::store::LineStore;
 use std::collections::VecDeque;
 
-/// A line as kept in memory: its text is already sanitised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
-    /// Arrival order across all sources.
-    pub seq: u64,
-    pub source: u16,
-    pub level: Option<Level>,
-    pub text: String,
-    /// The line as written, when `text` shows it otherwise (JSON as `key=value`):
-    /// searched and read by field filters, never drawn.
-    pub written: Option<Box<str>>,
-    /// A rotation/truncation/restart notice rather than a line of the log.
-    pub marker: bool,
-}
+pub use super::store::LogLine;
 
-impl LogLine {
-    /// Its text as written and as shown.
-    pub fn texts(&self) -> LineText<'_> {
-        LineText { written: self.written.as_deref().unwrap_or(&self.text), shown: &self.text }
-    }
-}
+/// Bytes charged per buffered line for its place in the list of shown lines:
+/// an 8-byte reference, twice over for the list's spare room.
+const SHOWN_BYTES_PER_LINE: usize = 16;
 
 /// A theme role for highlight rules; the tab maps it to a style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +63,10 @@ pub struct SourceView {
     error_seconds: VecDeque<u64>,
     this_second: u64,
     errors_this_second: u64,
-    ring: VecDeque<LogLine>,
-    /// Per-source index of the ring's first line.
-    first_index: u64,
-    capacity: usize,
+    /// Older lines let go to keep every source within the memory budget
+    /// (not counting those beyond its own `buffer_lines`).
+    pub budget_dropped: u64,
+    lines: LineStore,
     last_level: Option<Level>,
 }
 
@@ -98,19 +83,23 @@ impl SourceView {
             error_seconds: VecDeque::from(vec![0; RATE_SECONDS]),
             this_second: 0,
             errors_this_second: 0,
-            ring: VecDeque::new(),
-            first_index: 0,
-            capacity: capacity.max(1),
+            budget_dropped: 0,
+            lines: LineStore::new(0, capacity),
             last_level: None,
         }
     }
 
-    fn get(&self, index: u64) -> Option<&LogLine> {
-        index.checked_sub(self.first_index).and_then(|offset| self.ring.get(offset as usize))
+    fn get(&self, index: u64) -> Option<LogLine<'_>> {
+        self.lines.get(index)
     }
 
     pub fn len(&self) -> usize {
-        self.ring.len()
+        self.lines.len()
+    }
+
+    /// Bytes its lines take: text, records, and their place in the shown list.
+    pub fn memory(&self) -> usize {
+        self.lines.heap_bytes() + self.lines.len() * SHOWN_BYTES_PER_LINE
     }
 
     /// Whether its rate or error count will still change as time passes.
@@ -119,15 +108,29 @@ impl SourceView {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ring.is_empty()
+        self.lines.is_empty()
     }
 }
 
+/// A shown line: its source (high 16 bits) and its index in that source (low
+/// 48 bits: nine years of one source at a million lines a second).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct LineRef {
-    seq: u64,
-    source: u16,
-    index: u64,
+struct LineRef(u64);
+
+const INDEX_BITS: u32 = 48;
+
+impl LineRef {
+    fn new(source: u16, index: u64) -> LineRef {
+        LineRef((u64::from(source) << INDEX_BITS) | (index & ((1 << INDEX_BITS) - 1)))
+    }
+
+    fn source(self) -> usize {
+        (self.0 >> INDEX_BITS) as usize
+    }
+
+    fn index(self) -> u64 {
+        self.0 & ((1 << INDEX_BITS) - 1)
+    }
 }
 
 /// Where the view is: glued to the newest line, or held with `seq` as its last line.
@@ -156,11 +159,19 @@ pub struct LogView {
     pub dropped: u64,
     next_seq: u64,
     evicted: bool,
+    /// Most bytes every source's lines may take together.
+    budget: usize,
+    /// What they take now: the sum of [`SourceView::memory`].
+    used: usize,
 }
 
 impl LogView {
-    pub fn new(sources: Vec<SourceView>) -> LogView {
+    pub fn new(mut sources: Vec<SourceView>) -> LogView {
+        for (source, view) in sources.iter_mut().enumerate() {
+            view.lines.set_source(source as u16);
+        }
         let filter = Filter { hidden: vec![false; sources.len()], ..Filter::default() };
+        let used = sources.iter().map(SourceView::memory).sum();
         LogView {
             sources,
             filtered: Vec::new(),
@@ -174,22 +185,40 @@ impl LogView {
             dropped: 0,
             next_seq: 0,
             evicted: false,
+            budget: crate::config::DEFAULT_MEMORY_BUDGET as usize,
+            used,
         }
+    }
+
+    /// Sets the memory budget (`settings.memory_budget`), dropping old lines at once if over it.
+    pub fn set_budget(&mut self, bytes: u64) {
+        self.budget = usize::try_from(bytes).unwrap_or(usize::MAX);
+        self.enforce_budget();
+        self.end_batch();
+    }
+
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
+    /// Bytes the buffered lines take, as the budget counts them.
+    pub fn memory(&self) -> usize {
+        self.used
     }
 
     /// Adds a parsed line of `source`, keeping how it was written when it is shown otherwise.
     pub fn push_parsed(&mut self, source: usize, parsed: Parsed) {
-        self.add(source, parsed.level, parsed.text, parsed.written.map(String::into_boxed_str), false);
+        self.add(source, parsed.level, &parsed.text, parsed.written.as_deref(), false);
     }
 
     /// Adds a line of `source` shown as written (or a marker).
     pub fn push(&mut self, source: usize, level: Option<Level>, text: String, marker: bool) {
-        self.add(source, level, text, None, marker);
+        self.add(source, level, &text, None, marker);
     }
 
     /// Indented lines without a level of their own (stack traces) take the
     /// level of the line before them.
-    fn add(&mut self, source: usize, level: Option<Level>, text: String, written: Option<Box<str>>, marker: bool) {
+    fn add(&mut self, source: usize, level: Option<Level>, text: &str, written: Option<&str>, marker: bool) {
         let Some(view) = self.sources.get_mut(source) else { return };
         let level = match level {
             Some(level) => {
@@ -209,29 +238,56 @@ impl LogView {
                 view.errors_last_minute += 1;
             }
         }
+        let before = view.memory();
+        if view.lines.is_full() {
+            self.drop_oldest(source);
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let index = view.first_index + view.ring.len() as u64;
-        let full = view.ring.len() == view.capacity;
-        let gone = if full { view.ring.pop_front() } else { None };
-        if full {
-            view.first_index += 1;
-            self.evicted = true;
-        }
-        if let Some(gone) = gone
-            && self.counts_as_match(&gone)
-        {
-            self.matches -= 1;
-        }
         let view = &mut self.sources[source];
-        view.ring.push_back(LogLine { seq, source: source as u16, level, text, written, marker });
-        let Some(line) = self.sources[source].ring.back() else { return };
-        if self.shows(line) {
-            let found = self.search.as_ref().is_some_and(|pattern| line.texts().matches(pattern));
-            self.filtered.push(LineRef { seq, source: source as u16, index });
-            if found {
+        let index = view.lines.next_index();
+        view.lines.push(seq, level, marker, text, written);
+        self.used = self.used - before + view.memory();
+        if let Some(line) = self.sources[source].lines.back()
+            && self.shows(&line)
+        {
+            if self.search.as_ref().is_some_and(|pattern| line.texts().matches(pattern)) {
                 self.matches += 1;
             }
+            self.filtered.push(LineRef::new(source as u16, index));
+        }
+        if self.used > self.budget {
+            self.enforce_budget();
+        }
+    }
+
+    /// Drops the oldest line of `source`, keeping the match count right; the
+    /// caller accounts for the memory.
+    fn drop_oldest(&mut self, source: usize) {
+        let view = &self.sources[source];
+        if view.lines.front().is_some_and(|gone| self.counts_as_match(&gone)) {
+            self.matches -= 1;
+        }
+        self.sources[source].lines.pop_front();
+        self.evicted = true;
+    }
+
+    /// While over the budget, the source holding the most bytes lets go of its
+    /// oldest lines, a chunk of text at a time (so the memory is really freed).
+    fn enforce_budget(&mut self) {
+        while self.used > self.budget {
+            let busiest = (0..self.sources.len())
+                .filter(|&s| !self.sources[s].is_empty())
+                .max_by_key(|&s| self.sources[s].memory());
+            let Some(source) = busiest else { break };
+            let before = self.sources[source].memory();
+            let lines = self.sources[source].lines.oldest_chunk_lines();
+            for _ in 0..lines {
+                self.drop_oldest(source);
+            }
+            let view = &mut self.sources[source];
+            view.budget_dropped += lines as u64;
+            self.used = self.used - before + view.memory();
         }
     }
 
@@ -263,12 +319,17 @@ impl LogView {
         }
     }
 
-    /// Drops filtered entries whose lines the rings let go; call after a batch.
+    /// Drops shown entries whose lines are gone; call after a batch.
     pub fn end_batch(&mut self) {
         if self.evicted {
             self.evicted = false;
             let sources = &self.sources;
-            self.filtered.retain(|r| sources[r.source as usize].get(r.index).is_some());
+            self.filtered.retain(|r| sources[r.source()].get(r.index()).is_some());
+            // Lines dropped for the budget give back the list's room as well.
+            let len = self.filtered.len();
+            if self.filtered.capacity() > 2 * len {
+                self.filtered.shrink_to(len + len / 2);
+            }
         }
     }
 
@@ -321,15 +382,15 @@ impl LogView {
     }
 
     pub fn refilter(&mut self) {
-        // Each ring is already in arrival order: filter them one by one, then merge.
-        let mut runs: Vec<Vec<LineRef>> = Vec::with_capacity(self.sources.len());
+        // Each source is already in arrival order: filter them one by one, then merge.
+        let mut runs: Vec<Vec<(u64, LineRef)>> = Vec::with_capacity(self.sources.len());
         for (source, view) in self.sources.iter().enumerate() {
-            let mut run = Vec::new();
-            for (offset, line) in view.ring.iter().enumerate() {
-                if self.shows(line) {
-                    run.push(LineRef { seq: line.seq, source: source as u16, index: view.first_index + offset as u64 });
-                }
-            }
+            let run = view
+                .lines
+                .iter()
+                .filter(|(_, line)| self.shows(line))
+                .map(|(index, line)| (line.seq, LineRef::new(source as u16, index)))
+                .collect();
             runs.push(run);
         }
         self.filtered = merge_runs(runs);
@@ -346,9 +407,21 @@ impl LogView {
     }
 
     /// The `i`th shown line, oldest first.
-    pub fn get(&self, i: usize) -> Option<&LogLine> {
+    pub fn get(&self, i: usize) -> Option<LogLine<'_>> {
         let r = self.filtered.get(i)?;
-        self.sources.get(r.source as usize)?.get(r.index)
+        self.sources.get(r.source())?.get(r.index())
+    }
+
+    /// The arrival number of the `i`th shown line.
+    fn seq(&self, i: usize) -> Option<u64> {
+        let r = self.filtered.get(i)?;
+        self.sources.get(r.source())?.lines.seq(r.index())
+    }
+
+    /// Where the line with `seq` is (`Ok`) or would be (`Err`) among the shown lines.
+    fn position(&self, seq: u64) -> Result<usize, usize> {
+        let sources = &self.sources;
+        self.filtered.binary_search_by_key(&seq, |r| sources[r.source()].lines.seq(r.index()).unwrap_or(0))
     }
 
     /// Lines buffered in all sources.
@@ -369,7 +442,7 @@ impl LogView {
         let last = self.filtered.len().checked_sub(1)?;
         match self.scroll {
             Scroll::Follow => Some(last),
-            Scroll::Held { seq } => Some(match self.filtered.binary_search_by_key(&seq, |r| r.seq) {
+            Scroll::Held { seq } => Some(match self.position(seq) {
                 Ok(i) => i,
                 Err(i) => i.saturating_sub(1),
             }),
@@ -385,18 +458,19 @@ impl LogView {
     }
 
     fn hold_at(&mut self, index: usize) {
-        match self.filtered.get(index) {
-            Some(r) if index + 1 < self.filtered.len() => self.scroll = Scroll::Held { seq: r.seq },
+        match self.seq(index) {
+            Some(seq) if index + 1 < self.filtered.len() => self.scroll = Scroll::Held { seq },
             _ => self.scroll = Scroll::Follow,
         }
     }
 
     /// Moves back (towards older lines); this leaves follow mode.
     pub fn scroll_up(&mut self, lines: usize) {
-        if let Some(bottom) = self.bottom() {
-            let target = bottom.saturating_sub(lines);
+        if let Some(bottom) = self.bottom()
+            && let Some(seq) = self.seq(bottom.saturating_sub(lines))
+        {
             // Held even at the very end, so new lines do not move the screen.
-            self.scroll = Scroll::Held { seq: self.filtered[target].seq };
+            self.scroll = Scroll::Held { seq };
         }
     }
 
@@ -409,9 +483,10 @@ impl LogView {
 
     /// Shows the oldest lines: `page` is the screen height.
     pub fn top(&mut self, page: usize) {
-        if !self.filtered.is_empty() {
-            let index = page.saturating_sub(1).min(self.filtered.len() - 1);
-            self.scroll = Scroll::Held { seq: self.filtered[index].seq };
+        if !self.filtered.is_empty()
+            && let Some(seq) = self.seq(page.saturating_sub(1).min(self.filtered.len() - 1))
+        {
+            self.scroll = Scroll::Held { seq };
         }
     }
 
@@ -447,7 +522,7 @@ impl LogView {
     pub fn find(&mut self, forward: bool, page: usize) -> bool {
         let Some(pattern) = &self.search else { return false };
         let from = match self.current_match {
-            Some(seq) => match self.filtered.binary_search_by_key(&seq, |r| r.seq) {
+            Some(seq) => match self.position(seq) {
                 Ok(i) | Err(i) => i,
             },
             None => self.bottom().map_or(0, |b| if forward { b.saturating_sub(page) } else { b + 1 }),
@@ -463,10 +538,12 @@ impl LogView {
         // Counted once per jump, not per frame: the matches above this one.
         let position = (0..index).filter(hit).count() + 1;
         self.match_position = Some(position);
-        self.current_match = Some(self.filtered[index].seq);
+        self.current_match = self.seq(index);
         // Keep the match in the middle of the screen where possible.
         let bottom = (index + page / 2).min(self.filtered.len() - 1);
-        self.scroll = Scroll::Held { seq: self.filtered[bottom].seq };
+        if let Some(seq) = self.seq(bottom) {
+            self.scroll = Scroll::Held { seq };
+        }
         true
     }
 
@@ -482,10 +559,10 @@ impl LogView {
 }
 
 /// Merges runs that are each sorted by `seq` into one sorted list.
-fn merge_runs(mut runs: Vec<Vec<LineRef>>) -> Vec<LineRef> {
+fn merge_runs(mut runs: Vec<Vec<(u64, LineRef)>>) -> Vec<LineRef> {
     runs.retain(|run| !run.is_empty());
     if runs.len() <= 1 {
-        return runs.pop().unwrap_or_default();
+        return runs.pop().unwrap_or_default().into_iter().map(|(_, r)| r).collect();
     }
     let total = runs.iter().map(Vec::len).sum();
     let mut merged = Vec::with_capacity(total);
@@ -494,14 +571,14 @@ fn merge_runs(mut runs: Vec<Vec<LineRef>>) -> Vec<LineRef> {
         // A handful of sources: a linear scan for the smallest head beats a heap.
         let mut best: Option<(usize, u64)> = None;
         for (run, head) in heads.iter().enumerate() {
-            if let Some(line) = runs[run].get(*head)
-                && best.is_none_or(|(_, seq)| line.seq < seq)
+            if let Some((seq, _)) = runs[run].get(*head)
+                && best.is_none_or(|(_, best_seq)| *seq < best_seq)
             {
-                best = Some((run, line.seq));
+                best = Some((run, *seq));
             }
         }
         let Some((run, _)) = best else { break };
-        merged.push(runs[run][heads[run]]);
+        merged.push(runs[run][heads[run]].1);
         heads[run] += 1;
     }
     merged
@@ -522,7 +599,7 @@ mod tests {
     }
 
     fn texts(view: &LogView) -> Vec<String> {
-        (0..view.len()).map(|i| view.get(i).unwrap().text.clone()).collect()
+        (0..view.len()).map(|i| view.get(i).unwrap().text.to_string()).collect()
     }
 
     #[test]
@@ -540,6 +617,81 @@ mod tests {
         view.push(1, None, "b10".into(), false);
         view.push(0, None, "a10".into(), false);
         assert_eq!(view.match_count(), 3, "an evicted match is no longer counted");
+        assert!(view.sources.iter().all(|s| s.budget_dropped == 0), "buffer_lines drops are not budget drops");
+    }
+
+    /// A 100-byte line numbered `n`.
+    fn hundred_bytes(n: u64) -> String {
+        format!("{n:08} {}", "x".repeat(91))
+    }
+
+    fn recounted_matches(view: &LogView) -> usize {
+        let pattern = view.search().unwrap();
+        (0..view.len()).filter(|i| view.get(*i).unwrap().texts().matches(pattern)).count()
+    }
+
+    #[test]
+    fn the_budget_bounds_all_sources_together() {
+        let sources = (0..3).map(|i| SourceView::new(format!("s{i}"), 10_000_000, vec![])).collect();
+        let mut view = LogView::new(sources);
+        view.set_budget(1 << 20);
+        view.set_search(Pattern::new("7 x"));
+        for n in 0..60_000u64 {
+            // One source writes three lines for each of the others' one.
+            let source = [0, 0, 0, 1, 2][(n % 5) as usize];
+            view.push(source, None, hundred_bytes(n), false);
+            assert!(view.memory() <= view.budget(), "line {n}: {} bytes", view.memory());
+            if n % 1000 == 999 {
+                view.end_batch();
+            }
+        }
+        view.end_batch();
+        let counted: usize = view.sources.iter().map(SourceView::memory).sum();
+        assert_eq!(view.memory(), counted, "the running total matches the sources");
+        assert!(view.memory() > view.budget() / 2, "the budget is used, not emptied");
+        assert!(view.sources[0].budget_dropped > 0);
+        assert_eq!(view.len(), view.buffered(), "dropped lines left the shown list");
+        assert_eq!(view.match_count(), recounted_matches(&view), "dropped matches are no longer counted");
+    }
+
+    #[test]
+    fn over_the_budget_the_source_holding_most_loses_its_oldest_lines() {
+        let sources = vec![SourceView::new("flood", 10_000_000, vec![]), SourceView::new("quiet", 100_000, vec![])];
+        let mut view = LogView::new(sources);
+        view.set_budget(1 << 20);
+        for n in 0..100 {
+            view.push(1, None, format!("quiet {n}"), false);
+        }
+        let flood = 30_000u64;
+        for n in 0..flood {
+            view.push(0, None, hundred_bytes(n), false);
+        }
+        view.end_batch();
+        let (flood_view, quiet) = (&view.sources[0], &view.sources[1]);
+        assert_eq!(quiet.len(), 100, "the quiet source keeps every line");
+        assert_eq!(quiet.budget_dropped, 0);
+        assert_eq!(flood_view.budget_dropped + flood_view.len() as u64, flood);
+        assert!(flood_view.budget_dropped > 0);
+        // What is left of the flood is its newest lines, in order, up to the last one.
+        let kept: Vec<String> = texts(&view).into_iter().filter(|t| !t.starts_with("quiet")).collect();
+        let first = flood - kept.len() as u64;
+        assert_eq!(kept.first(), Some(&hundred_bytes(first)));
+        assert_eq!(kept.last(), Some(&hundred_bytes(flood - 1)));
+        assert_eq!(texts(&view)[0], "quiet 0", "the merged view still starts with the oldest quiet line");
+    }
+
+    #[test]
+    fn a_smaller_budget_applies_at_once() {
+        let mut view = view_with(&[], 100_000);
+        for n in 0..20_000 {
+            view.push(0, None, hundred_bytes(n), false);
+        }
+        view.end_batch();
+        assert_eq!(view.sources[0].budget_dropped, 0, "the default budget holds 20,000 short lines");
+        view.set_budget(1 << 20);
+        assert!(view.memory() <= 1 << 20);
+        assert!(view.sources[0].budget_dropped > 0);
+        assert_eq!(view.len(), view.buffered());
     }
 
     #[test]

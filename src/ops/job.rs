@@ -6,6 +6,7 @@
 use crate::action::{ActionSpec, Confirmed};
 use crate::backup::restore::Plan;
 use crate::config::Config;
+use crate::silence::confirm::{ConfirmedBatch, ConfirmedExpiry};
 use crate::util::identity::Identity;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -34,6 +35,10 @@ pub(super) enum Body {
     /// A confirmed restore: the supervisor plans it again from the config (the same
     /// set, backup file and target the operator was shown) and carries it out.
     Restore { set: String, backup: PathBuf, to: PathBuf, forced: bool, force_open: bool },
+    /// Confirmed silences to create on one Alertmanager (one by hand, or a window's).
+    Silence { batch: Box<crate::silence::plan::WireBatch> },
+    /// A confirmed silence to expire.
+    ExpireSilence { expiry: Box<crate::silence::plan::Expiry> },
     /// A confirmed prune: exactly the backups the operator was shown, those the
     /// set's retention rule still marks when the supervisor looks again.
     Prune { set: String, backups: Vec<PathBuf> },
@@ -113,6 +118,20 @@ impl Job {
 
     fn plain(body: Body, config: &Config, store_path: PathBuf, who: Identity) -> Job {
         Job { body, config_path: config.path.clone(), store_path, who, grace_ms: 0 }
+    }
+}
+
+impl Job {
+    /// The job for silences the operator confirmed. One request each, but on the same road as
+    /// every other change: its row in `ops list`, a start and an outcome in the audit log, and
+    /// a request in flight when the terminal goes away still ends and is recorded.
+    pub fn silences(confirmed: &ConfirmedBatch, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job::plain(Body::Silence { batch: Box::new(confirmed.batch().wire()) }, config, store_path, who)
+    }
+
+    /// The job for a silence the operator confirmed expiring.
+    pub fn expire_silence(confirmed: &ConfirmedExpiry, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job::plain(Body::ExpireSilence { expiry: Box::new(confirmed.expiry().clone()) }, config, store_path, who)
     }
 }
 

@@ -26,6 +26,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+mod silence;
+
 /// The hidden subcommand that runs a supervisor.
 pub const SUPERVISE_ARG: &str = "__supervise";
 
@@ -118,6 +120,16 @@ async fn supervise(job: Job, handshake: &mut Handshake) -> i32 {
         Body::Restore { set, backup, to, forced, force_open } => {
             let restore = RestoreJob { set, backup, to, forced, force_open };
             run_restore(&job, &config, restore, store, &mut output, handshake).await
+        }
+        Body::Silence { batch } => match batch.into_batch() {
+            Ok(batch) => silence::run(&job, &config, silence::Work::Create(batch), store, &mut output, handshake).await,
+            Err(why) => {
+                handshake.refuse(&why);
+                3
+            }
+        },
+        Body::ExpireSilence { expiry } => {
+            silence::run(&job, &config, silence::Work::Expire(*expiry), store, &mut output, handshake).await
         }
         Body::Prune { set, backups } => run_prune(&job, &config, set, backups, store, &mut output, handshake).await,
         Body::CreateBackup { set } => run_create(&job, &config, set, store, &mut output, handshake).await,

@@ -24,7 +24,11 @@ Exit codes:
      `record` could not write to the store
   2  bad input: invalid expression, time, zone or task name
   3  refused: --read-only, or the task has no `run` command
-  N  `run` and `wrap` exit with the task's own exit code (127 if it could not start)";
+  N  `run` and `wrap` exit with the task's own exit code (127 if it could not start)
+
+`silences` (cron-able: `schedule silences --apply --yes`): 0 planned, or every
+missing silence created; 1 the Alertmanager could not be read or a creation
+failed; 2 no such engine; 3 refused (read-only, not confirmed); 5 detached";
 
 /// Show upcoming runs, evaluate an expression, or run and record tasks.
 #[derive(Debug, clap::Args)]
@@ -96,6 +100,8 @@ enum ScheduleCommand {
         #[arg(last = true, required = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
+    /// Plan (and with --apply, create) the Alertmanager silences of the coming windows' `silence`.
+    Silences(crate::silence::windows::ScheduleSilencesArgs),
     /// List recorded runs, newest first.
     History {
         /// Only this task.
@@ -126,6 +132,9 @@ pub fn run(config: Config, args: ScheduleArgs, global: &Global) -> ExitCode {
             record(&config, &task, exit_code, duration, started.as_deref(), output)
         }
         Some(ScheduleCommand::Wrap { task, command }) => wrap(&config, &task, &command),
+        Some(ScheduleCommand::Silences(silences)) => {
+            crate::silence::windows::run_schedule(&config, silences, global.read_only || config.settings.read_only)
+        }
         Some(ScheduleCommand::History { task, limit, json }) => show_history(&config, task.as_deref(), limit, json),
     }
 }

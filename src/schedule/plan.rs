@@ -125,6 +125,8 @@ pub struct Window {
     pub schedule: Schedule,
     pub zone: Tz,
     pub length: Duration,
+    /// What each occurrence silences in Alertmanager (`[[window]] silence`); empty for none.
+    pub silence: Vec<crate::engine::matcher::Matcher>,
 }
 
 /// One occurrence of a window.
@@ -208,6 +210,7 @@ impl Plan {
                     schedule: Schedule::parse(window.cron.get_ref()).ok()?,
                     zone: window.zone(default_zone),
                     length: Duration::from_std(window.duration.get()).ok()?,
+                    silence: window.silence_matchers(),
                 })
             })
             .collect();

@@ -28,6 +28,14 @@ pub enum Action {
     },
     ToggleHelp,
     OpenPalette,
+    /// Every silence of every Alertmanager, with its time left; expire one from there.
+    OpenSilences,
+    /// The silence dialog for an alert: its engine and labels (see `tui::silence::silence_alert`).
+    #[serde(skip)]
+    SilenceAlert(Box<super::silence::Seed>),
+    /// A report from the silence overlays' background work.
+    #[serde(skip)]
+    Silence(super::silence::Msg),
     /// Closes the topmost overlay.
     Close,
     NextTab,
@@ -89,6 +97,7 @@ impl Action {
             Action::SetTheme(name) => format!("theme: {name} (for this session)"),
             Action::ToggleHelp => "show or hide this help".into(),
             Action::OpenPalette => "open the command palette".into(),
+            Action::OpenSilences => "silences: list them with their time left, expire one".into(),
             Action::Close => "close the overlay, or dismiss the last error".into(),
             Action::NextTab => "next tab".into(),
             Action::PreviousTab => "previous tab".into(),
@@ -128,6 +137,7 @@ impl Action {
             Action::Select => 28,
             Action::Tab(_) => 30,
             Action::Copy => 35,
+            Action::OpenSilences => 34,
             Action::ToggleMouse => 36,
             Action::Suspend => 40,
             _ => 100,
@@ -141,6 +151,7 @@ impl Action {
             Action::ToggleHelp,
             Action::NextTab,
             Action::PreviousTab,
+            Action::OpenSilences,
             Action::Copy,
             Action::ToggleMouse,
             Action::Suspend,

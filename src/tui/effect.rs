@@ -6,6 +6,8 @@ use super::tabs::TabEffect;
 pub enum Effect {
     /// Work for one tab's background machinery; see `tabs::execute`.
     Tab(TabEffect),
+    /// Work for the silence overlays; see `silence::execute`.
+    Silence(super::silence::Effect),
     /// Give the terminal back to the shell until `fg`.
     Suspend,
     /// Write this to the terminal as it is: an OSC 52 clipboard sequence.

@@ -10,7 +10,7 @@ pub fn event_to_action(model: &Model, event: Event) -> Option<Action> {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
             // ctrl-c always means what the keymap says, even inside a prompt.
             let is_ctrl_c = key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL);
-            if model.tab_captures_keys() && !is_ctrl_c {
+            if (model.tab_captures_keys() || model.overlay_captures_keys()) && !is_ctrl_c {
                 return Some(Action::Key(key));
             }
             let chord = KeyChord::from_event(&key)?;

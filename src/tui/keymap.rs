@@ -205,6 +205,7 @@ impl Keymap {
             ("ctrl-z", Suspend),
             ("y", Copy),
             ("M", ToggleMouse),
+            ("Z", OpenSilences),
             ("?", ToggleHelp),
             ("f1", ToggleHelp),
             (":", OpenPalette),

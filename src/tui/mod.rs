@@ -11,6 +11,7 @@ pub mod model;
 pub mod palette;
 pub mod quiet;
 pub mod runtime;
+pub mod silence;
 pub mod tab;
 pub mod tabs;
 pub mod terminal;

@@ -36,6 +36,10 @@ pub struct Model {
     pub mouse: bool,
     /// Themes the palette can switch to, loaded and fitted to the terminal at start.
     pub themes: Vec<crate::theme::Theme>,
+    /// Who is at the keyboard, as `user@host`: a new silence's `created_by`.
+    pub operator: String,
+    /// The last nonce given to an overlay whose background work answers later.
+    pub next_nonce: u64,
 }
 
 /// What tabs pass to the incident timeline: the newest error lines of the
@@ -66,8 +70,14 @@ impl Evidence {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     Palette(Palette),
+    /// The silence dialog (a draft, then its confirmation).
+    Silence(Box<crate::tui::silence::SilenceDialog>),
+    /// Every silence with its time left.
+    Silences(Box<crate::tui::silence::SilencesOverlay>),
 }
 
 /// The bottom line, visible on every tab.
@@ -137,6 +147,8 @@ impl Model {
             clipboard: true,
             mouse: false,
             themes: Vec::new(),
+            operator: String::new(),
+            next_nonce: 0,
         }
     }
 
@@ -158,6 +170,8 @@ impl Model {
         match self.overlay {
             Overlay::Help { .. } => Mode::Help,
             Overlay::Palette(_) => Mode::Palette,
+            // They take every key as typed; only ctrl-c is looked up, and means what it means everywhere.
+            Overlay::Silence(_) | Overlay::Silences(_) => Mode::Global,
             Overlay::None => Mode::Tab(self.tab),
         }
     }
@@ -170,5 +184,10 @@ impl Model {
     /// A tab prompt (filter, confirmation, notes) is open and gets keys as typed.
     pub fn tab_captures_keys(&self) -> bool {
         matches!(self.overlay, Overlay::None) && self.tabs.captures_keys(self.tab)
+    }
+
+    /// An overlay with its own keys (the silence dialog and list) is open and gets keys as typed.
+    pub fn overlay_captures_keys(&self) -> bool {
+        matches!(self.overlay, Overlay::Silence(_) | Overlay::Silences(_))
     }
 }

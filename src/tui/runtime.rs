@@ -127,6 +127,7 @@ fn apply(model: &mut Model, term: &mut Term, options: &Options, action: Action) 
     for effect in update(model, action, std::time::Instant::now()) {
         match effect {
             Effect::Tab(effect) => super::tabs::execute(effect, &options.services),
+            Effect::Silence(effect) => super::silence::execute(effect, &options.services),
             Effect::Suspend => {
                 terminal::suspend(term)?;
                 if model.mouse {

@@ -5,6 +5,7 @@ use super::action::Action;
 use super::effect::Effect;
 use super::model::{Model, Overlay};
 use super::palette::Palette;
+use super::silence;
 use super::tab::TabId;
 use super::tabs::{TabEffect, health};
 use crate::util::sanitize::sanitize_str;
@@ -47,8 +48,14 @@ pub fn update(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
             // A frame that said "terminal too small" showed nothing of the tab.
             if model.overlay == Overlay::None && crate::tui::view::fits(model.size.0, model.size.1) {
                 model.tabs.on_frame_drawn(model.tab);
+            } else if crate::tui::view::fits(model.size.0, model.size.1) {
+                silence::on_frame_drawn(model);
             }
             Vec::new()
+        }
+        Action::Silence(msg) => {
+            model.dirty = true;
+            silence::on_msg(model, msg).into_iter().map(Effect::Silence).collect()
         }
         Action::Error(message) => {
             model.status.last_error = Some(sanitize_str(&message));
@@ -59,6 +66,9 @@ pub fn update(model: &mut Model, action: Action, now: Instant) -> Vec<Effect> {
             let effects = match &model.overlay {
                 Overlay::Help { .. } => update_help(model, action),
                 Overlay::Palette(_) => update_palette(model, action, now),
+                Overlay::Silence(_) | Overlay::Silences(_) => {
+                    silence::on_action(model, action).into_iter().map(Effect::Silence).collect()
+                }
                 Overlay::None => update_normal(model, action, now),
             };
             model.dirty = true;
@@ -76,7 +86,19 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
     if let Action::Tab(command) = action {
         let (tabs, mut ctx) = model.tab_parts();
         let effects = tabs.on_command(command, &mut ctx);
-        return hand_over_declarations(model, effects).into_iter().map(Effect::Tab).collect();
+        // `z` on an alert opens the silence dialog over the tab.
+        let (silences, effects): (Vec<TabEffect>, Vec<TabEffect>) = effects
+            .into_iter()
+            .partition(|effect| matches!(effect, TabEffect::Health(health::Effect::SilenceAlert { .. })));
+        let mut out = Vec::new();
+        for effect in silences {
+            if let TabEffect::Health(health::Effect::SilenceAlert { engine, labels }) = effect {
+                let seed = silence::Seed { engine, labels };
+                out.extend(silence::open_dialog(model, seed).into_iter().map(Effect::Silence));
+            }
+        }
+        out.extend(hand_over_declarations(model, effects).into_iter().map(Effect::Tab));
+        return out;
     }
     if is_navigation(&action) {
         let tab = model.tab;
@@ -100,6 +122,10 @@ fn update_normal(model: &mut Model, action: Action, _now: Instant) -> Vec<Effect
             return vec![Effect::Mouse(model.mouse)];
         }
         Action::ToggleHelp => model.overlay = Overlay::Help { scroll: 0 },
+        Action::OpenSilences => return silence::open_list(model).into_iter().map(Effect::Silence).collect(),
+        Action::SilenceAlert(seed) => {
+            return silence::open_dialog(model, *seed).into_iter().map(Effect::Silence).collect();
+        }
         Action::OpenPalette => {
             let palette =
                 Palette::new(&model.keymap, model.mode()).with_themes(model.themes.iter().map(|t| t.name.as_str()));
@@ -141,7 +167,7 @@ fn copy_selection(model: &mut Model) -> Vec<Effect> {
     vec![Effect::Raw(sequence)]
 }
 
-/// `i` on a check opens the incident tab's own dialog, prefilled, for the operator to
+/// `i` on a check or an alert opens the incident tab's own dialog, prefilled, for the operator to
 /// confirm; every other effect passes through.
 fn hand_over_declarations(model: &mut Model, effects: Vec<TabEffect>) -> Vec<TabEffect> {
     let mut out = Vec::with_capacity(effects.len());
@@ -150,6 +176,11 @@ fn hand_over_declarations(model: &mut Model, effects: Vec<TabEffect>) -> Vec<Tab
             TabEffect::Health(health::Effect::Declare { check, title, evidence, .. }) => {
                 model.tab = TabId::Incident;
                 let declared = model.tabs.incident.declare_from_check(&check, title, evidence);
+                out.extend(declared.into_iter().map(TabEffect::Incident));
+            }
+            TabEffect::Health(health::Effect::DeclareAlert { alert, title, evidence, severity, runbooks }) => {
+                model.tab = TabId::Incident;
+                let declared = model.tabs.incident.declare_from_alert(&alert, title, evidence, severity, &runbooks);
                 out.extend(declared.into_iter().map(TabEffect::Incident));
             }
             other => out.push(other),

@@ -17,8 +17,18 @@ pub fn sanitize(bytes: &[u8]) -> String {
     sanitize_str(&String::from_utf8_lossy(bytes))
 }
 
+/// Whether `bytes` are all printable ASCII (space to `~`), which
+/// [`sanitize`] leaves as they are.
+pub fn is_printable_ascii(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| (b' '..=b'~').contains(b))
+}
+
 /// Like [`sanitize`] for text that is already UTF-8.
 pub fn sanitize_str(text: &str) -> String {
+    // Most log text is printable ASCII, which passes unchanged.
+    if is_printable_ascii(text.as_bytes()) {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     let mut column = 0usize;
     let mut chars = text.chars().peekable();
@@ -128,6 +138,14 @@ mod tests {
         assert_eq!(sanitize_str("safe\u{202e}txt.exe"), "safetxt.exe");
         assert_eq!(sanitize_str("\u{9b}31mred"), "red");
         assert_eq!(sanitize_str("a\tb"), "a   b");
+    }
+
+    #[test]
+    fn printable_ascii_passes_unchanged_and_its_neighbours_do_not() {
+        let printable: String = (b' '..=b'~').map(char::from).collect();
+        assert_eq!(sanitize_str(&printable), printable);
+        assert_eq!(sanitize_str("ok\u{7f}"), "ok\u{2421}");
+        assert_eq!(sanitize_str("ok\u{1f}"), "ok\u{241f}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ impl Condition {
             Subject::Status | Subject::Header(_) | Subject::Json(_) => &["http"],
             Subject::Body => &["http", "command"],
             Subject::Exit => &["command"],
-            Subject::Value => &["command", "sqlite", "system", "disk", "tls", "gpu"],
+            Subject::Value => &["command", "sqlite", "system", "disk", "tls", "gpu", "promql"],
         };
         if allowed.contains(&kind) {
             Ok(())

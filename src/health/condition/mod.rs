@@ -17,7 +17,8 @@ pub enum Subject {
     Status,
     Latency,
     Body,
-    /// The value of a command (its trimmed stdout), a SQLite query, a system or disk check.
+    /// The value of a command (its trimmed stdout), a SQLite query, a system or disk check,
+    /// or of each series a PromQL check returns.
     Value,
     Exit,
     Header(String),
@@ -362,8 +363,12 @@ impl fmt::Display for Literal {
     }
 }
 
-/// Whole numbers without a trailing `.0`; others with up to two decimals.
+/// Whole numbers without a trailing `.0`; others with up to two decimals;
+/// NaN and the infinities as Prometheus writes them.
 pub fn format_number(n: f64) -> String {
+    if !n.is_finite() {
+        return crate::engine::format_value(n);
+    }
     if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n:.2}") }
 }
 

@@ -141,3 +141,17 @@ fn the_parser_never_panics_on_arbitrary_input() {
         }
     }
 }
+
+#[test]
+fn nan_fails_every_comparison_but_not_equal_and_infinity_is_above_any_number() {
+    let seen = |value: f64| Observation { value: Some(Value::Number(value)), ..Observation::default() };
+    let holds = |text: &str, value: f64| parse(text).unwrap().evaluate(&seen(value)).is_ok();
+    for text in ["value < 0.9", "value >= 0.9", "value == 1", "value > -1"] {
+        assert!(!holds(text, f64::NAN), "{text} must fail on NaN");
+    }
+    assert!(holds("value != 1", f64::NAN));
+    assert!(holds("value > 1e300", f64::INFINITY) && !holds("value < 0.9", f64::INFINITY));
+    assert!(holds("value < -1e300", f64::NEG_INFINITY));
+    let failure = parse("value < 0.9").unwrap().evaluate(&seen(f64::INFINITY)).unwrap_err();
+    assert_eq!(failure.message, "value was +Inf, expected < 0.90");
+}

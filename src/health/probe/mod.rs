@@ -6,6 +6,7 @@
 
 pub mod backup;
 mod command;
+mod engine;
 pub mod gpu;
 mod http;
 pub use http::expand_env;
@@ -67,6 +68,10 @@ impl Prober {
 
     /// Runs `spec` once, within its timeout, and judges the result.
     pub async fn run(&self, spec: &CheckSpec) -> Outcome {
+        if let Some(check) = &spec.engine {
+            // Bounded by its own timeout, and judged series by series.
+            return engine::run(spec, check).await;
+        }
         let started = Instant::now();
         let observed = tokio::time::timeout(spec.timeout + GRACE, self.observe(spec)).await;
         let latency = started.elapsed();
@@ -104,6 +109,9 @@ impl Prober {
                 None => Err(ProbeError::CannotRun(format!("no backup set named `{set}`"))),
             },
             CheckTarget::Gpu(gauge) => gpu::probe(&self.gpu, spec, gauge).await,
+            CheckTarget::Promql(_) | CheckTarget::Targets(_) => {
+                Err(ProbeError::CannotRun("the check's engine could not be set up".into()))
+            }
         }
     }
 

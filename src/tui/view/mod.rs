@@ -56,6 +56,8 @@ fn draw(model: &Model, frame: &mut Frame) {
         Overlay::None => {}
         Overlay::Help { scroll } => help::render(model, *scroll, frame, body),
         Overlay::Palette(palette) => palette::render(model, palette, frame, body),
+        Overlay::Silence(dialog) => super::silence::render_dialog(model, dialog, frame, body),
+        Overlay::Silences(list) => super::silence::render_list(model, list, frame, body),
     }
 }
 

@@ -31,6 +31,19 @@ use std::sync::Arc;
 const HISTORY_DAYS: i64 = 62;
 /// How often the store is read again for runs recorded by other processes (cron wrappers).
 const HISTORY_POLL_SECS: u64 = 15;
+/// How often Alertmanager is asked which windows have their silence.
+const SILENCES_POLL_SECS: u64 = 60;
+
+/// Whether a window occurrence that asks for a silence (`[[window]] silence`) has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SilenceMark {
+    /// A silence with the window's matchers covers it (its id).
+    Silenced(String),
+    /// None does: `firstwatch schedule silences --apply` creates it.
+    Missing,
+    /// Alertmanager's silences are not (yet) known.
+    Unknown,
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Focus {
@@ -74,6 +87,10 @@ pub struct CalendarTab {
     minute: i64,
     /// Where the agenda's rows were last drawn, for mouse clicks.
     hits: std::cell::Cell<super::ListHits>,
+    /// Alertmanager's silences, read for windows that ask for one; `Err` says why not.
+    silences: Option<Result<Arc<Vec<crate::engine::alertmanager::Silence>>, String>>,
+    /// Beside `rows`: whether the window a row falls in has its silence.
+    row_silences: Vec<Option<SilenceMark>>,
 }
 
 /// What this tab's sources report.
@@ -82,7 +99,13 @@ pub enum Msg {
     Imported(Arc<Imported>),
     History(Arc<Vec<RunRecord>>),
     HistoryFailed(String),
-    RunFinished { task: String, exit_code: i32, store_error: Option<String> },
+    RunFinished {
+        task: String,
+        exit_code: i32,
+        store_error: Option<String>,
+    },
+    /// Alertmanager's silences (for the windows' marks), or why they could not be read.
+    Silences(Result<Arc<Vec<crate::engine::alertmanager::Silence>>, String>),
 }
 
 /// What keys can be bound to in `[keys.calendar]`.
@@ -145,6 +168,9 @@ pub fn start(services: &Services) -> CalendarTab {
     let mut tab = CalendarTab::with_plan(plan, config.settings.zone());
     tab.read_only_services = services.read_only;
     execute(Effect::ImportHost, services);
+    if tab.plan.windows.iter().any(|w| !w.silence.is_empty()) {
+        poll_silences(services);
+    }
     if let Some(store) = services.store.clone() {
         let sender = services.sources.clone();
         tokio::spawn(async move {
@@ -176,6 +202,32 @@ pub fn start(services: &Services) -> CalendarTab {
         });
     }
     tab
+}
+
+/// Reads Alertmanager's silences now and every minute, reporting only changes.
+fn poll_silences(services: &Services) {
+    let (engines, _) = crate::engine::Engines::from_config(&services.config);
+    let sender = services.sources.clone();
+    tokio::spawn(async move {
+        let mut last = None;
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(SILENCES_POLL_SECS));
+        loop {
+            ticker.tick().await;
+            let read = match engines.pick(None, crate::config::EngineKind::Alertmanager) {
+                Ok(engine) => crate::engine::alertmanager::silences(&engine)
+                    .await
+                    .map_err(|err| crate::util::sanitize::sanitize_str(&err.to_string())),
+                Err(why) => Err(format!("window silences cannot be checked: {why}")),
+            };
+            if last.as_ref() == Some(&read) {
+                continue;
+            }
+            last = Some(read.clone());
+            if sender.send(Action::Msg(TabMsg::Calendar(Msg::Silences(read.map(Arc::new))))).await.is_err() {
+                return;
+            }
+        }
+    });
 }
 
 pub fn execute(effect: Effect, services: &Services) {
@@ -263,6 +315,30 @@ impl CalendarTab {
         self.rows = derive::agenda_rows(&self.plan, &self.runs, day, zone, self.now);
         self.states = derive::task_states(&self.plan, &self.runs, self.now);
         self.selected_row = self.selected_row.min(self.rows.len().saturating_sub(1));
+        self.row_silences = self
+            .rows
+            .iter()
+            .map(|row| {
+                let window = self.plan.windows.iter().find(|w| Some(&w.name) == row.in_window.as_ref())?;
+                self.silence_mark(window, window.active_at(row.at)?)
+            })
+            .collect();
+    }
+
+    /// Whether `span` of `window` has its silence; `None` when the window asks for none or the span is over.
+    pub fn silence_mark(&self, window: &crate::schedule::Window, span: crate::schedule::Span) -> Option<SilenceMark> {
+        if window.silence.is_empty() || span.end <= self.now {
+            return None;
+        }
+        Some(match &self.silences {
+            Some(Ok(silences)) => {
+                match crate::silence::windows::covering(silences, &window.silence, span.start.max(self.now), span.end) {
+                    Some(silence) => SilenceMark::Silenced(silence.id.clone()),
+                    None => SilenceMark::Missing,
+                }
+            }
+            _ => SilenceMark::Unknown,
+        })
     }
 
     fn move_day(&mut self, days: i64) {
@@ -308,6 +384,7 @@ impl CalendarTab {
                 self.history_error = None;
             }
             Msg::HistoryFailed(err) => self.history_error = Some(crate::util::sanitize::sanitize_str(&err)),
+            Msg::Silences(read) => self.silences = Some(read),
             Msg::RunFinished { task, exit_code, store_error } => {
                 let outcome = if exit_code == 0 { "✓ ok".to_string() } else { format!("✗ exit {exit_code}") };
                 self.notice = Some(match store_error {

@@ -251,3 +251,46 @@ async fn the_engine_reports_runs_recorded_by_other_processes() {
         }
     }
 }
+
+#[test]
+fn rows_in_a_window_with_silence_say_whether_alertmanager_has_it() {
+    let config = load_str(
+        "[[task]]\nname = \"db backup\"\ncron = \"30 3 * * *\"\n\
+         [[window]]\nname = \"nightly\"\ncron = \"0 3 * * *\"\nduration = \"1h\"\nsilence = ['job=\"db\"']\n",
+        std::path::Path::new("fw.toml"),
+    )
+    .unwrap();
+    let early = DateTime::parse_from_rfc3339("2026-11-30T01:00:00Z").unwrap().to_utc();
+    let mut tab = CalendarTab::with_plan(Plan::from_config(&config), chrono_tz::UTC);
+    let mut status = status();
+    tab.on_tick(&mut ctx(&mut status, early));
+    let today = |tab: &CalendarTab| {
+        let keymap = Keymap::defaults();
+        let theme = Theme::no_color();
+        let view = ViewCtx { theme: &theme, keymap: &keymap, wall: early, zone: chrono_tz::UTC, read_only: false };
+        let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+        terminal.draw(|frame| tab.render(&view, frame, frame.area())).unwrap();
+        format!("{}", terminal.backend())
+    };
+    assert!(today(&tab).contains("?~nightly"), "{}", today(&tab));
+    assert!(today(&tab).contains("in    nightly ? silence unknown"), "{}", today(&tab));
+
+    let start = DateTime::parse_from_rfc3339("2026-11-30T03:00:00Z").unwrap().to_utc();
+    let silence = crate::engine::alertmanager::Silence {
+        id: "0f9e11aa-2b3c-4d5e-8f90-123456789abc".into(),
+        matchers: vec![crate::engine::matcher::Matcher::parse("job=\"db\"").unwrap().to_api()],
+        starts_at: start,
+        ends_at: start + Duration::hours(1),
+        created_by: "cron@db1".into(),
+        comment: "maintenance window `nightly`".into(),
+        status: crate::engine::alertmanager::SilenceStatus { state: "pending".into() },
+    };
+    tab.on_msg(Msg::Silences(Ok(Arc::new(vec![silence]))), &mut ctx(&mut status, early));
+    assert!(today(&tab).contains("✓~nightly"), "{}", today(&tab));
+    assert!(today(&tab).contains("in    nightly ✓ silenced (0f9e11aa)"), "{}", today(&tab));
+
+    // Tomorrow's occurrence has none yet.
+    tab.on_nav(&Action::Right, &mut ctx(&mut status, early));
+    assert!(today(&tab).contains("✗~nightly"), "{}", today(&tab));
+    assert!(today(&tab).contains("in    nightly ✗ no silence (schedule silences --apply)"), "{}", today(&tab));
+}

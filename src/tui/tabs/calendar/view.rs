@@ -209,8 +209,17 @@ fn render_agenda(tab: &CalendarTab, view: &ViewCtx, frame: &mut Frame, area: Rec
                     ));
                 }
             }
+            // A window's silence as one symbol before its name (the name may be cut); the task pane says it in words.
+            if let Some(Some(mark)) = tab.row_silences.get(index) {
+                let (text, style) = silence_words(mark, view);
+                spans.push(Span::styled(format!(" {}", text.split(' ').next().unwrap_or_default()), style));
+            }
             if let Some(window) = &row.in_window {
-                spans.push(Span::styled(if wide { format!(" ~{window}") } else { " ~".into() }, theme.info()));
+                let space = if tab.row_silences.get(index).is_some_and(Option::is_some) { "" } else { " " };
+                spans.push(Span::styled(
+                    if wide { format!("{space}~{window}") } else { format!("{space}~") },
+                    theme.info(),
+                ));
             }
             let line = Line::from(spans);
             if index == tab.selected_row && tab.focus == Focus::Agenda { line.style(theme.selection()) } else { line }
@@ -249,6 +258,16 @@ fn render_details(tab: &CalendarTab, view: &ViewCtx, frame: &mut Frame, area: Re
         summary.push(Span::styled(format!(" · {}", state.label()), style));
     }
     let mut lines = vec![Line::from(summary)];
+    if let (Some(row), Some(Some(mark))) = (tab.rows.get(tab.selected_row), tab.row_silences.get(tab.selected_row))
+        && let Some(window) = &row.in_window
+    {
+        let (text, style) = silence_words(mark, view);
+        lines.push(Line::from(vec![
+            Span::styled("in    ", theme.muted()),
+            Span::raw(format!("{} ", sanitize_str(window))),
+            Span::styled(text, style),
+        ]));
+    }
     if let Some(notice) = &tab.notice {
         lines.push(Line::styled(notice.clone(), theme.warn()));
     }
@@ -297,22 +316,41 @@ fn render_details(tab: &CalendarTab, view: &ViewCtx, frame: &mut Frame, area: Re
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// How a window's silence reads: a symbol and words, so it reads without colour too.
+fn silence_words(mark: &super::SilenceMark, view: &ViewCtx) -> (String, Style) {
+    match mark {
+        super::SilenceMark::Silenced(id) => {
+            (format!("✓ silenced ({})", crate::silence::plan::short_id(id)), view.theme.ok())
+        }
+        super::SilenceMark::Missing => ("✗ no silence (schedule silences --apply)".into(), view.theme.warn()),
+        super::SilenceMark::Unknown => ("? silence unknown".into(), view.theme.muted()),
+    }
+}
+
 fn windows_lines<'a>(tab: &CalendarTab, view: &ViewCtx) -> Vec<Line<'a>> {
     let zone = tab.zone();
     tab.plan
         .windows
         .iter()
-        .map(|window| match (window.active_at(tab.now), window.next_after(tab.now)) {
-            (Some(span), _) => Line::styled(
-                format!("● {} active until {}", window.name, span.end.with_timezone(&zone).format("%a %H:%M")),
-                view.theme.warn(),
-            ),
-            (None, Some(span)) => Line::raw(format!(
-                "○ {} next {}",
-                window.name,
-                span.start.with_timezone(&zone).format("%a %d %b %H:%M")
-            )),
-            (None, None) => Line::raw(format!("○ {}", window.name)),
+        .map(|window| {
+            let span = window.active_at(tab.now).or_else(|| window.next_after(tab.now));
+            let mut line = match (window.active_at(tab.now), window.next_after(tab.now)) {
+                (Some(span), _) => Line::styled(
+                    format!("● {} active until {}", window.name, span.end.with_timezone(&zone).format("%a %H:%M")),
+                    view.theme.warn(),
+                ),
+                (None, Some(span)) => Line::raw(format!(
+                    "○ {} next {}",
+                    window.name,
+                    span.start.with_timezone(&zone).format("%a %d %b %H:%M")
+                )),
+                (None, None) => Line::raw(format!("○ {}", window.name)),
+            };
+            if let Some(mark) = span.and_then(|span| tab.silence_mark(window, span)) {
+                let (text, style) = silence_words(&mark, view);
+                line.spans.push(Span::styled(format!(" · {text}"), style));
+            }
+            line
         })
         .collect()
 }

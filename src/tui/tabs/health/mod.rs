@@ -1,13 +1,22 @@
 //! The health tab: every check, worst first, with latency, uptime and the
-//! last result; a detail pane for the selected one. The engine
-//! (`crate::health`) does the work; this module only folds its reports into
-//! rows and draws them.
+//! last result; a detail pane for the selected one. A `promql` or `targets`
+//! check is one row per series it returned, each with its own state. The
+//! engine (`crate::health`) does the work; this module only folds its reports
+//! into rows and draws them.
 
+mod alerts;
+mod alerts_view;
 mod copy;
+mod series;
 mod update;
 mod view;
 
+pub use alerts::{AlertLine, AlertsSection};
+
 use super::{Services, TabCtx, ViewCtx};
+use crate::engine::alerts::{AlertView, EngineAlerts};
+use crate::engine::poll::{self, AlertPoller};
+use crate::engine::{Engine, Labels};
 use crate::health::{CheckSpec, CheckView, EngineHandle, engine};
 use crate::incident::record::Severity as IncidentSeverity;
 use crate::tui::action::Action;
@@ -21,12 +30,17 @@ use std::sync::Arc;
 
 #[derive(Debug, Default)]
 pub struct HealthTab {
-    /// One row per check, by check index.
+    /// One view per check, by check index.
     rows: Vec<Arc<CheckView>>,
-    /// Row indexes in display order (sorted and filtered).
-    order: Vec<usize>,
-    /// The selected check (by index, so it stays put when the order changes).
-    selected: Option<usize>,
+    /// The table's rows in display order (sorted and filtered): checks, and the series of
+    /// checks that return several.
+    order: Vec<RowRef>,
+    /// The selected row (by check index and series name, so it stays put when the order changes).
+    selected: Option<Selection>,
+    /// Where the selected row is in `order` (kept with it, so a frame does not search for it).
+    at: Option<usize>,
+    /// Rows per state over all rows, for the title (kept with `order`).
+    counts: std::collections::HashMap<crate::health::Status, usize>,
     /// Until the user moves, the selection follows the top row (the worst check).
     moved: bool,
     sort: Sort,
@@ -45,6 +59,81 @@ pub struct HealthTab {
     verdicts: std::collections::BTreeMap<usize, crate::health::Status>,
     /// Where the table's rows were last drawn, for mouse clicks.
     hits: std::cell::Cell<super::ListHits>,
+    /// The alerts of every Alertmanager, under the checks.
+    alerts: AlertsSection,
+    /// What a series row's sparkline asks, per check (`promql` checks only).
+    sources: Vec<Option<RangeSource>>,
+    /// The selected series over its window, for the detail pane.
+    range: Option<series::RangeView>,
+    /// Stamps range requests, so a late answer for an earlier selection is dropped.
+    generation: u64,
+}
+
+/// One row of the table: a check, or one series (by position in its last run) of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowRef {
+    pub check: usize,
+    pub series: Option<usize>,
+}
+
+/// The selected row, by check index and series name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub check: usize,
+    pub series: Option<String>,
+}
+
+/// Where a `promql` check's series come from, for their sparklines.
+#[derive(Clone)]
+struct RangeSource {
+    engine: Arc<Engine>,
+    promql: String,
+}
+
+impl std::fmt::Debug for RangeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RangeSource({}, {:?})", self.engine.name(), self.promql)
+    }
+}
+
+/// Asks one series' values over its window (`query_range`), for the detail pane.
+#[derive(Clone)]
+pub struct RangeRequest {
+    engine: Arc<Engine>,
+    pub promql: String,
+    pub labels: Labels,
+    pub window: std::time::Duration,
+    pub key: Selection,
+    pub generation: u64,
+}
+
+impl PartialEq for RangeRequest {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.engine, &other.engine)
+            && (&self.promql, &self.labels, self.window, &self.key, self.generation)
+                == (&other.promql, &other.labels, other.window, &other.key, other.generation)
+    }
+}
+
+impl std::fmt::Debug for RangeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RangeRequest")
+            .field("engine", &self.engine.name())
+            .field("promql", &self.promql)
+            .field("labels", &self.labels)
+            .field("window", &self.window)
+            .field("key", &self.key)
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+/// The answer to a [`RangeRequest`]: the points (time, value), oldest first, or why there are none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeAnswer {
+    pub key: Selection,
+    pub generation: u64,
+    pub points: Result<Vec<(f64, f64)>, String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -80,6 +169,10 @@ impl Sort {
 pub enum Msg {
     /// New views of the checks that changed.
     Updated(Vec<Arc<CheckView>>),
+    /// The selected series over its window.
+    Range(RangeAnswer),
+    /// One Alertmanager's latest answer.
+    Alerts(Arc<EngineAlerts>),
 }
 
 /// What keys can be bound to in `[keys.health]`.
@@ -93,6 +186,7 @@ pub enum Command {
     Filter,
     ToggleDetail,
     Declare,
+    SilenceAlert,
 }
 
 impl Command {
@@ -104,6 +198,7 @@ impl Command {
         Command::Filter,
         Command::ToggleDetail,
         Command::Declare,
+        Command::SilenceAlert,
     ];
 
     pub fn describe(&self) -> String {
@@ -115,6 +210,7 @@ impl Command {
             Command::Filter => "health: filter checks by text",
             Command::ToggleDetail => "health: show or hide the detail pane",
             Command::Declare => "health: open an incident about the selected check (or note it on the open one)",
+            Command::SilenceAlert => "health: silence the selected alert (matchers from its labels, confirmed)",
         }
         .into()
     }
@@ -130,6 +226,16 @@ pub enum Effect {
     /// Open an incident about a failing check, or add it as evidence to the open one.
     /// The console hands it to the incident tab's dialog (see `tui::update`); executed, it opens directly.
     Declare { check: String, title: String, evidence: String, severity: IncidentSeverity },
+    /// Fetch the selected series over its window, for its sparkline.
+    FetchRange(RangeRequest),
+    /// Read every Alertmanager again now.
+    RefreshAlerts(AlertPoller),
+    /// Open the silence dialog for an alert: its engine and its labels as the engine sent them.
+    /// The console hands it to the silence overlay (see `tui::update`).
+    SilenceAlert { engine: String, labels: Labels },
+    /// Open an incident about an alert (as `Declare`); `runbooks` are the names its
+    /// annotations give, best first, to be matched against the runbooks' names and titles.
+    DeclareAlert { alert: String, title: String, evidence: String, severity: IncidentSeverity, runbooks: Vec<String> },
 }
 
 pub fn default_keys() -> Vec<(&'static str, Command)> {
@@ -141,6 +247,7 @@ pub fn default_keys() -> Vec<(&'static str, Command)> {
         ("/", Command::Filter),
         ("d", Command::ToggleDetail),
         ("i", Command::Declare),
+        ("z", Command::SilenceAlert),
     ]
 }
 
@@ -148,6 +255,8 @@ pub fn start(services: &Services) -> HealthTab {
     let (specs, problems) = CheckSpec::build_all(&services.config);
     let mut tab = HealthTab::with_checks(&specs);
     tab.problems = problems;
+    tab.alerts = start_alerts(services);
+    tab.rebuild_alerts();
     if specs.is_empty() {
         return tab;
     }
@@ -158,8 +267,69 @@ pub fn start(services: &Services) -> HealthTab {
     tab
 }
 
+/// Starts reading every Alertmanager of the config, when there is one.
+fn start_alerts(services: &Services) -> AlertsSection {
+    let config = &services.config;
+    let Ok((engines, unbuilt)) = crate::engine::alerts::alertmanagers(config, None) else {
+        return AlertsSection::default();
+    };
+    let names = config
+        .engines
+        .iter()
+        .filter(|e| e.kind == crate::config::EngineKind::Alertmanager)
+        .map(|e| crate::util::sanitize::sanitize_str(e.name.get_ref()))
+        .collect();
+    let sources = services.sources.clone();
+    let report: poll::Report =
+        Arc::new(move |answer| sources.try_send(Action::Msg(TabMsg::Health(Msg::Alerts(answer)))).is_ok());
+    let mut section = AlertsSection::new(names, Some(poll::start(engines, poll::EVERY, report)));
+    for answer in unbuilt {
+        section.apply(Arc::new(answer));
+    }
+    section
+}
+
 pub fn execute(effect: Effect, services: &Services) {
     match effect {
+        Effect::FetchRange(request) => {
+            let sources = services.sources.clone();
+            tokio::spawn(async move {
+                let end = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+                let points = crate::health::series::range(
+                    &request.engine,
+                    &request.promql,
+                    &request.labels,
+                    end,
+                    request.window,
+                )
+                .await
+                .map_err(|err| err.to_string());
+                let answer = RangeAnswer { key: request.key, generation: request.generation, points };
+                // A full queue drops the answer; the next refresh of the check asks again.
+                let _ = sources.try_send(Action::Msg(TabMsg::Health(Msg::Range(answer))));
+            });
+        }
+        Effect::RefreshAlerts(poller) => poller.refresh(),
+        // Handed to the silence dialog before it gets here; nothing to do on its own.
+        Effect::SilenceAlert { .. } => {}
+        Effect::DeclareAlert { title, evidence, severity, runbooks, .. } => {
+            let Some(store) = services.store.clone() else { return };
+            let (sources, identity) = (services.sources.clone(), services.identity.clone());
+            let config = services.config.clone();
+            tokio::task::spawn_blocking(move || {
+                let (all, _) = crate::incident::runbook::load_all(&config);
+                let runbook = runbooks
+                    .iter()
+                    .find_map(|wanted| crate::incident::runbook::Runbook::find(&all, wanted))
+                    .map(|runbook| runbook.name.clone())
+                    .or_else(|| default_runbook(&config));
+                let reply = match declare(&store, &title, &evidence, severity, runbook.as_deref(), &identity) {
+                    Ok(()) => Action::SelectTab(crate::tui::tab::TabId::Incident),
+                    Err(err) => Action::Error(format!("could not open an incident: {err}")),
+                };
+                let _ = sources.try_send(reply);
+            });
+        }
         Effect::RunNow { engine, check } => {
             engine.run_now(check);
         }
@@ -234,10 +404,33 @@ impl HealthTab {
     pub fn with_checks(specs: &[CheckSpec]) -> HealthTab {
         let mut tab = HealthTab {
             rows: specs.iter().enumerate().map(|(i, spec)| Arc::new(CheckView::pending(spec, i))).collect(),
+            sources: specs
+                .iter()
+                .map(|spec| match (&spec.target, &spec.engine) {
+                    (crate::config::CheckTarget::Promql(promql), Some(check)) => {
+                        Some(RangeSource { engine: check.engine.clone(), promql: promql.clone() })
+                    }
+                    _ => None,
+                })
+                .collect(),
             ..HealthTab::default()
         };
         tab.reorder();
         tab
+    }
+
+    /// The alert under the selection, if the selection is on one: its engine and
+    /// labels (`raw_labels()` as sent, for matchers) are what a silence starts from.
+    pub fn selected_alert(&self) -> Option<&AlertView> {
+        match self.alerts.selected()? {
+            AlertLine::Alert(alert) => Some(alert),
+            _ => None,
+        }
+    }
+
+    /// The alerts section, as drawn (tests and benches read it).
+    pub fn alerts(&self) -> &AlertsSection {
+        &self.alerts
     }
 
     /// Connects an engine, so re-run keys have somewhere to go.
@@ -248,15 +441,31 @@ impl HealthTab {
 
     pub fn on_msg(&mut self, msg: Msg, ctx: &mut TabCtx) -> Vec<Effect> {
         self.window.clone_from(&ctx.status.window);
-        let changes = match msg {
-            Msg::Updated(views) => self.apply(views),
+        let views = match msg {
+            Msg::Updated(views) => views,
+            Msg::Range(answer) => {
+                self.take_range(answer);
+                return Vec::new();
+            }
+            Msg::Alerts(answer) => {
+                self.alerts.apply(answer);
+                self.rebuild_alerts();
+                ctx.status.health = self.summary();
+                return Vec::new();
+            }
         };
+        let selected = self.selected.as_ref().map(|s| s.check);
+        let refreshed = views.iter().any(|view| Some(view.index) == selected);
+        let changes = self.apply(views);
         ctx.status.health = self.summary();
+        let mut effects = Vec::new();
         // While an incident is open, every change of a check's state goes onto its timeline.
         if ctx.status.incident.is_some() && !changes.is_empty() {
-            return vec![Effect::Timeline(changes)];
+            effects.push(Effect::Timeline(changes));
         }
-        Vec::new()
+        // The series on show is asked again when its check has run again.
+        effects.extend(self.fetch_range(refreshed));
+        effects
     }
 
     pub fn on_command(&mut self, command: Command, _ctx: &mut TabCtx) -> Vec<Effect> {
@@ -273,7 +482,7 @@ impl HealthTab {
 
     pub fn on_key(&mut self, key: KeyEvent, _ctx: &mut TabCtx) -> Vec<Effect> {
         self.filter_key(key);
-        Vec::new()
+        self.fetch_range(false).into_iter().collect()
     }
 
     /// Only a change of maintenance window changes this view between reports.

@@ -11,7 +11,10 @@
 //! │ response, transitions (enter opens it; one sparkline line otherwise)   │
 //! └ r run  R run all  s sort  f failing  / filter  i incident  enter details ┘
 //! ```
-//! Columns p50/p95, 24h and Since appear from 110 columns up.
+//! Columns p50/p95, 24h and Since appear from 110 columns up. A `promql` or
+//! `targets` check is drawn as its series (`gpu memory{Hostname="a",gpu="0"}`),
+//! each with its own state; the Name column widens for them (up to 2/5 of the
+//! table), and a selected series gets its own detail pane (see `series.rs`).
 
 use super::{Command, HealthTab};
 use crate::health::condition::format_latency;
@@ -40,27 +43,51 @@ pub fn render(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
         .title_bottom(Line::from(key_hints(tab, view)).style(theme.muted()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if tab.rows.is_empty() {
+    if tab.rows.is_empty() && !tab.alerts.present() {
         render_empty(tab, view, frame, inner);
         return;
     }
     let banner_height = u16::from(tab.window.is_some()) + tab.problems.len().min(2) as u16;
     let detail_height = if tab.detail { (inner.height / 2).max(9) } else { 2 };
-    let [banner, table, detail] =
+    let [banner, lists, detail] =
         Layout::vertical([Constraint::Length(banner_height), Constraint::Min(3), Constraint::Length(detail_height)])
             .areas(inner);
     render_banner(tab, view, frame, banner);
-    render_table(tab, view, frame, table);
-    match tab.selected_row() {
-        Some(row) if tab.detail => render_detail(tab, row, view, frame, detail),
-        Some(row) => render_strip(tab, row, view, frame, detail),
-        None => frame.render_widget(Paragraph::new(Line::styled("no check matches", theme.muted())), detail),
+    let (table, alerts) = super::alerts_view::split(tab, lists);
+    if !tab.rows.is_empty() {
+        render_table(tab, view, frame, table);
+    }
+    if let Some(area) = alerts {
+        super::alerts_view::render_section(tab, view, frame, area);
+    }
+    if let Some(line) = tab.alerts.selected() {
+        if tab.detail {
+            super::alerts_view::render_detail(line, view, frame, detail);
+        } else {
+            super::alerts_view::render_strip(line, view, frame, detail);
+        }
+        return;
+    }
+    let maintenance = tab.window.is_some();
+    match (tab.selected_row(), tab.selected_series()) {
+        (Some(row), Some(series)) => {
+            let style = status_style(row.series_status(series), maintenance, view);
+            if tab.detail {
+                super::series::render_detail(tab, row, series, style, view, frame, detail);
+            } else {
+                super::series::render_strip(row, series, style, view, frame, detail);
+            }
+        }
+        (Some(row), None) if tab.detail => render_detail(tab, row, view, frame, detail),
+        (Some(row), None) => render_strip(tab, row, view, frame, detail),
+        (None, _) => frame.render_widget(Paragraph::new(Line::styled("no check matches", theme.muted())), detail),
     }
 }
 
 fn title(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
     let theme = view.theme;
-    let count = |status: Status| tab.rows.iter().filter(|r| r.status == status).count();
+    // Rows as drawn: a check's series count one each.
+    let count = |status: Status| tab.count(status);
     let mut spans = vec![Span::styled(" health ", theme.accent())];
     if tab.rows.is_empty() {
         return spans;
@@ -103,7 +130,7 @@ fn view_state(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
 }
 
 fn key_hints(tab: &HealthTab, view: &ViewCtx) -> Vec<Span<'static>> {
-    if tab.rows.is_empty() {
+    if tab.rows.is_empty() && !tab.alerts.present() {
         return Vec::new();
     }
     if tab.filter_open {
@@ -210,21 +237,32 @@ fn render_table(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
     // The header takes the first line; the rows follow it.
     let body = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
     tab.hits.set(super::super::ListHits { rows: body, first: offset });
-    let rows = tab.order.iter().skip(offset).take(visible).map(|&index| {
-        let row = &tab.rows[index];
-        let style = status_style(row.status, maintenance, view);
-        let latency = if tab.requested.contains(&index) {
+    let shown: Vec<super::RowRef> = tab.order.iter().skip(offset).take(visible).copied().collect();
+    // Series names carry labels: the column widens for them, up to a quarter of the
+    // table (longer ones drop their label keys), so the message keeps its room.
+    let base = if wide { 22 } else { 18 };
+    let most = usize::from(area.width / 4).max(base);
+    let longest = shown.iter().map(|&r| crate::util::width::width(tab.row_label(r, most))).max().unwrap_or(0);
+    let name_width = longest.clamp(base, most) as u16;
+    let rows = shown.into_iter().map(|item| {
+        let row = &tab.rows[item.check];
+        let status = tab.row_status(item);
+        let style = status_style(status, maintenance, view);
+        let latency = if tab.requested.contains(&item.check) {
             "↻ run".to_string()
         } else {
             row.last.as_ref().and_then(|o| o.latency).map(format_latency).unwrap_or_else(|| "-".into())
         };
-        let mut message = row.message();
-        if maintenance && row.status.is_failing() {
+        let mut message = tab.row_message(item);
+        if maintenance && status.is_failing() {
             message = format!("expected (maintenance): {message}");
         }
+        // Uptime is kept per check; a series row does not claim it.
+        let series = item.series.is_some();
+        let uptime = |value: Option<f64>| if series { "-".to_string() } else { percent(value) };
         let mut cells = vec![
-            Cell::from(row.status.symbol()).style(style),
-            Cell::from(row.name.clone()),
+            Cell::from(status.symbol()).style(style),
+            Cell::from(tab.row_label(item, most).to_string()),
             Cell::from(row.kind),
             Cell::from(latency),
         ];
@@ -234,15 +272,15 @@ fn render_table(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
                 _ => "-".into(),
             }));
         }
-        cells.push(Cell::from(percent(row.uptime_hour)));
+        cells.push(Cell::from(uptime(row.uptime_hour)));
         if wide {
-            cells.push(Cell::from(percent(row.uptime_day)));
+            cells.push(Cell::from(uptime(row.uptime_day)));
             cells.push(Cell::from(row.since.map(|s| clock(s, view)).unwrap_or_else(|| "-".into())));
         }
-        cells.push(Cell::from(message).style(if row.status.is_failing() { style } else { Style::new() }));
+        cells.push(Cell::from(message).style(if status.is_failing() { style } else { Style::new() }));
         Row::new(cells)
     });
-    let mut widths = vec![Constraint::Length(1), Constraint::Length(if wide { 22 } else { 18 }), Constraint::Length(7)];
+    let mut widths = vec![Constraint::Length(1), Constraint::Length(name_width), Constraint::Length(7)];
     widths.push(Constraint::Length(7));
     if wide {
         widths.push(Constraint::Length(11));
@@ -437,7 +475,7 @@ fn percent(value: Option<f64>) -> String {
     }
 }
 
-fn clock(at: chrono::DateTime<chrono::Utc>, view: &ViewCtx) -> String {
+pub(super) fn clock(at: chrono::DateTime<chrono::Utc>, view: &ViewCtx) -> String {
     let local = at.with_timezone(&view.zone);
     if (view.wall - at).num_hours() >= 24 {
         local.format("%m-%d").to_string()
@@ -446,8 +484,17 @@ fn clock(at: chrono::DateTime<chrono::Utc>, view: &ViewCtx) -> String {
     }
 }
 
-fn stamp(at: chrono::DateTime<chrono::Utc>, view: &ViewCtx) -> String {
+pub(super) fn stamp(at: chrono::DateTime<chrono::Utc>, view: &ViewCtx) -> String {
     at.with_timezone(&view.zone).format("%m-%d %H:%M:%S").to_string()
+}
+
+/// A window as people write it: "1h", "20m".
+pub(super) fn window_text(window: Duration) -> String {
+    match window.as_secs() {
+        secs if secs % 3600 == 0 => format!("{}h", secs / 3600),
+        secs if secs % 60 == 0 => format!("{}m", secs / 60),
+        _ => crate::config::units::format_duration(window),
+    }
 }
 
 fn ago(at: chrono::DateTime<chrono::Utc>, view: &ViewCtx) -> String {

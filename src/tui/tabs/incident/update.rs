@@ -243,24 +243,47 @@ impl IncidentTab {
     /// `incident_severity` or P2, its `runbook` or the host's default) for the operator
     /// to confirm or change. With an incident already open, the evidence goes onto it.
     pub fn declare_from_check(&mut self, check: &str, title: String, evidence: String) -> Vec<Effect> {
+        let hint = self.check_hints.get(check).cloned().unwrap_or_default();
+        let severity = hint.severity.unwrap_or(Severity::P2);
+        self.declare_prefilled(check, title, evidence, severity, hint.runbook.as_slice())
+    }
+
+    /// `i` on an alert: as [`Self::declare_from_check`], with the level its severity
+    /// suggests and the first of `runbooks` (from its annotations) that names a
+    /// runbook by name or title, else the host's default.
+    pub fn declare_from_alert(
+        &mut self,
+        alert: &str,
+        title: String,
+        evidence: String,
+        severity: Severity,
+        runbooks: &[String],
+    ) -> Vec<Effect> {
+        self.declare_prefilled(alert, title, evidence, severity, runbooks)
+    }
+
+    fn declare_prefilled(
+        &mut self,
+        what: &str,
+        title: String,
+        evidence: String,
+        severity: Severity,
+        runbooks: &[String],
+    ) -> Vec<Effect> {
         if !self.configured {
             return self.say("no store is open, so incidents cannot be kept");
         }
         if let Some(incident) = self.open_incident_id() {
-            self.notice = Some(format!("{check}: noted on incident #{incident}"));
+            self.notice = Some(format!("{what}: noted on incident #{incident}"));
             return vec![Effect::AddEvent { incident, kind: EventKind::Note, step: None, text: evidence }];
         }
-        let hint = self.check_hints.get(check).cloned().unwrap_or_default();
-        let runbook = hint
-            .runbook
-            .as_deref()
-            .and_then(|wanted| {
-                self.runbooks.iter().position(|r| {
-                    r.name.eq_ignore_ascii_case(wanted.trim()) || r.title.eq_ignore_ascii_case(wanted.trim())
-                })
+        let runbook = runbooks
+            .iter()
+            .find_map(|wanted| {
+                let found = crate::incident::runbook::Runbook::find(&self.runbooks, wanted)?;
+                self.runbooks.iter().position(|r| std::ptr::eq(r, found))
             })
             .map_or_else(|| self.default_runbook(), |i| i + 1);
-        let severity = hint.severity.unwrap_or(Severity::P2);
         self.prompt = Some(Prompt::Open(OpenForm::new(title, severity, runbook, Some(evidence))));
         Vec::new()
     }

@@ -8,6 +8,7 @@
 use super::{Batch, Item, Msg};
 use crate::logs::follow::{FollowEvent, FollowOptions};
 use crate::logs::source::{self, SourceSpec};
+use crate::logs::split::RawLine;
 use crate::tui::action::Action;
 use crate::tui::tabs::TabMsg;
 use std::collections::VecDeque;
@@ -94,6 +95,12 @@ fn add(specs: &[SourceSpec], event: FollowEvent, waiting: &mut VecDeque<Item>) {
                     written: parsed.written,
                 });
             }
+        }
+        FollowEvent::Raw { source, bytes } => {
+            // The console follows with lines; a block of them is split the same way.
+            let whole = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+            let lines = whole.split(|b| *b == b'\n').map(|line| RawLine { bytes: line.to_vec(), cut: 0 }).collect();
+            add(specs, FollowEvent::Lines { source, lines }, waiting);
         }
         FollowEvent::Marker { source, marker } => waiting.push_back(Item::Marker { source, marker }),
         FollowEvent::State { source, state } => waiting.push_back(Item::State { source, state }),

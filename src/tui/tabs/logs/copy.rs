@@ -10,6 +10,6 @@ impl LogsTab {
             .current_match()
             .and_then(|seq| (0..view.len()).rev().find(|&i| view.get(i).is_some_and(|l| l.seq == seq)));
         let line = view.get(matched.or_else(|| view.bottom())?)?;
-        Some(Copied { what: "the log line", text: line.text.clone() })
+        Some(Copied { what: "the log line", text: line.text.to_string() })
     }
 }

@@ -182,7 +182,7 @@ pub fn start(services: &Services) -> LogsTab {
     if specs.is_empty() {
         return LogsTab::default();
     }
-    let mut tab = LogsTab::for_sources(&specs);
+    let mut tab = LogsTab::for_sources(&specs).with_budget(services.config.settings.memory_budget.get_ref().0);
     if let Err(err) = bridge::spawn(specs, services.sources.clone()) {
         tab.failure = Some(format!("cannot start following logs: {err}"));
     }
@@ -204,6 +204,14 @@ impl LogsTab {
             page: Cell::new(20),
             ..LogsTab::default()
         }
+    }
+
+    /// Keeps every source's lines together within `bytes` (`settings.memory_budget`).
+    pub fn with_budget(mut self, bytes: u64) -> LogsTab {
+        if let Some(view) = &mut self.view {
+            view.set_budget(bytes);
+        }
+        self
     }
 
     pub fn view(&self) -> Option<&LogView> {

@@ -128,6 +128,10 @@ fn header_line<'a>(tab: &LogsTab, view: &LogView, theme: &Theme, width: u16) -> 
             let times = if source.markers > 1 { format!(" ×{}", source.markers) } else { String::new() };
             spans.push(Span::styled(format!(" ↻ {what}{times}"), theme.muted()));
         }
+        if source.budget_dropped > 0 {
+            // Distinct from its own buffer_lines: other sources share the memory.
+            spans.push(Span::styled(" older lines dropped: budget", theme.warn()));
+        }
         if width >= WIDE {
             let last = source.rate.back().copied().unwrap_or(0);
             let spark = sparkline(source, 8);
@@ -245,7 +249,7 @@ fn body_lines<'a>(tab: &LogsTab, view: &LogView, theme: &Theme, area: Rect) -> V
     while rows.len() < height && index > 0 {
         index -= 1;
         let Some(line) = view.get(index) else { continue };
-        let spans = line_spans(view, line, theme, merged.then_some(tag_width));
+        let spans = line_spans(view, &line, theme, merged.then_some(tag_width));
         let mut line_rows = if tab.wrap { wrap_spans(spans, width.max(1)) } else { vec![Line::from(spans)] };
         while let Some(row) = line_rows.pop() {
             if rows.len() == height {
@@ -272,13 +276,13 @@ fn line_spans<'a>(view: &LogView, line: &LogLine, theme: &Theme, tag_width: Opti
     let base = level_style(theme, line);
     let mut marks: Vec<(Range<usize>, Style)> = Vec::new();
     if let Some(search) = view.search() {
-        marks.extend(search.find_ranges(&line.text).into_iter().map(|r| (r, theme.selection())));
+        marks.extend(search.find_ranges(line.text).into_iter().map(|r| (r, theme.selection())));
     }
     for rule in &view.sources[line.source as usize].highlights {
         let style = base.patch(role_style(theme, rule.role));
-        marks.extend(rule.pattern.find_ranges(&line.text).into_iter().map(|r| (r, style)));
+        marks.extend(rule.pattern.find_ranges(line.text).into_iter().map(|r| (r, style)));
     }
-    spans.extend(styled(&line.text, base, marks));
+    spans.extend(styled(line.text, base, marks));
     spans
 }
 
