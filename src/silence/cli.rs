@@ -1,7 +1,7 @@
 //! `firstwatch silence add|list|expire`: Alertmanager silences as confirmed,
 //! audited operations, carried by a supervisor like every other change.
 
-use super::confirm::{self, ConfirmedBatch};
+use super::confirm;
 use super::list::{self, JsonRow};
 use super::log::Log;
 use super::plan::{self, Batch, Draft, Expiry};
@@ -240,42 +240,17 @@ pub(crate) async fn launch_batch(
     batch: &Batch,
     answer: Answer,
 ) -> ExitCode {
-    let confirmed: Result<ConfirmedBatch, Refusal> = if answer.read_only {
-        Err(Refusal::ReadOnly)
-    } else if let Some(typed) = &answer.typed {
-        confirm::create(batch, typed, false)
-    } else if answer.yes {
-        confirm::create_by_flag(batch, false)
-    } else if std::io::stdin().is_terminal() {
-        let question = format!("type the engine name `{}` to create it (enter alone cancels): ", batch.engine());
-        match crate::util::prompt::ask(&question) {
-            Ok(Some(typed)) if typed.trim().is_empty() => {
-                let _ = log.audit("cancelled", "nothing typed at the prompt");
-                eprintln!("cancelled; nothing was created");
-                return ExitCode::from(EXIT_REFUSED);
-            }
-            Ok(Some(typed)) => confirm::create(batch, &typed, false),
-            Ok(None) => Err(Refusal::NoTerminal),
-            Err(why) => {
-                log.refused(&why);
-                eprintln!("firstwatch silence: refused: {why}");
-                return ExitCode::from(EXIT_REFUSED);
-            }
-        }
-    } else {
-        Err(Refusal::NoTerminal)
-    };
-    let confirmed = match confirmed {
+    let question = format!("type the engine name `{}` to create it (enter alone cancels): ", batch.engine());
+    let ask = Asked { question, flag: "--confirm ENGINE", unchanged: "nothing was created" };
+    let confirmed = match confirmation(
+        log,
+        &answer,
+        &ask,
+        |typed| confirm::create(batch, typed, false),
+        || confirm::create_by_flag(batch, false),
+    ) {
         Ok(confirmed) => confirmed,
-        Err(refusal) => {
-            let why = match refusal {
-                Refusal::NoTerminal => "not confirmed: stdin is not a terminal; pass --yes or --confirm ENGINE".into(),
-                other => other.to_string(),
-            };
-            log.refused(&why);
-            eprintln!("firstwatch silence: refused: {why}; nothing was created");
-            return ExitCode::from(EXIT_REFUSED);
-        }
+        Err(code) => return code,
     };
     if let Err(err) = log.audit("confirmed", batch.summary()) {
         eprintln!("firstwatch silence: refused: the audit log cannot be written: {err}");
@@ -421,42 +396,17 @@ async fn expire_command(
         eprintln!("firstwatch silence: {why}");
         return ExitCode::from(EXIT_FAILED);
     }
-    let confirmed = if answer.read_only {
-        Err(Refusal::ReadOnly)
-    } else if let Some(typed) = &answer.typed {
-        confirm::expire(&expiry, typed, false)
-    } else if answer.yes {
-        confirm::expire_by_flag(&expiry, false)
-    } else if std::io::stdin().is_terminal() {
-        let question = format!("type the silence id `{}` to expire it (enter alone cancels): ", expiry.short_id());
-        match crate::util::prompt::ask(&question) {
-            Ok(Some(typed)) if typed.trim().is_empty() => {
-                let _ = log.audit("cancelled", "nothing typed at the prompt");
-                eprintln!("cancelled; the silence stays");
-                return ExitCode::from(EXIT_REFUSED);
-            }
-            Ok(Some(typed)) => confirm::expire(&expiry, &typed, false),
-            Ok(None) => Err(Refusal::NoTerminal),
-            Err(why) => {
-                log.refused(&why);
-                eprintln!("firstwatch silence: refused: {why}");
-                return ExitCode::from(EXIT_REFUSED);
-            }
-        }
-    } else {
-        Err(Refusal::NoTerminal)
-    };
-    let confirmed = match confirmed {
+    let question = format!("type the silence id `{}` to expire it (enter alone cancels): ", expiry.short_id());
+    let ask = Asked { question, flag: "--confirm ID", unchanged: "the silence stays" };
+    let confirmed = match confirmation(
+        &log,
+        &answer,
+        &ask,
+        |typed| confirm::expire(&expiry, typed, false),
+        || confirm::expire_by_flag(&expiry, false),
+    ) {
         Ok(confirmed) => confirmed,
-        Err(refusal) => {
-            let why = match refusal {
-                Refusal::NoTerminal => "not confirmed: stdin is not a terminal; pass --yes or --confirm ID".into(),
-                other => other.to_string(),
-            };
-            log.refused(&why);
-            eprintln!("firstwatch silence: refused: {why}; the silence stays");
-            return ExitCode::from(EXIT_REFUSED);
-        }
+        Err(code) => return code,
     };
     if let Err(err) = log.audit("confirmed", format!("silence {}: {}", expiry.id, expiry.summary)) {
         eprintln!("firstwatch silence: refused: the audit log cannot be written: {err}");
@@ -464,4 +414,57 @@ async fn expire_command(
     }
     let job = Job::expire_silence(&confirmed, config, store.path().to_path_buf(), who);
     follow(job, &store).await
+}
+
+/// The prompt of a confirmation at the terminal, and what is said when it is refused.
+struct Asked {
+    question: String,
+    /// The flag that confirms without a terminal.
+    flag: &'static str,
+    /// What stays as it was when the answer is no.
+    unchanged: &'static str,
+}
+
+/// The one confirmation step of `add` and `expire`: read-only, `--confirm`, `--yes`, or the
+/// typed answer at a terminal. A refusal or a cancel is audited and said; `Err` is the exit.
+fn confirmation<T>(
+    log: &Log,
+    answer: &Answer,
+    asked: &Asked,
+    typed: impl Fn(&str) -> Result<T, Refusal>,
+    by_flag: impl Fn() -> Result<T, Refusal>,
+) -> Result<T, ExitCode> {
+    let confirmed = if answer.read_only {
+        Err(Refusal::ReadOnly)
+    } else if let Some(text) = &answer.typed {
+        typed(text)
+    } else if answer.yes {
+        by_flag()
+    } else if std::io::stdin().is_terminal() {
+        match crate::util::prompt::ask(&asked.question) {
+            Ok(Some(text)) if text.trim().is_empty() => {
+                let _ = log.audit("cancelled", "nothing typed at the prompt");
+                eprintln!("cancelled; {}", asked.unchanged);
+                return Err(ExitCode::from(EXIT_REFUSED));
+            }
+            Ok(Some(text)) => typed(&text),
+            Ok(None) => Err(Refusal::NoTerminal),
+            Err(why) => {
+                log.refused(&why);
+                eprintln!("firstwatch silence: refused: {why}");
+                return Err(ExitCode::from(EXIT_REFUSED));
+            }
+        }
+    } else {
+        Err(Refusal::NoTerminal)
+    };
+    confirmed.map_err(|refusal| {
+        let why = match refusal {
+            Refusal::NoTerminal => format!("not confirmed: stdin is not a terminal; pass --yes or {}", asked.flag),
+            other => other.to_string(),
+        };
+        log.refused(&why);
+        eprintln!("firstwatch silence: refused: {why}; {}", asked.unchanged);
+        ExitCode::from(EXIT_REFUSED)
+    })
 }
