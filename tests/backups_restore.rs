@@ -884,8 +884,13 @@ fn a_restore_outlives_its_front_end_killed_part_way_and_finishes_audited() {
         .spawn()
         .unwrap();
     // As soon as the restore is under way, its terminal goes away.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while big.staged_bytes() == 0 {
-        changes.recv_timeout(std::time::Duration::from_secs(120)).expect("the restore never started").ok();
+        if let Some(status) = front.try_wait().unwrap() {
+            panic!("the front end ended ({status}) before the restore staged anything");
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        changes.recv_timeout(left).expect("the restore never started").ok();
     }
     front.kill().unwrap();
     front.wait().unwrap();

@@ -636,7 +636,7 @@ fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: chr
                 println!("  keeps    the current target at {aside} (or -2, -3 ... if taken)");
             }
             if plan.format.is_sqlite() {
-                let holders = super::inuse::database_holders(&plan.target);
+                let holders = super::inuse::lasting_database_holders(&plan.target);
                 if !holders.is_empty() {
                     println!("  open in  {} (refused unless --force-open)", super::inuse::describe(&holders));
                 }

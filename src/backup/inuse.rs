@@ -80,9 +80,35 @@ fn shown(path: &Path) -> String {
     sanitize_str(&path.display().to_string())
 }
 
+/// Looks taken before a process counts as holding the database, and the pause between them.
+const LOOKS: usize = 3;
+const LOOK_PAUSE: Duration = Duration::from_millis(25);
+
+/// Processes that hold the database at `target` on every one of a few looks.
+///
+/// A process that forks copies every descriptor its parent has open until it
+/// execs its program a moment later: seen once, it would read as a holder of
+/// whatever its parent had open. A real holder is still there on the next look.
+pub fn lasting_database_holders(target: &Path) -> Vec<Holder> {
+    seen_on_every_look(|| database_holders(target), LOOK_PAUSE)
+}
+
+fn seen_on_every_look(mut look: impl FnMut() -> Vec<Holder>, pause: Duration) -> Vec<Holder> {
+    let mut holders = look();
+    for _ in 1..LOOKS {
+        if holders.is_empty() {
+            break;
+        }
+        std::thread::sleep(pause);
+        let again = look();
+        holders.retain(|holder| again.contains(holder));
+    }
+    holders
+}
+
 /// Refuses a restore over a database that other processes have open.
 pub(crate) fn refuse_if_open(target: &Path) -> Result<(), RestoreError> {
-    let holders = database_holders(target);
+    let holders = lasting_database_holders(target);
     if holders.is_empty() {
         return Ok(());
     }
@@ -150,5 +176,36 @@ impl Drop for DbLock {
         // Nothing was written in this transaction: rolling back only lets go of the lock,
         // and closing the connection would do the same if this failed.
         let _ = self.connection.execute_batch("ROLLBACK");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holder(pid: u32) -> Holder {
+        Holder { pid, command: format!("p{pid}") }
+    }
+
+    #[test]
+    fn a_process_seen_on_one_look_only_is_no_holder() {
+        // Pid 7 is a fork that execs before the second look; pid 9 holds throughout.
+        let mut looks = vec![vec![holder(7), holder(9)], vec![holder(9)], vec![holder(9)]].into_iter();
+        let lasting = seen_on_every_look(|| looks.next().unwrap_or_default(), Duration::ZERO);
+        assert_eq!(lasting, [holder(9)]);
+        assert_eq!(looks.len(), 0, "every look was taken while a holder remained");
+
+        let mut calls = 0;
+        assert!(
+            seen_on_every_look(
+                || {
+                    calls += 1;
+                    Vec::new()
+                },
+                Duration::ZERO
+            )
+            .is_empty()
+        );
+        assert_eq!(calls, 1, "nobody on the first look: no second one");
     }
 }
