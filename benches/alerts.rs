@@ -65,8 +65,12 @@ fn answer(json: &str) -> EngineAlerts {
 }
 
 fn model(answer: &EngineAlerts) -> Model {
-    let mut model =
-        Model::new(Keymap::defaults(), Theme::built_in("default-dark"), "bench-host".into(), chrono_tz::UTC);
+    let mut model = Model::new(
+        Keymap::defaults(),
+        Theme::built_in("default-dark"),
+        "bench-host".into(),
+        firstwatch::util::zone::Zone::UTC,
+    );
     model.status.clock = "Sat 18:00 UTC".into();
     model.tabs.health = HealthTab::with_checks(&[]);
     update(&mut model, Action::Tick(Utc.with_ymd_and_hms(2026, 12, 5, 18, 0, 0).unwrap()), Instant::now());

@@ -13,8 +13,12 @@ use std::hint::black_box;
 use std::time::Instant;
 
 fn model() -> Model {
-    let mut model =
-        Model::new(Keymap::defaults(), Theme::built_in("default-dark"), "bench-host".into(), chrono_tz::UTC);
+    let mut model = Model::new(
+        Keymap::defaults(),
+        Theme::built_in("default-dark"),
+        "bench-host".into(),
+        firstwatch::util::zone::Zone::UTC,
+    );
     model.status.clock = "Mon 03:07 UTC".into();
     model
 }

@@ -55,8 +55,12 @@ fn main() {
     let mut source = firstwatch::gpu::source_for(&config);
     let mut state = GpuState::new(source.describe(), false, options.every, options.history, options.thresholds)
         .with_fleet(source.fleet());
-    let mut model =
-        Model::new(Keymap::defaults(), Theme::built_in("default-dark"), "bench-host".into(), chrono_tz::UTC);
+    let mut model = Model::new(
+        Keymap::defaults(),
+        Theme::built_in("default-dark"),
+        "bench-host".into(),
+        firstwatch::util::zone::Zone::UTC,
+    );
     model.tab = TabId::Gpu;
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("a test terminal");
     let start = chrono::Utc::now();

@@ -219,7 +219,7 @@ fn series(c: &mut Criterion) {
         firstwatch::tui::keymap::Keymap::defaults(),
         firstwatch::theme::Theme::built_in("default-dark"),
         "bench".into(),
-        chrono_tz::UTC,
+        firstwatch::util::zone::Zone::UTC,
     );
     model.tabs.health = health::HealthTab::with_checks(&specs);
     c.bench_function("health: report of a 4,000-series promql check folded into the tab", |b| {
@@ -270,7 +270,7 @@ fn frame(c: &mut Criterion, port: u16) {
         firstwatch::tui::keymap::Keymap::defaults(),
         firstwatch::theme::Theme::built_in("default-dark"),
         "bench".into(),
-        chrono_tz::UTC,
+        firstwatch::util::zone::Zone::UTC,
     );
     model.tabs.health = health::HealthTab::with_checks(&specs);
     update(&mut model, Action::Msg(TabMsg::Health(health::Msg::Updated(views))), Instant::now());

@@ -51,8 +51,12 @@ fn long_incident(events: usize) -> IncidentRecord {
 }
 
 fn benches(c: &mut Criterion) {
-    let mut model =
-        Model::new(Keymap::defaults(), Theme::built_in("default-dark"), "bench-host".into(), chrono_tz::UTC);
+    let mut model = Model::new(
+        Keymap::defaults(),
+        Theme::built_in("default-dark"),
+        "bench-host".into(),
+        firstwatch::util::zone::Zone::UTC,
+    );
     model.tabs.incident = IncidentTab::new(&firstwatch::config::Config::default(), true, false, "bench-host");
     let wall = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 3, 9, 0).unwrap();
     for action in [

@@ -297,7 +297,7 @@ fn an_idle_tab_asks_for_no_redraw_on_tick_and_a_busy_one_does() {
         status: &mut status,
         evidence: &mut evidence,
         wall: chrono::Utc::now(),
-        zone: chrono_tz::UTC,
+        zone: firstwatch::util::zone::Zone::UTC,
         read_only: false,
     };
     assert!(!model.tabs.logs.on_tick(&mut ctx), "nothing happened: nothing to draw");

@@ -426,7 +426,7 @@ pub(super) fn find<'a>(states: &'a [SetState], id: &str) -> Result<(&'a SetState
     }
 }
 
-fn when(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+fn when(at: DateTime<Utc>, zone: crate::util::zone::Zone) -> String {
     at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -507,7 +507,7 @@ fn restore_command(
     request: &RestoreRequest,
     read_only: bool,
     now: DateTime<Utc>,
-    zone: chrono_tz::Tz,
+    zone: crate::util::zone::Zone,
 ) -> ExitCode {
     let who = Identity::current();
     let chosen = match pick_sets(sets, request.set.as_deref()) {
@@ -610,7 +610,7 @@ fn restore_command(
     }
 }
 
-fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: chrono_tz::Tz) {
+fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: crate::util::zone::Zone) {
     println!("restore set `{}`", plan.set);
     println!(
         "  backup   {} ({}, {} old, {}, {})",

@@ -152,7 +152,7 @@ impl Default for Settings {
 
 impl Settings {
     /// The display zone; validation has already rejected unknown names.
-    pub fn zone(&self) -> chrono_tz::Tz {
-        self.timezone.get_ref().parse().unwrap_or(chrono_tz::UTC)
+    pub fn zone(&self) -> crate::util::zone::Zone {
+        self.timezone.get_ref().parse().unwrap_or(crate::util::zone::Zone::UTC)
     }
 }

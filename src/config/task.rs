@@ -165,13 +165,9 @@ fn check_cron(cron: &Spanned<String>, problems: &mut Problems) -> Option<Schedul
 
 fn check_zone(tz: Option<&Spanned<String>>, problems: &mut Problems) {
     if let Some(tz) = tz
-        && tz.get_ref().parse::<chrono_tz::Tz>().is_err()
+        && let Err(unknown) = crate::util::zone::Zone::named(tz.get_ref())
     {
-        problems.push(
-            tz.span(),
-            format!("unknown time zone `{}`", tz.get_ref()),
-            Some("use an IANA name such as \"UTC\" or \"Europe/Berlin\""),
-        );
+        problems.push(tz.span(), unknown.to_string(), Some(unknown.hint()));
     }
 }
 
@@ -183,7 +179,7 @@ fn inside_string(span: Range<usize>, offset: usize) -> Range<usize> {
 
 impl TaskConfig {
     /// The task's zone, falling back to the display zone.
-    pub fn zone(&self, default: chrono_tz::Tz) -> chrono_tz::Tz {
+    pub fn zone(&self, default: crate::util::zone::Zone) -> crate::util::zone::Zone {
         self.tz.as_ref().and_then(|tz| tz.get_ref().parse().ok()).unwrap_or(default)
     }
 
@@ -193,7 +189,7 @@ impl TaskConfig {
 }
 
 impl WindowConfig {
-    pub fn zone(&self, default: chrono_tz::Tz) -> chrono_tz::Tz {
+    pub fn zone(&self, default: crate::util::zone::Zone) -> crate::util::zone::Zone {
         self.tz.as_ref().and_then(|tz| tz.get_ref().parse().ok()).unwrap_or(default)
     }
 

@@ -11,12 +11,8 @@ use toml::Spanned;
 pub(super) fn validate(config: &Config, source: &str, file: &Path) -> Vec<Diagnostic> {
     let mut problems = Problems { source, file, list: Vec::new() };
     let settings = &config.settings;
-    if settings.timezone.get_ref().parse::<chrono_tz::Tz>().is_err() {
-        problems.push(
-            settings.timezone.span(),
-            format!("unknown time zone `{}`", settings.timezone.get_ref()),
-            Some("use an IANA name such as \"UTC\" or \"Europe/Berlin\""),
-        );
+    if let Err(unknown) = crate::util::zone::Zone::named(settings.timezone.get_ref()) {
+        problems.push(settings.timezone.span(), unknown.to_string(), Some(unknown.hint()));
     }
     if let Some(group) = &settings.shared_group
         && let Err(message) = crate::util::perms::SharedGroup::lookup(group.get_ref())

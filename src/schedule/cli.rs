@@ -11,8 +11,8 @@ use crate::config::units::{HumanDuration, format_duration};
 use crate::store::{AuditEntry, Store};
 use crate::util::identity::Identity;
 use crate::util::sanitize::sanitize_str;
+use crate::util::zone::Zone;
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 use serde_json::json;
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -153,11 +153,11 @@ fn parse_time(text: Option<&str>) -> Result<DateTime<Utc>, String> {
     }
 }
 
-fn parse_zone(text: &str) -> Result<Tz, String> {
-    text.parse::<Tz>().map_err(|_| format!("unknown time zone `{text}`; use an IANA name such as Europe/Berlin"))
+fn parse_zone(text: &str) -> Result<Zone, String> {
+    text.parse::<Zone>().map_err(|_| format!("unknown time zone `{text}`; use an IANA name such as Europe/Berlin"))
 }
 
-fn next(expression: &str, from: Option<&str>, count: usize, zone: Result<Tz, String>, json: bool) -> ExitCode {
+fn next(expression: &str, from: Option<&str>, count: usize, zone: Result<Zone, String>, json: bool) -> ExitCode {
     let zone = match zone {
         Ok(zone) => zone,
         Err(message) => return bad_input(message),
@@ -236,12 +236,12 @@ fn agenda(config: &Config, args: AgendaArgs) -> ExitCode {
     if attention > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
-fn local(at: DateTime<Utc>, zone: Tz, format: &str) -> String {
+fn local(at: DateTime<Utc>, zone: Zone, format: &str) -> String {
     at.with_timezone(&zone).format(format).to_string()
 }
 
 /// The task's own clock when it differs from the display zone, e.g. " (09:00 Europe/Berlin)".
-fn own_zone_note(task: &Task, at: DateTime<Utc>, zone: Tz) -> String {
+fn own_zone_note(task: &Task, at: DateTime<Utc>, zone: Zone) -> String {
     if task.zone == zone { String::new() } else { format!(" ({} {})", local(at, task.zone, "%H:%M"), task.zone.name()) }
 }
 
@@ -251,7 +251,7 @@ fn print_agenda_table(
     due: &[super::Due],
     from: DateTime<Utc>,
     until: DateTime<Utc>,
-    zone: Tz,
+    zone: Zone,
     notes: &[String],
 ) {
     println!(
@@ -325,7 +325,7 @@ fn print_agenda_json(
     due: &[super::Due],
     from: DateTime<Utc>,
     until: DateTime<Utc>,
-    zone: Tz,
+    zone: Zone,
     notes: &[String],
 ) {
     let runs: Vec<_> = due

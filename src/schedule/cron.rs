@@ -10,8 +10,8 @@
 //! wildcard or step in the minute or hour field. Errors name the bad field.
 
 use super::cron_days::{self, SpecialDays};
+use crate::util::zone::Zone;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
-use chrono_tz::Tz;
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -282,7 +282,7 @@ impl Schedule {
     }
 
     /// Every run strictly after `after`, in `zone`, in increasing order.
-    pub fn runs_after(&self, after: DateTime<Utc>, zone: Tz) -> Runs<'_> {
+    pub fn runs_after(&self, after: DateTime<Utc>, zone: Zone) -> Runs<'_> {
         // Start a little before `after` on the local clock: after a backward
         // jump, local times earlier than `after`'s can still be later instants.
         let local = after.with_timezone(&zone).naive_local() - Duration::hours(LOOKBACK_HOURS);
@@ -301,7 +301,7 @@ impl Schedule {
     }
 
     /// The next run strictly after `after`.
-    pub fn next_after(&self, after: DateTime<Utc>, zone: Tz) -> Option<DateTime<Utc>> {
+    pub fn next_after(&self, after: DateTime<Utc>, zone: Zone) -> Option<DateTime<Utc>> {
         self.runs_after(after, zone).next()
     }
 
@@ -342,7 +342,7 @@ const SEARCH_YEARS: i32 = 60;
 /// Iterator over run instants; see [`Schedule::runs_after`].
 pub struct Runs<'a> {
     schedule: &'a Schedule,
-    zone: Tz,
+    zone: Zone,
     after: DateTime<Utc>,
     cursor: Option<NaiveDateTime>,
     last_year: i32,
@@ -406,7 +406,7 @@ impl Runs<'_> {
         loop {
             let local = self.schedule.first_match_from(self.cursor?, self.last_year)?;
             self.cursor = Some(local + Duration::minutes(1));
-            if self.zone == chrono_tz::UTC {
+            if self.zone == crate::util::zone::Zone::UTC {
                 return Some(local.and_utc());
             }
             if let Some((low, high, offset)) = self.steady
@@ -442,7 +442,7 @@ impl Runs<'_> {
 }
 
 /// The instant the clock lands on after skipping over `local`.
-fn end_of_gap(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+fn end_of_gap(zone: Zone, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     let mut probe = local;
     for _ in 0..(24 * 60) {
         probe += Duration::minutes(1);

@@ -6,26 +6,26 @@
 //! 1 July a Wednesday, 1 August a Saturday, 1 November a Sunday.
 
 use super::cron::{Field, Schedule};
+use crate::util::zone::Zone;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
-use chrono_tz::Tz;
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).expect("test time").with_timezone(&Utc)
 }
 
-fn runs(expr: &str, zone: Tz, from: &str, count: usize) -> Vec<String> {
+fn runs(expr: &str, zone: Zone, from: &str, count: usize) -> Vec<String> {
     let schedule = Schedule::parse(expr).unwrap_or_else(|err| panic!("{expr}: {err}"));
     schedule.runs_after(at(from), zone).take(count).map(|t| t.format("%Y-%m-%dT%H:%MZ").to_string()).collect()
 }
 
 fn days(expr: &str, from: &str, count: usize) -> Vec<String> {
-    runs(expr, chrono_tz::UTC, from, count).iter().map(|run| run[..10].to_string()).collect()
+    runs(expr, crate::util::zone::Zone::UTC, from, count).iter().map(|run| run[..10].to_string()).collect()
 }
 
 #[test]
 fn nth_weekday_of_the_month() {
     assert_eq!(
-        runs("0 9 * * 1#1", chrono_tz::UTC, "2026-01-01T00:00:00Z", 3),
+        runs("0 9 * * 1#1", crate::util::zone::Zone::UTC, "2026-01-01T00:00:00Z", 3),
         ["2026-01-05T09:00Z", "2026-02-02T09:00Z", "2026-03-02T09:00Z"]
     );
     assert_eq!(days("0 9 * * 1#1", "2026-03-02T09:00:00Z", 3), ["2026-04-06", "2026-05-04", "2026-06-01"]);
@@ -62,7 +62,7 @@ fn last_weekday_of_the_month() {
 #[test]
 fn last_day_of_the_month() {
     assert_eq!(
-        runs("0 23 L * *", chrono_tz::UTC, "2026-01-01T00:00:00Z", 4),
+        runs("0 23 L * *", crate::util::zone::Zone::UTC, "2026-01-01T00:00:00Z", 4),
         ["2026-01-31T23:00Z", "2026-02-28T23:00Z", "2026-03-31T23:00Z", "2026-04-30T23:00Z"]
     );
     assert_eq!(days("0 23 L 2 *", "2027-03-01T00:00:00Z", 2), ["2028-02-29", "2029-02-28"]);
@@ -113,10 +113,10 @@ fn special_days_follow_the_day_of_month_or_day_of_week_rule() {
 
 #[test]
 fn special_days_keep_the_daylight_saving_rules() {
-    const BERLIN: Tz = chrono_tz::Europe::Berlin;
+    let berlin = Zone::named("Europe/Berlin").unwrap();
     // The last Sunday of March 2026 is the 29th, when 02:00 becomes 03:00 at 01:00Z:
     // a fixed-time job runs right after the jump; the last Sunday of April is the 26th (CEST).
-    assert_eq!(runs("30 2 * * 0L", BERLIN, "2026-03-01T00:00:00Z", 2), ["2026-03-29T01:00Z", "2026-04-26T00:30Z"]);
+    assert_eq!(runs("30 2 * * 0L", berlin, "2026-03-01T00:00:00Z", 2), ["2026-03-29T01:00Z", "2026-04-26T00:30Z"]);
 }
 
 #[test]
@@ -328,7 +328,7 @@ fn property_every_run_matches_and_none_is_skipped() {
         let oracle = Oracle::new(&expr);
         let start = at("2026-01-01T00:00:00Z") + Duration::minutes((rng.next() % 2_500_000) as i64);
         let mut previous = start;
-        for run in schedule.runs_after(start, chrono_tz::UTC).take(6) {
+        for run in schedule.runs_after(start, crate::util::zone::Zone::UTC).take(6) {
             assert!(run > previous, "{expr}: {run} does not follow {previous}");
             assert_eq!(run.second(), 0, "{expr}: whole minutes");
             assert!(oracle.minutes_of(run.date_naive()).contains(&run), "{expr}: {run} does not satisfy it");
@@ -345,7 +345,7 @@ fn property_every_run_matches_and_none_is_skipped() {
         }
         // In a zone with daylight saving, every run still falls on a matching local day
         // (a job moved out of a skipped hour stays on its day).
-        let zone = chrono_tz::America::New_York;
+        let zone = Zone::named("America/New_York").unwrap();
         for run in schedule.runs_after(start, zone).take(4) {
             let local = run.with_timezone(&zone).date_naive();
             assert!(oracle.day(local), "{expr} in New York: {run} falls on {local}, which does not match");

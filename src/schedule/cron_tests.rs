@@ -1,21 +1,27 @@
 //! Expressions against times worked out by hand, including DST changes.
 
 use super::cron::{Field, Schedule};
+use crate::util::zone::Zone;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use chrono_tz::Tz;
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).expect("test time").with_timezone(&Utc)
 }
 
-fn runs(expr: &str, zone: Tz, from: &str, count: usize) -> Vec<String> {
+fn runs(expr: &str, zone: Zone, from: &str, count: usize) -> Vec<String> {
     let schedule = Schedule::parse(expr).expect("valid expression");
     schedule.runs_after(at(from), zone).take(count).map(|t| t.format("%Y-%m-%dT%H:%MZ").to_string()).collect()
 }
 
-const BERLIN: Tz = chrono_tz::Europe::Berlin;
-const NEW_YORK: Tz = chrono_tz::America::New_York;
-const UTC: Tz = chrono_tz::UTC;
+const UTC: Zone = Zone::UTC;
+
+fn berlin() -> Zone {
+    Zone::named("Europe/Berlin").unwrap()
+}
+
+fn new_york() -> Zone {
+    Zone::named("America/New_York").unwrap()
+}
 
 #[test]
 fn steps_ranges_lists_and_names() {
@@ -121,45 +127,45 @@ fn runs_are_strictly_after_the_start() {
 #[test]
 fn spring_forward_fixed_jobs_run_right_after_the_jump() {
     // Berlin, 2026-03-29: 02:00 CET becomes 03:00 CEST at 01:00Z.
-    assert_eq!(runs("30 2 * * *", BERLIN, "2026-03-28T12:00:00Z", 2), ["2026-03-29T01:00Z", "2026-03-30T00:30Z"]);
+    assert_eq!(runs("30 2 * * *", berlin(), "2026-03-28T12:00:00Z", 2), ["2026-03-29T01:00Z", "2026-03-30T00:30Z"]);
     // Two skipped times and the first real one collapse into one run.
     assert_eq!(
-        runs("0,30 2,3 * * *", BERLIN, "2026-03-28T23:00:00Z", 3),
+        runs("0,30 2,3 * * *", berlin(), "2026-03-28T23:00:00Z", 3),
         ["2026-03-29T01:00Z", "2026-03-29T01:30Z", "2026-03-30T00:00Z"]
     );
     // New York, 2026-03-08: 02:00 EST becomes 03:00 EDT at 07:00Z.
-    assert_eq!(runs("0 2 * * *", NEW_YORK, "2026-03-07T12:00:00Z", 2), ["2026-03-08T07:00Z", "2026-03-09T06:00Z"]);
+    assert_eq!(runs("0 2 * * *", new_york(), "2026-03-07T12:00:00Z", 2), ["2026-03-08T07:00Z", "2026-03-09T06:00Z"]);
 }
 
 #[test]
 fn spring_forward_wall_clock_jobs_skip_the_missing_hour() {
     assert_eq!(
-        runs("*/30 * * * *", BERLIN, "2026-03-29T00:15:00Z", 3),
+        runs("*/30 * * * *", berlin(), "2026-03-29T00:15:00Z", 3),
         ["2026-03-29T00:30Z", "2026-03-29T01:00Z", "2026-03-29T01:30Z"]
     );
-    assert_eq!(runs("30 * * * *", NEW_YORK, "2026-03-08T06:00:00Z", 2), ["2026-03-08T06:30Z", "2026-03-08T07:30Z"]);
+    assert_eq!(runs("30 * * * *", new_york(), "2026-03-08T06:00:00Z", 2), ["2026-03-08T06:30Z", "2026-03-08T07:30Z"]);
 }
 
 #[test]
 fn fall_back_fixed_jobs_run_once() {
     // Berlin, 2026-10-25: 03:00 CEST becomes 02:00 CET at 01:00Z; 02:30 happens twice.
-    assert_eq!(runs("30 2 * * *", BERLIN, "2026-10-24T12:00:00Z", 2), ["2026-10-25T00:30Z", "2026-10-26T01:30Z"]);
+    assert_eq!(runs("30 2 * * *", berlin(), "2026-10-24T12:00:00Z", 2), ["2026-10-25T00:30Z", "2026-10-26T01:30Z"]);
     // Starting inside the second pass: the first 02:30 already happened.
-    assert_eq!(runs("30 2 * * *", BERLIN, "2026-10-25T01:10:00Z", 1), ["2026-10-26T01:30Z"]);
+    assert_eq!(runs("30 2 * * *", berlin(), "2026-10-25T01:10:00Z", 1), ["2026-10-26T01:30Z"]);
     // New York, 2026-11-01: 02:00 EDT becomes 01:00 EST at 06:00Z.
-    assert_eq!(runs("30 1 * * *", NEW_YORK, "2026-10-31T12:00:00Z", 2), ["2026-11-01T05:30Z", "2026-11-02T06:30Z"]);
+    assert_eq!(runs("30 1 * * *", new_york(), "2026-10-31T12:00:00Z", 2), ["2026-11-01T05:30Z", "2026-11-02T06:30Z"]);
 }
 
 #[test]
 fn fall_back_wall_clock_jobs_run_in_both_passes() {
     assert_eq!(
-        runs("*/30 * * * *", BERLIN, "2026-10-24T23:45:00Z", 5),
+        runs("*/30 * * * *", berlin(), "2026-10-24T23:45:00Z", 5),
         ["2026-10-25T00:00Z", "2026-10-25T00:30Z", "2026-10-25T01:00Z", "2026-10-25T01:30Z", "2026-10-25T02:00Z"]
     );
     // Starting late in the first pass still finds the whole second pass.
-    assert_eq!(runs("*/30 * * * *", BERLIN, "2026-10-25T00:50:00Z", 2), ["2026-10-25T01:00Z", "2026-10-25T01:30Z"]);
+    assert_eq!(runs("*/30 * * * *", berlin(), "2026-10-25T00:50:00Z", 2), ["2026-10-25T01:00Z", "2026-10-25T01:30Z"]);
     assert_eq!(
-        runs("15 * * * *", NEW_YORK, "2026-11-01T04:00:00Z", 4),
+        runs("15 * * * *", new_york(), "2026-11-01T04:00:00Z", 4),
         ["2026-11-01T04:15Z", "2026-11-01T05:15Z", "2026-11-01T06:15Z", "2026-11-01T07:15Z"]
     );
 }
@@ -224,7 +230,7 @@ impl Lcg {
 }
 
 /// True when `at` is the first instant after a forward jump that swallowed a matching minute.
-fn is_shifted_out_of_a_gap(schedule: &Schedule, at: DateTime<Utc>, zone: Tz) -> bool {
+fn is_shifted_out_of_a_gap(schedule: &Schedule, at: DateTime<Utc>, zone: Zone) -> bool {
     use chrono::TimeZone;
     let before = (at - chrono::Duration::seconds(1)).with_timezone(&zone).naive_local();
     let landed: NaiveDateTime = at.with_timezone(&zone).naive_local();
@@ -246,7 +252,7 @@ fn property_parsing_never_panics_and_runs_match_and_increase() {
     let days = ["*", "1", "31", "29", "*/7", "1-7", "15,30", "32", "L"];
     let months = ["*", "2", "feb", "JAN-MAR", "*/2", "12", "13"];
     let weekdays = ["*", "1", "mon-fri", "0,6", "7", "*/3", "8", "sun"];
-    let zones = [UTC, BERLIN, NEW_YORK, chrono_tz::Australia::Lord_Howe];
+    let zones = [UTC, berlin(), new_york(), Zone::named("Australia/Lord_Howe").unwrap()];
     let mut valid = 0;
     for _ in 0..600 {
         let expr = format!(
@@ -286,7 +292,7 @@ fn a_year_of_frequent_runs_loses_the_spring_hour_and_repeats_the_autumn_hour() {
     // 365 days x 144 runs, minus the six of the skipped hour, plus the six of the repeated one.
     let schedule = Schedule::parse("*/10 * * * *").unwrap();
     let runs: Vec<_> = schedule
-        .runs_after(at("2025-12-31T22:59:59Z"), BERLIN)
+        .runs_after(at("2025-12-31T22:59:59Z"), berlin())
         .take_while(|t| *t < at("2026-12-31T23:00:00Z"))
         .collect();
     assert_eq!(runs.len(), 365 * 144);
@@ -294,6 +300,6 @@ fn a_year_of_frequent_runs_loses_the_spring_hour_and_repeats_the_autumn_hour() {
     // A daily job keeps one run a day through both changes.
     let daily = Schedule::parse("30 2 * * *").unwrap();
     let count =
-        daily.runs_after(at("2025-12-31T22:59:59Z"), BERLIN).take_while(|t| *t < at("2026-12-31T23:00:00Z")).count();
+        daily.runs_after(at("2025-12-31T22:59:59Z"), berlin()).take_while(|t| *t < at("2026-12-31T23:00:00Z")).count();
     assert_eq!(count, 365);
 }

@@ -4,8 +4,8 @@
 use super::cron::Schedule;
 use super::plan::{Origin, Task, Timing};
 use crate::util::sanitize::sanitize_str;
+use crate::util::zone::Zone;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use std::path::Path;
 use std::process::Command;
 
@@ -102,7 +102,7 @@ pub fn wrapped_task_name(command: &str) -> Option<String> {
 }
 
 /// Turns crontab lines into tasks, named after their command.
-pub fn crontab_tasks(lines: Vec<CrontabLine>, origin: &Origin, zone: Tz) -> Vec<Task> {
+pub fn crontab_tasks(lines: Vec<CrontabLine>, origin: &Origin, zone: Zone) -> Vec<Task> {
     lines
         .into_iter()
         .filter(|line| !line.schedule.is_reboot())
@@ -154,7 +154,7 @@ pub fn parse_systemd_timers(json: &str) -> Result<Vec<Task>, String> {
             Some(Task {
                 name: unit.trim_end_matches(".timer").to_string(),
                 timing: Timing::Timer { next: micros(entry, "next"), last: micros(entry, "last") },
-                zone: chrono_tz::UTC,
+                zone: crate::util::zone::Zone::UTC,
                 argv: Vec::new(),
                 dir: None,
                 env: Default::default(),
@@ -169,7 +169,7 @@ pub fn parse_systemd_timers(json: &str) -> Result<Vec<Task>, String> {
 }
 
 /// Reads the user's crontab, `/etc/crontab`, `/etc/cron.d/*` and systemd timers. Blocking.
-pub fn load_host(zone: Tz) -> Imported {
+pub fn load_host(zone: Zone) -> Imported {
     let mut imported = Imported::default();
     match Command::new("crontab").arg("-l").output() {
         Ok(output) if output.status.success() => {

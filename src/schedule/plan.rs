@@ -3,8 +3,8 @@
 
 use super::cron::Schedule;
 use crate::config::Config;
+use crate::util::zone::Zone;
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 /// Where a task was defined.
@@ -50,7 +50,7 @@ pub enum Timing {
 pub struct Task {
     pub name: String,
     pub timing: Timing,
-    pub zone: Tz,
+    pub zone: Zone,
     /// What firstwatch can run on demand (config tasks with `run`).
     pub argv: Vec<String>,
     /// The folder `argv` runs in (`dir`, relative to the config); `None`: firstwatch's own.
@@ -123,7 +123,7 @@ impl Task {
 pub struct Window {
     pub name: String,
     pub schedule: Schedule,
-    pub zone: Tz,
+    pub zone: Zone,
     pub length: Duration,
     /// What each occurrence silences in Alertmanager (`[[window]] silence`); empty for none.
     pub silence: Vec<crate::engine::matcher::Matcher>,

@@ -194,7 +194,7 @@ pub fn run_schedule(config: &Config, args: ScheduleSilencesArgs, read_only: bool
     })
 }
 
-fn print_plan(planned: &[Planned], zone: chrono_tz::Tz, json: bool) {
+fn print_plan(planned: &[Planned], zone: crate::util::zone::Zone, json: bool) {
     if json {
         println!("{}", serde_json::to_string_pretty(planned).unwrap_or_default());
         return;

@@ -84,7 +84,7 @@ pub enum Overlay {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
     pub host: String,
-    pub zone: chrono_tz::Tz,
+    pub zone: crate::util::zone::Zone,
     /// The clock as shown (minute resolution, so an idle screen stays still).
     pub clock: String,
     pub incident: Option<String>,
@@ -117,7 +117,7 @@ impl Model {
         self.status.notice = Some((text.to_string(), self.wall + NOTICE_FOR));
     }
 
-    pub fn new(keymap: Keymap, theme: Theme, host: String, zone: chrono_tz::Tz) -> Model {
+    pub fn new(keymap: Keymap, theme: Theme, host: String, zone: crate::util::zone::Zone) -> Model {
         Model {
             tab: TabId::Health,
             overlay: Overlay::None,

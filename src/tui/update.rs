@@ -252,6 +252,6 @@ fn update_palette(model: &mut Model, action: Action, now: Instant) -> Vec<Effect
 }
 
 /// The status-line clock: minutes only, so an idle screen changes once a minute.
-pub fn format_clock(wall: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> String {
+pub fn format_clock(wall: chrono::DateTime<chrono::Utc>, zone: crate::util::zone::Zone) -> String {
     wall.with_timezone(&zone).format("%a %H:%M %Z").to_string()
 }

@@ -8,3 +8,4 @@ pub mod process;
 pub mod prompt;
 pub mod sanitize;
 pub mod width;
+pub mod zone;

@@ -75,7 +75,7 @@ pub struct TabCtx<'a> {
     pub evidence: &'a mut Evidence,
     /// Wall-clock time of the last tick.
     pub wall: chrono::DateTime<chrono::Utc>,
-    pub zone: chrono_tz::Tz,
+    pub zone: crate::util::zone::Zone,
     pub read_only: bool,
 }
 
@@ -84,7 +84,7 @@ pub struct ViewCtx<'a> {
     pub theme: &'a Theme,
     pub keymap: &'a Keymap,
     pub wall: chrono::DateTime<chrono::Utc>,
-    pub zone: chrono_tz::Tz,
+    pub zone: crate::util::zone::Zone,
     pub read_only: bool,
 }
 

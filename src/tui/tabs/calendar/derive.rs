@@ -4,8 +4,8 @@
 
 use crate::schedule::flags::{TaskState, task_state};
 use crate::schedule::{Outcome, Plan, RunRecord};
+use crate::util::zone::Zone;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
-use chrono_tz::Tz;
 use std::collections::HashMap;
 
 /// A day on the month grid.
@@ -64,7 +64,7 @@ pub struct AgendaRow {
 const FOLD_ABOVE: usize = 6;
 
 /// The local day `[start, end)` in UTC.
-pub fn day_bounds(day: NaiveDate, zone: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+pub fn day_bounds(day: NaiveDate, zone: Zone) -> (DateTime<Utc>, DateTime<Utc>) {
     let start = |date: NaiveDate| {
         let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
         zone.from_local_datetime(&midnight)
@@ -84,7 +84,7 @@ fn matching_run<'a>(runs: &[&'a RunRecord], at: DateTime<Utc>) -> Option<&'a Run
         .find(|run| run.started >= at - Duration::minutes(1) && run.started < at + Duration::minutes(30))
 }
 
-pub fn agenda_rows(plan: &Plan, runs: &[RunRecord], day: NaiveDate, zone: Tz, now: DateTime<Utc>) -> Vec<AgendaRow> {
+pub fn agenda_rows(plan: &Plan, runs: &[RunRecord], day: NaiveDate, zone: Zone, now: DateTime<Utc>) -> Vec<AgendaRow> {
     let (start, end) = day_bounds(day, zone);
     let mut rows = Vec::new();
     let day_runs: Vec<&RunRecord> = runs.iter().filter(|r| r.started >= start && r.started < end).collect();
@@ -158,7 +158,7 @@ pub fn agenda_rows(plan: &Plan, runs: &[RunRecord], day: NaiveDate, zone: Tz, no
 }
 
 /// Marks for every day of `month` (the month containing `any_day`), index 0 = day 1.
-pub fn month_marks(plan: &Plan, runs: &[RunRecord], any_day: NaiveDate, zone: Tz) -> Vec<DayMarks> {
+pub fn month_marks(plan: &Plan, runs: &[RunRecord], any_day: NaiveDate, zone: Zone) -> Vec<DayMarks> {
     let first = any_day.with_day(1).unwrap_or(any_day);
     let next_month = if first.month() == 12 {
         NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)

@@ -17,8 +17,8 @@ use crate::schedule::runner::TaskCommand;
 use crate::schedule::{Plan, RunRecord, history};
 use crate::tui::action::Action;
 use crate::tui::tabs::TabMsg;
+use crate::util::zone::Zone;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
-use chrono_tz::Tz;
 use crossterm::event::{KeyCode, KeyEvent};
 use derive::{AgendaRow, DayMarks};
 use ratatui::Frame;
@@ -68,7 +68,7 @@ pub struct CalendarTab {
     configured_tasks: usize,
     import_notes: Vec<String>,
     runs: Arc<Vec<RunRecord>>,
-    zone: Option<Tz>,
+    zone: Option<Zone>,
     now: DateTime<Utc>,
     /// `None` until the first tick says what today is.
     day: Option<NaiveDate>,
@@ -289,7 +289,7 @@ pub fn execute(effect: Effect, services: &Services) {
 
 impl CalendarTab {
     /// A tab over `plan`, shown in `zone`; the first tick sets the day.
-    pub fn with_plan(plan: Plan, zone: Tz) -> CalendarTab {
+    pub fn with_plan(plan: Plan, zone: Zone) -> CalendarTab {
         CalendarTab {
             configured: !plan.tasks.is_empty() || !plan.windows.is_empty(),
             configured_tasks: plan.tasks.len(),
@@ -299,8 +299,8 @@ impl CalendarTab {
         }
     }
 
-    fn zone(&self) -> Tz {
-        self.zone.unwrap_or(chrono_tz::UTC)
+    fn zone(&self) -> Zone {
+        self.zone.unwrap_or(crate::util::zone::Zone::UTC)
     }
 
     fn today(&self) -> NaiveDate {
