@@ -25,9 +25,46 @@ struct Loaded {
     name: String,
     /// `None` for UTC, which needs no file.
     rules: Option<tz::TimeZone>,
+    /// The file's transitions as spans, searched in one step either way (the
+    /// future past the file's last transition goes through `rules`).
+    spans: Vec<Span>,
 }
 
-static UTC: Loaded = Loaded { name: String::new(), rules: None };
+/// From `from` (UTC seconds) to the next span's start, the clock is `offset`
+/// ahead of UTC and the local time type is `rules`' type number `kind`.
+#[derive(Clone, Copy)]
+struct Span {
+    from: i64,
+    offset: i64,
+    kind: usize,
+}
+
+impl Span {
+    /// Where this span starts on the local clock.
+    fn local_from(&self) -> i64 {
+        self.from.saturating_add(self.offset)
+    }
+}
+
+/// The transitions of `rules` as spans; none for a zone with leap seconds,
+/// whose transition times are not plain UTC seconds.
+fn spans_of(rules: &tz::TimeZone) -> Vec<Span> {
+    let zone = rules.as_ref();
+    if !zone.leap_seconds().is_empty() {
+        return Vec::new();
+    }
+    let types = zone.local_time_types();
+    let first = Span { from: i64::MIN, offset: types.first().map_or(0, |t| i64::from(t.ut_offset())), kind: 0 };
+    let mut spans = vec![first];
+    spans.extend(zone.transitions().iter().filter_map(|transition| {
+        let kind = transition.local_time_type_index();
+        let offset = i64::from(types.get(kind)?.ut_offset());
+        Some(Span { from: transition.unix_leap_time(), offset, kind })
+    }));
+    spans
+}
+
+static UTC: Loaded = Loaded { name: String::new(), rules: None, spans: Vec::new() };
 static UTC_TYPE: LocalTimeType = LocalTimeType::utc();
 
 impl Zone {
@@ -45,7 +82,8 @@ impl Zone {
             return Ok(*zone);
         }
         let rules = read(name)?;
-        let zone = Zone(Box::leak(Box::new(Loaded { name: name.to_string(), rules: Some(rules) })));
+        let spans = spans_of(&rules);
+        let zone = Zone(Box::leak(Box::new(Loaded { name: name.to_string(), rules: Some(rules), spans })));
         loaded.insert(name.to_string(), zone);
         Ok(zone)
     }
@@ -60,10 +98,75 @@ impl Zone {
 
     /// The local time type in force at `unix` seconds.
     fn type_at(&self, unix: i64) -> &'static LocalTimeType {
+        if let Some(span) = self.span_at(unix) {
+            return self.kind(span.kind);
+        }
         match &self.0.rules {
             // Past the table's range (no rule for the far future): the last type known.
             Some(rules) => rules.find_local_time_type(unix).unwrap_or_else(|_| fallback_type(rules)),
             None => &UTC_TYPE,
+        }
+    }
+
+    /// The span holding `unix`, while the file's transitions reach that far.
+    fn span_at(&self, unix: i64) -> Option<&'static Span> {
+        let spans = &self.0.spans;
+        let last = spans.last()?;
+        if unix >= last.from {
+            return None;
+        }
+        let index = spans.partition_point(|span| span.from <= unix);
+        spans.get(index.checked_sub(1)?)
+    }
+
+    fn kind(&self, index: usize) -> &'static LocalTimeType {
+        let types = self.0.rules.as_ref().map_or(&[][..], |rules| rules.as_ref().local_time_types());
+        types.get(index).unwrap_or(&UTC_TYPE)
+    }
+
+    /// `local` (seconds on the local clock) mapped through the spans: one
+    /// search, then the span found and the one before it are the candidates.
+    /// `None` past the file's last transition.
+    fn map_local(&self, local: i64) -> Option<MappedLocalTime<ZoneOffset>> {
+        let spans = &self.0.spans;
+        let last = spans.last()?;
+        // A day of margin: near the end of the table, the rule-based way decides.
+        if local >= last.local_from().saturating_sub(86_400) {
+            return None;
+        }
+        let index = spans.partition_point(|span| span.local_from() <= local).checked_sub(1)?;
+        let offset = |span: &Span| ZoneOffset { zone: *self, kind: self.kind(span.kind) };
+        let here = &spans[index];
+        let here_fits = spans.get(index + 1).is_none_or(|next| local < next.from + here.offset);
+        let before = index.checked_sub(1).map(|i| &spans[i]).filter(|before| local < here.from + before.offset);
+        Some(match (before, here_fits) {
+            (Some(before), true) => MappedLocalTime::Ambiguous(offset(before), offset(here)),
+            (Some(before), false) => MappedLocalTime::Single(offset(before)),
+            (None, true) => MappedLocalTime::Single(offset(here)),
+            (None, false) => MappedLocalTime::None,
+        })
+    }
+
+    /// `local` mapped without the spans: the offsets in force a day either
+    /// side are the candidates (every zone's transitions are further apart).
+    fn map_local_by_guess(&self, local: i64) -> MappedLocalTime<ZoneOffset> {
+        // The instant `local` names under the offset in force at `guess`, if that offset holds there.
+        let fit = |guess: i64| {
+            let offset = i64::from(self.type_at(guess).ut_offset());
+            let found = self.offset_at(local - offset);
+            (i64::from(found.kind.ut_offset()) == offset).then_some((local - offset, found))
+        };
+        match (fit(local - 86_400), fit(local + 86_400)) {
+            (None, None) => MappedLocalTime::None,
+            (Some((_, only)), None) | (None, Some((_, only))) => MappedLocalTime::Single(only),
+            (Some((at, one)), Some((other_at, _))) if at == other_at => MappedLocalTime::Single(one),
+            (Some((at, one)), Some((other_at, other))) => {
+                if at < other_at {
+                    MappedLocalTime::Ambiguous(one, other)
+                } else {
+                    MappedLocalTime::Ambiguous(other, one)
+                }
+            }
         }
     }
 
@@ -201,21 +304,7 @@ impl TimeZone for Zone {
             return MappedLocalTime::Single(self.offset_at(0));
         }
         let wall = local.and_utc().timestamp();
-        let mut fits: Vec<(i64, ZoneOffset)> = Vec::with_capacity(2);
-        for guess in [wall - 86_400, wall + 86_400] {
-            let offset = i64::from(self.type_at(guess).ut_offset());
-            let instant = wall - offset;
-            let found = self.offset_at(instant);
-            if i64::from(found.kind.ut_offset()) == offset && !fits.iter().any(|(at, _)| *at == instant) {
-                fits.push((instant, found));
-            }
-        }
-        fits.sort_by_key(|(at, _)| *at);
-        match fits.as_slice() {
-            [] => MappedLocalTime::None,
-            [(_, only)] => MappedLocalTime::Single(*only),
-            [(_, early), (_, late), ..] => MappedLocalTime::Ambiguous(*early, *late),
-        }
+        self.map_local(wall).unwrap_or_else(|| self.map_local_by_guess(wall))
     }
 
     fn offset_from_utc_date(&self, utc: &NaiveDate) -> ZoneOffset {
@@ -266,6 +355,26 @@ mod tests {
         assert!(matches!(lord_howe.from_local_datetime(&local("2026-10-04 02:15")), MappedLocalTime::None));
         let new_york = Zone::named("America/New_York").unwrap();
         assert!(matches!(new_york.from_local_datetime(&local("2026-11-01 01:30")), MappedLocalTime::Ambiguous(..)));
+    }
+
+    #[test]
+    fn the_spans_and_the_files_own_lookup_agree_every_hour_for_decades() {
+        let start = local("1995-01-01 00:15").and_utc().timestamp();
+        for name in ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Europe/London", "Pacific/Apia"] {
+            let zone = Zone::named(name).unwrap();
+            let rules = zone.0.rules.as_ref().unwrap();
+            let mut checked = 0;
+            // Hourly steps (at :15, inside Lord Howe's half-hour gap too) from 1995 to the end of the file's table, where the spans stop.
+            for at in (start..).step_by(3600).take_while(|at| zone.span_at(*at).is_some()) {
+                assert_eq!(zone.type_at(at), rules.find_local_time_type(at).unwrap(), "{name} at {at}");
+                let spans = zone.map_local(at).map(|mapped| format!("{mapped:?}"));
+                if let Some(spans) = spans {
+                    assert_eq!(spans, format!("{:?}", zone.map_local_by_guess(at)), "{name}, local {at}");
+                    checked += 1;
+                }
+            }
+            assert!(checked > 150_000, "{name}: {checked} local times compared");
+        }
     }
 
     #[test]
