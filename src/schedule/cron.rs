@@ -406,7 +406,7 @@ impl Runs<'_> {
         loop {
             let local = self.schedule.first_match_from(self.cursor?, self.last_year)?;
             self.cursor = Some(local + Duration::minutes(1));
-            if self.zone == crate::util::zone::Zone::UTC {
+            if self.zone.is_utc() {
                 return Some(local.and_utc());
             }
             if let Some((low, high, offset)) = self.steady

@@ -2,6 +2,7 @@
 
 pub mod child;
 pub mod identity;
+pub mod malloc;
 pub mod perms;
 pub mod pipe;
 pub mod process;
