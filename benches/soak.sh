@@ -73,12 +73,16 @@ echo "soak: pid $pid, $total s, a sample every $interval s, into $csv"
 start=$(date +%s)
 while :; do
     now=$(( $(date +%s) - start ))
-    if [ ! -r "/proc/$pid/status" ]; then
+    if ! kill -0 "$pid" 2>/dev/null; then
         echo "soak: the console exited after $now s" >&2
         cat "$scratch/stderr" >&2 || true
         exit 2
     fi
-    echo "$now,$(field VmRSS),$(field RssAnon),$(field RssFile),$(field Threads)" >>"$csv"
+    # A sample that cannot be read (the console alive) is skipped, not taken for an exit.
+    rss=$(field VmRSS || true)
+    if [ -n "$rss" ]; then
+        echo "$now,$rss,$(field RssAnon),$(field RssFile),$(field Threads)" >>"$csv"
+    fi
     [ "$now" -ge "$total" ] && break
     sleep "$interval"
 done

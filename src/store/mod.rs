@@ -187,8 +187,11 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
             reason: format!("the filesystem refused WAL mode (got `{mode}`)"),
         });
     }
+    // SQLite's page cache grows to 2 MiB per connection by default as the store is
+    // read and written, in a console meant to stay open for weeks; its writes are
+    // appends and its reads mostly recent pages, which the OS caches anyway.
     connection
-        .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -512;")
         .map_err(|err| classify(path, err))?;
     Ok(connection)
 }
