@@ -2,7 +2,7 @@
 //! the first time a name is asked for.
 //!
 //! A config names one or two zones; compiling every zone's tables into the
-//! binary cost 1.6 MB of it. The host's files are also the ones its cron and
+//! binary cost about 1 MB of it. The host's files are also the ones its cron and
 //! systemd timers follow, so a schedule's next run agrees with theirs after a
 //! tzdata update without rebuilding firstwatch.
 
