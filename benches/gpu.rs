@@ -15,6 +15,7 @@ use firstwatch::tui::keymap::Keymap;
 use firstwatch::tui::tab::TabId;
 use firstwatch::tui::tabs::gpu::GpuTab;
 use firstwatch::tui::{Model, view};
+use firstwatch::util::zone::Zone;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;
@@ -49,12 +50,7 @@ fn rendering(c: &mut Criterion) {
     let mut source = SimulatedSource::new(8, 1);
     let state = state_with_full_history(&mut source);
     for (width, height) in [(120, 40), (80, 24)] {
-        let mut model = Model::new(
-            Keymap::defaults(),
-            Theme::built_in("default-dark"),
-            "bench-host".into(),
-            firstwatch::util::zone::Zone::UTC,
-        );
+        let mut model = Model::new(Keymap::defaults(), Theme::built_in("default-dark"), "bench-host".into(), Zone::UTC);
         model.tab = TabId::Gpu;
         model.tabs.gpu = GpuTab::with_state(state.clone());
         c.bench_function(&format!("gpu: render 8 GPUs at {width}x{height}"), |b| {
@@ -67,12 +63,7 @@ fn rendering(c: &mut Criterion) {
         });
     }
     // The usual case: a new sample after a drawn frame, so only changed cells are written.
-    let mut model = Model::new(
-        Keymap::defaults(),
-        Theme::built_in("default-dark"),
-        "bench-host".into(),
-        firstwatch::util::zone::Zone::UTC,
-    );
+    let mut model = Model::new(Keymap::defaults(), Theme::built_in("default-dark"), "bench-host".into(), Zone::UTC);
     model.tab = TabId::Gpu;
     let mut next = state.clone();
     next.apply(source.sample(), chrono::Utc::now());
@@ -140,12 +131,7 @@ fn fleet(c: &mut Criterion) {
             black_box((state.view_key(), Arc::new(state.clone())));
         })
     });
-    let mut model = Model::new(
-        Keymap::defaults(),
-        Theme::built_in("default-dark"),
-        "bench-host".into(),
-        firstwatch::util::zone::Zone::UTC,
-    );
+    let mut model = Model::new(Keymap::defaults(), Theme::built_in("default-dark"), "bench-host".into(), Zone::UTC);
     model.tab = TabId::Gpu;
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     c.bench_function("gpu fleet: group 500 hosts and draw 120x40", |b| {

@@ -14,6 +14,7 @@ use criterion::{Criterion, criterion_group};
 use firstwatch::config::load_str;
 use firstwatch::health::engine::{self, Collector};
 use firstwatch::health::{CheckSpec, Level, Outcome, Prober, condition};
+use firstwatch::util::zone::Zone;
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
@@ -219,7 +220,7 @@ fn series(c: &mut Criterion) {
         firstwatch::tui::keymap::Keymap::defaults(),
         firstwatch::theme::Theme::built_in("default-dark"),
         "bench".into(),
-        firstwatch::util::zone::Zone::UTC,
+        Zone::UTC,
     );
     model.tabs.health = health::HealthTab::with_checks(&specs);
     c.bench_function("health: report of a 4,000-series promql check folded into the tab", |b| {
@@ -270,7 +271,7 @@ fn frame(c: &mut Criterion, port: u16) {
         firstwatch::tui::keymap::Keymap::defaults(),
         firstwatch::theme::Theme::built_in("default-dark"),
         "bench".into(),
-        firstwatch::util::zone::Zone::UTC,
+        Zone::UTC,
     );
     model.tabs.health = health::HealthTab::with_checks(&specs);
     update(&mut model, Action::Msg(TabMsg::Health(health::Msg::Updated(views))), Instant::now());

@@ -14,6 +14,7 @@ use firstwatch::tui::tab::TabId;
 use firstwatch::tui::tabs::TabMsg;
 use firstwatch::tui::tabs::calendar::{CalendarTab, Msg};
 use firstwatch::tui::{Action, Model, update, view};
+use firstwatch::util::zone::Zone;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::hint::black_box;
@@ -42,12 +43,8 @@ fn expressions() -> Vec<String> {
 }
 
 fn next_runs(c: &mut Criterion) {
-    let zones = [
-        firstwatch::util::zone::Zone::UTC,
-        firstwatch::util::zone::Zone::named("Europe/Berlin").unwrap(),
-        firstwatch::util::zone::Zone::named("America/New_York").unwrap(),
-    ];
-    let schedules: Vec<(Schedule, firstwatch::util::zone::Zone)> = expressions()
+    let zones = [Zone::UTC, Zone::named("Europe/Berlin").unwrap(), Zone::named("America/New_York").unwrap()];
+    let schedules: Vec<(Schedule, Zone)> = expressions()
         .iter()
         .enumerate()
         .map(|(i, text)| (Schedule::parse(text).expect("bench expressions are valid"), zones[i % zones.len()]))
@@ -79,7 +76,7 @@ fn next_runs(c: &mut Criterion) {
         "0 9 * 1,4,7,10 1#2",
         "0 0 1W,L * *",
     ];
-    let special: Vec<(Schedule, firstwatch::util::zone::Zone)> = (0..100)
+    let special: Vec<(Schedule, Zone)> = (0..100)
         .map(|i| (Schedule::parse(monthly[i % monthly.len()]).expect("valid"), zones[i % zones.len()]))
         .collect();
     group.bench_function("next 120 runs of 100 L/W/# expressions", |b| {
@@ -108,7 +105,7 @@ fn calendar_frame(c: &mut Criterion) {
         plan.tasks.push(Task {
             name: format!("task {i}"),
             timing: Timing::Cron(Schedule::parse(text).unwrap()),
-            zone: firstwatch::util::zone::Zone::UTC,
+            zone: Zone::UTC,
             argv: Vec::new(),
             dir: None,
             env: Default::default(),
@@ -139,13 +136,8 @@ fn calendar_frame(c: &mut Criterion) {
         }
     }
     let runs = Arc::new(runs);
-    let mut model = Model::new(
-        Keymap::defaults(),
-        Theme::built_in("default-dark"),
-        "bench-host".into(),
-        firstwatch::util::zone::Zone::UTC,
-    );
-    model.tabs.calendar = CalendarTab::with_plan(plan, firstwatch::util::zone::Zone::UTC);
+    let mut model = Model::new(Keymap::defaults(), Theme::built_in("default-dark"), "bench-host".into(), Zone::UTC);
+    model.tabs.calendar = CalendarTab::with_plan(plan, Zone::UTC);
     update(&mut model, Action::Tick(now), Instant::now());
     update(&mut model, Action::Msg(TabMsg::Calendar(Msg::History(Arc::clone(&runs)))), Instant::now());
     update(&mut model, Action::SelectTab(TabId::Calendar), Instant::now());

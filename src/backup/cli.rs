@@ -11,6 +11,7 @@ use crate::ops;
 use crate::store::Store;
 use crate::util::identity::Identity;
 use crate::util::sanitize::sanitize_str;
+use crate::util::zone::Zone;
 use chrono::{DateTime, Utc};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -426,7 +427,7 @@ pub(super) fn find<'a>(states: &'a [SetState], id: &str) -> Result<(&'a SetState
     }
 }
 
-fn when(at: DateTime<Utc>, zone: crate::util::zone::Zone) -> String {
+fn when(at: DateTime<Utc>, zone: Zone) -> String {
     at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -507,7 +508,7 @@ fn restore_command(
     request: &RestoreRequest,
     read_only: bool,
     now: DateTime<Utc>,
-    zone: crate::util::zone::Zone,
+    zone: Zone,
 ) -> ExitCode {
     let who = Identity::current();
     let chosen = match pick_sets(sets, request.set.as_deref()) {
@@ -610,7 +611,7 @@ fn restore_command(
     }
 }
 
-fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: crate::util::zone::Zone) {
+fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: Zone) {
     println!("restore set `{}`", plan.set);
     println!(
         "  backup   {} ({}, {} old, {}, {})",

@@ -9,6 +9,7 @@ use super::{BackupSet, check_and_record, human_age, human_bytes};
 use crate::health::Level;
 use crate::store::Store;
 use crate::util::sanitize::sanitize_str;
+use crate::util::zone::Zone;
 use chrono::{DateTime, Utc};
 use std::process::ExitCode;
 
@@ -21,7 +22,7 @@ fn usage(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
-fn when(at: DateTime<Utc>, zone: crate::util::zone::Zone) -> String {
+fn when(at: DateTime<Utc>, zone: Zone) -> String {
     at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -54,7 +55,7 @@ fn conclude(verdicts: &[(&SetState, Assessment)], extra: Level, json: bool) -> E
     ExitCode::from(worst.exit_code())
 }
 
-pub(super) fn list(states: &[SetState], json: bool, now: DateTime<Utc>, zone: crate::util::zone::Zone) -> ExitCode {
+pub(super) fn list(states: &[SetState], json: bool, now: DateTime<Utc>, zone: Zone) -> ExitCode {
     let verdicts = verdicts(states, now);
     if json {
         let rows: Vec<BackupJson> =
@@ -78,7 +79,7 @@ pub(super) fn list(states: &[SetState], json: bool, now: DateTime<Utc>, zone: cr
     conclude(&verdicts, Level::Ok, json)
 }
 
-fn print_backup(backup: &BackupState, now: DateTime<Utc>, zone: crate::util::zone::Zone) {
+fn print_backup(backup: &BackupState, now: DateTime<Utc>, zone: Zone) {
     let status = backup.status();
     let files = backup.files().map_or("-".to_string(), |f| f.to_string());
     let prune = if backup.entry.prune { "  [would prune]" } else { "" };

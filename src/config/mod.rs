@@ -29,6 +29,7 @@ pub use log::{DEFAULT_BUFFER_LINES, DEFAULT_MAX_LINE_BYTES, DEFAULT_TAIL_LINES, 
 pub use restore_mode::RestoreMode;
 pub use task::{TaskConfig, WindowConfig};
 
+use crate::util::zone::Zone;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -152,7 +153,7 @@ impl Default for Settings {
 
 impl Settings {
     /// The display zone; validation has already rejected unknown names.
-    pub fn zone(&self) -> crate::util::zone::Zone {
-        self.timezone.get_ref().parse().unwrap_or(crate::util::zone::Zone::UTC)
+    pub fn zone(&self) -> Zone {
+        self.timezone.get_ref().parse().unwrap_or(Zone::UTC)
     }
 }

@@ -4,6 +4,7 @@ use super::Config;
 use super::units::HumanDuration;
 use super::validate::Problems;
 use crate::schedule::Schedule;
+use crate::util::zone::Zone;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -165,7 +166,7 @@ fn check_cron(cron: &Spanned<String>, problems: &mut Problems) -> Option<Schedul
 
 fn check_zone(tz: Option<&Spanned<String>>, problems: &mut Problems) {
     if let Some(tz) = tz
-        && let Err(unknown) = crate::util::zone::Zone::named(tz.get_ref())
+        && let Err(unknown) = Zone::named(tz.get_ref())
     {
         problems.push(tz.span(), unknown.to_string(), Some(unknown.hint()));
     }
@@ -179,7 +180,7 @@ fn inside_string(span: Range<usize>, offset: usize) -> Range<usize> {
 
 impl TaskConfig {
     /// The task's zone, falling back to the display zone.
-    pub fn zone(&self, default: crate::util::zone::Zone) -> crate::util::zone::Zone {
+    pub fn zone(&self, default: Zone) -> Zone {
         self.tz.as_ref().and_then(|tz| tz.get_ref().parse().ok()).unwrap_or(default)
     }
 
@@ -189,7 +190,7 @@ impl TaskConfig {
 }
 
 impl WindowConfig {
-    pub fn zone(&self, default: crate::util::zone::Zone) -> crate::util::zone::Zone {
+    pub fn zone(&self, default: Zone) -> Zone {
         self.tz.as_ref().and_then(|tz| tz.get_ref().parse().ok()).unwrap_or(default)
     }
 

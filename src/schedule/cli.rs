@@ -154,7 +154,7 @@ fn parse_time(text: Option<&str>) -> Result<DateTime<Utc>, String> {
 }
 
 fn parse_zone(text: &str) -> Result<Zone, String> {
-    text.parse::<Zone>().map_err(|_| format!("unknown time zone `{text}`; use an IANA name such as Europe/Berlin"))
+    text.parse::<Zone>().map_err(|unknown| format!("{unknown}; {}", unknown.hint()))
 }
 
 fn next(expression: &str, from: Option<&str>, count: usize, zone: Result<Zone, String>, json: bool) -> ExitCode {

@@ -19,13 +19,13 @@ fn runs(expr: &str, zone: Zone, from: &str, count: usize) -> Vec<String> {
 }
 
 fn days(expr: &str, from: &str, count: usize) -> Vec<String> {
-    runs(expr, crate::util::zone::Zone::UTC, from, count).iter().map(|run| run[..10].to_string()).collect()
+    runs(expr, Zone::UTC, from, count).iter().map(|run| run[..10].to_string()).collect()
 }
 
 #[test]
 fn nth_weekday_of_the_month() {
     assert_eq!(
-        runs("0 9 * * 1#1", crate::util::zone::Zone::UTC, "2026-01-01T00:00:00Z", 3),
+        runs("0 9 * * 1#1", Zone::UTC, "2026-01-01T00:00:00Z", 3),
         ["2026-01-05T09:00Z", "2026-02-02T09:00Z", "2026-03-02T09:00Z"]
     );
     assert_eq!(days("0 9 * * 1#1", "2026-03-02T09:00:00Z", 3), ["2026-04-06", "2026-05-04", "2026-06-01"]);
@@ -62,7 +62,7 @@ fn last_weekday_of_the_month() {
 #[test]
 fn last_day_of_the_month() {
     assert_eq!(
-        runs("0 23 L * *", crate::util::zone::Zone::UTC, "2026-01-01T00:00:00Z", 4),
+        runs("0 23 L * *", Zone::UTC, "2026-01-01T00:00:00Z", 4),
         ["2026-01-31T23:00Z", "2026-02-28T23:00Z", "2026-03-31T23:00Z", "2026-04-30T23:00Z"]
     );
     assert_eq!(days("0 23 L 2 *", "2027-03-01T00:00:00Z", 2), ["2028-02-29", "2029-02-28"]);
@@ -328,7 +328,7 @@ fn property_every_run_matches_and_none_is_skipped() {
         let oracle = Oracle::new(&expr);
         let start = at("2026-01-01T00:00:00Z") + Duration::minutes((rng.next() % 2_500_000) as i64);
         let mut previous = start;
-        for run in schedule.runs_after(start, crate::util::zone::Zone::UTC).take(6) {
+        for run in schedule.runs_after(start, Zone::UTC).take(6) {
             assert!(run > previous, "{expr}: {run} does not follow {previous}");
             assert_eq!(run.second(), 0, "{expr}: whole minutes");
             assert!(oracle.minutes_of(run.date_naive()).contains(&run), "{expr}: {run} does not satisfy it");

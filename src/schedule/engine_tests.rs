@@ -6,6 +6,7 @@ use super::plan::{Plan, Timing};
 use super::runner::{Echo, TaskCommand, run_and_record};
 use crate::store::Store;
 use crate::util::identity::Identity;
+use crate::util::zone::Zone;
 use chrono::{DateTime, Utc};
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -146,17 +147,13 @@ fn crontabs_parse_with_comments_environment_shorthands_and_users() {
     assert_eq!(jobs[2].user.as_deref(), Some("postgres"));
     assert_eq!(jobs[2].schedule.text(), "@weekly");
     // Imported tasks drop @reboot and take the wrapped task's name.
-    let tasks = super::import::crontab_tasks(
-        parse_crontab(user, false).0,
-        &super::Origin::UserCrontab,
-        crate::util::zone::Zone::UTC,
-    );
+    let tasks = super::import::crontab_tasks(parse_crontab(user, false).0, &super::Origin::UserCrontab, Zone::UTC);
     let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["health-check (crontab:5)", "rotate-logs (crontab:6)", "database backup"]);
     let system_tasks = super::import::crontab_tasks(
         parse_crontab(system, true).0,
         &super::Origin::SystemCrontab("/etc/crontab".into()),
-        crate::util::zone::Zone::UTC,
+        Zone::UTC,
     );
     let names: Vec<&str> = system_tasks.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["cron.hourly (crontab:6)", "anacron (crontab:7)", "vacuum-all (crontab:8)"]);

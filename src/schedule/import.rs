@@ -154,7 +154,7 @@ pub fn parse_systemd_timers(json: &str) -> Result<Vec<Task>, String> {
             Some(Task {
                 name: unit.trim_end_matches(".timer").to_string(),
                 timing: Timing::Timer { next: micros(entry, "next"), last: micros(entry, "last") },
-                zone: crate::util::zone::Zone::UTC,
+                zone: Zone::UTC,
                 argv: Vec::new(),
                 dir: None,
                 env: Default::default(),

@@ -5,6 +5,7 @@ use super::palette::Palette;
 use super::tab::TabId;
 use super::tabs::{TabCtx, Tabs};
 use crate::theme::Theme;
+use crate::util::zone::Zone;
 
 pub struct Model {
     pub tab: TabId,
@@ -84,7 +85,7 @@ pub enum Overlay {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Status {
     pub host: String,
-    pub zone: crate::util::zone::Zone,
+    pub zone: Zone,
     /// The clock as shown (minute resolution, so an idle screen stays still).
     pub clock: String,
     pub incident: Option<String>,
@@ -117,7 +118,7 @@ impl Model {
         self.status.notice = Some((text.to_string(), self.wall + NOTICE_FOR));
     }
 
-    pub fn new(keymap: Keymap, theme: Theme, host: String, zone: crate::util::zone::Zone) -> Model {
+    pub fn new(keymap: Keymap, theme: Theme, host: String, zone: Zone) -> Model {
         Model {
             tab: TabId::Health,
             overlay: Overlay::None,

@@ -387,5 +387,9 @@ mod tests {
             assert_eq!(err.to_string(), format!("unknown time zone `{bad}`"));
         }
         assert_ne!(Zone::named("Europe/Berlin").unwrap(), Zone::UTC);
+        // A host without the database is told how to get one, not to pick another name.
+        let missing = UnknownZone { name: "Europe/Berlin".into(), no_database: true };
+        assert!(missing.hint().contains("tzdata") && missing.hint().contains("TZDIR"), "{}", missing.hint());
+        assert!(Zone::named("Mars/Olympus_Mons").unwrap_err().hint().contains("IANA"));
     }
 }

@@ -32,6 +32,7 @@ use crate::config::Config;
 use crate::store::Store;
 use crate::theme::Theme;
 use crate::util::identity::Identity;
+use crate::util::zone::Zone;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -75,7 +76,7 @@ pub struct TabCtx<'a> {
     pub evidence: &'a mut Evidence,
     /// Wall-clock time of the last tick.
     pub wall: chrono::DateTime<chrono::Utc>,
-    pub zone: crate::util::zone::Zone,
+    pub zone: Zone,
     pub read_only: bool,
 }
 
@@ -84,7 +85,7 @@ pub struct ViewCtx<'a> {
     pub theme: &'a Theme,
     pub keymap: &'a Keymap,
     pub wall: chrono::DateTime<chrono::Utc>,
-    pub zone: crate::util::zone::Zone,
+    pub zone: Zone,
     pub read_only: bool,
 }
 

@@ -300,7 +300,7 @@ impl CalendarTab {
     }
 
     fn zone(&self) -> Zone {
-        self.zone.unwrap_or(crate::util::zone::Zone::UTC)
+        self.zone.unwrap_or(Zone::UTC)
     }
 
     fn today(&self) -> NaiveDate {

@@ -6,6 +6,7 @@ use crate::schedule::{How, NewRun};
 use crate::theme::Theme;
 use crate::tui::keymap::Keymap;
 use crate::tui::model::Status;
+use crate::util::zone::Zone;
 use crossterm::event::KeyModifiers;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -43,7 +44,7 @@ fn records(plan: &Plan) -> Vec<RunRecord> {
 fn status() -> Status {
     Status {
         host: "demo-host".into(),
-        zone: crate::util::zone::Zone::UTC,
+        zone: Zone::UTC,
         clock: String::new(),
         incident: None,
         window: None,
@@ -58,14 +59,14 @@ fn status() -> Status {
 fn ctx<'a>(status: &'a mut Status, wall: DateTime<Utc>) -> TabCtx<'a> {
     // Leaked so the helper can hand out a context; a few bytes per test.
     let evidence = Box::leak(Box::default());
-    TabCtx { status, evidence, wall, zone: crate::util::zone::Zone::UTC, read_only: false }
+    TabCtx { status, evidence, wall, zone: Zone::UTC, read_only: false }
 }
 
 /// A tab with the demo's tasks and runs, ticked at `now()`.
 fn demo_tab() -> CalendarTab {
     let plan = plan();
     let runs = records(&plan);
-    let mut tab = CalendarTab::with_plan(plan, crate::util::zone::Zone::UTC);
+    let mut tab = CalendarTab::with_plan(plan, Zone::UTC);
     let mut status = status();
     tab.on_tick(&mut ctx(&mut status, now()));
     tab.on_msg(Msg::History(Arc::new(runs)), &mut ctx(&mut status, now()));
@@ -74,7 +75,7 @@ fn demo_tab() -> CalendarTab {
 
 fn draw(tab: &CalendarTab, theme: &Theme, width: u16, height: u16) -> String {
     let keymap = Keymap::defaults();
-    let view = ViewCtx { theme, keymap: &keymap, wall: now(), zone: crate::util::zone::Zone::UTC, read_only: false };
+    let view = ViewCtx { theme, keymap: &keymap, wall: now(), zone: Zone::UTC, read_only: false };
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|frame| tab.render(&view, frame, frame.area())).unwrap();
     let buffer = terminal.backend().buffer();
@@ -194,7 +195,7 @@ fn running_a_task_asks_first() {
 
 #[test]
 fn the_status_line_follows_the_maintenance_window() {
-    let mut tab = CalendarTab::with_plan(plan(), crate::util::zone::Zone::UTC);
+    let mut tab = CalendarTab::with_plan(plan(), Zone::UTC);
     let mut status = status();
     let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
     tab.on_tick(&mut ctx(&mut status, at("2026-11-30T01:59:30Z")));
@@ -261,19 +262,13 @@ fn rows_in_a_window_with_silence_say_whether_alertmanager_has_it() {
     )
     .unwrap();
     let early = DateTime::parse_from_rfc3339("2026-11-30T01:00:00Z").unwrap().to_utc();
-    let mut tab = CalendarTab::with_plan(Plan::from_config(&config), crate::util::zone::Zone::UTC);
+    let mut tab = CalendarTab::with_plan(Plan::from_config(&config), Zone::UTC);
     let mut status = status();
     tab.on_tick(&mut ctx(&mut status, early));
     let today = |tab: &CalendarTab| {
         let keymap = Keymap::defaults();
         let theme = Theme::no_color();
-        let view = ViewCtx {
-            theme: &theme,
-            keymap: &keymap,
-            wall: early,
-            zone: crate::util::zone::Zone::UTC,
-            read_only: false,
-        };
+        let view = ViewCtx { theme: &theme, keymap: &keymap, wall: early, zone: Zone::UTC, read_only: false };
         let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
         terminal.draw(|frame| tab.render(&view, frame, frame.area())).unwrap();
         format!("{}", terminal.backend())
