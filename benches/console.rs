@@ -2,12 +2,19 @@
 //! time from process start to the first complete frame of the demo, bytes
 //! written to the terminal while idle, and resident memory after idling.
 //!
-//! `cargo bench --bench console` (release build). The idle period defaults to
-//! 60 s; set FIRSTWATCH_BENCH_IDLE_SECS to change it.
+//! Then the console under load: 1,000 HTTP checks every second against a
+//! loopback server, the health tab on screen, and the console process's own
+//! CPU (from /proc; the server runs in this bench's process).
+//!
+//! `cargo bench --bench console` (release build); `-- checks` runs only the
+//! load part. The idle period defaults to 60 s; set FIRSTWATCH_BENCH_IDLE_SECS
+//! to change it.
 
 #[path = "../tests/support/pty.rs"]
 #[allow(dead_code)]
 mod pty;
+#[path = "support/http_server.rs"]
+mod http_server;
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +24,11 @@ fn main() {
     // cargo bench passes --bench; criterion-style filters are not used here.
     let idle_secs: u64 = std::env::var("FIRSTWATCH_BENCH_IDLE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
     let scratch = std::env::temp_dir().join(format!("firstwatch-bench-{}", std::process::id()));
+    if std::env::args().any(|a| a == "checks") {
+        checks_under_load(&scratch);
+        let _ = std::fs::remove_dir_all(&scratch);
+        return;
+    }
     let mut startups = Vec::new();
     for round in 0..5 {
         let dir = scratch.join(format!("run{round}"));
@@ -57,6 +69,7 @@ fn main() {
         println!("resident memory after idling: {}", rss_kib.trim_start_matches("VmRSS:").trim());
     }
     quiet_idle(&scratch, idle_secs);
+    checks_under_load(&scratch);
     let _ = std::fs::remove_dir_all(&scratch);
 }
 
@@ -82,5 +95,49 @@ fn quiet_idle(scratch: &std::path::Path, idle_secs: u64) {
         "bytes written while idle on a config with no sources for {:?}: {bytes} ({:.1} per minute, the clock included)",
         started.elapsed(),
         bytes as f64 * 60.0 / started.elapsed().as_secs_f64()
+    );
+}
+
+/// 1,000 HTTP checks a second in the full console: results folded into the
+/// health tab, its status line and history, drawn and stored as a user has it.
+fn checks_under_load(scratch: &std::path::Path) {
+    let server = http_server::start();
+    let dir = scratch.join("checks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = String::from("[settings]\ndata_dir = \"data\"\nhost_schedules = false\n\n");
+    for i in 0..1000 {
+        config.push_str(&format!(
+            "[[check]]\nname = \"svc-{i:04}\"\nhttp = \"http://127.0.0.1:{}/health\"\nevery = \"1s\"\ntimeout = \"30s\"\n\
+             expect = ['status == 200', 'json.status == \"healthy\"', 'latency < 1s']\n\n",
+            server.port
+        ));
+    }
+    let path = dir.join("firstwatch.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut session = pty::PtySession::spawn(&["--config", path.to_str().unwrap()], &[], 120, 40);
+    let drawn = session.wait_for(Duration::from_secs(30), |screen| screen.contents().contains("svc-0000"));
+    assert!(drawn, "no health tab with the checks");
+    // Warm-up: connections opened, the first round spread out, history written once.
+    session.wait_for(Duration::from_secs(20), |_| false);
+    let stat = format!("/proc/{}/stat", session.pid);
+    let (cpu_before, answered_before, bytes_before, started) = (
+        http_server::cpu_seconds(&stat),
+        server.answered.load(std::sync::atomic::Ordering::Relaxed),
+        session.raw.len(),
+        Instant::now(),
+    );
+    session.wait_for(Duration::from_secs(30), |_| false);
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = http_server::cpu_seconds(&stat) - cpu_before;
+    let checks = (server.answered.load(std::sync::atomic::Ordering::Relaxed) - answered_before) as f64;
+    let bytes = session.raw.len() - bytes_before;
+    session.send("q");
+    session.wait_exit(Duration::from_secs(10));
+    println!("console/checks: {:.0} HTTP checks/s over {elapsed:.1}s (1,000 checks every 1s, health tab at 120x40)", checks / elapsed);
+    println!(
+        "console/checks: console CPU {:.1}% of one core ({:.0} µs per check); {:.1} KB/s to the terminal",
+        cpu / elapsed * 100.0,
+        cpu / checks * 1e6,
+        bytes as f64 / elapsed / 1000.0
     );
 }

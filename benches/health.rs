@@ -20,56 +20,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A keep-alive HTTP server on its own thread and runtime; returns its port and that thread's id.
-fn start_server() -> (u16, Arc<AtomicU64>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let tid = Arc::new(AtomicU64::new(0));
-    let tid_out = tid.clone();
-    std::thread::spawn(move || {
-        tid_out.store(unsafe { libc::gettid() } as u64, Ordering::SeqCst);
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            loop {
-                let Ok((mut stream, _)) = listener.accept().await else { continue };
-                tokio::spawn(async move {
-                    let mut buffer = vec![0u8; 4096];
-                    let mut filled = 0;
-                    loop {
-                        let Ok(n) = stream.read(&mut buffer[filled..]).await else { return };
-                        if n == 0 {
-                            return;
-                        }
-                        filled += n;
-                        let Some(end) = buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n") else { continue };
-                        let hang = buffer[..end].starts_with(b"GET /hang");
-                        buffer.copy_within(end + 4..filled, 0);
-                        filled -= end + 4;
-                        if hang {
-                            std::future::pending::<()>().await;
-                        }
-                        let body = r#"{"status":"healthy","totalAgents":1204}"#;
-                        let response = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                            body.len()
-                        );
-                        if stream.write_all(response.as_bytes()).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-    });
-    while tid.load(Ordering::SeqCst) == 0 {
-        std::thread::yield_now();
-    }
-    (port, tid)
-}
+#[path = "support/http_server.rs"]
+mod http_server;
 
 fn specs(port: u16, count: usize, every: &str, path: &str) -> Vec<CheckSpec> {
     let mut toml = String::new();
@@ -85,20 +38,12 @@ fn specs(port: u16, count: usize, every: &str, path: &str) -> Vec<CheckSpec> {
 
 /// CPU seconds (user + system) of the whole process, from /proc.
 fn process_cpu() -> f64 {
-    cpu_from_stat("/proc/self/stat")
+    http_server::cpu_seconds("/proc/self/stat")
 }
 
 /// CPU seconds of one thread, from /proc.
 fn thread_cpu(tid: u64) -> f64 {
-    cpu_from_stat(&format!("/proc/self/task/{tid}/stat"))
-}
-
-fn cpu_from_stat(path: &str) -> f64 {
-    let stat = std::fs::read_to_string(path).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    // After the command name: state is field 0, utime 11, stime 12 (in clock ticks of 1/100 s).
-    (ticks(11) + ticks(12)) / 100.0
+    http_server::cpu_seconds(&format!("/proc/self/task/{tid}/stat"))
 }
 
 fn sustained(port: u16, server_tid: u64) {
@@ -149,7 +94,7 @@ fn hung(port: u16) {
 }
 
 fn criterion_benches(c: &mut Criterion) {
-    let (port, _) = start_server();
+    let port = http_server::start().port;
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let one = specs(port, 1, "1s", "/health").remove(0);
     let prober = Prober::new();
@@ -290,8 +235,9 @@ criterion_group!(benches, criterion_benches);
 fn main() {
     let quick = std::env::args().any(|a| a == "--test" || a == "--list");
     if !quick {
-        let (port, server_tid) = start_server();
-        sustained(port, server_tid.load(Ordering::SeqCst));
+        let server = http_server::start();
+        let (port, server_tid) = (server.port, server.thread_id);
+        sustained(port, server_tid);
         hung(port);
     }
     benches();
