@@ -351,3 +351,26 @@ async fn a_backlog_past_retention_goes_a_step_per_write_and_a_sweep_takes_remove
     let (gone_oldest, _) = kept(&store, "gone");
     assert!(gone_oldest >= cutoff, "the sweep dropped what is past retention: {gone_oldest} < {cutoff}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn many_results_reach_the_screen_in_few_reports() {
+    // 200 checks a second: without a gap between reports each result would be a report of its own.
+    let toml: String = (0..200)
+        .map(|i| format!("[[check]]\nname = \"c{i}\"\ncommand = [\"/nonexistent/firstwatch-probe\"]\nevery = \"1s\"\n"))
+        .collect();
+    let reports = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let views = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (counted_reports, counted_views) = (reports.clone(), views.clone());
+    let report: engine::Report = Box::new(move |batch| {
+        counted_reports.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        counted_views.fetch_add(batch.len(), std::sync::atomic::Ordering::SeqCst);
+        true
+    });
+    let _engine = engine::start(specs(&toml), None, report);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (reports, views) =
+        (reports.load(std::sync::atomic::Ordering::SeqCst), views.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(views >= 200 * 8, "every check reported about once a second: {views} views");
+    // At most one report per gap of 100 ms, plus the first one at start.
+    assert!(reports <= 10_000 / 100 + 2, "{reports} reports for {views} views");
+}

@@ -53,6 +53,13 @@ pub type Report = Box<dyn FnMut(Vec<Arc<CheckView>>) -> bool + Send>;
 const RESULTS_QUEUE: usize = 1024;
 /// How soon unsent reports are retried when the receiver was full.
 const RETRY: Duration = Duration::from_millis(200);
+/// Reports go out at most this often: a thousand checks a second then reach the
+/// screen as ten batches of a hundred, so the tab sorts and the status line is
+/// worded ten times a second rather than once per result.
+pub const REPORT_GAP: Duration = Duration::from_millis(100);
+/// Check runs fall on this grid: checks due within the same slot wake together,
+/// so the runtime wakes once for a handful of probes instead of once for each.
+const WAKE_GRID: Duration = Duration::from_millis(25);
 /// How often history is written to the store. The first write is one period
 /// after the start: loading history writes nothing, and the first results go in
 /// one transaction rather than trickling in as each check first answers.
@@ -102,9 +109,10 @@ pub fn start_with(
     let (commands, command_rx) = mpsc::channel(64);
     let (results, result_rx) = mpsc::channel(RESULTS_QUEUE);
     let triggers: Vec<Arc<Notify>> = specs.iter().map(|_| Arc::new(Notify::new())).collect();
+    let grid = Grid { origin: Instant::now(), step: WAKE_GRID };
     for (index, spec) in specs.iter().enumerate() {
         let stamp = clock.clone();
-        let task = schedule(index, spec.clone(), prober.clone(), stamp, triggers[index].clone(), results.clone());
+        let task = schedule(index, spec.clone(), prober.clone(), stamp, triggers[index].clone(), results.clone(), grid);
         tokio::spawn(task);
     }
     let mut collector = Collector::new(specs, store, report);
@@ -121,10 +129,11 @@ async fn schedule(
     clock: Clock,
     trigger: Arc<Notify>,
     results: mpsc::Sender<(usize, Outcome)>,
+    grid: Grid,
 ) {
     let mut jitter = Jitter::new(&spec.name);
     // Spread the first runs over up to two seconds so a large config does not fire all at once.
-    let mut next = Instant::now() + jitter.up_to(spec.every.min(Duration::from_secs(2)));
+    let mut next = grid.nearest(Instant::now() + jitter.up_to(spec.every.min(Duration::from_secs(2))), Instant::now());
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(next) => {}
@@ -139,7 +148,27 @@ async fn schedule(
         // ±10 % of the interval, so checks with the same interval drift apart.
         let spread = spec.every / 10;
         next = (started + spec.every + jitter.up_to(spread * 2)).checked_sub(spread).unwrap_or(started);
-        next = next.max(Instant::now());
+        next = grid.nearest(next, Instant::now());
+    }
+}
+
+/// Slots shared by every check of one engine.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    origin: Instant,
+    step: Duration,
+}
+
+impl Grid {
+    /// The slot boundary nearest to `at` (so intervals keep their length on
+    /// average), or the first one after `not_before` if that is later.
+    fn nearest(self, at: Instant, not_before: Instant) -> Instant {
+        let step = self.step.as_nanos().max(1);
+        let boundary =
+            |nanos: u128| self.origin + Duration::from_nanos(u64::try_from(nanos * step).unwrap_or(u64::MAX));
+        let since = |at: Instant| at.saturating_duration_since(self.origin).as_nanos();
+        let nearest = boundary((since(at) + step / 2) / step);
+        if nearest >= not_before { nearest } else { boundary(since(not_before).div_ceil(step)) }
     }
 }
 
@@ -189,6 +218,10 @@ pub struct Collector {
     reruns: std::collections::BTreeSet<usize>,
     /// When the store was last swept of rows past retention (or the engine started).
     swept: Instant,
+    /// For each check, the checks that depend on it.
+    dependents: Vec<Vec<usize>>,
+    /// The earliest the next report may go (none: at once).
+    next_report: Option<Instant>,
 }
 
 impl Collector {
@@ -203,7 +236,13 @@ impl Collector {
                 slow_since: None,
                 spec,
             })
-            .collect();
+            .collect::<Vec<CheckState>>();
+        let mut dependents = vec![Vec::new(); checks.len()];
+        for (index, check) in checks.iter().enumerate() {
+            if let Some(parent) = check.spec.depends_on.filter(|&p| p < dependents.len()) {
+                dependents[parent].push(index);
+            }
+        }
         Collector {
             checks,
             store,
@@ -213,6 +252,8 @@ impl Collector {
             clock: system_clock(),
             reruns: Default::default(),
             swept: Instant::now(),
+            dependents,
+            next_report: None,
         }
     }
 
@@ -229,7 +270,7 @@ impl Collector {
         let mut flush = tokio::time::interval_at(Instant::now() + FLUSH_EVERY, FLUSH_EVERY);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            let retry = !self.unsent.is_empty();
+            let due = self.report_due();
             tokio::select! {
                 received = results.recv_many(&mut batch, 256) => {
                     if received == 0 {
@@ -252,10 +293,12 @@ impl Collector {
                     }
                     EngineCommand::RunNow(None) => triggers.iter().for_each(|t| t.notify_one()),
                 },
-                () = tokio::time::sleep(RETRY), if retry => {}
+                () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {}
                 _ = flush.tick() => self.flush(),
             }
-            self.send();
+            if self.report_due().is_some_and(|at| at <= Instant::now()) {
+                self.send();
+            }
         }
         self.flush();
     }
@@ -282,11 +325,7 @@ impl Collector {
             self.reruns.insert(parent);
         }
         // Children's suppression follows their parent's latest run, not only its confirmed state.
-        for (child, state) in self.checks.iter().enumerate() {
-            if state.spec.depends_on == Some(index) {
-                self.unsent.insert(child);
-            }
-        }
+        self.unsent.extend(self.dependents[index].iter().copied());
     }
 
     /// The state shown: debounced, "failing" while a failure is not yet confirmed, and
@@ -359,6 +398,15 @@ impl Collector {
         }
     }
 
+    /// When the views not yet reported may go: at once after a quiet spell, else
+    /// one gap after the last report (or a retry's wait after a refused one).
+    fn report_due(&self) -> Option<Instant> {
+        if self.unsent.is_empty() {
+            return None;
+        }
+        Some(self.next_report.unwrap_or_else(Instant::now))
+    }
+
     fn send(&mut self) {
         if self.unsent.is_empty() {
             return;
@@ -367,6 +415,9 @@ impl Collector {
         let views: Vec<Arc<CheckView>> = self.unsent.iter().map(|&i| Arc::new(self.view(i, now))).collect();
         if (self.report)(views) {
             self.unsent.clear();
+            self.next_report = Some(Instant::now() + REPORT_GAP);
+        } else {
+            self.next_report = Some(Instant::now() + RETRY);
         }
     }
 
@@ -472,4 +523,20 @@ fn apply_slow_rule(check: &mut CheckState, outcome: &mut Outcome) -> bool {
         );
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn runs_fall_on_the_nearest_slot_and_never_in_the_past() {
+        let origin = Instant::now();
+        let grid = Grid { origin, step: Duration::from_millis(25) };
+        let at = |ms: u64| origin + Duration::from_millis(ms);
+        assert_eq!(grid.nearest(at(1_010), at(0)), at(1_000), "rounded down when nearer");
+        assert_eq!(grid.nearest(at(1_013), at(0)), at(1_025), "rounded up when nearer");
+        assert_eq!(grid.nearest(at(1_010), at(1_005)), at(1_025), "never before the earliest allowed");
+        assert_eq!(grid.nearest(at(1_025), at(1_025)), at(1_025), "a boundary stays");
+    }
 }
