@@ -11,6 +11,7 @@
 //! to change it.
 
 #[path = "support/http_server.rs"]
+#[allow(dead_code)]
 mod http_server;
 #[path = "../tests/support/pty.rs"]
 #[allow(dead_code)]

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 #[path = "support/http_server.rs"]
+#[allow(dead_code)]
 mod http_server;
 
 fn specs(port: u16, count: usize, every: &str, path: &str) -> Vec<CheckSpec> {
