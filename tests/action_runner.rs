@@ -25,6 +25,7 @@ fn request(dir: &Path, argv: &[&str], timeout: Duration) -> RunRequest {
         env: Default::default(),
         timeout,
         grace: Duration::from_millis(300),
+        until_group_ends: false,
     }
 }
 

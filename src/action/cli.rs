@@ -262,6 +262,9 @@ fn print_progress(progress: Progress) {
             Stream::Stdout => println!("{}", line.text),
             Stream::Stderr => eprintln!("{}", line.text),
         },
+        Progress::Lingering { processes, for_up_to } => {
+            eprintln!("{}", super::execute::lingering_line(processes, for_up_to))
+        }
         Progress::Finished { .. } => {}
         Progress::Verdict { check, healthy, summary } => {
             eprintln!("{}", super::execute::verdict_line(&check, healthy, &summary));

@@ -16,7 +16,7 @@ use super::job::{Body, Job};
 use super::output::{OutputWriter, ops_dir};
 use super::record::{self, NewOperation, State};
 use crate::action::execute::{ActionContext, Attempt, Progress};
-use crate::action::runner::{self, Ending};
+use crate::action::runner::{self, Ending, left_behind_note};
 use crate::action::{ActionSpec, Verification, confirm};
 use crate::store::Store;
 use crate::util::sanitize::sanitize_str;
@@ -218,9 +218,14 @@ async fn run_action(
                         let _ = record::set_pgid(&store, id, *pid);
                     }
                 }
-                Progress::Finished { ending, duration } => {
+                Progress::Finished { ending, duration, left_behind } => {
                     if let Some(id) = id {
-                        let detail = format!("{} after {:.1} s", ending.describe(), duration.as_secs_f64());
+                        let detail = format!(
+                            "{} after {:.1} s{}",
+                            ending.describe(),
+                            duration.as_secs_f64(),
+                            left_behind_note(*left_behind)
+                        );
                         let exit = i32::from(ending.exit_code());
                         let _ = record::finish(&store, id, state_of(ending), exit, &detail);
                         if verifies && ending.succeeded() {
@@ -228,7 +233,7 @@ async fn run_action(
                         }
                     }
                 }
-                Progress::Output(_) | Progress::Verdict { .. } => {}
+                Progress::Output(_) | Progress::Verdict { .. } | Progress::Lingering { .. } => {}
             }
             output.progress(&progress);
         })

@@ -108,8 +108,14 @@ fn run_child(command: &TaskCommand, echo: Echo) -> (i32, String) {
         Some(dir) => dir.clone(),
         None => std::env::current_dir().unwrap_or_else(|_| "/".into()),
     };
-    let request =
-        RunRequest { argv: argv.clone(), dir, env: command.env.clone(), timeout: TASK_TIMEOUT, grace: runner::GRACE };
+    let request = RunRequest {
+        argv: argv.clone(),
+        dir,
+        env: command.env.clone(),
+        timeout: TASK_TIMEOUT,
+        grace: runner::GRACE,
+        until_group_ends: false,
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => return (127, format!("cannot start `{}`: {err}", argv.first().map_or("", String::as_str))),
