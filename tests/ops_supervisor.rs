@@ -427,6 +427,27 @@ fn what_a_command_leaves_behind_is_stopped_at_its_timeout_and_said() {
     assert!(outcome.detail.unwrap_or_default().contains("left 1 process behind; stopped"));
 }
 
+#[test]
+fn an_action_whose_operation_cannot_be_recorded_is_refused_and_never_runs() {
+    let fixture = Fixture::new();
+    assert!(fixture.run(&["ops", "list"]).status.success(), "the store exists");
+    // The operations table stops taking rows; the audit log still does.
+    let store = rusqlite::Connection::open(fixture.path("data/firstwatch.db")).unwrap();
+    store
+        .execute_batch(
+            "CREATE TRIGGER ops_full BEFORE INSERT ON operations BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    let refused = fixture.run(&["action", "run", "deploy web", "--yes"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("the operation cannot be recorded, so nothing was run") && stderr.contains("disk full"));
+    assert!(!fixture.path("child").exists(), "the command never ran");
+    let events = fixture.audit_events();
+    assert_eq!(events[events.len() - 2..], ["start", "refused"], "the start row has its one outcome");
+    assert!(fixture.operations().is_empty());
+}
+
 /// A console that did not start an operation sees it among the actions (through
 /// its incident tab's engine), follows its output and cancels it, audited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -217,7 +217,21 @@ impl ActionContext {
     }
 
     /// Runs a confirmed action, reporting progress as it goes.
-    pub async fn run(&self, confirmed: Confirmed, cancel: CancelSignal, mut progress: impl FnMut(Progress)) -> Attempt {
+    pub async fn run(&self, confirmed: Confirmed, cancel: CancelSignal, progress: impl FnMut(Progress)) -> Attempt {
+        self.run_registered(confirmed, cancel, |_| Ok(()), progress).await
+    }
+
+    /// [`ActionContext::run`], calling `register` once the target is locked and the
+    /// start is audited, before anything runs: a supervisor records the operation
+    /// there, and if it cannot (`Err(why)`), nothing runs and the start row gets a
+    /// `refused` outcome.
+    pub async fn run_registered(
+        &self,
+        confirmed: Confirmed,
+        cancel: CancelSignal,
+        register: impl FnOnce(&ActionSpec) -> Result<(), String>,
+        mut progress: impl FnMut(Progress),
+    ) -> Attempt {
         let spec = confirmed.spec().clone();
         if confirmed.dry_run() {
             let detail = format!("would run {} in {}", spec.argv_line(), spec.dir.display());
@@ -244,6 +258,12 @@ impl ActionContext {
         // Nothing runs unless its start is on record.
         if let Err(err) = self.audit("start", Some(&spec), Some(format!("in {}", spec.dir.display()))).await {
             return Attempt::Refused(format!("not started: the audit log cannot be written ({err})"));
+        }
+        if let Err(why) = register(&spec) {
+            let why = format!("not started: {why}");
+            // The start row needs its one outcome; if the log cannot take it either, the refusal is still said.
+            let _ = self.audit("refused", Some(&spec), Some(why.clone())).await;
+            return Attempt::Refused(why);
         }
         // What our lock says about us; another run taking the target writes its own.
         let taken = lock::last_taker(&self.lock_dir(), &spec.target);

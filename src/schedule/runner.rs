@@ -175,6 +175,20 @@ pub fn run_operation(
     who: &Identity,
     echo: Echo,
 ) -> Result<Finished, NotRun> {
+    run_operation_with(store, lock_dir, task, command, (how, who), echo, &mut || {})
+}
+
+/// [`run_operation`], calling `on_start` once the start row is written and
+/// before the task runs (a supervisor says the run started only then).
+pub fn run_operation_with(
+    store: Option<&Store>,
+    lock_dir: &std::path::Path,
+    task: &str,
+    command: &TaskCommand,
+    (how, who): (How, &Identity),
+    echo: Echo,
+    on_start: &mut dyn FnMut(),
+) -> Result<Finished, NotRun> {
     use crate::action::lock::TargetLock;
     use crate::store::AuditEntry;
     let operation = format!("schedule {} {task}", if how == How::Wrap { "wrap" } else { "run" });
@@ -198,6 +212,7 @@ pub fn run_operation(
         }
     };
     audit("start", None).map_err(NotRun::Audit)?;
+    on_start();
     let mut finished = run_and_record(store, task, command, how, who, echo);
     drop(lock);
     let took = (finished.ended - finished.started).to_std().unwrap_or_default();
