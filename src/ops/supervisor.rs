@@ -33,8 +33,10 @@ mod silence;
 /// The hidden subcommand that runs a supervisor.
 pub const SUPERVISE_ARG: &str = "__supervise";
 
-/// Exit code the front end passes on when the command succeeded but the service did not come back.
-const EXIT_UNVERIFIED: i32 = 4;
+/// Exit codes the front end passes on when the command succeeded but the service
+/// did not come back, or its watch could not tell (`firstwatch action`'s codes).
+const EXIT_UNVERIFIED: i32 = crate::action::cli::EXIT_UNVERIFIED as i32;
+const EXIT_NOT_VERIFIED: i32 = crate::action::cli::EXIT_NOT_VERIFIED as i32;
 
 /// Entry point of `firstwatch __supervise`.
 pub fn main() -> ExitCode {
@@ -264,8 +266,13 @@ async fn run_action(
         }
         Attempt::DryRun => 0,
         Attempt::Ran { report, verification } => {
-            let unverified = matches!(verification, Some(Verification::Unhealthy(_)));
-            let exit = if unverified { EXIT_UNVERIFIED } else { i32::from(report.ending.exit_code()) };
+            // Zero means verified: a watch that failed, or could not tell, says so in the code.
+            let unverified = match verification {
+                Some(Verification::Unhealthy(_)) => Some(EXIT_UNVERIFIED),
+                Some(Verification::CouldNotVerify(_)) => Some(EXIT_NOT_VERIFIED),
+                _ => None,
+            };
+            let exit = unverified.unwrap_or_else(|| i32::from(report.ending.exit_code()));
             if let (Some(id), Some(verification)) = (id, verification) {
                 let mut text = verification.describe();
                 if let Some(follow_up) = &follow_up {
@@ -273,7 +280,7 @@ async fn run_action(
                     text.push_str(follow_up);
                 }
                 output.note(&text);
-                let _ = record::set_verification(&store, id, &text, unverified.then_some(exit));
+                let _ = record::set_verification(&store, id, &text, unverified);
             }
             exit
         }
