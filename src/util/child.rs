@@ -152,6 +152,22 @@ mod tests {
     }
 
     #[test]
+    fn a_group_of_one_unreaped_zombie_has_no_members_left() {
+        let argv = ["true".to_string()];
+        let mut child = command(&argv).unwrap().spawn().unwrap();
+        let group = group_of(Some(child.id())).unwrap();
+        // Not reaped yet: it ends and stays a zombie until we wait for it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while group_members(group) > 0 {
+            assert!(std::time::Instant::now() < deadline, "`true` never ended");
+            std::thread::yield_now();
+        }
+        assert!(group_alive(group), "a zombie still answers signals, so that alone cannot say the group ended");
+        child.wait().unwrap();
+        assert!(!group_alive(group));
+    }
+
+    #[test]
     fn an_empty_argv_is_no_command() {
         assert!(command(&[]).is_none());
     }
