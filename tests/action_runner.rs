@@ -25,6 +25,7 @@ fn request(dir: &Path, argv: &[&str], timeout: Duration) -> RunRequest {
         env: Default::default(),
         timeout,
         grace: Duration::from_millis(300),
+        until_group_ends: false,
     }
 }
 
@@ -697,4 +698,40 @@ allow_dash = ["flags"]
     assert!(stdout.contains("keep") && stdout.contains(".."), "ls -a lists . and ..: {stdout}");
     let output = run(&["list", "--set", "flags=-a", "--set", "path=-R"]);
     assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[test]
+fn a_watch_that_cannot_probe_exits_6_and_runs_no_follow_up() {
+    let dir = tempfile::tempdir().unwrap();
+    // The check's engine cannot even be built: its CA file is missing, so no round can say anything.
+    std::fs::write(
+        dir.path().join("firstwatch.toml"),
+        "[settings]\ndata_dir = \"data\"\n\n[[engine]]\nname = \"prom\"\nkind = \"prometheus\"\n\
+         url = \"https://127.0.0.1:9\"\nca_file = \"missing.pem\"\n\n\
+         [[check]]\nname = \"web\"\npromql = \"up\"\nengine = \"prom\"\n\n\
+         [[action]]\nname = \"deploy web\"\nkind = \"redeploy\"\ntarget = \"web\"\nrun = [\"true\"]\n\
+         verify = [\"web\"]\nwatch = \"1m\"\non_failed_verify = \"roll back web\"\n\n\
+         [[action]]\nname = \"roll back web\"\nkind = \"rollback\"\ntarget = \"web\"\n\
+         run = [\"touch\", \"rolled-back\"]\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+        .arg("--config")
+        .arg(dir.path().join("firstwatch.toml"))
+        .args(["action", "run", "deploy web", "--yes"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(6), "0 would say verified: {stderr}");
+    assert!(stderr.contains("could not verify: check `web`") && stderr.contains("cannot read ca_file"), "{stderr}");
+    assert!(!dir.path().join("rolled-back").exists(), "nothing was seen failing, so nothing is rolled back");
+    let listed = std::process::Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+        .arg("--config")
+        .arg(dir.path().join("firstwatch.toml"))
+        .args(["ops", "list", "--json"])
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["exit"], 6, "{rows:?}");
 }

@@ -840,12 +840,11 @@ impl BigRestore {
 
     fn kills_leave_old_or_new_and_no_debris(&self) {
         for fraction in [0.1, 0.6] {
+            // The front end that followed it sees its supervisor gone and clears what it staged.
             self.kill_part_way(fraction);
-            assert!(self.staged_bytes() > 0, "the killed restore left its staging entry");
+            assert_eq!(self.staged_bytes(), 0, "the killed restore's staging entry was removed");
             let listed = files::firstwatch(&self.config, self.dir.path()).args(["backups", "list"]).output().unwrap();
             assert!(listed.status.success());
-            let stderr = String::from_utf8_lossy(&listed.stderr);
-            assert!(stderr.contains("left by an interrupted restore"), "the sweep says what it removed: {stderr}");
             let leftovers = files::hidden_leftovers(&self.data());
             assert!(leftovers.is_empty(), "after a kill at {fraction}: {leftovers:?}");
             assert!(self.is_old() || self.is_new(), "after a kill at {fraction} the target is whole");
@@ -994,4 +993,164 @@ fn a_prune_and_a_backup_being_made_of_one_set_never_overlap() {
     create::create_audited(&set, Some(&store), &who()).unwrap();
     let events: Vec<String> = store.audit_since(None).unwrap().into_iter().map(|r| r.event).collect();
     assert_eq!(events, ["lock-refused", "lock-refused", "backup-create-start", "backup-create"]);
+}
+
+/// Waits (bounded) for a process that is not our child to be gone.
+fn wait_gone(pid: i32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(std::time::Instant::now() < deadline, "pid {pid} never went away");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_restore_killed_with_its_front_end_is_cleared_by_the_next_command_whatever_it_is() {
+    use notify::Watcher;
+    let mut big = BigRestore::new(BackupFormat::Gz);
+    // Somewhere no backup set names, typed relative to where the operator stands.
+    big.target = big.data().join("elsewhere.bin");
+    let (events, changes) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(events).unwrap();
+    watcher.watch(&big.data(), notify::RecursiveMode::Recursive).unwrap();
+    let mut front = files::firstwatch(&big.config, big.dir.path())
+        .args(["backups", "restore", "latest", "--yes", "--to", "./elsewhere.bin"])
+        .current_dir(big.data())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while big.staged_bytes() == 0 {
+        if let Some(status) = front.try_wait().unwrap() {
+            panic!("the front end ended ({status}) before the restore staged anything");
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        changes.recv_timeout(left).expect("the restore never started").ok();
+    }
+    // Nobody is left to notice: the front end first, then the supervisor, both outright.
+    front.kill().unwrap();
+    front.wait().unwrap();
+    let supervisor = big.staging_pid().expect("the staging entry names its process");
+    // SAFETY: the supervisor this test's front end started.
+    assert_eq!(unsafe { libc::kill(supervisor, libc::SIGKILL) }, 0);
+    wait_gone(supervisor);
+    assert!(big.staged_bytes() > 0, "the kill left the staging entry");
+
+    // Not a backups command: nothing there knows this path but the operation's record.
+    let listed = files::firstwatch(&big.config, big.dir.path()).args(["ops", "list", "--json"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&listed.stderr);
+    assert!(listed.status.success(), "{stderr}");
+    assert!(stderr.contains("removed the unfinished restore at"), "{stderr}");
+    assert_eq!(big.staged_bytes(), 0, "the staging entry is gone");
+    assert!(files::hidden_leftovers(&big.data()).is_empty());
+    assert!(!big.target.exists(), "nothing was restored there");
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0]["kind"].as_str(), rows[0]["state"].as_str()), (Some("restore"), Some("abandoned")));
+    assert_eq!(rows[0]["staging"], serde_json::Value::Null, "the record no longer points at staging");
+    let store = Store::open_in(&big.dir.path().join("state")).unwrap();
+    let events: Vec<String> = store.audit_since(None).unwrap().into_iter().map(|r| r.event).collect();
+    assert_eq!(events, ["restore-start", "abandoned"]);
+}
+
+#[test]
+fn two_spellings_of_one_restore_target_lock_one_name() {
+    use firstwatch::action::lock::{TargetLock, dir_for};
+    let dir = dir_with_backups();
+    std::fs::create_dir_all(dir.path().join("data/sub")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("data"), dir.path().join("linked")).unwrap();
+    let target = dir.path().join("data/app.db");
+    files::make_db(&target, 1);
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 2);
+    let store = Store::open_in(&dir.path().join("state")).unwrap();
+    let set = set_for(dir.path(), "app_db_%Y%m%d_%H%M%S.db.gz", BackupFormat::SqliteGz, &target);
+    let backup = only_backup(&set);
+    // The same file typed relative to this process's folder, through `..`, and through a linked folder.
+    let cwd = std::env::current_dir().unwrap();
+    let up: std::path::PathBuf = cwd.components().skip(1).map(|_| "..").collect();
+    let relative = up.join(target.strip_prefix("/").unwrap());
+    let spellings = [relative, dir.path().join("data/sub/../app.db"), dir.path().join("linked/app.db")];
+    let configured = restore::plan(&set, &backup, None, chrono::Utc::now()).unwrap();
+    let bo = Identity { user: "bo".into(), host: "bastion".into(), ssh_client: None, tty: None };
+    let held = TargetLock::acquire(&dir_for(Some(&store)), &configured.lock, &bo, "restore app db").unwrap();
+    for spelling in &spellings {
+        let plan = restore::plan(&set, &backup, Some(spelling), chrono::Utc::now()).unwrap();
+        assert_eq!(plan.lock, configured.lock, "{} locks another name", spelling.display());
+        assert_eq!(plan.target, configured.target);
+        let refused = restore::run_audited(&store, &who(), &plan, &mut silent(), &Cancel::new()).unwrap_err();
+        assert!(matches!(&refused, RestoreError::Busy(why) if why.contains("restore app db by bo")), "{refused}");
+    }
+    assert_eq!(files::rows(&target, "users"), 1, "no spelling got past the lock");
+    drop(held);
+}
+
+/// A config with one SQLite set restoring to data/app.db, its backup and the old database.
+fn cli_restore_fixture() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = dir_with_backups();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let target = dir.path().join("data/app.db");
+    files::make_db(&target, 3);
+    files::write_db_gz(&dir.path().join("backups/app_db_20261128_030000.db.gz"), 20);
+    let config = dir.path().join("firstwatch.toml");
+    std::fs::write(
+        &config,
+        "[settings]\ndata_dir = \"state\"\n\n[[backup]]\nname = \"app db\"\ndir = \"backups\"\n\
+         pattern = \"app_db_%Y%m%d_%H%M%S.db.gz\"\nformat = \"sqlite-gz\"\nrestore_to = \"data/app.db\"\n",
+    )
+    .unwrap();
+    (dir, config, target)
+}
+
+#[test]
+fn a_restore_during_an_incident_goes_on_its_timeline_once() {
+    let (dir, config, target) = cli_restore_fixture();
+    let run = |args: &[&str]| files::firstwatch(&config, dir.path()).args(args).output().unwrap();
+    let opened = run(&["incident", "open", "orders down"]);
+    assert!(opened.status.success(), "{}", String::from_utf8_lossy(&opened.stderr));
+    let restored = run(&["backups", "restore", "latest", "--yes"]);
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    assert_eq!(files::rows(&target, "users"), 20);
+
+    let shown = run(&["incident", "show", "1", "--json"]);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let incident: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let texts: Vec<String> = incident["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|event| event["text"].as_str().map(str::to_string))
+        .filter(|text| text.starts_with("restore app db"))
+        .collect();
+    assert_eq!(texts.len(), 2, "one start and one outcome: {texts:?}");
+    assert!(texts[0].starts_with("restore app db started:") && texts[0].contains("app.db"), "{texts:?}");
+    assert!(texts[1].starts_with("restore app db: restored in"), "{texts:?}");
+    let store = Store::open_in(&dir.path().join("state")).unwrap();
+    let rows = store.audit_since(None).unwrap();
+    let restore_rows: Vec<_> = rows.iter().filter(|row| row.event.starts_with("restore-")).collect();
+    assert_eq!(restore_rows.len(), 2);
+    assert!(restore_rows.iter().all(|row| row.incident_id == Some(1)), "{restore_rows:?}");
+}
+
+#[test]
+fn a_restore_whose_start_the_audit_log_cannot_take_is_refused_and_changes_nothing() {
+    let (dir, config, target) = cli_restore_fixture();
+    let run = |args: &[&str]| files::firstwatch(&config, dir.path()).args(args).output().unwrap();
+    // The store exists; then its audit log stops taking rows (a full disk, a damaged file).
+    assert!(run(&["ops", "list"]).status.success());
+    let store = rusqlite::Connection::open(dir.path().join("state/firstwatch.db")).unwrap();
+    store
+        .execute_batch("CREATE TRIGGER audit_full BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk full'); END;")
+        .unwrap();
+    let refused = run(&["backups", "restore", "latest", "--yes"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("restore refused: cannot write the audit log") && stderr.contains("disk full"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(files::rows(&target, "users"), 3, "the target is untouched");
+    assert!(files::hidden_leftovers(&dir.path().join("data")).is_empty());
+    let listed = run(&["ops", "list", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["state"], "refused", "{rows:?}");
+    assert_eq!(rows[0]["done"], true);
 }

@@ -17,11 +17,17 @@ struct Fixture {
 }
 
 impl Fixture {
-    /// The action writes its pid (and a background grandchild's) and waits until `gate` exists.
+    /// The action writes its pid (and a background grandchild's) and waits until `gate`
+    /// exists; then it stops its grandchild and ends.
     fn new() -> Fixture {
+        Fixture::with_script(
+            "sleep 1000 & echo $! > grandchild; echo $$ > child; echo started; \
+             while [ ! -e gate ]; do sleep 0.05; done; echo released >&2; echo done > finished; kill $(cat grandchild)",
+        )
+    }
+
+    fn with_script(script: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let script = "sleep 1000 & echo $! > grandchild; echo $$ > child; echo started; \
-                      while [ ! -e gate ]; do sleep 0.05; done; echo released >&2; echo done > finished";
         let config = format!(
             "[settings]\ndata_dir = \"data\"\n\n[[action]]\nname = \"deploy web\"\nkind = \"redeploy\"\n\
              target = \"web\"\nrun = [\"sh\", \"-c\", {script:?}]\ntimeout = \"60s\"\n"
@@ -363,6 +369,83 @@ fn a_rollback_that_starts_and_ends_between_two_watch_rounds_still_supersedes_the
     assert!(stderr.contains("watch superseded: operation #2 (roll back web)"), "{stderr}");
     assert!(!stderr.contains("on_failed_verify"), "a superseded watch is not a failed one: {stderr}");
     assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn the_target_stays_locked_until_what_the_command_left_in_its_group_has_ended() {
+    // The command backgrounds a process and exits at once; that process ends only when told.
+    let fixture = Fixture::with_script("sleep 1000 & echo $! > grandchild; echo $$ > child; echo started");
+    let front = fixture.start_action();
+    let (child, grandchild) = (fixture.pid("child"), fixture.pid("grandchild"));
+    wait_until("the command itself to exit", || !alive(child));
+    assert!(alive(grandchild));
+    assert_eq!(fixture.operations()[0]["state"], "running", "the operation lasts while its group does");
+    second_run_is_refused(&fixture);
+
+    signal(grandchild, libc::SIGTERM);
+    let output = front.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("leaving 1 process of its group running"), "{stderr}");
+    assert!(!stderr.contains("left 1 process behind"), "it ended by itself: {stderr}");
+    let row = fixture.wait_done();
+    assert_eq!(row["state"], "ok", "{row}");
+    // The lock went with the group: the target can be acted on again.
+    let free = firstwatch::action::lock::TargetLock::acquire(
+        &fixture.path("data"),
+        "web",
+        &firstwatch::util::identity::Identity::current(),
+        "check",
+    );
+    assert!(free.is_ok(), "{:?}", free.err());
+}
+
+#[test]
+fn what_a_command_leaves_behind_is_stopped_at_its_timeout_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "sleep 1000 & echo $! > grandchild; echo started";
+    let config = format!(
+        "[settings]\ndata_dir = \"data\"\n\n[[action]]\nname = \"deploy web\"\nkind = \"redeploy\"\n\
+         target = \"web\"\nrun = [\"sh\", \"-c\", {script:?}]\ntimeout = \"1s\"\n"
+    );
+    std::fs::write(dir.path().join("fw.toml"), config).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_firstwatch"))
+        .arg("--config")
+        .arg(dir.path().join("fw.toml"))
+        .args(["action", "run", "deploy web", "--yes"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "the command itself succeeded: {stderr}");
+    assert!(stderr.contains("exit 0") && stderr.contains("left 1 process behind; stopped"), "{stderr}");
+    let grandchild: i32 = std::fs::read_to_string(dir.path().join("grandchild")).unwrap().trim().parse().unwrap();
+    assert!(!alive(grandchild), "the leftover was stopped");
+    let store = firstwatch::store::Store::open_in(&dir.path().join("data")).unwrap();
+    let outcome = store.audit_since(None).unwrap().into_iter().find(|row| row.event == "succeeded").unwrap();
+    assert!(outcome.detail.unwrap_or_default().contains("left 1 process behind; stopped"));
+}
+
+#[test]
+fn an_action_whose_operation_cannot_be_recorded_is_refused_and_never_runs() {
+    let fixture = Fixture::new();
+    assert!(fixture.run(&["ops", "list"]).status.success(), "the store exists");
+    // The operations table stops taking rows; the audit log still does.
+    let store = rusqlite::Connection::open(fixture.path("data/firstwatch.db")).unwrap();
+    store
+        .execute_batch(
+            "CREATE TRIGGER ops_full BEFORE INSERT ON operations BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    let refused = fixture.run(&["action", "run", "deploy web", "--yes"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("the operation cannot be recorded, so nothing was run") && stderr.contains("disk full"));
+    assert!(!fixture.path("child").exists(), "the command never ran");
+    let events = fixture.audit_events();
+    assert_eq!(events[events.len() - 2..], ["start", "refused"], "the start row has its one outcome");
+    assert!(fixture.operations().is_empty());
 }
 
 /// A console that did not start an operation sees it among the actions (through

@@ -25,7 +25,8 @@ the action names `on_failed_verify`, that action then runs under the same
 confirmation (the prompt shows it) and its outcome is printed after the first.
 
 Exit codes:
-  0    done (and verified, where the action verifies)
+  0    done (and verified, where the action verifies, or its watch was
+       superseded by a newer operation on the same target)
   N    the command's own exit code when it fails
   2    bad config, unknown action or missing --set value
   3    refused: read-only, not confirmed, target busy, audit log unwritable
@@ -34,6 +35,8 @@ Exit codes:
        change this code)
   5    detached (Ctrl-C, hang-up or SIGTERM here): the operation goes on;
        see `firstwatch ops list`, `ops follow ID`, `ops cancel ID`
+  6    ran, but could not verify: a check could not be run, or the watch was
+       cancelled before its window ended; no on_failed_verify action runs
   124  timed out (the process group was stopped)
   127  could not start
   130  cancelled (`firstwatch ops cancel`)";
@@ -44,6 +47,8 @@ pub const EXIT_REFUSED: u8 = 3;
 pub const EXIT_UNVERIFIED: u8 = 4;
 /// Exit code when this terminal stopped following (Ctrl-C, hang-up) and the operation goes on.
 pub const EXIT_DETACHED: u8 = 5;
+/// Exit code when the command succeeded but its watch could not tell whether the service came back.
+pub const EXIT_NOT_VERIFIED: u8 = 6;
 
 /// List the configured actions, or run one after confirming it.
 ///
@@ -59,7 +64,8 @@ pub const EXIT_DETACHED: u8 = 5;
 /// fails; 2 bad config or unknown action; 3 refused (read-only, not confirmed,
 /// target busy, audit log unwritable); 4 ran but verification failed (any
 /// `on_failed_verify` action was run and reported); 5 detached (the
-/// operation goes on); 124 timed out; 127 could not start; 130 cancelled.
+/// operation goes on); 6 ran but could not verify (a check could not run);
+/// 124 timed out; 127 could not start; 130 cancelled.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, after_help = ACTION_HELP)]
 pub struct ActionArgs {
@@ -262,6 +268,9 @@ fn print_progress(progress: Progress) {
             Stream::Stdout => println!("{}", line.text),
             Stream::Stderr => eprintln!("{}", line.text),
         },
+        Progress::Lingering { processes, for_up_to } => {
+            eprintln!("{}", super::execute::lingering_line(processes, for_up_to))
+        }
         Progress::Finished { .. } => {}
         Progress::Verdict { check, healthy, summary } => {
             eprintln!("{}", super::execute::verdict_line(&check, healthy, &summary));

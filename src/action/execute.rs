@@ -56,9 +56,17 @@ pub enum Progress {
         pid: u32,
     },
     Output(OutputLine),
+    /// The command exited, leaving `processes` of its group running: the run (and the
+    /// target's lock) lasts until they end, at most `for_up_to`, then they are stopped.
+    Lingering {
+        processes: usize,
+        for_up_to: Duration,
+    },
     Finished {
         ending: Ending,
         duration: Duration,
+        /// Processes it left in its group, stopped at the timeout or a cancel.
+        left_behind: usize,
     },
     Verdict {
         check: String,
@@ -75,6 +83,16 @@ pub fn verdict_line(check: &str, healthy: Option<bool>, summary: &str) -> String
         None => "cannot verify",
     };
     format!("verify {check}: {state}: {summary}")
+}
+
+/// Said when a command exits leaving others of its group running.
+pub fn lingering_line(processes: usize, for_up_to: Duration) -> String {
+    let them = if processes == 1 { "1 process".to_string() } else { format!("{processes} processes") };
+    format!(
+        "the command exited, leaving {them} of its group running; the target stays locked until they end \
+         (stopped in {} s if they have not)",
+        for_up_to.as_secs()
+    )
 }
 
 /// How verification after a redeploy or rollback came out.
@@ -134,7 +152,12 @@ impl Attempt {
             Attempt::Refused(why) => format!("refused: {why}"),
             Attempt::DryRun => "dry run: nothing was run".into(),
             Attempt::Ran { report, verification } => {
-                let mut text = format!("{} after {}", report.ending.describe(), seconds(report.duration));
+                let mut text = format!(
+                    "{} after {}{}",
+                    report.ending.describe(),
+                    seconds(report.duration),
+                    report.left_behind_note()
+                );
                 if let Some(verification) = verification {
                     text.push_str("; ");
                     text.push_str(&verification.describe());
@@ -194,7 +217,21 @@ impl ActionContext {
     }
 
     /// Runs a confirmed action, reporting progress as it goes.
-    pub async fn run(&self, confirmed: Confirmed, cancel: CancelSignal, mut progress: impl FnMut(Progress)) -> Attempt {
+    pub async fn run(&self, confirmed: Confirmed, cancel: CancelSignal, progress: impl FnMut(Progress)) -> Attempt {
+        self.run_registered(confirmed, cancel, |_| Ok(()), progress).await
+    }
+
+    /// [`ActionContext::run`], calling `register` once the target is locked and the
+    /// start is audited, before anything runs: a supervisor records the operation
+    /// there, and if it cannot (`Err(why)`), nothing runs and the start row gets a
+    /// `refused` outcome.
+    pub async fn run_registered(
+        &self,
+        confirmed: Confirmed,
+        cancel: CancelSignal,
+        register: impl FnOnce(&ActionSpec) -> Result<(), String>,
+        mut progress: impl FnMut(Progress),
+    ) -> Attempt {
         let spec = confirmed.spec().clone();
         if confirmed.dry_run() {
             let detail = format!("would run {} in {}", spec.argv_line(), spec.dir.display());
@@ -222,6 +259,12 @@ impl ActionContext {
         if let Err(err) = self.audit("start", Some(&spec), Some(format!("in {}", spec.dir.display()))).await {
             return Attempt::Refused(format!("not started: the audit log cannot be written ({err})"));
         }
+        if let Err(why) = register(&spec) {
+            let why = format!("not started: {why}");
+            // The start row needs its one outcome; if the log cannot take it either, the refusal is still said.
+            let _ = self.audit("refused", Some(&spec), Some(why.clone())).await;
+            return Attempt::Refused(why);
+        }
         // What our lock says about us; another run taking the target writes its own.
         let taken = lock::last_taker(&self.lock_dir(), &spec.target);
         // A notify's message carries the latest entries: its own start would be one of them.
@@ -235,6 +278,8 @@ impl ActionContext {
             env: spec.env.clone(),
             timeout: spec.timeout,
             grace: self.grace,
+            // The target stays locked while anything the command started in its group runs.
+            until_group_ends: true,
         };
         let hang_up = HangUpRecord { store: self.store.clone(), who: self.who.clone(), spec: Some(spec.clone()) };
         // Both callbacks report through the one `progress`; a mutex (never contended) lets them share it.
@@ -249,7 +294,12 @@ impl ActionContext {
                 runner::run_observed(
                     &request,
                     cancel.clone(),
-                    |pid| report_to(&shared, Progress::Spawned { pid }),
+                    |event| match event {
+                        runner::RunEvent::Spawned(pid) => report_to(&shared, Progress::Spawned { pid }),
+                        runner::RunEvent::Lingering { processes, for_up_to } => {
+                            report_to(&shared, Progress::Lingering { processes, for_up_to })
+                        }
+                    },
                     |line| report_to(&shared, Progress::Output(line.clone())),
                 )
                 .await
@@ -264,7 +314,11 @@ impl ActionContext {
         } else {
             self.timeline(EventKind::ActionOutcome, format!("{}: {summary}", spec.name)).await;
         }
-        progress(Progress::Finished { ending: report.ending.clone(), duration: report.duration });
+        progress(Progress::Finished {
+            ending: report.ending.clone(),
+            duration: report.duration,
+            left_behind: report.left_behind,
+        });
         let verification = if spec.verifies() && report.ending.succeeded() {
             let end = self.verify(&spec, taken, cancel, &mut progress).await;
             let _ = self.audit("verify", Some(&spec), Some(end.describe())).await;
@@ -404,9 +458,10 @@ async fn open_incident(store: &Store) -> Option<i64> {
 /// One line for the audit row and timeline: how it ended, how long, how much output, the last line.
 pub fn outcome_summary(report: &RunReport) -> String {
     let mut text = format!(
-        "{} after {}, {} lines of output",
+        "{} after {}{}, {} lines of output",
         report.ending.describe(),
         seconds(report.duration),
+        report.left_behind_note(),
         report.output.total_lines
     );
     let tail = report.output.last_lines(3);

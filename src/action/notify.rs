@@ -161,7 +161,7 @@ fn describe(err: &reqwest::Error) -> String {
 }
 
 fn report(ending: Ending, started: Instant, output: Captured) -> RunReport {
-    RunReport { ending, duration: started.elapsed(), output }
+    RunReport { ending, duration: started.elapsed(), output, left_behind: 0 }
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 //!
 //! Stopping is always SIGTERM to the whole group, a grace period, then
 //! SIGKILL to the group, so a grandchild started with `&` dies with it.
+//! A run may also last until the whole group has ended, not only its leader
+//! (an action holds its target until then): what the leader leaves behind
+//! gets the rest of the timeout, then is stopped the same way.
 
 use crate::util::sanitize::sanitize;
 use std::collections::{BTreeMap, VecDeque};
@@ -20,6 +23,10 @@ pub const TAIL_LINES: usize = 200;
 pub const GRACE: Duration = Duration::from_secs(3);
 /// After the command exits, how long to keep reading what its leftovers still write.
 const DRAIN: Duration = Duration::from_millis(500);
+/// Looking for leftovers of a group starts this often and slows down to [`LEFTOVER_POLL_MAX`]:
+/// nothing signals that the last member of a group has ended, so it is looked for.
+const LEFTOVER_POLL_MIN: Duration = Duration::from_millis(10);
+const LEFTOVER_POLL_MAX: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone)]
 pub struct RunRequest {
@@ -28,6 +35,9 @@ pub struct RunRequest {
     pub env: BTreeMap<String, String>,
     pub timeout: Duration,
     pub grace: Duration,
+    /// The run ends when the command's whole process group has, not only the
+    /// command: what it left running gets the rest of `timeout`, then is stopped.
+    pub until_group_ends: bool,
 }
 
 /// How the command ended.
@@ -128,6 +138,34 @@ pub struct RunReport {
     pub ending: Ending,
     pub duration: Duration,
     pub output: Captured,
+    /// Processes the command left in its group that were still running at the
+    /// timeout or a cancel, and were stopped then (see [`RunRequest::until_group_ends`]).
+    pub left_behind: usize,
+}
+
+impl RunReport {
+    /// "; left 1 process behind; stopped" when leftovers had to be stopped, else nothing.
+    pub fn left_behind_note(&self) -> String {
+        left_behind_note(self.left_behind)
+    }
+}
+
+/// "; left N processes behind; stopped" for `processes` leftovers stopped, nothing for none.
+pub fn left_behind_note(processes: usize) -> String {
+    match processes {
+        0 => String::new(),
+        1 => "; left 1 process behind; stopped".into(),
+        n => format!("; left {n} processes behind; stopped"),
+    }
+}
+
+/// What happens to a running command besides its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEvent {
+    /// It runs as this pid, the leader of its own process group.
+    Spawned(u32),
+    /// It exited, leaving this many processes in its group; the run waits at most `for_up_to` for them.
+    Lingering { processes: usize, for_up_to: Duration },
 }
 
 /// Asks a running command to stop. Dropping it does nothing.
@@ -183,14 +221,15 @@ pub async fn run(request: &RunRequest, cancel: CancelSignal, on_line: impl FnMut
     run_observed(request, cancel, |_| {}, on_line).await
 }
 
-/// Like [`run`], and tells `on_spawn` the child's pid (its process group) once it runs.
+/// Like [`run`], and tells `on_event` the child's pid (its process group) once it
+/// runs, and when it exited leaving others of its group running.
 ///
 /// The child gets SIGKILL if the thread that started it dies (Linux's parent-death
 /// signal), so a supervisor killed outright does not leave its command running.
 pub async fn run_observed(
     request: &RunRequest,
     mut cancel: CancelSignal,
-    on_spawn: impl FnOnce(u32),
+    mut on_event: impl FnMut(RunEvent),
     mut on_line: impl FnMut(&OutputLine),
 ) -> RunReport {
     let started = Instant::now();
@@ -208,7 +247,7 @@ pub async fn run_observed(
     };
     let group = crate::util::child::group_of(child.id());
     if let Some(pid) = child.id() {
-        on_spawn(pid);
+        on_event(RunEvent::Spawned(pid));
     }
     // If this future is dropped mid-run (the console quits or its runtime shuts down), the group goes too.
     let mut guard = crate::util::child::GroupGuard::new(group, Duration::from_millis(200));
@@ -248,6 +287,37 @@ pub async fn run_observed(
             }
         }
     };
+    // The leader exited by itself; what it started in its group is still part of the command.
+    let mut left_behind = 0;
+    if let (true, None, Some(group)) = (request.until_group_ends, &stopped_by, group) {
+        let mut pause = LEFTOVER_POLL_MIN;
+        let mut told = false;
+        loop {
+            let processes = crate::util::child::group_members(group);
+            if processes == 0 {
+                break;
+            }
+            if !told {
+                told = true;
+                let for_up_to = deadline.deadline().saturating_duration_since(tokio::time::Instant::now());
+                on_event(RunEvent::Lingering { processes, for_up_to });
+            }
+            tokio::select! {
+                Some(item) = lines.recv() => take(&mut captured, item),
+                () = tokio::time::sleep(pause) => pause = (pause * 2).min(LEFTOVER_POLL_MAX),
+                () = &mut deadline => {
+                    left_behind = processes;
+                    stop_leftovers(group, request.grace).await;
+                    break;
+                }
+                () = cancel.fired() => {
+                    left_behind = processes;
+                    stop_leftovers(group, request.grace).await;
+                    break;
+                }
+            }
+        }
+    }
     // What is left in the pipes; a leftover that keeps them open is not waited for long.
     let drain = tokio::time::sleep(DRAIN);
     tokio::pin!(drain);
@@ -269,11 +339,11 @@ pub async fn run_observed(
         (None, Ok(status)) => exit_ending(status),
         (None, Err(err)) => Ending::FailedToStart(format!("lost track of the process: {err}")),
     };
-    report(ending, started, captured)
+    RunReport { left_behind, ..report(ending, started, captured) }
 }
 
 fn report(ending: Ending, started: Instant, output: Captured) -> RunReport {
-    RunReport { ending, duration: started.elapsed(), output }
+    RunReport { ending, duration: started.elapsed(), output, left_behind: 0 }
 }
 
 fn exit_ending(status: std::process::ExitStatus) -> Ending {
@@ -291,7 +361,7 @@ async fn stop(
     group: Option<i32>,
     grace: Duration,
 ) -> std::io::Result<std::process::ExitStatus> {
-    use crate::util::child::{group_alive, signal_group as signal};
+    use crate::util::child::signal_group as signal;
     use nix::sys::signal::Signal;
     let signal_group = |which: Signal| {
         if let Some(group) = group {
@@ -308,17 +378,37 @@ async fn stop(
         }
     };
     signal_group(Signal::SIGKILL);
-    // SIGKILL is delivered asynchronously: wait (briefly) until the group is gone,
-    // so "stopped" means no member of it still runs when the caller hears so.
     if let Some(group) = group {
-        for _ in 0..50 {
-            if !group_alive(group) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        until_gone(group).await;
     }
     status
+}
+
+/// SIGTERM to what is left of a group whose leader has exited, up to `grace`
+/// for it to go, then SIGKILL.
+async fn stop_leftovers(group: i32, grace: Duration) {
+    use crate::util::child::{group_members, signal_group};
+    use nix::sys::signal::Signal;
+    signal_group(group, Signal::SIGTERM);
+    let deadline = tokio::time::Instant::now() + grace;
+    let mut pause = LEFTOVER_POLL_MIN;
+    while group_members(group) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(tokio::time::Instant::now()))).await;
+        pause = (pause * 2).min(LEFTOVER_POLL_MAX);
+    }
+    signal_group(group, Signal::SIGKILL);
+    until_gone(group).await;
+}
+
+/// SIGKILL is delivered asynchronously: wait (briefly) until the group is gone,
+/// so "stopped" means no member of it still runs when the caller hears so.
+async fn until_gone(group: i32) {
+    for _ in 0..50 {
+        if crate::util::child::group_members(group) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Splits a stream into lines, cutting each at [`MAX_LINE`] so one endless line cannot grow memory.

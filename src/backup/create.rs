@@ -29,6 +29,17 @@ pub fn create_audited(
     store: Option<&crate::store::Store>,
     identity: &crate::util::identity::Identity,
 ) -> Result<Created, String> {
+    create_audited_with(set, store, identity, &mut || {})
+}
+
+/// [`create_audited`], calling `on_start` once the start row is written (a
+/// supervisor says the backup started only then).
+pub fn create_audited_with(
+    set: &BackupSet,
+    store: Option<&crate::store::Store>,
+    identity: &crate::util::identity::Identity,
+    on_start: &mut dyn FnMut(),
+) -> Result<Created, String> {
     let operation = format!("create {}", set.name);
     let _lock = super::lock_set(&set.name, store, identity, &operation)?;
     let entry = |event: &str, detail: Option<String>| crate::store::AuditEntry {
@@ -44,6 +55,7 @@ pub fn create_audited(
             .audit(entry("backup-create-start", None), identity)
             .map_err(|err| format!("the audit log cannot be written, so no backup was made: {err}"))?;
     }
+    on_start();
     let result = create(set, Utc::now());
     if let Some(store) = store {
         let (event, detail) = match &result {

@@ -15,7 +15,21 @@ pub struct Removal {
 /// before each removal (nothing is removed when that row cannot be written).
 /// `Err` when another operation holds the set (a prune or a backup being made).
 pub fn prune(set: &str, backups: &[BackupEntry], store: &Store, who: &Identity) -> Result<Vec<Removal>, String> {
+    prune_with(set, backups, store, who, &mut || {})
+}
+
+/// [`prune`], calling `on_start` once the first removal's audit row is written
+/// (a supervisor says the prune started only then). If that first row cannot be
+/// written, nothing is removed and the `Err` says so.
+pub fn prune_with(
+    set: &str,
+    backups: &[BackupEntry],
+    store: &Store,
+    who: &Identity,
+    on_start: &mut dyn FnMut(),
+) -> Result<Vec<Removal>, String> {
     let _lock = super::lock_set(set, Some(store), who, &format!("prune {set}"))?;
+    let incident_id = crate::incident::record::open_incident_id(store).ok().flatten();
     let mut removals = Vec::new();
     for backup in backups.iter().filter(|b| b.prune) {
         let entry = |event: &str, detail: String| AuditEntry {
@@ -23,14 +37,20 @@ pub fn prune(set: &str, backups: &[BackupEntry], store: &Store, who: &Identity) 
             action: Some(format!("prune {set}")),
             target: Some(backup.path.display().to_string()),
             argv: None,
-            incident_id: None,
+            incident_id,
             detail: Some(detail),
         };
         let created = backup.created.to_rfc3339();
         if let Err(err) = store.audit(entry("prune-start", format!("created {created}")), who) {
+            if removals.is_empty() {
+                return Err(format!("the audit log cannot be written, so nothing was removed: {err}"));
+            }
             removals
                 .push(Removal { name: backup.name.clone(), result: Err(format!("not removed: cannot audit: {err}")) });
             continue;
+        }
+        if removals.is_empty() {
+            on_start();
         }
         let removed = if backup.path.is_dir() {
             std::fs::remove_dir_all(&backup.path)

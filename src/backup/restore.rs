@@ -143,14 +143,15 @@ pub fn plan(
     to: Option<&Path>,
     now: DateTime<Utc>,
 ) -> Result<Plan, RestoreError> {
-    let target = to
+    let typed = to
         .map(Path::to_path_buf)
         .or_else(|| set.restore_to.clone())
         .ok_or_else(|| RestoreError::NoTarget { set: set.name.clone() })?;
-    let parent = parent_of(&target);
+    let parent = parent_of(&typed);
     if !parent.is_dir() {
         return Err(RestoreError::Target(format!("the target's folder {} does not exist", parent.display())));
     }
+    let target = canonical_target(&typed);
     let current = std::fs::symlink_metadata(&target).ok().map(|metadata| TargetState {
         is_dir: metadata.is_dir(),
         size_bytes: if metadata.is_dir() { 0 } else { metadata.len() },
@@ -182,6 +183,18 @@ pub fn plan(
         overlay: None,
         target,
     })
+}
+
+/// One name for one place, however it was typed (`./app.db`, `/srv/../srv/app.db`
+/// or through a linked folder): the target's folder resolved, then its own name.
+/// The target itself may not exist yet, and if it is a link it is the link that
+/// is replaced, so its last part is kept as it is. The lock, the audit rows and
+/// the record of where staging goes all use this name.
+fn canonical_target(target: &Path) -> PathBuf {
+    match (std::fs::canonicalize(parent_of(target)), target.file_name()) {
+        (Ok(folder), Some(name)) => folder.join(name),
+        _ => target.to_path_buf(),
+    }
 }
 
 fn parent_of(path: &Path) -> PathBuf {
@@ -481,6 +494,43 @@ fn staging_prefix(target: &Path) -> String {
     )
 }
 
+/// Where this process's staging entries for `target` go, as one path: their
+/// folder and the start of their names. A supervised restore records it before
+/// it stages anything, so if the supervisor is killed the next firstwatch to
+/// start removes them ([`remove_staging`]), whatever the target.
+pub fn staging_path(target: &Path) -> PathBuf {
+    parent_of(target).join(staging_prefix(target))
+}
+
+/// Removes the staging entries a [`staging_path`] names: those in its folder whose
+/// name starts with its own. Returns what it removed. Call it only once the process
+/// that staged them is gone. A path that is not a staging path removes nothing.
+pub fn remove_staging(staging: &Path) -> Vec<PathBuf> {
+    let Some(lead) = staging.file_name().and_then(|name| name.to_str()) else { return Vec::new() };
+    if !lead.starts_with('.') || !lead.contains(STAGING_MARK) || !lead.ends_with('@') {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(parent_of(staging)) else { return Vec::new() };
+    let mut removed: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_str().is_some_and(|name| name.starts_with(lead)))
+        .filter_map(remove_entry)
+        .collect();
+    removed.sort();
+    removed
+}
+
+/// Removes a directory entry (a folder with what is in it), never what a link there points to.
+fn remove_entry(entry: std::fs::DirEntry) -> Option<PathBuf> {
+    let path = entry.path();
+    let gone = match entry.file_type() {
+        Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
+        Ok(_) => std::fs::remove_file(&path),
+        Err(err) => Err(err),
+    };
+    gone.ok().map(|()| path)
+}
+
 /// Removes what restores of `target` left behind when they were killed: staging
 /// files and folders beside it whose process is gone. Returns what it removed.
 ///
@@ -500,16 +550,7 @@ pub fn sweep_debris(target: &Path) -> Vec<PathBuf> {
         if host.is_some_and(|host| host != this_host) || crate::util::process::alive(pid) {
             continue;
         }
-        let path = entry.path();
-        // The entry itself, never what a link there points to.
-        let gone = match entry.file_type() {
-            Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(&path),
-            Ok(_) => std::fs::remove_file(&path),
-            Err(err) => Err(err),
-        };
-        if gone.is_ok() {
-            removed.push(path);
-        }
+        removed.extend(remove_entry(entry));
     }
     removed.sort();
     removed
@@ -567,18 +608,46 @@ pub fn run_locked(
     store: &Store,
     who: &Identity,
     plan: &Plan,
-    _held: &TargetLock,
+    held: &TargetLock,
     progress: &mut dyn Progress,
     cancel: &Cancel,
 ) -> Result<Outcome, RestoreError> {
-    let now = Utc::now();
-    let rpo = human_age(super::listing::age(now, plan.backup.created));
-    let entry = |event: &str, detail: String| audit_entry(store, plan, event, detail);
+    let started = audit_start(store, who, plan, held)?;
+    run_started(store, who, plan, started, progress, cancel)
+}
+
+/// Proof that a restore's start row is in the audit log: only [`audit_start`] makes one.
+#[derive(Debug)]
+pub struct Started {
+    /// How old the backup was when the restore started (the recovery point).
+    rpo: String,
+}
+
+/// Writes a locked restore's start row (`_held` is the proof of the lock). A
+/// supervisor writes it before it tells its front end the restore started, so an
+/// audit log that cannot take it refuses the restore.
+pub fn audit_start(store: &Store, who: &Identity, plan: &Plan, _held: &TargetLock) -> Result<Started, RestoreError> {
+    let rpo = human_age(super::listing::age(Utc::now(), plan.backup.created));
     let forced = if plan.forced { "; FORCED despite a failed verification" } else { "" };
     let force_open = if plan.force_open { "; FORCED over processes holding the database open" } else { "" };
-    let start =
-        entry("restore-start", format!("backup {} (age {rpo}){forced}{force_open}", plan.backup.path.display()));
-    store.audit(start, who).map_err(|err| RestoreError::Audit(err.to_string()))?;
+    let detail = format!("backup {} (age {rpo}){forced}{force_open}", plan.backup.path.display());
+    store
+        .audit(audit_entry(store, plan, "restore-start", detail), who)
+        .map_err(|err| RestoreError::Audit(err.to_string()))?;
+    Ok(Started { rpo })
+}
+
+/// Carries out a restore whose start is on record, and writes its one outcome row.
+pub fn run_started(
+    store: &Store,
+    who: &Identity,
+    plan: &Plan,
+    started: Started,
+    progress: &mut dyn Progress,
+    cancel: &Cancel,
+) -> Result<Outcome, RestoreError> {
+    let Started { rpo } = started;
+    let entry = |event: &str, detail: String| audit_entry(store, plan, event, detail);
     let mut result = restore(plan, progress, cancel);
     let (event, detail) = match &result {
         Ok(outcome) => (
@@ -611,7 +680,7 @@ pub fn audit_not_run(store: &Store, who: &Identity, set: &str, target: Option<&P
         action: Some(format!("restore {set}")),
         target: target.map(|t| t.display().to_string()),
         argv: None,
-        incident_id: None,
+        incident_id: crate::incident::record::open_incident_id(store).ok().flatten(),
         detail: Some(reason.into()),
     };
     let _ = store.audit(entry, who);

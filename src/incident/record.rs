@@ -409,6 +409,15 @@ pub fn add_event(
     })?
 }
 
+/// Appends a timeline entry to whichever incident is open, if one is. The audit
+/// row beside it is the record that counts, so a line the store cannot take is
+/// not an error for the operation that tells it.
+pub fn add_to_open(store: &Store, kind: EventKind, text: &str, identity: &Identity) {
+    if let Ok(Some(id)) = open_incident_id(store) {
+        let _ = add_event(store, id, kind, None, text, identity);
+    }
+}
+
 /// Appends `text` to the open incident unless the same text was recorded within
 /// `within`: several firstwatch instances on a host see the same health changes.
 /// Check and write are one transaction, so two instances cannot both add it.

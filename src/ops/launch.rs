@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 /// A supervisor that has locked its target, audited the start and is running the job.
 #[derive(Debug)]
 pub struct Launched {
-    /// The operation's row in the store (0 if it could not be written).
+    /// The operation's row in the store.
     pub id: i64,
     pub output: PathBuf,
     /// The supervisor process: wait on it to reap it, or leave it to outlive us.

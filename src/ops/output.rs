@@ -7,8 +7,8 @@
 //! on the file for as long as it lives, so a reader can tell a running
 //! operation from one whose supervisor has gone, whatever happened to it.
 
-use crate::action::execute::{Progress, verdict_line};
-use crate::action::runner::Stream;
+use crate::action::execute::{Progress, lingering_line, verdict_line};
+use crate::action::runner::{Stream, left_behind_note};
 use crate::util::perms::{self, SharedGroup};
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -72,6 +72,10 @@ impl OutputWriter {
                 Stream::Stderr => self.stderr(&line.text),
             },
             Progress::Verdict { check, healthy, summary } => self.note(&verdict_line(check, *healthy, summary)),
+            Progress::Lingering { processes, for_up_to } => self.note(&lingering_line(*processes, *for_up_to)),
+            Progress::Finished { left_behind, .. } if *left_behind > 0 => {
+                self.note(left_behind_note(*left_behind).trim_start_matches("; "))
+            }
             Progress::Spawned { .. } | Progress::Finished { .. } => {}
         }
     }

@@ -22,7 +22,7 @@ pub fn recover(store: &Store, who: &Identity) -> Result<Vec<String>, StoreError>
         if leftovers {
             detail.push_str("; stopped what was left of its process group");
         }
-        if let Some(debris) = &debris {
+        for debris in &debris {
             detail.push_str(&format!("; removed the unfinished restore at {}", debris.display()));
         }
         record::abandon(store, row.id, &detail)?;
@@ -69,10 +69,9 @@ fn still_ours(recorded: Option<i64>, leader_now: Option<u64>) -> bool {
     }
 }
 
-fn remove_staging(row: &OperationRow) -> Option<std::path::PathBuf> {
-    let staging = row.staging.clone()?;
-    let removed = if staging.is_dir() { std::fs::remove_dir_all(&staging) } else { std::fs::remove_file(&staging) };
-    removed.ok().map(|()| staging)
+/// What a restore had staged when its supervisor died (it records where before staging).
+fn remove_staging(row: &OperationRow) -> Vec<std::path::PathBuf> {
+    row.staging.as_deref().map(crate::backup::restore::remove_staging).unwrap_or_default()
 }
 
 #[cfg(test)]

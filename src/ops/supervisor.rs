@@ -16,9 +16,11 @@ use super::job::{Body, Job};
 use super::output::{OutputWriter, ops_dir};
 use super::record::{self, NewOperation, State};
 use crate::action::execute::{ActionContext, Attempt, Progress};
-use crate::action::runner::{self, Ending};
+use crate::action::runner::{self, Ending, left_behind_note};
 use crate::action::{ActionSpec, Verification, confirm};
+use crate::incident::record::{EventKind, add_to_open};
 use crate::store::Store;
+use crate::util::identity::Identity;
 use crate::util::sanitize::sanitize_str;
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -31,8 +33,10 @@ mod silence;
 /// The hidden subcommand that runs a supervisor.
 pub const SUPERVISE_ARG: &str = "__supervise";
 
-/// Exit code the front end passes on when the command succeeded but the service did not come back.
-const EXIT_UNVERIFIED: i32 = 4;
+/// Exit codes the front end passes on when the command succeeded but the service
+/// did not come back, or its watch could not tell (`firstwatch action`'s codes).
+const EXIT_UNVERIFIED: i32 = crate::action::cli::EXIT_UNVERIFIED as i32;
+const EXIT_NOT_VERIFIED: i32 = crate::action::cli::EXIT_NOT_VERIFIED as i32;
 
 /// Entry point of `firstwatch __supervise`.
 pub fn main() -> ExitCode {
@@ -205,22 +209,33 @@ async fn run_action(
     let output_path = output.path().to_path_buf();
     let verifies = spec.verifies();
     let first = confirm::relayed(&spec);
+    // An operation nobody can list, follow or cancel does not run.
+    let register = |spec: &ActionSpec| {
+        let new = new_operation(spec, &output_path, &store);
+        let registered = record::insert(&store, new, &job.who).map_err(not_recorded)?;
+        op_id.store(registered, Ordering::SeqCst);
+        Ok(())
+    };
     let attempt = context
-        .run(first.clone(), cancel.clone(), |progress| {
+        .run_registered(first.clone(), cancel.clone(), register, |progress| {
             match &progress {
                 Progress::Started { .. } => {
-                    id = record::insert(&store, new_operation(&spec, &output_path, &store), &job.who).ok();
-                    op_id.store(id.unwrap_or(0), Ordering::SeqCst);
-                    handshake.started(id.unwrap_or(0), &output_path);
+                    id = Some(op_id.load(Ordering::SeqCst));
+                    handshake.started(op_id.load(Ordering::SeqCst), &output_path);
                 }
                 Progress::Spawned { pid } => {
                     if let Some(id) = id {
                         let _ = record::set_pgid(&store, id, *pid);
                     }
                 }
-                Progress::Finished { ending, duration } => {
+                Progress::Finished { ending, duration, left_behind } => {
                     if let Some(id) = id {
-                        let detail = format!("{} after {:.1} s", ending.describe(), duration.as_secs_f64());
+                        let detail = format!(
+                            "{} after {:.1} s{}",
+                            ending.describe(),
+                            duration.as_secs_f64(),
+                            left_behind_note(*left_behind)
+                        );
                         let exit = i32::from(ending.exit_code());
                         let _ = record::finish(&store, id, state_of(ending), exit, &detail);
                         if verifies && ending.succeeded() {
@@ -228,7 +243,7 @@ async fn run_action(
                         }
                     }
                 }
-                Progress::Output(_) | Progress::Verdict { .. } => {}
+                Progress::Output(_) | Progress::Verdict { .. } | Progress::Lingering { .. } => {}
             }
             output.progress(&progress);
         })
@@ -251,8 +266,13 @@ async fn run_action(
         }
         Attempt::DryRun => 0,
         Attempt::Ran { report, verification } => {
-            let unverified = matches!(verification, Some(Verification::Unhealthy(_)));
-            let exit = if unverified { EXIT_UNVERIFIED } else { i32::from(report.ending.exit_code()) };
+            // Zero means verified: a watch that failed, or could not tell, says so in the code.
+            let unverified = match verification {
+                Some(Verification::Unhealthy(_)) => Some(EXIT_UNVERIFIED),
+                Some(Verification::CouldNotVerify(_)) => Some(EXIT_NOT_VERIFIED),
+                _ => None,
+            };
+            let exit = unverified.unwrap_or_else(|| i32::from(report.ending.exit_code()));
             if let (Some(id), Some(verification)) = (id, verification) {
                 let mut text = verification.describe();
                 if let Some(follow_up) = &follow_up {
@@ -260,7 +280,7 @@ async fn run_action(
                     text.push_str(follow_up);
                 }
                 output.note(&text);
-                let _ = record::set_verification(&store, id, &text, unverified.then_some(exit));
+                let _ = record::set_verification(&store, id, &text, unverified);
             }
             exit
         }
@@ -269,6 +289,20 @@ async fn run_action(
         let _ = record::mark_done(&store, id);
     }
     code
+}
+
+/// Why nothing ran when the operation's row could not be written.
+fn not_recorded(err: crate::store::StoreError) -> String {
+    format!("the operation cannot be recorded, so nothing was run: {err}")
+}
+
+/// Closes the row of an operation that was refused after it was recorded, and tells the front end.
+fn refuse_recorded(store: &Store, id: i64, why: &str, handshake: &mut Handshake) -> i32 {
+    // The refusal is what the front end hears; a row the store cannot close is closed by the next recovery.
+    let _ = record::finish(store, id, State::Refused, 3, why);
+    let _ = record::mark_done(store, id);
+    handshake.refuse(why);
+    3
 }
 
 /// Asked before each watch round: has an operation on the same target started since ours?
@@ -342,18 +376,37 @@ async fn run_restore(
             return 3;
         }
     };
+    let name = format!("restore {}", plan.set);
     let new = NewOperation {
         kind: "restore".into(),
-        name: format!("restore {}", plan.set),
+        name: name.clone(),
         target: plan.lock.clone(),
         argv: None,
         supervisor_pid: std::process::id(),
         output: output.path().to_path_buf(),
         incident_id: crate::incident::record::open_incident_id(&store).ok().flatten(),
     };
-    let id = record::insert(&store, new, &job.who).ok();
-    handshake.started(id.unwrap_or(0), output.path());
-    output.note(&format!("restoring {} from {}", plan.target.display(), plan.backup.path.display()));
+    let id = match record::insert(&store, new, &job.who) {
+        Ok(id) => id,
+        Err(err) => {
+            handshake.refuse(&not_recorded(err));
+            return 3;
+        }
+    };
+    // Where it stages, on record before anything is staged: if this supervisor is
+    // killed, the next firstwatch to start removes what it left.
+    let staging = restore::staging_path(&plan.target);
+    let started = record::set_staging(&store, id, Some(staging))
+        .map_err(|err| format!("cannot record where the restore stages its files, so nothing was restored: {err}"))
+        .and_then(|()| restore::audit_start(&store, &job.who, &plan, &lock).map_err(|err| err.to_string()));
+    let started = match started {
+        Ok(started) => started,
+        Err(why) => return refuse_recorded(&store, id, &why, handshake),
+    };
+    handshake.started(id, output.path());
+    let what = format!("{} from {}", plan.target.display(), plan.backup.path.display());
+    add_to_open(&store, EventKind::Action, &format!("{name} started: {what}"), &job.who);
+    output.note(&format!("restoring {what}"));
 
     let cancel = Cancel::new();
     let on_term = cancel.clone();
@@ -377,7 +430,7 @@ async fn run_restore(
                 }
             }
         };
-        let result = restore::run_locked(&worker_store, &worker_who, &plan, &lock, &mut progress, &cancel);
+        let result = restore::run_started(&worker_store, &worker_who, &plan, started, &mut progress, &cancel);
         drop(lock);
         result
     });
@@ -401,14 +454,13 @@ async fn run_restore(
         }
         Err(err) => (State::Failed, 1, err.to_string()),
     };
-    if let Some(id) = id {
-        let _ = record::finish(&store, id, state, exit, &detail);
-        let shared = result.as_ref().map_err(ToString::to_string);
-        if let Ok(json) = serde_json::to_string(&shared) {
-            let _ = record::set_result(&store, id, &json);
-        }
-        let _ = record::mark_done(&store, id);
+    let _ = record::finish(&store, id, state, exit, &detail);
+    let shared = result.as_ref().map_err(ToString::to_string);
+    if let Ok(json) = serde_json::to_string(&shared) {
+        let _ = record::set_result(&store, id, &json);
     }
+    add_to_open(&store, EventKind::ActionOutcome, &format!("{name}: {detail}"), &job.who);
+    let _ = record::mark_done(&store, id);
     exit
 }
 
@@ -435,18 +487,19 @@ async fn run_prune(
         .filter(|b| b.prune && shown.contains(&b.path))
         .collect();
     let target = format!("backups of {set}");
-    let work = move |store: &Store, who: &crate::util::identity::Identity, output: &mut Option<OutputWriter>| {
+    let work = move |store: &Store, who: &Identity, output: &mut Option<OutputWriter>, began: &mut dyn FnMut()| {
         let say = |output: &mut Option<OutputWriter>, line: &str, error: bool| {
             if let Some(output) = output.as_mut() {
                 if error { output.stderr(line) } else { output.stdout(line) }
             }
         };
         if marked.is_empty() {
+            began();
             say(output, "nothing left to prune: the rule no longer marks what was shown", false);
             return (State::Ok, 0, "nothing to prune".to_string());
         }
-        match prune::prune(&set, &marked, store, who) {
-            Err(busy) => (State::Refused, 1, format!("{busy}; nothing was removed")),
+        match prune::prune_with(&set, &marked, store, who, began) {
+            Err(why) => (State::Refused, 3, format!("{why}; nothing was removed")),
             Ok(removals) => {
                 let mut failed = 0;
                 for removal in &removals {
@@ -486,8 +539,8 @@ async fn run_create(
     };
     let target = backup_set.source.as_ref().map_or_else(|| set.clone(), |p| p.display().to_string());
     let name = format!("create {set}");
-    let work = move |store: &Store, who: &crate::util::identity::Identity, output: &mut Option<OutputWriter>| {
-        match create::create_audited(&backup_set, Some(store), who) {
+    let work = move |store: &Store, who: &Identity, output: &mut Option<OutputWriter>, began: &mut dyn FnMut()| {
+        match create::create_audited_with(&backup_set, Some(store), who, began) {
             Ok(created) => {
                 if let Some(output) = output.as_mut() {
                     output.stdout(&format!("created {}", created.path.display()));
@@ -512,7 +565,7 @@ async fn run_task(
     output: &mut OutputWriter,
     handshake: &mut Handshake,
 ) -> i32 {
-    use crate::schedule::runner::{Echo, NotRun, run_operation};
+    use crate::schedule::runner::{Echo, NotRun, run_operation_with};
     let plan = crate::schedule::plan::Plan::from_config(config);
     let Some(command) = plan.task(&task).map(|t| t.command()).filter(|c| !c.argv.is_empty()) else {
         handshake.refuse(&format!("the task `{task}` is no longer configured with a `run` command"));
@@ -520,7 +573,7 @@ async fn run_task(
     };
     let (canceller, cancel) = crate::action::cancel_pair();
     let what = ("task", format!("run {task}"), task.clone());
-    let work = move |store: &Store, who: &crate::util::identity::Identity, output: &mut Option<OutputWriter>| {
+    let work = move |store: &Store, who: &Identity, output: &mut Option<OutputWriter>, began: &mut dyn FnMut()| {
         let mut lines = output.take();
         let sink = Box::new(move |stream: runner::Stream, text: &str| {
             if let Some(lines) = lines.as_mut() {
@@ -532,7 +585,7 @@ async fn run_task(
         });
         let lock_dir = crate::action::lock::dir_for(Some(store));
         let how = crate::schedule::history::How::Run;
-        match run_operation(Some(store), &lock_dir, &task, &command, how, who, Echo::Sink(sink, cancel)) {
+        match run_operation_with(Some(store), &lock_dir, &task, &command, (how, who), Echo::Sink(sink, cancel), began) {
             Err(NotRun::Busy(why)) => (State::Refused, 3, why),
             Err(why) => (State::Refused, 3, why.to_string()),
             Ok(finished) => {
@@ -550,9 +603,11 @@ async fn run_task(
 }
 
 /// Records an operation, runs `work` on a worker thread and records how it ended.
-/// A SIGTERM (`ops cancel`) fires `cancel` when there is one; otherwise it is
-/// noted, not obeyed: a prune or a backup in the making is short and is not
-/// left half-done.
+/// The front end hears that it started only once `work` says it began (its start
+/// row is in the audit log); `work` that ends without beginning did nothing and
+/// is refused. A SIGTERM (`ops cancel`) fires `cancel` when there is one; otherwise
+/// it is noted, not obeyed: a prune or a backup in the making is short and is not
+/// left half-done. While an incident is open, its start and outcome go on the timeline.
 async fn run_blocking<W>(
     job: &Job,
     store: Store,
@@ -563,21 +618,43 @@ async fn run_blocking<W>(
     work: W,
 ) -> i32
 where
-    W: FnOnce(&Store, &crate::util::identity::Identity, &mut Option<OutputWriter>) -> (State, i32, String)
-        + Send
-        + 'static,
+    W: FnOnce(&Store, &Identity, &mut Option<OutputWriter>, &mut dyn FnMut()) -> (State, i32, String) + Send + 'static,
 {
     let new = NewOperation {
         kind: kind.into(),
-        name,
+        name: name.clone(),
         target,
         argv: None,
         supervisor_pid: std::process::id(),
         output: output.path().to_path_buf(),
         incident_id: crate::incident::record::open_incident_id(&store).ok().flatten(),
     };
-    let id = record::insert(&store, new, &job.who).ok();
-    handshake.started(id.unwrap_or(0), output.path());
+    let id = match record::insert(&store, new, &job.who) {
+        Ok(id) => id,
+        Err(err) => {
+            handshake.refuse(&not_recorded(err));
+            return 3;
+        }
+    };
+    let (worker_store, who) = (store.clone(), job.who.clone());
+    let mut worker_output = output.try_clone().ok();
+    let (began_tx, began_rx) = tokio::sync::oneshot::channel::<()>();
+    let ended = tokio::task::spawn_blocking(move || {
+        let mut began_tx = Some(began_tx);
+        let mut began = move || {
+            if let Some(began) = began_tx.take() {
+                let _ = began.send(());
+            }
+        };
+        work(&worker_store, &who, &mut worker_output, &mut began)
+    });
+    // Dropped unsent when `work` ends without beginning.
+    if began_rx.await.is_err() {
+        let (_, _, why) = ended.await.unwrap_or_else(|err| (State::Failed, 1, err.to_string()));
+        return refuse_recorded(&store, id, &why, handshake);
+    }
+    handshake.started(id, output.path());
+    add_to_open(&store, EventKind::Action, &format!("{name} started"), &job.who);
     if let Ok(mut terms) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         && let Ok(mut noted) = output.try_clone()
     {
@@ -593,13 +670,9 @@ where
             }
         });
     }
-    let (worker_store, who) = (store.clone(), job.who.clone());
-    let mut worker_output = output.try_clone().ok();
-    let ended = tokio::task::spawn_blocking(move || work(&worker_store, &who, &mut worker_output)).await;
-    let (state, exit, detail) = ended.unwrap_or_else(|err| (State::Failed, 1, err.to_string()));
-    if let Some(id) = id {
-        let _ = record::finish(&store, id, state, exit, &detail);
-        let _ = record::mark_done(&store, id);
-    }
+    let (state, exit, detail) = ended.await.unwrap_or_else(|err| (State::Failed, 1, err.to_string()));
+    let _ = record::finish(&store, id, state, exit, &detail);
+    add_to_open(&store, EventKind::ActionOutcome, &format!("{name}: {detail}"), &job.who);
+    let _ = record::mark_done(&store, id);
     exit
 }

@@ -108,8 +108,14 @@ fn run_child(command: &TaskCommand, echo: Echo) -> (i32, String) {
         Some(dir) => dir.clone(),
         None => std::env::current_dir().unwrap_or_else(|_| "/".into()),
     };
-    let request =
-        RunRequest { argv: argv.clone(), dir, env: command.env.clone(), timeout: TASK_TIMEOUT, grace: runner::GRACE };
+    let request = RunRequest {
+        argv: argv.clone(),
+        dir,
+        env: command.env.clone(),
+        timeout: TASK_TIMEOUT,
+        grace: runner::GRACE,
+        until_group_ends: false,
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => return (127, format!("cannot start `{}`: {err}", argv.first().map_or("", String::as_str))),
@@ -169,6 +175,20 @@ pub fn run_operation(
     who: &Identity,
     echo: Echo,
 ) -> Result<Finished, NotRun> {
+    run_operation_with(store, lock_dir, task, command, (how, who), echo, &mut || {})
+}
+
+/// [`run_operation`], calling `on_start` once the start row is written and
+/// before the task runs (a supervisor says the run started only then).
+pub fn run_operation_with(
+    store: Option<&Store>,
+    lock_dir: &std::path::Path,
+    task: &str,
+    command: &TaskCommand,
+    (how, who): (How, &Identity),
+    echo: Echo,
+    on_start: &mut dyn FnMut(),
+) -> Result<Finished, NotRun> {
     use crate::action::lock::TargetLock;
     use crate::store::AuditEntry;
     let operation = format!("schedule {} {task}", if how == How::Wrap { "wrap" } else { "run" });
@@ -192,6 +212,7 @@ pub fn run_operation(
         }
     };
     audit("start", None).map_err(NotRun::Audit)?;
+    on_start();
     let mut finished = run_and_record(store, task, command, how, who, echo);
     drop(lock);
     let took = (finished.ended - finished.started).to_std().unwrap_or_default();

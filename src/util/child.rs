@@ -58,6 +58,29 @@ pub fn group_alive(group: i32) -> bool {
     killpg(Pid::from_raw(group), None::<Signal>).is_ok()
 }
 
+/// How many members of the group still run. Zombies do not count: a member
+/// that ended but was not yet reaped (its parent is gone and nothing reaps
+/// orphans here) runs nothing. Without /proc, 1 while the group can be signalled.
+pub fn group_members(group: i32) -> usize {
+    if !group_alive(group) {
+        return 0;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 1 };
+    let group = group.to_string();
+    entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_str().is_some_and(|name| name.bytes().all(|b| b.is_ascii_digit())))
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .filter(|stat| {
+            // After the command name (which may hold anything): state, parent, group.
+            let mut fields = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("").split_whitespace();
+            let state = fields.next();
+            let in_group = fields.nth(1) == Some(group.as_str());
+            in_group && state != Some("Z")
+        })
+        .count()
+}
+
 /// Stops a child's whole group when dropped, unless disarmed after it ended on
 /// its own: SIGTERM, up to `grace` for it to go, then SIGKILL. Dropping happens
 /// when a run is abandoned (a timeout, a console quitting), never on the happy path.
@@ -126,6 +149,22 @@ mod tests {
         let state = std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap_or_default();
         let running = state.split(") ").nth(1).is_some_and(|rest| !rest.starts_with('Z'));
         assert!(!running, "grandchild {grandchild} still runs: {state}");
+    }
+
+    #[test]
+    fn a_group_of_one_unreaped_zombie_has_no_members_left() {
+        let argv = ["true".to_string()];
+        let mut child = command(&argv).unwrap().spawn().unwrap();
+        let group = group_of(Some(child.id())).unwrap();
+        // Not reaped yet: it ends and stays a zombie until we wait for it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while group_members(group) > 0 {
+            assert!(std::time::Instant::now() < deadline, "`true` never ended");
+            std::thread::yield_now();
+        }
+        assert!(group_alive(group), "a zombie still answers signals, so that alone cannot say the group ended");
+        child.wait().unwrap();
+        assert!(!group_alive(group));
     }
 
     #[test]

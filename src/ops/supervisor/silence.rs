@@ -85,8 +85,17 @@ pub(super) async fn run(
         output: output.path().to_path_buf(),
         incident_id: crate::incident::record::open_incident_id(&store).ok().flatten(),
     };
-    let id = record::insert(&store, new, &job.who).ok();
-    handshake.started(id.unwrap_or(0), output.path());
+    let id = match record::insert(&store, new, &job.who) {
+        Ok(id) => id,
+        Err(err) => {
+            // The start row gets its outcome: nothing was sent.
+            let why = super::not_recorded(err);
+            log.refused(&why);
+            handshake.refuse(&why);
+            return 3;
+        }
+    };
+    handshake.started(id, output.path());
     output.note(&format!("{} on {} ({})", work.what(), engine.name(), engine.url()));
     let say = |said: Said| match said {
         Said::Id(id) => output.stdout(&id),
@@ -98,12 +107,10 @@ pub(super) async fn run(
         Work::Expire(expiry) => run::expire(&engine, &confirm::relayed_expiry(expiry), &log, say).await,
     };
     let (state, exit) = if outcome.ok() { (State::Ok, 0) } else { (State::Failed, 1) };
-    if let Some(id) = id {
-        let _ = record::finish(&store, id, state, exit, &outcome.describe());
-        if let Ok(json) = serde_json::to_string(&outcome) {
-            let _ = record::set_result(&store, id, &json);
-        }
-        let _ = record::mark_done(&store, id);
+    let _ = record::finish(&store, id, state, exit, &outcome.describe());
+    if let Ok(json) = serde_json::to_string(&outcome) {
+        let _ = record::set_result(&store, id, &json);
     }
+    let _ = record::mark_done(&store, id);
     exit
 }
