@@ -1,5 +1,6 @@
 //! `firstwatch backups`: the backups tab, headless.
 
+use super::cli_confirm::{self, NotConfirmed};
 use super::contents::{self, Contents};
 use super::overview::{BackupState, SetState, survey};
 use super::progress::{Cancel, silent};
@@ -13,7 +14,6 @@ use crate::util::identity::Identity;
 use crate::util::sanitize::sanitize_str;
 use crate::util::zone::Zone;
 use chrono::{DateTime, Utc};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -122,7 +122,15 @@ enum Sub {
         dry_run: bool,
     },
     /// Make a new backup of the set's `source` now (SQLite through the online backup API).
-    Create { set: String },
+    ///
+    /// On a terminal it asks `y` first (or pass --yes); run without one (cron, scripts),
+    /// the command itself is the confirmation: a new backup only adds a file.
+    Create {
+        set: String,
+        /// Confirm without the prompt.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Remove the backups a set's retention rule (keep, keep_last) marks.
     ///
     /// The newest backup is never removed. Needs --confirm SET (or --yes); every removal is audited.
@@ -170,7 +178,7 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
             restore_command(&config, &sets, store.as_ref(), &request, read_only, now, zone)
         }
         Sub::Compare { id, set, to, json } => compare_command(&sets, store.as_ref(), &id, set.as_deref(), to, json),
-        Sub::Create { set } => create_command(&config, &sets, store.as_ref(), &set, read_only),
+        Sub::Create { set, yes } => create_command(&config, &sets, store.as_ref(), &set, yes, read_only),
         Sub::Prune { set, confirm, yes, dry_run } => {
             let request = PruneRequest { set, confirm, yes, dry_run };
             prune_command(&config, &sets, store.as_ref(), &request, read_only, now)
@@ -256,7 +264,14 @@ fn compare_command(
     }
 }
 
-fn create_command(config: &Config, sets: &[BackupSet], store: Option<&Store>, name: &str, read_only: bool) -> ExitCode {
+fn create_command(
+    config: &Config,
+    sets: &[BackupSet],
+    store: Option<&Store>,
+    name: &str,
+    yes: bool,
+    read_only: bool,
+) -> ExitCode {
     let set = match pick_sets(sets, Some(name)) {
         Ok(chosen) => chosen[0],
         Err(message) => return usage(message),
@@ -272,7 +287,18 @@ fn create_command(config: &Config, sets: &[BackupSet], store: Option<&Store>, na
         eprintln!("firstwatch backups: create refused: the store cannot be opened, so it could not be audited");
         return ExitCode::from(1);
     };
-    let job = ops::Job::create_backup(&set.name, config, store.path().to_path_buf(), Identity::current());
+    let confirmed = match cli_confirm::new_backup(&ops::confirm::NewBackup { set: set.name.clone() }, yes) {
+        Ok(confirmed) => confirmed,
+        Err(NotConfirmed::Refused(why)) => {
+            eprintln!("firstwatch backups: create refused: {why}");
+            return ExitCode::from(1);
+        }
+        Err(NotConfirmed::Cancelled(why)) => {
+            eprintln!("firstwatch backups: {why}; nothing was made");
+            return ExitCode::from(1);
+        }
+    };
+    let job = ops::Job::create_backup(&confirmed, config, store.path().to_path_buf(), Identity::current());
     supervised(job, store, "create")
 }
 
@@ -368,22 +394,13 @@ fn prune_command(
         eprintln!("firstwatch backups: prune refused: the store cannot be opened, so removals could not be audited");
         return ExitCode::from(1);
     };
-    let confirm = RestoreRequest {
-        id: String::new(),
-        set: None,
-        to: None,
-        confirm: request.confirm.clone(),
-        yes: request.yes,
-        force: false,
-        force_open: false,
-        dry_run: false,
+    let shown =
+        ops::confirm::Prune { set: set.name.clone(), backups: marked.iter().map(|b| b.entry.path.clone()).collect() };
+    let confirmed = match cli_confirm::by_set_name(&shown, request.confirm.as_deref(), request.yes, &set.name) {
+        Ok(confirmed) => confirmed,
+        Err(NotConfirmed::Refused(reason) | NotConfirmed::Cancelled(reason)) => return refuse(&reason),
     };
-    match confirmation(&confirm, &set.name) {
-        Confirmation::Given => {}
-        Confirmation::Refused(reason) | Confirmation::Cancelled(reason) => return refuse(&reason),
-    }
-    let shown: Vec<_> = marked.iter().map(|b| b.entry.path.clone()).collect();
-    let job = ops::Job::prune(&set.name, shown, config, store.path().to_path_buf(), who);
+    let job = ops::Job::prune(&confirmed, config, store.path().to_path_buf(), who);
     supervised(job, store, "prune")
 }
 
@@ -566,18 +583,18 @@ fn restore_command(
         );
         return ExitCode::from(1);
     };
-    match confirmation(request, &set.name) {
-        Confirmation::Given => {}
-        Confirmation::Refused(reason) => return refuse(Some(&plan.target), &reason),
-        Confirmation::Cancelled(reason) => {
+    let confirmed = match cli_confirm::by_set_name(&plan, request.confirm.as_deref(), request.yes, &set.name) {
+        Ok(confirmed) => confirmed,
+        Err(NotConfirmed::Refused(reason)) => return refuse(Some(&plan.target), &reason),
+        Err(NotConfirmed::Cancelled(reason)) => {
             restore::audit_not_run(store, &who, &set.name, Some(&plan.target), "restore-cancelled", &reason);
             eprintln!("firstwatch backups: {reason}; nothing was changed");
             return ExitCode::from(1);
         }
-    }
+    };
     // The restore runs under a supervisor of its own: it finishes (or is cancelled whole) whatever
     // happens to this terminal, and the next firstwatch sweeps what a killed one leaves.
-    let job = ops::Job::restore(&plan, config, store.path().to_path_buf(), who);
+    let job = ops::Job::restore(&confirmed, config, store.path().to_path_buf(), who);
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         eprintln!("firstwatch backups: cannot start a runtime; nothing was changed");
         return ExitCode::from(1);
@@ -644,33 +661,5 @@ fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: Zon
             }
         }
         None => println!("  creates  {} (nothing is there now)", plan.target.display()),
-    }
-}
-
-enum Confirmation {
-    Given,
-    Refused(String),
-    Cancelled(String),
-}
-
-fn confirmation(request: &RestoreRequest, set: &str) -> Confirmation {
-    if let Some(typed) = &request.confirm {
-        return if typed == set {
-            Confirmation::Given
-        } else {
-            Confirmation::Refused(format!("--confirm `{typed}` does not match the set name `{set}`"))
-        };
-    }
-    if request.yes {
-        return Confirmation::Given;
-    }
-    if !std::io::stdin().is_terminal() {
-        return Confirmation::Refused("no confirmation: pass --confirm SET (stdin is not a terminal)".into());
-    }
-    match crate::util::prompt::ask(&format!("type the set name `{set}` to confirm: ")) {
-        Ok(Some(line)) if line.trim_end_matches(['\n', '\r']) == set => Confirmation::Given,
-        Ok(Some(_)) => Confirmation::Cancelled("the typed name did not match".into()),
-        Ok(None) => Confirmation::Cancelled("could not read the confirmation".into()),
-        Err(why) => Confirmation::Refused(why),
     }
 }

@@ -6,6 +6,7 @@
 pub mod assess;
 mod cap;
 pub mod cli;
+mod cli_confirm;
 mod cli_overlay;
 pub mod compare;
 pub mod contents;
