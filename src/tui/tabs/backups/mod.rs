@@ -135,7 +135,7 @@ impl Command {
             Command::CancelVerify => "cancel the running verification".into(),
             Command::Restore => "restore the selected backup (confirmed)".into(),
             Command::Compare => "compare the backup with its target now".into(),
-            Command::Create => "back up the selected set's source now".into(),
+            Command::Create => "back up the selected set's source now (asks y first)".into(),
             Command::Rescan => "list the backup folders again".into(),
         }
     }
