@@ -8,6 +8,7 @@ mod cap;
 pub mod cli;
 mod cli_confirm;
 mod cli_overlay;
+mod cli_show;
 pub mod compare;
 pub mod contents;
 pub mod create;
