@@ -192,7 +192,7 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
     let confirmed = if read_only {
         Err(Refusal::ReadOnly)
     } else if let Some(typed) = &args.confirm {
-        confirm::check(&spec, typed, false).map(|c| if args.dry_run { c.dry() } else { c })
+        confirm::check(&spec, typed, false).map(|c| c.dry_if(args.dry_run))
     } else if args.dry_run {
         confirm::dry_run(&spec, false)
     } else if args.yes {

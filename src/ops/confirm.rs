@@ -42,6 +42,11 @@ impl<T> Confirmed<T> {
     pub fn dry(self) -> Self {
         Confirmed { dry_run: true, ..self }
     }
+
+    /// [`dry`](Self::dry) when the operator asked for a dry run.
+    pub fn dry_if(self, dry_run: bool) -> Self {
+        if dry_run { self.dry() } else { self }
+    }
 }
 
 /// What the operator types to confirm an operation.
@@ -314,8 +319,10 @@ mod tests {
     fn a_token_becomes_a_dry_run_and_never_back() {
         let real = by_flag(&spec(Risk::High), false).unwrap();
         assert!(!real.dry_run());
+        assert!(!real.clone().dry_if(false).dry_run());
         let dry = real.dry();
         assert!(dry.dry_run());
+        assert!(dry.clone().dry_if(false).dry_run(), "asking for a real run does not undo a dry one");
         assert!(dry_run(&spec(Risk::High), false).unwrap().dry_run());
     }
 

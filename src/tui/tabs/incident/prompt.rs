@@ -226,7 +226,7 @@ impl ConfirmDialog {
     }
 
     fn answer(&mut self, typed: &str, read_only: bool) -> ConfirmOutcome {
-        match confirm::check(&self.spec, typed, read_only).map(|c| if self.dry_run { c.dry() } else { c }) {
+        match confirm::check(&self.spec, typed, read_only).map(|c| c.dry_if(self.dry_run)) {
             Ok(confirmed) => ConfirmOutcome::Confirmed(Box::new(confirmed)),
             Err(refusal) => {
                 self.error = Some(refusal.to_string());
