@@ -4,7 +4,8 @@
 //!
 //! Run with `cargo bench --bench ops`. Figures go to the README.
 
-use firstwatch::action::{ActionSpec, Risk, confirm};
+use firstwatch::action::{ActionSpec, Risk};
+use firstwatch::ops::confirm;
 use firstwatch::ops::{self, Job};
 use firstwatch::util::identity::Identity;
 use std::process::{Command, Stdio};
@@ -54,7 +55,7 @@ fn main() {
         let started: u128 = String::from_utf8_lossy(&output.stdout).trim().parse().unwrap();
         direct.push((started - before) as f64 / 1e6);
 
-        let confirmed = confirm::by_flag(&spec(&stamp, dir.path()), false, false).unwrap();
+        let confirmed = confirm::by_flag(&spec(&stamp, dir.path()), false).unwrap();
         let job = Job::action(
             &confirmed,
             &Default::default(),
@@ -78,7 +79,7 @@ fn main() {
     // ~1,000 lines/s for 10 s, followed by a separate `ops follow` process.
     let chatty =
         "import time\nfor i in range(10000):\n    print('line', i, 'x' * 60, flush=True)\n    time.sleep(0.001)";
-    let confirmed = confirm::by_flag(&spec(&["python3", "-c", chatty], dir.path()), false, false).unwrap();
+    let confirmed = confirm::by_flag(&spec(&["python3", "-c", chatty], dir.path()), false).unwrap();
     let job = Job::action(
         &confirmed,
         &Default::default(),

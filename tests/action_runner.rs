@@ -10,8 +10,9 @@ mod server;
 use firstwatch::action::execute::{ActionContext, Attempt};
 use firstwatch::action::lock::{LockError, TargetLock};
 use firstwatch::action::runner::{self, Ending, RunRequest, cancel_pair};
-use firstwatch::action::{ActionSpec, CancelSignal, Risk, Verification, confirm};
+use firstwatch::action::{ActionSpec, CancelSignal, Risk, Verification};
 use firstwatch::config::Config;
+use firstwatch::ops::confirm;
 use firstwatch::store::Store;
 use firstwatch::util::identity::Identity;
 use std::path::Path;
@@ -235,7 +236,7 @@ async fn success_failure_and_timeout_each_leave_start_and_end_rows() {
     ];
     for (argv, timeout, outcome) in cases {
         let action = spec(s.dir.path(), "custom", argv, timeout);
-        let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+        let confirmed = confirm::check(&action, "orders", false).unwrap();
         let attempt = s.context.run(confirmed, CancelSignal::never(), |_| {}).await;
         assert!(matches!(attempt, Attempt::Ran { .. }), "{attempt:?}");
         let rows = s.store.audit_since(None).unwrap();
@@ -257,17 +258,17 @@ async fn refusals_dry_runs_and_busy_targets_are_audited_and_run_nothing() {
     let marker = s.dir.path().join("ran");
     let action = spec(s.dir.path(), "custom", &["touch", marker.to_str().unwrap()], Duration::from_secs(20));
 
-    let refusal = confirm::check(&action, "order", false, false).unwrap_err();
+    let refusal = confirm::check(&action, "order", false).unwrap_err();
     assert!(matches!(s.context.refuse(&action, &refusal).await, Attempt::Refused(_)));
-    let read_only = confirm::check(&action, "orders", false, true).unwrap_err();
+    let read_only = confirm::check(&action, "orders", true).unwrap_err();
     s.context.refuse(&action, &read_only).await;
 
-    let dry = confirm::check(&action, "orders", true, false).unwrap();
+    let dry = confirm::check(&action, "orders", false).map(|c| c.dry()).unwrap();
     assert_eq!(s.context.run(dry, CancelSignal::never(), |_| {}).await, Attempt::DryRun);
 
     let other = Identity { user: "bo".into(), host: "bastion".into(), ssh_client: None, tty: None };
     let held = TargetLock::acquire(&s.dir.path().join("data"), "orders", &other, "roll back orders").unwrap();
-    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    let confirmed = confirm::check(&action, "orders", false).unwrap();
     let attempt = s.context.run(confirmed, CancelSignal::never(), |_| {}).await;
     assert!(matches!(&attempt, Attempt::Refused(why) if why.contains("bo")), "{attempt:?}");
     drop(held);
@@ -291,7 +292,7 @@ async fn a_redeploy_that_cannot_be_verified_says_so() {
     let s = setup(false);
     let mut action = spec(s.dir.path(), "redeploy", &["true"], Duration::from_secs(20));
     action.verify = vec!["orders".into()];
-    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    let confirmed = confirm::check(&action, "orders", false).unwrap();
     let mut verdicts = Vec::new();
     let attempt = s
         .context
@@ -327,7 +328,7 @@ async fn a_run_during_an_incident_is_on_its_timeline_and_its_audit_rows_name_it(
     )
     .unwrap();
     let action = spec(s.dir.path(), "custom", &["sh", "-c", "echo hello; exit 2"], Duration::from_secs(20));
-    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    let confirmed = confirm::check(&action, "orders", false).unwrap();
     s.context.run(confirmed, CancelSignal::never(), |_| {}).await;
     let rows = s.store.audit_since(None).unwrap();
     assert!(rows.iter().all(|r| r.incident_id == Some(incident.id)), "{rows:?}");
@@ -342,7 +343,7 @@ fn an_abandoned_run_stops_its_group_and_leaves_a_hang_up_row() {
     let s = setup(false);
     let action =
         spec(s.dir.path(), "custom", &["sh", "-c", "sleep 1000 & echo $!; sleep 1000"], Duration::from_secs(600));
-    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    let confirmed = confirm::check(&action, "orders", false).unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let (pid_tx, pid_rx) = std::sync::mpsc::channel();
     let context = s.context.clone();
@@ -424,7 +425,7 @@ async fn a_service_that_passes_then_fails_inside_the_window_fails_verification_a
     let server = server::start(None).await;
     let (context, store) = watched(dir.path(), &server.base, "2s");
     let action = ActionSpec::find(&context.config, "redeploy orders").unwrap();
-    let first = confirm::check(&action, "orders", false, false).unwrap();
+    let first = confirm::check(&action, "orders", false).unwrap();
     let mut verdicts = Vec::new();
     let attempt = context
         .run(first.clone(), CancelSignal::never(), |p| {
@@ -481,7 +482,7 @@ async fn a_service_healthy_for_the_whole_window_is_verified_and_nothing_follows(
     let server = server::start(None).await;
     let (context, store) = watched(dir.path(), &server.base, "1s");
     let action = ActionSpec::find(&context.config, "redeploy orders").unwrap();
-    let confirmed = confirm::check(&action, "orders", false, false).unwrap();
+    let confirmed = confirm::check(&action, "orders", false).unwrap();
     let started = std::time::Instant::now();
     let attempt = context.run(confirmed, CancelSignal::never(), |_| {}).await;
     assert!(started.elapsed() >= Duration::from_secs(1), "it watched the whole window");
@@ -502,7 +503,7 @@ async fn another_run_taking_the_target_during_the_watch_supersedes_it_and_nothin
     let server = server::start(None).await;
     let (context, store) = watched(dir.path(), &server.base, "8s");
     let action = ActionSpec::find(&context.config, "redeploy orders").unwrap();
-    let first = confirm::check(&action, "orders", false, false).unwrap();
+    let first = confirm::check(&action, "orders", false).unwrap();
     let data = dir.path().join("data");
     let bo = Identity { user: "bo".into(), host: "bastion".into(), ssh_client: None, tty: None };
     let mut held = None;

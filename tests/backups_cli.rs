@@ -271,3 +271,86 @@ format = "tar-gz"
     assert_eq!((sets[1].check.max_unpacked, sets[1].check.max_ratio), (None, None));
     assert!(!sets[1].preserve_permissions, "dropping dangerous bits is the default");
 }
+
+mod support;
+
+/// `backups ARGS` in a pseudo-terminal, as an operator at a shell runs it.
+fn in_terminal(env: &Env, args: &[&str]) -> support::pty::PtySession {
+    let config = env.config.to_str().unwrap().to_string();
+    let home = env.dir.path().to_str().unwrap().to_string();
+    let mut all = vec!["--config", config.as_str(), "backups"];
+    all.extend_from_slice(args);
+    support::pty::PtySession::spawn(&all, &[("HOME", home.as_str()), ("NO_COLOR", "1")], 100, 30)
+}
+
+fn wait_for_text(session: &mut support::pty::PtySession, wanted: &str) {
+    let seen = session.wait_for(std::time::Duration::from_secs(15), |s| s.contents().contains(wanted));
+    assert!(seen, "waited for {wanted:?}:\n{}", session.contents());
+}
+
+/// `app db⏎` typed while the restore was starting must not confirm it: the test holds the
+/// store's write lock, so the command waits to open its store until the keys are in (their
+/// echo is on screen), then is let go.
+#[test]
+fn keys_typed_before_the_restore_prompt_opened_do_not_answer_it() {
+    let env = Env::new();
+    let target = env.path("data/app.db");
+    let before = std::fs::read(&target).unwrap();
+    let data = env.path("state");
+    drop(firstwatch::store::Store::open_in(&data).unwrap());
+    let blocker = rusqlite::Connection::open(data.join("firstwatch.db")).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut early = in_terminal(&env, &["restore", "latest"]);
+    early.send("app db\r");
+    let echoed = early
+        .wait_for(std::time::Duration::from_secs(10), |s| s.contents().lines().any(|line| line.trim() == "app db"));
+    assert!(echoed, "{}", early.contents());
+    assert!(!early.contents().contains("restore set"), "the command went on too soon");
+    blocker.execute_batch("COMMIT").unwrap();
+    drop(blocker);
+    wait_for_text(&mut early, "type the set name `app db` to confirm");
+    early.send("\r");
+    assert_eq!(early.wait_exit(std::time::Duration::from_secs(10)), Some(1), "{}", early.contents());
+    assert!(early.contents().contains("the typed name did not match; nothing was changed"), "{}", early.contents());
+    assert_eq!(std::fs::read(&target).unwrap(), before, "the typed-ahead name was thrown away");
+
+    // Typed after the prompt appeared, the same name confirms.
+    let mut late = in_terminal(&env, &["restore", "latest"]);
+    wait_for_text(&mut late, "type the set name `app db` to confirm");
+    late.send("app db\r");
+    assert_eq!(late.wait_exit(std::time::Duration::from_secs(20)), Some(0), "{}", late.contents());
+    assert_eq!(files::rows(&target, "users"), 20);
+    assert_eq!(env.audit_events(), ["restore-cancelled", "restore-start", "restore-done"]);
+}
+
+/// A new backup asks `y` on a terminal; scripts pass --yes, or run it without one.
+#[test]
+fn create_asks_y_on_a_terminal_and_a_script_needs_no_flag() {
+    let env = Env::new();
+    let count = || {
+        let listed = env.run(&["backups", "list", "--json"]);
+        serde_json::from_slice::<Vec<serde_json::Value>>(&listed.stdout).unwrap().len()
+    };
+    assert_eq!(count(), 3);
+    let mut declined = in_terminal(&env, &["create", "app db"]);
+    wait_for_text(&mut declined, "back up `app db` now? [y/N]");
+    declined.send("n\r");
+    assert_eq!(declined.wait_exit(std::time::Duration::from_secs(10)), Some(1), "{}", declined.contents());
+    assert!(declined.contents().contains("nothing was made"), "{}", declined.contents());
+    assert_eq!(count(), 3, "declined: nothing was made");
+
+    let mut accepted = in_terminal(&env, &["create", "app db"]);
+    wait_for_text(&mut accepted, "back up `app db` now? [y/N]");
+    accepted.send("y\r");
+    assert_eq!(accepted.wait_exit(std::time::Duration::from_secs(20)), Some(0), "{}", accepted.contents());
+    assert_eq!(count(), 4);
+
+    // Without a terminal, --yes (or the command alone, as cron runs it) confirms it; no
+    // question is asked. The backup just made goes first: names have one-second resolution.
+    let listed = env.run(&["backups", "list", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    std::fs::remove_file(rows[0]["path"].as_str().unwrap()).unwrap();
+    let scripted = env.run(&["backups", "create", "app db", "--yes"]);
+    assert!(scripted.status.success(), "{}", text(&scripted));
+    assert!(!text(&scripted).contains("[y/N]"), "{}", text(&scripted));
+}

@@ -399,3 +399,35 @@ fn keys_typed_before_the_restore_dialog_was_drawn_are_not_an_answer() {
     let run = scene.key(KeyCode::Enter, KeyModifiers::NONE);
     assert!(matches!(run.as_slice(), [Effect::Restore { .. }]), "{run:?}");
 }
+
+#[test]
+fn a_new_backup_waits_for_a_y_typed_after_the_question_was_drawn() {
+    let mut scene = scene("no-color", false);
+    scene.list();
+    assert!(scene.command(Command::Create).is_empty(), "b alone makes nothing");
+    assert!(scene.model.tab_captures_keys());
+    // A `y` typed ahead, before the question was on screen, is not the answer.
+    assert!(scene.key(KeyCode::Char('y'), KeyModifiers::NONE).is_empty(), "type-ahead must not confirm");
+    let screen = scene.screen(80, 24);
+    assert!(screen.contains("back up app db now? y = yes"), "{screen}");
+    // Seen, any other key declines.
+    assert!(scene.key(KeyCode::Char('n'), KeyModifiers::NONE).is_empty());
+    assert!(!scene.model.tab_captures_keys());
+    assert!(scene.screen(80, 24).contains("not backed up: app db"));
+    // Seen, `y` confirms it.
+    scene.command(Command::Create);
+    scene.screen(80, 24);
+    let made = scene.key(KeyCode::Char('y'), KeyModifiers::NONE);
+    let [Effect::Create { confirmed }] = made.as_slice() else { panic!("{made:?}") };
+    assert_eq!(confirmed.what().set, "app db");
+    assert!(!confirmed.dry_run());
+}
+
+#[test]
+fn read_only_asks_nothing_and_makes_no_backup() {
+    let mut scene = scene("no-color", true);
+    scene.list();
+    assert!(scene.command(Command::Create).is_empty());
+    assert!(!scene.model.tab_captures_keys(), "no question in a read-only session");
+    assert!(scene.screen(80, 24).contains("read-only: creating backups is disabled"));
+}

@@ -466,7 +466,7 @@ async fn the_engine_runs_the_follow_up_after_a_failed_watch_in_the_same_pane() {
     firstwatch::ops::set_supervisor_program(env!("CARGO_BIN_EXE_firstwatch").into());
     let config = firstwatch::config::load(&dir.path().join("firstwatch.toml")).unwrap();
     let spec = firstwatch::action::ActionSpec::find(&config, "redeploy orders").unwrap();
-    let confirmed = firstwatch::action::confirm::check(&spec, "orders", false, false).unwrap();
+    let confirmed = firstwatch::ops::confirm::check(&spec, "orders", false).unwrap();
     let (mut services, mut reports) = firstwatch::tui::tabs::Services::detached();
     services.config = Arc::new(config);
     services.store = Some(firstwatch::store::Store::open_in(&dir.path().join("data")).unwrap());

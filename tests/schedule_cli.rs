@@ -333,15 +333,16 @@ env = { "" = "x" }
 async fn the_calendars_run_now_is_an_operation_under_a_supervisor() {
     use firstwatch::tui::Action;
     use firstwatch::tui::tabs::TabMsg;
-    use firstwatch::tui::tabs::calendar::{Effect, Msg, PendingRun};
+    use firstwatch::tui::tabs::calendar::{Effect, Msg};
     let env = Env::new(TASKS);
     firstwatch::ops::set_supervisor_program(env!("CARGO_BIN_EXE_firstwatch").into());
     let config = firstwatch::config::load(&env.config()).unwrap();
     let (mut services, mut reports) = firstwatch::tui::tabs::Services::detached();
     services.store = Some(firstwatch::store::Store::open_in(&env.dir.path().join("data")).unwrap());
     services.config = std::sync::Arc::new(config);
-    let pending = PendingRun { task: "database backup".into(), command: Default::default() };
-    firstwatch::tui::tabs::calendar::execute(Effect::RunTask(pending), &services);
+    let task = firstwatch::ops::confirm::TaskRun { task: "database backup".into() };
+    let confirmed = firstwatch::ops::confirm::check(&task, "y", false).unwrap();
+    firstwatch::tui::tabs::calendar::execute(Effect::RunTask(confirmed), &services);
     let (task, exit_code, store_error) = loop {
         let report = tokio::time::timeout(std::time::Duration::from_secs(30), reports.recv()).await.unwrap().unwrap();
         if let Action::Msg(TabMsg::Calendar(Msg::RunFinished { task, exit_code, store_error })) = report {

@@ -1,11 +1,12 @@
 //! `firstwatch action`: list the configured actions and run one after confirming it.
 
-use super::confirm::{self, Refusal};
+use super::Refusal;
 use super::execute::{ActionContext, Progress};
 use super::runner::{self, Stream};
 use super::spec::{ActionSpec, Risk};
 use crate::cli::Global;
 use crate::config::Config;
+use crate::ops::confirm;
 use crate::ops::{self, Job};
 use crate::store::Store;
 use crate::util::identity::Identity;
@@ -197,9 +198,11 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
     let confirmed = if read_only {
         Err(Refusal::ReadOnly)
     } else if let Some(typed) = &args.confirm {
-        confirm::check(&spec, typed, args.dry_run, false)
-    } else if args.yes || args.dry_run {
-        confirm::by_flag(&spec, args.dry_run, false)
+        confirm::check(&spec, typed, false).map(|c| c.dry_if(args.dry_run))
+    } else if args.dry_run {
+        confirm::dry_run(&spec, false)
+    } else if args.yes {
+        confirm::by_flag(&spec, false)
     } else if std::io::stdin().is_terminal() {
         describe(&context.config, &spec);
         match prompt(&spec) {
@@ -208,7 +211,7 @@ async fn confirm_and_run(context: ActionContext, spec: ActionSpec, args: RunArgs
                 eprintln!("cancelled; nothing was run");
                 return ExitCode::from(EXIT_REFUSED);
             }
-            Some(typed) => confirm::check(&spec, &typed, false, false),
+            Some(typed) => confirm::check(&spec, &typed, false),
             None => Err(Refusal::NoTerminal),
         }
     } else {

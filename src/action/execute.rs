@@ -4,11 +4,11 @@
 //! `on_failed_verify` follows under the same confirmation.
 //! Both the console and `firstwatch action` go through here.
 
-use super::confirm::{Confirmed, Refusal};
 use super::lock::{self, LockError, TargetLock};
 use super::runner::{self, CancelSignal, Ending, OutputLine, RunReport, RunRequest};
 use super::spec::ActionSpec;
 use super::watch::{self, WatchEnd, WatchPlan};
+use super::{Confirmed, Refusal};
 use crate::config::Config;
 use crate::config::units::format_duration;
 use crate::incident::record::{self, EventKind};
@@ -359,7 +359,7 @@ impl ActionContext {
             return Attempt::Refused(format!("`{}` declares no on_failed_verify", first.spec().name));
         };
         let spec = spec.filter(|spec| spec.placeholders().is_empty());
-        let Some(confirmed) = spec.as_ref().and_then(|spec| Confirmed::follow_up(first, spec)) else {
+        let Some(confirmed) = spec.as_ref().and_then(|spec| crate::ops::confirm::follow_up(first, spec)) else {
             let why = format!("on_failed_verify `{name}` is not an action that can run by itself");
             // Nothing runs either way; if this row cannot be written the caller still shows the refusal.
             let _ = self.audit("refused", Some(first.spec()), Some(why.clone())).await;

@@ -1,7 +1,6 @@
 //! Confirmed actions (redeploy, restore, rollback) and the audit log they write.
 //!
 //! - `spec`: an `[[action]]` resolved for running;
-//! - `confirm`: the only way to a [`confirm::Confirmed`] token (typed target or `y`);
 //! - `runner`: the child process (own group, timeout, cancel, bounded output);
 //! - `lock`: one operator per target on the host;
 //! - `notify`: a notify action's POST to its webhook, in place of a command;
@@ -10,7 +9,6 @@
 
 pub mod audit_cli;
 pub mod cli;
-pub mod confirm;
 pub mod execute;
 pub mod lock;
 pub mod notify;
@@ -18,7 +16,16 @@ pub mod runner;
 pub mod spec;
 pub mod watch;
 
-pub use confirm::{Confirmed, Refusal};
+pub use crate::ops::confirm::Refusal;
+
+/// Permission to run an action: only `ops::confirm` makes one (typed target or `y`, or `--yes`).
+pub type Confirmed = crate::ops::confirm::Confirmed<ActionSpec>;
+
+impl Confirmed {
+    pub fn spec(&self) -> &ActionSpec {
+        self.what()
+    }
+}
 pub use execute::{ActionContext, Attempt, Progress, Verification};
 pub use runner::{CancelSignal, Canceller, Ending, cancel_pair};
 pub use spec::{ActionSpec, Risk};

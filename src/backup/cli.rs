@@ -1,6 +1,7 @@
 //! `firstwatch backups`: the backups tab, headless.
 
-use super::contents::{self, Contents};
+use super::cli_confirm::{self, NotConfirmed};
+use super::cli_show;
 use super::overview::{BackupState, SetState, survey};
 use super::progress::{Cancel, silent};
 use super::restore::{self, Plan};
@@ -13,7 +14,6 @@ use crate::util::identity::Identity;
 use crate::util::sanitize::sanitize_str;
 use crate::util::zone::Zone;
 use chrono::{DateTime, Utc};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -122,7 +122,15 @@ enum Sub {
         dry_run: bool,
     },
     /// Make a new backup of the set's `source` now (SQLite through the online backup API).
-    Create { set: String },
+    ///
+    /// On a terminal it asks `y` first (or pass --yes); run without one (cron, scripts),
+    /// the command itself is the confirmation: a new backup only adds a file.
+    Create {
+        set: String,
+        /// Confirm without the prompt.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Remove the backups a set's retention rule (keep, keep_last) marks.
     ///
     /// The newest backup is never removed. Needs --confirm SET (or --yes); every removal is audited.
@@ -164,13 +172,15 @@ pub fn run(config: Config, args: BackupsArgs, global: &Global) -> ExitCode {
             let request = super::list_cli::VerifyRequest { ids: &ids, set: set.as_deref(), all, json };
             super::list_cli::verify(&sets, store.as_ref(), &request)
         }
-        Sub::Show { id, set, json } => show(&sets, store.as_ref(), &id, set.as_deref(), json),
+        Sub::Show { id, set, json } => cli_show::show(&sets, store.as_ref(), &id, set.as_deref(), json),
         Sub::Restore { id, set, to, confirm, yes, force, force_open, dry_run } => {
             let request = RestoreRequest { id, set, to, confirm, yes, force, force_open, dry_run };
             restore_command(&config, &sets, store.as_ref(), &request, read_only, now, zone)
         }
-        Sub::Compare { id, set, to, json } => compare_command(&sets, store.as_ref(), &id, set.as_deref(), to, json),
-        Sub::Create { set } => create_command(&config, &sets, store.as_ref(), &set, read_only),
+        Sub::Compare { id, set, to, json } => {
+            cli_show::compare_command(&sets, store.as_ref(), &id, set.as_deref(), to, json)
+        }
+        Sub::Create { set, yes } => create_command(&config, &sets, store.as_ref(), &set, yes, read_only),
         Sub::Prune { set, confirm, yes, dry_run } => {
             let request = PruneRequest { set, confirm, yes, dry_run };
             prune_command(&config, &sets, store.as_ref(), &request, read_only, now)
@@ -194,69 +204,14 @@ fn report_debris(removed: &std::path::Path) {
     );
 }
 
-fn compare_command(
+fn create_command(
+    config: &Config,
     sets: &[BackupSet],
     store: Option<&Store>,
-    id: &str,
-    set: Option<&str>,
-    to: Option<PathBuf>,
-    json: bool,
+    name: &str,
+    yes: bool,
+    read_only: bool,
 ) -> ExitCode {
-    let chosen = match pick_sets(sets, set) {
-        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
-        Err(message) => return usage(message),
-    };
-    let states = survey(&chosen, store, Utc::now());
-    let (state, backup) = match find(&states, id) {
-        Ok(found) => found,
-        Err(message) => return usage(message),
-    };
-    let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
-    let Some(target) = to.or_else(|| set.restore_to.clone()) else {
-        return usage(format!("backup set `{}` has no restore_to; pass --to PATH", set.name));
-    };
-    match super::compare::compare(set.format, &backup.entry.path, &target, &set.check) {
-        Ok(comparison) if json => {
-            println!("{}", serde_json::to_string_pretty(&comparison).unwrap_or_else(|_| "{}".into()));
-            ExitCode::SUCCESS
-        }
-        Ok(comparison) => {
-            println!(
-                "{} / {} against {}: {}",
-                state.name,
-                sanitize_str(&backup.entry.name),
-                target.display(),
-                comparison.summary()
-            );
-            for table in &comparison.tables {
-                let show = |rows: Option<i64>| rows.map_or("-".to_string(), |r| r.to_string());
-                println!(
-                    "  {:<30} backup {:>10}  now {:>10}",
-                    table.name,
-                    show(table.backup_rows),
-                    show(table.target_rows)
-                );
-            }
-            for (word, list) in
-                [("added", &comparison.added), ("removed", &comparison.removed), ("changed", &comparison.changed)]
-            {
-                for path in list {
-                    println!("  {word:<8} {path}");
-                }
-            }
-            if comparison.more > 0 {
-                println!("  … and {} more", comparison.more);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            eprintln!("firstwatch backups: cannot compare: {failure}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-fn create_command(config: &Config, sets: &[BackupSet], store: Option<&Store>, name: &str, read_only: bool) -> ExitCode {
     let set = match pick_sets(sets, Some(name)) {
         Ok(chosen) => chosen[0],
         Err(message) => return usage(message),
@@ -272,19 +227,33 @@ fn create_command(config: &Config, sets: &[BackupSet], store: Option<&Store>, na
         eprintln!("firstwatch backups: create refused: the store cannot be opened, so it could not be audited");
         return ExitCode::from(1);
     };
-    let job = ops::Job::create_backup(&set.name, config, store.path().to_path_buf(), Identity::current());
-    supervised(job, store, "create")
+    let confirmed = match cli_confirm::new_backup(&ops::confirm::NewBackup { set: set.name.clone() }, yes) {
+        Ok(confirmed) => confirmed,
+        Err(NotConfirmed::Refused(why)) => {
+            eprintln!("firstwatch backups: create refused: {why}");
+            return ExitCode::from(1);
+        }
+        Err(NotConfirmed::Cancelled(why)) => {
+            eprintln!("firstwatch backups: {why}; nothing was made");
+            return ExitCode::from(1);
+        }
+    };
+    let job = ops::Job::create_backup(&confirmed, config, store.path().to_path_buf(), Identity::current());
+    supervised(job, store, "create", |_| {})
 }
 
 /// Hands a confirmed backup operation to a supervisor and follows it: it runs
-/// to its end whatever happens to this terminal, like a restore.
-fn supervised(job: ops::Job, store: &Store, what: &str) -> ExitCode {
+/// to its end whatever happens to this terminal. `done` says what a success did.
+fn supervised(job: ops::Job, store: &Store, what: &str, done: impl FnOnce(&ops::record::OperationRow)) -> ExitCode {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         eprintln!("firstwatch backups: cannot start a runtime; nothing was changed");
         return ExitCode::from(1);
     };
     match runtime.block_on(ops::launch_and_follow(job, store, ops::cli::print_line, ops::stop_signal())) {
-        Ok(ops::Followed::Ended(Some(row))) if row.state == ops::record::State::Ok => ExitCode::SUCCESS,
+        Ok(ops::Followed::Ended(Some(row))) if row.state == ops::record::State::Ok => {
+            done(&row);
+            ExitCode::SUCCESS
+        }
         Ok(ops::Followed::Ended(Some(row))) => {
             eprintln!("firstwatch backups: {what} {}: {}", row.state.as_str(), row.detail.unwrap_or_default());
             ExitCode::from(1)
@@ -368,26 +337,17 @@ fn prune_command(
         eprintln!("firstwatch backups: prune refused: the store cannot be opened, so removals could not be audited");
         return ExitCode::from(1);
     };
-    let confirm = RestoreRequest {
-        id: String::new(),
-        set: None,
-        to: None,
-        confirm: request.confirm.clone(),
-        yes: request.yes,
-        force: false,
-        force_open: false,
-        dry_run: false,
+    let shown =
+        ops::confirm::Prune { set: set.name.clone(), backups: marked.iter().map(|b| b.entry.path.clone()).collect() };
+    let confirmed = match cli_confirm::by_set_name(&shown, request.confirm.as_deref(), request.yes, &set.name) {
+        Ok(confirmed) => confirmed,
+        Err(NotConfirmed::Refused(reason) | NotConfirmed::Cancelled(reason)) => return refuse(&reason),
     };
-    match confirmation(&confirm, &set.name) {
-        Confirmation::Given => {}
-        Confirmation::Refused(reason) | Confirmation::Cancelled(reason) => return refuse(&reason),
-    }
-    let shown: Vec<_> = marked.iter().map(|b| b.entry.path.clone()).collect();
-    let job = ops::Job::prune(&set.name, shown, config, store.path().to_path_buf(), who);
-    supervised(job, store, "prune")
+    let job = ops::Job::prune(&confirmed, config, store.path().to_path_buf(), who);
+    supervised(job, store, "prune", |_| {})
 }
 
-fn usage(message: impl std::fmt::Display) -> ExitCode {
+pub(super) fn usage(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("firstwatch backups: {message}");
     ExitCode::from(2)
 }
@@ -429,65 +389,6 @@ pub(super) fn find<'a>(states: &'a [SetState], id: &str) -> Result<(&'a SetState
 
 fn when(at: DateTime<Utc>, zone: Zone) -> String {
     at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
-}
-
-fn show(sets: &[BackupSet], store: Option<&Store>, id: &str, set: Option<&str>, json: bool) -> ExitCode {
-    let chosen = match pick_sets(sets, set) {
-        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
-        Err(message) => return usage(message),
-    };
-    let states = survey(&chosen, store, Utc::now());
-    let (state, backup) = match find(&states, id) {
-        Ok(found) => found,
-        Err(message) => return usage(message),
-    };
-    let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
-    match contents::read(set.format, &backup.entry.path, &set.check) {
-        Ok(contents) if json => {
-            println!("{}", serde_json::to_string_pretty(&contents).unwrap_or_else(|_| "{}".into()));
-            ExitCode::SUCCESS
-        }
-        Ok(contents) => {
-            println!("{} / {} ({})", state.name, sanitize_str(&backup.entry.name), set.format);
-            print_contents(&contents);
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            eprintln!("firstwatch backups: cannot read {}: {failure}", backup.entry.path.display());
-            ExitCode::from(1)
-        }
-    }
-}
-
-fn print_contents(contents: &Contents) {
-    if !contents.tables.is_empty() {
-        println!("tables:");
-        for table in &contents.tables {
-            println!("  {:<30} {:>12} rows", table.name, table.rows);
-        }
-    }
-    if let Some(manifest) = &contents.manifest {
-        println!("manifest:");
-        for line in manifest.lines() {
-            println!("  {line}");
-        }
-    }
-    if !contents.entries.is_empty() {
-        println!("entries:");
-        for entry in &contents.entries {
-            let modified = entry.modified.map(|m| m.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
-            println!(
-                "  {:<4} {:04o} {:>10}  {modified:<16}  {}",
-                entry.kind,
-                entry.mode,
-                human_bytes(entry.size),
-                entry.path
-            );
-        }
-        if contents.more_entries > 0 {
-            println!("  … and {} more", contents.more_entries);
-        }
-    }
 }
 
 struct RestoreRequest {
@@ -566,49 +467,25 @@ fn restore_command(
         );
         return ExitCode::from(1);
     };
-    match confirmation(request, &set.name) {
-        Confirmation::Given => {}
-        Confirmation::Refused(reason) => return refuse(Some(&plan.target), &reason),
-        Confirmation::Cancelled(reason) => {
+    let confirmed = match cli_confirm::by_set_name(&plan, request.confirm.as_deref(), request.yes, &set.name) {
+        Ok(confirmed) => confirmed,
+        Err(NotConfirmed::Refused(reason)) => return refuse(Some(&plan.target), &reason),
+        Err(NotConfirmed::Cancelled(reason)) => {
             restore::audit_not_run(store, &who, &set.name, Some(&plan.target), "restore-cancelled", &reason);
             eprintln!("firstwatch backups: {reason}; nothing was changed");
             return ExitCode::from(1);
         }
-    }
+    };
     // The restore runs under a supervisor of its own: it finishes (or is cancelled whole) whatever
     // happens to this terminal, and the next firstwatch sweeps what a killed one leaves.
-    let job = ops::Job::restore(&plan, config, store.path().to_path_buf(), who);
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-        eprintln!("firstwatch backups: cannot start a runtime; nothing was changed");
-        return ExitCode::from(1);
-    };
-    let followed = runtime.block_on(ops::launch_and_follow(job, store, ops::cli::print_line, ops::stop_signal()));
-    match followed {
-        Ok(ops::Followed::Ended(Some(row))) if row.state == ops::record::State::Ok => {
-            println!(
-                "took {}; the backup was {} old",
-                row.detail.as_deref().unwrap_or("?").trim_start_matches("restored in "),
-                human_age(super::listing::age(now, plan.backup.created))
-            );
-            ExitCode::SUCCESS
-        }
-        Ok(ops::Followed::Ended(Some(row))) => {
-            eprintln!("firstwatch backups: restore failed: {}", row.detail.unwrap_or_default());
-            ExitCode::from(1)
-        }
-        Ok(ops::Followed::Ended(None)) => {
-            eprintln!("firstwatch backups: the restore ended but its record cannot be read; see `firstwatch audit`");
-            ExitCode::from(1)
-        }
-        Ok(ops::Followed::Detached { id, supervisor }) => {
-            ops::cli::say_detached(id, supervisor);
-            ExitCode::from(EXIT_DETACHED)
-        }
-        Err(why) => {
-            eprintln!("firstwatch backups: restore refused: {why}; nothing was changed");
-            ExitCode::from(1)
-        }
-    }
+    let job = ops::Job::restore(&confirmed, config, store.path().to_path_buf(), who);
+    supervised(job, store, "restore", |row| {
+        println!(
+            "took {}; the backup was {} old",
+            row.detail.as_deref().unwrap_or("?").trim_start_matches("restored in "),
+            human_age(super::listing::age(now, plan.backup.created))
+        );
+    })
 }
 
 fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: Zone) {
@@ -644,33 +521,5 @@ fn print_plan(plan: &Plan, status: &super::Status, now: DateTime<Utc>, zone: Zon
             }
         }
         None => println!("  creates  {} (nothing is there now)", plan.target.display()),
-    }
-}
-
-enum Confirmation {
-    Given,
-    Refused(String),
-    Cancelled(String),
-}
-
-fn confirmation(request: &RestoreRequest, set: &str) -> Confirmation {
-    if let Some(typed) = &request.confirm {
-        return if typed == set {
-            Confirmation::Given
-        } else {
-            Confirmation::Refused(format!("--confirm `{typed}` does not match the set name `{set}`"))
-        };
-    }
-    if request.yes {
-        return Confirmation::Given;
-    }
-    if !std::io::stdin().is_terminal() {
-        return Confirmation::Refused("no confirmation: pass --confirm SET (stdin is not a terminal)".into());
-    }
-    match crate::util::prompt::ask(&format!("type the set name `{set}` to confirm: ")) {
-        Ok(Some(line)) if line.trim_end_matches(['\n', '\r']) == set => Confirmation::Given,
-        Ok(Some(_)) => Confirmation::Cancelled("the typed name did not match".into()),
-        Ok(None) => Confirmation::Cancelled("could not read the confirmation".into()),
-        Err(why) => Confirmation::Refused(why),
     }
 }

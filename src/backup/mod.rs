@@ -6,7 +6,9 @@
 pub mod assess;
 mod cap;
 pub mod cli;
+mod cli_confirm;
 mod cli_overlay;
+mod cli_show;
 pub mod compare;
 pub mod contents;
 pub mod create;

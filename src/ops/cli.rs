@@ -11,9 +11,13 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 const OPS_HELP: &str = "\
-Operations (action runs) are carried out by a supervisor process of their own, so
+Operations (action runs, restores, prunes, new backups, tasks run now from the
+calendar, silences) are carried out by a supervisor process of their own, so
 they run to their end and are audited even if the terminal that started them goes
 away. Any operator on the host can list them, follow their output and cancel them.
+
+`list` prints two lines an operation: id, state, kind, name and target; then who
+started it, the supervisor's pid, when it started and ended, and its exit code.
 
 Exit codes: 0 ok; 1 no such operation, or it is not running; 2 bad usage;
 3 refused (read-only, not confirmed, audit log unwritable).";
@@ -104,27 +108,44 @@ fn list(store: &Store, json: bool, last: usize) -> ExitCode {
         println!("no operations yet");
     }
     for row in &rows {
-        println!("{}", line(row));
+        println!("{}", lines(row));
     }
     ExitCode::SUCCESS
 }
 
-fn line(row: &OperationRow) -> String {
+/// One operation in two lines that fit 80 columns:
+/// ```text
+/// #12   ok, watching redeploy      redeploy orders          target orders
+///     by ana  pid 4242  2026-12-06 01:20:11 → 01:21:02  exit 0
+/// ```
+fn lines(row: &OperationRow) -> String {
+    use crate::util::sanitize::sanitize_str;
+    use crate::util::width::truncate;
     let state = match (&row.state, row.verification.as_deref()) {
         (State::Ok, Some("watching")) => "ok, watching".to_string(),
         (state, _) => state.as_str().to_string(),
     };
-    let started = row.started.get(..19).unwrap_or(&row.started).replace('T', " ");
-    let exit = row.exit.map_or(String::new(), |code| format!(" exit {code}"));
-    format!(
-        "#{:<4} {:<14} {:<20} target {:<12} by {:<10} pid {:<7} {started}{exit}",
-        row.id,
-        state,
-        crate::util::sanitize::sanitize_str(&row.name),
-        crate::util::sanitize::sanitize_str(&row.target),
-        row.user,
-        row.pid.unwrap_or(0),
-    )
+    let kind = truncate(&sanitize_str(&row.kind), 13);
+    let name = truncate(&sanitize_str(&row.name), 24);
+    let target = truncate(&sanitize_str(&row.target), 15);
+    let first = format!("#{:<4} {state:<12} {kind:<13} {name:<24} target {target}", row.id);
+    let stamp = |at: &str| at.get(..19).unwrap_or(at).replace('T', " ");
+    let started = stamp(&row.started);
+    let when = match row.ended.as_deref().map(stamp) {
+        // The same day: only the time it ended.
+        Some(ended) if ended.get(..10) == started.get(..10) => format!("{started} → {}", ended.get(11..).unwrap_or("")),
+        Some(ended) => format!("{started} → {ended}"),
+        None => format!("since {started}"),
+    };
+    let mut second = format!("    by {}", truncate(&sanitize_str(&row.user), 8));
+    if let Some(pid) = row.pid {
+        second.push_str(&format!("  pid {pid}"));
+    }
+    second.push_str(&format!("  {when}"));
+    if let Some(code) = row.exit {
+        second.push_str(&format!("  exit {code}"));
+    }
+    format!("{}\n{second}", first.trim_end())
 }
 
 fn store_failed(err: impl std::fmt::Display) -> ExitCode {
@@ -249,4 +270,53 @@ fn cancel(store: &Store, who: &Identity, id: i64, typed: Option<&str>, yes: bool
     }
     println!("cancelling operation #{id}; its outcome will be in `firstwatch ops list` and the audit log");
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: State, ended: Option<&str>) -> OperationRow {
+        OperationRow {
+            id: 12,
+            kind: "backup-create".into(),
+            name: "create a set whose name is far too long for a table".into(),
+            target: "a target with a long name".into(),
+            argv: None,
+            state,
+            pid: Some(4_194_304),
+            pgid: None,
+            user: "a-very-long-user-name".into(),
+            host: "bastion".into(),
+            tty: None,
+            ssh_client: None,
+            started: "2026-12-06T01:20:11.123Z".into(),
+            ended: ended.map(str::to_string),
+            exit: ended.map(|_| 0),
+            detail: None,
+            verification: None,
+            output: "/tmp/op".into(),
+            staging: None,
+            incident_id: None,
+            done: ended.is_some(),
+            result: None,
+            leader_started: None,
+        }
+    }
+
+    #[test]
+    fn a_listed_operation_names_its_kind_and_end_within_80_columns() {
+        let same_day = lines(&row(State::Ok, Some("2026-12-06T01:21:02.000Z")));
+        assert!(same_day.lines().next().unwrap().contains(" backup-create "), "{same_day}");
+        assert!(same_day.contains("2026-12-06 01:20:11 → 01:21:02  exit 0"), "{same_day}");
+        let next_day = lines(&row(State::Failed, Some("2026-12-07T00:00:05.000Z")));
+        assert!(next_day.contains("2026-12-06 01:20:11 → 2026-12-07 00:00:05"), "{next_day}");
+        let running = lines(&row(State::Running, None));
+        assert!(running.contains("since 2026-12-06 01:20:11") && !running.contains("exit"), "{running}");
+        for text in [same_day, next_day, running] {
+            for line in text.lines() {
+                assert!(crate::util::width::width(line) <= 80, "{} columns: {line}", crate::util::width::width(line));
+            }
+        }
+    }
 }

@@ -1,12 +1,13 @@
 //! What a front end hands a supervisor: one confirmed operation and whose it is.
 //!
-//! A [`Job`] can only be built from a confirmation token, so the supervisor
-//! runs nothing the operator did not confirm.
+//! A [`Job`] can only be built from a confirmation token (`ops::confirm`), so
+//! the supervisor runs nothing the operator did not confirm.
 
-use crate::action::{ActionSpec, Confirmed};
+use super::confirm::{Confirmed, NewBackup, Prune, TaskRun};
+use crate::action::ActionSpec;
 use crate::backup::restore::Plan;
 use crate::config::Config;
-use crate::silence::confirm::{ConfirmedBatch, ConfirmedExpiry};
+use crate::silence::{ConfirmedBatch, ConfirmedExpiry};
 use crate::util::identity::Identity;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -70,7 +71,13 @@ impl WireSpec {
 
 impl Job {
     /// The job for a confirmed action of `config`. Dry runs never reach a supervisor.
-    pub fn action(confirmed: &Confirmed, config: &Config, store_path: PathBuf, who: Identity, grace: Duration) -> Job {
+    pub fn action(
+        confirmed: &Confirmed<ActionSpec>,
+        config: &Config,
+        store_path: PathBuf,
+        who: Identity,
+        grace: Duration,
+    ) -> Job {
         let follow_up = confirmed.spec().on_failed_verify.as_deref().and_then(|name| ActionSpec::find(config, name));
         Job {
             body: Body::Action {
@@ -85,7 +92,8 @@ impl Job {
     }
 
     /// The job for a restore the operator confirmed (at the prompt or in the dialog).
-    pub fn restore(plan: &Plan, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+    pub fn restore(confirmed: &Confirmed<Plan>, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        let plan = confirmed.what();
         Job {
             body: Body::Restore {
                 set: plan.set.clone(),
@@ -101,19 +109,20 @@ impl Job {
         }
     }
 
-    /// The job for a prune of `backups` (the list the operator confirmed) in `set`.
-    pub fn prune(set: &str, backups: Vec<PathBuf>, config: &Config, store_path: PathBuf, who: Identity) -> Job {
-        Job::plain(Body::Prune { set: set.to_string(), backups }, config, store_path, who)
+    /// The job for a prune of the backups the operator confirmed.
+    pub fn prune(confirmed: &Confirmed<Prune>, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        let Prune { set, backups } = confirmed.what().clone();
+        Job::plain(Body::Prune { set, backups }, config, store_path, who)
     }
 
-    /// The job for making a backup of `set` now.
-    pub fn create_backup(set: &str, config: &Config, store_path: PathBuf, who: Identity) -> Job {
-        Job::plain(Body::CreateBackup { set: set.to_string() }, config, store_path, who)
+    /// The job for making a backup of a set now.
+    pub fn create_backup(confirmed: &Confirmed<NewBackup>, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job::plain(Body::CreateBackup { set: confirmed.what().set.clone() }, config, store_path, who)
     }
 
-    /// The job for running `task` now, outside its schedule.
-    pub fn run_task(task: &str, config: &Config, store_path: PathBuf, who: Identity) -> Job {
-        Job::plain(Body::RunTask { task: task.to_string() }, config, store_path, who)
+    /// The job for running a task now, outside its schedule.
+    pub fn run_task(confirmed: &Confirmed<TaskRun>, config: &Config, store_path: PathBuf, who: Identity) -> Job {
+        Job::plain(Body::RunTask { task: confirmed.what().task.clone() }, config, store_path, who)
     }
 
     fn plain(body: Body, config: &Config, store_path: PathBuf, who: Identity) -> Job {
@@ -152,7 +161,7 @@ mod tests {
         let spec = ActionSpec::find(&config, "deploy").unwrap();
         let values = std::collections::BTreeMap::from([("rev".to_string(), "-1".to_string())]);
         let spec = spec.fill(&values).unwrap();
-        let confirmed = crate::action::confirm::by_flag(&spec, false, false).unwrap();
+        let confirmed = crate::ops::confirm::by_flag(&spec, false).unwrap();
         let job =
             Job::action(&confirmed, &config, "/srv/data/firstwatch.db".into(), Identity::default(), Duration::ZERO);
         let back: Job = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();

@@ -11,6 +11,7 @@
 //! follow and cancel running operations; the next one to start marks runs
 //! whose supervisor died as abandoned ([`recover`]).
 //!
+//! - `confirm`: the only way to a confirmation token, for every kind of operation;
 //! - `job`: what is handed over, built only from a confirmation;
 //! - `launch`: starting a supervisor and reading its handshake;
 //! - `front`: a front end's part: launch, follow, learn the outcome, detach on signals;
@@ -22,6 +23,7 @@
 
 pub mod cancel;
 pub mod cli;
+pub mod confirm;
 pub mod front;
 pub mod job;
 pub mod launch;

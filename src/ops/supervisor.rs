@@ -12,12 +12,13 @@
 //! are ignored. If it is killed outright, the command dies with it (a
 //! parent-death signal) and the next firstwatch marks the run abandoned.
 
+use super::confirm;
 use super::job::{Body, Job};
 use super::output::{OutputWriter, ops_dir};
 use super::record::{self, NewOperation, State};
 use crate::action::execute::{ActionContext, Attempt, Progress};
 use crate::action::runner::{self, Ending, left_behind_note};
-use crate::action::{ActionSpec, Verification, confirm};
+use crate::action::{ActionSpec, Verification};
 use crate::incident::record::{EventKind, add_to_open};
 use crate::store::Store;
 use crate::util::identity::Identity;

@@ -23,7 +23,9 @@ Exit codes:
   1  the agenda shows a task whose last run failed or that missed its time;
      `record` could not write to the store
   2  bad input: invalid expression, time, zone or task name
-  3  refused: --read-only, or the task has no `run` command
+  3  refused, nothing was run: --read-only, the task has no `run` command, the
+     task is already running (its lock names the holder), or the audit log
+     cannot be written (`wrap` without a store runs the command unaudited)
   N  `run` and `wrap` exit with the task's own exit code (127 if it could not start)
 
 `silences` (cron-able: `schedule silences --apply --yes`): 0 planned, or every

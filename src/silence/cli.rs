@@ -1,7 +1,6 @@
 //! `firstwatch silence add|list|expire`: Alertmanager silences as confirmed,
 //! audited operations, carried by a supervisor like every other change.
 
-use super::confirm;
 use super::list::{self, JsonRow};
 use super::log::Log;
 use super::plan::{self, Batch, Draft, Expiry};
@@ -12,6 +11,7 @@ use crate::config::{Config, EngineKind};
 use crate::engine::alertmanager::{self, Silence};
 use crate::engine::matcher::Matcher;
 use crate::engine::{Engine, Engines};
+use crate::ops::confirm;
 use crate::ops::{self, Job};
 use crate::store::Store;
 use crate::util::identity::Identity;
@@ -246,8 +246,8 @@ pub(crate) async fn launch_batch(
         log,
         &answer,
         &ask,
-        |typed| confirm::create(batch, typed, false),
-        || confirm::create_by_flag(batch, false),
+        |typed| confirm::check(batch, typed, false),
+        || confirm::by_flag(batch, false),
     ) {
         Ok(confirmed) => confirmed,
         Err(code) => return code,
@@ -402,8 +402,8 @@ async fn expire_command(
         &log,
         &answer,
         &ask,
-        |typed| confirm::expire(&expiry, typed, false),
-        || confirm::expire_by_flag(&expiry, false),
+        |typed| confirm::check(&expiry, typed, false),
+        || confirm::by_flag(&expiry, false),
     ) {
         Ok(confirmed) => confirmed,
         Err(code) => return code,

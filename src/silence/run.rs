@@ -2,9 +2,9 @@
 //! each. Called by the supervisor that carries the operation (see
 //! `ops::supervisor`), after its start row is on record.
 
-use super::confirm::{ConfirmedBatch, ConfirmedExpiry};
 use super::log::Log;
 use super::plan::{matchers_text, short_id};
+use super::{ConfirmedBatch, ConfirmedExpiry};
 use crate::engine::Engine;
 use crate::engine::alertmanager;
 use crate::incident::record::EventKind;

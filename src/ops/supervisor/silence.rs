@@ -8,10 +8,10 @@ use super::Handshake;
 use crate::config::{Config, EngineKind};
 use crate::engine::Engines;
 use crate::incident::record::EventKind;
+use crate::ops::confirm;
 use crate::ops::job::Job;
 use crate::ops::output::OutputWriter;
 use crate::ops::record::{self, NewOperation, State};
-use crate::silence::confirm;
 use crate::silence::log::Log;
 use crate::silence::plan::{Batch, EXPIRE, Expiry};
 use crate::silence::run::{self, Said};
@@ -103,8 +103,8 @@ pub(super) async fn run(
         Said::Error(text) => output.stderr(&text),
     };
     let outcome = match work {
-        Work::Create(batch) => run::create(&engine, &confirm::relayed_batch(batch), &log, say).await,
-        Work::Expire(expiry) => run::expire(&engine, &confirm::relayed_expiry(expiry), &log, say).await,
+        Work::Create(batch) => run::create(&engine, &confirm::relayed(&batch), &log, say).await,
+        Work::Expire(expiry) => run::expire(&engine, &confirm::relayed(&expiry), &log, say).await,
     };
     let (state, exit) = if outcome.ok() { (State::Ok, 0) } else { (State::Failed, 1) };
     let _ = record::finish(&store, id, state, exit, &outcome.describe());

@@ -13,7 +13,7 @@ use super::Effect;
 use crate::engine::Labels;
 use crate::engine::alertmanager::Alert;
 use crate::engine::matcher::Matcher;
-use crate::silence::confirm;
+use crate::ops::confirm;
 use crate::silence::plan::{self, Batch, Draft, Preview};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -304,7 +304,7 @@ impl SilenceDialog {
             KeyCode::Enter if typed.trim().is_empty() => return back_to_edit(self, "nothing typed in the dialog"),
             KeyCode::Enter => {
                 let answer = std::mem::take(typed);
-                match confirm::create(batch, &answer, read_only) {
+                match confirm::check(&**batch, &answer, read_only) {
                     Ok(confirmed) => {
                         let nonce = self.nonce;
                         self.stage = Stage::Sending;

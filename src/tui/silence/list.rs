@@ -3,7 +3,7 @@
 //! reads them again, esc closes.
 
 use super::Effect;
-use crate::silence::confirm;
+use crate::ops::confirm;
 use crate::silence::list::{Listed, Listing};
 use crate::silence::plan::{EXPIRE, Expiry};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -127,7 +127,7 @@ impl SilencesOverlay {
             KeyCode::Enter if confirm.typed.trim().is_empty() => cancel(self, "nothing typed in the dialog"),
             KeyCode::Enter => {
                 let typed = std::mem::take(&mut confirm.typed);
-                match confirm::expire(&confirm.expiry, &typed, read_only) {
+                match confirm::check(&confirm.expiry, &typed, read_only) {
                     Ok(confirmed) => {
                         self.notice = Some(format!("expiring {} …", confirm.expiry.short_id()));
                         self.confirm = None;

@@ -251,6 +251,7 @@ impl Tabs {
         match visible {
             TabId::Incident => self.incident.on_frame_drawn(),
             TabId::Backups => self.backups.on_frame_drawn(),
+            TabId::Calendar => self.calendar.on_frame_drawn(),
             _ => {}
         }
     }

@@ -15,6 +15,7 @@
 
 use crate::backup::restore::{Outcome, Plan};
 use crate::backup::{BackupEntry, Status};
+use crate::ops::confirm::{self, Confirmable, Confirmed, Refusal};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,7 +58,7 @@ pub(super) enum Reply {
     Cancelled {
         target: Option<PathBuf>,
     },
-    Run(Arc<Plan>),
+    Run(Arc<Confirmed<Plan>>),
 }
 
 impl RestoreDialog {
@@ -89,8 +90,9 @@ impl RestoreDialog {
         self.stage = Stage::Done(result);
     }
 
+    /// Whether what is typed so far would confirm the planned restore.
     pub fn confirmed(&self) -> bool {
-        self.typed == self.set
+        matches!(&self.stage, Stage::Ready(plan) if plan.word().accepts(&self.typed))
     }
 
     /// Whether a corrupt backup still needs the explicit force.
@@ -98,7 +100,7 @@ impl RestoreDialog {
         self.status.is_corrupt() && !self.force
     }
 
-    pub fn on_key(&mut self, key: KeyEvent) -> Reply {
+    pub fn on_key(&mut self, key: KeyEvent, read_only: bool) -> Reply {
         if !self.armed {
             return Reply::Stay;
         }
@@ -141,16 +143,18 @@ impl RestoreDialog {
                     self.hint = Some("still working out what would be replaced…");
                     return Reply::Stay;
                 };
-                if !self.confirmed() {
-                    self.hint = Some("type the set name exactly to confirm");
-                } else if self.blocked_by_corruption() {
-                    self.hint = Some("this backup failed verification: ctrl-f to restore it anyway");
-                } else {
-                    let mut plan = (**plan).clone();
-                    plan.forced = self.status.is_corrupt() && self.force;
-                    let plan = Arc::new(plan);
-                    self.stage = Stage::Running(plan.clone());
-                    return Reply::Run(plan);
+                let mut plan = (**plan).clone();
+                plan.forced = self.status.is_corrupt() && self.force;
+                match confirm::check(&plan, &self.typed, read_only) {
+                    Err(Refusal::ReadOnly) => self.hint = Some("read-only: restores are disabled"),
+                    Err(_) => self.hint = Some("type the set name exactly to confirm"),
+                    Ok(_) if self.blocked_by_corruption() => {
+                        self.hint = Some("this backup failed verification: ctrl-f to restore it anyway");
+                    }
+                    Ok(confirmed) => {
+                        self.stage = Stage::Running(Arc::new(plan));
+                        return Reply::Run(Arc::new(confirmed));
+                    }
                 }
             }
             _ => {}

@@ -4,6 +4,7 @@
 use super::{BackupsTab, Effect, Msg};
 use crate::backup::overview::{SetState, survey};
 use crate::backup::{BackupSet, check_and_record, compare, contents, restore};
+use crate::ops::confirm::{Confirmed, NewBackup};
 use crate::tui::action::Action;
 use crate::tui::tabs::{Services, TabMsg};
 use std::sync::Arc;
@@ -130,13 +131,14 @@ pub fn execute(effect: Effect, services: &Services) {
             };
             deliver(&services, Msg::Planned { set, name: entry.name, result });
         }),
-        Effect::Restore { plan } => in_background(move || {
-            let result = run_restore(&services, &plan);
+        Effect::Restore { confirmed } => in_background(move || {
+            let result = run_restore(&services, &confirmed);
             deliver(&services, Msg::Restored { result });
         }),
-        Effect::Create { set } => in_background(move || {
+        Effect::Create { confirmed } => in_background(move || {
+            let set = confirmed.what().set.clone();
             let result = match find_set(&services, &set) {
-                Some(backup_set) => create_audited(&services, &backup_set),
+                Some(_) => create_audited(&services, &confirmed),
                 None => Err(format!("the set `{set}` is no longer configured")),
             };
             deliver(&services, Msg::Created { set, result });
@@ -149,7 +151,8 @@ pub fn execute(effect: Effect, services: &Services) {
     }
 }
 
-fn run_restore(services: &Services, plan: &restore::Plan) -> Result<Arc<restore::Outcome>, String> {
+fn run_restore(services: &Services, confirmed: &Confirmed<restore::Plan>) -> Result<Arc<restore::Outcome>, String> {
+    let plan = confirmed.what();
     let Some(store) = &services.store else {
         return Err("no store is open, so the restore cannot be audited; nothing was changed".into());
     };
@@ -160,7 +163,8 @@ fn run_restore(services: &Services, plan: &restore::Plan) -> Result<Arc<restore:
     }
     // The restore runs under a supervisor of its own, so quitting the console (or losing SSH)
     // does not stop it half-way; this thread only follows it.
-    let job = crate::ops::Job::restore(plan, &services.config, store.path().to_path_buf(), services.identity.clone());
+    let job =
+        crate::ops::Job::restore(confirmed, &services.config, store.path().to_path_buf(), services.identity.clone());
     let on_line = |line: crate::ops::Line| {
         if let crate::ops::Line::Percent(percent) = line {
             let _ = services.sources.try_send(Action::Msg(TabMsg::Backups(Msg::RestoreProgress { percent })));
@@ -198,7 +202,7 @@ fn follow_blocking(
 }
 
 /// A new backup, made under a supervisor like every operation (quitting the console does not cut it short).
-fn create_audited(services: &Services, set: &BackupSet) -> Result<String, String> {
+fn create_audited(services: &Services, confirmed: &Confirmed<NewBackup>) -> Result<String, String> {
     if services.read_only {
         return Err("read-only: creating backups is disabled".into());
     }
@@ -206,7 +210,7 @@ fn create_audited(services: &Services, set: &BackupSet) -> Result<String, String
         return Err("no store is open, so the backup cannot be audited; nothing was made".into());
     };
     let job = crate::ops::Job::create_backup(
-        &set.name,
+        confirmed,
         &services.config,
         store.path().to_path_buf(),
         services.identity.clone(),

@@ -17,6 +17,7 @@ use crate::backup::contents::Contents;
 use crate::backup::overview::{BackupState, SetState};
 use crate::backup::restore::{Outcome, Plan};
 use crate::backup::{BackupEntry, Cancel, Status, Verification};
+use crate::ops::confirm::{Confirmed, NewBackup};
 use crate::tui::action::Action;
 use crossterm::event::KeyEvent;
 use dialog::RestoreDialog;
@@ -38,6 +39,8 @@ pub struct BackupsTab {
     job: Option<VerifyJob>,
     contents: ContentsPane,
     dialog: Option<RestoreDialog>,
+    /// A new backup asked for with `b`, waiting for the operator's `y`.
+    pending_create: Option<PendingCreate>,
     /// The last thing that finished, for the footer: "verified 12: 1 corrupt".
     notice: Option<String>,
     /// The minute last drawn, so ages are redrawn once a minute and no more.
@@ -46,6 +49,14 @@ pub struct BackupsTab {
     generation: u64,
     /// Where the list's rows were last drawn, for mouse clicks.
     hits: std::cell::Cell<super::ListHits>,
+}
+
+/// A new backup waiting for `y` (any other key: not made).
+#[derive(Debug)]
+struct PendingCreate {
+    set: String,
+    /// Keys count only once the question has been on screen (type-ahead is not an answer).
+    armed: bool,
 }
 
 /// A background verification of one or more backups.
@@ -124,7 +135,7 @@ impl Command {
             Command::CancelVerify => "cancel the running verification".into(),
             Command::Restore => "restore the selected backup (confirmed)".into(),
             Command::Compare => "compare the backup with its target now".into(),
-            Command::Create => "back up the selected set's source now".into(),
+            Command::Create => "back up the selected set's source now (asks y first)".into(),
             Command::Rescan => "list the backup folders again".into(),
         }
     }
@@ -154,11 +165,13 @@ pub enum Effect {
         set: String,
         entry: BackupEntry,
     },
+    /// A restore the operator confirmed in the dialog.
     Restore {
-        plan: Arc<Plan>,
+        confirmed: Arc<Confirmed<Plan>>,
     },
+    /// A new backup the operator confirmed with `y`.
     Create {
-        set: String,
+        confirmed: Confirmed<NewBackup>,
     },
     /// A restore asked for and not run (refused or cancelled): still an audit row.
     AuditNotRun {
@@ -408,8 +421,30 @@ impl BackupsTab {
             self.notice = Some("read-only: creating backups is disabled".into());
             return Vec::new();
         }
-        self.notice = Some(format!("creating a backup of {set}…"));
-        vec![Effect::Create { set }]
+        self.pending_create = Some(PendingCreate { set, armed: false });
+        Vec::new()
+    }
+
+    /// The answer to "back up SET now?": `y` confirms (through `ops::confirm`), any other key does not.
+    fn answer_create(&mut self, key: KeyEvent, ctx: &mut TabCtx) -> Vec<Effect> {
+        if !self.pending_create.as_ref().is_some_and(|pending| pending.armed) {
+            return Vec::new();
+        }
+        let Some(pending) = self.pending_create.take() else { return Vec::new() };
+        let typed = match key.code {
+            crossterm::event::KeyCode::Char(c) if key.modifiers.is_empty() => c.to_string(),
+            _ => String::new(),
+        };
+        match crate::ops::confirm::check(&NewBackup { set: pending.set.clone() }, &typed, ctx.read_only) {
+            Ok(confirmed) => {
+                self.notice = Some(format!("creating a backup of {}…", pending.set));
+                vec![Effect::Create { confirmed }]
+            }
+            Err(_) => {
+                self.notice = Some(format!("not backed up: {}", pending.set));
+                Vec::new()
+            }
+        }
     }
 
     /// The set of the selected row (its header or one of its backups).
@@ -498,15 +533,21 @@ impl BackupsTab {
         if let Some(dialog) = self.dialog.as_mut() {
             dialog.armed = true;
         }
+        if let Some(pending) = self.pending_create.as_mut() {
+            pending.armed = true;
+        }
     }
 
     pub fn captures_keys(&self) -> bool {
-        self.dialog.is_some()
+        self.dialog.is_some() || self.pending_create.is_some()
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, _ctx: &mut TabCtx) -> Vec<Effect> {
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut TabCtx) -> Vec<Effect> {
+        if self.pending_create.is_some() {
+            return self.answer_create(key, ctx);
+        }
         let Some(dialog) = self.dialog.as_mut() else { return Vec::new() };
-        match dialog.on_key(key) {
+        match dialog.on_key(key, ctx.read_only) {
             dialog::Reply::Stay => Vec::new(),
             dialog::Reply::Close => {
                 self.dialog = None;
@@ -522,7 +563,7 @@ impl BackupsTab {
                     reason: "cancelled in the dialog".into(),
                 }]
             }
-            dialog::Reply::Run(plan) => vec![Effect::Restore { plan }],
+            dialog::Reply::Run(confirmed) => vec![Effect::Restore { confirmed }],
         }
     }
 

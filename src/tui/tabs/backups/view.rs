@@ -315,7 +315,10 @@ fn command_hint(view: &ViewCtx, command: Command, fallback: &str) -> String {
 
 fn render_footer(tab: &BackupsTab, view: &ViewCtx, frame: &mut Frame, area: Rect) {
     let theme = view.theme;
-    let line = if let Some(job) = &tab.job {
+    let line = if let Some(pending) = &tab.pending_create {
+        let question = format!("back up {} now? y = yes · any other key = no", sanitize_str(&pending.set));
+        Line::styled(question, theme.warn())
+    } else if let Some(job) = &tab.job {
         let current = job
             .current
             .as_ref()

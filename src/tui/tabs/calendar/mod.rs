@@ -11,6 +11,7 @@ mod view;
 mod week;
 
 use super::{Services, TabCtx, ViewCtx};
+use crate::ops::confirm::{self, Confirmed, TaskRun};
 use crate::schedule::flags::TaskState;
 use crate::schedule::import::{self, Imported};
 use crate::schedule::runner::TaskCommand;
@@ -57,6 +58,9 @@ pub enum Focus {
 pub struct PendingRun {
     pub task: String,
     pub command: TaskCommand,
+    /// Keys count only once the question has been drawn: a `y` typed ahead (over a
+    /// slow link, before the question appeared) is not an answer.
+    pub armed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -148,7 +152,8 @@ impl Command {
 pub enum Effect {
     LoadHistory,
     ImportHost,
-    RunTask(PendingRun),
+    /// A run now the operator confirmed with `y`.
+    RunTask(Confirmed<TaskRun>),
 }
 
 pub fn default_keys() -> Vec<(&'static str, Command)> {
@@ -251,19 +256,20 @@ pub fn execute(effect: Effect, services: &Services) {
                 }
             });
         }
-        Effect::RunTask(pending) => {
+        Effect::RunTask(confirmed) => {
+            let task = confirmed.what().task.clone();
             // Under a supervisor, like every operation: quitting the console or losing SSH
             // does not cut the task short, and `ops list` shows it to every operator.
             let Some(store) = services.store.clone() else {
                 report(Msg::RunFinished {
-                    task: pending.task,
+                    task,
                     exit_code: 3,
                     store_error: Some("no store is open, so the run cannot be audited; it was not started".into()),
                 });
                 return;
             };
             let job = crate::ops::Job::run_task(
-                &pending.task,
+                &confirmed,
                 &services.config,
                 store.path().to_path_buf(),
                 services.identity.clone(),
@@ -281,7 +287,7 @@ pub fn execute(effect: Effect, services: &Services) {
                     Ok(crate::ops::Followed::Detached { id, .. }) => (1, Some(format!("operation #{id} goes on"))),
                     Err(why) => (3, Some(why)),
                 };
-                report(Msg::RunFinished { task: pending.task, exit_code, store_error });
+                report(Msg::RunFinished { task, exit_code, store_error });
             });
         }
     }
@@ -420,7 +426,7 @@ impl CalendarTab {
                 } else if task.argv.is_empty() {
                     self.notice = Some(format!("`{}` has no `run` command in the config", task.name));
                 } else {
-                    self.confirm = Some(PendingRun { task: task.name.clone(), command: task.command() });
+                    self.confirm = Some(PendingRun { task: task.name.clone(), command: task.command(), armed: false });
                 }
             }
         }
@@ -455,14 +461,34 @@ impl CalendarTab {
         self.confirm.is_some()
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, _ctx: &mut TabCtx) -> Vec<Effect> {
+    /// A frame showing this tab was drawn: an open question has now been seen.
+    pub fn on_frame_drawn(&mut self) {
+        if let Some(pending) = self.confirm.as_mut() {
+            pending.armed = true;
+        }
+    }
+
+    /// The answer to "run this task now?": `y` confirms (through `ops::confirm`, like every
+    /// operation), any other key does not. Keys before the question was drawn are ignored.
+    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut TabCtx) -> Vec<Effect> {
+        if !self.confirm.as_ref().is_some_and(|pending| pending.armed) {
+            return Vec::new();
+        }
         let Some(pending) = self.confirm.take() else { return Vec::new() };
-        if key.code == KeyCode::Char('y') && key.modifiers.is_empty() {
-            self.notice = Some(format!("running `{}` …", pending.task));
-            vec![Effect::RunTask(pending)]
-        } else {
-            self.notice = Some(format!("not run: `{}`", pending.task));
-            Vec::new()
+        let typed = match key.code {
+            KeyCode::Char(c) if key.modifiers.is_empty() => c.to_string(),
+            _ => String::new(),
+        };
+        let read_only = ctx.read_only || self.read_only_services;
+        match confirm::check(&TaskRun { task: pending.task.clone() }, &typed, read_only) {
+            Ok(confirmed) => {
+                self.notice = Some(format!("running `{}` …", pending.task));
+                vec![Effect::RunTask(confirmed)]
+            }
+            Err(_) => {
+                self.notice = Some(format!("not run: `{}`", pending.task));
+                Vec::new()
+            }
         }
     }
 

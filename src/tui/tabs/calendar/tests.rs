@@ -177,13 +177,15 @@ fn running_a_task_asks_first() {
     assert!(tab.on_command(Command::RunTask, &mut ctx(&mut status, now())).is_empty(), "no run without a yes");
     assert!(tab.captures_keys());
     assert!(draw(&tab, &Theme::no_color(), 80, 24).contains("y = run it now"));
+    tab.on_frame_drawn();
     let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
     assert!(tab.on_key(key('n'), &mut ctx(&mut status, now())).is_empty());
     assert!(!tab.captures_keys());
     tab.on_command(Command::RunTask, &mut ctx(&mut status, now()));
+    tab.on_frame_drawn();
     let effects = tab.on_key(key('y'), &mut ctx(&mut status, now()));
     assert!(
-        matches!(&effects[..], [Effect::RunTask(PendingRun { task, .. })] if task == "health sweep"),
+        matches!(&effects[..], [Effect::RunTask(confirmed)] if confirmed.what().task == "health sweep"),
         "{effects:?}"
     );
     // Read-only sessions are refused before any prompt.

@@ -14,8 +14,9 @@
 //! reaches it (a paste is an `Action::Paste`, and tab prompts only receive key
 //! events); and Enter with nothing typed cancels.
 
-use crate::action::{ActionSpec, Confirmed, Refusal, Risk, confirm};
+use crate::action::{ActionSpec, Confirmed, Refusal, Risk};
 use crate::incident::record::Severity;
+use crate::ops::confirm;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
@@ -225,7 +226,7 @@ impl ConfirmDialog {
     }
 
     fn answer(&mut self, typed: &str, read_only: bool) -> ConfirmOutcome {
-        match confirm::check(&self.spec, typed, self.dry_run, read_only) {
+        match confirm::check(&self.spec, typed, read_only).map(|c| c.dry_if(self.dry_run)) {
             Ok(confirmed) => ConfirmOutcome::Confirmed(Box::new(confirmed)),
             Err(refusal) => {
                 self.error = Some(refusal.to_string());
