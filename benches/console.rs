@@ -10,11 +10,11 @@
 //! load part. The idle period defaults to 60 s; set FIRSTWATCH_BENCH_IDLE_SECS
 //! to change it.
 
+#[path = "support/http_server.rs"]
+mod http_server;
 #[path = "../tests/support/pty.rs"]
 #[allow(dead_code)]
 mod pty;
-#[path = "support/http_server.rs"]
-mod http_server;
 
 use std::time::{Duration, Instant};
 
@@ -133,7 +133,10 @@ fn checks_under_load(scratch: &std::path::Path) {
     let bytes = session.raw.len() - bytes_before;
     session.send("q");
     session.wait_exit(Duration::from_secs(10));
-    println!("console/checks: {:.0} HTTP checks/s over {elapsed:.1}s (1,000 checks every 1s, health tab at 120x40)", checks / elapsed);
+    println!(
+        "console/checks: {:.0} HTTP checks/s over {elapsed:.1}s (1,000 checks every 1s, health tab at 120x40)",
+        checks / elapsed
+    );
     println!(
         "console/checks: console CPU {:.1}% of one core ({:.0} µs per check); {:.1} KB/s to the terminal",
         cpu / elapsed * 100.0,
