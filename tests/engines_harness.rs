@@ -77,7 +77,7 @@ fn https_with_basic_auth_refuses_a_request_without_credentials_and_answers_one_w
     let prometheus = Prometheus::start(PrometheusOptions { tls_basic_auth: true, ..Default::default() });
     assert!(prometheus.url().starts_with("https://127.0.0.1:"), "{}", prometheus.url());
     let url = engines::url_with(&prometheus.url(), "/api/v1/query", &[("query", "vector(1)")]);
-    let trusted = engines::Access { ca_pem: prometheus.ca_path().map(Into::into), basic_auth: None };
+    let trusted = engines::Access { ca_pem: prometheus.ca_path().map(Into::into), ..Default::default() };
 
     let (status, body) = engines::get(&url, &trusted).unwrap();
     assert_eq!(status, 401, "{body}");
@@ -88,7 +88,7 @@ fn https_with_basic_auth_refuses_a_request_without_credentials_and_answers_one_w
     assert!(body.contains(r#""status":"success""#), "{body}");
 
     // Without the CA the handshake fails: the certificate is the harness's own.
-    let untrusted = engines::Access { ca_pem: None, basic_auth: prometheus.access().basic_auth.clone() };
+    let untrusted = engines::Access { ca_pem: None, ..prometheus.access().clone() };
     let error = engines::get(&url, &untrusted).unwrap_err();
     assert!(error.to_lowercase().contains("certificate"), "{error}");
 }

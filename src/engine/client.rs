@@ -23,6 +23,8 @@ pub struct Engine {
     host_header: Option<HeaderValue>,
     /// `host:port` (and `as server_name`), for messages about the connection.
     place: String,
+    /// Whether a client certificate (cert_file, key_file) is presented.
+    has_identity: bool,
     client: reqwest::Client,
     auth: Auth,
     /// Header values as written; `${VAR}` is filled in per request and never kept.
@@ -153,6 +155,7 @@ impl Engine {
             target,
             host_header,
             place,
+            has_identity: config.cert_file.is_some(),
             client,
             auth,
             headers: config.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -268,10 +271,11 @@ impl Engine {
             request =
                 request.header(CONTENT_TYPE, "application/json").body(serde_json::to_vec(body).unwrap_or_default());
         }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|err| self.error(Problem::Unreachable(format!("{}: {}", self.place, root_cause(&err)))))?;
+        let mut response = request.send().await.map_err(|err| {
+            let cause = root_cause(&err);
+            let hint = client_certificate_hint(&cause, self.has_identity);
+            self.error(Problem::Unreachable(format!("{}: {cause}{hint}", self.place)))
+        })?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -361,6 +365,28 @@ fn snippet(bytes: &[u8]) -> String {
 fn read_secret(path: &Path, what: &str) -> Result<String, String> {
     let text = std::fs::read_to_string(path).map_err(|err| format!("cannot read {what} {}: {err}", path.display()))?;
     Ok(text.lines().next().unwrap_or_default().trim().to_string())
+}
+
+/// What a TLS alert about the client's certificate means for the config:
+/// the engine wants one (mutual TLS), or turned down the one presented.
+fn client_certificate_hint(cause: &str, has_identity: bool) -> &'static str {
+    const WANTS_ONE: [&str; 2] = ["alert: BadCertificate", "alert: CertificateRequired"];
+    const REFUSED: [&str; 5] = [
+        "alert: BadCertificate",
+        "alert: CertificateRequired",
+        "alert: UnknownCA",
+        "alert: CertificateExpired",
+        "alert: UnsupportedCertificate",
+    ];
+    match has_identity {
+        false if WANTS_ONE.iter().any(|alert| cause.contains(alert)) => {
+            "; the engine wants a client certificate (mutual TLS): set cert_file and key_file"
+        }
+        true if REFUSED.iter().any(|alert| cause.contains(alert)) => {
+            "; the engine refused the client certificate of cert_file: is it signed by the CA the engine trusts?"
+        }
+        _ => "",
+    }
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
