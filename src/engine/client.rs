@@ -198,8 +198,19 @@ impl Engine {
     /// GET `path` and return the answer's bytes and content type once its status
     /// says it is an answer, for callers that decode it themselves (borrowing from it).
     pub(crate) async fn get_body(&self, path: &str, query: &[(&str, &str)]) -> Result<(Vec<u8>, String), EngineError> {
+        self.body(Method::GET, path, query).await
+    }
+
+    /// Sends a request without a body and returns the answer's bytes and content type
+    /// once its status says it is an answer.
+    pub(crate) async fn body(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<(Vec<u8>, String), EngineError> {
         let work = async {
-            let (status, content_type, bytes) = self.fetch(Method::GET, path, query, None).await?;
+            let (status, content_type, bytes) = self.fetch(method, path, query, None).await?;
             check_status(&bytes, status).map_err(|problem| self.error(problem))?;
             Ok((bytes, content_type))
         };

@@ -1,6 +1,7 @@
 //! A stand-in engine on 127.0.0.1 that tells the test what each request
 //! carried (its head, and under TLS the name the client sent as SNI), and
-//! answers every request as Prometheus answers `vector(1)`.
+//! answers every request as Prometheus answers `vector(1)`, or with a login
+//! proxy's HTML page.
 
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -42,17 +43,33 @@ impl Echo {
 pub const VECTOR_ONE: &str =
     r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"1"]}]}}"#;
 
+pub const SIGN_IN: &str = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in</body></html>";
+
+/// What every request is answered with (status 200).
+#[derive(Clone, Copy)]
+struct Answer {
+    content_type: &'static str,
+    body: &'static str,
+}
+
+const PROMETHEUS: Answer = Answer { content_type: "application/json", body: VECTOR_ONE };
+
 /// Plain HTTP.
 pub async fn serve() -> Echo {
-    start(None).await
+    start(None, PROMETHEUS).await
+}
+
+/// Plain HTTP, answering 200 with [`SIGN_IN`] as a login proxy in front of an engine would.
+pub async fn serve_html() -> Echo {
+    start(None, Answer { content_type: "text/html", body: SIGN_IN }).await
 }
 
 /// HTTPS with this certificate; see [`certificate`].
 pub async fn serve_tls(certificate: &Certificate) -> Echo {
-    start(Some(certificate.server_config())).await
+    start(Some(certificate.server_config()), PROMETHEUS).await
 }
 
-async fn start(tls: Option<rustls::ServerConfig>) -> Echo {
+async fn start(tls: Option<rustls::ServerConfig>, reply: Answer) -> Echo {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (report, seen) = mpsc::unbounded_channel();
@@ -67,9 +84,9 @@ async fn start(tls: Option<rustls::ServerConfig>) -> Echo {
                         // A failed handshake (the client refused the certificate) is no request.
                         let Ok(stream) = acceptor.accept(tcp).await else { return };
                         let sni = stream.get_ref().1.server_name().map(str::to_string);
-                        answer(stream, sni, report).await;
+                        answer(stream, sni, report, reply).await;
                     }
-                    None => answer(tcp, None, report).await,
+                    None => answer(tcp, None, report, reply).await,
                 }
             });
         }
@@ -81,6 +98,7 @@ async fn answer(
     mut stream: impl AsyncRead + AsyncWrite + Unpin,
     sni: Option<String>,
     report: mpsc::UnboundedSender<Seen>,
+    reply: Answer,
 ) {
     let mut head = Vec::new();
     let mut buffer = [0u8; 1024];
@@ -92,8 +110,10 @@ async fn answer(
     }
     let _ = report.send(Seen { head: String::from_utf8_lossy(&head).into_owned(), sni });
     let response = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{VECTOR_ONE}",
-        VECTOR_ONE.len()
+        "HTTP/1.1 200 OK\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+        reply.content_type,
+        reply.body.len(),
+        reply.body
     );
     let _ = stream.write_all(response.as_bytes()).await;
     let _ = stream.shutdown().await;
