@@ -52,6 +52,29 @@ async fn server_name_is_the_certificates_name_while_host_stays_the_urls() {
 }
 
 #[tokio::test]
+async fn the_tls_keys_may_be_nested_under_tls_config_as_in_a_scrape_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let certificate = echo::certificate(&["prom.internal"]);
+    std::fs::write(dir.path().join("ca.pem"), &certificate.ca_pem).unwrap();
+    let mut server = echo::serve_tls(&certificate).await;
+    let toml = format!(
+        "[[engine]]\nname = \"copied\"\nkind = \"prometheus\"\nurl = \"{}\"\n\
+         tls_config = {{ ca_file = \"ca.pem\", server_name = \"prom.internal\" }}\n",
+        server.url
+    );
+    prometheus::query(&engine(&toml, dir.path()), "vector(1)", None).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(server.next().await.sni.as_deref(), Some("prom.internal"));
+
+    // One spelling per key; and what firstwatch does not speak is named, not ignored.
+    let twice = format!("{toml}server_name = \"other.internal\"\n");
+    let error = load_str(&twice, &dir.path().join("firstwatch.toml")).unwrap_err().to_string();
+    assert!(error.contains("engine `copied`: server_name is set both flat and in tls_config"), "{error}");
+    let skip = toml.replace("server_name = \"prom.internal\"", "insecure_skip_verify = true");
+    let error = load_str(&skip, &dir.path().join("firstwatch.toml")).unwrap_err().to_string();
+    assert!(error.contains("unknown field `insecure_skip_verify`"), "{error}");
+}
+
+#[tokio::test]
 async fn a_server_name_whose_host_does_not_resolve_fails_its_requests_not_the_engine() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ca.pem"), echo::certificate(&["prom.internal"]).ca_pem).unwrap();

@@ -110,7 +110,7 @@ impl Engine {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.timeout())
             .pool_idle_timeout(Duration::from_secs(60));
-        if let Some(path) = &config.ca_file {
+        if let Some(path) = config.ca_file() {
             let path = resolve(path);
             let pem = std::fs::read(&path).map_err(|err| format!("cannot read ca_file {}: {err}", path.display()))?;
             let certificates = reqwest::Certificate::from_pem_bundle(&pem)
@@ -119,7 +119,7 @@ impl Engine {
                 builder = builder.add_root_certificate(certificate);
             }
         }
-        if let (Some(cert), Some(key)) = (&config.cert_file, &config.key_file) {
+        if let (Some(cert), Some(key)) = (config.cert_file(), config.key_file()) {
             let (cert, key) = (resolve(cert), resolve(key));
             let mut pem =
                 std::fs::read(&cert).map_err(|err| format!("cannot read cert_file {}: {err}", cert.display()))?;
@@ -130,7 +130,7 @@ impl Engine {
             builder = builder.identity(identity);
         }
         let place = format!("{}:{}", base.host_str().unwrap_or("?"), base.port_or_known_default().unwrap_or(0));
-        let (target, host_header, place) = match &config.server_name {
+        let (target, host_header, place) = match config.server_name() {
             // Connect where the URL points, but speak (SNI, certificate check) as `server_name`.
             Some(server_name) => {
                 let addressed = server_name::address(&base, server_name)?;
@@ -155,7 +155,7 @@ impl Engine {
             target,
             host_header,
             place,
-            has_identity: config.cert_file.is_some(),
+            has_identity: config.cert_file().is_some(),
             client,
             auth,
             headers: config.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
