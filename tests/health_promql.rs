@@ -3,6 +3,8 @@
 //! NaN and infinities, empty results, engines that are down, slow, refuse the
 //! credentials or answer HTML, and scrape targets that are down.
 
+#[path = "support/echo.rs"]
+mod echo;
 mod support;
 
 use firstwatch::config::load_str;
@@ -306,31 +308,9 @@ fn mutual_tls_is_spoken_with_cert_file_and_key_file_and_its_absence_is_named() {
     assert_eq!(code, 3);
 }
 
-/// Serves one HTML page to every request, as a login proxy in front of an engine would.
-async fn html_proxy() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = vec![0u8; 4096];
-                let _ = stream.read(&mut request).await;
-                let body = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in</body></html>";
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{address}")
-}
-
 #[tokio::test]
 async fn a_proxy_answering_html_is_unknown_naming_the_engine() {
-    let url = html_proxy().await;
+    let url = echo::serve_html().await.url;
     let config = format!(
         "{}[[check]]\nname = \"behind a proxy\"\npromql = 'up'\n\n[[check]]\nname = \"its targets\"\ntargets = \"proxied\"\n",
         engine_block("proxied", &url)

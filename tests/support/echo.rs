@@ -2,6 +2,7 @@
 //! carried (its head, and under TLS the name the client sent as SNI), and
 //! answers every request as Prometheus answers `vector(1)`, or with a login
 //! proxy's HTML page.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
