@@ -2,7 +2,7 @@
 //! GPUs (goal: under 40 MB), end to end: a server process (this binary again,
 //! started with `--serve`) answers the seven DCGM queries with recorded
 //! bodies; this process reads them through the real prometheus source
-//! (reqwest, one query per metric, answered concurrently), folds them into the
+//! (reqwest, one query per metric, one after another), folds them into the
 //! tab's state with ten minutes of history, hands a copy to the console's
 //! model and draws a 120x40 frame, refresh after refresh. It then prints the
 //! time per refresh and the process's peak RSS (VmHWM).

@@ -1,6 +1,8 @@
 //! The engines harness against the real binaries: what the fleet tests will
 //! lean on (series through the query API, alerts reaching Alertmanager, HTTPS
-//! with basic auth, a target that is down) works as they will expect.
+//! with basic auth, a target that is down) works as they will expect, and the
+//! clients no check reads yet (Prometheus's rules and alerts, Alertmanager's
+//! status) decode what the real servers send.
 
 mod support;
 
@@ -69,6 +71,58 @@ fn the_always_firing_alert_reaches_alertmanager_with_its_labels_and_annotations(
     assert!(body.contains(engines::ALWAYS_FIRING), "{body}");
 }
 
+/// An engine of firstwatch's own for `url`.
+fn engine(kind: &str, url: &str) -> firstwatch::engine::Engine {
+    let toml = format!("[[engine]]\nname = \"{kind}\"\nkind = \"{kind}\"\nurl = \"{url}\"\n");
+    let config = firstwatch::config::load_str(&toml, std::path::Path::new("/tmp/firstwatch.toml")).unwrap();
+    firstwatch::engine::Engine::new(&config.engines[0], std::path::Path::new("/tmp")).unwrap()
+}
+
+#[tokio::test]
+async fn the_rules_alerts_and_status_clients_read_the_real_servers() {
+    use firstwatch::engine::{alertmanager, prometheus};
+    if !engines::installed() {
+        return;
+    }
+    let am = Alertmanager::start(Default::default());
+    let prom = Prometheus::start(PrometheusOptions { alertmanager: Some(&am), ..Default::default() });
+    // Once Alertmanager holds the alert, Prometheus has fired it.
+    am.wait_for_alert(engines::ALWAYS_FIRING);
+    let prom_engine = engine("prometheus", &prom.url());
+
+    let groups = prometheus::rules(&prom_engine).await.unwrap();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0].name, "firstwatch-test");
+    assert!(groups[0].file.ends_with("rules.yml"), "{:?}", groups[0].file);
+    let rule = &groups[0].rules[0];
+    assert_eq!((rule.name.as_str(), rule.kind.as_str()), (engines::ALWAYS_FIRING, "alerting"));
+    assert_eq!(rule.query, "vector(1)");
+    assert_eq!(rule.state.as_deref(), Some("firing"));
+    assert_eq!(rule.health, "ok");
+    assert!(rule.last_error.as_deref().unwrap_or_default().is_empty(), "{rule:?}");
+
+    let alerts = prometheus::alerts(&prom_engine).await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].state, "firing");
+    assert_eq!(alerts[0].labels["alertname"], engines::ALWAYS_FIRING);
+    assert_eq!(alerts[0].labels["severity"], "critical");
+    assert!(alerts[0].annotations["runbook"].starts_with("https://"), "{alerts:?}");
+    let active_at = alerts[0].active_at.as_deref().unwrap_or_default();
+    assert!(chrono::DateTime::parse_from_rfc3339(active_at).is_ok(), "{active_at}");
+
+    let status = alertmanager::status(&engine("alertmanager", &am.url())).await.unwrap();
+    assert!(status["versionInfo"]["version"].as_str().is_some_and(|v| !v.is_empty()), "{status}");
+    assert_eq!(status["cluster"]["status"], "disabled", "gossip is off: {status}");
+    assert!(status["config"]["original"].as_str().unwrap_or_default().contains("receiver"), "{status}");
+    assert!(status["uptime"].as_str().is_some(), "{status}");
+
+    // Asked of the wrong kind of server, each says so instead of decoding nonsense.
+    let error = alertmanager::status(&prom_engine).await.unwrap_err().to_string();
+    assert!(error.starts_with("engine `prometheus`: "), "{error}");
+    let error = prometheus::rules(&engine("alertmanager", &am.url())).await.unwrap_err().to_string();
+    assert!(error.starts_with("engine `alertmanager`: "), "{error}");
+}
+
 #[test]
 fn https_with_basic_auth_refuses_a_request_without_credentials_and_answers_one_with_them() {
     if !engines::installed() {
@@ -77,7 +131,7 @@ fn https_with_basic_auth_refuses_a_request_without_credentials_and_answers_one_w
     let prometheus = Prometheus::start(PrometheusOptions { tls_basic_auth: true, ..Default::default() });
     assert!(prometheus.url().starts_with("https://127.0.0.1:"), "{}", prometheus.url());
     let url = engines::url_with(&prometheus.url(), "/api/v1/query", &[("query", "vector(1)")]);
-    let trusted = engines::Access { ca_pem: prometheus.ca_path().map(Into::into), basic_auth: None };
+    let trusted = engines::Access { ca_pem: prometheus.ca_path().map(Into::into), ..Default::default() };
 
     let (status, body) = engines::get(&url, &trusted).unwrap();
     assert_eq!(status, 401, "{body}");
@@ -88,7 +142,7 @@ fn https_with_basic_auth_refuses_a_request_without_credentials_and_answers_one_w
     assert!(body.contains(r#""status":"success""#), "{body}");
 
     // Without the CA the handshake fails: the certificate is the harness's own.
-    let untrusted = engines::Access { ca_pem: None, basic_auth: prometheus.access().basic_auth.clone() };
+    let untrusted = engines::Access { ca_pem: None, ..prometheus.access().clone() };
     let error = engines::get(&url, &untrusted).unwrap_err();
     assert!(error.to_lowercase().contains("certificate"), "{error}");
 }

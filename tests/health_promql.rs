@@ -3,6 +3,8 @@
 //! NaN and infinities, empty results, engines that are down, slow, refuse the
 //! credentials or answer HTML, and scrape targets that are down.
 
+#[path = "support/echo.rs"]
+mod echo;
 mod support;
 
 use firstwatch::config::load_str;
@@ -259,31 +261,56 @@ fn basic_auth_and_tls_are_spoken_and_a_wrong_password_is_refused() {
     assert_eq!(code, 3);
 }
 
-/// Serves one HTML page to every request, as a login proxy in front of an engine would.
-async fn html_proxy() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = vec![0u8; 4096];
-                let _ = stream.read(&mut request).await;
-                let body = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in</body></html>";
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{address}")
+#[test]
+fn mutual_tls_is_spoken_with_cert_file_and_key_file_and_its_absence_is_named() {
+    if !engines::installed() {
+        return;
+    }
+    let prometheus = Prometheus::start(PrometheusOptions { mutual_tls: true, ..Default::default() });
+    let tls = prometheus.tls().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A certificate signed by no CA the engine trusts.
+    let stranger_key = rcgen::KeyPair::generate().unwrap();
+    let stranger = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap().self_signed(&stranger_key).unwrap();
+    std::fs::write(dir.path().join("stranger.pem"), stranger.pem()).unwrap();
+    std::fs::write(dir.path().join("stranger-key.pem"), stranger_key.serialize_pem()).unwrap();
+    let engine = |name: &str, client: Option<(&Path, &Path)>| {
+        let client = client
+            .map(|(cert, key)| format!("cert_file = \"{}\"\nkey_file = \"{}\"\n", cert.display(), key.display()))
+            .unwrap_or_default();
+        format!(
+            "[[engine]]\nname = \"{name}\"\nkind = \"prometheus\"\nurl = \"{}\"\nca_file = \"{}\"\n{client}\n",
+            prometheus.url(),
+            tls.ca.display()
+        )
+    };
+    let config = format!(
+        "{}{}{}\
+         [[check]]\nname = \"with a certificate\"\npromql = 'vector(1)'\nengine = \"mtls\"\nexpect = ['value == 1']\n\n\
+         [[check]]\nname = \"without one\"\npromql = 'vector(1)'\nengine = \"anonymous\"\n\n\
+         [[check]]\nname = \"with a stranger's\"\npromql = 'vector(1)'\nengine = \"stranger\"\n",
+        engine("mtls", Some((&tls.client_cert, &tls.client_key))),
+        engine("anonymous", None),
+        engine("stranger", Some((&dir.path().join("stranger.pem"), &dir.path().join("stranger-key.pem")))),
+    );
+    let (code, rows, _) = check_json(dir.path(), &config, &[]);
+    let with = row(&rows, "with a certificate");
+    assert_eq!(with["status"], "ok", "{with:#}");
+    let without = row(&rows, "without one");
+    assert_eq!(without["status"], "unknown", "{without:#}");
+    let message = without["message"].as_str().unwrap();
+    assert!(message.starts_with("engine `anonymous`: unreachable: 127.0.0.1:"), "{message}");
+    assert!(message.contains("set cert_file and key_file"), "says what is missing: {message}");
+    let refused = row(&rows, "with a stranger's");
+    let message = refused["message"].as_str().unwrap();
+    assert!(message.starts_with("engine `stranger`: unreachable: 127.0.0.1:"), "{message}");
+    assert!(message.contains("refused the client certificate of cert_file"), "{message}");
+    assert_eq!(code, 3);
 }
 
 #[tokio::test]
 async fn a_proxy_answering_html_is_unknown_naming_the_engine() {
-    let url = html_proxy().await;
+    let url = echo::serve_html().await.url;
     let config = format!(
         "{}[[check]]\nname = \"behind a proxy\"\npromql = 'up'\n\n[[check]]\nname = \"its targets\"\ntargets = \"proxied\"\n",
         engine_block("proxied", &url)

@@ -2,6 +2,8 @@
 //! run as a user would run it, and what it did is read back from the server,
 //! the audit log and the operations table.
 
+#[path = "support/echo.rs"]
+mod echo;
 mod support;
 
 use serde_json::Value;
@@ -186,6 +188,22 @@ fn a_silence_suppresses_the_firing_alert_until_it_is_expired() {
     let again = fixture.run(&["silence", "expire", &id, "--yes"]);
     assert_eq!(code(&again), 1, "an expired silence cannot be expired again: {}", stderr(&again));
     assert_eq!(events(&fixture.audit("expire silence")).last(), Some(&"refused"));
+}
+
+#[tokio::test]
+async fn an_expiry_answered_by_a_login_page_is_a_failure_not_a_success() {
+    let mut proxy = echo::serve_html().await;
+    let toml = format!("[[engine]]\nname = \"am\"\nkind = \"alertmanager\"\nurl = \"{}\"\n", proxy.url);
+    let config = firstwatch::config::load_str(&toml, std::path::Path::new("/tmp/fw.toml")).unwrap();
+    let engine = firstwatch::engine::Engine::new(&config.engines[0], std::path::Path::new("/tmp")).unwrap();
+    let id = "0b7c4a4e-6f52-4a7e-9d9a-1c3e2f1a0b9d";
+    let error = firstwatch::engine::alertmanager::expire_silence(&engine, id).await.unwrap_err().to_string();
+    assert_eq!(
+        error,
+        format!("engine `am`: did not answer with its API's JSON (text/html: {}); is the url right?", echo::SIGN_IN)
+    );
+    let seen = proxy.next().await;
+    assert!(seen.head.starts_with(&format!("DELETE /api/v2/silence/{id} HTTP/1.1")), "{}", seen.head);
 }
 
 #[test]

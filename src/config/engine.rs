@@ -1,14 +1,14 @@
 //! `[[engine]]`: a Prometheus-compatible server or an Alertmanager that
 //! firstwatch reads (and, for Alertmanager, silences through). The auth keys
-//! carry the names Prometheus's own `http_config` gives them, so a block can be
-//! copied from a scrape config.
+//! carry the names Prometheus's own `http_config` gives them; the TLS ones may
+//! sit flat or, as in a scrape config, under `tls_config`.
 
 use super::Config;
 use super::units::{ByteSize, HumanDuration};
 use super::validate::Problems;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
 
@@ -47,6 +47,20 @@ pub struct BasicAuth {
     pub password_file: Option<PathBuf>,
 }
 
+/// The TLS keys as Prometheus nests them: `tls_config = { ca_file = "...", server_name = "..." }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub cert_file: Option<PathBuf>,
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub server_name: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
@@ -69,6 +83,9 @@ pub struct EngineConfig {
     /// The name the engine's certificate is checked against, when it differs from the URL's host.
     #[serde(default)]
     pub server_name: Option<String>,
+    /// The four keys above, nested as in a Prometheus scrape config (use one spelling per key).
+    #[serde(default)]
+    pub tls_config: Option<TlsConfig>,
     /// Extra request headers (`X-Scope-OrgID` for a multi-tenant Mimir); `${VAR}` comes from the environment.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -93,6 +110,40 @@ impl EngineConfig {
 
     pub fn body_limit(&self) -> u64 {
         self.body_limit.map_or(DEFAULT_ENGINE_BODY_LIMIT, |b| b.0)
+    }
+
+    /// `ca_file`, flat or under `tls_config`.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_deref().or_else(|| self.tls_config.as_ref()?.ca_file.as_deref())
+    }
+
+    /// `cert_file`, flat or under `tls_config`.
+    pub fn cert_file(&self) -> Option<&Path> {
+        self.cert_file.as_deref().or_else(|| self.tls_config.as_ref()?.cert_file.as_deref())
+    }
+
+    /// `key_file`, flat or under `tls_config`.
+    pub fn key_file(&self) -> Option<&Path> {
+        self.key_file.as_deref().or_else(|| self.tls_config.as_ref()?.key_file.as_deref())
+    }
+
+    /// `server_name`, flat or under `tls_config`.
+    pub fn server_name(&self) -> Option<&str> {
+        self.server_name.as_deref().or_else(|| self.tls_config.as_ref()?.server_name.as_deref())
+    }
+
+    /// The TLS keys given both flat and under `tls_config`.
+    fn tls_twice(&self) -> Vec<&'static str> {
+        let Some(nested) = &self.tls_config else { return Vec::new() };
+        [
+            ("ca_file", self.ca_file.is_some() && nested.ca_file.is_some()),
+            ("cert_file", self.cert_file.is_some() && nested.cert_file.is_some()),
+            ("key_file", self.key_file.is_some() && nested.key_file.is_some()),
+            ("server_name", self.server_name.is_some() && nested.server_name.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, twice)| twice.then_some(key))
+        .collect()
     }
 }
 
@@ -126,7 +177,14 @@ pub(super) fn validate(config: &Config, problems: &mut Problems) {
                 Some("write the server's base address, e.g. \"http://prometheus:9090\""),
             ),
         }
-        if engine.cert_file.is_some() != engine.key_file.is_some() {
+        for key in engine.tls_twice() {
+            problems.push(
+                engine.name.span(),
+                format!("engine `{}`: {key} is set both flat and in tls_config", engine.name.get_ref()),
+                Some("keep one of the two"),
+            );
+        }
+        if engine.cert_file().is_some() != engine.key_file().is_some() {
             problems.push(
                 engine.name.span(),
                 format!("engine `{}`: cert_file and key_file go together", engine.name.get_ref()),

@@ -21,6 +21,7 @@ pub use backup::{BackupConfig, BackupFormat, DEFAULT_MAX_RATIO, IntegrityCheck, 
 pub use check::{CheckConfig, CheckTarget, Severity};
 pub use engine::{
     BasicAuth, DEFAULT_ENGINE_BODY_LIMIT, DEFAULT_ENGINE_TIMEOUT, DEFAULT_MAX_SERIES, EngineConfig, EngineKind,
+    TlsConfig,
 };
 pub use error::{ConfigError, Diagnostic, line_col};
 pub use gpu::{FLEET_EVERY, GpuConfig, GpuSourceKind, LOCAL_EVERY};

@@ -1,7 +1,7 @@
 //! The Alertmanager v2 API: alerts, their groups, silences and status.
 
 use super::Labels;
-use super::client::{Engine, EngineError};
+use super::client::{Engine, EngineError, Problem};
 use super::matcher::{ApiMatcher, Matcher};
 use chrono::{DateTime, Utc};
 use reqwest::Method;
@@ -145,15 +145,20 @@ pub async fn create_silence(engine: &Engine, silence: &NewSilence) -> Result<Str
 
 /// Expires a silence now (Alertmanager keeps it, expired, for its retention).
 pub async fn expire_silence(engine: &Engine, id: &str) -> Result<(), EngineError> {
-    let _: serde_json::Value = engine
-        .send(Method::DELETE, &format!("/api/v2/silence/{}", path_segment(id)), None)
-        .await
-        .or_else(|err| match err.problem {
-            // Alertmanager answers a DELETE with 200 and an empty body.
-            super::Problem::NotJson(_) => Ok(serde_json::Value::Null),
-            _ => Err(err),
-        })?;
-    Ok(())
+    let path = format!("/api/v2/silence/{}", path_segment(id));
+    let (bytes, content_type) = engine.body(Method::DELETE, &path, &[]).await?;
+    expired(&bytes, &content_type).map_err(|problem| engine.error(problem))
+}
+
+/// Alertmanager answers a DELETE with 200 and an empty body (some versions, JSON);
+/// anything else, such as a login proxy's page, did not reach it and expired nothing.
+fn expired(bytes: &[u8], content_type: &str) -> Result<(), Problem> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map(|_| ())
+        .map_err(|err| super::client::not_json(bytes, content_type, &err))
 }
 
 /// The server's status: version, uptime and cluster, for the engine's health.
@@ -181,6 +186,14 @@ mod tests {
         assert_eq!(alerts[0].severity(), Some("critical"));
         assert_eq!(alerts[0].status.silenced_by, vec!["abc".to_string()]);
         assert_eq!(alerts[0].annotations["runbook"], "api-outage");
+    }
+
+    #[test]
+    fn an_expiry_is_answered_by_nothing_or_json_and_a_page_is_not_one() {
+        assert_eq!(expired(b"", ""), Ok(()));
+        assert_eq!(expired(b"null\n", "application/json"), Ok(()));
+        let page = expired(b"<html>Sign in</html>", "text/html").unwrap_err();
+        assert_eq!(page, Problem::NotJson("text/html: <html>Sign in</html>".into()));
     }
 
     #[test]

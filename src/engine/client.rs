@@ -1,9 +1,10 @@
 //! One engine's HTTP client: auth, TLS, a deadline over the whole exchange and
 //! a cap on what is read, with errors that say which engine and what went wrong.
 
+use super::server_name;
 use crate::config::{EngineConfig, EngineKind};
 use crate::util::sanitize::sanitize_str;
-use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -14,7 +15,16 @@ use std::time::Duration;
 pub struct Engine {
     name: String,
     kind: EngineKind,
+    /// The URL as configured.
     base: Url,
+    /// Where requests are addressed: `base`, or with `server_name` as its host.
+    target: Url,
+    /// The configured URL's Host header, sent when `target` differs from `base`.
+    host_header: Option<HeaderValue>,
+    /// `host:port` (and `as server_name`), for messages about the connection.
+    place: String,
+    /// Whether a client certificate (cert_file, key_file) is presented.
+    has_identity: bool,
     client: reqwest::Client,
     auth: Auth,
     /// Header values as written; `${VAR}` is filled in per request and never kept.
@@ -92,7 +102,7 @@ impl Engine {
     /// Builds the client; relative file paths resolve against `base_dir` (the config's folder).
     pub fn new(config: &EngineConfig, base_dir: &Path) -> Result<Engine, String> {
         let resolve = |path: &Path| if path.is_absolute() { path.to_path_buf() } else { base_dir.join(path) };
-        let mut base = Url::parse(config.url.get_ref())
+        let base = Url::parse(config.url.get_ref())
             .map_err(|err| format!("`{}` is not a URL: {err}", config.url.get_ref()))?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("firstwatch/", env!("CARGO_PKG_VERSION")))
@@ -100,7 +110,7 @@ impl Engine {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.timeout())
             .pool_idle_timeout(Duration::from_secs(60));
-        if let Some(path) = &config.ca_file {
+        if let Some(path) = config.ca_file() {
             let path = resolve(path);
             let pem = std::fs::read(&path).map_err(|err| format!("cannot read ca_file {}: {err}", path.display()))?;
             let certificates = reqwest::Certificate::from_pem_bundle(&pem)
@@ -109,7 +119,7 @@ impl Engine {
                 builder = builder.add_root_certificate(certificate);
             }
         }
-        if let (Some(cert), Some(key)) = (&config.cert_file, &config.key_file) {
+        if let (Some(cert), Some(key)) = (config.cert_file(), config.key_file()) {
             let (cert, key) = (resolve(cert), resolve(key));
             let mut pem =
                 std::fs::read(&cert).map_err(|err| format!("cannot read cert_file {}: {err}", cert.display()))?;
@@ -119,16 +129,16 @@ impl Engine {
                 .map_err(|err| format!("cert_file/key_file are not a PEM certificate and key: {err}"))?;
             builder = builder.identity(identity);
         }
-        if let Some(server_name) = &config.server_name {
+        let place = format!("{}:{}", base.host_str().unwrap_or("?"), base.port_or_known_default().unwrap_or(0));
+        let (target, host_header, place) = match config.server_name() {
             // Connect where the URL points, but speak (SNI, certificate check) as `server_name`.
-            let host = base.host_str().ok_or("the url has no host")?.to_string();
-            let port = base.port_or_known_default().unwrap_or(443);
-            let addresses: Vec<std::net::SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
-                .map_err(|err| format!("cannot resolve {host}: {err}"))?
-                .collect();
-            builder = builder.resolve_to_addrs(server_name, &addresses);
-            base.set_host(Some(server_name)).map_err(|err| format!("server_name `{server_name}`: {err}"))?;
-        }
+            Some(server_name) => {
+                let addressed = server_name::address(&base, server_name)?;
+                builder = builder.dns_resolver(std::sync::Arc::new(addressed.resolver));
+                (addressed.url, Some(addressed.host_header), format!("{place} as {server_name}"))
+            }
+            None => (base.clone(), None, place),
+        };
         let auth = match (&config.basic_auth, &config.bearer_token_file) {
             (Some(basic), _) => Auth::Basic {
                 username: basic.username.clone(),
@@ -142,6 +152,10 @@ impl Engine {
             name: config.name.get_ref().clone(),
             kind: config.kind,
             base,
+            target,
+            host_header,
+            place,
+            has_identity: config.cert_file().is_some(),
             client,
             auth,
             headers: config.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -184,8 +198,19 @@ impl Engine {
     /// GET `path` and return the answer's bytes and content type once its status
     /// says it is an answer, for callers that decode it themselves (borrowing from it).
     pub(crate) async fn get_body(&self, path: &str, query: &[(&str, &str)]) -> Result<(Vec<u8>, String), EngineError> {
+        self.body(Method::GET, path, query).await
+    }
+
+    /// Sends a request without a body and returns the answer's bytes and content type
+    /// once its status says it is an answer.
+    pub(crate) async fn body(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<(Vec<u8>, String), EngineError> {
         let work = async {
-            let (status, content_type, bytes) = self.fetch(Method::GET, path, query, None).await?;
+            let (status, content_type, bytes) = self.fetch(method, path, query, None).await?;
             check_status(&bytes, status).map_err(|problem| self.error(problem))?;
             Ok((bytes, content_type))
         };
@@ -227,12 +252,15 @@ impl Engine {
         query: &[(&str, &str)],
         body: Option<&serde_json::Value>,
     ) -> Result<(u16, String, Vec<u8>), EngineError> {
-        let mut url = self.base.clone();
-        url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
+        let mut url = self.target.clone();
+        url.set_path(&format!("{}{path}", self.target.path().trim_end_matches('/')));
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
         let mut request = self.client.request(method, url);
+        if let Some(host) = &self.host_header {
+            request = request.header(HOST, host.clone());
+        }
         for (name, value) in self.headers().map_err(|why| self.error(Problem::Setup(why)))? {
             request = request.header(name, value);
         }
@@ -254,7 +282,11 @@ impl Engine {
             request =
                 request.header(CONTENT_TYPE, "application/json").body(serde_json::to_vec(body).unwrap_or_default());
         }
-        let mut response = request.send().await.map_err(|err| self.error(Problem::Unreachable(describe(&err))))?;
+        let mut response = request.send().await.map_err(|err| {
+            let cause = root_cause(&err);
+            let hint = client_certificate_hint(&cause, self.has_identity);
+            self.error(Problem::Unreachable(format!("{}: {cause}{hint}", self.place)))
+        })?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -346,12 +378,26 @@ fn read_secret(path: &Path, what: &str) -> Result<String, String> {
     Ok(text.lines().next().unwrap_or_default().trim().to_string())
 }
 
-fn describe(err: &reqwest::Error) -> String {
-    let place = err
-        .url()
-        .map(|url| format!("{}:{}", url.host_str().unwrap_or("?"), url.port_or_known_default().unwrap_or(0)))
-        .unwrap_or_default();
-    format!("{place}: {}", root_cause(err))
+/// What a TLS alert about the client's certificate means for the config:
+/// the engine wants one (mutual TLS), or turned down the one presented.
+fn client_certificate_hint(cause: &str, has_identity: bool) -> &'static str {
+    const WANTS_ONE: [&str; 2] = ["alert: BadCertificate", "alert: CertificateRequired"];
+    const REFUSED: [&str; 5] = [
+        "alert: BadCertificate",
+        "alert: CertificateRequired",
+        "alert: UnknownCA",
+        "alert: CertificateExpired",
+        "alert: UnsupportedCertificate",
+    ];
+    match has_identity {
+        false if WANTS_ONE.iter().any(|alert| cause.contains(alert)) => {
+            "; the engine wants a client certificate (mutual TLS): set cert_file and key_file"
+        }
+        true if REFUSED.iter().any(|alert| cause.contains(alert)) => {
+            "; the engine refused the client certificate of cert_file: is it signed by the CA the engine trusts?"
+        }
+        _ => "",
+    }
 }
 
 fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {

@@ -13,6 +13,7 @@ mod client;
 pub mod matcher;
 pub mod poll;
 pub mod prometheus;
+mod server_name;
 mod value;
 
 pub use client::{Engine, EngineError, Problem};

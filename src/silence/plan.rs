@@ -31,17 +31,24 @@ pub struct Reach {
     pub firing: usize,
     /// Of those, the ones the matchers match.
     pub matching: usize,
-    /// Of the matching ones, those no silence or inhibition holds yet: what it silences now.
+    /// Of the matching ones, the active ones (no silence or inhibition holds them): what it silences now.
     pub newly: usize,
+    /// Of the matching ones, those a silence or an inhibition already holds.
+    pub suppressed: usize,
 }
+
+/// Alertmanager's state of an alert that notifies: neither silenced, inhibited nor still unprocessed.
+const ACTIVE: &str = "active";
 
 impl Reach {
     pub fn of(matchers: &[Matcher], alerts: &[Alert]) -> Reach {
         let matched: Vec<&Alert> = alerts.iter().filter(|alert| all_match(matchers, &alert.labels)).collect();
+        let in_state = |state: &str| matched.iter().filter(|alert| alert.status.state == state).count();
         Reach {
             firing: alerts.len(),
             matching: matched.len(),
-            newly: matched.iter().filter(|alert| alert.status.state != "suppressed").count(),
+            newly: in_state(ACTIVE),
+            suppressed: in_state("suppressed"),
         }
     }
 
@@ -49,9 +56,12 @@ impl Reach {
     pub fn describe(&self) -> String {
         let plural = if self.newly == 1 { "" } else { "s" };
         let mut text = format!("would silence {} active alert{plural} now (of {} firing", self.newly, self.firing);
-        let held = self.matching - self.newly;
-        if held > 0 {
-            text.push_str(&format!("; {held} more already suppressed"));
+        if self.suppressed > 0 {
+            text.push_str(&format!("; {} more already suppressed", self.suppressed));
+        }
+        let unprocessed = self.matching - self.newly - self.suppressed;
+        if unprocessed > 0 {
+            text.push_str(&format!("; {unprocessed} more not yet processed"));
         }
         text.push(')');
         text
@@ -80,7 +90,9 @@ impl Draft {
         let ends_at = starts_at + chrono::Duration::from_std(self.duration).unwrap_or(chrono::Duration::zero());
         let (reach, broad) = match alerts {
             Ok(alerts) => {
-                let labels: Vec<&crate::engine::Labels> = alerts.iter().map(|alert| &alert.labels).collect();
+                // "Everything" is every alert that notifies now; suppressed ones are silent already.
+                let labels: Vec<&crate::engine::Labels> =
+                    alerts.iter().filter(|alert| alert.status.state == ACTIVE).map(|alert| &alert.labels).collect();
                 (Ok(Reach::of(&self.matchers, alerts)), too_broad(&self.matchers, &labels))
             }
             Err(why) => (Err(why), too_broad(&self.matchers, &[])),
@@ -350,7 +362,7 @@ mod tests {
         let alerts = [alert("A", "active"), alert("A", "suppressed"), alert("B", "active")];
         let now = Utc::now();
         let preview = draft(&["alertname=\"A\""], "disk swap").preview(Ok(&alerts), now);
-        assert_eq!(preview.reach, Ok(Reach { firing: 3, matching: 2, newly: 1 }));
+        assert_eq!(preview.reach, Ok(Reach { firing: 3, matching: 2, newly: 1, suppressed: 1 }));
         assert_eq!(preview.ends_at - preview.starts_at, chrono::Duration::hours(2));
         assert_eq!(preview.problem(now), None);
         assert!(
@@ -380,6 +392,27 @@ mod tests {
         let regex_only = draft(&["alertname=~\".*\""], "x").preview(Err("engine down".into()), now);
         assert!(regex_only.problem(now).unwrap().contains("no equality"), "checked even without the alerts");
         assert!(regex_only.summary().contains("alerts not counted: engine down"));
+    }
+
+    #[test]
+    fn only_active_alerts_count_as_what_it_would_silence() {
+        let now = Utc::now();
+        // One alert notifies; the other two are silenced or not yet processed.
+        let alerts = [alert("A", "active"), alert("B", "suppressed"), alert("C", "unprocessed")];
+        let whole_job = draft(&["job=\"api\""], "deploy").preview(Ok(&alerts), now);
+        assert_eq!(whole_job.reach, Ok(Reach { firing: 3, matching: 3, newly: 1, suppressed: 1 }));
+        assert_eq!(whole_job.broad, None, "one active alert is not 'everything'");
+        assert!(
+            whole_job.summary().contains(
+                "would silence 1 active alert now (of 3 firing; 1 more already suppressed; 1 more not yet processed)"
+            ),
+            "{}",
+            whole_job.summary()
+        );
+        // Two active ones, both matched, beside a suppressed one: that is everything that notifies.
+        let alerts = [alert("A", "active"), alert("B", "active"), alert("C", "suppressed")];
+        let preview = draft(&["job=\"api\""], "deploy").preview(Ok(&alerts), now);
+        assert!(preview.problem(now).unwrap().contains("all 2 active alerts"), "{:?}", preview.broad);
     }
 
     #[test]

@@ -117,11 +117,14 @@ pub fn wait_until<T>(deadline: Duration, mut check: impl FnMut() -> Option<T>) -
 
 // ---------------------------------------------------------------- HTTP
 
-/// How to reach a server: a CA to trust for HTTPS, and basic-auth credentials.
+/// How to reach a server: a CA to trust for HTTPS, basic-auth credentials,
+/// and a client certificate for mutual TLS.
 #[derive(Clone, Debug, Default)]
 pub struct Access {
     pub ca_pem: Option<PathBuf>,
     pub basic_auth: Option<(String, String)>,
+    /// A PEM file holding the client's certificate and then its key.
+    pub identity_pem: Option<PathBuf>,
 }
 
 /// A runtime of its own for the harness's requests, so that blocking on one
@@ -151,6 +154,10 @@ pub fn get(url: &str, access: &Access) -> Result<(u16, String), String> {
                 let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
                 builder =
                     builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).map_err(|e| e.to_string())?);
+            }
+            if let Some(identity) = &access.identity_pem {
+                let pem = std::fs::read(identity).map_err(|e| format!("{}: {e}", identity.display()))?;
+                builder = builder.identity(reqwest::Identity::from_pem(&pem).map_err(|e| e.to_string())?);
             }
             let client = builder.build().map_err(|e| e.to_string())?;
             let mut request = client.get(&url);
@@ -607,6 +614,9 @@ pub struct PrometheusOptions<'a> {
     /// Serves HTTPS with a certificate from a CA made here, and asks for basic
     /// auth ([`USERNAME`], [`PASSWORD`]) on every path.
     pub tls_basic_auth: bool,
+    /// Serves HTTPS and wants a client certificate signed by the same CA
+    /// (`client_auth_type: RequireAndVerifyClientCert`); [`TlsFiles`] holds one.
+    pub mutual_tls: bool,
 }
 
 /// Paths of the PEM files of a Prometheus serving HTTPS.
@@ -615,6 +625,11 @@ pub struct TlsFiles {
     pub ca: PathBuf,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// A client certificate the CA signs, and its key, for mutual TLS.
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    /// Both of them in one file.
+    pub client_identity: PathBuf,
 }
 
 pub struct Prometheus {
@@ -633,19 +648,29 @@ impl Prometheus {
         let config = dir.path().join("prometheus.yml");
         write(&config, &config_yaml(&options, &rules));
         let storage = dir.path().join("data");
-        let (tls, access, web_config) = if options.tls_basic_auth {
+        let (tls, access, web_config) = if options.tls_basic_auth || options.mutual_tls {
             let tls = write_certificates(dir.path());
             let web_config = dir.path().join("web.yml");
-            let hash = bcrypt::hash(PASSWORD, 4).expect("a bcrypt hash");
-            write(
-                &web_config,
-                &format!(
-                    "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  {USERNAME}: \"{hash}\"\n",
-                    yaml_path(&tls.cert),
-                    yaml_path(&tls.key)
-                ),
+            let mut yaml = format!(
+                "tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
+                yaml_path(&tls.cert),
+                yaml_path(&tls.key)
             );
-            let access = Access { ca_pem: Some(tls.ca.clone()), basic_auth: Some((USERNAME.into(), PASSWORD.into())) };
+            let mut access = Access { ca_pem: Some(tls.ca.clone()), ..Default::default() };
+            if options.mutual_tls {
+                let _ = write!(
+                    yaml,
+                    "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {}\n",
+                    yaml_path(&tls.ca)
+                );
+                access.identity_pem = Some(tls.client_identity.clone());
+            }
+            if options.tls_basic_auth {
+                let hash = bcrypt::hash(PASSWORD, 4).expect("a bcrypt hash");
+                let _ = write!(yaml, "basic_auth_users:\n  {USERNAME}: \"{hash}\"\n");
+                access.basic_auth = Some((USERNAME.into(), PASSWORD.into()));
+            }
+            write(&web_config, &yaml);
             (Some(tls), access, Some(web_config))
         } else {
             (None, Access::default(), None)
@@ -801,7 +826,8 @@ fn config_yaml(options: &PrometheusOptions<'_>, rules: &Path) -> String {
     config
 }
 
-/// A CA, and a certificate it signs for 127.0.0.1 and localhost, as PEM files in `dir`.
+/// A CA, a server certificate it signs for 127.0.0.1 and localhost, and a
+/// client certificate it signs, as PEM files in `dir`.
 fn write_certificates(dir: &Path) -> TlsFiles {
     let ca_key = rcgen::KeyPair::generate().expect("a CA key");
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
@@ -813,9 +839,24 @@ fn write_certificates(dir: &Path) -> TlsFiles {
     let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
         .expect("server parameters");
     let cert = params.signed_by(&key, &issuer).expect("the server certificate");
-    let files = TlsFiles { ca: dir.join("ca.pem"), cert: dir.join("cert.pem"), key: dir.join("key.pem") };
+    let client_key = rcgen::KeyPair::generate().expect("a client key");
+    let mut client_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("client parameters");
+    client_params.distinguished_name.push(rcgen::DnType::CommonName, "firstwatch");
+    client_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let client_cert = client_params.signed_by(&client_key, &issuer).expect("the client certificate");
+    let files = TlsFiles {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+        client_cert: dir.join("client.pem"),
+        client_key: dir.join("client-key.pem"),
+        client_identity: dir.join("client-identity.pem"),
+    };
     write(&files.ca, &ca_cert.pem());
     write(&files.cert, &cert.pem());
     write(&files.key, &key.serialize_pem());
+    write(&files.client_cert, &client_cert.pem());
+    write(&files.client_key, &client_key.serialize_pem());
+    write(&files.client_identity, &format!("{}\n{}", client_cert.pem(), client_key.serialize_pem()));
     files
 }
