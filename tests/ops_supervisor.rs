@@ -503,3 +503,34 @@ async fn another_console_sees_follows_and_cancels_a_running_operation() {
 async fn next_report(reports: &mut tokio::sync::mpsc::Receiver<firstwatch::tui::Action>) -> firstwatch::tui::Action {
     tokio::time::timeout(Duration::from_secs(20), reports.recv()).await.expect("a report in time").unwrap()
 }
+
+#[test]
+fn a_restore_of_a_set_whose_target_an_action_is_deploying_is_refused_by_another_process() {
+    let fixture = Fixture::new();
+    // A plain-file set that declares the action's target: the two share one lock.
+    std::fs::create_dir_all(fixture.path("backups")).unwrap();
+    std::fs::write(fixture.path("backups/web_20261128_030000.conf"), "listen 8080\n").unwrap();
+    std::fs::write(fixture.path("web.conf"), "listen 80\n").unwrap();
+    let mut config = std::fs::read_to_string(fixture.path("fw.toml")).unwrap();
+    config.push_str(
+        "\n[[backup]]\nname = \"web conf\"\ndir = \"backups\"\npattern = \"web_%Y%m%d_%H%M%S.conf\"\n\
+         format = \"file\"\nrestore_to = \"web.conf\"\ntarget = \"web\"\n",
+    );
+    std::fs::write(fixture.path("fw.toml"), config).unwrap();
+
+    let mut action = fixture.start_action();
+    fixture.wait_started();
+    let refused = fixture.run(&["backups", "restore", "latest", "--set", "web conf", "--yes"]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a restore ran beside the deploy: {said}");
+    assert!(said.contains("deploy web") && said.contains("ana"), "the refusal names the holder: {said}");
+    assert_eq!(std::fs::read_to_string(fixture.path("web.conf")).unwrap(), "listen 80\n", "the target was not touched");
+
+    fixture.open_gate();
+    assert!(action.wait().unwrap().success());
+    let restored = fixture.run(&["backups", "restore", "latest", "--set", "web conf", "--yes"]);
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    assert_eq!(std::fs::read_to_string(fixture.path("web.conf")).unwrap(), "listen 8080\n");
+    let events = fixture.audit_events();
+    assert!(events.iter().any(|e| e == "restore-refused"), "{events:?}");
+}
