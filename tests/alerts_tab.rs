@@ -435,3 +435,65 @@ async fn the_console_polls_alertmanager_and_r_on_an_alert_reads_again_at_once() 
     assert!(matches!(second, Some(Action::Msg(TabMsg::Health(Msg::Alerts(_))))), "{second:?}");
     assert!(asked.elapsed() < std::time::Duration::from_secs(5), "read again at once: {:?}", asked.elapsed());
 }
+
+/// The timeline lines an action asked to record.
+fn timeline_of(effects: Vec<firstwatch::tui::Effect>) -> Vec<String> {
+    effects
+        .into_iter()
+        .filter_map(|effect| match effect {
+            firstwatch::tui::Effect::Tab(TabEffect::Health(health::Effect::Timeline(lines))) => Some(lines),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+fn answer_of(engine: &str, alerts: Vec<Alert>) -> Action {
+    let answer =
+        EngineAlerts { engine: engine.into(), read: Ok(vec![group(engine, &[("job", "api")], alerts)]), at: wall() };
+    Action::Msg(TabMsg::Health(Msg::Alerts(Arc::new(answer))))
+}
+
+#[test]
+fn alerts_that_start_stop_or_are_silenced_go_on_the_open_incidents_timeline() {
+    let mut model = model(CHECKS, "no-color");
+    model.status.incident = Some("#1 orders down".into());
+    let api_down = || {
+        alert(
+            &[("alertname", "ApiDown"), ("severity", "critical"), ("job", "api")],
+            &[("summary", "api-1 answers no health checks")],
+            "active",
+            12,
+        )
+    };
+    let disk = |state: &str| alert(&[("alertname", "DiskFull"), ("severity", "warning")], &[], state, 125);
+    let backlog = alert(&[("alertname", "QueueBacklog")], &[], "active", 1);
+    // `am` answered before (in `model`): ApiDown firing, DiskFull silenced, two more in another group.
+    let now = Instant::now();
+    let lines = timeline_of(update(&mut model, answer_of("am", vec![api_down(), disk("suppressed")]), now));
+    let resolved: Vec<&String> = lines.iter().filter(|l| l.ends_with("→ ok: resolved")).collect();
+    assert_eq!(resolved.len(), 2, "the two alerts no longer sent are resolved: {lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("ApiDown")), "an alert that did not change is not repeated: {lines:?}");
+
+    let lines = timeline_of(update(&mut model, answer_of("am", vec![disk("active"), backlog.clone()]), now));
+    assert_eq!(
+        lines,
+        [
+            "alert: DiskFull (am) silenced → firing: warning",
+            "alert: QueueBacklog (am) ok → firing: no severity",
+            "alert: ApiDown (am) firing → ok: resolved",
+        ],
+    );
+
+    // An engine that cannot be read has resolved nothing; its next answer is compared with its last good one.
+    let failed = EngineAlerts { engine: "am".into(), read: Err("engine `am`: timed out".into()), at: wall() };
+    let lines = timeline_of(update(&mut model, Action::Msg(TabMsg::Health(Msg::Alerts(Arc::new(failed)))), now));
+    assert!(lines.is_empty(), "{lines:?}");
+    let lines = timeline_of(update(&mut model, answer_of("am", vec![backlog]), now));
+    assert_eq!(lines, ["alert: DiskFull (am) firing → ok: resolved"]);
+
+    // Without an open incident nothing is recorded.
+    model.status.incident = None;
+    let lines = timeline_of(update(&mut model, answer_of("am", vec![api_down()]), now));
+    assert!(lines.is_empty(), "{lines:?}");
+}

@@ -6,6 +6,7 @@
 
 use crate::engine::alerts::{self, AlertView, EngineAlerts, Entry, Severity, State};
 use crate::engine::poll::AlertPoller;
+use crate::incident::timeline::transition_text;
 use std::sync::Arc;
 
 #[derive(Debug, Default)]
@@ -20,6 +21,8 @@ pub struct AlertsSection {
     /// The selected line, while the selection is in this section (never a heading).
     pub(super) cursor: Option<usize>,
     pub(super) counts: Counts,
+    /// Each engine's last answer that could be read, what the next one is compared with.
+    last_read: Vec<Option<Arc<EngineAlerts>>>,
     /// Where the lines were last drawn, for mouse clicks.
     pub(super) hits: std::cell::Cell<super::super::ListHits>,
 }
@@ -88,14 +91,28 @@ impl AlertsSection {
     }
 
     /// Takes an engine's answer (an engine not configured here is added, so tests can feed any).
-    pub(super) fn apply(&mut self, answer: Arc<EngineAlerts>) {
-        match self.engines.iter().position(|e| *e == answer.engine) {
-            Some(index) => self.results[index] = Some(answer),
+    /// Returns a timeline line for each alert that started or stopped firing, or was
+    /// silenced, since the engine's last good answer; none for its first one, nor for
+    /// a failure (an engine that cannot be read has not resolved anything).
+    pub(super) fn apply(&mut self, answer: Arc<EngineAlerts>) -> Vec<String> {
+        let index = match self.engines.iter().position(|e| *e == answer.engine) {
+            Some(index) => index,
             None => {
                 self.engines.push(answer.engine.clone());
-                self.results.push(Some(answer));
+                self.results.push(None);
+                self.engines.len() - 1
             }
+        };
+        self.last_read.resize(self.engines.len(), None);
+        let mut changes = Vec::new();
+        if answer.read.is_ok() {
+            if let Some(before) = &self.last_read[index] {
+                changes = alert_changes(before, &answer);
+            }
+            self.last_read[index] = Some(answer.clone());
         }
+        self.results[index] = Some(answer);
+        changes
     }
 
     /// The lines drawn, in order.
@@ -227,4 +244,48 @@ pub(super) fn declaration(alert: &AlertView) -> super::Effect {
         severity: alert.severity.incident_severity(),
         runbooks: alert.runbook_hints(),
     }
+}
+
+/// How an alert stands for the timeline: absent or resolved is `ok`; unprocessed
+/// alerts are left out, as they are about to become one of the others.
+fn timeline_state(alert: &AlertView) -> Option<&'static str> {
+    match alert.state {
+        State::Active => Some("firing"),
+        State::Suppressed => Some("silenced"),
+        State::Unprocessed => None,
+    }
+}
+
+/// The lines for what changed between two answers of one engine, in the form the
+/// incident timeline folds per subject (`alert: ApiDown (am) ok → firing: ...`).
+fn alert_changes(before: &EngineAlerts, after: &EngineAlerts) -> Vec<String> {
+    let states = |answer: &EngineAlerts| -> std::collections::BTreeMap<String, (Arc<AlertView>, &'static str)> {
+        answer
+            .alerts()
+            .into_iter()
+            .filter_map(|alert| Some((alert.fingerprint.clone(), (alert.clone(), timeline_state(alert)?))))
+            .collect()
+    };
+    let (was, now) = (states(before), states(after));
+    let subject = |alert: &AlertView| format!("{} ({})", alert.name, alert.engine);
+    let detail = |alert: &AlertView| {
+        let severity = alert.severity_label.as_deref().unwrap_or("no severity");
+        match alert.summary() {
+            summary if summary.is_empty() => severity.to_string(),
+            summary => format!("{severity}, {summary}"),
+        }
+    };
+    let mut changes = Vec::new();
+    for (fingerprint, (alert, state)) in &now {
+        let from = was.get(fingerprint).map_or("ok", |(_, state)| state);
+        if from != *state {
+            changes.push(transition_text("alert", &subject(alert), from, state, &detail(alert)));
+        }
+    }
+    for (fingerprint, (alert, state)) in &was {
+        if !now.contains_key(fingerprint) {
+            changes.push(transition_text("alert", &subject(alert), state, "ok", "resolved"));
+        }
+    }
+    changes
 }

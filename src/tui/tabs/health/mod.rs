@@ -368,7 +368,8 @@ fn record_changes(
 ) -> Result<(), crate::incident::record::IncidentError> {
     use crate::incident::record::{self, EventKind};
     for change in changes {
-        record::add_event_once(store, EventKind::Check, change, SAME_CHANGE_WITHIN, identity)?;
+        let kind = if change.starts_with("alert: ") { EventKind::Alert } else { EventKind::Check };
+        record::add_event_once(store, kind, change, SAME_CHANGE_WITHIN, identity)?;
     }
     Ok(())
 }
@@ -448,10 +449,15 @@ impl HealthTab {
                 return Vec::new();
             }
             Msg::Alerts(answer) => {
-                self.alerts.apply(answer);
+                let changes = self.alerts.apply(answer);
                 self.rebuild_alerts();
                 ctx.status.health = self.summary();
-                return Vec::new();
+                // Alerts that start or stop firing go onto the open incident's timeline, as check changes do.
+                return if ctx.status.incident.is_some() && !changes.is_empty() {
+                    vec![Effect::Timeline(changes)]
+                } else {
+                    Vec::new()
+                };
             }
         };
         let selected = self.selected.as_ref().map(|s| s.check);
