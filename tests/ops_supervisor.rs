@@ -484,7 +484,9 @@ async fn another_console_sees_follows_and_cancels_a_running_operation() {
             break;
         }
     }
-    firstwatch::tui::tabs::incident::execute(Effect::CancelOperation { id: operation.id }, &services);
+    let what = firstwatch::ops::confirm::Cancel { id: operation.id };
+    let confirmed = firstwatch::ops::confirm::by_second_press(&what, true, false).unwrap();
+    firstwatch::tui::tabs::incident::execute(Effect::CancelOperation { confirmed }, &services);
     let outcome = loop {
         if let Action::Msg(TabMsg::Incident(Msg::Finished { outcome, failed, .. })) = next_report(&mut reports).await {
             assert!(failed);

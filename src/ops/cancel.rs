@@ -1,6 +1,7 @@
 //! Cancelling a running operation, from whichever front end: the request, the
 //! refusal or the signal are each an audit row, so the log says who stopped what.
 
+use super::confirm::{Cancel, Confirmed};
 use super::output::supervisor_alive;
 use super::record::OperationRow;
 use crate::store::{AuditEntry, Store, StoreError};
@@ -37,9 +38,21 @@ pub fn audit(store: &Store, who: &Identity, row: &OperationRow, event: &str, det
 }
 
 /// Asks `row`'s supervisor to stop (SIGTERM; it stops the command's group and
-/// records the outcome). The operator has already confirmed; the request was audited.
-/// Returns the supervisor's pid.
-pub fn signal(store: &Store, who: &Identity, row: &OperationRow) -> Result<i32, NotCancelled> {
+/// records the outcome). The operator confirmed (`confirmed`, for this very
+/// operation); the request was audited. Returns the supervisor's pid.
+pub fn signal(
+    store: &Store,
+    who: &Identity,
+    confirmed: &Confirmed<Cancel>,
+    row: &OperationRow,
+) -> Result<i32, NotCancelled> {
+    if confirmed.what().id != row.id {
+        return Err(NotCancelled::Failed(format!(
+            "the confirmation was for operation #{}, not #{}",
+            confirmed.what().id,
+            row.id
+        )));
+    }
     if row.state.is_final() || !supervisor_alive(&row.output) {
         let _ = audit(store, who, row, "cancel-refused", "the operation is not running");
         return Err(NotCancelled::NotRunning(format!("operation #{} is not running ({})", row.id, row.state.as_str())));

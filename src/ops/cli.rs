@@ -239,29 +239,39 @@ fn cancel(store: &Store, who: &Identity, id: i64, typed: Option<&str>, yes: bool
         eprintln!("firstwatch ops: refused: the audit log cannot be written: {err}");
         return ExitCode::from(3);
     }
-    let refusal = if read_only {
-        Some("read-only session: nothing can be cancelled".to_string())
+    use super::confirm::{self, Cancel};
+    let what = Cancel { id };
+    // Each road to the token, and the refusal in this command's own words.
+    let confirmed = if read_only {
+        Err("read-only session: nothing can be cancelled".to_string())
     } else if let Some(typed) = typed {
-        (typed.trim() != id.to_string()).then(|| format!("--confirm `{typed}` does not match the operation id `{id}`"))
+        confirm::check(&what, typed, read_only).map_err(|_| {
+            format!("--confirm `{}` does not match the operation id `{id}`", crate::util::sanitize::sanitize_str(typed))
+        })
     } else if yes {
-        None
+        confirm::by_flag(&what, read_only).map_err(|refusal| refusal.to_string())
     } else if std::io::stdin().is_terminal() {
         eprintln!("operation #{id}: {} on {} by {}, started {}", row.name, row.target, row.user, row.started);
         let question = format!("type the operation id `{id}` to cancel it (enter alone keeps it running): ");
         match crate::util::prompt::ask(&question) {
-            Ok(Some(typed)) if typed.trim() == id.to_string() => None,
-            Ok(_) => Some("not confirmed at the prompt".to_string()),
-            Err(why) => Some(why),
+            Ok(Some(typed)) => {
+                confirm::check(&what, &typed, read_only).map_err(|_| "not confirmed at the prompt".to_string())
+            }
+            Ok(None) => Err("not confirmed at the prompt".to_string()),
+            Err(why) => Err(why),
         }
     } else {
-        Some("not confirmed: stdin is not a terminal; pass --yes or --confirm ID".into())
+        Err("not confirmed: stdin is not a terminal; pass --yes or --confirm ID".into())
     };
-    if let Some(why) = refusal {
-        let _ = audit("cancel-refused", why.clone());
-        eprintln!("firstwatch ops: refused: {why}; operation #{id} goes on");
-        return ExitCode::from(3);
-    }
-    match super::cancel::signal(store, who, &row) {
+    let confirmed = match confirmed {
+        Ok(confirmed) => confirmed,
+        Err(why) => {
+            let _ = audit("cancel-refused", why.clone());
+            eprintln!("firstwatch ops: refused: {why}; operation #{id} goes on");
+            return ExitCode::from(3);
+        }
+    };
+    match super::cancel::signal(store, who, &confirmed, &row) {
         Ok(_) => {}
         Err(super::cancel::NotCancelled::NotRunning(why)) | Err(super::cancel::NotCancelled::Failed(why)) => {
             eprintln!("firstwatch ops: {why}");

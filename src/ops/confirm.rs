@@ -10,7 +10,9 @@
 //! - low risk (a task run now, a new backup, a low-risk action): `y` or `yes`;
 //! - `--yes` from a script, for either;
 //! - for a low-risk operation only, the command itself ([`by_command`]): a
-//!   script that runs `backups create` asked for exactly that.
+//!   script that runs `backups create` asked for exactly that;
+//! - in the console, stopping a running operation: the same key pressed a
+//!   second time after the question was shown ([`by_second_press`]).
 //!
 //! A read-only session is refused whatever was typed. A supervisor rebuilds the
 //! token its front end confirmed from the job it was handed ([`relayed`]).
@@ -139,6 +141,19 @@ pub fn by_command<T: Confirmable>(what: &T, read_only: bool) -> Result<Confirmed
     Ok(Confirmed { what: what.clone(), dry_run: false })
 }
 
+/// For the console's stop key: pressed once it asks ("press c again to cancel
+/// ..."), pressed again it confirms. Only a cancel is confirmed this way: it
+/// stops something, and the question named what.
+pub fn by_second_press(what: &Cancel, asked: bool, read_only: bool) -> Result<Confirmed<Cancel>, Refusal> {
+    if read_only {
+        return Err(Refusal::ReadOnly);
+    }
+    if !asked {
+        return Err(Refusal::NeedsWord { expected: "the same key again".into() });
+    }
+    Ok(Confirmed { what: what.clone(), dry_run: false })
+}
+
 /// A dry run changes nothing, so it needs no word; a read-only session still refuses it
 /// (it would write audit rows as though it could act).
 pub fn dry_run<T: Confirmable>(what: &T, read_only: bool) -> Result<Confirmed<T>, Refusal> {
@@ -180,6 +195,12 @@ pub struct NewBackup {
     pub set: String,
 }
 
+/// Stopping operation `id` before its end (SIGTERM to its supervisor).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cancel {
+    pub id: i64,
+}
+
 /// A scheduled task run now, outside its schedule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskRun {
@@ -213,6 +234,13 @@ impl Confirmable for Prune {
 impl Confirmable for NewBackup {
     fn word(&self) -> Word {
         Word::Yes
+    }
+}
+
+/// A cancel may leave a deploy half-done: the operation's id.
+impl Confirmable for Cancel {
+    fn word(&self) -> Word {
+        Word::Name(self.id.to_string())
     }
 }
 
@@ -375,5 +403,16 @@ mod tests {
             assert!(check(&expiry, wrong, false).is_err(), "{wrong}");
         }
         assert_eq!(by_flag(&expiry, true).unwrap_err(), Refusal::ReadOnly);
+    }
+
+    #[test]
+    fn a_cancel_takes_the_operation_id_or_a_second_press_in_the_console() {
+        let cancel = Cancel { id: 12 };
+        assert!(check(&cancel, "12", false).is_ok());
+        assert!(matches!(check(&cancel, "1", false), Err(Refusal::Mismatch { .. })));
+        assert!(by_command(&cancel, false).is_err(), "the command alone does not stop an operation");
+        assert!(by_second_press(&cancel, false, false).is_err(), "the first press only asks");
+        assert_eq!(by_second_press(&cancel, true, false).unwrap().what(), &cancel);
+        assert_eq!(by_second_press(&cancel, true, true), Err(Refusal::ReadOnly));
     }
 }

@@ -158,9 +158,9 @@ pub fn execute(effect: Effect, services: &Services) {
                 let _ = sources.send(wrap(msg)).await;
             });
         }
-        Effect::CancelOperation { id } => {
+        Effect::CancelOperation { confirmed } => {
             tokio::spawn(async move {
-                let notice = tokio::task::spawn_blocking(move || cancel_operation(&store, &who, id))
+                let notice = tokio::task::spawn_blocking(move || cancel_operation(&store, &who, &confirmed))
                     .await
                     .unwrap_or_else(|err| err.to_string());
                 let _ = sources.send(wrap(Msg::Notice(notice))).await;
@@ -306,7 +306,12 @@ async fn follow_existing(
 }
 
 /// The console's cancel of an operation it did not start: audited like `ops cancel`.
-fn cancel_operation(store: &Store, who: &crate::util::identity::Identity, id: i64) -> String {
+fn cancel_operation(
+    store: &Store,
+    who: &crate::util::identity::Identity,
+    confirmed: &ops::confirm::Confirmed<ops::confirm::Cancel>,
+) -> String {
+    let id = confirmed.what().id;
     let row = match ops::record::get(store, id) {
         Ok(Some(row)) => row,
         Ok(None) => return format!("no operation #{id}"),
@@ -315,7 +320,7 @@ fn cancel_operation(store: &Store, who: &crate::util::identity::Identity, id: i6
     if let Err(err) = ops::cancel::audit(store, who, &row, "cancel-request", "from the console") {
         return format!("refused: the audit log cannot be written: {err}");
     }
-    match ops::cancel::signal(store, who, &row) {
+    match ops::cancel::signal(store, who, confirmed, &row) {
         Ok(_) => format!("cancelling operation #{id}; its outcome follows in the pane"),
         Err(why) => why.to_string(),
     }

@@ -267,9 +267,9 @@ pub enum Effect {
         id: i64,
         output: std::path::PathBuf,
     },
-    /// Ask operation `id`'s supervisor to stop it (confirmed; audited).
+    /// Ask an operation's supervisor to stop it (confirmed; audited).
     CancelOperation {
-        id: i64,
+        confirmed: crate::ops::confirm::Confirmed<crate::ops::confirm::Cancel>,
     },
     /// Run a runbook step's health check once and put its verdict on the timeline.
     RunCheck {

@@ -403,14 +403,23 @@ impl IncidentTab {
         let Some(canceller) = run.canceller.clone() else {
             // Followed, not started here: its supervisor is asked, through the audited road.
             let Some(id) = run.operation else { return Vec::new() };
-            if !run.cancel_asked {
-                run.cancel_asked = true;
-                let question = format!("press c again to cancel {} (its supervisor stops it)", run.name);
-                return self.say(&question);
-            }
-            run.cancel_asked = false;
-            self.notice = Some(format!("asking operation #{id} to stop"));
-            return vec![Effect::CancelOperation { id }];
+            // The first press asks; the second confirms and starts the question over.
+            let asked = run.cancel_asked;
+            run.cancel_asked = !asked;
+            return match crate::ops::confirm::by_second_press(
+                &crate::ops::confirm::Cancel { id },
+                asked,
+                self.read_only,
+            ) {
+                Ok(confirmed) => {
+                    self.notice = Some(format!("asking operation #{id} to stop"));
+                    vec![Effect::CancelOperation { confirmed }]
+                }
+                Err(_) => {
+                    let question = format!("press c again to cancel {} (its supervisor stops it)", run.name);
+                    self.say(&question)
+                }
+            };
         };
         if !run.cancel_asked {
             run.cancel_asked = true;
