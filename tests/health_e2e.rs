@@ -13,8 +13,11 @@ fn the_demo_health_tab_shows_live_failures_suppression_and_the_detail_pane() {
     std::fs::create_dir_all(&home).unwrap();
     let demo_dir = dir.path().join("demo");
     let env = [("HOME", home.to_str().unwrap()), ("XDG_CONFIG_HOME", home.to_str().unwrap())];
-    // 132 columns: the demo's fleet rows take some of the name column at 120.
-    let mut session = PtySession::spawn(&["demo", "--dir", demo_dir.to_str().unwrap()], &env, 132, 40);
+    // 200 columns: the demo's fleet rows take some of the name column, and during the
+    // demo's maintenance windows (02:00-03:00 daily, Sunday 03:00) each failing row's
+    // message is prefixed "expected (maintenance): ", which must not push the
+    // suppression out of sight, whatever time of day the test runs.
+    let mut session = PtySession::spawn(&["demo", "--dir", demo_dir.to_str().unwrap()], &env, 200, 40);
     let live = session.wait_for(Duration::from_secs(40), |screen| {
         let text = screen.contents();
         text.contains("✓ api") && text.contains("✗ orders") && text.contains("↳ checkout")
