@@ -485,6 +485,13 @@ fn alerts_that_start_stop_or_are_silenced_go_on_the_open_incidents_timeline() {
         ],
     );
 
+    // An alert sent again as unprocessed (on its way through silences) has not resolved.
+    let unprocessed = alert(&[("alertname", "QueueBacklog")], &[], "unprocessed", 1);
+    let lines = timeline_of(update(&mut model, answer_of("am", vec![disk("active"), unprocessed]), now));
+    assert!(lines.is_empty(), "{lines:?}");
+    let lines = timeline_of(update(&mut model, answer_of("am", vec![disk("active"), backlog.clone()]), now));
+    assert!(lines.is_empty(), "firing before and after: {lines:?}");
+
     // An engine that cannot be read has resolved nothing; its next answer is compared with its last good one.
     let failed = EngineAlerts { engine: "am".into(), read: Err("engine `am`: timed out".into()), at: wall() };
     let lines = timeline_of(update(&mut model, Action::Msg(TabMsg::Health(Msg::Alerts(Arc::new(failed)))), now));

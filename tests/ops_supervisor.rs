@@ -401,6 +401,25 @@ fn the_target_stays_locked_until_what_the_command_left_in_its_group_has_ended() 
 }
 
 #[test]
+fn a_cancel_while_the_command_s_leftovers_run_ends_the_operation_cancelled() {
+    let fixture = Fixture::with_script("sleep 1000 & echo $! > grandchild; echo $$ > child; echo started");
+    let front = fixture.start_action();
+    let (child, grandchild) = (fixture.pid("child"), fixture.pid("grandchild"));
+    wait_until("the command itself to exit", || !alive(child));
+    let id = fixture.operations()[0]["id"].as_i64().unwrap().to_string();
+    let cancelled = fixture.run(&["ops", "cancel", &id, "--yes"]);
+    assert!(cancelled.status.success(), "{}", String::from_utf8_lossy(&cancelled.stderr));
+    let output = front.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "a cancelled deploy is not a success: {stderr}");
+    let row = fixture.wait_done();
+    assert_eq!(row["state"], "cancelled", "{row}");
+    assert!(!alive(grandchild), "the leftover was stopped");
+    let events = fixture.audit_events();
+    assert!(!events.iter().any(|e| e == "succeeded"), "{events:?}");
+}
+
+#[test]
 fn what_a_command_leaves_behind_is_stopped_at_its_timeout_and_said() {
     let dir = tempfile::tempdir().unwrap();
     let script = "sleep 1000 & echo $! > grandchild; echo started";

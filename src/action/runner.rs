@@ -292,6 +292,9 @@ pub async fn run_observed(
     if let (true, None, Some(group)) = (request.until_group_ends, &stopped_by, group) {
         let mut pause = LEFTOVER_POLL_MIN;
         let mut told = false;
+        // The next look at the group; output lines do not bring it forward, so a chatty
+        // leftover costs one /proc scan per pause, not one per line.
+        let mut look = tokio::time::Instant::now();
         loop {
             let processes = crate::util::child::group_members(group);
             if processes == 0 {
@@ -302,19 +305,27 @@ pub async fn run_observed(
                 let for_up_to = deadline.deadline().saturating_duration_since(tokio::time::Instant::now());
                 on_event(RunEvent::Lingering { processes, for_up_to });
             }
-            tokio::select! {
-                Some(item) = lines.recv() => take(&mut captured, item),
-                () = tokio::time::sleep(pause) => pause = (pause * 2).min(LEFTOVER_POLL_MAX),
-                () = &mut deadline => {
-                    left_behind = processes;
-                    stop_leftovers(group, request.grace).await;
-                    break;
+            look += pause;
+            pause = (pause * 2).min(LEFTOVER_POLL_MAX);
+            let wait = tokio::time::sleep_until(look);
+            tokio::pin!(wait);
+            let stop_now = loop {
+                tokio::select! {
+                    Some(item) = lines.recv() => take(&mut captured, item),
+                    () = &mut wait => break None,
+                    () = &mut deadline => break Some(Ending::TimedOut),
+                    () = cancel.fired() => break Some(Ending::Cancelled),
                 }
-                () = cancel.fired() => {
-                    left_behind = processes;
-                    stop_leftovers(group, request.grace).await;
-                    break;
+            };
+            if let Some(ending) = stop_now {
+                left_behind = processes;
+                // A cancel ends the run as cancelled, though the command itself had exited; at
+                // the timeout the command's own ending stands, and the note says what was stopped.
+                if ending == Ending::Cancelled {
+                    stopped_by = Some(ending);
                 }
+                stop_leftovers(group, request.grace).await;
+                break;
             }
         }
     }
@@ -396,8 +407,11 @@ async fn stop_leftovers(group: i32, grace: Duration) {
         tokio::time::sleep(pause.min(deadline.saturating_duration_since(tokio::time::Instant::now()))).await;
         pause = (pause * 2).min(LEFTOVER_POLL_MAX);
     }
-    signal_group(group, Signal::SIGKILL);
-    until_gone(group).await;
+    // Only while members remain: once the group is empty its id may be reused.
+    if group_members(group) > 0 {
+        signal_group(group, Signal::SIGKILL);
+        until_gone(group).await;
+    }
 }
 
 /// SIGKILL is delivered asynchronously: wait (briefly) until the group is gone,

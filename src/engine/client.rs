@@ -134,7 +134,9 @@ impl Engine {
             // Connect where the URL points, but speak (SNI, certificate check) as `server_name`.
             Some(server_name) => {
                 let addressed = server_name::address(&base, server_name)?;
-                builder = builder.dns_resolver(std::sync::Arc::new(addressed.resolver));
+                // No proxy from the environment: it would be asked for `server_name`, not the
+                // URL's host, and NO_PROXY would be matched against the wrong name.
+                builder = builder.dns_resolver(std::sync::Arc::new(addressed.resolver)).no_proxy();
                 (addressed.url, Some(addressed.host_header), format!("{place} as {server_name}"))
             }
             None => (base.clone(), None, place),

@@ -109,9 +109,12 @@ pub fn start_with(
     let (commands, command_rx) = mpsc::channel(64);
     let (results, result_rx) = mpsc::channel(RESULTS_QUEUE);
     let triggers: Vec<Arc<Notify>> = specs.iter().map(|_| Arc::new(Notify::new())).collect();
-    let grid = Grid { origin: Instant::now(), step: WAKE_GRID };
+    let origin = Instant::now();
     for (index, spec) in specs.iter().enumerate() {
         let stamp = clock.clone();
+        // A check that runs more often than a few slots keeps its own time.
+        let step = if spec.every >= WAKE_GRID * 4 { WAKE_GRID } else { Duration::from_nanos(1) };
+        let grid = Grid { origin, step };
         let task = schedule(index, spec.clone(), prober.clone(), stamp, triggers[index].clone(), results.clone(), grid);
         tokio::spawn(task);
     }

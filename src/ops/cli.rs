@@ -251,7 +251,9 @@ fn cancel(store: &Store, who: &Identity, id: i64, typed: Option<&str>, yes: bool
     } else if yes {
         confirm::by_flag(&what, read_only).map_err(|refusal| refusal.to_string())
     } else if std::io::stdin().is_terminal() {
-        eprintln!("operation #{id}: {} on {} by {}, started {}", row.name, row.target, row.user, row.started);
+        use crate::util::sanitize::sanitize_str as clean;
+        let (name, target, user) = (clean(&row.name), clean(&row.target), clean(&row.user));
+        eprintln!("operation #{id}: {name} on {target} by {user}, started {}", row.started);
         let question = format!("type the operation id `{id}` to cancel it (enter alone keeps it running): ");
         match crate::util::prompt::ask(&question) {
             Ok(Some(typed)) => {

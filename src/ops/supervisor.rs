@@ -387,6 +387,9 @@ async fn run_restore(
         output: output.path().to_path_buf(),
         incident_id: crate::incident::record::open_incident_id(&store).ok().flatten(),
     };
+    // SIGTERM is taken as a cancel from the moment the operation can be listed (and so
+    // cancelled); its default action would end the supervisor without an outcome.
+    let terms = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let id = match record::insert(&store, new, &job.who) {
         Ok(id) => id,
         Err(err) => {
@@ -411,7 +414,7 @@ async fn run_restore(
 
     let cancel = Cancel::new();
     let on_term = cancel.clone();
-    if let Ok(mut terms) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    if let Some(mut terms) = terms {
         tokio::spawn(async move {
             if terms.recv().await.is_some() {
                 on_term.cancel();
@@ -630,6 +633,8 @@ where
         output: output.path().to_path_buf(),
         incident_id: crate::incident::record::open_incident_id(&store).ok().flatten(),
     };
+    // As for a restore: SIGTERM is a cancel from the moment the operation is listed.
+    let terms = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let id = match record::insert(&store, new, &job.who) {
         Ok(id) => id,
         Err(err) => {
@@ -656,7 +661,7 @@ where
     }
     handshake.started(id, output.path());
     add_to_open(&store, EventKind::Action, &format!("{name} started"), &job.who);
-    if let Ok(mut terms) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    if let Some(mut terms) = terms
         && let Ok(mut noted) = output.try_clone()
     {
         tokio::spawn(async move {

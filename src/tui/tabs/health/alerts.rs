@@ -21,8 +21,9 @@ pub struct AlertsSection {
     /// The selected line, while the selection is in this section (never a heading).
     pub(super) cursor: Option<usize>,
     pub(super) counts: Counts,
-    /// Each engine's last answer that could be read, what the next one is compared with.
-    last_read: Vec<Option<Arc<EngineAlerts>>>,
+    /// How each engine's alerts stood for the timeline after its last good answer
+    /// (none before its first), what the next answer is compared with.
+    known: Vec<Option<Known>>,
     /// Where the lines were last drawn, for mouse clicks.
     pub(super) hits: std::cell::Cell<super::super::ListHits>,
 }
@@ -103,13 +104,14 @@ impl AlertsSection {
                 self.engines.len() - 1
             }
         };
-        self.last_read.resize(self.engines.len(), None);
+        self.known.resize(self.engines.len(), None);
         let mut changes = Vec::new();
         if answer.read.is_ok() {
-            if let Some(before) = &self.last_read[index] {
-                changes = alert_changes(before, &answer);
+            let (now, changed) = alert_changes(self.known[index].as_ref(), &answer);
+            if self.known[index].is_some() {
+                changes = changed;
             }
-            self.last_read[index] = Some(answer.clone());
+            self.known[index] = Some(now);
         }
         self.results[index] = Some(answer);
         changes
@@ -258,15 +260,22 @@ fn timeline_state(alert: &AlertView) -> Option<&'static str> {
 
 /// The lines for what changed between two answers of one engine, in the form the
 /// incident timeline folds per subject (`alert: ApiDown (am) ok → firing: ...`).
-fn alert_changes(before: &EngineAlerts, after: &EngineAlerts) -> Vec<String> {
-    let states = |answer: &EngineAlerts| -> std::collections::BTreeMap<String, (Arc<AlertView>, &'static str)> {
-        answer
-            .alerts()
-            .into_iter()
-            .filter_map(|alert| Some((alert.fingerprint.clone(), (alert.clone(), timeline_state(alert)?))))
-            .collect()
-    };
-    let (was, now) = (states(before), states(after));
+/// An engine's alerts by fingerprint, with the state the timeline last gave each.
+type Known = std::collections::BTreeMap<String, (Arc<AlertView>, &'static str)>;
+
+/// How `after` stands against what was `known`, and the lines for what changed, in the
+/// form the incident timeline folds per subject (`alert: ApiDown (am) ok → firing: ...`).
+/// An unprocessed alert keeps the state it had: it is on its way through silences.
+fn alert_changes(known: Option<&Known>, after: &EngineAlerts) -> (Known, Vec<String>) {
+    let empty = Known::new();
+    let was = known.unwrap_or(&empty);
+    let mut now = Known::new();
+    for alert in after.alerts() {
+        let state = timeline_state(alert).or_else(|| was.get(&alert.fingerprint).map(|(_, state)| *state));
+        if let Some(state) = state {
+            now.insert(alert.fingerprint.clone(), (alert.clone(), state));
+        }
+    }
     let subject = |alert: &AlertView| format!("{} ({})", alert.name, alert.engine);
     let detail = |alert: &AlertView| {
         let severity = alert.severity_label.as_deref().unwrap_or("no severity");
@@ -282,10 +291,12 @@ fn alert_changes(before: &EngineAlerts, after: &EngineAlerts) -> Vec<String> {
             changes.push(transition_text("alert", &subject(alert), from, state, &detail(alert)));
         }
     }
-    for (fingerprint, (alert, state)) in &was {
-        if !now.contains_key(fingerprint) {
+    // Still sent, only unprocessed and never seen otherwise: neither firing nor resolved yet.
+    let sent: std::collections::HashSet<&str> = after.alerts().into_iter().map(|a| a.fingerprint.as_str()).collect();
+    for (fingerprint, (alert, state)) in was {
+        if !sent.contains(fingerprint.as_str()) {
             changes.push(transition_text("alert", &subject(alert), state, "ok", "resolved"));
         }
     }
-    changes
+    (now, changes)
 }
