@@ -297,6 +297,32 @@ fn not_recorded(err: crate::store::StoreError) -> String {
     format!("the operation cannot be recorded, so nothing was run: {err}")
 }
 
+/// Lists an operation that runs in this process (a restore, prune, new backup or
+/// task) in the operations table. SIGTERM is a cancel from that moment on, since
+/// the operation can then be cancelled, and its default would end the supervisor
+/// without an outcome; the caller reads the returned stream.
+fn register_blocking(
+    store: &Store,
+    kind: &str,
+    name: &str,
+    target: String,
+    output: &OutputWriter,
+    who: &Identity,
+) -> Result<(i64, Option<tokio::signal::unix::Signal>), String> {
+    let new = NewOperation {
+        kind: kind.into(),
+        name: name.to_string(),
+        target,
+        argv: None,
+        supervisor_pid: std::process::id(),
+        output: output.path().to_path_buf(),
+        incident_id: crate::incident::record::open_incident_id(store).ok().flatten(),
+    };
+    let terms = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let id = record::insert(store, new, who).map_err(not_recorded)?;
+    Ok((id, terms))
+}
+
 /// Closes the row of an operation that was refused after it was recorded, and tells the front end.
 fn refuse_recorded(store: &Store, id: i64, why: &str, handshake: &mut Handshake) -> i32 {
     // The refusal is what the front end hears; a row the store cannot close is closed by the next recovery.
@@ -378,22 +404,10 @@ async fn run_restore(
         }
     };
     let name = format!("restore {}", plan.set);
-    let new = NewOperation {
-        kind: "restore".into(),
-        name: name.clone(),
-        target: plan.lock.clone(),
-        argv: None,
-        supervisor_pid: std::process::id(),
-        output: output.path().to_path_buf(),
-        incident_id: crate::incident::record::open_incident_id(&store).ok().flatten(),
-    };
-    // SIGTERM is taken as a cancel from the moment the operation can be listed (and so
-    // cancelled); its default action would end the supervisor without an outcome.
-    let terms = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let id = match record::insert(&store, new, &job.who) {
-        Ok(id) => id,
-        Err(err) => {
-            handshake.refuse(&not_recorded(err));
+    let (id, terms) = match register_blocking(&store, "restore", &name, plan.lock.clone(), output, &job.who) {
+        Ok(registered) => registered,
+        Err(why) => {
+            handshake.refuse(&why);
             return 3;
         }
     };
@@ -624,21 +638,10 @@ async fn run_blocking<W>(
 where
     W: FnOnce(&Store, &Identity, &mut Option<OutputWriter>, &mut dyn FnMut()) -> (State, i32, String) + Send + 'static,
 {
-    let new = NewOperation {
-        kind: kind.into(),
-        name: name.clone(),
-        target,
-        argv: None,
-        supervisor_pid: std::process::id(),
-        output: output.path().to_path_buf(),
-        incident_id: crate::incident::record::open_incident_id(&store).ok().flatten(),
-    };
-    // As for a restore: SIGTERM is a cancel from the moment the operation is listed.
-    let terms = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let id = match record::insert(&store, new, &job.who) {
-        Ok(id) => id,
-        Err(err) => {
-            handshake.refuse(&not_recorded(err));
+    let (id, terms) = match register_blocking(&store, kind, &name, target, output, &job.who) {
+        Ok(registered) => registered,
+        Err(why) => {
+            handshake.refuse(&why);
             return 3;
         }
     };
