@@ -372,6 +372,22 @@ fn unknown_set(sets: &[BackupSet], name: &str) -> String {
 }
 
 /// Finds a backup by name (or `latest`) across the chosen sets.
+/// The set and backup a command names (`latest` or a backup's name, within `--set`),
+/// as a usage message when there is none or more than one.
+pub(super) fn locate(
+    sets: &[BackupSet],
+    store: Option<&Store>,
+    id: &str,
+    set: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(BackupSet, super::overview::BackupState), String> {
+    let chosen: Vec<BackupSet> = pick_sets(sets, set)?.into_iter().cloned().collect();
+    let states = survey(&chosen, store, now);
+    let (state, backup) = find(&states, id)?;
+    let set = chosen.iter().find(|s| s.name == state.name).ok_or("set vanished")?;
+    Ok((set.clone(), backup.clone()))
+}
+
 pub(super) fn find<'a>(states: &'a [SetState], id: &str) -> Result<(&'a SetState, &'a BackupState), String> {
     let mut found = Vec::new();
     for set in states {
@@ -412,16 +428,10 @@ fn restore_command(
     zone: Zone,
 ) -> ExitCode {
     let who = Identity::current();
-    let chosen = match pick_sets(sets, request.set.as_deref()) {
-        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
-        Err(message) => return usage(message),
-    };
-    let states = survey(&chosen, store, now);
-    let (state, backup) = match find(&states, &request.id) {
+    let (set, backup) = match locate(sets, store, &request.id, request.set.as_deref(), now) {
         Ok(found) => found,
         Err(message) => return usage(message),
     };
-    let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
     let refuse = |target: Option<&std::path::Path>, reason: &str| {
         if let Some(store) = store {
             restore::audit_not_run(store, &who, &set.name, target, "restore-refused", reason);
@@ -432,7 +442,7 @@ fn restore_command(
     if read_only && !request.dry_run {
         return refuse(None, "read-only mode (--read-only or settings.read_only)");
     }
-    let mut plan = match restore::plan(set, &backup.entry, request.to.as_deref(), now) {
+    let mut plan = match restore::plan(&set, &backup.entry, request.to.as_deref(), now) {
         Ok(plan) => plan,
         Err(err) => return refuse(request.to.as_deref(), &err.to_string()),
     };
@@ -442,7 +452,7 @@ fn restore_command(
     let mut status = backup.status();
     if matches!(status, super::Status::Unverified | super::Status::Changed) {
         eprintln!("verifying the backup first…");
-        if let Some(result) = check_and_record(set, &backup.entry, store, &mut silent(), &Cancel::new()) {
+        if let Some(result) = check_and_record(&set, &backup.entry, store, &mut silent(), &Cancel::new()) {
             status = if result.ok { super::Status::Ok(result.detail) } else { super::Status::Corrupt(result.detail) };
             println!("  verification: {}", sanitize_str(&status.label()));
         }

@@ -2,10 +2,9 @@
 //! differs from its restore target now.
 
 use super::BackupSet;
-use super::cli::{find, pick_sets, usage};
+use super::cli::{locate, usage};
 use super::contents::{self, Contents};
 use super::human_bytes;
-use super::overview::survey;
 use crate::store::Store;
 use crate::util::sanitize::sanitize_str;
 use chrono::Utc;
@@ -20,16 +19,10 @@ pub(super) fn compare_command(
     to: Option<PathBuf>,
     json: bool,
 ) -> ExitCode {
-    let chosen = match pick_sets(sets, set) {
-        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
-        Err(message) => return usage(message),
-    };
-    let states = survey(&chosen, store, Utc::now());
-    let (state, backup) = match find(&states, id) {
+    let (set, backup) = match locate(sets, store, id, set, Utc::now()) {
         Ok(found) => found,
         Err(message) => return usage(message),
     };
-    let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
     let Some(target) = to.or_else(|| set.restore_to.clone()) else {
         return usage(format!("backup set `{}` has no restore_to; pass --to PATH", set.name));
     };
@@ -41,7 +34,7 @@ pub(super) fn compare_command(
         Ok(comparison) => {
             println!(
                 "{} / {} against {}: {}",
-                state.name,
+                set.name,
                 sanitize_str(&backup.entry.name),
                 target.display(),
                 comparison.summary()
@@ -75,23 +68,17 @@ pub(super) fn compare_command(
 }
 
 pub(super) fn show(sets: &[BackupSet], store: Option<&Store>, id: &str, set: Option<&str>, json: bool) -> ExitCode {
-    let chosen = match pick_sets(sets, set) {
-        Ok(chosen) => chosen.into_iter().cloned().collect::<Vec<_>>(),
-        Err(message) => return usage(message),
-    };
-    let states = survey(&chosen, store, Utc::now());
-    let (state, backup) = match find(&states, id) {
+    let (set, backup) = match locate(sets, store, id, set, Utc::now()) {
         Ok(found) => found,
         Err(message) => return usage(message),
     };
-    let Some(set) = chosen.iter().find(|s| s.name == state.name) else { return usage("set vanished") };
     match contents::read(set.format, &backup.entry.path, &set.check) {
         Ok(contents) if json => {
             println!("{}", serde_json::to_string_pretty(&contents).unwrap_or_else(|_| "{}".into()));
             ExitCode::SUCCESS
         }
         Ok(contents) => {
-            println!("{} / {} ({})", state.name, sanitize_str(&backup.entry.name), set.format);
+            println!("{} / {} ({})", set.name, sanitize_str(&backup.entry.name), set.format);
             print_contents(&contents);
             ExitCode::SUCCESS
         }
