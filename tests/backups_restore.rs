@@ -777,36 +777,42 @@ impl BigRestore {
         })
     }
 
-    /// Starts `firstwatch backups restore latest --yes` and SIGKILLs the process doing the
-    /// restore (its supervisor, named in the staging entry) once `fraction` of the backup
-    /// is staged, watching the folder for the staging entry to grow.
-    fn kill_part_way(&self, fraction: f64) {
+    /// Starts `firstwatch backups restore latest --yes` (with `extra` arguments, from
+    /// `cwd`) and returns its front end once `threshold` bytes are staged, watching the
+    /// folder for the staging entry to grow.
+    fn restore_staged(&self, extra: &[&str], cwd: &std::path::Path, threshold: u64) -> std::process::Child {
         use notify::Watcher;
         let (events, changes) = std::sync::mpsc::channel();
         let mut watcher = notify::recommended_watcher(events).unwrap();
         watcher.watch(&self.data(), notify::RecursiveMode::Recursive).unwrap();
         let mut child = files::firstwatch(&self.config, self.dir.path())
             .args(["backups", "restore", "latest", "--yes"])
+            .args(extra)
+            .current_dir(cwd)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        let threshold = (self.total as f64 * fraction) as u64;
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        loop {
-            if self.staged_bytes() >= threshold {
-                let restorer = self.staging_pid().expect("the staging entry names its process");
-                // SAFETY: the restoring process this test started (through the front end).
-                assert_eq!(unsafe { libc::kill(restorer, libc::SIGKILL) }, 0);
-                break;
-            }
+        while self.staged_bytes() < threshold {
             if let Some(status) = child.try_wait().unwrap() {
-                panic!("the restore ended ({status}) before {threshold} bytes were staged");
+                panic!("the front end ended ({status}) before {threshold} bytes were staged");
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             // Each write to the staging entry wakes this; the deadline only guards against a hang.
             changes.recv_timeout(left).expect("no progress from the restore within two minutes").ok();
         }
+        child
+    }
+
+    /// SIGKILLs the process doing a restore (its supervisor, named in the staging
+    /// entry) once `fraction` of the backup is staged.
+    fn kill_part_way(&self, fraction: f64) {
+        let threshold = (self.total as f64 * fraction) as u64;
+        let mut child = self.restore_staged(&[], self.dir.path(), threshold.max(1));
+        let restorer = self.staging_pid().expect("the staging entry names its process");
+        // SAFETY: the restoring process this test started (through the front end).
+        assert_eq!(unsafe { libc::kill(restorer, libc::SIGKILL) }, 0);
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(1), "the front end reports the restore it followed as failed: {status}");
     }
@@ -873,24 +879,12 @@ fn an_archive_restore_killed_part_way_leaves_a_whole_target_and_no_debris() {
 fn a_restore_outlives_its_front_end_killed_part_way_and_finishes_audited() {
     use notify::Watcher;
     let big = BigRestore::new(BackupFormat::TarGz);
+    // The restore's writes pace the wait for its end, below.
     let (events, changes) = std::sync::mpsc::channel();
     let mut watcher = notify::recommended_watcher(events).unwrap();
     watcher.watch(&big.data(), notify::RecursiveMode::Recursive).unwrap();
-    let mut front = files::firstwatch(&big.config, big.dir.path())
-        .args(["backups", "restore", "latest", "--yes"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     // As soon as the restore is under way, its terminal goes away.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while big.staged_bytes() == 0 {
-        if let Some(status) = front.try_wait().unwrap() {
-            panic!("the front end ended ({status}) before the restore staged anything");
-        }
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        changes.recv_timeout(left).expect("the restore never started").ok();
-    }
+    let mut front = big.restore_staged(&[], big.dir.path(), 1);
     front.kill().unwrap();
     front.wait().unwrap();
     assert!(big.staging_pid().is_some(), "the restore is still staging");
@@ -1006,28 +1000,10 @@ fn wait_gone(pid: i32) {
 
 #[test]
 fn a_restore_killed_with_its_front_end_is_cleared_by_the_next_command_whatever_it_is() {
-    use notify::Watcher;
     let mut big = BigRestore::new(BackupFormat::Gz);
     // Somewhere no backup set names, typed relative to where the operator stands.
     big.target = big.data().join("elsewhere.bin");
-    let (events, changes) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(events).unwrap();
-    watcher.watch(&big.data(), notify::RecursiveMode::Recursive).unwrap();
-    let mut front = files::firstwatch(&big.config, big.dir.path())
-        .args(["backups", "restore", "latest", "--yes", "--to", "./elsewhere.bin"])
-        .current_dir(big.data())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while big.staged_bytes() == 0 {
-        if let Some(status) = front.try_wait().unwrap() {
-            panic!("the front end ended ({status}) before the restore staged anything");
-        }
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        changes.recv_timeout(left).expect("the restore never started").ok();
-    }
+    let mut front = big.restore_staged(&["--to", "./elsewhere.bin"], &big.data(), 1);
     // Nobody is left to notice: the front end first, then the supervisor, both outright.
     front.kill().unwrap();
     front.wait().unwrap();
