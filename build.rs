@@ -1,21 +1,87 @@
-//! Release binaries pack their relocations (`-z pack-relative-relocs`, DT_RELR):
-//! about 0.4 MB smaller, and fewer pages read at every start.
+//! Link-time choices for release binaries built where they will run.
 //!
-//! Only where the C library that will run the binary applies them: glibc
-//! before 2.36 ignores DT_RELR, and a binary whose relocations are skipped
-//! crashes. The binary runs where it was built (`cargo run`, `cargo install`),
-//! so the build host's glibc is asked; a cross build is left as it was.
+//! Symbols are dropped by the linker (`--strip-all`) unless
+//! FIRSTWATCH_KEEP_SYMBOLS is set, which link/record-hot-functions.sh needs.
+//!
+//! Relocations are packed (`-z pack-relative-relocs`, DT_RELR): about 0.4 MB
+//! smaller, and fewer pages read at every start. Only where the C library that
+//! will run the binary applies them: glibc before 2.36 ignores DT_RELR, and a
+//! binary whose relocations are skipped crashes. The binary runs where it was
+//! built (`cargo run`, `cargo install`), so the build host's glibc is asked; a
+//! cross build is left as it was.
+//!
+//! The functions that run while the console idles and shows the demo are laid
+//! out together (`link/hot-functions.txt`). The kernel maps code in 64 KiB
+//! windows around every page that runs, so scattered hot functions made most of
+//! the binary resident; grouped, they fill a few hundred pages. Only with LLD
+//! (the linker Rust uses on x86_64 Linux since 1.90) and when no other linker
+//! was asked for: a symbol missing from the binary is skipped silently, so a
+//! stale list costs memory, never a build.
 
 use std::ffi::{CStr, c_char};
+use std::path::Path;
+use std::process::Command;
+
+const LINKER_VARS: [&str; 3] =
+    ["CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER", "RUSTC_LINKER", "FIRSTWATCH_NO_CODE_ORDER"];
+const KEEP_SYMBOLS: &str = "FIRSTWATCH_KEEP_SYMBOLS";
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
+    println!("cargo::rerun-if-changed=link/hot-functions.txt");
+    for name in LINKER_VARS.iter().chain([&KEEP_SYMBOLS]) {
+        println!("cargo::rerun-if-env-changed={name}");
+    }
     let var = |name: &str| std::env::var(name).unwrap_or_default();
     let release = var("PROFILE") == "release";
     let native = var("TARGET") == var("HOST");
-    if release && native && var("CARGO_CFG_TARGET_ENV") == "gnu" && glibc_applies_relr() {
+    if release && var("CARGO_CFG_TARGET_OS") == "linux" && var(KEEP_SYMBOLS).is_empty() {
+        println!("cargo::rustc-link-arg-bins=-Wl,--strip-all");
+    }
+    if !(release && native && var("CARGO_CFG_TARGET_ENV") == "gnu") {
+        return;
+    }
+    if glibc_applies_relr() {
         println!("cargo::rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
+    if links_with_default_lld(&var) {
+        let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("link/hot-functions.txt");
+        println!("cargo::rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", order.display());
+        println!("cargo::rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+    }
+}
+
+/// Whether the bins are linked by the LLD that rustc ships and picks by default.
+fn links_with_default_lld(var: &dyn Fn(&str) -> String) -> bool {
+    if var("TARGET") != "x86_64-unknown-linux-gnu" || LINKER_VARS.iter().any(|name| !var(name).is_empty()) {
+        return false;
+    }
+    let flags = var("CARGO_ENCODED_RUSTFLAGS");
+    if ["linker", "fuse-ld", "link-self-contained"].iter().any(|flag| flags.contains(flag)) {
+        return false;
+    }
+    let rustc = var("RUSTC");
+    rustc_minor(&rustc).is_some_and(|minor| minor >= 90) && ships_lld(&rustc)
+}
+
+/// Whether the toolchain carries its own LLD: distribution builds may leave it out
+/// and link with the system's linker, which knows no symbol ordering.
+fn ships_lld(rustc: &str) -> bool {
+    let Some(sysroot) = Command::new(rustc).args(["--print", "sysroot"]).output().ok() else {
+        return false;
+    };
+    let sysroot = String::from_utf8_lossy(&sysroot.stdout);
+    Path::new(sysroot.trim()).join("lib/rustlib/x86_64-unknown-linux-gnu/bin/gcc-ld/ld.lld").exists()
+}
+
+/// The minor version of the compiler building this crate (`rustc 1.95.0 ...`).
+fn rustc_minor(rustc: &str) -> Option<u32> {
+    let output = Command::new(rustc).arg("--version").output().ok()?;
+    let text = String::from_utf8(output.stdout).ok()?;
+    let version = text.split_whitespace().nth(1)?;
+    let mut parts = version.split('.');
+    (parts.next()? == "1").then_some(())?;
+    parts.next()?.parse().ok()
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
