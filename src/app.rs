@@ -8,6 +8,7 @@ use crate::tui::keymap::Keymap;
 use crate::tui::model::Model;
 use crate::tui::runtime::{self, Exit};
 use crate::tui::tabs::{Services, Tabs};
+use crate::util::budget::Budget;
 use crate::util::identity::{Identity, hostname};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -63,12 +64,14 @@ pub fn run_console(config: Config, options: ConsoleOptions) -> ExitCode {
     let (source_tx, source_rx) = tokio::sync::mpsc::channel(1024);
     let frame_rate = config.settings.frame_rate;
     let sync_output = config.settings.sync_output;
+    let budget = Budget::new(config.settings.memory_budget.get_ref().0);
     let services = Services {
         config: Arc::new(config),
         store: Some(store),
         sources: source_tx,
         read_only,
         identity: Identity::current(),
+        budget,
     };
     let runtime_options = runtime::Options {
         frame_rate,

@@ -57,6 +57,11 @@ fn every_invalid_fixture_names_its_line_and_problem() {
         ("memory_budget_small.toml", "3:17", "memory_budget of 524288 bytes is below the smallest, 1MiB"),
         ("memory_budget_unit.toml", "2:17", "`parsecs` is not a size unit"),
         (
+            "memory_budget_history.toml",
+            "3:17",
+            "memory_budget of 2 MiB cannot hold the history of 40 checks (2 MiB at their fullest) and 1 MiB of log lines",
+        ),
+        (
             "window_silence_bad_matcher.toml",
             "5:25",
             "window `nightly`: silence matcher `(prod` is not a regular expression: unclosed group",
@@ -77,6 +82,29 @@ fn every_invalid_fixture_names_its_line_and_problem() {
         assert!(stderr.contains(message), "{name}: expected `{message}` in:\n{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+/// 64 MiB, less the log lines' 1 MiB, hold 1,911 histories of 34,560 bytes.
+#[test]
+fn the_default_budget_refuses_more_check_histories_than_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = |checks: usize| {
+        let path = dir.path().join(format!("{checks}.toml"));
+        let text: String =
+            (0..checks).map(|i| format!("[[check]]\nname = \"cpu {i}\"\nsystem = \"cpu\"\n\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (code, _, stderr) = check(&config(1911));
+    assert_eq!(code, 0, "{stderr}");
+    let path = config(1912);
+    let (code, _, stderr) = check(&path);
+    assert_eq!(code, 2, "{stderr}");
+    // Unset, the budget has no line of its own: the last check is where it overflowed.
+    let location = format!("{}:{}:8: ", path.display(), 1911 * 4 + 2);
+    assert!(stderr.contains(&location), "expected {location} in:\n{stderr}");
+    assert!(stderr.contains("memory_budget of 64 MiB cannot hold the history of 1912 checks (64 MiB"), "{stderr}");
+    assert!(stderr.contains("set memory_budget = \"65MiB\" or more"), "{stderr}");
 }
 
 #[test]

@@ -340,3 +340,27 @@ fn while_an_incident_is_open_state_changes_go_onto_its_timeline_once() {
     let events = record::get(&store, incident.id).unwrap().events;
     assert_eq!(events.iter().filter(|e| e.text == "health: api ok → critical: refused").count(), 1, "{events:?}");
 }
+
+#[test]
+fn the_health_tab_holds_its_histories_back_from_the_log_lines_budget() {
+    use firstwatch::health::history::History;
+    use firstwatch::tui::tabs::Services;
+    let config = load_str(
+        "[[check]]\nname = \"a\"\nsystem = \"cpu\"\n\n[[check]]\nname = \"b\"\nsystem = \"memory\"\n\n\
+         [[check]]\nname = \"c\"\ntcp = \"127.0.0.1:9\"\n",
+        Path::new("/tmp/fw.toml"),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (mut services, _replies) = Services::detached();
+    services.config = Arc::new(config);
+    let budget = services.budget.clone();
+    let tab = {
+        let _guard = runtime.enter();
+        firstwatch::tui::tabs::health::start(&services)
+    };
+    assert_eq!(budget.reserved(), 3 * History::MAX_BYTES);
+    assert_eq!(budget.for_logs(), budget.total() - 3 * History::MAX_BYTES);
+    drop(tab);
+    assert_eq!(budget.reserved(), 0, "given back when the tab goes");
+}

@@ -20,8 +20,14 @@ async fn a_flood_is_delivered_in_order_or_counted_as_dropped() {
     let config = config::load_str("[[log]]\nname = \"flood\"\npath = \"flood.log\"\n", &config_path).unwrap();
     // Room for a single batch: the console is "busy" until the test reads.
     let (sources, mut console) = tokio::sync::mpsc::channel(1);
-    let services =
-        Services { config: Arc::new(config), store: None, sources, read_only: false, identity: Identity::current() };
+    let services = Services {
+        config: Arc::new(config),
+        store: None,
+        sources,
+        read_only: false,
+        identity: Identity::current(),
+        budget: Default::default(),
+    };
     let logs_tab = tab::start(&services);
     assert!(logs_tab.view().is_some());
 

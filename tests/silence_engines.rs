@@ -341,6 +341,7 @@ async fn the_console_silences_an_alert_and_expires_it_on_the_same_road() {
         sources,
         read_only: false,
         identity,
+        budget: Default::default(),
     };
     let mut model = support::model("default-dark");
     model.operator = "ana@bastion".into();

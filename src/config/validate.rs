@@ -34,6 +34,7 @@ pub(super) fn validate(config: &Config, source: &str, file: &Path) -> Vec<Diagno
             Some("write a size such as \"64MiB\""),
         );
     }
+    check_history_fits(config, &mut problems);
 
     let check_names = problems.unique_names("check", config.checks.iter().map(|c| &c.name));
     for check in &config.checks {
@@ -126,4 +127,33 @@ impl Problems<'_> {
             self.push(name.span(), format!("unknown {what} `{}`", name.get_ref()), Some(&hint));
         }
     }
+}
+
+/// Every check's history window at its fullest must fit in `memory_budget`
+/// beside the least the log lines keep: refused here rather than overrun later.
+fn check_history_fits(config: &Config, problems: &mut Problems) {
+    use crate::health::history::History;
+    use crate::util::budget::LOGS_FLOOR;
+    let budget = config.settings.memory_budget.get_ref().0;
+    let history = config.checks.len() * History::MAX_BYTES;
+    let needed = (history + LOGS_FLOOR) as u64;
+    if budget < super::MIN_MEMORY_BUDGET || budget >= needed {
+        return;
+    }
+    let mib = |bytes: u64| bytes.div_ceil(1024 * 1024);
+    let span = match (&config.settings.memory_budget, config.checks.last()) {
+        (set, _) if set.span() != (0..0) => set.span(),
+        (_, Some(check)) => check.name.span(),
+        _ => 0..0,
+    };
+    problems.push(
+        span,
+        format!(
+            "memory_budget of {} MiB cannot hold the history of {} checks ({} MiB at their fullest) and 1 MiB of log lines",
+            mib(budget),
+            config.checks.len(),
+            mib(history as u64),
+        ),
+        Some(&format!("set memory_budget = \"{}MiB\" or more in [settings]", mib(needed))),
+    );
 }

@@ -7,7 +7,9 @@ use super::follow::{Marker, SourceState};
 use super::level::Level;
 use super::parse::Parsed;
 use super::store::LineStore;
+use crate::util::budget::Budget;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 pub use super::store::LogLine;
 
@@ -159,8 +161,9 @@ pub struct LogView {
     pub dropped: u64,
     next_seq: u64,
     evicted: bool,
-    /// Most bytes every source's lines may take together.
-    budget: usize,
+    /// Most bytes every source's lines may take together: what the console's
+    /// budget leaves after its fixed windows.
+    budget: Arc<Budget>,
     /// What they take now: the sum of [`SourceView::memory`].
     used: usize,
 }
@@ -185,20 +188,27 @@ impl LogView {
             dropped: 0,
             next_seq: 0,
             evicted: false,
-            budget: crate::config::DEFAULT_MEMORY_BUDGET as usize,
+            budget: Arc::new(Budget::default()),
             used,
         }
     }
 
-    /// Sets the memory budget (`settings.memory_budget`), dropping old lines at once if over it.
+    /// Sets a memory budget of its own, dropping old lines at once if over it.
     pub fn set_budget(&mut self, bytes: u64) {
-        self.budget = usize::try_from(bytes).unwrap_or(usize::MAX);
+        self.share_budget(Budget::new(bytes));
+    }
+
+    /// Takes what the console's budget (`settings.memory_budget`) leaves after
+    /// its fixed windows, dropping old lines at once if over it.
+    pub fn share_budget(&mut self, budget: Arc<Budget>) {
+        self.budget = budget;
         self.enforce_budget();
         self.end_batch();
     }
 
+    /// Bytes the lines may take now.
     pub fn budget(&self) -> usize {
-        self.budget
+        self.budget.for_logs()
     }
 
     /// Bytes the buffered lines take, as the budget counts them.
@@ -256,7 +266,7 @@ impl LogView {
             }
             self.filtered.push(LineRef::new(source as u16, index));
         }
-        if self.used > self.budget {
+        if self.used > self.budget() {
             self.enforce_budget();
         }
     }
@@ -275,7 +285,8 @@ impl LogView {
     /// While over the budget, the source holding the most bytes lets go of its
     /// oldest lines, a chunk of text at a time (so the memory is really freed).
     fn enforce_budget(&mut self) {
-        while self.used > self.budget {
+        let limit = self.budget();
+        while self.used > limit {
             let busiest = (0..self.sources.len())
                 .filter(|&s| !self.sources[s].is_empty())
                 .max_by_key(|&s| self.sources[s].memory());
@@ -652,6 +663,33 @@ mod tests {
         assert!(view.sources[0].budget_dropped > 0);
         assert_eq!(view.len(), view.buffered(), "dropped lines left the shown list");
         assert_eq!(view.match_count(), recounted_matches(&view), "dropped matches are no longer counted");
+    }
+
+    #[test]
+    fn lines_take_what_the_fixed_windows_leave_of_a_shared_budget() {
+        let budget = Budget::new(4 << 20);
+        let mut view = LogView::new(vec![SourceView::new("flood", 10_000_000, vec![])]);
+        view.share_budget(budget.clone());
+        let mut n = 0u64;
+        // Writes `lines` more lines and answers the last one.
+        let mut fill = |view: &mut LogView, lines: u64| {
+            for _ in 0..lines {
+                view.push(0, None, hundred_bytes(n), false);
+                n += 1;
+            }
+            view.end_batch();
+            hundred_bytes(n - 1)
+        };
+        fill(&mut view, 60_000);
+        assert!(view.memory() > 3 << 20, "the whole budget is used: {}", view.memory());
+        // The history of the checks and the run pane start: the lines give way.
+        let windows = budget.reserve(3 << 20);
+        let newest = fill(&mut view, 1);
+        assert!(view.memory() <= 1 << 20, "{} bytes beside 3 MiB of windows", view.memory());
+        assert_eq!(texts(&view).last(), Some(&newest), "the newest line stays");
+        drop(windows);
+        fill(&mut view, 30_000);
+        assert!(view.memory() > 3 << 20, "room given back is used again: {}", view.memory());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Small pieces shared by several modules.
 
+pub mod budget;
 pub mod child;
 pub mod identity;
 pub mod malloc;

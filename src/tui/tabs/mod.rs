@@ -31,6 +31,7 @@ use super::tab::TabId;
 use crate::config::Config;
 use crate::store::Store;
 use crate::theme::Theme;
+use crate::util::budget::Budget;
 use crate::util::identity::Identity;
 use crate::util::zone::Zone;
 use crossterm::event::KeyEvent;
@@ -52,6 +53,8 @@ pub struct Services {
     /// `--read-only` or `settings.read_only`: every action is hidden.
     pub read_only: bool,
     pub identity: Identity,
+    /// `settings.memory_budget`: the fixed windows reserve from it, log lines take the rest.
+    pub budget: Arc<Budget>,
 }
 
 impl Services {
@@ -64,6 +67,7 @@ impl Services {
             sources,
             read_only: false,
             identity: Identity::current(),
+            budget: Arc::new(Budget::default()),
         };
         (services, receiver)
     }

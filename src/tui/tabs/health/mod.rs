@@ -17,10 +17,12 @@ use super::{Services, TabCtx, ViewCtx};
 use crate::engine::alerts::{AlertView, EngineAlerts};
 use crate::engine::poll::{self, AlertPoller};
 use crate::engine::{Engine, Labels};
+use crate::health::history::History;
 use crate::health::{CheckSpec, CheckView, EngineHandle, engine};
 use crate::incident::record::Severity as IncidentSeverity;
 use crate::tui::action::Action;
 use crate::tui::tabs::TabMsg;
+use crate::util::budget::Reservation;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -51,6 +53,8 @@ pub struct HealthTab {
     /// Checks asked to run now and not yet reported back.
     requested: BTreeSet<usize>,
     engine: Option<EngineHandle>,
+    /// Every check's history window at its fullest, held back from the log lines' budget.
+    history_reserved: Option<Reservation>,
     /// Checks in the config that could not be built.
     problems: Vec<String>,
     /// The maintenance window in force (from the status line), so failures read as expected.
@@ -263,6 +267,7 @@ pub fn start(services: &Services) -> HealthTab {
     let sources = services.sources.clone();
     let report: engine::Report =
         Box::new(move |views| sources.try_send(Action::Msg(TabMsg::Health(Msg::Updated(views)))).is_ok());
+    tab.history_reserved = Some(services.budget.reserve(specs.len() * History::MAX_BYTES));
     tab.engine = Some(engine::start(specs, services.store.clone(), report));
     tab
 }

@@ -21,6 +21,7 @@ use crate::action::{ActionSpec, CancelSignal, Canceller, Confirmed};
 use crate::incident::checklist::Checklist;
 use crate::incident::record::{EventKind, IncidentRecord, Severity};
 use crate::incident::runbook::Runbook;
+use crate::util::budget::Reservation;
 use prompt::Prompt;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -32,9 +33,13 @@ pub use engine::execute;
 
 /// Output lines kept for the live pane of a running action.
 const PANE_LINES: usize = 500;
+/// The most the run pane's lines take: what it reserves from `settings.memory_budget`.
+const PANE_BYTES: usize = PANE_LINES * (crate::action::runner::MAX_LINE + size_of::<String>());
 
 #[derive(Default)]
 pub struct IncidentTab {
+    /// The run pane's worst case, held back from the log lines' budget.
+    pane_reserved: Option<Reservation>,
     /// False when there is no store: incidents cannot be kept.
     configured: bool,
     read_only: bool,
@@ -124,8 +129,15 @@ pub struct HostOperation {
 }
 
 impl RunPane {
-    /// Adds a line, dropping the oldest beyond [`PANE_LINES`].
-    fn push(&mut self, line: String) {
+    /// Adds a line (cut at the runner's longest), dropping the oldest beyond [`PANE_LINES`].
+    fn push(&mut self, mut line: String) {
+        if line.len() > crate::action::runner::MAX_LINE {
+            let mut end = crate::action::runner::MAX_LINE;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            line.truncate(end);
+        }
         if self.lines.len() == PANE_LINES {
             self.lines.pop_front();
             self.dropped += 1;
@@ -303,6 +315,7 @@ pub fn start(services: &Services) -> IncidentTab {
         IncidentTab::new(&services.config, services.store.is_some(), services.read_only, &services.identity.host);
     if let Some(store) = services.store.clone() {
         engine::watch(store, services.sources.clone());
+        tab.pane_reserved = Some(services.budget.reserve(PANE_BYTES));
     }
     tab.wall = chrono::Utc::now();
     tab

@@ -18,6 +18,7 @@ use crate::logs::parse::Parsed;
 use crate::logs::source::SourceSpec;
 use crate::logs::view::{LogView, SourceView};
 use crate::tui::action::Action;
+use crate::util::budget::Budget;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -182,7 +183,7 @@ pub fn start(services: &Services) -> LogsTab {
     if specs.is_empty() {
         return LogsTab::default();
     }
-    let mut tab = LogsTab::for_sources(&specs).with_budget(services.config.settings.memory_budget.get_ref().0);
+    let mut tab = LogsTab::for_sources(&specs).sharing(services.budget.clone());
     if let Err(err) = bridge::spawn(specs, services.sources.clone()) {
         tab.failure = Some(format!("cannot start following logs: {err}"));
     }
@@ -206,10 +207,16 @@ impl LogsTab {
         }
     }
 
-    /// Keeps every source's lines together within `bytes` (`settings.memory_budget`).
-    pub fn with_budget(mut self, bytes: u64) -> LogsTab {
+    /// Keeps every source's lines together within `bytes`.
+    pub fn with_budget(self, bytes: u64) -> LogsTab {
+        self.sharing(Budget::new(bytes))
+    }
+
+    /// Keeps every source's lines together within what the console's budget
+    /// (`settings.memory_budget`) leaves after its fixed windows.
+    pub fn sharing(mut self, budget: Arc<Budget>) -> LogsTab {
         if let Some(view) = &mut self.view {
-            view.set_budget(bytes);
+            view.share_budget(budget);
         }
         self
     }
