@@ -129,7 +129,8 @@ pub struct HostOperation {
 }
 
 impl RunPane {
-    /// Adds a line (cut at the runner's longest), dropping the oldest beyond [`PANE_LINES`].
+    /// Adds a line (cut at the runner's longest, without spare capacity, so
+    /// the pane stays within [`PANE_BYTES`]), dropping the oldest beyond [`PANE_LINES`].
     fn push(&mut self, mut line: String) {
         if line.len() > crate::action::runner::MAX_LINE {
             let mut end = crate::action::runner::MAX_LINE;
@@ -138,6 +139,7 @@ impl RunPane {
             }
             line.truncate(end);
         }
+        line.shrink_to_fit();
         if self.lines.len() == PANE_LINES {
             self.lines.pop_front();
             self.dropped += 1;
@@ -367,5 +369,47 @@ impl IncidentTab {
 
     fn open_incident_id(&self) -> Option<i64> {
         self.record.as_ref().map(|r| r.incident.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::runner::MAX_LINE;
+
+    fn pane() -> RunPane {
+        RunPane {
+            nonce: 1,
+            name: "redeploy orders".into(),
+            started: chrono::Utc::now(),
+            lines: VecDeque::new(),
+            dropped: 0,
+            outcome: None,
+            failed: false,
+            dry_run: false,
+            canceller: None,
+            rollback: None,
+            cancel_asked: false,
+            operation: None,
+        }
+    }
+
+    #[test]
+    fn the_run_pane_stays_within_what_it_reserved() {
+        let mut pane = pane();
+        // Two-byte characters, so the cut must land between them.
+        let long = "é".repeat(MAX_LINE);
+        for _ in 0..PANE_LINES + 10 {
+            pane.push(long.clone());
+        }
+        assert_eq!(pane.lines.len(), PANE_LINES);
+        assert_eq!(pane.dropped, 10);
+        assert!(pane.lines.iter().all(|line| line.len() == MAX_LINE && line.chars().all(|c| c == 'é')));
+        let held: usize = pane.lines.iter().map(|line| line.capacity() + size_of::<String>()).sum();
+        assert!(held <= PANE_BYTES, "{held} bytes held, {PANE_BYTES} reserved");
+        let mut roomy = String::with_capacity(64 * 1024);
+        roomy.push_str("done");
+        pane.push(roomy);
+        assert_eq!(pane.lines.back().map(String::capacity), Some(4), "no spare room kept");
     }
 }
