@@ -15,7 +15,7 @@ fn the_demo_health_tab_shows_live_failures_suppression_and_the_detail_pane() {
     let env = [("HOME", home.to_str().unwrap()), ("XDG_CONFIG_HOME", home.to_str().unwrap())];
     // 200 columns: the demo's fleet rows take some of the name column, and during the
     // demo's maintenance windows (02:00-03:00 daily, Sunday 03:00) each failing row's
-    // message is prefixed "expected (maintenance): ", which must not push the
+    // message is prefixed "expected: ", which must not push the
     // suppression out of sight, whatever time of day the test runs.
     let mut session = PtySession::spawn(&["demo", "--dir", demo_dir.to_str().unwrap()], &env, 200, 40);
     let live = session.wait_for(Duration::from_secs(40), |screen| {

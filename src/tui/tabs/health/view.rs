@@ -255,7 +255,7 @@ fn render_table(tab: &HealthTab, view: &ViewCtx, frame: &mut Frame, area: Rect) 
         };
         let mut message = tab.row_message(item);
         if maintenance && status.is_failing() {
-            message = format!("expected (maintenance): {message}");
+            message = format!("expected: {message}");
         }
         // Uptime is kept per check; a series row does not claim it.
         let series = item.series.is_some();
