@@ -106,7 +106,7 @@ enum StoreCommand {
 }
 
 fn main() -> ExitCode {
-    firstwatch::util::malloc::limit_arenas();
+    firstwatch::util::malloc::set_up();
     // A supervisor reads its job from stdin and never looks at a config or terminal.
     if std::env::args_os().nth(1).is_some_and(|arg| arg == firstwatch::ops::supervisor::SUPERVISE_ARG) {
         return firstwatch::ops::supervisor::main();
