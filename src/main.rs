@@ -106,11 +106,13 @@ enum StoreCommand {
 }
 
 fn main() -> ExitCode {
-    firstwatch::util::malloc::set_up();
     // A supervisor reads its job from stdin and never looks at a config or terminal.
+    // It lives as long as its command, so it does not start again for the allocator.
     if std::env::args_os().nth(1).is_some_and(|arg| arg == firstwatch::ops::supervisor::SUPERVISE_ARG) {
+        firstwatch::util::malloc::limit_arenas();
         return firstwatch::ops::supervisor::main();
     }
+    firstwatch::util::malloc::set_up();
     firstwatch::util::pipe::end_quietly_on_closed_stdout();
     let cli = Cli::parse();
     let global = Global { read_only: cli.read_only, theme: cli.theme.clone() };

@@ -39,11 +39,18 @@ pub fn set_up() {
         {
             start_again_without_thread_caches();
         }
-        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-            // SAFETY: mallopt only sets an allocator parameter; no other thread is running yet.
-            unsafe {
-                libc::mallopt(libc::M_ARENA_MAX, ARENAS);
-            }
+    }
+    limit_arenas();
+}
+
+/// Limits the arenas to [`ARENAS`], unless `MALLOC_ARENA_MAX` says otherwise;
+/// call before any thread exists.
+pub fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets an allocator parameter; no other thread is running yet.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, ARENAS);
         }
     }
 }
