@@ -371,7 +371,6 @@ fn unknown_set(sets: &[BackupSet], name: &str) -> String {
     }
 }
 
-/// Finds a backup by name (or `latest`) across the chosen sets.
 /// The set and backup a command names (`latest` or a backup's name, within `--set`),
 /// as a usage message when there is none or more than one.
 pub(super) fn locate(
@@ -388,6 +387,7 @@ pub(super) fn locate(
     Ok((set.clone(), backup.clone()))
 }
 
+/// Finds a backup by name (or `latest`) across the chosen sets.
 pub(super) fn find<'a>(states: &'a [SetState], id: &str) -> Result<(&'a SetState, &'a BackupState), String> {
     let mut found = Vec::new();
     for set in states {

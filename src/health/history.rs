@@ -173,7 +173,8 @@ impl History {
     }
 
     /// Bytes the windows hold allocated now, at most [`History::MAX_BYTES`].
-    pub fn allocated(&self) -> usize {
+    #[cfg(test)]
+    fn allocated(&self) -> usize {
         self.samples.capacity() * size_of::<Sample>() + self.minutes.capacity() * size_of::<Minute>()
     }
 

@@ -58,12 +58,6 @@ pub struct Reservation {
     bytes: usize,
 }
 
-impl Reservation {
-    pub fn bytes(&self) -> usize {
-        self.bytes
-    }
-}
-
 impl Drop for Reservation {
     fn drop(&mut self) {
         self.budget.reserved.fetch_sub(self.bytes, Ordering::Relaxed);

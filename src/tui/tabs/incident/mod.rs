@@ -129,6 +129,24 @@ pub struct HostOperation {
 }
 
 impl RunPane {
+    /// A pane for a run that has not printed anything yet.
+    fn new(nonce: u64, name: String, started: chrono::DateTime<chrono::Utc>) -> RunPane {
+        RunPane {
+            nonce,
+            name,
+            started,
+            lines: VecDeque::new(),
+            dropped: 0,
+            outcome: None,
+            failed: false,
+            dry_run: false,
+            canceller: None,
+            rollback: None,
+            cancel_asked: false,
+            operation: None,
+        }
+    }
+
     /// Adds a line (cut at the runner's longest, without spare capacity, so
     /// the pane stays within [`PANE_BYTES`]), dropping the oldest beyond [`PANE_LINES`].
     fn push(&mut self, mut line: String) {
@@ -377,26 +395,9 @@ mod tests {
     use super::*;
     use crate::action::runner::MAX_LINE;
 
-    fn pane() -> RunPane {
-        RunPane {
-            nonce: 1,
-            name: "redeploy orders".into(),
-            started: chrono::Utc::now(),
-            lines: VecDeque::new(),
-            dropped: 0,
-            outcome: None,
-            failed: false,
-            dry_run: false,
-            canceller: None,
-            rollback: None,
-            cancel_asked: false,
-            operation: None,
-        }
-    }
-
     #[test]
     fn the_run_pane_stays_within_what_it_reserved() {
-        let mut pane = pane();
+        let mut pane = RunPane::new(1, "redeploy orders".into(), chrono::Utc::now());
         // Two-byte characters, so the cut must land between them.
         let long = "é".repeat(MAX_LINE);
         for _ in 0..PANE_LINES + 10 {

@@ -101,19 +101,10 @@ impl IncidentTab {
         }
         self.next_nonce += 1;
         let nonce = self.next_nonce;
+        let name = format!("#{} {} (by {})", operation.id, operation.name, operation.who);
         self.run = Some(RunPane {
-            nonce,
-            name: format!("#{} {} (by {})", operation.id, operation.name, operation.who),
-            started: operation.started.unwrap_or(self.wall),
-            lines: VecDeque::new(),
-            dropped: 0,
-            outcome: None,
-            failed: false,
-            dry_run: false,
-            canceller: None,
-            rollback: None,
-            cancel_asked: false,
             operation: Some(operation.id),
+            ..RunPane::new(nonce, name, operation.started.unwrap_or(self.wall))
         });
         vec![Effect::Follow { nonce, id: operation.id, output: operation.output }]
     }
@@ -563,18 +554,11 @@ impl IncidentTab {
                     self.prompt = None;
                     let (canceller, cancel) = cancel_pair();
                     self.run = Some(RunPane {
-                        nonce,
-                        name: spec.name.clone(),
-                        started: self.wall,
                         lines: VecDeque::from([format!("$ {}", sanitize_str(&spec.argv_line()))]),
-                        dropped: 0,
-                        outcome: None,
-                        failed: false,
                         dry_run: confirmed.dry_run(),
                         canceller: Some(canceller),
                         rollback: spec.rollback_with.clone(),
-                        cancel_asked: false,
-                        operation: None,
+                        ..RunPane::new(nonce, spec.name.clone(), self.wall)
                     });
                     vec![Effect::Run { nonce, confirmed, cancel }]
                 }
