@@ -44,8 +44,8 @@ fn main() {
     if glibc_applies_relr() {
         println!("cargo::rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
-    if links_with_default_lld(&var) {
-        let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("link/hot-functions.txt");
+    let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("link/hot-functions.txt");
+    if links_with_default_lld(&var) && order.exists() {
         println!("cargo::rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", order.display());
         println!("cargo::rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
