@@ -56,7 +56,7 @@ pub struct GpuConfig {
     pub every: Option<Spanned<HumanDuration>>,
     /// How long one NVML sample may take before the tab says the driver is not answering.
     pub timeout: Spanned<HumanDuration>,
-    /// How much history the sparklines keep (default 10m).
+    /// How much history the sparklines keep (default 10m; at most `SPARK_POINTS` samples).
     pub history: Spanned<HumanDuration>,
     /// Use the simulated source with this many GPUs instead of NVML.
     pub simulate: Option<Spanned<u32>>,

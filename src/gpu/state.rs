@@ -12,8 +12,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
-/// The most sparkline points any view draws; older history does not change the screen.
-pub const SPARK_POINTS: usize = 240;
+/// The most sparkline points any view draws (a single GPU's block on a
+/// terminal almost 500 columns wide); older history does not change the screen.
+pub const SPARK_POINTS: usize = 480;
 
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
@@ -56,17 +57,24 @@ pub enum GpuCondition {
     },
 }
 
-/// The last values of one series, newest last, as 0..=100 (temperature in °C, capped at 255).
+/// The last values of one series, newest last, as 0..=100.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Series {
     points: VecDeque<u8>,
 }
 
 impl Series {
+    /// Adds a point, dropping the oldest past `capacity`; the window is
+    /// allocated once at its full length, and not at all when `capacity` is 0.
     fn push(&mut self, value: Option<f64>, capacity: usize) {
         let Some(value) = value else { return };
-        if self.points.len() == capacity {
+        if capacity == 0 {
+            return;
+        }
+        if self.points.len() >= capacity {
             self.points.pop_front();
+        } else if self.points.capacity() == 0 {
+            self.points.reserve_exact(capacity);
         }
         self.points.push_back(value.round().clamp(0.0, 255.0) as u8);
     }
@@ -81,8 +89,11 @@ impl Series {
 
     /// The newest `n` points, oldest first.
     pub fn last(&self, n: usize) -> Vec<u64> {
-        let skip = self.points.len().saturating_sub(n);
-        self.points.iter().skip(skip).map(|p| u64::from(*p)).collect()
+        self.newest(n).map(u64::from).collect()
+    }
+
+    fn newest(&self, n: usize) -> impl Iterator<Item = u8> + '_ {
+        self.points.iter().skip(self.points.len().saturating_sub(n)).copied()
     }
 
     pub fn max(&self) -> Option<u8> {
@@ -90,12 +101,11 @@ impl Series {
     }
 }
 
+/// What the sparklines draw: utilisation and memory, nothing else is kept.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct History {
     pub utilization: Series,
     pub memory: Series,
-    pub temperature: Series,
-    pub power: Series,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,13 +145,16 @@ pub struct GpuState {
     pub sampled_at: Option<DateTime<Utc>>,
     pub every: Duration,
     pub thresholds: Thresholds,
-    /// Points kept per series.
+    /// `[gpu] history`: how long a fleet GPU that stopped reporting is still listed.
+    history: Duration,
+    /// Points kept per series: the history, but never more than a sparkline
+    /// can draw, and none for a fleet (drawn a line per GPU, without sparklines).
     capacity: usize,
 }
 
 impl GpuState {
     pub fn new(source: String, simulated: bool, every: Duration, history: Duration, thresholds: Thresholds) -> Self {
-        let capacity = (history.as_millis() / every.as_millis().max(1)).clamp(1, 100_000) as usize;
+        let capacity = (history.as_millis() / every.as_millis().max(1)).clamp(1, SPARK_POINTS as u128) as usize;
         GpuState {
             source,
             simulated,
@@ -151,12 +164,16 @@ impl GpuState {
             sampled_at: None,
             every,
             thresholds,
+            history,
             capacity,
         }
     }
 
     /// Marks the GPUs as a fleet's, read from engine `name`.
     pub fn with_fleet(mut self, name: Option<String>) -> Self {
+        if name.is_some() {
+            self.capacity = 0;
+        }
         self.fleet = name;
         self
     }
@@ -256,7 +273,7 @@ impl GpuState {
         drop(listed);
         if self.fleet.is_some() {
             // A fleet GPU gone for longer than the history is forgotten (a host taken out of service).
-            let keep = chrono::Duration::from_std(self.every * self.capacity as u32).unwrap_or(chrono::Duration::MAX);
+            let keep = chrono::Duration::from_std(self.history).unwrap_or(chrono::Duration::MAX);
             self.gpus.retain(|g| !matches!(&g.condition, GpuCondition::Stale { since, .. } if at - *since > keep));
         }
         let mut positions: HashMap<(Option<String>, u32), usize> =
@@ -324,8 +341,10 @@ impl GpuState {
             // A fleet is drawn one line per GPU, without sparklines.
             if self.fleet.is_none() {
                 let history = &entry.history;
-                history.utilization.last(SPARK_POINTS).hash(&mut hasher);
-                history.memory.last(SPARK_POINTS).hash(&mut hasher);
+                for series in [&history.utilization, &history.memory] {
+                    series.len().min(SPARK_POINTS).hash(&mut hasher);
+                    series.newest(SPARK_POINTS).for_each(|p| p.hash(&mut hasher));
+                }
             }
         }
         hasher.finish()
@@ -339,8 +358,6 @@ fn fold_one(entry: &mut GpuEntry, reading: DeviceReading, at: DateTime<Utc>, cap
             let history = &mut entry.history;
             history.utilization.push(sample.utilization_gpu.get().map(f64::from), capacity);
             history.memory.push(sample.memory.get().map(|m| m.percent()), capacity);
-            history.temperature.push(sample.temperature.get().map(f64::from), capacity);
-            history.power.push(sample.power_percent(), capacity);
             entry.sample = Some(*sample);
             entry.condition = GpuCondition::Live;
         }
@@ -421,6 +438,25 @@ mod tests {
         let series = &state.gpus[0].history.utilization;
         assert_eq!(series.len(), 10);
         assert_eq!(series.max(), Some(24));
+        assert_eq!(series.points.capacity(), 10, "allocated once, at the window's length");
+    }
+
+    #[test]
+    fn history_keeps_no_more_than_a_sparkline_draws_and_none_for_a_fleet() {
+        let day = Duration::from_secs(24 * 3600);
+        let mut local = GpuState::new("fake".into(), false, Duration::from_secs(1), day, Thresholds::default());
+        let mut fleet = GpuState::new("fleet".into(), false, Duration::from_secs(1), day, Thresholds::default())
+            .with_fleet(Some("prom".into()));
+        for second in 0..2000 {
+            local.apply(Ok(vec![gpu(0, (second % 100) as u32)]), at(second));
+            fleet.apply(Ok(vec![gpu(0, 7)]), at(second));
+        }
+        let history = &local.gpus[0].history;
+        assert_eq!((history.utilization.len(), history.memory.len()), (SPARK_POINTS, SPARK_POINTS));
+        assert!(history.utilization.points.capacity() < SPARK_POINTS * 2);
+        assert_eq!(history.utilization.last(3), vec![97, 98, 99]);
+        assert_eq!(fleet.gpus[0].history, History::default(), "a fleet's lines draw no sparkline");
+        assert_eq!(fleet.gpus[0].history.utilization.points.capacity(), 0);
     }
 
     #[test]

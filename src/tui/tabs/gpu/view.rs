@@ -289,7 +289,7 @@ fn render_history(entry: &GpuEntry, theme: &Theme, frame: &mut Frame, area: Rect
         let [label_area, chart] =
             Layout::horizontal([Constraint::Length(LABEL_WIDTH as u16), Constraint::Min(0)]).areas(row);
         frame.render_widget(Paragraph::new(Span::styled(*label, theme.muted())), label_area);
-        let data = points.last(chart.width as usize);
+        let data = points.last(usize::from(chart.width).min(crate::gpu::state::SPARK_POINTS));
         frame.render_widget(Sparkline::default().data(&data).max(100).style(theme.info()), chart);
     }
 }
