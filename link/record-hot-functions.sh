@@ -74,6 +74,7 @@ out=$root/link/hot-functions.txt
     echo "# Functions a release binary places first, so the code that runs while the console"
     echo "# idles and shows the demo shares pages instead of being spread over the whole"
     echo "# binary. Made by link/record-hot-functions.sh; build.rs passes it to the linker."
+    echo "# $(rustc --version)"
     nm --defined-only "$bin" | awk '$2 ~ /^[tTwW]$/ {print $3}' |
         awk 'NR == FNR {defined[$1] = 1; next}
              match($0, /^c?fn=\([0-9]+\) /) {
@@ -81,4 +82,4 @@ out=$root/link/hot-functions.txt
                  if ((name in defined) && !(name in seen)) { seen[name] = 1; print name }
              }' - "$work/idle.out" "$work/demo.out" "$work/tour.out"
 } >"$out"
-echo "record-hot-functions: $(($(wc -l <"$out") - 3)) functions in $out"
+echo "record-hot-functions: $(($(wc -l <"$out") - 4)) functions in $out"
