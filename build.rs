@@ -46,28 +46,24 @@ fn main() {
         println!("cargo::rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
     let order = Path::new(&var("CARGO_MANIFEST_DIR")).join("link/hot-functions.txt");
-    if links_with_default_lld(&var) && order.exists() {
+    let rustc = rustc_version(&var("RUSTC"));
+    if links_with_default_lld(&var, rustc.as_deref()) && order.exists() {
         println!("cargo::rustc-link-arg-bins=-Wl,--symbol-ordering-file={}", order.display());
         println!("cargo::rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
-        warn_if_recorded_by_another_rustc(&order, &var("RUSTC"));
+        warn_if_recorded_by_another_rustc(&order, rustc.as_deref());
     }
 }
 
 /// The list names functions as one compiler mangles them; another one's names
 /// mostly miss, and the binary keeps its old, scattered layout (about 4 MiB
 /// more resident while idle).
-fn warn_if_recorded_by_another_rustc(order: &Path, rustc: &str) {
+fn warn_if_recorded_by_another_rustc(order: &Path, current: Option<&str>) {
     let recorded = std::fs::read_to_string(order).ok().and_then(|text| {
         text.lines()
             .take_while(|line| line.starts_with('#'))
             .find_map(|line| line.strip_prefix("# rustc "))
             .map(str::to_string)
     });
-    let current = Command::new(rustc)
-        .arg("--version")
-        .output()
-        .ok()
-        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
     let (Some(recorded), Some(current)) = (recorded, current) else { return };
     if current.strip_prefix("rustc ") != Some(recorded.as_str()) {
         println!(
@@ -78,7 +74,7 @@ fn warn_if_recorded_by_another_rustc(order: &Path, rustc: &str) {
 }
 
 /// Whether the bins are linked by the LLD that rustc ships and picks by default.
-fn links_with_default_lld(var: &dyn Fn(&str) -> String) -> bool {
+fn links_with_default_lld(var: &dyn Fn(&str) -> String, rustc_version: Option<&str>) -> bool {
     if var("TARGET") != "x86_64-unknown-linux-gnu" || LINKER_VARS.iter().any(|name| !var(name).is_empty()) {
         return false;
     }
@@ -86,8 +82,7 @@ fn links_with_default_lld(var: &dyn Fn(&str) -> String) -> bool {
     if ["linker", "fuse-ld", "link-self-contained"].iter().any(|flag| flags.contains(flag)) {
         return false;
     }
-    let rustc = var("RUSTC");
-    rustc_minor(&rustc).is_some_and(|minor| minor >= 90) && ships_lld(&rustc)
+    rustc_version.and_then(rustc_minor).is_some_and(|minor| minor >= 90) && ships_lld(&var("RUSTC"))
 }
 
 /// Whether the toolchain carries its own LLD: distribution builds may leave it out
@@ -100,12 +95,16 @@ fn ships_lld(rustc: &str) -> bool {
     Path::new(sysroot.trim()).join("lib/rustlib/x86_64-unknown-linux-gnu/bin/gcc-ld/ld.lld").exists()
 }
 
-/// The minor version of the compiler building this crate (`rustc 1.95.0 ...`).
-fn rustc_minor(rustc: &str) -> Option<u32> {
+/// What the compiler building this crate says of itself: `rustc 1.95.0 (59807616e 2026-04-14)`.
+fn rustc_version(rustc: &str) -> Option<String> {
     let output = Command::new(rustc).arg("--version").output().ok()?;
-    let text = String::from_utf8(output.stdout).ok()?;
-    let version = text.split_whitespace().nth(1)?;
-    let mut parts = version.split('.');
+    Some(String::from_utf8(output.stdout).ok()?.trim().to_string())
+}
+
+/// The minor version in what `rustc --version` says.
+fn rustc_minor(version: &str) -> Option<u32> {
+    let number = version.split_whitespace().nth(1)?;
+    let mut parts = number.split('.');
     (parts.next()? == "1").then_some(())?;
     parts.next()?.parse().ok()
 }
